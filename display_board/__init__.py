@@ -1,0 +1,1 @@
+"""Lobby and window display boards fed by the hall event stream. Built in its own issue."""

@@ -1,0 +1,1 @@
+"""Queue server: halls, tickets, windows, calling, the hall event stream and auth."""

@@ -1,0 +1,9 @@
+"""`python -m queue_server --config FILE …` serves, like `hall serve`; `python -m queue_server CMD` runs CMD."""
+
+import sys
+
+from .cli import app
+
+if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "check-config", "migrate", "--help"):
+    sys.argv.insert(1, "serve")
+app()

@@ -1,0 +1,30 @@
+"""Dependencies of the routes: the shared context, the caller, a hall's write transaction."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from ..context import HallContext
+from ..services.auth import Principal
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_ctx(request: Request) -> HallContext:
+    """The application's shared context."""
+    ctx: HallContext = request.app.state.ctx
+    return ctx
+
+
+CtxDep = Annotated[HallContext, Depends(get_ctx)]
+
+
+def get_principal(ctx: CtxDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    """The caller from the bearer token (staff JWT or device token); 401 otherwise."""
+    return ctx.tokens.principal(token)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,119 @@
+"""Halls: login, queues, board state, staff ticket lists, notices, device health, liveness."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query
+from sqlalchemy import select
+
+from ...errors import Forbidden, Unauthorized
+from ...models import OPEN_STATUSES, Ticket
+from ...services import tickets as svc
+from ...services.halls import authenticate, board_state, report_health, set_notice
+from ...services.stats import queue_stats
+from ...services.tx import hall_tx
+from ...timeutil import utcnow
+from ..deps import CtxDep, PrincipalDep
+from ..schemas import HealthBody, NoticeBody, QueueInfo, TicketPublic, TokenOut
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["public"])
+def healthz(ctx: CtxDep) -> dict[str, str]:
+    """200 once the server accepts requests and its database answers."""
+    ctx.db.ping()
+    return {"status": "ok"}
+
+
+@router.post("/api/v1/auth/token", response_model=TokenOut, tags=["auth"])
+def login(
+    ctx: CtxDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+) -> TokenOut:
+    """Exchange a staff username and password for a bearer token."""
+    with ctx.db.read() as s:
+        user = authenticate(s, username, password)
+    if user is None:
+        raise Unauthorized("用户名或密码错误 / Wrong username or password")
+    return TokenOut(access_token=ctx.tokens.issue(user), role=user.role, hall=user.hall)
+
+
+@router.get("/api/v1/auth/me", tags=["auth"])
+def me(who: PrincipalDep) -> dict[str, Any]:
+    """Who the token belongs to."""
+    return {"name": who.name, "kind": who.kind, "role": who.role, "hall": who.hall, "windows": sorted(who.windows)}
+
+
+@router.get("/api/v1/halls", tags=["public"])
+def list_halls(ctx: CtxDep) -> list[dict[str, Any]]:
+    """The halls this server runs."""
+    return [{"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone} for h in ctx.config.halls]
+
+
+@router.get("/api/v1/halls/{hall}/queues", response_model=list[QueueInfo], tags=["public"])
+def queues(hall: str, ctx: CtxDep) -> list[QueueInfo]:
+    """Each queue with how many wait and the estimated wait (no login: no personal data)."""
+    h = ctx.hall(hall)
+    with ctx.db.read() as s:
+        stats = {q["code"]: q for q in queue_stats(s, hall)}
+    return [
+        QueueInfo(code=q.code, name=q.name, name_en=q.name_en, waiting=stats[q.code]["waiting"],
+                  estimated_wait_s=stats[q.code]["estimated_wait_s"])
+        for q in h.queues
+        if q.code in stats
+    ]
+
+
+@router.get("/api/v1/halls/{hall}/board", tags=["public"])
+def board(hall: str, ctx: CtxDep) -> dict[str, Any]:
+    """The board state the websocket snapshot carries, with its `seq`."""
+    h = ctx.hall(hall)
+    with ctx.db.read() as s:
+        seq, state = board_state(s, h, utcnow())
+    return {"seq": seq, "data": state}
+
+
+@router.get("/api/v1/halls/{hall}/tickets", response_model=list[TicketPublic], tags=["tickets"])
+def list_tickets(
+    hall: str,
+    ctx: CtxDep,
+    who: PrincipalDep,
+    status: Annotated[Literal["open", "waiting", "called", "serving", "held", "done", "no_show", "cancelled", "expired"], Query()] = "open",
+    queue: Annotated[str | None, Query(max_length=8)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[TicketPublic]:
+    """Today's tickets of the hall for staff, in arrival order (masked personal data)."""
+    ctx.hall(hall)
+    who.require(hall, "clerk", "approver", "auditor")
+    tz = ctx.zones[hall]
+    stmt = select(Ticket).where(Ticket.hall_code == hall)  # type: ignore[arg-type]
+    stmt = stmt.where(Ticket.status.in_(OPEN_STATUSES) if status == "open" else Ticket.status == status)  # type: ignore[attr-defined,arg-type]
+    if queue:
+        stmt = stmt.where(Ticket.queue == queue)  # type: ignore[arg-type]
+    now = utcnow()
+    with ctx.db.read() as s:
+        rows = s.execute(stmt.order_by(Ticket.arrived_at, Ticket.id).limit(limit)).scalars().all()  # type: ignore[arg-type]
+        return [TicketPublic.of(svc.out(s, t, now), tz) for t in rows]
+
+
+@router.post("/api/v1/halls/{hall}/notice", tags=["halls"])
+def notice(hall: str, body: NoticeBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, str]:
+    """Replace the scrolling notice on the hall's boards."""
+    ctx.hall(hall)
+    who.require(hall, "clerk")
+    with hall_tx(ctx.db, ctx.hub, hall, tz=ctx.zones[hall]) as tx:
+        set_notice(tx, body.text)
+    return {"text": body.text}
+
+
+@router.post("/api/v1/devices/health", tags=["devices"])
+def device_health(body: HealthBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, str]:
+    """A kiosk or display reports its health (paper out, reader unplugged …); staff see it live."""
+    if who.kind != "device" or who.hall is None:
+        raise Forbidden("只有设备可以上报状态 / Only devices report health")
+    with hall_tx(ctx.db, ctx.hub, who.hall, tz=ctx.zones[who.hall]) as tx:
+        report_health(tx, device=who, status=body.status, detail=body.detail)
+    return {"device": who.name, "status": body.status}

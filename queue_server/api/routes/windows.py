@@ -1,0 +1,62 @@
+"""Windows: call next, call a chosen ticket, status (open / pause with reason / close)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+
+from ...models import Window
+from ...services import tickets as svc
+from ...services.halls import set_window_status, window_public
+from ...services.tx import hall_tx
+from ..deps import CtxDep, PrincipalDep
+from ..schemas import CallBody, TicketPublic, WindowInfo, WindowStatusBody
+
+router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"])
+
+
+@router.post(
+    "/{number}/call-next",
+    response_model=TicketPublic,
+    responses={204: {"description": "nobody is waiting for this window"}, 409: {"description": "window busy or paused"}},
+)
+def call_next(hall: str, number: int, ctx: CtxDep, who: PrincipalDep) -> TicketPublic | Response:
+    """Call the next ticket by the hall's queue policy (叫号)."""
+    ctx.hall(hall)
+    who.require(hall, "clerk")
+    tz = ctx.zones[hall]
+    with hall_tx(ctx.db, ctx.hub, hall, tz=tz) as tx:
+        o = svc.call_next(tx, number=number, rules=ctx.rules(hall), actor=who)
+    if o is None:
+        return Response(status_code=204)
+    return TicketPublic.of(o, tz)
+
+
+@router.post("/{number}/call", response_model=TicketPublic)
+def call_ticket(hall: str, number: int, body: CallBody, ctx: CtxDep, who: PrincipalDep) -> TicketPublic:
+    """Call one waiting ticket out of order, picked by the clerk from the list."""
+    ctx.hall(hall)
+    who.require(hall, "clerk")
+    tz = ctx.zones[hall]
+    with hall_tx(ctx.db, ctx.hub, hall, tz=tz) as tx:
+        o = svc.call_ticket(tx, number=number, ticket_id=body.ticket_id, ticket_number=body.number, actor=who)
+    return TicketPublic.of(o, tz)
+
+
+@router.post("/{number}/status", response_model=WindowInfo)
+def window_status(hall: str, number: int, body: WindowStatusBody, ctx: CtxDep, who: PrincipalDep) -> WindowInfo:
+    """Open, pause (暂停服务, with a reason for the boards) or close a window."""
+    ctx.hall(hall)
+    who.require(hall, "clerk")
+    with hall_tx(ctx.db, ctx.hub, hall, tz=ctx.zones[hall]) as tx:
+        w = set_window_status(tx, number=number, status=body.status, reason=body.reason, actor=who)
+        return WindowInfo(**window_public(w))
+
+
+@router.get("", response_model=list[WindowInfo], tags=["public"])
+def list_windows(hall: str, ctx: CtxDep) -> list[WindowInfo]:
+    """Every window of the hall with its status (no personal data)."""
+    ctx.hall(hall)
+    with ctx.db.read() as s:
+        rows = s.execute(select(Window).where(Window.hall_code == hall).order_by(Window.number)).scalars().all()  # type: ignore[arg-type]
+        return [WindowInfo(**window_public(w)) for w in rows]

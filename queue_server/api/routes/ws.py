@@ -1,0 +1,162 @@
+"""The hall event stream over a websocket: snapshot or replay from `since`, then live events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from ...context import HallContext
+from ...errors import Unauthorized
+from ...events import Subscriber
+from ...services.halls import board_state
+from ...services.tx import read_events
+from ...timeutil import utcnow
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+REPLAY_CHUNK = 1000
+
+
+def _frame(ctx: HallContext, hall: str, seq: int, type: str, data: object) -> str:
+    at = utcnow().astimezone(ctx.zones[hall]).isoformat()
+    return orjson.dumps({"seq": seq, "type": type, "at": at, "hall": hall, "data": data}).decode()
+
+
+class Stream:
+    """One subscriber's session: what it has been sent so far, and how to catch it up."""
+
+    def __init__(self, ws: WebSocket, ctx: HallContext, hall: str, sub: Subscriber) -> None:
+        self.ws, self.ctx, self.hall, self.sub = ws, ctx, hall, sub
+        self.last = 0
+        self.want_snapshot = False
+
+    async def snapshot(self) -> None:
+        """Send the board state and the `seq` it reflects."""
+        h = self.ctx.hall(self.hall)
+
+        def read() -> tuple[int, dict[str, object]]:
+            with self.ctx.db.read() as s:
+                return board_state(s, h, utcnow())
+
+        seq, state = await asyncio.to_thread(read)
+        await self.ws.send_text(_frame(self.ctx, self.hall, seq, "snapshot", state))
+        self.last = seq
+
+    async def replay(self, until: int | None = None) -> None:
+        """Send committed events after `last` (up to `until`, exclusive) from the event table."""
+        while True:
+            last = self.last
+
+            def read(after: int = last) -> list:  # type: ignore[type-arg]
+                with self.ctx.db.read() as s:
+                    return read_events(s, self.hall, after, until, REPLAY_CHUNK)
+
+            events = await asyncio.to_thread(read)
+            for ev in events:
+                await self.ws.send_text(ev.text)
+                self.last = ev.seq
+            if len(events) < REPLAY_CHUNK:
+                return
+
+    async def start(self, since: int | None) -> None:
+        """Begin with a snapshot, or with every event after `since`."""
+        if since is None:
+            await self.snapshot()
+            return
+        head = await asyncio.to_thread(self._db_head)
+        if since > head:  # the client saw a database that is gone (rebuilt): start over
+            await self.snapshot()
+            return
+        self.last = since
+        await self.replay()
+
+    def _db_head(self) -> int:
+        with self.ctx.db.read() as s:
+            return seq_of(s, self.hall)
+
+    async def run(self, heartbeat_s: float) -> None:
+        """Forward live events; heartbeat when idle; tell an overflowed client to resync."""
+        while True:
+            if self.want_snapshot:
+                self.want_snapshot = False
+                await self.snapshot()
+            ev = await self.sub.next(heartbeat_s)
+            if ev is None:
+                if self.sub.overflowed:
+                    await self.ws.send_text(_frame(self.ctx, self.hall, self.last, "resync", {"reason": "slow consumer"}))
+                    await self.ws.close(code=4008, reason="too slow: reconnect with since")
+                    return
+                if not self.want_snapshot:
+                    await self.ws.send_text(_frame(self.ctx, self.hall, self.last, "heartbeat", {}))
+                continue
+            if ev.seq <= self.last:
+                continue
+            if ev.seq > self.last + 1:
+                await self.replay(until=ev.seq)
+            await self.ws.send_text(ev.text)
+            self.last = ev.seq
+
+    async def receive(self) -> None:
+        """Read client messages: `{"type": "snapshot"}` asks for a fresh snapshot."""
+        while True:
+            msg = await self.ws.receive_text()
+            with contextlib.suppress(orjson.JSONDecodeError, AttributeError):
+                if orjson.loads(msg).get("type") == "snapshot":
+                    self.want_snapshot = True
+                    self.sub.wake.set()
+
+
+def seq_of(session: object, hall: str) -> int:
+    """The hall's last committed `seq`."""
+    from sqlalchemy import select
+
+    from ...models import Hall
+
+    return int(session.execute(select(Hall.last_seq).where(Hall.code == hall)).scalar_one())  # type: ignore[attr-defined,arg-type]
+
+
+@router.websocket("/ws/halls/{hall}/events")
+async def hall_events(ws: WebSocket, hall: str, since: int | None = None, token: str | None = None) -> None:
+    """Websocket: snapshot (or replay after `since`), then live events, heartbeats when idle."""
+    ctx: HallContext = ws.app.state.ctx
+    if hall not in ctx.zones:
+        await ws.close(code=4404, reason="no such hall")
+        return
+    auth = ws.headers.get("authorization", "")
+    token = token or (auth[7:] if auth.lower().startswith("bearer ") else None)
+    if token:  # boards carry no personal data, so anonymous watching is allowed; a bad token is not
+        try:
+            who = ctx.tokens.principal(token)
+        except Unauthorized:
+            await ws.close(code=4401, reason="invalid token")
+            return
+        if not who.in_hall(hall):
+            await ws.close(code=4403, reason="token of another hall")
+            return
+    await ws.accept()
+    sub = ctx.hub.subscribe(hall)
+    stream = Stream(ws, ctx, hall, sub)
+    reader = asyncio.create_task(stream.receive())
+    try:
+        await stream.start(since)
+        runner = asyncio.create_task(stream.run(ctx_heartbeat(ws)))
+        done, _ = await asyncio.wait({runner, reader}, return_when=asyncio.FIRST_COMPLETED)
+        runner.cancel()
+        for t in done:
+            exc = t.exception()
+            if exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):
+                raise exc
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        reader.cancel()
+        ctx.hub.unsubscribe(sub)
+
+
+def ctx_heartbeat(ws: WebSocket) -> float:
+    """Seconds of quiet before a heartbeat (app setting)."""
+    return float(getattr(ws.app.state, "heartbeat_s", 15.0))

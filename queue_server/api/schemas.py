@@ -1,0 +1,159 @@
+"""Request and response bodies of the HTTP API (the contract's JSON shapes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..services.tickets import TicketOut
+
+Lane = Literal["normal", "military", "special", "vip"]
+
+
+class TicketCreate(BaseModel):
+    """What a kiosk or clerk sends to take a number."""
+
+    queue: str = Field(min_length=1, max_length=8, examples=["A"])
+    lane: Lane = "normal"
+    phone: str | None = Field(default=None, max_length=32, description="for silent calling; stored encrypted")
+    id_number: str | None = Field(default=None, max_length=32, description="resident ID; stored encrypted")
+    channel: Literal["kiosk", "counter", "mobile"] = "kiosk"
+
+
+class TicketPublic(BaseModel):
+    """A ticket as the API returns it: personal data only masked."""
+
+    id: int
+    number: str
+    queue: str
+    lane: str
+    status: str
+    ahead: int
+    estimated_wait_s: int
+    issued_at: datetime
+    arrived_at: datetime
+    called_at: datetime | None = None
+    track_token: str
+    hall: str
+    channel: str
+    window: int | None = None
+    target_window: int | None = None
+    recalls: int = 0
+    phone_masked: str | None = None
+    id_number_masked: str | None = None
+
+    @classmethod
+    def of(cls, o: TicketOut, tz: ZoneInfo) -> TicketPublic:
+        """Build from a service result, times in the hall's timezone."""
+        t = o.ticket
+        assert t.id is not None
+        return cls(
+            id=t.id,
+            number=t.number,
+            queue=t.queue,
+            lane=t.lane,
+            status=t.status,
+            ahead=o.ahead,
+            estimated_wait_s=o.estimated_wait_s,
+            issued_at=t.issued_at.astimezone(tz),
+            arrived_at=t.arrived_at.astimezone(tz),
+            called_at=t.called_at.astimezone(tz) if t.called_at else None,
+            track_token=t.track_token,
+            hall=t.hall_code,
+            channel=t.channel,
+            window=t.window,
+            target_window=t.target_window,
+            recalls=t.recalls,
+            phone_masked=t.phone_masked,
+            id_number_masked=t.id_masked,
+        )
+
+
+class TransferBody(BaseModel):
+    """Where to send a ticket: exactly one of a queue or a window."""
+
+    model_config = ConfigDict(extra="forbid")
+    queue: str | None = Field(default=None, min_length=1, max_length=8)
+    window: int | None = Field(default=None, ge=1)
+
+
+class CallBody(BaseModel):
+    """Which waiting ticket to call out of order: by id or by number."""
+
+    ticket_id: int | None = None
+    number: str | None = Field(default=None, max_length=16)
+
+
+class WindowStatusBody(BaseModel):
+    """A window's new status and, for a pause, the reason shown on the boards."""
+
+    status: Literal["open", "paused", "closed"]
+    reason: str = Field(default="", max_length=200)
+
+
+class NoticeBody(BaseModel):
+    """The boards' scrolling notice."""
+
+    text: str = Field(max_length=500)
+
+
+class HealthBody(BaseModel):
+    """A device's health report."""
+
+    status: Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error", "unplugged"]
+    detail: str = Field(default="", max_length=200)
+
+
+class QueueInfo(BaseModel):
+    """A queue with its live load."""
+
+    code: str
+    name: str
+    name_en: str
+    waiting: int
+    estimated_wait_s: int
+
+
+class TrackInfo(BaseModel):
+    """What the QR code on a ticket shows."""
+
+    number: str
+    status: str
+    ahead: int
+    window: int | None = None
+    queue: str
+    hall: str
+    estimated_wait_s: int
+    issued_at: datetime
+
+
+class TokenOut(BaseModel):
+    """A bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+    role: str
+    hall: str | None
+
+
+class Revealed(BaseModel):
+    """Unmasked personal data of a ticket, for a role that needs it (audited)."""
+
+    id: int
+    phone: str | None
+    id_number: str | None
+
+
+class WindowInfo(BaseModel):
+    """A window with its status and current ticket."""
+
+    number: int
+    name: str
+    name_en: str
+    queues: list[str]
+    status: str
+    reason: str
+    current: dict[str, object] | None = None

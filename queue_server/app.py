@@ -1,0 +1,127 @@
+"""The application factory: routes, error mapping, start-up (migrate, sync config) and day rollover."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from .context import HallContext
+from .db import Database
+from .errors import HallError
+from .migrations import upgrade
+from .models import Hall
+from .services.halls import sync_config
+from .services.tickets import expire_before
+from .services.tx import hall_tx
+from .settings import Runtime
+from .timeutil import service_day, utcnow
+
+log = logging.getLogger(__name__)
+ROLLOVER_CHECK_S = 30.0
+
+
+def build_context(runtime: Runtime) -> HallContext:
+    """Open the database and build the shared parts from resolved settings."""
+    db = Database(runtime.database_url, sqlite_synchronous=runtime.settings.sqlite_synchronous)
+    return HallContext(config=runtime.config, db=db, secret_key=runtime.secret_key)
+
+
+def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
+    """Migrate the schema, sync the configuration, close yesterday's leftovers."""
+    if migrate:
+        upgrade(ctx.db.url)
+    with ctx.db.write() as s:
+        sync_config(s, ctx.config)
+    close_past_days(ctx)
+
+
+def close_past_days(ctx: HallContext) -> int:
+    """Expire tickets still open from earlier service days, in every hall."""
+    total = 0
+    for h in ctx.config.halls:
+        tz = ctx.zones[h.code]
+        with hall_tx(ctx.db, ctx.hub, h.code, tz=tz) as tx:
+            total += expire_before(tx, service_day(tx.now, tz))
+    return total
+
+
+def heads(ctx: HallContext) -> dict[str, int]:
+    """Each hall's last committed `seq`."""
+    with ctx.db.read() as s:
+        return {code: int(seq) for code, seq in s.execute(select(Hall.code, Hall.last_seq)).all()}
+
+
+async def _rollover_loop(ctx: HallContext, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            n = await asyncio.to_thread(close_past_days, ctx)
+            if n:
+                log.info("service day ended: %d tickets expired", n)
+        except Exception:  # keep the loop alive through a database blip; it retries next round
+            log.exception("day rollover failed")
+
+
+def create_app(runtime: Runtime | None = None, *, ctx: HallContext | None = None, migrate: bool = True) -> FastAPI:
+    """Build the FastAPI application for a resolved runtime (or a prepared context, in tests)."""
+    if ctx is None:
+        assert runtime is not None
+        ctx = build_context(runtime)
+    shared = ctx
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(prepare, shared, migrate=migrate)
+        shared.hub.attach(asyncio.get_running_loop(), await asyncio.to_thread(heads, shared))
+        task = asyncio.create_task(_rollover_loop(shared, getattr(app.state, "rollover_s", ROLLOVER_CHECK_S)))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            shared.hub.detach()
+
+    app = FastAPI(
+        title="One-window hall queue server",
+        summary="政务服务大厅 取号叫号 · tickets, windows, calling and the hall event stream",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+
+    @app.exception_handler(HallError)
+    async def _hall_error(_req: Request, exc: HallError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI echoes the offending input back; that could be an ID or phone number: leave it out.
+        errors: list[dict[str, Any]] = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_req: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503)
+
+    from .api.routes import halls, tickets, windows, ws
+
+    app.include_router(halls.router)
+    app.include_router(tickets.router)
+    app.include_router(windows.router)
+    app.include_router(ws.router)
+    return app

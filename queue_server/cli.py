@@ -1,0 +1,78 @@
+"""The `hall` command: serve, check the configuration, migrate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .config import ConfigError
+from .settings import Runtime, Settings, resolve
+
+app = typer.Typer(help="One-window hall: queue server and tools.", no_args_is_help=True, add_completion=False)
+
+
+def _runtime(config: Path | None, **overrides: object) -> Runtime:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if config is not None:
+        values["config"] = config
+    try:
+        return resolve(Settings(**values))  # type: ignore[arg-type]
+    except ConfigError as exc:
+        typer.echo(f"配置错误 / configuration error:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    config: Annotated[Path | None, typer.Option(help="hall configuration TOML (default: the demo hall)")] = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    migrate: Annotated[bool, typer.Option(help="apply database migrations at start")] = True,
+) -> None:
+    """Run the queue server (HTTP API, websockets, boards)."""
+    import uvicorn
+
+    from .app import create_app
+    from .logs import log_config
+
+    rt = _runtime(config, host=host, port=port)
+    typer.echo(f"hall: {len(rt.config.halls)} hall(s) from {rt.config_path}; database {_safe(rt.database_url)}")
+    uvicorn.run(
+        create_app(rt, migrate=migrate),
+        host=rt.settings.host,
+        port=rt.settings.port,
+        log_config=log_config(rt.settings.log_level),
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command("check-config")
+def check_config(config: Annotated[Path | None, typer.Argument(help="TOML file to check")] = None) -> None:
+    """Validate a configuration file and report every problem with its line."""
+    rt = _runtime(config)
+    n_windows = sum(len(h.windows) for h in rt.config.halls)
+    typer.echo(f"ok: {len(rt.config.halls)} halls, {n_windows} windows, {len(rt.config.users)} users, {len(rt.config.devices)} devices")
+
+
+@app.command()
+def migrate(config: Annotated[Path | None, typer.Option(help="hall configuration TOML")] = None) -> None:
+    """Apply database migrations and exit."""
+    from .migrations import upgrade
+
+    rt = _runtime(config)
+    upgrade(rt.database_url)
+    typer.echo(f"migrated {_safe(rt.database_url)}")
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

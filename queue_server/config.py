@@ -1,0 +1,503 @@
+"""Hall configuration: pydantic models of the TOML file, and a loader whose errors name the line to fix."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import types
+import typing
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Self, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+
+Loc = tuple[str | int, ...]
+_T = TypeVar("_T")
+
+QUEUE_CODE = r"^[A-Z]{1,2}$"
+HALL_CODE = r"^[a-z0-9][a-z0-9-]{0,31}$"
+USERNAME = r"^[a-z0-9_.-]{2,64}$"
+# Minimum lengths of user passwords and device tokens, outside demo mode and in it.
+PASSWORD_MIN, PASSWORD_MIN_DEMO = 12, 6
+TOKEN_MIN, TOKEN_MIN_DEMO = 24, 16
+SECRET_MIN = 32
+
+_PATTERN_HELP = {
+    QUEUE_CODE: "must be 1 or 2 capital letters, like 'A' or 'AB' (it is printed on the ticket)",
+    HALL_CODE: "must be up to 32 lowercase letters, digits or '-', starting with a letter or digit",
+    USERNAME: "must be 2 to 64 lowercase letters, digits, '_', '.' or '-'",
+}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing to fix in the configuration, with its dotted path and (when known) its line."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `str()` gives one `FILE:LINE: path: message` line per problem."""
+
+    def __init__(self, problems: list[ConfigProblem], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(self._format(p) for p in problems))
+
+    def _format(self, problem: ConfigProblem) -> str:
+        where = ""
+        if self.source:
+            where = f"{self.source}:{problem.line}: " if problem.line else f"{self.source}: "
+        elif problem.line:
+            where = f"line {problem.line}: "
+        return where + (f"{problem.path}: " if problem.path else "") + problem.message
+
+
+def format_path(loc: Loc) -> str:
+    """Render a validation location as `halls[0].windows[3].queues`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _err(loc: Loc, message: str) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("config", "{message}", {"message": message}), loc=loc, input=None
+    )
+
+
+def _raise(title: str, errors: list[InitErrorDetails]) -> None:
+    # A ValidationError raised inside a validator keeps its own locations, prefixed by the parent's.
+    if errors:
+        raise ValidationError.from_exception_data(title, errors)
+
+
+def _duplicates(values: list[Any]) -> list[int]:
+    seen: set[Any] = set()
+    repeats = []
+    for index, value in enumerate(values):
+        if value in seen:
+            repeats.append(index)
+        seen.add(value)
+    return repeats
+
+
+def _repeats(key: Loc, values: list[Any], message: Callable[[int], str]) -> list[InitErrorDetails]:
+    # An error at (*key[:-1], i, key[-1]) for each value that repeats an earlier one.
+    return [_err((*key[:-1], i, key[-1]), message(i)) for i in _duplicates(values)]
+
+
+def _find(items: list[_T], attr: str, value: object) -> _T:
+    found = next((item for item in items if getattr(item, attr) == value), None)
+    if found is None:
+        raise KeyError(value)
+    return found
+
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class QueueConfig(BaseModel):
+    """A queue (service domain) of a hall; its code is also the ticket prefix."""
+
+    model_config = _STRICT
+    code: str = Field(pattern=QUEUE_CODE)
+    name: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    default_service_s: int = Field(default=300, gt=0)
+
+
+class WindowConfig(BaseModel):
+    """A service window and the queues it calls from, in tie-break order."""
+
+    model_config = _STRICT
+    number: int = Field(ge=1)
+    name: str = "综合窗口"
+    name_en: str = "Window"
+    queues: list[str] = Field(min_length=1)
+    strict_order: bool = False
+    open: bool = True
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> Self:
+        _raise(
+            "WindowConfig",
+            [
+                _err(("queues",), f"window {self.number} lists queue '{self.queues[i]}' more than once")
+                for i in _duplicates(self.queues)
+            ],
+        )
+        return self
+
+
+class HallConfig(BaseModel):
+    """One service hall: its queues and windows."""
+
+    model_config = _STRICT
+    code: str = Field(pattern=HALL_CODE)
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    silent: bool = True
+    max_priority_streak: int = Field(default=3, ge=1)
+    queues: list[QueueConfig] = Field(min_length=1)
+    windows: list[WindowConfig] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use a name like 'Asia/Shanghai')") from None
+        return value
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Self:
+        codes, numbers = [q.code for q in self.queues], [w.number for w in self.windows]
+        errors = _repeats(
+            ("queues", "code"),
+            codes,
+            lambda i: f"queue code '{codes[i]}' is used twice in hall '{self.code}'",
+        )
+        errors += _repeats(
+            ("windows", "number"),
+            numbers,
+            lambda i: f"window number {numbers[i]} is used twice in hall '{self.code}'",
+        )
+        known = ", ".join(dict.fromkeys(codes))
+        for i, window in enumerate(self.windows):
+            errors += [
+                _err(
+                    ("windows", i, "queues"),
+                    f"window {window.number} names unknown queue '{code}' (this hall has {known})",
+                )
+                for code in window.queues
+                if code not in codes
+            ]
+        _raise("HallConfig", errors)
+        return self
+
+    def queue(self, code: str) -> QueueConfig:
+        """Return the queue with this code (KeyError if none)."""
+        return _find(self.queues, "code", code)
+
+    def window(self, number: int) -> WindowConfig:
+        """Return the window with this number (KeyError if none)."""
+        return _find(self.windows, "number", number)
+
+
+class UserConfig(BaseModel):
+    """A staff account: admin, clerk, approver or auditor."""
+
+    model_config = _STRICT
+    username: str = Field(pattern=USERNAME)
+    display_name: str = ""
+    password: SecretStr | None = Field(default=None, min_length=PASSWORD_MIN_DEMO)
+    password_hash: str | None = None
+    role: Literal["admin", "clerk", "approver", "auditor"]
+    hall: str | None = None
+    windows: list[int] = Field(default_factory=list)
+
+    @field_validator("password_hash")
+    @classmethod
+    def _argon2(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("$argon2"):
+            raise ValueError("must be an argon2 hash starting with '$argon2' (or give 'password' instead)")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        errors = []
+        if self.password is None and self.password_hash is None:
+            errors.append(_err((), f"user '{self.username}' needs a 'password' or a 'password_hash'"))
+        elif self.password is not None and self.password_hash is not None:
+            errors.append(_err(("password_hash",), "give either 'password' or 'password_hash', not both"))
+        if self.role != "admin" and self.hall is None:
+            errors.append(_err(("hall",), f"a user with role '{self.role}' needs 'hall = \"...\"'"))
+        if self.windows and self.role != "clerk":
+            errors.append(_err(("windows",), "only clerks are bound to windows; remove 'windows'"))
+        _raise("UserConfig", errors)
+        return self
+
+
+class DeviceConfig(BaseModel):
+    """A kiosk or display board of a hall, authenticated by its token."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1)
+    role: Literal["kiosk", "display"]
+    hall: str
+    token: SecretStr = Field(min_length=TOKEN_MIN_DEMO)
+    window: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.window is not None and self.role != "display":
+            _raise("DeviceConfig", [_err(("window",), "only a display can be bound to a window")])
+        return self
+
+
+class ServerConfig(BaseModel):
+    """Server-wide settings of the `[server]` table."""
+
+    model_config = _STRICT
+    demo: bool = False
+    secret_key: SecretStr | None = None
+    database_url: str | None = None
+
+
+class AppConfig(BaseModel):
+    """The whole configuration file: server, halls, users and devices."""
+
+    model_config = _STRICT
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    halls: list[HallConfig] = Field(min_length=1)
+    users: list[UserConfig] = Field(default_factory=list)
+    devices: list[DeviceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Self:
+        demo = self.server.demo
+        halls = {h.code: h for h in self.halls}
+        users, devices = self.users, self.devices
+        codes = [h.code for h in self.halls]
+        errors = _repeats(("halls", "code"), codes, lambda i: f"hall code '{codes[i]}' is used twice")
+        errors += _repeats(
+            ("users", "username"),
+            [u.username for u in users],
+            lambda i: f"username '{users[i].username}' is used twice",
+        )
+        errors += _repeats(
+            ("devices", "name"),
+            [d.name for d in devices],
+            lambda i: f"device name '{devices[i].name}' is used twice",
+        )
+        errors += _repeats(
+            ("devices", "token"),
+            [d.token.get_secret_value() for d in devices],
+            lambda i: f"device '{devices[i].name}' reuses another device's token",
+        )
+        minimum = PASSWORD_MIN_DEMO if demo else PASSWORD_MIN
+        for i, user in enumerate(self.users):
+            if user.password is not None and len(user.password.get_secret_value()) < minimum:
+                errors.append(_err(("users", i, "password"), f"must be at least {minimum} characters long"))
+            errors += self._hall_refs(("users", i), user.hall, user.windows, halls)
+        minimum = TOKEN_MIN_DEMO if demo else TOKEN_MIN
+        for i, device in enumerate(self.devices):
+            if len(device.token.get_secret_value()) < minimum:
+                errors.append(_err(("devices", i, "token"), f"must be at least {minimum} characters long"))
+            windows = [] if device.window is None else [device.window]
+            errors += self._hall_refs(("devices", i), device.hall, windows, halls)
+        _raise("AppConfig", errors)
+        return self
+
+    @staticmethod
+    def _hall_refs(
+        loc: Loc, code: str | None, windows: list[int], halls: dict[str, HallConfig]
+    ) -> list[InitErrorDetails]:
+        if code is None:
+            return []
+        hall = halls.get(code)
+        if hall is None:
+            return [_err((*loc, "hall"), f"unknown hall '{code}' (halls are {', '.join(halls)})")]
+        numbers = [w.number for w in hall.windows]
+        return [
+            _err((*loc, "window" if loc[0] == "devices" else "windows"), f"hall '{code}' has no window {n}")
+            for n in windows
+            if n not in numbers
+        ]
+
+    def hall(self, code: str) -> HallConfig:
+        """Return the hall with this code (KeyError if none)."""
+        return _find(self.halls, "code", code)
+
+
+def check_secret(secret: str | None, *, demo: bool) -> None:
+    """Refuse, outside demo mode, a missing, short or guessable server secret key."""
+    if demo:
+        return
+    where = "HALL_SECRET_KEY (or [server] secret_key)"
+    hint = "; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    if not secret:
+        message = f"no secret key is set: set {where}"
+    elif len(secret) < SECRET_MIN:
+        message = f"the secret key in {where} is too short ({len(secret)} characters, need {SECRET_MIN})"
+    elif len(set(secret)) <= 4 or secret.lower().startswith(
+        ("changeme", "change-me", "change_me", "secret", "password", "demo")
+    ):
+        message = f"the secret key in {where} is easy to guess"
+    else:
+        return
+    raise ConfigError([ConfigProblem("server.secret_key", message + hint)])
+
+
+# --- Line locator -------------------------------------------------------------------------------------
+# tomllib keeps no source positions, so this small scanner maps a validation path back to a line. It
+# follows `[table]` and `[[array.of.tables]]` headers, counting the tables of each array per parent (so the
+# 4th `[[halls.windows]]` after the 1st `[[halls]]` is ("halls", 0, "windows", 3)), and `key =` lines. It
+# skips multi-line strings and arrays; inline tables map to the line of their key.
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_BARE_OR_QUOTED = r"(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')"
+_KEY = re.compile(rf"^\s*({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=(.*)$")
+_STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'[^']*'")
+
+
+def _split_key(dotted: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in re.findall(rf"{_BARE_OR_QUOTED}", dotted)]
+
+
+def _open_brackets(value: str) -> int:
+    value = _STRING.sub("", value).split("#", 1)[0]
+    return value.count("[") + value.count("{") - value.count("]") - value.count("}")
+
+
+def _line_table(text: str) -> dict[Loc, int]:
+    lines: dict[Loc, int] = {}
+    arrays: dict[Loc, int] = {}  # array-of-tables location -> tables seen so far
+    current: Loc = ()
+    in_string: str | None = None  # the open triple quote of a multi-line string
+    depth = 0  # open brackets of a multi-line array
+    for number, raw in enumerate(text.splitlines(), 1):
+        if in_string:
+            if raw.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        if depth > 0:
+            depth += _open_brackets(raw)
+            continue
+        header, key = _HEADER.match(raw), _KEY.match(raw)
+        if header:
+            loc: Loc = ()
+            names = _split_key(header[2])
+            for name in names[:-1]:
+                loc = (*loc, name)
+                if loc in arrays:
+                    loc = (*loc, arrays[loc] - 1)
+            loc = (*loc, names[-1])
+            if header[1] == "[[":
+                arrays[loc] = arrays.get(loc, 0) + 1
+                loc = (*loc, arrays[loc] - 1)
+            current = loc
+            lines.setdefault(loc, number)
+        elif key:
+            loc = current
+            for name in _split_key(key[1]):
+                loc = (*loc, name)
+                lines.setdefault(loc, number)
+            value = key[2]
+            for quote in ('"""', "'''"):
+                if value.count(quote) % 2 == 1:
+                    in_string = quote
+            if not in_string:
+                depth = max(_open_brackets(value), 0)
+    return lines
+
+
+def _nearest(table: dict[Loc, int], loc: Loc) -> int | None:
+    return next((table[loc[:end]] for end in range(len(loc), 0, -1) if loc[:end] in table), None)
+
+
+def locate_line(text: str, loc: Loc) -> int | None:
+    """Return the line of `loc` in TOML text, or of its nearest enclosing table or key that is present."""
+    return _nearest(_line_table(text), loc)
+
+
+# --- Loading ------------------------------------------------------------------------------------------
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    model: Any = AppConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        model = model.model_fields[part].annotation
+        while typing.get_origin(model) in (list, typing.Union, types.UnionType):
+            model = next(a for a in typing.get_args(model) if a is not type(None))
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _message(error: ErrorDetails) -> str:
+    kind, ctx, loc = error["type"], error.get("ctx", {}), error["loc"]
+    key = loc[-1] if loc else ""
+    if kind == "missing":
+        return f"required setting '{key}' is missing"
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        close = difflib.get_close_matches(str(key), list(model.model_fields) if model else [], n=1)
+        return f"unknown setting '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_HELP.get(ctx.get("pattern", ""), error["msg"])
+    if kind in ("string_too_short", "too_short"):
+        if ctx.get("field_type") == "List":
+            return f"needs at least {ctx['min_length']} entry" + ("" if ctx["min_length"] == 1 else "s")
+        if ctx.get("min_length") == 1:
+            return "must not be empty"
+        return f"must be at least {ctx['min_length']} characters long"
+    simple = {
+        "int_type": "must be a whole number (without quotes)",
+        "bool_type": "must be true or false (without quotes)",
+        "string_type": "must be text in quotes",
+        "list_type": 'must be a list, like ["A", "B"]',
+        "model_type": "must be a table",
+        "greater_than": f"must be greater than {ctx.get('gt')}",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "literal_error": f"must be one of {ctx.get('expected')}",
+    }
+    if kind in simple:
+        return simple[kind]
+    return str(ctx["message"]) if kind == "config" else error["msg"].removeprefix("Value error, ")
+
+
+_SYNTAX_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def parse_config(text: str, source: str = "<config>") -> AppConfig:
+    """Parse and validate configuration TOML text; `source` names it in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message, at = str(exc), _SYNTAX_AT.search(str(exc))
+        line = int(at[1]) if at else len(text.splitlines()) or None
+        if at:
+            message = f"{message[: at.start()]} (column {at[2]})"
+        raise ConfigError([ConfigProblem("", f"TOML syntax error: {message}", line)], source) from exc
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as exc:
+        table = _line_table(text)
+        problems = [
+            ConfigProblem(format_path(e["loc"]), _message(e), _nearest(table, e["loc"])) for e in exc.errors()
+        ]
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise ConfigError(problems, source) from None  # the chained error would show secret inputs
+
+
+def load_config(path: Path) -> AppConfig:
+    """Read and validate the configuration file at `path`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem("", f"cannot read the file: {exc.strerror}")], str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem("", "the file is not UTF-8 text")], str(path)) from exc
+    return parse_config(text, str(path))

@@ -1,0 +1,118 @@
+"""Engines and transactions: SQLite (WAL, one writer at a time) or PostgreSQL, same code above."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for plain PostgreSQL URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    """Owns the engines; `write()` opens a write transaction, `read()` a consistent read snapshot.
+
+    SQLite allows one writer: a write transaction starts with BEGIN IMMEDIATE so it holds the write
+    lock from its first statement (no lock upgrade, so no SQLITE_BUSY deadlock between readers that
+    want to write), and writers of this process queue on a threading lock instead of SQLite's
+    sleeping busy handler, which would wreck latency. Reads use WAL snapshots and never block.
+    On PostgreSQL, writes run at READ COMMITTED and serialise per hall on the hall row (see
+    services.tx); reads that need one consistent picture use REPEATABLE READ.
+    """
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
+        self.url = normalize_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        if self.is_sqlite:
+            self.engine = self._sqlite_engine(begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
+            self.read_engine = self._sqlite_engine(begin="BEGIN", synchronous=sqlite_synchronous)
+        else:
+            self.engine = create_engine(
+                self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, future=True
+            )
+            self.read_engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
+
+    def _sqlite_engine(self, *, begin: str, synchronous: str) -> Engine:
+        memory = ":memory:" in self.url or self.url in ("sqlite://", "sqlite:///")
+        if memory:
+            raise ValueError("an in-memory SQLite database cannot be shared; use a file")
+        engine = create_engine(
+            self.url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=20,
+            max_overflow=20,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transaction control from pysqlite so that BEGIN is ours (SQLAlchemy's documented recipe).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql(begin)
+
+        return engine
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in a write transaction; commits on success, rolls back on error."""
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session over one consistent snapshot; never writes."""
+        with Session(self.read_engine, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def ping(self) -> None:
+        """Fail unless the database answers."""
+        with self.read_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+        self.read_engine.dispose()
+
+
+def plain_engine(url: str) -> Engine:
+    """An engine without our transaction hooks, for migrations and admin work."""
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        return create_engine(url, poolclass=NullPool)
+    return create_engine(url, poolclass=NullPool)

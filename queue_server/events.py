@@ -1,0 +1,210 @@
+"""Hall events and the in-process hub that fans them out to websocket subscribers in `seq` order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = frozenset(
+    {
+        "ticket.issued",
+        "ticket.called",
+        "ticket.recalled",
+        "ticket.serving",
+        "ticket.completed",
+        "ticket.no_show",
+        "ticket.held",
+        "ticket.transferred",
+        "ticket.cancelled",
+        "ticket.expired",
+        "ticket.rejoined",
+        "window.status",
+        "queue.stats",
+        "notice",
+        "device.health",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HallEvent:
+    """One committed event; `text` is its wire form, serialised once and shared by every subscriber."""
+
+    hall: str
+    seq: int
+    type: str
+    at: datetime
+    data: dict[str, Any]
+    text: str = field(default="", compare=False)
+
+    @classmethod
+    def create(cls, hall: str, seq: int, type: str, at: datetime, data: dict[str, Any]) -> HallEvent:
+        """Build an event and its wire text."""
+        msg = {"seq": seq, "type": type, "at": at.isoformat(), "hall": hall, "data": data}
+        return cls(hall, seq, type, at, data, orjson.dumps(msg).decode())
+
+    def message(self) -> dict[str, Any]:
+        """The event as the contract's message object."""
+        return {"seq": self.seq, "type": self.type, "at": self.at.isoformat(), "hall": self.hall, "data": self.data}
+
+
+class Subscriber:
+    """A bounded mailbox for one websocket client; overflowing marks it for resync instead of blocking."""
+
+    def __init__(self, hall: str, maxsize: int) -> None:
+        self.hall = hall
+        self.maxsize = maxsize
+        self.items: deque[HallEvent] = deque()
+        self.wake = asyncio.Event()
+        self.overflowed = False
+
+    def push(self, event: HallEvent) -> None:
+        """Queue an event without ever waiting; drop the backlog and flag overflow when full."""
+        if self.overflowed:
+            return
+        if len(self.items) >= self.maxsize:
+            self.overflowed = True
+            self.items.clear()
+        else:
+            self.items.append(event)
+        self.wake.set()
+
+    async def next(self, timeout: float) -> HallEvent | None:
+        """The next event, or None after `timeout` seconds of quiet or on overflow."""
+        if not self.items and not self.overflowed:
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout)
+            except TimeoutError:
+                return None
+        if self.overflowed or not self.items:
+            return None
+        return self.items.popleft()
+
+
+FetchRange = Callable[[str, int, int], list[HallEvent]]
+
+
+class Hub:
+    """Delivers committed events to subscribers of their hall, in gap-free `seq` order.
+
+    Publishers call `publish` from any thread after commit. Events of one hall can reach the hub out of
+    order (two transactions committing close together on PostgreSQL, or events from another server
+    process), so the hub keeps a small reorder buffer and, if a gap does not close within
+    `gap_wait` seconds, reads the missing events from the event table through `fetch_range`.
+    """
+
+    def __init__(self, fetch_range: FetchRange, *, max_queue: int = 2000, gap_wait: float = 0.3) -> None:
+        self._fetch_range = fetch_range
+        self.max_queue = max_queue
+        self.gap_wait = gap_wait
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._head: dict[str, int] = {}
+        self._pending: dict[str, dict[int, HallEvent]] = {}
+        self._gap_timer: dict[str, asyncio.TimerHandle] = {}
+        self._subs: dict[str, set[Subscriber]] = {}
+
+    def attach(self, loop: asyncio.AbstractEventLoop, heads: dict[str, int]) -> None:
+        """Bind to the server's event loop, starting from each hall's committed head."""
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        self._head = dict(heads)
+
+    def detach(self) -> None:
+        """Stop delivering (server shutdown)."""
+        for timer in self._gap_timer.values():
+            timer.cancel()
+        self._gap_timer.clear()
+        self._loop = None
+
+    def head(self, hall: str) -> int:
+        """The last `seq` delivered for this hall."""
+        return self._head.get(hall, 0)
+
+    def publish(self, events: Iterable[HallEvent]) -> None:
+        """Hand committed events to the hub; safe from any thread, never blocks."""
+        batch = list(events)
+        loop = self._loop
+        if not batch or loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._deliver(batch)
+        else:
+            try:
+                loop.call_soon_threadsafe(self._deliver, batch)
+            except RuntimeError:  # loop closed during shutdown
+                log.debug("hub loop closed; %d events not fanned out", len(batch))
+
+    def subscribe(self, hall: str) -> Subscriber:
+        """Register a mailbox for a hall's events (call from the event loop)."""
+        sub = Subscriber(hall, self.max_queue)
+        self._subs.setdefault(hall, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        """Forget a mailbox."""
+        self._subs.get(sub.hall, set()).discard(sub)
+
+    def subscriber_count(self, hall: str | None = None) -> int:
+        """How many mailboxes are registered (for one hall or all)."""
+        if hall is not None:
+            return len(self._subs.get(hall, ()))
+        return sum(len(s) for s in self._subs.values())
+
+    def _deliver(self, batch: list[HallEvent]) -> None:
+        halls: set[str] = set()
+        for ev in batch:
+            if ev.seq > self._head.get(ev.hall, 0):
+                self._pending.setdefault(ev.hall, {})[ev.seq] = ev
+                halls.add(ev.hall)
+        for hall in halls:
+            self._drain(hall)
+
+    def _drain(self, hall: str) -> None:
+        pending = self._pending.get(hall, {})
+        head = self._head.get(hall, 0)
+        subs = self._subs.get(hall, set())
+        while head + 1 in pending:
+            ev = pending.pop(head + 1)
+            head = ev.seq
+            for sub in subs:
+                sub.push(ev)
+        self._head[hall] = head
+        for seq in [s for s in pending if s <= head]:
+            del pending[seq]
+        timer = self._gap_timer.pop(hall, None)
+        if timer is not None:
+            timer.cancel()
+        if pending and self._loop is not None:
+            self._gap_timer[hall] = self._loop.call_later(self.gap_wait, self._fill_gap, hall)
+
+    def _fill_gap(self, hall: str) -> None:
+        self._gap_timer.pop(hall, None)
+        pending = self._pending.get(hall)
+        if not pending or self._loop is None:
+            return
+        start, end = self._head.get(hall, 0), min(pending)
+        log.info("hall %s: filling event gap %d..%d from the database", hall, start + 1, end - 1)
+
+        async def fill() -> None:
+            try:
+                missing = await asyncio.to_thread(self._fetch_range, hall, start, end)
+            except Exception:
+                log.exception("hall %s: could not read missing events", hall)
+                missing = []
+            self._deliver(missing)
+            if self._pending.get(hall) and hall not in self._gap_timer and self._loop is not None:
+                self._gap_timer[hall] = self._loop.call_later(self.gap_wait, self._fill_gap, hall)
+
+        self._loop.create_task(fill())

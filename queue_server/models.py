@@ -1,0 +1,174 @@
+"""Database tables (SQLModel). The schema itself is managed by Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .timeutil import UTCDateTime
+
+# Ticket statuses of the contract; "expired" closes what is left at the end of the service day.
+WAITING, CALLED, SERVING, HELD = "waiting", "called", "serving", "held"
+DONE, NO_SHOW, CANCELLED, EXPIRED = "done", "no_show", "cancelled", "expired"
+OPEN_STATUSES = frozenset({WAITING, CALLED, SERVING, HELD})
+FINAL_STATUSES = frozenset({DONE, NO_SHOW, CANCELLED, EXPIRED})
+AT_WINDOW = frozenset({CALLED, SERVING})
+
+
+class Hall(SQLModel, table=True):
+    """A service hall; `last_seq` is the last event sequence number handed out (the hall's write lock)."""
+
+    __tablename__ = "hall"
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    silent: bool = True
+    last_seq: int = 0
+    notice: str = ""
+
+
+class Queue(SQLModel, table=True):
+    """A domain of a hall (市场准入 …); its code is the ticket prefix."""
+
+    __tablename__ = "hall_queue"
+
+    __table_args__ = (UniqueConstraint("hall_code", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    code: str = Field(max_length=2)
+    name: str
+    name_en: str = ""
+    position: int = 0
+    avg_service_s: float = 300.0  # moving average of recent service times
+
+
+class Window(SQLModel, table=True):
+    """A counter window: its queues (ordered), status and the ticket it is serving now."""
+
+    __tablename__ = "hall_window"
+
+    __table_args__ = (UniqueConstraint("hall_code", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    number: int
+    name: str = ""
+    name_en: str = ""
+    queues: str = ""  # comma-separated queue codes, in the window's order
+    strict_order: bool = False
+    status: str = "open"  # open | paused | closed
+    status_reason: str = ""
+    current_ticket_id: int | None = None
+    priority_streak: int = 0
+    clerk: str | None = None
+
+
+class TicketCounter(SQLModel, table=True):
+    """Last number handed out per hall, service day and queue: numbers are gap-free."""
+
+    __tablename__ = "ticket_counter"
+
+    hall_code: str = Field(primary_key=True, max_length=32)
+    service_day: date = Field(primary_key=True)
+    queue_code: str = Field(primary_key=True, max_length=2)
+    last: int = 0
+
+
+class Ticket(SQLModel, table=True):
+    """A queue ticket from issue to its final outcome."""
+
+    __tablename__ = "ticket"
+
+    __table_args__ = (
+        UniqueConstraint("hall_code", "service_day", "issue_queue", "seq"),
+        UniqueConstraint("hall_code", "idempotency_key"),
+        Index("ix_ticket_waiting", "hall_code", "status", "queue"),
+        Index("ix_ticket_day", "hall_code", "service_day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    service_day: date
+    issue_queue: str = Field(max_length=2)  # the queue that gave the number
+    seq: int  # 1, 2, 3 … within (hall, day, issue_queue)
+    number: str = Field(max_length=16)  # "A001"
+    queue: str = Field(max_length=2)  # current queue (changes on transfer)
+    lane: str = Field(default="normal", max_length=16)
+    status: str = Field(default=WAITING, max_length=16)
+    channel: str = Field(default="kiosk", max_length=16)
+    arrived_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    called_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    serving_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    slot_start: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    window: int | None = None  # window that called it (or holds it)
+    target_window: int | None = None  # transferred to this window explicitly
+    recalls: int = 0
+    phone_enc: str | None = Field(default=None, sa_column=Column(Text))
+    phone_masked: str | None = Field(default=None, max_length=16)
+    id_enc: str | None = Field(default=None, sa_column=Column(Text))
+    id_hash: str | None = Field(default=None, max_length=64, index=True)
+    id_masked: str | None = Field(default=None, max_length=24)
+    track_token: str = Field(max_length=64, unique=True)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+
+
+class Event(SQLModel, table=True):
+    """The hall event stream, source of truth: appended in the transaction of the change it records."""
+
+    __tablename__ = "hall_event"
+
+    __table_args__ = (UniqueConstraint("hall_code", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_code: str = Field(max_length=32)
+    seq: int
+    type: str = Field(max_length=32)
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    data: str = Field(sa_column=Column(Text, nullable=False))  # JSON object
+
+
+class UserAccount(SQLModel, table=True):
+    """A staff login (admin, clerk, approver, auditor)."""
+
+    __tablename__ = "user_account"
+
+    username: str = Field(primary_key=True, max_length=64)
+    display_name: str = ""
+    role: str = Field(max_length=16)
+    hall_code: str | None = Field(default=None, max_length=32)
+    windows: str = ""  # comma-separated window numbers a clerk is bound to; empty = any
+    password_hash: str
+    active: bool = True
+
+
+class AuditLog(SQLModel, table=True):
+    """Who saw or did what with personal data (R18)."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    hall_code: str | None = Field(default=None, max_length=32)
+    subject: str = Field(max_length=64)  # e.g. "ticket:123"
+
+
+class DeviceStatus(SQLModel, table=True):
+    """Last reported health of a configured device."""
+
+    __tablename__ = "device_status"
+
+    name: str = Field(primary_key=True, max_length=64)
+    hall_code: str = Field(max_length=32)
+    role: str = Field(max_length=16)
+    status: str = Field(default="unknown", max_length=32)
+    detail: str = ""
+    at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

@@ -1,0 +1,184 @@
+"""Halls and windows: configuration sync, window status, notices, device health, board state, tracking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..config import AppConfig, HallConfig
+from ..errors import Invalid, NotFound
+from ..models import WAITING, DeviceStatus, Hall, Queue, Ticket, UserAccount, Window
+from .auth import Principal, hash_password, verify_password
+from .stats import people_ahead, queue_stats
+from .tickets import brief, out
+from .tx import HallTx
+
+WINDOW_STATUSES = ("open", "paused", "closed")
+RECENT_CALLS = 10
+
+
+def sync_config(session: Session, config: AppConfig) -> None:
+    """Make halls, queues, windows and users in the database match the configuration file.
+
+    State (event seq, window status, current tickets, service averages) is kept across restarts;
+    names and window-queue assignments follow the file. Queues and windows dropped from the file stay
+    in the database (old tickets refer to them) but no window serves a dropped queue.
+    """
+    for hall in config.halls:
+        h = session.get(Hall, hall.code) or Hall(code=hall.code, name=hall.name)
+        h.name, h.name_en, h.timezone, h.silent = hall.name, hall.name_en, hall.timezone, hall.silent
+        session.add(h)
+        session.flush()
+        queues = {q.code: q for q in session.execute(select(Queue).where(Queue.hall_code == hall.code)).scalars()}  # type: ignore[arg-type]
+        for pos, qc in enumerate(hall.queues):
+            q = queues.get(qc.code) or Queue(hall_code=hall.code, code=qc.code, name=qc.name, avg_service_s=qc.default_service_s)
+            q.name, q.name_en, q.position = qc.name, qc.name_en, pos
+            session.add(q)
+        windows = {w.number: w for w in session.execute(select(Window).where(Window.hall_code == hall.code)).scalars()}  # type: ignore[arg-type]
+        for wc in hall.windows:
+            w = windows.get(wc.number)
+            if w is None:
+                w = Window(hall_code=hall.code, number=wc.number, status="open" if wc.open else "closed")
+            w.name, w.name_en, w.queues, w.strict_order = wc.name, wc.name_en, ",".join(wc.queues), wc.strict_order
+            session.add(w)
+    for user in config.users:
+        u = session.get(UserAccount, user.username)
+        if user.password_hash:
+            pw_hash = user.password_hash
+        elif u is not None and user.password is not None and verify_password(u.password_hash, user.password.get_secret_value()):
+            pw_hash = u.password_hash  # unchanged: keep the stored hash, skip a slow re-hash
+        else:
+            assert user.password is not None
+            pw_hash = hash_password(user.password.get_secret_value())
+        u = u or UserAccount(username=user.username, role=user.role, password_hash=pw_hash)
+        u.display_name, u.role, u.hall_code, u.password_hash = user.display_name, user.role, user.hall, pw_hash
+        u.windows, u.active = ",".join(str(n) for n in user.windows), True
+        session.add(u)
+    for dev in config.devices:
+        d = session.get(DeviceStatus, dev.name) or DeviceStatus(name=dev.name, hall_code=dev.hall, role=dev.role)
+        d.hall_code, d.role = dev.hall, dev.role
+        session.add(d)
+
+
+def authenticate(session: Session, username: str, password: str) -> Principal | None:
+    """The staff principal for a username and password, or None."""
+    u = session.get(UserAccount, username)
+    if u is None or not u.active or not verify_password(u.password_hash, password):
+        return None
+    windows = frozenset(int(n) for n in u.windows.split(",") if n)
+    return Principal("user", u.username, u.role, u.hall_code, windows)
+
+
+def window_row(tx: HallTx, number: int) -> Window:
+    """The window of this hall, or NotFound."""
+    w = tx.session.execute(select(Window).where(Window.hall_code == tx.hall, Window.number == number)).scalar_one_or_none()  # type: ignore[arg-type]
+    if w is None:
+        raise NotFound(f"没有这个窗口 / No window {number} in this hall")
+    return w
+
+
+def set_window_status(tx: HallTx, *, number: int, status: str, reason: str, actor: Principal) -> Window:
+    """Open, pause (with a reason shown on the boards) or close a window."""
+    if status not in WINDOW_STATUSES:
+        raise Invalid(f"窗口状态只能是 open/paused/closed / Unknown window status '{status}'")
+    w = window_row(tx, number)
+    if actor.windows and number not in actor.windows:
+        from ..errors import Forbidden
+
+        raise Forbidden(f"您不在 {number} 号窗口 / You are not assigned to window {number}")
+    w.status, w.status_reason = status, reason if status != "open" else ""
+    w.clerk = actor.name if actor.kind == "user" and status == "open" else w.clerk
+    tx.session.flush()
+    tx.emit("window.status", window_public(w))
+    tx.emit("queue.stats", {"queues": queue_stats(tx.session, tx.hall, w.queues.split(","))})
+    return w
+
+
+def set_notice(tx: HallTx, text: str) -> None:
+    """Replace the scrolling notice line of the boards."""
+    h = tx.session.get(Hall, tx.hall)
+    assert h is not None
+    h.notice = text
+    tx.emit("notice", {"text": text})
+
+
+def report_health(tx: HallTx, *, device: Principal, status: str, detail: str) -> None:
+    """Record a device's health and raise it to staff as a `device.health` event."""
+    d = tx.session.get(DeviceStatus, device.name) or DeviceStatus(name=device.name, hall_code=tx.hall, role=device.role)
+    d.status, d.detail, d.at = status, detail, tx.now
+    tx.session.add(d)
+    tx.emit("device.health", {"device": device.name, "role": device.role, "status": status, "detail": detail})
+
+
+def window_public(w: Window) -> dict[str, Any]:
+    """A window as boards and consoles see it."""
+    return {
+        "number": w.number,
+        "name": w.name,
+        "name_en": w.name_en,
+        "queues": w.queues.split(","),
+        "status": w.status,
+        "reason": w.status_reason,
+    }
+
+
+def board_state(session: Session, hall: HallConfig, now: datetime) -> tuple[int, dict[str, Any]]:
+    """The board state and the `seq` it reflects, read from one snapshot."""
+    h = session.get(Hall, hall.code)
+    if h is None:
+        raise NotFound(f"大厅不存在 / No hall '{hall.code}'")
+    qnames = {q.code: q for q in hall.queues}
+    stats = queue_stats(session, hall.code)
+    queues = [
+        {"code": s["code"], "name": qnames[s["code"]].name, "name_en": qnames[s["code"]].name_en,
+         "waiting": s["waiting"], "estimated_wait_s": s["estimated_wait_s"]}
+        for s in stats if s["code"] in qnames
+    ]
+    windows = session.execute(select(Window).where(Window.hall_code == hall.code).order_by(Window.number)).scalars().all()  # type: ignore[arg-type]
+    current = {}
+    ids = [w.current_ticket_id for w in windows if w.current_ticket_id is not None]
+    if ids:
+        current = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}  # type: ignore[union-attr]
+    wins = []
+    for w in windows:
+        d = window_public(w)
+        cur = current.get(w.current_ticket_id) if w.current_ticket_id is not None else None
+        d["current"] = brief(cur) if cur is not None else None
+        wins.append(d)
+    recent = session.execute(
+        select(Ticket)
+        .where(Ticket.hall_code == hall.code, Ticket.called_at.is_not(None), Ticket.window.is_not(None))  # type: ignore[arg-type,union-attr]
+        .order_by(Ticket.called_at.desc())  # type: ignore[union-attr]
+        .limit(RECENT_CALLS)
+    ).scalars().all()
+    state = {
+        "hall": {"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone, "silent": h.silent},
+        "queues": queues,
+        "windows": wins,
+        "recent_calls": [brief(t) | {"at": t.called_at.isoformat() if t.called_at else None} for t in recent],
+        "notice": h.notice,
+    }
+    return h.last_seq, state
+
+
+def track(session: Session, token: str, now: datetime) -> dict[str, Any]:
+    """What a citizen sees by scanning the ticket's QR code."""
+    t = session.execute(select(Ticket).where(Ticket.track_token == token)).scalar_one_or_none()  # type: ignore[arg-type]
+    if t is None:
+        raise NotFound("没有这张票 / No ticket for this link")
+    o = out(session, t, now)
+    d: dict[str, Any] = {
+        "number": t.number,
+        "status": t.status,
+        "ahead": people_ahead(session, t, now) if t.status == WAITING else 0,
+        "queue": t.queue,
+        "hall": t.hall_code,
+        "estimated_wait_s": o.estimated_wait_s,
+        "issued_at": t.issued_at.isoformat(),
+    }
+    if t.window is not None:
+        d["window"] = t.window
+    return d

@@ -1,0 +1,105 @@
+"""Waiting counts, people ahead and estimated waits, read inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from ..estimate import capacity, estimated_wait_s
+from ..models import WAITING, Queue, Ticket, Window
+from ..policy import PRIORITY_LANES
+
+
+def class_expr(now: datetime) -> ColumnElement[int]:
+    """SQL for the policy's ticket class, without the per-window class 0 (transfers to a window)."""
+    return case(
+        (Ticket.lane.in_(PRIORITY_LANES), 1),  # type: ignore[attr-defined]
+        (and_(Ticket.lane == "appointment", Ticket.slot_start <= now), 2),  # type: ignore[arg-type,operator]
+        else_=3,
+    )
+
+
+def ticket_class(t: Ticket, now: datetime) -> int:
+    """The same class, computed in Python for one ticket."""
+    if t.lane in PRIORITY_LANES:
+        return 1
+    if t.lane == "appointment" and t.slot_start is not None and t.slot_start <= now:
+        return 2
+    return 3
+
+
+def people_ahead(session: Session, t: Ticket, now: datetime) -> int:
+    """Waiting tickets of the same queue that the policy would call before this one."""
+    if t.status != WAITING:
+        return 0
+    cls = class_expr(now)
+    mine = ticket_class(t, now)
+    same_class_earlier = and_(
+        cls == mine,
+        or_(
+            Ticket.arrived_at < t.arrived_at,  # type: ignore[arg-type,operator]
+            and_(Ticket.arrived_at == t.arrived_at, Ticket.id < t.id),  # type: ignore[arg-type,operator]
+        ),
+    )
+    stmt = select(func.count()).where(
+        Ticket.hall_code == t.hall_code,  # type: ignore[arg-type]
+        Ticket.status == WAITING,  # type: ignore[arg-type]
+        Ticket.queue == t.queue,  # type: ignore[arg-type]
+        Ticket.target_window.is_(None),  # type: ignore[union-attr]
+        Ticket.id != t.id,  # type: ignore[arg-type]
+        or_(cls < mine, same_class_earlier),
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+class HallLoad:
+    """Per-queue averages and window capacity of one hall, read once per transaction."""
+
+    def __init__(self, session: Session, hall: str) -> None:
+        self.queues = {
+            q.code: q
+            for q in session.execute(
+                select(Queue).where(Queue.hall_code == hall).order_by(Queue.position)  # type: ignore[arg-type]
+            ).scalars()
+        }
+        rows = session.execute(select(Window).where(Window.hall_code == hall)).scalars().all()  # type: ignore[arg-type]
+        self.windows = [(tuple(w.queues.split(",")), w.status == "open") for w in rows]
+
+    def estimate(self, queue: str, ahead: int) -> int:
+        """Seconds to wait behind `ahead` people in `queue`."""
+        q = self.queues.get(queue)
+        avg = q.avg_service_s if q is not None else 300.0
+        configured = sum(1 for qs, _ in self.windows if queue in qs)
+        return estimated_wait_s(ahead, avg, capacity(queue, self.windows), configured)
+
+
+def waiting_counts(session: Session, hall: str, queues: Iterable[str] | None = None) -> dict[str, int]:
+    """Waiting tickets per queue code (tickets transferred to a window count in their queue too)."""
+    stmt = (
+        select(Ticket.queue, func.count())
+        .where(Ticket.hall_code == hall, Ticket.status == WAITING)  # type: ignore[arg-type]
+        .group_by(Ticket.queue)
+    )
+    wanted = None if queues is None else list(queues)
+    if wanted is not None:
+        stmt = stmt.where(Ticket.queue.in_(wanted))  # type: ignore[attr-defined]
+    counts = {code: int(n) for code, n in session.execute(stmt).all()}
+    if wanted is not None:
+        return {code: counts.get(code, 0) for code in wanted}
+    return counts
+
+
+def queue_stats(session: Session, hall: str, queues: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """`[{"code", "waiting", "estimated_wait_s"}]` for the given queues (all of the hall by default)."""
+    load = HallLoad(session, hall)
+    codes = list(queues) if queues is not None else list(load.queues)
+    counts = waiting_counts(session, hall, codes)
+    return [
+        {"code": c, "waiting": counts.get(c, 0), "estimated_wait_s": load.estimate(c, counts.get(c, 0))}
+        for c in codes
+    ]

@@ -1,0 +1,359 @@
+"""Ticket lifecycle: issue, call (next or chosen), the window actions, transfer, day-end expiry."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from .. import policy
+from ..crypto import PiiCipher
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..estimate import updated_average
+from ..ids import InvalidIdNumber, InvalidPhone, mask_id_number, mask_phone, validate_id_number, validate_phone
+from ..models import (
+    AT_WINDOW,
+    CALLED,
+    CANCELLED,
+    DONE,
+    EXPIRED,
+    HELD,
+    NO_SHOW,
+    OPEN_STATUSES,
+    SERVING,
+    WAITING,
+    Queue,
+    Ticket,
+    TicketCounter,
+    Window,
+)
+from ..timeutil import service_day
+from .auth import Principal
+from .stats import HallLoad, people_ahead, waiting_counts
+from .tx import HallTx
+
+CHANNELS = ("kiosk", "counter", "mobile", "web", "phone")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketOut:
+    """A ticket with what the citizen wants to know about it right now."""
+
+    ticket: Ticket
+    ahead: int
+    estimated_wait_s: int
+    created: bool = True
+
+
+def brief(t: Ticket) -> dict[str, Any]:
+    """The ticket as events carry it: never a name, phone or ID number."""
+    d: dict[str, Any] = {"id": t.id, "number": t.number, "queue": t.queue, "lane": t.lane, "status": t.status}
+    if t.window is not None:
+        d["window"] = t.window
+    return d
+
+
+def _stats(tx: HallTx, queues: list[str]) -> list[dict[str, Any]]:
+    load = HallLoad(tx.session, tx.hall)
+    counts = waiting_counts(tx.session, tx.hall, queues)
+    return [{"code": q, "waiting": counts[q], "estimated_wait_s": load.estimate(q, counts[q])} for q in queues]
+
+
+def _emit(tx: HallTx, type: str, t: Ticket, queues: list[str] | None = None, **extra: Any) -> None:
+    data = brief(t) | extra
+    data["queues"] = _stats(tx, sorted(set(queues or [t.queue])))
+    tx.emit(type, data)
+
+
+def out(session: Session, t: Ticket, now: Any, *, created: bool = True) -> TicketOut:
+    """Wrap a ticket with its people-ahead count and estimated wait."""
+    ahead = people_ahead(session, t, now)
+    wait = HallLoad(session, t.hall_code).estimate(t.queue, ahead) if t.status == WAITING else 0
+    return TicketOut(t, ahead, wait, created)
+
+
+def _next_number(tx: HallTx, day: date, queue: str) -> int:
+    """Increment the (hall, day, queue) counter atomically; rolled back with the transaction, so no gaps."""
+    dialect = postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(TicketCounter).values(hall_code=tx.hall, service_day=day, queue_code=queue, last=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["hall_code", "service_day", "queue_code"],
+        set_={"last": TicketCounter.last + 1},  # type: ignore[operator]
+    ).returning(TicketCounter.last)
+    return int(tx.session.execute(stmt).scalar_one())
+
+
+def issue(
+    tx: HallTx,
+    *,
+    tz: ZoneInfo,
+    queue: str,
+    lane: str = "normal",
+    channel: str = "kiosk",
+    phone: str | None = None,
+    id_number: str | None = None,
+    idempotency_key: str | None = None,
+    cipher: PiiCipher,
+) -> TicketOut:
+    """Issue the next number of `queue`; a repeated idempotency key returns the first ticket instead."""
+    s = tx.session
+    if idempotency_key:
+        prior = s.execute(
+            select(Ticket).where(Ticket.hall_code == tx.hall, Ticket.idempotency_key == idempotency_key)  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+        if prior is not None:
+            if prior.queue != queue and prior.issue_queue != queue:
+                raise Conflict("Idempotency-Key 已用于另一张票 / This Idempotency-Key was used for another ticket")
+            return out(s, prior, tx.now, created=False)
+    q = s.execute(select(Queue).where(Queue.hall_code == tx.hall, Queue.code == queue)).scalar_one_or_none()  # type: ignore[arg-type]
+    if q is None:
+        raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
+    try:
+        phone_n = validate_phone(phone) if phone else None
+        id_n = validate_id_number(id_number, today=tx.now.astimezone(tz).date()) if id_number else None
+    except (InvalidIdNumber, InvalidPhone) as exc:
+        raise Invalid(str(exc)) from None
+    day = service_day(tx.now, tz)
+    seq = _next_number(tx, day, queue)
+    t = Ticket(
+        hall_code=tx.hall,
+        service_day=day,
+        issue_queue=queue,
+        seq=seq,
+        number=f"{queue}{seq:03d}",
+        queue=queue,
+        lane=lane,
+        status=WAITING,
+        channel=channel,
+        arrived_at=tx.now,
+        issued_at=tx.now,
+        track_token=secrets.token_urlsafe(18),
+        idempotency_key=idempotency_key or None,
+    )
+    if phone_n:
+        t.phone_enc = cipher.encrypt(phone_n, context="phone")
+        t.phone_masked = mask_phone(phone_n)
+    if id_n:
+        t.id_enc = cipher.encrypt(id_n, context="id_number")
+        t.id_hash = cipher.keyed_hash(id_n)
+        t.id_masked = mask_id_number(id_n)
+    s.add(t)
+    s.flush()
+    _emit(tx, "ticket.issued", t)
+    return out(s, t, tx.now)
+
+
+def _window(tx: HallTx, number: int) -> Window:
+    stmt = select(Window).where(Window.hall_code == tx.hall, Window.number == number)  # type: ignore[arg-type]
+    if tx.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    w = tx.session.execute(stmt).scalar_one_or_none()
+    if w is None:
+        raise NotFound(f"没有这个窗口 / No window {number} in this hall")
+    return w
+
+
+def _check_clerk_window(actor: Principal, number: int | None) -> None:
+    if actor.windows and number is not None and number not in actor.windows:
+        raise Forbidden(f"您不在 {number} 号窗口 / You are not assigned to window {number}")
+
+
+def _ready(tx: HallTx, w: Window) -> None:
+    if w.status != "open":
+        raise Conflict(f"{w.number} 号窗口{'已暂停服务' if w.status == 'paused' else '未开放'} / Window {w.number} is {w.status}")
+    if w.current_ticket_id is not None:
+        cur = tx.session.get(Ticket, w.current_ticket_id)
+        num = cur.number if cur else "?"
+        raise Conflict(f"请先办结 {num} / Window {w.number} still has {num}: finish it first")
+
+
+def _lock_waiting(tx: HallTx, ticket_id: int) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.id == ticket_id, Ticket.status == WAITING)  # type: ignore[arg-type]
+    if tx.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return tx.session.execute(stmt).scalar_one_or_none()
+
+
+def _call(tx: HallTx, w: Window, t: Ticket, now_streak: int) -> TicketOut:
+    t.status, t.window, t.target_window, t.called_at = CALLED, w.number, None, tx.now
+    w.current_ticket_id, w.priority_streak = t.id, now_streak
+    tx.session.flush()
+    _emit(tx, "ticket.called", t)
+    return TicketOut(t, 0, 0)
+
+
+def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal) -> TicketOut | None:
+    """Call the ticket the queue policy picks for this window, or None when nobody waits for it."""
+    _check_clerk_window(actor, number)
+    w = _window(tx, number)
+    _ready(tx, w)
+    view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
+    rows = tx.session.execute(
+        select(Ticket.id, Ticket.queue, Ticket.lane, Ticket.arrived_at, Ticket.target_window, Ticket.slot_start).where(
+            Ticket.hall_code == tx.hall,  # type: ignore[arg-type]
+            Ticket.status == WAITING,  # type: ignore[arg-type]
+            (Ticket.queue.in_(view.queues) & Ticket.target_window.is_(None)) | (Ticket.target_window == number),  # type: ignore[attr-defined,union-attr]
+        )
+    ).all()
+    candidates = [policy.Candidate(*r) for r in rows]
+    while candidates:
+        chosen = policy.choose(view, candidates, tx.now, rules)
+        if chosen is None:
+            return None
+        t = _lock_waiting(tx, chosen.id)  # another process may hold it: skip, never wait or double-call
+        if t is not None:
+            return _call(tx, w, t, policy.next_streak(w.priority_streak, chosen, tx.now))
+        candidates = [c for c in candidates if c.id != chosen.id]
+    return None
+
+
+def call_ticket(tx: HallTx, *, number: int, ticket_id: int | None, ticket_number: str | None, actor: Principal) -> TicketOut:
+    """Call one chosen waiting ticket out of order (the clerk picked it from the list)."""
+    _check_clerk_window(actor, number)
+    w = _window(tx, number)
+    _ready(tx, w)
+    stmt = select(Ticket).where(Ticket.hall_code == tx.hall)  # type: ignore[arg-type]
+    if ticket_id is not None:
+        stmt = stmt.where(Ticket.id == ticket_id)  # type: ignore[arg-type]
+    elif ticket_number:
+        stmt = stmt.where(Ticket.number == ticket_number.upper(), Ticket.status.in_(OPEN_STATUSES)).order_by(  # type: ignore[arg-type,attr-defined]
+            Ticket.id.desc()  # type: ignore[union-attr]
+        ).limit(1)
+    else:
+        raise Invalid("请指定票号 / Give ticket_id or number")
+    t = tx.session.execute(stmt).scalars().first()
+    if t is None:
+        raise NotFound("没有这张票 / No such ticket in this hall")
+    if t.status != WAITING:
+        raise Conflict(f"{t.number} 当前状态为 {t.status}，不能叫号 / {t.number} is {t.status}, not waiting")
+    c = policy.Candidate(t.id or 0, t.queue, t.lane, t.arrived_at, t.target_window, t.slot_start)
+    return _call(tx, w, t, policy.next_streak(w.priority_streak, c, tx.now))
+
+
+# action -> (statuses it applies to, status after, event type)
+ACTIONS: dict[str, tuple[frozenset[str], str, str]] = {
+    "recall": (frozenset({CALLED}), CALLED, "ticket.recalled"),
+    "no-show": (frozenset({CALLED}), NO_SHOW, "ticket.no_show"),
+    "start": (frozenset({CALLED}), SERVING, "ticket.serving"),
+    "complete": (frozenset({CALLED, SERVING}), DONE, "ticket.completed"),
+    "hold": (frozenset({CALLED, SERVING}), HELD, "ticket.held"),
+    "resume": (frozenset({HELD}), CALLED, "ticket.called"),
+    "cancel": (frozenset({WAITING, CALLED, HELD}), CANCELLED, "ticket.cancelled"),
+    "rejoin": (frozenset({NO_SHOW}), WAITING, "ticket.rejoined"),
+}
+
+
+def _release_window(tx: HallTx, t: Ticket) -> None:
+    if t.window is None:
+        return
+    w = _window(tx, t.window)
+    if w.current_ticket_id == t.id:
+        w.current_ticket_id = None
+
+
+def load_ticket(tx: HallTx, ticket_id: int) -> Ticket:
+    """The ticket of this hall, or NotFound."""
+    t = tx.session.get(Ticket, ticket_id)
+    if t is None or t.hall_code != tx.hall:
+        raise NotFound("没有这张票 / No such ticket")
+    return t
+
+
+def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneInfo) -> TicketOut:
+    """Apply one window action; 409 (Conflict) when it does not fit the ticket's status."""
+    if action not in ACTIONS:
+        raise NotFound(f"没有这个操作 / No action '{action}'")
+    allowed, after, event = ACTIONS[action]
+    t = load_ticket(tx, ticket_id)
+    if actor.role == "kiosk" and not (action == "cancel" and t.status == WAITING):
+        raise Forbidden("自助终端只能取消等候中的票 / A kiosk may only cancel a waiting ticket")
+    if actor.role != "kiosk":
+        _check_clerk_window(actor, t.window)
+    if t.status not in allowed:
+        raise Conflict(f"{t.number} 当前为 {t.status}，不能{action} / Cannot {action} a ticket that is {t.status}")
+    now = tx.now
+    if action == "resume":
+        assert t.window is not None
+        w = _window(tx, t.window)
+        _ready(tx, w)
+        w.current_ticket_id = t.id
+        t.called_at = now
+    elif action == "recall":
+        t.recalls += 1
+        t.called_at = now
+    elif action == "start":
+        t.serving_at = now
+    elif action == "rejoin":
+        if t.service_day != service_day(now, tz):
+            raise Conflict("过号票只能当天重新排队 / A missed ticket can only rejoin on the same day")
+        _release_window(tx, t)
+        t.arrived_at, t.window, t.called_at = now, None, None  # back of the queue: the rejoin rule
+    if after in (DONE, NO_SHOW, CANCELLED, HELD):
+        if t.status in AT_WINDOW:
+            _release_window(tx, t)
+        if after != HELD:
+            t.finished_at = now
+    if action == "complete":
+        began = t.serving_at or t.called_at
+        q = tx.session.execute(select(Queue).where(Queue.hall_code == tx.hall, Queue.code == t.queue)).scalar_one()  # type: ignore[arg-type]
+        if began is not None:
+            q.avg_service_s = updated_average(q.avg_service_s, (now - began).total_seconds())
+    t.status = after
+    tx.session.flush()
+    _emit(tx, event, t)
+    return out(tx.session, t, now)
+
+
+def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | None, actor: Principal) -> TicketOut:
+    """Send a ticket to another queue or window; it keeps its original arrival time (its place)."""
+    if (queue is None) == (window is None):
+        raise Invalid("请指定转往的队列或窗口之一 / Give exactly one of queue or window")
+    t = load_ticket(tx, ticket_id)
+    _check_clerk_window(actor, t.window)
+    if t.status not in (WAITING, CALLED, SERVING, HELD):
+        raise Conflict(f"{t.number} 已结束，不能转移 / Cannot transfer a ticket that is {t.status}")
+    from_queue, from_window = t.queue, t.window
+    if queue is not None:
+        exists = tx.session.execute(select(Queue.id).where(Queue.hall_code == tx.hall, Queue.code == queue)).first()  # type: ignore[arg-type]
+        if exists is None:
+            raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
+        t.queue, t.target_window = queue, None
+    else:
+        assert window is not None
+        _window(tx, window)
+        t.target_window = window
+    if t.status in AT_WINDOW or t.status == HELD:
+        _release_window(tx, t)
+    t.status, t.window, t.called_at, t.serving_at = WAITING, window, None, None
+    tx.session.flush()
+    _emit(tx, "ticket.transferred", t, [from_queue, t.queue], from_queue=from_queue, from_window=from_window)
+    return out(tx.session, t, tx.now)
+
+
+def expire_before(tx: HallTx, day: date) -> int:
+    """Close every ticket left open from service days before `day` as expired; returns how many."""
+    rows = tx.session.execute(
+        select(Ticket).where(
+            Ticket.hall_code == tx.hall,  # type: ignore[arg-type]
+            Ticket.service_day < day,  # type: ignore[arg-type]
+            Ticket.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+        ).order_by(Ticket.id)  # type: ignore[arg-type]
+    ).scalars().all()
+    if not rows:
+        return 0
+    for w in tx.session.execute(select(Window).where(Window.hall_code == tx.hall)).scalars():  # type: ignore[arg-type]
+        w.current_ticket_id, w.priority_streak = None, 0
+    for t in rows:
+        t.status, t.finished_at = EXPIRED, tx.now
+    tx.session.flush()
+    queues = sorted({t.queue for t in rows})
+    for t in rows:
+        tx.emit("ticket.expired", brief(t))
+    tx.emit("queue.stats", {"queues": _stats(tx, queues)})
+    return len(rows)

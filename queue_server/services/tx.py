@@ -1,0 +1,94 @@
+"""The hall write transaction: lock the hall, change state, append events, commit, publish."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, tzinfo
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from ..db import Database
+from ..errors import NotFound
+from ..events import HallEvent, Hub
+from ..models import Event, Hall
+from ..timeutil import utcnow
+
+
+class HallTx:
+    """One write transaction of one hall; `emit` appends an event committed with the change."""
+
+    def __init__(self, session: Session, hall: str, last_seq: int, now: datetime) -> None:
+        self.session = session
+        self.hall = hall
+        self.now = now
+        self.first_seq = last_seq
+        self.last_seq = last_seq
+        self.events: list[HallEvent] = []
+
+    def emit(self, type: str, data: dict[str, Any]) -> HallEvent:
+        """Append an event with the next gap-free `seq` of this hall."""
+        self.last_seq += 1
+        ev = HallEvent.create(self.hall, self.last_seq, type, self.now, data)
+        self.events.append(ev)
+        return ev
+
+    def _flush(self) -> None:
+        if not self.events:
+            return
+        self.session.execute(
+            update(Hall).where(Hall.code == self.hall).values(last_seq=self.last_seq)  # type: ignore[arg-type]
+        )
+        self.session.execute(
+            insert(Event),
+            [
+                {
+                    "hall_code": ev.hall,
+                    "seq": ev.seq,
+                    "type": ev.type,
+                    "at": ev.at,
+                    "data": orjson.dumps(ev.data).decode(),
+                }
+                for ev in self.events
+            ],
+        )
+
+
+@contextmanager
+def hall_tx(
+    db: Database, hub: Hub | None, hall: str, *, now: datetime | None = None, tz: tzinfo | None = None
+) -> Iterator[HallTx]:
+    """Run a change of one hall as one transaction; its events are published after commit.
+
+    Every writer of a hall first locks the hall's row (PostgreSQL `SELECT … FOR UPDATE`; SQLite holds
+    the database write lock from BEGIN IMMEDIATE), so a hall's transactions commit one after another
+    and `seq` order is commit order: replaying the event table reproduces every decision.
+    """
+    with db.write() as session:
+        stmt = select(Hall.last_seq).where(Hall.code == hall)  # type: ignore[arg-type]
+        if not db.is_sqlite:
+            stmt = stmt.with_for_update()
+        last_seq = session.execute(stmt).scalar_one_or_none()
+        if last_seq is None:
+            raise NotFound(f"大厅不存在 / No hall '{hall}'")
+        at = now or utcnow()
+        tx = HallTx(session, hall, last_seq, at.astimezone(tz) if tz is not None else at)
+        yield tx
+        tx._flush()
+        session.commit()
+        # Still inside db.write(): on SQLite the process write lock is held, so events of this
+        # process reach the hub in commit order; the hub reorders anything else.
+        if hub is not None:
+            hub.publish(tx.events)
+
+
+def read_events(session: Session, hall: str, after: int, before: int | None = None, limit: int = 1000) -> list[HallEvent]:
+    """Committed events of a hall with after < seq (< before), in order."""
+    stmt = select(Event).where(Event.hall_code == hall, Event.seq > after)  # type: ignore[arg-type]
+    if before is not None:
+        stmt = stmt.where(Event.seq < before)  # type: ignore[arg-type]
+    rows = session.execute(stmt.order_by(Event.seq).limit(limit)).scalars().all()  # type: ignore[arg-type]
+    return [HallEvent.create(r.hall_code, r.seq, r.type, r.at, orjson.loads(r.data)) for r in rows]

@@ -1,0 +1,102 @@
+"""Process settings from `HALL_*` environment variables, resolved with the config file into a Runtime."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from queue_server.config import AppConfig, ConfigError, check_secret, load_config, locate_line
+
+KEY_FILE_NAME = "secret.key"
+
+
+def demo_config_path() -> Path:
+    """Return the path of the demo configuration shipped in the repository's `config/`."""
+    return Path(__file__).resolve().parent.parent / "config" / "demo.toml"
+
+
+class Settings(BaseSettings):
+    """Settings of one server process, read from `HALL_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="HALL_", extra="ignore")
+
+    config: Path | None = None  # None: the demo configuration
+    database_url: str | None = None
+    secret_key: SecretStr | None = None
+    var_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a server process needs once settings and the config file have been combined."""
+
+    settings: Settings
+    config: AppConfig
+    config_path: Path
+    database_url: str
+    secret_key: str
+    demo: bool
+
+
+def _database_url(settings: Settings, config: AppConfig, var_dir: Path) -> str:
+    url = settings.database_url or config.server.database_url or f"sqlite:///{var_dir / 'hall.db'}"
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url.removeprefix(plain)
+    return url
+
+
+def _demo_secret(var_dir: Path) -> str:
+    """Return the demo secret kept in `<var_dir>/secret.key`, creating it (mode 0600) on first use."""
+    path = var_dir / KEY_FILE_NAME
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    path.chmod(0o600)  # an existing empty file keeps its old mode through O_TRUNC
+    return secret
+
+
+def resolve(settings: Settings) -> Runtime:
+    """Load the config file and settle the database URL and secret key (environment wins over file)."""
+    given_path = settings.config or demo_config_path()
+    config = load_config(given_path)
+    demo = config.server.demo
+    var_dir = settings.var_dir.expanduser().resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+
+    env_secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    file_secret = config.server.secret_key.get_secret_value() if config.server.secret_key else ""
+    secret = env_secret or file_secret or (_demo_secret(var_dir) if demo else "")
+    try:
+        check_secret(secret or None, demo=demo)
+    except ConfigError as exc:
+        if env_secret or not file_secret:
+            raise
+        line = locate_line(given_path.read_text(encoding="utf-8-sig"), ("server", "secret_key"))
+        raise ConfigError([replace(p, line=line) for p in exc.problems], str(given_path)) from exc
+
+    return Runtime(
+        settings=settings,
+        config=config,
+        config_path=given_path.resolve(),
+        database_url=_database_url(settings, config, var_dir),
+        secret_key=secret,
+        demo=demo,
+    )
