@@ -41,7 +41,7 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
     if migrate:
         upgrade(ctx.db.url)
     with ctx.db.write() as s:
-        sync_config(s, ctx.config)
+        sync_config(s, ctx.config, fp_key=ctx.fingerprint_key)
     close_past_days(ctx)
 
 

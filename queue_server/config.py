@@ -8,24 +8,17 @@ import tomllib
 import types
 import typing
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Self, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 Loc = tuple[str | int, ...]
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=BaseModel)
+_Errors = list[InitErrorDetails]
 
 QUEUE_CODE = r"^[A-Z]{1,2}$"
 HALL_CODE = r"^[a-z0-9][a-z0-9-]{0,31}$"
@@ -34,6 +27,8 @@ USERNAME = r"^[a-z0-9_.-]{2,64}$"
 PASSWORD_MIN, PASSWORD_MIN_DEMO = 12, 6
 TOKEN_MIN, TOKEN_MIN_DEMO = 24, 16
 SECRET_MIN = 32
+# Secrets starting like this are guessable ("demo…" also covers anything copied from the demo's files).
+_WEAK_SECRET_STARTS = ("changeme", "change-me", "change_me", "secret", "password", "demo")
 
 _PATTERN_HELP = {
     QUEUE_CODE: "must be 1 or 2 capital letters, like 'A' or 'AB' (it is printed on the ticket)",
@@ -77,30 +72,24 @@ def format_path(loc: Loc) -> str:
 
 
 def _err(loc: Loc, message: str) -> InitErrorDetails:
-    return InitErrorDetails(
-        type=PydanticCustomError("config", "{message}", {"message": message}), loc=loc, input=None
-    )
+    return InitErrorDetails(type=PydanticCustomError("config", "{m}", {"m": message}), loc=loc, input=None)
 
 
-def _raise(title: str, errors: list[InitErrorDetails]) -> None:
+def _checked(model: _M, errors: _Errors) -> _M:
     # A ValidationError raised inside a validator keeps its own locations, prefixed by the parent's.
     if errors:
-        raise ValidationError.from_exception_data(title, errors)
+        raise ValidationError.from_exception_data(type(model).__name__, errors)
+    return model
 
 
 def _duplicates(values: list[Any]) -> list[int]:
-    seen: set[Any] = set()
-    repeats = []
-    for index, value in enumerate(values):
-        if value in seen:
-            repeats.append(index)
-        seen.add(value)
-    return repeats
+    return [i for i, value in enumerate(values) if value in values[:i]]
 
 
-def _repeats(key: Loc, values: list[Any], message: Callable[[int], str]) -> list[InitErrorDetails]:
-    # An error at (*key[:-1], i, key[-1]) for each value that repeats an earlier one.
-    return [_err((*key[:-1], i, key[-1]), message(i)) for i in _duplicates(values)]
+def _repeats(section: str, key: str, values: list[Any], what: str, where: str = "") -> _Errors:
+    return [
+        _err((section, i, key), f"{what} {values[i]!r} is used twice{where}") for i in _duplicates(values)
+    ]
 
 
 def _find(items: list[_T], attr: str, value: object) -> _T:
@@ -136,14 +125,10 @@ class WindowConfig(BaseModel):
 
     @model_validator(mode="after")
     def _no_repeats(self) -> Self:
-        _raise(
-            "WindowConfig",
-            [
-                _err(("queues",), f"window {self.number} lists queue '{self.queues[i]}' more than once")
-                for i in _duplicates(self.queues)
-            ],
+        twice = [self.queues[i] for i in _duplicates(self.queues)]
+        return _checked(
+            self, [_err(("queues",), f"window {self.number} lists queue {q!r} twice") for q in twice]
         )
-        return self
 
 
 class HallConfig(BaseModel):
@@ -159,40 +144,22 @@ class HallConfig(BaseModel):
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = Field(default_factory=list)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (use a name like 'Asia/Shanghai')") from None
-        return value
-
     @model_validator(mode="after")
     def _cross_check(self) -> Self:
-        codes, numbers = [q.code for q in self.queues], [w.number for w in self.windows]
-        errors = _repeats(
-            ("queues", "code"),
-            codes,
-            lambda i: f"queue code '{codes[i]}' is used twice in hall '{self.code}'",
-        )
-        errors += _repeats(
-            ("windows", "number"),
-            numbers,
-            lambda i: f"window number {numbers[i]} is used twice in hall '{self.code}'",
-        )
+        codes, where = [q.code for q in self.queues], f" in hall '{self.code}'"
+        errors = _repeats("queues", "code", codes, "queue code", where)
+        errors += _repeats("windows", "number", [w.number for w in self.windows], "window number", where)
         known = ", ".join(dict.fromkeys(codes))
         for i, window in enumerate(self.windows):
-            errors += [
-                _err(
-                    ("windows", i, "queues"),
-                    f"window {window.number} names unknown queue '{code}' (this hall has {known})",
-                )
-                for code in window.queues
-                if code not in codes
-            ]
-        _raise("HallConfig", errors)
-        return self
+            for code in (c for c in window.queues if c not in codes):
+                message = f"window {window.number} names unknown queue '{code}' (this hall has {known})"
+                errors.append(_err(("windows", i, "queues"), message))
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            message = f"unknown time zone '{self.timezone}' (use a name like 'Asia/Shanghai')"
+            errors.append(_err(("timezone",), message))
+        return _checked(self, errors)
 
     def queue(self, code: str) -> QueueConfig:
         """Return the queue with this code (KeyError if none)."""
@@ -215,13 +182,6 @@ class UserConfig(BaseModel):
     hall: str | None = None
     windows: list[int] = Field(default_factory=list)
 
-    @field_validator("password_hash")
-    @classmethod
-    def _argon2(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("$argon2"):
-            raise ValueError("must be an argon2 hash starting with '$argon2' (or give 'password' instead)")
-        return value
-
     @model_validator(mode="after")
     def _check(self) -> Self:
         errors = []
@@ -229,12 +189,14 @@ class UserConfig(BaseModel):
             errors.append(_err((), f"user '{self.username}' needs a 'password' or a 'password_hash'"))
         elif self.password is not None and self.password_hash is not None:
             errors.append(_err(("password_hash",), "give either 'password' or 'password_hash', not both"))
+        elif self.password_hash is not None and not self.password_hash.startswith("$argon2"):
+            hint = "must be an argon2 hash starting with '$argon2' (or give 'password' instead)"
+            errors.append(_err(("password_hash",), hint))
         if self.role != "admin" and self.hall is None:
             errors.append(_err(("hall",), f"a user with role '{self.role}' needs 'hall = \"...\"'"))
         if self.windows and self.role != "clerk":
             errors.append(_err(("windows",), "only clerks are bound to windows; remove 'windows'"))
-        _raise("UserConfig", errors)
-        return self
+        return _checked(self, errors)
 
 
 class DeviceConfig(BaseModel):
@@ -249,9 +211,8 @@ class DeviceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        if self.window is not None and self.role != "display":
-            _raise("DeviceConfig", [_err(("window",), "only a display can be bound to a window")])
-        return self
+        bad = self.window is not None and self.role != "display"
+        return _checked(self, [_err(("window",), "only a display can be bound to a window")] if bad else [])
 
 
 class ServerConfig(BaseModel):
@@ -276,24 +237,14 @@ class AppConfig(BaseModel):
     def _cross_check(self) -> Self:
         demo = self.server.demo
         halls = {h.code: h for h in self.halls}
-        users, devices = self.users, self.devices
-        codes = [h.code for h in self.halls]
-        errors = _repeats(("halls", "code"), codes, lambda i: f"hall code '{codes[i]}' is used twice")
-        errors += _repeats(
-            ("users", "username"),
-            [u.username for u in users],
-            lambda i: f"username '{users[i].username}' is used twice",
-        )
-        errors += _repeats(
-            ("devices", "name"),
-            [d.name for d in devices],
-            lambda i: f"device name '{devices[i].name}' is used twice",
-        )
-        errors += _repeats(
-            ("devices", "token"),
-            [d.token.get_secret_value() for d in devices],
-            lambda i: f"device '{devices[i].name}' reuses another device's token",
-        )
+        errors = _repeats("halls", "code", [h.code for h in self.halls], "hall code")
+        errors += _repeats("users", "username", [u.username for u in self.users], "username")
+        errors += _repeats("devices", "name", [d.name for d in self.devices], "device name")
+        tokens = [d.token.get_secret_value() for d in self.devices]
+        errors += [
+            _err(("devices", i, "token"), "is the same as another device's token")
+            for i in _duplicates(tokens)
+        ]
         minimum = PASSWORD_MIN_DEMO if demo else PASSWORD_MIN
         for i, user in enumerate(self.users):
             if user.password is not None and len(user.password.get_secret_value()) < minimum:
@@ -305,24 +256,16 @@ class AppConfig(BaseModel):
                 errors.append(_err(("devices", i, "token"), f"must be at least {minimum} characters long"))
             windows = [] if device.window is None else [device.window]
             errors += self._hall_refs(("devices", i), device.hall, windows, halls)
-        _raise("AppConfig", errors)
-        return self
+        return _checked(self, errors)
 
     @staticmethod
-    def _hall_refs(
-        loc: Loc, code: str | None, windows: list[int], halls: dict[str, HallConfig]
-    ) -> list[InitErrorDetails]:
+    def _hall_refs(loc: Loc, code: str | None, numbers: list[int], halls: dict[str, HallConfig]) -> _Errors:
         if code is None:
             return []
-        hall = halls.get(code)
-        if hall is None:
+        if code not in halls:
             return [_err((*loc, "hall"), f"unknown hall '{code}' (halls are {', '.join(halls)})")]
-        numbers = [w.number for w in hall.windows]
-        return [
-            _err((*loc, "window" if loc[0] == "devices" else "windows"), f"hall '{code}' has no window {n}")
-            for n in windows
-            if n not in numbers
-        ]
+        key, known = ("window" if loc[0] == "devices" else "windows"), [w.number for w in halls[code].windows]
+        return [_err((*loc, key), f"hall '{code}' has no window {n}") for n in numbers if n not in known]
 
     def hall(self, code: str) -> HallConfig:
         """Return the hall with this code (KeyError if none)."""
@@ -339,9 +282,7 @@ def check_secret(secret: str | None, *, demo: bool) -> None:
         message = f"no secret key is set: set {where}"
     elif len(secret) < SECRET_MIN:
         message = f"the secret key in {where} is too short ({len(secret)} characters, need {SECRET_MIN})"
-    elif len(set(secret)) <= 4 or secret.lower().startswith(
-        ("changeme", "change-me", "change_me", "secret", "password", "demo")
-    ):
+    elif len(set(secret)) <= 4 or secret.lower().startswith(_WEAK_SECRET_STARTS):
         message = f"the secret key in {where} is easy to guess"
     else:
         return
@@ -465,7 +406,7 @@ def _message(error: ErrorDetails) -> str:
     }
     if kind in simple:
         return simple[kind]
-    return str(ctx["message"]) if kind == "config" else error["msg"].removeprefix("Value error, ")
+    return str(ctx["m"]) if kind == "config" else error["msg"].removeprefix("Value error, ")
 
 
 _SYNTAX_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -484,9 +425,9 @@ def parse_config(text: str, source: str = "<config>") -> AppConfig:
     try:
         return AppConfig.model_validate(data)
     except ValidationError as exc:
-        table = _line_table(text)
+        lines = _line_table(text)
         problems = [
-            ConfigProblem(format_path(e["loc"]), _message(e), _nearest(table, e["loc"])) for e in exc.errors()
+            ConfigProblem(format_path(e["loc"]), _message(e), _nearest(lines, e["loc"])) for e in exc.errors()
         ]
         problems.sort(key=lambda p: (p.line is None, p.line or 0))
         raise ConfigError(problems, source) from None  # the chained error would show secret inputs

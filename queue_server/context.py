@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ class HallContext:
     tokens: TokenService = field(init=False)
     cipher: PiiCipher = field(init=False)
     zones: dict[str, ZoneInfo] = field(init=False)
+    fingerprint_key: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         self.hub = Hub(self._fetch_range)
@@ -35,6 +37,7 @@ class HallContext:
         }
         self.tokens = TokenService(self.secret_key, devices)
         self.cipher = PiiCipher(self.secret_key)
+        self.fingerprint_key = hashlib.sha256(b"hall/config-password/v1\0" + self.secret_key.encode()).digest()
         self.zones = {h.code: ZoneInfo(h.timezone) for h in self.config.halls}
 
     def hall(self, code: str) -> HallConfig:

@@ -93,11 +93,9 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session over one consistent snapshot; never writes."""
+        # Closing (not rolling back) ends the transaction and keeps loaded objects readable.
         with Session(self.read_engine, expire_on_commit=False) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def ping(self) -> None:
         """Fail unless the database answers."""

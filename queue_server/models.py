@@ -145,6 +145,9 @@ class UserAccount(SQLModel, table=True):
     hall_code: str | None = Field(default=None, max_length=32)
     windows: str = ""  # comma-separated window numbers a clerk is bound to; empty = any
     password_hash: str
+    # Keyed fingerprint of a plain-text password given in the config file, to notice a change without
+    # an argon2 run per user at every start (the plain text sits beside the secret key anyway).
+    config_fp: str = Field(default="", max_length=64)
     active: bool = True
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,7 @@ WINDOW_STATUSES = ("open", "paused", "closed")
 RECENT_CALLS = 10
 
 
-def sync_config(session: Session, config: AppConfig) -> None:
+def sync_config(session: Session, config: AppConfig, *, fp_key: bytes) -> None:
     """Make halls, queues, windows and users in the database match the configuration file.
 
     State (event seq, window status, current tickets, service averages) is kept across restarts;
@@ -46,16 +48,17 @@ def sync_config(session: Session, config: AppConfig) -> None:
             session.add(w)
     for user in config.users:
         u = session.get(UserAccount, user.username)
+        fp = ""
         if user.password_hash:
             pw_hash = user.password_hash
-        elif u is not None and user.password is not None and verify_password(u.password_hash, user.password.get_secret_value()):
-            pw_hash = u.password_hash  # unchanged: keep the stored hash, skip a slow re-hash
         else:
             assert user.password is not None
-            pw_hash = hash_password(user.password.get_secret_value())
+            plain = user.password.get_secret_value()
+            fp = hmac.new(fp_key, f"{user.username}\0{plain}".encode(), hashlib.sha256).hexdigest()
+            pw_hash = u.password_hash if u is not None and u.config_fp == fp else hash_password(plain)
         u = u or UserAccount(username=user.username, role=user.role, password_hash=pw_hash)
         u.display_name, u.role, u.hall_code, u.password_hash = user.display_name, user.role, user.hall, pw_hash
-        u.windows, u.active = ",".join(str(n) for n in user.windows), True
+        u.windows, u.active, u.config_fp = ",".join(str(n) for n in user.windows), True, fp
         session.add(u)
     for dev in config.devices:
         d = session.get(DeviceStatus, dev.name) or DeviceStatus(name=dev.name, hall_code=dev.hall, role=dev.role)

@@ -160,7 +160,7 @@ def test_unknown_queue_in_second_window() -> None:
 
 def test_queue_listed_twice_by_window() -> None:
     assert error_lines(edit('queues = ["A", "B"]', 'queues = ["A", "B", "A"]')) == [
-        "hall.toml:20: halls[0].windows[0].queues: window 1 lists queue 'A' more than once"
+        "hall.toml:20: halls[0].windows[0].queues: window 1 lists queue 'A' twice"
     ]
 
 
@@ -288,7 +288,23 @@ def test_short_password_and_token_are_fine_in_demo_mode_only() -> None:
 
 def test_secrets_never_appear_in_messages() -> None:
     text = edit("kiosk-token-0123456789abcdef", "tiny-token")
-    assert "tiny-token" not in "\n".join(error_lines(text))
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    assert str(info.value) == "<config>:55: devices[0].token: must be at least 16 characters long"
+    assert info.value.__suppress_context__, "the ValidationError (which shows inputs) is not chained"
+
+
+def test_demo_file_errors_name_demo_lines() -> None:
+    text = DEMO.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    line = lines.index('  queues = ["K", "A", "B"]') + 1
+    assert lines[line - 4] == "  number = 4", "the 4th window of the first hall"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text.replace('queues = ["K", "A", "B"]', 'queues = ["Z", "A", "B"]'), "config/demo.toml")
+    assert str(info.value) == (
+        f"config/demo.toml:{line}: halls[0].windows[3].queues: window 4 names unknown queue 'Z' "
+        "(this hall has A, B, C, D, E, F, G, H, J, K, L, M)"
+    )
 
 
 def test_error_lines_are_sorted_and_missing_file_is_reported(tmp_path: Path) -> None:
@@ -318,9 +334,13 @@ def test_config_error_formatting() -> None:
 def test_models_validate_when_built_in_code() -> None:
     with pytest.raises(ValidationError) as info:
         HallConfig.model_validate(
-            {"code": "h", "name": "H", "queues": [{"code": "A", "name": "甲", "name_en": "A"}],
-             "windows": [{"number": 1, "queues": ["B"]}]}
-        )  # fmt: skip
+            {
+                "code": "h",
+                "name": "H",
+                "queues": [{"code": "A", "name": "甲", "name_en": "A"}],
+                "windows": [{"number": 1, "queues": ["B"]}],
+            }
+        )
     assert info.value.errors()[0]["loc"] == ("windows", 0, "queues")
     with pytest.raises(ValidationError):
         AppConfig.model_validate({"halls": []})

@@ -3,7 +3,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 07:19:54.802906
+Create Date: 2026-11-27 07:27:58.632421
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("hall_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("windows", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("config_fp", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("username"),
     )

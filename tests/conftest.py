@@ -1,0 +1,59 @@
+"""Fixtures: every API test runs against a live server on SQLite and again on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .harness import Api, LiveServer, fresh_database, pg_available, runtime
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def backends() -> list[str]:
+    """Backends to test: HALL_TEST_DB=sqlite|postgresql|both (default both)."""
+    choice = os.environ.get("HALL_TEST_DB", "both")
+    return ["sqlite", "postgresql"] if choice == "both" else [choice]
+
+
+def require_backend(backend: str) -> None:
+    """Skip PostgreSQL tests on a developer machine without it; never in CI."""
+    if backend == "postgresql" and not pg_available():
+        if CI:
+            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required in CI")
+        pytest.skip("PostgreSQL is not running at 127.0.0.1:5432 (set HALL_TEST_DB=sqlite to test SQLite only)")
+
+
+@pytest.fixture(scope="session", params=backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of this run of the test."""
+    require_backend(request.param)
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def live(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One live server per backend for the whole session."""
+    tmp = tmp_path_factory.mktemp(f"live-{backend}")
+    url = fresh_database(backend, tmp, name="live")
+    srv = LiveServer(runtime(url, tmp / "var"), heartbeat_s=1.0).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def api(live: LiveServer) -> Iterator[Api]:
+    """A client of the live server, whose database was just emptied."""
+    live.reset()
+    client = Api(live)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def tmp_db(backend: str, tmp_path: Path) -> str:
+    """An empty migrated database of the current backend, for tests that run their own servers."""
+    return fresh_database(backend, tmp_path, name=f"own_{abs(hash(str(tmp_path))) % 10**8}")
