@@ -1,4 +1,4 @@
-"""`python -m queue_server --config FILE …` serves, like `hall serve`; `python -m queue_server CMD` runs CMD."""
+"""`python -m queue_server --config FILE …` serves, like `hall serve`; with a command name, runs it."""
 
 import sys
 

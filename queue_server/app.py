@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from .context import HallContext
 from .db import Database
@@ -24,7 +25,7 @@ from .services.halls import sync_config
 from .services.tickets import expire_before
 from .services.tx import hall_tx
 from .settings import Runtime
-from .timeutil import service_day, utcnow
+from .timeutil import service_day
 
 log = logging.getLogger(__name__)
 ROLLOVER_CHECK_S = 30.0
@@ -58,7 +59,7 @@ def close_past_days(ctx: HallContext) -> int:
 def heads(ctx: HallContext) -> dict[str, int]:
     """Each hall's last committed `seq`."""
     with ctx.db.read() as s:
-        return {code: int(seq) for code, seq in s.execute(select(Hall.code, Hall.last_seq)).all()}
+        return {code: int(seq) for code, seq in s.execute(select(col(Hall.code), col(Hall.last_seq))).all()}
 
 
 async def _rollover_loop(ctx: HallContext, every_s: float) -> None:
@@ -116,7 +117,9 @@ def create_app(runtime: Runtime | None = None, *, ctx: HallContext | None = None
     @app.exception_handler(OperationalError)
     async def _db_down(_req: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error: %s", type(exc.orig).__name__)
-        return JSONResponse({"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503)
+        return JSONResponse(
+            {"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503
+        )
 
     from .api.routes import halls, tickets, windows, ws
 

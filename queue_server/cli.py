@@ -54,7 +54,10 @@ def check_config(config: Annotated[Path | None, typer.Argument(help="TOML file t
     """Validate a configuration file and report every problem with its line."""
     rt = _runtime(config)
     n_windows = sum(len(h.windows) for h in rt.config.halls)
-    typer.echo(f"ok: {len(rt.config.halls)} halls, {n_windows} windows, {len(rt.config.users)} users, {len(rt.config.devices)} devices")
+    typer.echo(
+        f"ok: {len(rt.config.halls)} halls, {n_windows} windows, "
+        f"{len(rt.config.users)} users, {len(rt.config.devices)} devices"
+    )
 
 
 @app.command()

@@ -87,9 +87,7 @@ def _duplicates(values: list[Any]) -> list[int]:
 
 
 def _repeats(section: str, key: str, values: list[Any], what: str, where: str = "") -> _Errors:
-    return [
-        _err((section, i, key), f"{what} {values[i]!r} is used twice{where}") for i in _duplicates(values)
-    ]
+    return [_err((section, i, key), f"{what} {values[i]!r} is used twice{where}") for i in _duplicates(values)]
 
 
 def _find(items: list[_T], attr: str, value: object) -> _T:
@@ -126,9 +124,7 @@ class WindowConfig(BaseModel):
     @model_validator(mode="after")
     def _no_repeats(self) -> Self:
         twice = [self.queues[i] for i in _duplicates(self.queues)]
-        return _checked(
-            self, [_err(("queues",), f"window {self.number} lists queue {q!r} twice") for q in twice]
-        )
+        return _checked(self, [_err(("queues",), f"window {self.number} lists queue {q!r} twice") for q in twice])
 
 
 class HallConfig(BaseModel):
@@ -241,10 +237,7 @@ class AppConfig(BaseModel):
         errors += _repeats("users", "username", [u.username for u in self.users], "username")
         errors += _repeats("devices", "name", [d.name for d in self.devices], "device name")
         tokens = [d.token.get_secret_value() for d in self.devices]
-        errors += [
-            _err(("devices", i, "token"), "is the same as another device's token")
-            for i in _duplicates(tokens)
-        ]
+        errors += [_err(("devices", i, "token"), "is the same as another device's token") for i in _duplicates(tokens)]
         minimum = PASSWORD_MIN_DEMO if demo else PASSWORD_MIN
         for i, user in enumerate(self.users):
             if user.password is not None and len(user.password.get_secret_value()) < minimum:
@@ -426,9 +419,7 @@ def parse_config(text: str, source: str = "<config>") -> AppConfig:
         return AppConfig.model_validate(data)
     except ValidationError as exc:
         lines = _line_table(text)
-        problems = [
-            ConfigProblem(format_path(e["loc"]), _message(e), _nearest(lines, e["loc"])) for e in exc.errors()
-        ]
+        problems = [ConfigProblem(format_path(e["loc"]), _message(e), _nearest(lines, e["loc"])) for e in exc.errors()]
         problems.sort(key=lambda p: (p.line is None, p.line or 0))
         raise ConfigError(problems, source) from None  # the chained error would show secret inputs
 

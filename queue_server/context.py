@@ -1,4 +1,4 @@
-"""Everything a running server shares: settings, database, hub, tokens, cipher. Built per app, never global."""
+"""What a running server shares: config, database, hub, tokens, cipher. Built per app, never global."""
 
 from __future__ import annotations
 

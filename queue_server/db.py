@@ -39,9 +39,7 @@ class Database:
             self.engine = self._sqlite_engine(begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
             self.read_engine = self._sqlite_engine(begin="BEGIN", synchronous=sqlite_synchronous)
         else:
-            self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, future=True
-            )
+            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, future=True)
             self.read_engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
 
     def _sqlite_engine(self, *, begin: str, synchronous: str) -> Engine:

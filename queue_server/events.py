@@ -55,7 +55,13 @@ class HallEvent:
 
     def message(self) -> dict[str, Any]:
         """The event as the contract's message object."""
-        return {"seq": self.seq, "type": self.type, "at": self.at.isoformat(), "hall": self.hall, "data": self.data}
+        return {
+            "seq": self.seq,
+            "type": self.type,
+            "at": self.at.isoformat(),
+            "hall": self.hall,
+            "data": self.data,
+        }
 
 
 class Subscriber:

@@ -134,7 +134,7 @@ class TokenOut(BaseModel):
     """A bearer token."""
 
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
     role: str
     hall: str | None
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..config import AppConfig, HallConfig
 from ..errors import Invalid, NotFound
@@ -34,17 +34,26 @@ def sync_config(session: Session, config: AppConfig, *, fp_key: bytes) -> None:
         h.name, h.name_en, h.timezone, h.silent = hall.name, hall.name_en, hall.timezone, hall.silent
         session.add(h)
         session.flush()
-        queues = {q.code: q for q in session.execute(select(Queue).where(Queue.hall_code == hall.code)).scalars()}  # type: ignore[arg-type]
+        queues = {q.code: q for q in session.execute(select(Queue).where(col(Queue.hall_code) == hall.code)).scalars()}
         for pos, qc in enumerate(hall.queues):
-            q = queues.get(qc.code) or Queue(hall_code=hall.code, code=qc.code, name=qc.name, avg_service_s=qc.default_service_s)
+            q = queues.get(qc.code) or Queue(
+                hall_code=hall.code, code=qc.code, name=qc.name, avg_service_s=qc.default_service_s
+            )
             q.name, q.name_en, q.position = qc.name, qc.name_en, pos
             session.add(q)
-        windows = {w.number: w for w in session.execute(select(Window).where(Window.hall_code == hall.code)).scalars()}  # type: ignore[arg-type]
+        windows = {
+            w.number: w for w in session.execute(select(Window).where(col(Window.hall_code) == hall.code)).scalars()
+        }
         for wc in hall.windows:
             w = windows.get(wc.number)
             if w is None:
                 w = Window(hall_code=hall.code, number=wc.number, status="open" if wc.open else "closed")
-            w.name, w.name_en, w.queues, w.strict_order = wc.name, wc.name_en, ",".join(wc.queues), wc.strict_order
+            w.name, w.name_en, w.queues, w.strict_order = (
+                wc.name,
+                wc.name_en,
+                ",".join(wc.queues),
+                wc.strict_order,
+            )
             session.add(w)
     for user in config.users:
         u = session.get(UserAccount, user.username)
@@ -57,7 +66,12 @@ def sync_config(session: Session, config: AppConfig, *, fp_key: bytes) -> None:
             fp = hmac.new(fp_key, f"{user.username}\0{plain}".encode(), hashlib.sha256).hexdigest()
             pw_hash = u.password_hash if u is not None and u.config_fp == fp else hash_password(plain)
         u = u or UserAccount(username=user.username, role=user.role, password_hash=pw_hash)
-        u.display_name, u.role, u.hall_code, u.password_hash = user.display_name, user.role, user.hall, pw_hash
+        u.display_name, u.role, u.hall_code, u.password_hash = (
+            user.display_name,
+            user.role,
+            user.hall,
+            pw_hash,
+        )
         u.windows, u.active, u.config_fp = ",".join(str(n) for n in user.windows), True, fp
         session.add(u)
     for dev in config.devices:
@@ -77,7 +91,9 @@ def authenticate(session: Session, username: str, password: str) -> Principal | 
 
 def window_row(tx: HallTx, number: int) -> Window:
     """The window of this hall, or NotFound."""
-    w = tx.session.execute(select(Window).where(Window.hall_code == tx.hall, Window.number == number)).scalar_one_or_none()  # type: ignore[arg-type]
+    w = tx.session.execute(
+        select(Window).where(col(Window.hall_code) == tx.hall, col(Window.number) == number)
+    ).scalar_one_or_none()
     if w is None:
         raise NotFound(f"没有这个窗口 / No window {number} in this hall")
     return w
@@ -136,29 +152,53 @@ def board_state(session: Session, hall: HallConfig, now: datetime) -> tuple[int,
     qnames = {q.code: q for q in hall.queues}
     stats = queue_stats(session, hall.code)
     queues = [
-        {"code": s["code"], "name": qnames[s["code"]].name, "name_en": qnames[s["code"]].name_en,
-         "waiting": s["waiting"], "estimated_wait_s": s["estimated_wait_s"]}
-        for s in stats if s["code"] in qnames
+        {
+            "code": s["code"],
+            "name": qnames[s["code"]].name,
+            "name_en": qnames[s["code"]].name_en,
+            "waiting": s["waiting"],
+            "estimated_wait_s": s["estimated_wait_s"],
+        }
+        for s in stats
+        if s["code"] in qnames
     ]
-    windows = session.execute(select(Window).where(Window.hall_code == hall.code).order_by(Window.number)).scalars().all()  # type: ignore[arg-type]
+    windows = (
+        session.execute(select(Window).where(col(Window.hall_code) == hall.code).order_by(col(Window.number)))
+        .scalars()
+        .all()
+    )
     current = {}
     ids = [w.current_ticket_id for w in windows if w.current_ticket_id is not None]
     if ids:
-        current = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}  # type: ignore[union-attr]
+        current = {t.id: t for t in session.execute(select(Ticket).where(col(Ticket.id).in_(ids))).scalars()}
     wins = []
     for w in windows:
         d = window_public(w)
         cur = current.get(w.current_ticket_id) if w.current_ticket_id is not None else None
         d["current"] = brief(cur) if cur is not None else None
         wins.append(d)
-    recent = session.execute(
-        select(Ticket)
-        .where(Ticket.hall_code == hall.code, Ticket.called_at.is_not(None), Ticket.window.is_not(None))  # type: ignore[arg-type,union-attr]
-        .order_by(Ticket.called_at.desc())  # type: ignore[union-attr]
-        .limit(RECENT_CALLS)
-    ).scalars().all()
+    recent = (
+        session.execute(
+            select(Ticket)
+            .where(
+                col(Ticket.hall_code) == hall.code,
+                col(Ticket.called_at).is_not(None),
+                col(Ticket.window).is_not(None),
+            )
+            .order_by(col(Ticket.called_at).desc())
+            .limit(RECENT_CALLS)
+        )
+        .scalars()
+        .all()
+    )
     state = {
-        "hall": {"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone, "silent": h.silent},
+        "hall": {
+            "code": h.code,
+            "name": h.name,
+            "name_en": h.name_en,
+            "timezone": h.timezone,
+            "silent": h.silent,
+        },
         "queues": queues,
         "windows": wins,
         "recent_calls": [brief(t) | {"at": t.called_at.isoformat() if t.called_at else None} for t in recent],
@@ -169,7 +209,7 @@ def board_state(session: Session, hall: HallConfig, now: datetime) -> tuple[int,
 
 def track(session: Session, token: str, now: datetime) -> dict[str, Any]:
     """What a citizen sees by scanning the ticket's QR code."""
-    t = session.execute(select(Ticket).where(Ticket.track_token == token)).scalar_one_or_none()  # type: ignore[arg-type]
+    t = session.execute(select(Ticket).where(col(Ticket.track_token) == token)).scalar_one_or_none()
     if t is None:
         raise NotFound("没有这张票 / No ticket for this link")
     o = out(session, t, now)

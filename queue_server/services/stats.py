@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..estimate import capacity, estimated_wait_s
 from ..models import WAITING, Queue, Ticket, Window
@@ -18,8 +18,8 @@ from ..policy import PRIORITY_LANES
 def class_expr(now: datetime) -> ColumnElement[int]:
     """SQL for the policy's ticket class, without the per-window class 0 (transfers to a window)."""
     return case(
-        (Ticket.lane.in_(PRIORITY_LANES), 1),  # type: ignore[attr-defined]
-        (and_(Ticket.lane == "appointment", Ticket.slot_start <= now), 2),  # type: ignore[arg-type,operator]
+        (col(Ticket.lane).in_(PRIORITY_LANES), 1),
+        (and_(col(Ticket.lane) == "appointment", col(Ticket.slot_start) <= now), 2),
         else_=3,
     )
 
@@ -42,16 +42,16 @@ def people_ahead(session: Session, t: Ticket, now: datetime) -> int:
     same_class_earlier = and_(
         cls == mine,
         or_(
-            Ticket.arrived_at < t.arrived_at,  # type: ignore[arg-type,operator]
-            and_(Ticket.arrived_at == t.arrived_at, Ticket.id < t.id),  # type: ignore[arg-type,operator]
+            col(Ticket.arrived_at) < t.arrived_at,
+            and_(col(Ticket.arrived_at) == t.arrived_at, col(Ticket.id) < t.id),
         ),
     )
     stmt = select(func.count()).where(
-        Ticket.hall_code == t.hall_code,  # type: ignore[arg-type]
-        Ticket.status == WAITING,  # type: ignore[arg-type]
-        Ticket.queue == t.queue,  # type: ignore[arg-type]
-        Ticket.target_window.is_(None),  # type: ignore[union-attr]
-        Ticket.id != t.id,  # type: ignore[arg-type]
+        col(Ticket.hall_code) == t.hall_code,
+        col(Ticket.status) == WAITING,
+        col(Ticket.queue) == t.queue,
+        col(Ticket.target_window).is_(None),
+        col(Ticket.id) != t.id,
         or_(cls < mine, same_class_earlier),
     )
     return int(session.execute(stmt).scalar_one())
@@ -64,10 +64,10 @@ class HallLoad:
         self.queues = {
             q.code: q
             for q in session.execute(
-                select(Queue).where(Queue.hall_code == hall).order_by(Queue.position)  # type: ignore[arg-type]
+                select(Queue).where(col(Queue.hall_code) == hall).order_by(col(Queue.position))
             ).scalars()
         }
-        rows = session.execute(select(Window).where(Window.hall_code == hall)).scalars().all()  # type: ignore[arg-type]
+        rows = session.execute(select(Window).where(col(Window.hall_code) == hall)).scalars().all()
         self.windows = [(tuple(w.queues.split(",")), w.status == "open") for w in rows]
 
     def estimate(self, queue: str, ahead: int) -> int:
@@ -81,13 +81,13 @@ class HallLoad:
 def waiting_counts(session: Session, hall: str, queues: Iterable[str] | None = None) -> dict[str, int]:
     """Waiting tickets per queue code (tickets transferred to a window count in their queue too)."""
     stmt = (
-        select(Ticket.queue, func.count())
-        .where(Ticket.hall_code == hall, Ticket.status == WAITING)  # type: ignore[arg-type]
-        .group_by(Ticket.queue)
+        select(col(Ticket.queue), func.count())
+        .where(col(Ticket.hall_code) == hall, col(Ticket.status) == WAITING)
+        .group_by(col(Ticket.queue))
     )
     wanted = None if queues is None else list(queues)
     if wanted is not None:
-        stmt = stmt.where(Ticket.queue.in_(wanted))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Ticket.queue).in_(wanted))
     counts = {code: int(n) for code, n in session.execute(stmt).all()}
     if wanted is not None:
         return {code: counts.get(code, 0) for code in wanted}
@@ -100,6 +100,5 @@ def queue_stats(session: Session, hall: str, queues: Iterable[str] | None = None
     codes = list(queues) if queues is not None else list(load.queues)
     counts = waiting_counts(session, hall, codes)
     return [
-        {"code": c, "waiting": counts.get(c, 0), "estimated_wait_s": load.estimate(c, counts.get(c, 0))}
-        for c in codes
+        {"code": c, "waiting": counts.get(c, 0), "estimated_wait_s": load.estimate(c, counts.get(c, 0))} for c in codes
     ]

@@ -10,13 +10,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .. import policy
 from ..crypto import PiiCipher
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..estimate import updated_average
-from ..ids import InvalidIdNumber, InvalidPhone, mask_id_number, mask_phone, validate_id_number, validate_phone
+from ..ids import (
+    InvalidIdNumber,
+    InvalidPhone,
+    mask_id_number,
+    mask_phone,
+    validate_id_number,
+    validate_phone,
+)
 from ..models import (
     AT_WINDOW,
     CALLED,
@@ -84,8 +91,8 @@ def _next_number(tx: HallTx, day: date, queue: str) -> int:
     stmt = dialect.insert(TicketCounter).values(hall_code=tx.hall, service_day=day, queue_code=queue, last=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=["hall_code", "service_day", "queue_code"],
-        set_={"last": TicketCounter.last + 1},  # type: ignore[operator]
-    ).returning(TicketCounter.last)
+        set_={"last": col(TicketCounter.last) + 1},
+    ).returning(col(TicketCounter.last))
     return int(tx.session.execute(stmt).scalar_one())
 
 
@@ -105,13 +112,13 @@ def issue(
     s = tx.session
     if idempotency_key:
         prior = s.execute(
-            select(Ticket).where(Ticket.hall_code == tx.hall, Ticket.idempotency_key == idempotency_key)  # type: ignore[arg-type]
+            select(Ticket).where(col(Ticket.hall_code) == tx.hall, col(Ticket.idempotency_key) == idempotency_key)
         ).scalar_one_or_none()
         if prior is not None:
             if prior.queue != queue and prior.issue_queue != queue:
                 raise Conflict("Idempotency-Key 已用于另一张票 / This Idempotency-Key was used for another ticket")
             return out(s, prior, tx.now, created=False)
-    q = s.execute(select(Queue).where(Queue.hall_code == tx.hall, Queue.code == queue)).scalar_one_or_none()  # type: ignore[arg-type]
+    q = s.execute(select(Queue).where(col(Queue.hall_code) == tx.hall, col(Queue.code) == queue)).scalar_one_or_none()
     if q is None:
         raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
     try:
@@ -150,7 +157,7 @@ def issue(
 
 
 def _window(tx: HallTx, number: int) -> Window:
-    stmt = select(Window).where(Window.hall_code == tx.hall, Window.number == number)  # type: ignore[arg-type]
+    stmt = select(Window).where(col(Window.hall_code) == tx.hall, col(Window.number) == number)
     if tx.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     w = tx.session.execute(stmt).scalar_one_or_none()
@@ -166,7 +173,9 @@ def _check_clerk_window(actor: Principal, number: int | None) -> None:
 
 def _ready(tx: HallTx, w: Window) -> None:
     if w.status != "open":
-        raise Conflict(f"{w.number} 号窗口{'已暂停服务' if w.status == 'paused' else '未开放'} / Window {w.number} is {w.status}")
+        raise Conflict(
+            f"{w.number} 号窗口{'已暂停服务' if w.status == 'paused' else '未开放'} / Window {w.number} is {w.status}"
+        )
     if w.current_ticket_id is not None:
         cur = tx.session.get(Ticket, w.current_ticket_id)
         num = cur.number if cur else "?"
@@ -174,7 +183,7 @@ def _ready(tx: HallTx, w: Window) -> None:
 
 
 def _lock_waiting(tx: HallTx, ticket_id: int) -> Ticket | None:
-    stmt = select(Ticket).where(Ticket.id == ticket_id, Ticket.status == WAITING)  # type: ignore[arg-type]
+    stmt = select(Ticket).where(col(Ticket.id) == ticket_id, col(Ticket.status) == WAITING)
     if tx.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return tx.session.execute(stmt).scalar_one_or_none()
@@ -195,10 +204,18 @@ def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal)
     _ready(tx, w)
     view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
     rows = tx.session.execute(
-        select(Ticket.id, Ticket.queue, Ticket.lane, Ticket.arrived_at, Ticket.target_window, Ticket.slot_start).where(
-            Ticket.hall_code == tx.hall,  # type: ignore[arg-type]
-            Ticket.status == WAITING,  # type: ignore[arg-type]
-            (Ticket.queue.in_(view.queues) & Ticket.target_window.is_(None)) | (Ticket.target_window == number),  # type: ignore[attr-defined,union-attr]
+        select(
+            col(Ticket.id),
+            col(Ticket.queue),
+            col(Ticket.lane),
+            col(Ticket.arrived_at),
+            col(Ticket.target_window),
+            col(Ticket.slot_start),
+        ).where(
+            col(Ticket.hall_code) == tx.hall,
+            col(Ticket.status) == WAITING,
+            (col(Ticket.queue).in_(view.queues) & col(Ticket.target_window).is_(None))
+            | (col(Ticket.target_window) == number),
         )
     ).all()
     candidates = [policy.Candidate(*r) for r in rows]
@@ -213,18 +230,22 @@ def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal)
     return None
 
 
-def call_ticket(tx: HallTx, *, number: int, ticket_id: int | None, ticket_number: str | None, actor: Principal) -> TicketOut:
+def call_ticket(
+    tx: HallTx, *, number: int, ticket_id: int | None, ticket_number: str | None, actor: Principal
+) -> TicketOut:
     """Call one chosen waiting ticket out of order (the clerk picked it from the list)."""
     _check_clerk_window(actor, number)
     w = _window(tx, number)
     _ready(tx, w)
-    stmt = select(Ticket).where(Ticket.hall_code == tx.hall)  # type: ignore[arg-type]
+    stmt = select(Ticket).where(col(Ticket.hall_code) == tx.hall)
     if ticket_id is not None:
-        stmt = stmt.where(Ticket.id == ticket_id)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Ticket.id) == ticket_id)
     elif ticket_number:
-        stmt = stmt.where(Ticket.number == ticket_number.upper(), Ticket.status.in_(OPEN_STATUSES)).order_by(  # type: ignore[arg-type,attr-defined]
-            Ticket.id.desc()  # type: ignore[union-attr]
-        ).limit(1)
+        stmt = (
+            stmt.where(col(Ticket.number) == ticket_number.upper(), col(Ticket.status).in_(OPEN_STATUSES))
+            .order_by(col(Ticket.id).desc())
+            .limit(1)
+        )
     else:
         raise Invalid("请指定票号 / Give ticket_id or number")
     t = tx.session.execute(stmt).scalars().first()
@@ -301,7 +322,9 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
             t.finished_at = now
     if action == "complete":
         began = t.serving_at or t.called_at
-        q = tx.session.execute(select(Queue).where(Queue.hall_code == tx.hall, Queue.code == t.queue)).scalar_one()  # type: ignore[arg-type]
+        q = tx.session.execute(
+            select(Queue).where(col(Queue.hall_code) == tx.hall, col(Queue.code) == t.queue)
+        ).scalar_one()
         if began is not None:
             q.avg_service_s = updated_average(q.avg_service_s, (now - began).total_seconds())
     t.status = after
@@ -320,7 +343,9 @@ def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | Non
         raise Conflict(f"{t.number} 已结束，不能转移 / Cannot transfer a ticket that is {t.status}")
     from_queue, from_window = t.queue, t.window
     if queue is not None:
-        exists = tx.session.execute(select(Queue.id).where(Queue.hall_code == tx.hall, Queue.code == queue)).first()  # type: ignore[arg-type]
+        exists = tx.session.execute(
+            select(col(Queue.id)).where(col(Queue.hall_code) == tx.hall, col(Queue.code) == queue)
+        ).first()
         if exists is None:
             raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
         t.queue, t.target_window = queue, None
@@ -338,16 +363,22 @@ def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | Non
 
 def expire_before(tx: HallTx, day: date) -> int:
     """Close every ticket left open from service days before `day` as expired; returns how many."""
-    rows = tx.session.execute(
-        select(Ticket).where(
-            Ticket.hall_code == tx.hall,  # type: ignore[arg-type]
-            Ticket.service_day < day,  # type: ignore[arg-type]
-            Ticket.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-        ).order_by(Ticket.id)  # type: ignore[arg-type]
-    ).scalars().all()
+    rows = (
+        tx.session.execute(
+            select(Ticket)
+            .where(
+                col(Ticket.hall_code) == tx.hall,
+                col(Ticket.service_day) < day,
+                col(Ticket.status).in_(OPEN_STATUSES),
+            )
+            .order_by(col(Ticket.id))
+        )
+        .scalars()
+        .all()
+    )
     if not rows:
         return 0
-    for w in tx.session.execute(select(Window).where(Window.hall_code == tx.hall)).scalars():  # type: ignore[arg-type]
+    for w in tx.session.execute(select(Window).where(col(Window.hall_code) == tx.hall)).scalars():
         w.current_ticket_id, w.priority_streak = None, 0
     for t in rows:
         t.status, t.finished_at = EXPIRED, tx.now

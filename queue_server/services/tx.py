@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..db import Database
 from ..errors import NotFound
@@ -39,9 +39,7 @@ class HallTx:
     def _flush(self) -> None:
         if not self.events:
             return
-        self.session.execute(
-            update(Hall).where(Hall.code == self.hall).values(last_seq=self.last_seq)  # type: ignore[arg-type]
-        )
+        self.session.execute(update(Hall).where(col(Hall.code) == self.hall).values(last_seq=self.last_seq))
         self.session.execute(
             insert(Event),
             [
@@ -68,7 +66,7 @@ def hall_tx(
     and `seq` order is commit order: replaying the event table reproduces every decision.
     """
     with db.write() as session:
-        stmt = select(Hall.last_seq).where(Hall.code == hall)  # type: ignore[arg-type]
+        stmt = select(col(Hall.last_seq)).where(col(Hall.code) == hall)
         if not db.is_sqlite:
             stmt = stmt.with_for_update()
         last_seq = session.execute(stmt).scalar_one_or_none()
@@ -85,10 +83,12 @@ def hall_tx(
             hub.publish(tx.events)
 
 
-def read_events(session: Session, hall: str, after: int, before: int | None = None, limit: int = 1000) -> list[HallEvent]:
+def read_events(
+    session: Session, hall: str, after: int, before: int | None = None, limit: int = 1000
+) -> list[HallEvent]:
     """Committed events of a hall with after < seq (< before), in order."""
-    stmt = select(Event).where(Event.hall_code == hall, Event.seq > after)  # type: ignore[arg-type]
+    stmt = select(Event).where(col(Event.hall_code) == hall, col(Event.seq) > after)
     if before is not None:
-        stmt = stmt.where(Event.seq < before)  # type: ignore[arg-type]
-    rows = session.execute(stmt.order_by(Event.seq).limit(limit)).scalars().all()  # type: ignore[arg-type]
+        stmt = stmt.where(col(Event.seq) < before)
+    rows = session.execute(stmt.order_by(col(Event.seq)).limit(limit)).scalars().all()
     return [HallEvent.create(r.hall_code, r.seq, r.type, r.at, orjson.loads(r.data)) for r in rows]

@@ -159,7 +159,9 @@ def test_transfer_to_a_window(api: Api) -> None:
     r = api.http.post(f"/api/v1/tickets/{t['id']}/transfer", json={"window": 5}, headers=api.auth("clerk1"))
     assert r.status_code == 200 and r.json()["target_window"] == 5
     assert api.call_next(5).json()["id"] == t["id"]  # window 5 serves only A, but the transfer wins
-    bad = api.http.post(f"/api/v1/tickets/{t['id']}/transfer", json={"queue": "A", "window": 1}, headers=api.auth("clerk1"))
+    bad = api.http.post(
+        f"/api/v1/tickets/{t['id']}/transfer", json={"queue": "A", "window": 1}, headers=api.auth("clerk1")
+    )
     assert bad.status_code == 422
     r404 = api.http.post(f"/api/v1/tickets/{t['id']}/transfer", json={"window": 99}, headers=api.auth("clerk1"))
     assert r404.status_code in (404, 409)

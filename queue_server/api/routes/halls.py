@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query
 from sqlalchemy import select
+from sqlmodel import col
 
 from ...errors import Forbidden, Unauthorized
 from ...models import OPEN_STATUSES, Ticket
@@ -44,7 +45,13 @@ def login(
 @router.get("/api/v1/auth/me", tags=["auth"])
 def me(who: PrincipalDep) -> dict[str, Any]:
     """Who the token belongs to."""
-    return {"name": who.name, "kind": who.kind, "role": who.role, "hall": who.hall, "windows": sorted(who.windows)}
+    return {
+        "name": who.name,
+        "kind": who.kind,
+        "role": who.role,
+        "hall": who.hall,
+        "windows": sorted(who.windows),
+    }
 
 
 @router.get("/api/v1/halls", tags=["public"])
@@ -60,8 +67,13 @@ def queues(hall: str, ctx: CtxDep) -> list[QueueInfo]:
     with ctx.db.read() as s:
         stats = {q["code"]: q for q in queue_stats(s, hall)}
     return [
-        QueueInfo(code=q.code, name=q.name, name_en=q.name_en, waiting=stats[q.code]["waiting"],
-                  estimated_wait_s=stats[q.code]["estimated_wait_s"])
+        QueueInfo(
+            code=q.code,
+            name=q.name,
+            name_en=q.name_en,
+            waiting=stats[q.code]["waiting"],
+            estimated_wait_s=stats[q.code]["estimated_wait_s"],
+        )
         for q in h.queues
         if q.code in stats
     ]
@@ -81,7 +93,10 @@ def list_tickets(
     hall: str,
     ctx: CtxDep,
     who: PrincipalDep,
-    status: Annotated[Literal["open", "waiting", "called", "serving", "held", "done", "no_show", "cancelled", "expired"], Query()] = "open",
+    status: Annotated[
+        Literal["open", "waiting", "called", "serving", "held", "done", "no_show", "cancelled", "expired"],
+        Query(),
+    ] = "open",
     queue: Annotated[str | None, Query(max_length=8)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[TicketPublic]:
@@ -89,13 +104,13 @@ def list_tickets(
     ctx.hall(hall)
     who.require(hall, "clerk", "approver", "auditor")
     tz = ctx.zones[hall]
-    stmt = select(Ticket).where(Ticket.hall_code == hall)  # type: ignore[arg-type]
-    stmt = stmt.where(Ticket.status.in_(OPEN_STATUSES) if status == "open" else Ticket.status == status)  # type: ignore[attr-defined,arg-type]
+    stmt = select(Ticket).where(col(Ticket.hall_code) == hall)
+    stmt = stmt.where(col(Ticket.status).in_(OPEN_STATUSES) if status == "open" else col(Ticket.status) == status)
     if queue:
-        stmt = stmt.where(Ticket.queue == queue)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Ticket.queue) == queue)
     now = utcnow()
     with ctx.db.read() as s:
-        rows = s.execute(stmt.order_by(Ticket.arrived_at, Ticket.id).limit(limit)).scalars().all()  # type: ignore[arg-type]
+        rows = s.execute(stmt.order_by(col(Ticket.arrived_at), col(Ticket.id)).limit(limit)).scalars().all()
         return [TicketPublic.of(svc.out(s, t, now), tz) for t in rows]
 
 

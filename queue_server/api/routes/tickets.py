@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
 from sqlalchemy import select
+from sqlmodel import col
 
 from ...errors import NotFound
 from ...models import AuditLog, Ticket
@@ -52,7 +53,7 @@ def take_number(
 
 def _hall_of(ctx: CtxDep, ticket_id: int) -> str:
     with ctx.db.read() as s:
-        hall = s.execute(select(Ticket.hall_code).where(Ticket.id == ticket_id)).scalar_one_or_none()  # type: ignore[arg-type]
+        hall = s.execute(select(col(Ticket.hall_code)).where(col(Ticket.id) == ticket_id)).scalar_one_or_none()
     if hall is None:
         raise NotFound("没有这张票 / No such ticket")
     return str(hall)
@@ -87,7 +88,9 @@ def reveal(ticket_id: int, ctx: CtxDep, who: PrincipalDep) -> Revealed:
     who.require(hall, "clerk", "approver")
     with hall_tx(ctx.db, None, hall) as tx:
         t = svc.load_ticket(tx, ticket_id)
-        tx.session.add(AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"ticket:{ticket_id}"))
+        tx.session.add(
+            AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"ticket:{ticket_id}")
+        )
         phone = ctx.cipher.decrypt(t.phone_enc, context="phone") if t.phone_enc else None
         idn = ctx.cipher.decrypt(t.id_enc, context="id_number") if t.id_enc else None
     return Revealed(id=ticket_id, phone=phone, id_number=idn)
@@ -95,7 +98,7 @@ def reveal(ticket_id: int, ctx: CtxDep, who: PrincipalDep) -> Revealed:
 
 @router.post("/tickets/{ticket_id}/{action}", response_model=TicketPublic)
 def ticket_action(ticket_id: int, action: ActionName, ctx: CtxDep, who: PrincipalDep) -> TicketPublic:
-    """recall 重呼 · no-show 过号 · start · complete · hold · resume · cancel · rejoin (过号重排); 409 if it does not fit."""
+    """recall 重呼 · no-show 过号 · start · complete · hold · resume · cancel · rejoin 过号重排; 409 if unfit."""
     hall = _hall_of(ctx, ticket_id)
     who.require(hall, "clerk", "kiosk")
     tz = ctx.zones[hall]
@@ -117,7 +120,7 @@ def track_ticket(track_token: Annotated[str, Path(max_length=64)], ctx: CtxDep) 
 def cancel_by_citizen(track_token: Annotated[str, Path(max_length=64)], ctx: CtxDep) -> TrackInfo:
     """The citizen gives up a waiting ticket from the tracking page."""
     with ctx.db.read() as s:
-        t = s.execute(select(Ticket).where(Ticket.track_token == track_token)).scalar_one_or_none()  # type: ignore[arg-type]
+        t = s.execute(select(Ticket).where(col(Ticket.track_token) == track_token)).scalar_one_or_none()
     if t is None or t.id is None:
         raise NotFound("没有这张票 / No ticket for this link")
     from ...services.auth import Principal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from sqlalchemy import select
+from sqlmodel import col
 
 from ...models import Window
 from ...services import tickets as svc
@@ -18,7 +19,10 @@ router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"])
 @router.post(
     "/{number}/call-next",
     response_model=TicketPublic,
-    responses={204: {"description": "nobody is waiting for this window"}, 409: {"description": "window busy or paused"}},
+    responses={
+        204: {"description": "nobody is waiting for this window"},
+        409: {"description": "window busy or paused"},
+    },
 )
 def call_next(hall: str, number: int, ctx: CtxDep, who: PrincipalDep) -> TicketPublic | Response:
     """Call the next ticket by the hall's queue policy (叫号)."""
@@ -58,5 +62,7 @@ def list_windows(hall: str, ctx: CtxDep) -> list[WindowInfo]:
     """Every window of the hall with its status (no personal data)."""
     ctx.hall(hall)
     with ctx.db.read() as s:
-        rows = s.execute(select(Window).where(Window.hall_code == hall).order_by(Window.number)).scalars().all()  # type: ignore[arg-type]
+        rows = (
+            s.execute(select(Window).where(col(Window.hall_code) == hall).order_by(col(Window.number))).scalars().all()
+        )
         return [WindowInfo(**window_public(w)) for w in rows]

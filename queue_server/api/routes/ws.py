@@ -8,6 +8,7 @@ import logging
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlmodel import Session
 
 from ...context import HallContext
 from ...errors import Unauthorized
@@ -51,7 +52,7 @@ class Stream:
         while True:
             last = self.last
 
-            def read(after: int = last) -> list:  # type: ignore[type-arg]
+            def read(after: int = last) -> list:
                 with self.ctx.db.read() as s:
                     return read_events(s, self.hall, after, until, REPLAY_CHUNK)
 
@@ -87,7 +88,9 @@ class Stream:
             ev = await self.sub.next(heartbeat_s)
             if ev is None:
                 if self.sub.overflowed:
-                    await self.ws.send_text(_frame(self.ctx, self.hall, self.last, "resync", {"reason": "slow consumer"}))
+                    await self.ws.send_text(
+                        _frame(self.ctx, self.hall, self.last, "resync", {"reason": "slow consumer"})
+                    )
                     await self.ws.close(code=4008, reason="too slow: reconnect with since")
                     return
                 if not self.want_snapshot:
@@ -110,13 +113,14 @@ class Stream:
                     self.sub.wake.set()
 
 
-def seq_of(session: object, hall: str) -> int:
+def seq_of(session: Session, hall: str) -> int:
     """The hall's last committed `seq`."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from ...models import Hall
 
-    return int(session.execute(select(Hall.last_seq).where(Hall.code == hall)).scalar_one())  # type: ignore[attr-defined,arg-type]
+    return int(session.execute(select(col(Hall.last_seq)).where(col(Hall.code) == hall)).scalar_one())
 
 
 @router.websocket("/ws/halls/{hall}/events")

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 import queue_server.timeutil
 
 revision: str = "0001"
