@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session, col
 
 from ..estimate import capacity, estimated_wait_s
@@ -15,10 +15,10 @@ from ..models import WAITING, Queue, Ticket, Window
 from ..policy import PRIORITY_LANES
 
 
-def class_expr(now: datetime) -> ColumnElement[int]:
+def class_expr(now: datetime | BindParameter[datetime]) -> ColumnElement[int]:
     """SQL for the policy's ticket class, without the per-window class 0 (transfers to a window)."""
     return case(
-        (col(Ticket.lane).in_(PRIORITY_LANES), 1),
+        (col(Ticket.lane).in_(sorted(PRIORITY_LANES)), 1),
         (and_(col(Ticket.lane) == "appointment", col(Ticket.slot_start) <= now), 2),
         else_=3,
     )
@@ -57,25 +57,26 @@ def people_ahead(session: Session, t: Ticket, now: datetime) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
+_QUEUE_AVGS = (
+    select(col(Queue.code), col(Queue.avg_service_s))
+    .where(col(Queue.hall_code) == bindparam("h"))
+    .order_by(col(Queue.position))
+)
+_WINDOWS = select(col(Window.queues), col(Window.status)).where(col(Window.hall_code) == bindparam("h"))
+
+
 class HallLoad:
-    """Per-queue averages and window capacity of one hall, read once per transaction."""
+    """Per-queue service averages and window capacity of one hall, read once per transaction."""
 
     def __init__(self, session: Session, hall: str) -> None:
-        self.queues = {
-            q.code: q
-            for q in session.execute(
-                select(Queue).where(col(Queue.hall_code) == hall).order_by(col(Queue.position))
-            ).scalars()
-        }
-        rows = session.execute(select(Window).where(col(Window.hall_code) == hall)).scalars().all()
-        self.windows = [(tuple(w.queues.split(",")), w.status == "open") for w in rows]
+        self.avg = {code: float(a) for code, a in session.execute(_QUEUE_AVGS, {"h": hall}).all()}
+        self.windows = [(tuple(qs.split(",")), st == "open") for qs, st in session.execute(_WINDOWS, {"h": hall}).all()]
 
-    def estimate(self, queue: str, ahead: int) -> int:
+    def estimate(self, queue: str, ahead: int, avg: float | None = None) -> int:
         """Seconds to wait behind `ahead` people in `queue`."""
-        q = self.queues.get(queue)
-        avg = q.avg_service_s if q is not None else 300.0
+        a = avg if avg is not None else self.avg.get(queue, 300.0)
         configured = sum(1 for qs, _ in self.windows if queue in qs)
-        return estimated_wait_s(ahead, avg, capacity(queue, self.windows), configured)
+        return estimated_wait_s(ahead, a, capacity(queue, self.windows), configured)
 
 
 def waiting_counts(session: Session, hall: str, queues: Iterable[str] | None = None) -> dict[str, int]:
@@ -97,7 +98,7 @@ def waiting_counts(session: Session, hall: str, queues: Iterable[str] | None = N
 def queue_stats(session: Session, hall: str, queues: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """`[{"code", "waiting", "estimated_wait_s"}]` for the given queues (all of the hall by default)."""
     load = HallLoad(session, hall)
-    codes = list(queues) if queues is not None else list(load.queues)
+    codes = list(queues) if queues is not None else list(load.avg)
     counts = waiting_counts(session, hall, codes)
     return [
         {"code": c, "waiting": counts.get(c, 0), "estimated_wait_s": load.estimate(c, counts.get(c, 0))} for c in codes

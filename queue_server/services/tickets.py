@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -42,7 +42,7 @@ from ..models import (
 )
 from ..timeutil import service_day
 from .auth import Principal
-from .stats import HallLoad, people_ahead, waiting_counts
+from .stats import HallLoad, class_expr, people_ahead, ticket_class, waiting_counts
 from .tx import HallTx
 
 CHANNELS = ("kiosk", "counter", "mobile", "web", "phone")
@@ -67,7 +67,7 @@ def brief(t: Ticket) -> dict[str, Any]:
 
 
 def _stats(tx: HallTx, queues: list[str]) -> list[dict[str, Any]]:
-    load = HallLoad(tx.session, tx.hall)
+    load = _load(tx)
     counts = waiting_counts(tx.session, tx.hall, queues)
     return [{"code": q, "waiting": counts[q], "estimated_wait_s": load.estimate(q, counts[q])} for q in queues]
 
@@ -85,15 +85,42 @@ def out(session: Session, t: Ticket, now: Any, *, created: bool = True) -> Ticke
     return TicketOut(t, ahead, wait, created)
 
 
-def _next_number(tx: HallTx, day: date, queue: str) -> int:
-    """Increment the (hall, day, queue) counter atomically; rolled back with the transaction, so no gaps."""
-    dialect = postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(TicketCounter).values(hall_code=tx.hall, service_day=day, queue_code=queue, last=1)
-    stmt = stmt.on_conflict_do_update(
+def _counter_upsert(dialect: Any) -> Any:
+    stmt = dialect.insert(TicketCounter).values(
+        hall_code=bindparam("h"), service_day=bindparam("d"), queue_code=bindparam("q"), last=1
+    )
+    return stmt.on_conflict_do_update(
         index_elements=["hall_code", "service_day", "queue_code"],
         set_={"last": col(TicketCounter.last) + 1},
     ).returning(col(TicketCounter.last))
-    return int(tx.session.execute(stmt).scalar_one())
+
+
+_NEXT_NUMBER = {"postgresql": _counter_upsert(postgresql), "sqlite": _counter_upsert(sqlite)}
+
+
+def _next_number(tx: HallTx, day: date, queue: str) -> int:
+    """Increment the (hall, day, queue) counter atomically; rolled back with the transaction, so no gaps."""
+    conn = tx.session.connection()
+    return int(conn.execute(_NEXT_NUMBER[conn.dialect.name], {"h": tx.hall, "d": day, "q": queue}).scalar_one())
+
+
+# The issuance path is the hottest of the server: its statements are built once, with bind parameters,
+# so SQLAlchemy reuses their compiled form and cache key instead of rebuilding them per ticket.
+_AVG = select(col(Queue.avg_service_s)).where(col(Queue.hall_code) == bindparam("h"), col(Queue.code) == bindparam("q"))
+_BY_KEY = select(Ticket).where(col(Ticket.hall_code) == bindparam("h"), col(Ticket.idempotency_key) == bindparam("k"))
+_INSERT = insert(Ticket).returning(col(Ticket.id))
+_COUNTS = select(
+    func.count(),
+    func.coalesce(
+        func.sum(
+            case(
+                (and_(col(Ticket.target_window).is_(None), class_expr(bindparam("now")) <= bindparam("cls")), 1),
+                else_=0,
+            )
+        ),
+        0,
+    ),
+).where(col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING, col(Ticket.queue) == bindparam("q"))
 
 
 def issue(
@@ -111,15 +138,13 @@ def issue(
     """Issue the next number of `queue`; a repeated idempotency key returns the first ticket instead."""
     s = tx.session
     if idempotency_key:
-        prior = s.execute(
-            select(Ticket).where(col(Ticket.hall_code) == tx.hall, col(Ticket.idempotency_key) == idempotency_key)
-        ).scalar_one_or_none()
+        prior = s.execute(_BY_KEY, {"h": tx.hall, "k": idempotency_key}).scalar_one_or_none()
         if prior is not None:
             if prior.queue != queue and prior.issue_queue != queue:
                 raise Conflict("Idempotency-Key 已用于另一张票 / This Idempotency-Key was used for another ticket")
             return out(s, prior, tx.now, created=False)
-    q = s.execute(select(Queue).where(col(Queue.hall_code) == tx.hall, col(Queue.code) == queue)).scalar_one_or_none()
-    if q is None:
+    avg = s.connection().execute(_AVG, {"h": tx.hall, "q": queue}).scalar_one_or_none()
+    if avg is None:
         raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
     try:
         phone_n = validate_phone(phone) if phone else None
@@ -142,6 +167,7 @@ def issue(
         issued_at=tx.now,
         track_token=secrets.token_urlsafe(18),
         idempotency_key=idempotency_key or None,
+        recalls=0,
     )
     if phone_n:
         t.phone_enc = cipher.encrypt(phone_n, context="phone")
@@ -150,10 +176,27 @@ def issue(
         t.id_enc = cipher.encrypt(id_n, context="id_number")
         t.id_hash = cipher.keyed_hash(id_n)
         t.id_masked = mask_id_number(id_n)
-    s.add(t)
-    s.flush()
-    _emit(tx, "ticket.issued", t)
-    return out(s, t, tx.now)
+    # Core insert: the ORM's unit of work costs more than everything else here together.
+    row = {c: getattr(t, c) for c in _TICKET_COLUMNS}
+    t.id = s.connection().execute(_INSERT, row).scalar_one()
+    mine = ticket_class(t, tx.now)
+    waiting, up_to_mine = s.connection().execute(_COUNTS, {"h": tx.hall, "q": queue, "now": tx.now, "cls": mine}).one()
+    load = _load(tx)
+    ahead = int(up_to_mine) - 1  # every waiting ticket of my class or better arrived before me
+    stats = [{"code": queue, "waiting": int(waiting), "estimated_wait_s": load.estimate(queue, int(waiting), avg)}]
+    tx.emit("ticket.issued", brief(t) | {"queues": stats})
+    return TicketOut(t, ahead, load.estimate(queue, ahead, avg))
+
+
+_TICKET_COLUMNS = [c.name for c in Ticket.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+
+
+def _load(tx: HallTx) -> HallLoad:
+    """The hall's window capacity and service averages, read once per transaction."""
+    load = tx.cache.get("load")
+    if not isinstance(load, HallLoad):
+        load = tx.cache["load"] = HallLoad(tx.session, tx.hall)
+    return load
 
 
 def _window(tx: HallTx, number: int) -> Window:

@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from ..db import Database
@@ -28,6 +28,7 @@ class HallTx:
         self.first_seq = last_seq
         self.last_seq = last_seq
         self.events: list[HallEvent] = []
+        self.cache: dict[str, object] = {}  # per-transaction memo (e.g. the hall's load)
 
     def emit(self, type: str, data: dict[str, Any]) -> HallEvent:
         """Append an event with the next gap-free `seq` of this hall."""
@@ -39,9 +40,10 @@ class HallTx:
     def _flush(self) -> None:
         if not self.events:
             return
-        self.session.execute(update(Hall).where(col(Hall.code) == self.hall).values(last_seq=self.last_seq))
-        self.session.execute(
-            insert(Event),
+        conn = self.session.connection()
+        conn.execute(_SET_SEQ, {"h": self.hall, "seq": self.last_seq})
+        conn.execute(
+            _INSERT_EVENT,
             [
                 {
                     "hall_code": ev.hall,
@@ -55,6 +57,12 @@ class HallTx:
         )
 
 
+_SET_SEQ = update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq"))
+_INSERT_EVENT = insert(Event)
+_HALL_SEQ = select(col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
+_HALL_SEQ_LOCK = _HALL_SEQ.with_for_update()
+
+
 @contextmanager
 def hall_tx(
     db: Database, hub: Hub | None, hall: str, *, now: datetime | None = None, tz: tzinfo | None = None
@@ -66,10 +74,8 @@ def hall_tx(
     and `seq` order is commit order: replaying the event table reproduces every decision.
     """
     with db.write() as session:
-        stmt = select(col(Hall.last_seq)).where(col(Hall.code) == hall)
-        if not db.is_sqlite:
-            stmt = stmt.with_for_update()
-        last_seq = session.execute(stmt).scalar_one_or_none()
+        stmt = _HALL_SEQ if db.is_sqlite else _HALL_SEQ_LOCK
+        last_seq = session.connection().execute(stmt, {"h": hall}).scalar_one_or_none()
         if last_seq is None:
             raise NotFound(f"大厅不存在 / No hall '{hall}'")
         at = now or utcnow()
