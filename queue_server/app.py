@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import col
 
 from .context import HallContext
@@ -92,6 +92,8 @@ def create_app(runtime: Runtime | None = None, *, ctx: HallContext | None = None
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             shared.hub.detach()
+            if shared.writer is not None:
+                shared.writer.close()
 
     app = FastAPI(
         title="One-window hall queue server",
@@ -113,6 +115,14 @@ def create_app(runtime: Runtime | None = None, *, ctx: HallContext | None = None
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _bad_data(_req: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store (a NUL byte, an out-of-range number) that validation let by.
+        log.warning("rejected data: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            {"detail": "请求中含有无法处理的字符或数值 / The request holds a value that cannot be stored"}, 422
+        )
 
     @app.exception_handler(OperationalError)
     async def _db_down(_req: Request, exc: OperationalError) -> JSONResponse:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from zoneinfo import ZoneInfo
+
+import anyio.to_thread
+from sqlmodel import Session
 
 from .config import AppConfig, HallConfig
 from .crypto import PiiCipher
@@ -13,7 +18,10 @@ from .errors import NotFound
 from .events import HallEvent, Hub
 from .policy import Rules
 from .services.auth import Principal, TokenService, token_digest
-from .services.tx import read_events
+from .services.tx import HallTx, hall_tx, read_events
+from .writer import BatchWriter
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,6 +36,7 @@ class HallContext:
     cipher: PiiCipher = field(init=False)
     zones: dict[str, ZoneInfo] = field(init=False)
     fingerprint_key: bytes = field(init=False)
+    writer: BatchWriter | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.hub = Hub(self._fetch_range)
@@ -39,6 +48,38 @@ class HallContext:
         self.cipher = PiiCipher(self.secret_key)
         self.fingerprint_key = hashlib.sha256(b"hall/config-password/v1\0" + self.secret_key.encode()).digest()
         self.zones = {h.code: ZoneInfo(h.timezone) for h in self.config.halls}
+        # SQLite takes one writer at a time: every change goes through one thread that commits them in
+        # batches (group commit), instead of request threads queueing on the lock, one fsync each.
+        self.writer = BatchWriter(self.db, self.hub) if self.db.is_sqlite else None
+
+    async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
+        """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""
+
+        tz = self.zones.get(hall)
+        if self.writer is not None:
+            result: T = await self.writer.submit(hall, fn, tz=tz)
+            return result
+
+        def run() -> T:
+            with hall_tx(self.db, self.hub, hall, tz=tz) as tx:
+                return fn(tx)
+
+        return await anyio.to_thread.run_sync(run)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` on a read snapshot, off the event loop."""
+
+        def run() -> T:
+            with self.db.read() as s:
+                return fn(s)
+
+        return await anyio.to_thread.run_sync(run)
+
+    def close(self) -> None:
+        """Stop the writer thread and close the database."""
+        if self.writer is not None:
+            self.writer.close()
+        self.db.dispose()
 
     def hall(self, code: str) -> HallConfig:
         """The hall's configuration, or NotFound."""

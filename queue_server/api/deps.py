@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
 
 from ..context import HallContext
 from ..services.auth import Principal
@@ -28,3 +29,8 @@ def get_principal(ctx: CtxDep, token: Annotated[str | None, Depends(oauth2)]) ->
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def json_response(model: BaseModel, status_code: int = 200) -> Response:
+    """Serialise a response model once (pydantic's serializer), skipping FastAPI's re-validation."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")

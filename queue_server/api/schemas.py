@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..services.tickets import TicketOut
 
 Lane = Literal["normal", "military", "special", "vip"]
+MAX_ID = 2**31 - 1  # ids are 32-bit in the schema; larger numbers are a client error, not a 500
+MAX_WINDOW = 9999
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _no_control(value: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\t\n" for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control)]
+WindowNo = Annotated[int, Path(ge=1, le=MAX_WINDOW)]
 
 
 class TicketCreate(BaseModel):
     """What a kiosk or clerk sends to take a number."""
 
-    queue: str = Field(min_length=1, max_length=8, examples=["A"])
+    queue: Text = Field(min_length=1, max_length=8, examples=["A"])
     lane: Lane = "normal"
-    phone: str | None = Field(default=None, max_length=32, description="for silent calling; stored encrypted")
-    id_number: str | None = Field(default=None, max_length=32, description="resident ID; stored encrypted")
+    phone: Text | None = Field(default=None, max_length=32, description="for silent calling; stored encrypted")
+    id_number: Text | None = Field(default=None, max_length=32, description="resident ID; stored encrypted")
     channel: Literal["kiosk", "counter", "mobile"] = "kiosk"
 
 
@@ -76,35 +90,35 @@ class TransferBody(BaseModel):
     """Where to send a ticket: exactly one of a queue or a window."""
 
     model_config = ConfigDict(extra="forbid")
-    queue: str | None = Field(default=None, min_length=1, max_length=8)
-    window: int | None = Field(default=None, ge=1)
+    queue: Text | None = Field(default=None, min_length=1, max_length=8)
+    window: int | None = Field(default=None, ge=1, le=MAX_WINDOW)
 
 
 class CallBody(BaseModel):
     """Which waiting ticket to call out of order: by id or by number."""
 
-    ticket_id: int | None = None
-    number: str | None = Field(default=None, max_length=16)
+    ticket_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    number: Text | None = Field(default=None, max_length=16)
 
 
 class WindowStatusBody(BaseModel):
     """A window's new status and, for a pause, the reason shown on the boards."""
 
     status: Literal["open", "paused", "closed"]
-    reason: str = Field(default="", max_length=200)
+    reason: Text = Field(default="", max_length=200)
 
 
 class NoticeBody(BaseModel):
     """The boards' scrolling notice."""
 
-    text: str = Field(max_length=500)
+    text: Text = Field(max_length=500)
 
 
 class HealthBody(BaseModel):
     """A device's health report."""
 
     status: Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error", "unplugged"]
-    detail: str = Field(default="", max_length=200)
+    detail: Text = Field(default="", max_length=200)
 
 
 class QueueInfo(BaseModel):

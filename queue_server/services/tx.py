@@ -74,12 +74,7 @@ def hall_tx(
     and `seq` order is commit order: replaying the event table reproduces every decision.
     """
     with db.write() as session:
-        stmt = _HALL_SEQ if db.is_sqlite else _HALL_SEQ_LOCK
-        last_seq = session.connection().execute(stmt, {"h": hall}).scalar_one_or_none()
-        if last_seq is None:
-            raise NotFound(f"大厅不存在 / No hall '{hall}'")
-        at = now or utcnow()
-        tx = HallTx(session, hall, last_seq, at.astimezone(tz) if tz is not None else at)
+        tx = open_hall(session, hall, lock=not db.is_sqlite, now=now, tz=tz)
         yield tx
         tx._flush()
         session.commit()
@@ -87,6 +82,17 @@ def hall_tx(
         # process reach the hub in commit order; the hub reorders anything else.
         if hub is not None:
             hub.publish(tx.events)
+
+
+def open_hall(
+    session: Session, hall: str, *, lock: bool, now: datetime | None = None, tz: tzinfo | None = None
+) -> HallTx:
+    """Start changing a hall inside the session's transaction: read (and on PostgreSQL lock) its seq."""
+    last_seq = session.connection().execute(_HALL_SEQ_LOCK if lock else _HALL_SEQ, {"h": hall}).scalar_one_or_none()
+    if last_seq is None:
+        raise NotFound(f"大厅不存在 / No hall '{hall}'")
+    at = now or utcnow()
+    return HallTx(session, hall, last_seq, at.astimezone(tz) if tz is not None else at)
 
 
 def read_events(

@@ -13,7 +13,6 @@ from ...models import OPEN_STATUSES, Ticket
 from ...services import tickets as svc
 from ...services.halls import authenticate, board_state, report_health, set_notice
 from ...services.stats import queue_stats
-from ...services.tx import hall_tx
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep
 from ..schemas import HealthBody, NoticeBody, QueueInfo, TicketPublic, TokenOut
@@ -115,20 +114,18 @@ def list_tickets(
 
 
 @router.post("/api/v1/halls/{hall}/notice", tags=["halls"])
-def notice(hall: str, body: NoticeBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, str]:
+async def notice(hall: str, body: NoticeBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, str]:
     """Replace the scrolling notice on the hall's boards."""
     ctx.hall(hall)
     who.require(hall, "clerk")
-    with hall_tx(ctx.db, ctx.hub, hall, tz=ctx.zones[hall]) as tx:
-        set_notice(tx, body.text)
+    await ctx.change(hall, lambda tx: set_notice(tx, body.text))
     return {"text": body.text}
 
 
 @router.post("/api/v1/devices/health", tags=["devices"])
-def device_health(body: HealthBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, str]:
+async def device_health(body: HealthBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, str]:
     """A kiosk or display reports its health (paper out, reader unplugged …); staff see it live."""
     if who.kind != "device" or who.hall is None:
         raise Forbidden("只有设备可以上报状态 / Only devices report health")
-    with hall_tx(ctx.db, ctx.hub, who.hall, tz=ctx.zones[who.hall]) as tx:
-        report_health(tx, device=who, status=body.status, detail=body.detail)
+    await ctx.change(who.hall, lambda tx: report_health(tx, device=who, status=body.status, detail=body.detail))
     return {"device": who.name, "status": body.status}

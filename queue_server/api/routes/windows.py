@@ -9,9 +9,9 @@ from sqlmodel import col
 from ...models import Window
 from ...services import tickets as svc
 from ...services.halls import set_window_status, window_public
-from ...services.tx import hall_tx
-from ..deps import CtxDep, PrincipalDep
-from ..schemas import CallBody, TicketPublic, WindowInfo, WindowStatusBody
+from ...services.tx import HallTx
+from ..deps import CtxDep, PrincipalDep, json_response
+from ..schemas import CallBody, TicketPublic, WindowInfo, WindowNo, WindowStatusBody
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"])
 
@@ -24,37 +24,42 @@ router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"])
         409: {"description": "window busy or paused"},
     },
 )
-def call_next(hall: str, number: int, ctx: CtxDep, who: PrincipalDep) -> TicketPublic | Response:
+async def call_next(hall: str, number: WindowNo, ctx: CtxDep, who: PrincipalDep) -> Response:
     """Call the next ticket by the hall's queue policy (叫号)."""
     ctx.hall(hall)
     who.require(hall, "clerk")
-    tz = ctx.zones[hall]
-    with hall_tx(ctx.db, ctx.hub, hall, tz=tz) as tx:
-        o = svc.call_next(tx, number=number, rules=ctx.rules(hall), actor=who)
+    rules = ctx.rules(hall)
+    o = await ctx.change(hall, lambda tx: svc.call_next(tx, number=number, rules=rules, actor=who))
     if o is None:
         return Response(status_code=204)
-    return TicketPublic.of(o, tz)
+    return json_response(TicketPublic.of(o, ctx.zones[hall]))
 
 
 @router.post("/{number}/call", response_model=TicketPublic)
-def call_ticket(hall: str, number: int, body: CallBody, ctx: CtxDep, who: PrincipalDep) -> TicketPublic:
+async def call_ticket(hall: str, number: WindowNo, body: CallBody, ctx: CtxDep, who: PrincipalDep) -> Response:
     """Call one waiting ticket out of order, picked by the clerk from the list."""
     ctx.hall(hall)
     who.require(hall, "clerk")
-    tz = ctx.zones[hall]
-    with hall_tx(ctx.db, ctx.hub, hall, tz=tz) as tx:
-        o = svc.call_ticket(tx, number=number, ticket_id=body.ticket_id, ticket_number=body.number, actor=who)
-    return TicketPublic.of(o, tz)
+    o = await ctx.change(
+        hall,
+        lambda tx: svc.call_ticket(tx, number=number, ticket_id=body.ticket_id, ticket_number=body.number, actor=who),
+    )
+    return json_response(TicketPublic.of(o, ctx.zones[hall]))
 
 
 @router.post("/{number}/status", response_model=WindowInfo)
-def window_status(hall: str, number: int, body: WindowStatusBody, ctx: CtxDep, who: PrincipalDep) -> WindowInfo:
+async def window_status(
+    hall: str, number: WindowNo, body: WindowStatusBody, ctx: CtxDep, who: PrincipalDep
+) -> WindowInfo:
     """Open, pause (暂停服务, with a reason for the boards) or close a window."""
     ctx.hall(hall)
     who.require(hall, "clerk")
-    with hall_tx(ctx.db, ctx.hub, hall, tz=ctx.zones[hall]) as tx:
+
+    def run(tx: HallTx) -> WindowInfo:
         w = set_window_status(tx, number=number, status=body.status, reason=body.reason, actor=who)
         return WindowInfo(**window_public(w))
+
+    return await ctx.change(hall, run)
 
 
 @router.get("", response_model=list[WindowInfo], tags=["public"])

@@ -1,0 +1,142 @@
+"""Group commit for SQLite: one writer thread runs queued changes in batches, one fsync per batch.
+
+SQLite admits one writer at a time and, with `synchronous=FULL`, pays an fsync per commit — under load
+the fsync, not the work, is the cost. The writer thread takes whatever changes are waiting (up to
+`max_batch`), runs each inside its own SAVEPOINT of one transaction (a failing change is rolled back
+alone and its caller gets the error), then commits once and answers every caller. Nothing is answered
+before the commit, so a ticket the citizen holds is always on disk. PostgreSQL does not need this: it
+runs changes on parallel connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from .db import Database
+from .events import Hub
+from .services.tx import HallTx, open_hall
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# Event types after which the per-transaction memo (window capacity, service averages) may be stale.
+_KEEPS_LOAD = frozenset({"ticket.issued"})
+
+
+@dataclass
+class _Job:
+    hall: str
+    fn: Callable[[HallTx], Any]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+    tz: tzinfo | None
+
+
+def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
+    def done() -> None:
+        if job.future.done():
+            return
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+
+    with contextlib.suppress(RuntimeError):  # the caller's loop is gone (shutdown)
+        job.loop.call_soon_threadsafe(done)
+
+
+class BatchWriter:
+    """Runs hall changes on one thread, many per transaction."""
+
+    def __init__(self, db: Database, hub: Hub | None, *, max_batch: int = 64) -> None:
+        self.db = db
+        self.hub = hub
+        self.max_batch = max_batch
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="sqlite-writer", daemon=True)
+        self._thread.start()
+        self.batches = 0
+        self.changes = 0
+
+    async def submit(self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None) -> Any:
+        """Queue `fn` to run in a write transaction of `hall`; resolves after the commit."""
+        loop = asyncio.get_running_loop()
+        job = _Job(hall, fn, loop.create_future(), loop, tz)
+        self._jobs.put(job)
+        return await job.future
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        self._jobs.put(None)
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._run(batch)
+            if stop:
+                return
+
+    def _run(self, batch: list[_Job]) -> None:
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            with self.db.write() as session:
+                halls: dict[str, HallTx] = {}
+                outcomes = [self._one(session, halls, job) for job in batch]
+                for tx in halls.values():
+                    tx._flush()
+                session.commit()
+                if self.hub is not None:  # still under the write lock: hub sees commit order
+                    self.hub.publish(ev for tx in halls.values() for ev in tx.events)
+        except Exception as exc:  # the commit failed: nothing of the batch happened
+            log.exception("write batch of %d failed", len(batch))
+            outcomes = [(job, None, exc) for job in batch]
+        self.batches += 1
+        self.changes += len(batch)
+        for job, result, error in outcomes:
+            _settle(job, result, error)
+
+    def _one(self, session: Any, halls: dict[str, HallTx], job: _Job) -> tuple[_Job, Any, BaseException | None]:
+        try:
+            tx = halls.get(job.hall)
+            if tx is None:
+                tx = halls[job.hall] = open_hall(session, job.hall, lock=False, tz=job.tz)
+            now = utcnow()
+            tx.now = now.astimezone(job.tz) if job.tz is not None else now
+        except Exception as exc:
+            return job, None, exc
+        mark_events, mark_seq = len(tx.events), tx.last_seq
+        savepoint = session.begin_nested()
+        try:
+            result = job.fn(tx)
+            savepoint.commit()
+        except Exception as exc:
+            savepoint.rollback()
+            del tx.events[mark_events:]
+            tx.last_seq = mark_seq
+            tx.cache.clear()
+            return job, None, exc
+        if any(ev.type not in _KEEPS_LOAD for ev in tx.events[mark_events:]):
+            tx.cache.clear()
+        return job, result, None
