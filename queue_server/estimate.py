@@ -25,14 +25,14 @@ def estimated_wait_s(ahead: int, avg_service_s: float, capacity: float, configur
     """Seconds until a ticket with `ahead` people before it is called.
 
     With no window open for the queue right now, assume one window's worth will open (the hall is
-    open; a clerk is about to sit down) rather than reporting an infinite wait.
+    open; a clerk is about to sit down) rather than reporting an infinite wait. `configured` (how
+    many windows could serve the queue at all) is kept for callers that want to show "no window".
     """
     if ahead <= 0:
         return 0
-    cap = capacity if capacity > 0 else (1.0 if configured else 0.0)
-    if cap <= 0:
-        return int(ahead * avg_service_s)
-    return math.ceil(ahead * avg_service_s / cap)
+    cap = capacity if capacity > 0 else 1.0
+    # A window serves at most ~100 queues; below that share the figure means nothing.
+    return math.ceil(ahead * avg_service_s / max(cap, 0.01))
 
 
 def updated_average(avg: float, observed_s: float) -> float:
