@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
+from queue_server.errors import NotFound
 from queue_server.models import Event, Ticket, Window
 from queue_server.policy import Rules
 from queue_server.services import tickets as svc
@@ -93,9 +94,14 @@ def test_seq_is_gap_free_across_halls_and_failures(ctx: HallContext) -> None:
     tz = ctx.zones["t1"]
     at = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
     issue_at(ctx, at)
-    with pytest.raises(Exception, match="No queue"), hall_tx(ctx.db, None, "t1", now=at, tz=tz) as tx:
-        svc.issue(tx, tz=tz, queue="A", cipher=ctx.cipher)  # succeeds inside …
-        svc.issue(tx, tz=tz, queue="Z", cipher=ctx.cipher)  # … then the transaction fails: all rolled back
+
+    def two_then_fail() -> None:
+        with hall_tx(ctx.db, None, "t1", now=at, tz=tz) as tx:
+            svc.issue(tx, tz=tz, queue="A", cipher=ctx.cipher)  # succeeds inside …
+            svc.issue(tx, tz=tz, queue="Z", cipher=ctx.cipher)  # … then the transaction fails: all rolled back
+
+    with pytest.raises(NotFound, match="No queue"):
+        two_then_fail()
     issue_at(ctx, at)
     with ctx.db.read() as s:
         seqs = [e.seq for e in s.exec(select(Event).where(Event.hall_code == "t1").order_by(Event.seq)).all()]
