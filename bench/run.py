@@ -508,6 +508,8 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         idle_before = wait_quiet(args.wait_quiet)
         with server_on_fresh_db(kind, f"issue{clients}", args.server_env, args.keep) as srv:
             ok_total = 0
+            if args.backlog:  # a busy day already under way: tickets waiting before the measured run
+                ok_total += run_async(issue_many(srv.port, args.backlog, _mix(queues, args.backlog))).total()
             if args.warmup > 0:
                 w = _issue_run(args, srv.port, clients, args.warmup, queues)
                 ok_total += w["ok"]
@@ -536,7 +538,8 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         level = {"clients": clients, **res, "check": check}
         levels.append(level)
         _print_level("issue", kind, level)
-    return {"levels": levels, "params": {"queues": queues, "driver": args.driver, "warmup_s": args.warmup}}
+    params = {"queues": queues, "driver": args.driver, "warmup_s": args.warmup, "backlog": args.backlog}
+    return {"levels": levels, "params": params}
 
 
 def _issue_run(args: argparse.Namespace, port: int, clients: int, seconds: float, queues: list[str]) -> dict[str, Any]:
@@ -992,6 +995,7 @@ def main(argv: list[str] | None = None) -> int:
     si.add_argument("--clients", type=_ints, default=[1, 16, 64], help="concurrent kiosks, e.g. 1,16,64")
     si.add_argument("--driver", choices=("wrk", "asyncio"), default="wrk")
     si.add_argument("--queues", default="A,B,C", help="queues the kiosks issue into, round-robin")
+    si.add_argument("--backlog", type=int, default=0, help="tickets to issue (unmeasured) before the warm-up")
 
     sc = sub.add_parser("call-next", help="windows looping call-next → complete")
     common(sc)

@@ -87,7 +87,8 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("hall_code", "service_day", "issue_queue", "seq"),
         UniqueConstraint("hall_code", "idempotency_key"),
-        Index("ix_ticket_waiting", "hall_code", "status", "queue"),
+        # Covers the waiting-count and call-next queries entirely (no table look-ups per waiting ticket).
+        Index("ix_ticket_waiting", "hall_code", "status", "queue", "target_window", "lane", "slot_start", "arrived_at"),
         Index("ix_ticket_day", "hall_code", "service_day"),
     )
 

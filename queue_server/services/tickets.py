@@ -109,6 +109,9 @@ def _next_number(tx: HallTx, day: date, queue: str) -> int:
 _AVG = select(col(Queue.avg_service_s)).where(col(Queue.hall_code) == bindparam("h"), col(Queue.code) == bindparam("q"))
 _BY_KEY = select(Ticket).where(col(Ticket.hall_code) == bindparam("h"), col(Ticket.idempotency_key) == bindparam("k"))
 _INSERT = insert(Ticket).returning(col(Ticket.id))
+_WAITING = select(func.count(), func.count(col(Ticket.target_window))).where(
+    col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING, col(Ticket.queue) == bindparam("q")
+)
 _COUNTS = select(
     func.count(),
     func.coalesce(
@@ -179,10 +182,15 @@ def issue(
     # Core insert: the ORM's unit of work costs more than everything else here together.
     row = {c: getattr(t, c) for c in _TICKET_COLUMNS}
     t.id = s.connection().execute(_INSERT, row).scalar_one()
+    conn = s.connection()
+    waiting, targeted = conn.execute(_WAITING, {"h": tx.hall, "q": queue}).one()
     mine = ticket_class(t, tx.now)
-    waiting, up_to_mine = s.connection().execute(_COUNTS, {"h": tx.hall, "q": queue, "now": tx.now, "cls": mine}).one()
+    if mine == 3:  # an ordinary newcomer: every other untargeted waiting ticket goes first
+        ahead = int(waiting) - int(targeted) - 1
+    else:  # count only the classes that go before it (a full look at each waiting ticket)
+        params = {"h": tx.hall, "q": queue, "now": tx.now, "cls": mine}
+        ahead = int(conn.execute(_COUNTS, params).one()[1]) - 1
     load = _load(tx)
-    ahead = int(up_to_mine) - 1  # every waiting ticket of my class or better arrived before me
     stats = [{"code": queue, "waiting": int(waiting), "estimated_wait_s": load.estimate(queue, int(waiting), avg)}]
     tx.emit("ticket.issued", brief(t) | {"queues": stats})
     return TicketOut(t, ahead, load.estimate(queue, ahead, avg))

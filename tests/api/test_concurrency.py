@@ -227,9 +227,11 @@ def test_two_clerks_press_call_next_on_the_same_window(api: Api) -> None:
 def test_windows_race_for_the_last_ticket(api: Api) -> None:
     for _ in range(6):
         t = api.take("A")
-        rs = _race(api, [("clerk1", f"/api/v1/halls/t1/windows/{n}/call-next") for n in (1, 4, 5)] + [
-            ("clerk2", "/api/v1/halls/t1/windows/2/call-next")
-        ])
+        rs = _race(
+            api,
+            [("clerk1", f"/api/v1/halls/t1/windows/{n}/call-next") for n in (1, 4, 5)]
+            + [("clerk2", "/api/v1/halls/t1/windows/2/call-next")],
+        )
         codes = sorted(r.status_code for r in rs)
         assert codes == [200, 204, 204, 204], [(r.status_code, r.text) for r in rs]
         winner = next(r for r in rs if r.status_code == 200).json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -76,7 +77,7 @@ def _aim(params: dict[str, Any], hall: str | None, small_id: int | None, token_i
 
 
 FUZZ = settings(
-    max_examples=30,
+    max_examples=50,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,
@@ -97,3 +98,57 @@ def test_no_server_error_as_admin(case: Any) -> None:
 @FUZZ
 def test_no_server_error_as_kiosk(case: Any) -> None:
     case.call_and_validate(checks=[not_a_server_error], timeout=30)
+
+
+# What the fuzzer found, pinned down as plain requests: the server must refuse them, never fail on them.
+BIG = (2**31, 2**63, 10**30)
+EDGE_INTEGERS = [
+    ("GET", "/api/v1/tickets/{big}", None),
+    ("POST", "/api/v1/tickets/{big}/complete", None),
+    ("POST", "/api/v1/tickets/{big}/reveal", None),
+    ("POST", "/api/v1/tickets/{big}/transfer", {"queue": "B"}),
+    ("POST", "/api/v1/tickets/{tid}/transfer", {"window": "{big}"}),
+    ("POST", "/api/v1/halls/t1/windows/{big}/call-next", None),
+    ("POST", "/api/v1/halls/t1/windows/{big}/call", {"number": "A001"}),
+    ("POST", "/api/v1/halls/t1/windows/1/call", {"ticket_id": "{big}"}),
+    ("POST", "/api/v1/halls/t1/windows/{big}/status", {"status": "paused"}),
+]
+NUL_STRINGS = [
+    ("POST", "/api/v1/auth/token", None, {"username": "admin\x00", "password": "x"}),
+    ("POST", "/api/v1/halls/t1/tickets", {"queue": "A\x00"}, None),
+    ("POST", "/api/v1/tickets/{tid}/transfer", {"queue": "B\x00"}, None),
+    ("POST", "/api/v1/devices/health", {"status": "ok", "detail": "paper\x00"}, None),
+    ("POST", "/api/v1/halls/t1/notice", {"text": "notice\x00"}, None),
+    ("POST", "/api/v1/halls/t1/windows/5/status", {"status": "paused", "reason": "lunch\x00"}, None),
+    ("POST", "/api/v1/halls/t1/windows/1/call", {"number": "A001\x00"}, None),
+    ("GET", "/api/v1/track/%00", None, None),
+    ("POST", "/api/v1/track/abc%00/cancel", None, None),
+    ("GET", "/api/v1/halls/t1/tickets?queue=A%00", None, None),
+]
+
+
+def _fill(value: Any, **kw: Any) -> Any:
+    if isinstance(value, str):
+        return int(value.format(**kw)) if value == "{big}" else value.format(**kw)
+    if isinstance(value, dict):
+        return {k: _fill(v, **kw) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(("method", "path", "body"), EDGE_INTEGERS)
+def test_out_of_range_integers_are_refused(api: Api, method: str, path: str, body: Any) -> None:
+    tid = api.take("A")["id"]
+    for big in BIG:
+        with httpx.Client(base_url=api.server.url, timeout=30, headers=api.auth("admin")) as c:
+            r = c.request(method, path.format(big=big, tid=tid), json=_fill(body, big=big, tid=tid))
+        assert 400 <= r.status_code < 500, (big, r.status_code, r.text)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "form"), NUL_STRINGS)
+def test_nul_characters_are_refused(api: Api, method: str, path: str, body: Any, form: Any) -> None:
+    tid = api.take("A")["id"]
+    who = KIOSK if "devices" in path else "admin"
+    with httpx.Client(base_url=api.server.url, timeout=30, headers=api.auth(who)) as c:
+        r = c.request(method, path.format(tid=tid), json=_fill(body, tid=tid), data=form)
+    assert r.status_code < 500, (r.status_code, r.text)
+    assert api.http.get("/healthz").status_code == 200

@@ -104,11 +104,17 @@ class Stream:
             self.last = ev.seq
 
     async def receive(self) -> None:
-        """Read client messages: `{"type": "snapshot"}` asks for a fresh snapshot."""
+        """Read client messages: `{"type": "snapshot"}` asks for a fresh snapshot; anything else is ignored."""
         while True:
-            msg = await self.ws.receive_text()
+            msg = await self.ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(msg.get("code", 1000), msg.get("reason"))
+            # A binary frame has no "text" (receive_text() would raise KeyError and kill the stream).
+            payload = msg.get("text") if msg.get("text") is not None else msg.get("bytes")
+            if not payload:
+                continue
             with contextlib.suppress(orjson.JSONDecodeError, AttributeError):
-                if orjson.loads(msg).get("type") == "snapshot":
+                if orjson.loads(payload).get("type") == "snapshot":
                     self.want_snapshot = True
                     self.sub.wake.set()
 
@@ -127,21 +133,13 @@ def seq_of(session: Session, hall: str) -> int:
 async def hall_events(ws: WebSocket, hall: str, since: int | None = None, token: str | None = None) -> None:
     """Websocket: snapshot (or replay after `since`), then live events, heartbeats when idle."""
     ctx: HallContext = ws.app.state.ctx
-    if hall not in ctx.zones:
-        await ws.close(code=4404, reason="no such hall")
-        return
-    auth = ws.headers.get("authorization", "")
-    token = token or (auth[7:] if auth.lower().startswith("bearer ") else None)
-    if token:  # boards carry no personal data, so anonymous watching is allowed; a bad token is not
-        try:
-            who = ctx.tokens.principal(token)
-        except Unauthorized:
-            await ws.close(code=4401, reason="invalid token")
-            return
-        if not who.in_hall(hall):
-            await ws.close(code=4403, reason="token of another hall")
-            return
+    refusal = _refusal(ctx, ws, hall, token)
+    # Accept before closing: a close sent before the handshake completes reaches the client as a bare
+    # HTTP 403, and the client could not tell a wrong hall (4404) from a bad (4401) or foreign (4403) token.
     await ws.accept()
+    if refusal is not None:
+        await ws.close(code=refusal[0], reason=refusal[1])
+        return
     sub = ctx.hub.subscribe(hall)
     stream = Stream(ws, ctx, hall, sub)
     reader = asyncio.create_task(stream.receive())
@@ -159,6 +157,22 @@ async def hall_events(ws: WebSocket, hall: str, since: int | None = None, token:
     finally:
         reader.cancel()
         ctx.hub.unsubscribe(sub)
+
+
+def _refusal(ctx: HallContext, ws: WebSocket, hall: str, token: str | None) -> tuple[int, str] | None:
+    """Why this connection may not watch the hall (close code and reason), or None when it may."""
+    if hall not in ctx.zones:
+        return 4404, "no such hall"
+    auth = ws.headers.get("authorization", "")
+    token = token or (auth[7:] if auth.lower().startswith("bearer ") else None)
+    if token:  # boards carry no personal data, so anonymous watching is allowed; a bad token is not
+        try:
+            who = ctx.tokens.principal(token)
+        except Unauthorized:
+            return 4401, "invalid token"
+        if not who.in_hall(hall):
+            return 4403, "token of another hall"
+    return None
 
 
 def ctx_heartbeat(ws: WebSocket) -> float:

@@ -3,7 +3,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 07:27:58.632421
+Create Date: 2026-11-27 07:50:45.843643
 """
 
 from __future__ import annotations
@@ -163,7 +163,11 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index("ix_ticket_day", ["hall_code", "service_day"], unique=False)
         batch_op.create_index(batch_op.f("ix_ticket_id_hash"), ["id_hash"], unique=False)
-        batch_op.create_index("ix_ticket_waiting", ["hall_code", "status", "queue"], unique=False)
+        batch_op.create_index(
+            "ix_ticket_waiting",
+            ["hall_code", "status", "queue", "target_window", "lane", "slot_start", "arrived_at"],
+            unique=False,
+        )
 
     # ### end Alembic commands ###
 
