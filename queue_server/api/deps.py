@@ -1,4 +1,4 @@
-"""Dependencies of the routes: the shared context, the caller, a hall's write transaction."""
+"""Dependencies of the routes: the shared context and the caller."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from ..services.auth import Principal
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_ctx(request: Request) -> HallContext:
+# Dependencies are `async def` although they never await: FastAPI runs a plain `def` dependency in
+# the thread pool, and two thread hops per request cost more than the work they do (a dict look-up,
+# an HMAC check).
+
+
+async def get_ctx(request: Request) -> HallContext:
     """The application's shared context."""
     ctx: HallContext = request.app.state.ctx
     return ctx
@@ -23,7 +28,7 @@ def get_ctx(request: Request) -> HallContext:
 CtxDep = Annotated[HallContext, Depends(get_ctx)]
 
 
-def get_principal(ctx: CtxDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+async def get_principal(ctx: CtxDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
     """The caller from the bearer token (staff JWT or device token); 401 otherwise."""
     return ctx.tokens.principal(token)
 
