@@ -15,6 +15,8 @@ from typing import Any, Literal, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
+from queue_server.calendar import CalendarError, parse_day, parse_rule
+
 Loc = tuple[str | int, ...]
 _T = TypeVar("_T")
 _M = TypeVar("_M", bound=BaseModel)
@@ -108,6 +110,10 @@ class QueueConfig(BaseModel):
     name: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
     default_service_s: int = Field(default=300, gt=0)
+    slot_capacity: int = Field(default=0, ge=0)  # appointments per slot; 0: no appointments
+    daily_cap: int = Field(default=0, ge=0)  # tickets a day (放号上限); 0: no cap
+    alert_wait_min: int = Field(default=0, ge=0)  # staff alert when the longest wait passes this; 0: off
+    alert_length: int = Field(default=0, ge=0)  # staff alert when this many wait; 0: off
 
 
 class WindowConfig(BaseModel):
@@ -137,6 +143,14 @@ class HallConfig(BaseModel):
     timezone: str = "Asia/Shanghai"
     silent: bool = True
     max_priority_streak: int = Field(default=3, ge=1)
+    open: list[str] | None = None  # opening rules, e.g. "mon-fri 09:00-12:00"; absent: always open
+    holidays: list[str] = Field(default_factory=list)  # closed although the weekday is open
+    workdays: list[str] = Field(default_factory=list)  # 调休: open with Monday's hours
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    checkin_early_min: int = Field(default=30, ge=0, le=240)
+    checkin_late_min: int = Field(default=15, ge=0, le=240)
+    senior_age: int = Field(default=70, ge=0, le=150)  # 0: no automatic senior lane
+    notify_ahead: int = Field(default=3, ge=0)  # "N ahead" message at this many; 0: none
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = Field(default_factory=list)
 
@@ -150,6 +164,16 @@ class HallConfig(BaseModel):
             for code in (c for c in window.queues if c not in codes):
                 message = f"window {window.number} names unknown queue '{code}' (this hall has {known})"
                 errors.append(_err(("windows", i, "queues"), message))
+        for key, values, parse in (
+            ("open", self.open or [], parse_rule),
+            ("holidays", self.holidays, parse_day),
+            ("workdays", self.workdays, parse_day),
+        ):
+            for i, value in enumerate(values):
+                try:
+                    parse(value)
+                except CalendarError as exc:
+                    errors.append(_err((key, i), str(exc)))
         try:
             zoneinfo.ZoneInfo(self.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -211,6 +235,24 @@ class DeviceConfig(BaseModel):
         return _checked(self, [_err(("window",), "only a display can be bound to a window")] if bad else [])
 
 
+class NotifyConfig(BaseModel):
+    """Where messages to citizens' phones go (silent calling): the `[notify]` table."""
+
+    model_config = _STRICT
+    provider: Literal["log", "webhook"] = "log"
+    url: str | None = None
+    secret: SecretStr | None = None  # HMAC-SHA256 key of the X-Hall-Signature header
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        errors = []
+        if self.provider == "webhook" and not (self.url or "").startswith(("http://", "https://")):
+            errors.append(_err(("url",), 'the webhook provider needs url = "http(s)://…"'))
+        return _checked(self, errors)
+
+
 class ServerConfig(BaseModel):
     """Server-wide settings of the `[server]` table."""
 
@@ -225,6 +267,7 @@ class AppConfig(BaseModel):
 
     model_config = _STRICT
     server: ServerConfig = Field(default_factory=ServerConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     halls: list[HallConfig] = Field(min_length=1)
     users: list[UserConfig] = Field(default_factory=list)
     devices: list[DeviceConfig] = Field(default_factory=list)
@@ -238,6 +281,8 @@ class AppConfig(BaseModel):
         errors += _repeats("devices", "name", [d.name for d in self.devices], "device name")
         tokens = [d.token.get_secret_value() for d in self.devices]
         errors += [_err(("devices", i, "token"), "is the same as another device's token") for i in _duplicates(tokens)]
+        if self.notify.provider == "webhook" and self.notify.secret is None and not demo:
+            errors.append(_err(("notify", "secret"), "the webhook needs a secret to sign its messages"))
         minimum = PASSWORD_MIN_DEMO if demo else PASSWORD_MIN
         for i, user in enumerate(self.users):
             if user.password is not None and len(user.password.get_secret_value()) < minimum:
