@@ -21,6 +21,7 @@ from .db import Database
 from .errors import HallError
 from .migrations import upgrade
 from .models import Hall
+from .services.appointments import mark_no_shows
 from .services.halls import sync_config
 from .services.tickets import expire_before
 from .services.tx import hall_tx
@@ -47,12 +48,13 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
 
 
 def close_past_days(ctx: HallContext) -> int:
-    """Expire tickets still open from earlier service days, in every hall."""
+    """Expire tickets still open from earlier service days and mark missed appointments, in every hall."""
     total = 0
     for h in ctx.config.halls:
         tz = ctx.zones[h.code]
         with hall_tx(ctx.db, ctx.hub, h.code, tz=tz) as tx:
             total += expire_before(tx, service_day(tx.now, tz))
+            total += mark_no_shows(tx, late_min=h.checkin_late_min)
     return total
 
 
@@ -131,9 +133,10 @@ def create_app(runtime: Runtime | None = None, *, ctx: HallContext | None = None
             {"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503
         )
 
-    from .api.routes import halls, tickets, windows, ws
+    from .api.routes import appointments, halls, tickets, windows, ws
 
     app.include_router(halls.router)
+    app.include_router(appointments.router)
     app.include_router(tickets.router)
     app.include_router(windows.router)
     app.include_router(ws.router)

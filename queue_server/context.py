@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 from sqlmodel import Session
 
+from .calendar import Calendar
 from .config import AppConfig, HallConfig
 from .crypto import PiiCipher
 from .db import Database
 from .errors import NotFound
 from .events import HallEvent, Hub
 from .policy import Rules
+from .ratelimit import RateLimiter
 from .services.auth import Principal, TokenService, token_digest
 from .services.tx import HallTx, hall_tx, read_events
 from .writer import BatchWriter
@@ -35,6 +37,8 @@ class HallContext:
     tokens: TokenService = field(init=False)
     cipher: PiiCipher = field(init=False)
     zones: dict[str, ZoneInfo] = field(init=False)
+    calendars: dict[str, Calendar] = field(init=False)
+    limiter: RateLimiter = field(init=False)
     fingerprint_key: bytes = field(init=False)
     writer: BatchWriter | None = field(init=False)
 
@@ -48,6 +52,10 @@ class HallContext:
         self.cipher = PiiCipher(self.secret_key)
         self.fingerprint_key = hashlib.sha256(b"hall/config-password/v1\0" + self.secret_key.encode()).digest()
         self.zones = {h.code: ZoneInfo(h.timezone) for h in self.config.halls}
+        self.limiter = RateLimiter()
+        self.calendars = {
+            h.code: Calendar.build(self.zones[h.code], h.open, h.holidays, h.workdays) for h in self.config.halls
+        }
         # SQLite takes one writer at a time: every change goes through one thread that commits them in
         # batches (group commit), instead of request threads queueing on the lock, one fsync each.
         self.writer = BatchWriter(self.db, self.hub) if self.db.is_sqlite else None

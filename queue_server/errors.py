@@ -41,3 +41,9 @@ class Unauthorized(HallError):
     """No valid credentials."""
 
     status_code = 401
+
+
+class TooManyRequests(HallError):
+    """A public endpoint was called too often from one address or for one phone."""
+
+    status_code = 429

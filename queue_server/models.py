@@ -176,3 +176,44 @@ class DeviceStatus(SQLModel, table=True):
     status: str = Field(default="unknown", max_length=32)
     detail: str = ""
     at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class Appointment(SQLModel, table=True):
+    """A booked time slot of a queue (预约); checked in at the kiosk it becomes a ticket in lane `appointment`."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (
+        Index("ix_appointment_person", "hall_code", "queue", "service_day", "id_hash"),
+        Index("ix_appointment_due", "status", "slot_end"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)  # booking code, also the QR payload
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    queue: str = Field(max_length=2)
+    service_day: date
+    slot_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    slot_end: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    status: str = Field(default="booked", max_length=16)  # booked | checked_in | cancelled | no_show
+    channel: str = Field(default="web", max_length=16)
+    name_enc: str = Field(sa_column=Column(Text, nullable=False))
+    name_masked: str = Field(max_length=64)
+    id_enc: str = Field(sa_column=Column(Text, nullable=False))
+    id_hash: str = Field(max_length=64)
+    id_masked: str = Field(max_length=24)
+    phone_enc: str | None = Field(default=None, sa_column=Column(Text))
+    phone_masked: str | None = Field(default=None, max_length=16)
+    ticket_id: int | None = None
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SlotBooking(SQLModel, table=True):
+    """How many appointments a slot holds: raised only while below capacity, so it is never exceeded."""
+
+    __tablename__ = "slot_booking"
+
+    hall_code: str = Field(primary_key=True, max_length=32)
+    queue: str = Field(primary_key=True, max_length=2)
+    slot_start: datetime = Field(sa_column=Column(UTCDateTime, primary_key=True))
+    booked: int = 0

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, tzinfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -15,7 +14,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def service_day(at: datetime, tz: ZoneInfo) -> date:
+def service_day(at: datetime, tz: tzinfo) -> date:
     """The hall's local calendar date at instant `at`: numbering restarts on each new one."""
     return at.astimezone(tz).date()
 

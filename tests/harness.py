@@ -139,6 +139,7 @@ class LiveServer:
             else:
                 s.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"))
         prepare(self.ctx, migrate=False)
+        self.ctx.limiter.clear()
         h = heads(self.ctx)
         fut = asyncio.run_coroutine_threadsafe(_reattach(self.ctx, h), self.loop())
         fut.result(5)
@@ -198,3 +199,10 @@ def serving(rt: Runtime, **kw: Any) -> Iterator[LiveServer]:
         yield srv
     finally:
         srv.stop()
+
+
+def events_url(server: LiveServer, hall: str = "t1", *, since: int | None = None, token: str | None = None) -> str:
+    """The websocket URL of a hall's event stream on a live server."""
+    params = {k: v for k, v in (("since", since), ("token", token)) if v is not None}
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{server.ws_url}/ws/halls/{hall}/events" + (f"?{query}" if query else "")

@@ -36,6 +36,14 @@ async def get_principal(ctx: CtxDep, token: Annotated[str | None, Depends(oauth2
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+async def get_optional_principal(ctx: CtxDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal | None:
+    """The caller, or None for an anonymous citizen; a token that is given must be valid (else 401)."""
+    return ctx.tokens.principal(token) if token else None
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
 def json_response(model: BaseModel, status_code: int = 200) -> Response:
     """Serialise a response model once (pydantic's serializer), skipping FastAPI's re-validation."""
     return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,12 +13,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from .. import policy
+from ..calendar import Calendar
+from ..config import HallConfig
 from ..crypto import PiiCipher
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..estimate import updated_average
 from ..ids import (
     InvalidIdNumber,
     InvalidPhone,
+    age_on,
     mask_id_number,
     mask_phone,
     validate_id_number,
@@ -129,7 +132,7 @@ _COUNTS = select(
 def issue(
     tx: HallTx,
     *,
-    tz: ZoneInfo,
+    tz: tzinfo,
     queue: str,
     lane: str = "normal",
     channel: str = "kiosk",
@@ -137,8 +140,21 @@ def issue(
     id_number: str | None = None,
     idempotency_key: str | None = None,
     cipher: PiiCipher,
+    hall: HallConfig | None = None,
+    calendar: Calendar | None = None,
+    phone_enc: str | None = None,
+    phone_masked: str | None = None,
+    id_enc: str | None = None,
+    id_hash: str | None = None,
+    id_masked: str | None = None,
+    slot_start: datetime | None = None,
 ) -> TicketOut:
-    """Issue the next number of `queue`; a repeated idempotency key returns the first ticket instead."""
+    """Issue the next number of `queue`; a repeated idempotency key returns the first ticket instead.
+
+    With `calendar`, a closed hall refuses (409 naming the next opening); with `hall`, the queue's daily
+    cap (放号上限) is enforced for walk-ins and a senior's ID number puts a `normal` ticket in lane
+    `special`. Already encrypted personal data (from an appointment) may be passed as `*_enc`.
+    """
     s = tx.session
     if idempotency_key:
         prior = s.execute(_BY_KEY, {"h": tx.hall, "k": idempotency_key}).scalar_one_or_none()
@@ -149,13 +165,25 @@ def issue(
     avg = s.connection().execute(_AVG, {"h": tx.hall, "q": queue}).scalar_one_or_none()
     if avg is None:
         raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
+    if calendar is not None and not calendar.is_open(tx.now):
+        raise Conflict(calendar.closed_sentence(tx.now))
+    today = tx.now.astimezone(tz).date()
     try:
         phone_n = validate_phone(phone) if phone else None
-        id_n = validate_id_number(id_number, today=tx.now.astimezone(tz).date()) if id_number else None
+        id_n = validate_id_number(id_number, today=today) if id_number else None
     except (InvalidIdNumber, InvalidPhone) as exc:
         raise Invalid(str(exc)) from None
+    if id_n and hall is not None and hall.senior_age and lane == "normal" and age_on(id_n, today) >= hall.senior_age:
+        lane = "special"  # 老弱病残 priority, decided from the birth date on the ID card
     day = service_day(tx.now, tz)
     seq = _next_number(tx, day, queue)
+    if hall is not None and lane != "appointment" and slot_start is None:
+        cap = hall.queue(queue).daily_cap
+        if cap and seq > cap:  # raising rolls the counter back with the transaction: no gap
+            name = hall.queue(queue)
+            raise Conflict(
+                f"今日{name.name}号已放完（{cap}个） / Today's {cap} tickets for {name.name_en} are all taken"
+            )
     t = Ticket(
         hall_code=tx.hall,
         service_day=day,
@@ -171,6 +199,12 @@ def issue(
         track_token=secrets.token_urlsafe(18),
         idempotency_key=idempotency_key or None,
         recalls=0,
+        slot_start=slot_start,
+        phone_enc=phone_enc,
+        phone_masked=phone_masked,
+        id_enc=id_enc,
+        id_hash=id_hash,
+        id_masked=id_masked,
     )
     if phone_n:
         t.phone_enc = cipher.encrypt(phone_n, context="phone")

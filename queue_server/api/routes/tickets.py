@@ -31,8 +31,12 @@ async def take_number(
     who: PrincipalDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Response:
-    """Take a number (取号). Repeating the same `Idempotency-Key` returns the first ticket (200)."""
-    ctx.hall(hall)
+    """Take a number (取号). Repeating the same `Idempotency-Key` returns the first ticket (200).
+
+    409 when the hall is closed (the detail names the next opening) or the queue's tickets for today
+    are all taken. An ID number of a senior puts the ticket in lane `special`.
+    """
+    h = ctx.hall(hall)
     who.require(hall, "kiosk", "clerk")
     tz = ctx.zones[hall]
     o = await ctx.change(
@@ -47,6 +51,8 @@ async def take_number(
             id_number=body.id_number,
             idempotency_key=idempotency_key,
             cipher=ctx.cipher,
+            hall=h,
+            calendar=ctx.calendars[hall],
         ),
     )
     return json_response(TicketPublic.of(o, tz), 201 if o.created else 200)

@@ -1,0 +1,216 @@
+"""Appointments (预约办): slots, booking, cancel, reschedule, check-in by code or ID number."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from ...errors import Forbidden, Invalid
+from ...ids import InvalidIdNumber, validate_id_number
+from ...services import appointments as svc
+from ...services.auth import Principal
+from ...services.tx import HallTx
+from ...timeutil import service_day, utcnow
+from ..deps import CtxDep, OptionalPrincipalDep
+from ..schemas import Text, TicketPublic
+
+router = APIRouter(prefix="/api/v1", tags=["appointments"])
+Code = Annotated[str, Path(min_length=4, max_length=16, pattern="^[A-Za-z0-9]+$")]
+
+
+class SlotInfo(BaseModel):
+    """One appointment slot."""
+
+    start: datetime
+    end: datetime
+    capacity: int
+    booked: int
+
+
+class BookBody(BaseModel):
+    """A booking by web, mobile, hotline (a clerk books for a caller) or kiosk."""
+
+    queue: Text = Field(min_length=1, max_length=8)
+    start: datetime
+    name: Text = Field(min_length=1, max_length=64)
+    id_number: Text = Field(max_length=32)
+    phone: Text | None = Field(default=None, max_length=32)
+    channel: Literal["web", "mobile", "phone", "counter", "kiosk"] = "web"
+
+
+class RescheduleBody(BaseModel):
+    """The new slot."""
+
+    start: datetime
+
+
+class IdCheckInBody(BaseModel):
+    """Check in with the ID card instead of the code."""
+
+    id_number: Text = Field(max_length=32)
+
+
+class AppointmentOut(BaseModel):
+    """An appointment as its holder sees it: personal data masked."""
+
+    code: str
+    status: str
+    queue: str
+    start: datetime
+    end: datetime
+    hall: str
+    name_masked: str
+    id_number_masked: str
+    phone_masked: str | None = None
+    qr: str = Field(description="payload of the QR code to show or print: scanned at the kiosk to check in")
+
+
+class CheckInOut(TicketPublic):
+    """The ticket a check-in gave, with a note when it is an ordinary ticket because of lateness."""
+
+    note: str = ""
+    appointment: str
+
+
+def _out(a: Any, tz: Any) -> AppointmentOut:
+    return AppointmentOut(
+        code=a.code,
+        status=a.status,
+        queue=a.queue,
+        start=a.slot_start.astimezone(tz),
+        end=a.slot_end.astimezone(tz),
+        hall=a.hall_code,
+        name_masked=a.name_masked,
+        id_number_masked=a.id_masked,
+        phone_masked=a.phone_masked,
+        qr=f"HALLAPPT:{a.code}",
+    )
+
+
+def _local(start: datetime, tz: Any) -> datetime:
+    return start.replace(tzinfo=tz) if start.tzinfo is None else start
+
+
+@router.get("/halls/{hall}/slots", response_model=list[SlotInfo], tags=["public"])
+async def list_slots(
+    hall: str,
+    ctx: CtxDep,
+    queue: Annotated[str, Query(max_length=8)],
+    day: Annotated[date, Query(alias="date")],
+) -> list[SlotInfo]:
+    """A day's slots of a queue with capacity and bookings (no login: no personal data)."""
+    h = ctx.hall(hall)
+    rows = await ctx.read(lambda s: svc.slots(s, h, ctx.calendars[hall], queue, day))
+    tz = ctx.zones[hall]
+    return [
+        SlotInfo(
+            start=r["start"].astimezone(tz), end=r["end"].astimezone(tz), capacity=r["capacity"], booked=r["booked"]
+        )
+        for r in rows
+    ]
+
+
+@router.post("/halls/{hall}/appointments", status_code=201, response_model=AppointmentOut)
+async def book(hall: str, body: BookBody, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
+    """Book a slot; 409 when it is full or the person already has one that day for this service."""
+    h = ctx.hall(hall)
+    _citizen_endpoint(who, hall)
+    if who is None:
+        ctx.limiter.check(f"book:{request.client.host if request.client else '?'}", per_hour=20)
+    tz, cal = ctx.zones[hall], ctx.calendars[hall]
+    a = await ctx.change(
+        hall,
+        lambda tx: svc.book(
+            tx,
+            hall=h,
+            cal=cal,
+            queue=body.queue,
+            start=_local(body.start, tz),
+            name=body.name,
+            id_number=body.id_number,
+            phone=body.phone,
+            channel=body.channel,
+            cipher=ctx.cipher,
+        ),
+    )
+    return _out(a, tz)
+
+
+def _citizen_endpoint(who: Principal | None, hall: str) -> None:
+    if who is None:
+        return
+    if who.role not in ("kiosk", "clerk", "admin") or not who.in_hall(hall):
+        raise Forbidden("无权为此大厅办理预约 / You may not book for this hall")
+
+
+async def _hall_of_code(ctx: CtxDep, code: str) -> str:
+    a = await ctx.read(lambda s: svc.load(None, s, code))
+    return a.hall_code
+
+
+@router.get("/appointments/{code}", response_model=AppointmentOut, tags=["public"])
+async def get_appointment(code: Code, ctx: CtxDep) -> AppointmentOut:
+    """An appointment by its code (the code is the holder's proof)."""
+    a = await ctx.read(lambda s: svc.load(None, s, code))
+    return _out(a, ctx.zones[a.hall_code])
+
+
+@router.post("/appointments/{code}/cancel", response_model=AppointmentOut)
+async def cancel(code: Code, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
+    """Cancel a booked appointment; its seat is free again."""
+    hall = await _hall_of_code(ctx, code)
+    _citizen_endpoint(who, hall)
+    a = await ctx.change(hall, lambda tx: svc.cancel(tx, code=code))
+    return _out(a, ctx.zones[hall])
+
+
+@router.post("/appointments/{code}/reschedule", response_model=AppointmentOut)
+async def reschedule(code: Code, body: RescheduleBody, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
+    """Move a booked appointment to another slot with room."""
+    hall = await _hall_of_code(ctx, code)
+    _citizen_endpoint(who, hall)
+    h, tz = ctx.hall(hall), ctx.zones[hall]
+    a = await ctx.change(
+        hall, lambda tx: svc.reschedule(tx, hall=h, cal=ctx.calendars[hall], code=code, start=_local(body.start, tz))
+    )
+    return _out(a, tz)
+
+
+def _checked_in(c: svc.CheckIn, tz: Any) -> CheckInOut:
+    base = TicketPublic.of(c.ticket, tz).model_dump()
+    return CheckInOut(**base, note=c.note, appointment=c.appointment.code)
+
+
+@router.post("/appointments/{code}/check-in", status_code=201, response_model=CheckInOut)
+async def check_in(code: Code, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckInOut:
+    """Check in (签到): a ticket in lane `appointment`; too early → 409 saying when; late → an ordinary ticket."""
+    hall = await _hall_of_code(ctx, code)
+    _citizen_endpoint(who, hall)
+    h, tz = ctx.hall(hall), ctx.zones[hall]
+
+    def run(tx: HallTx) -> svc.CheckIn:
+        return svc.check_in(tx, hall=h, cal=ctx.calendars[hall], a=svc.load(tx, tx.session, code), cipher=ctx.cipher)
+
+    return _checked_in(await ctx.change(hall, run), tz)
+
+
+@router.post("/halls/{hall}/appointments/check-in", status_code=201, response_model=CheckInOut)
+async def check_in_by_id(hall: str, body: IdCheckInBody, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckInOut:
+    """Check in with the ID card: today's earliest booked appointment of that person in this hall."""
+    h = ctx.hall(hall)
+    _citizen_endpoint(who, hall)
+    tz = ctx.zones[hall]
+    try:
+        idn = validate_id_number(body.id_number)
+    except InvalidIdNumber as exc:
+        raise Invalid(str(exc)) from None
+    id_hash = ctx.cipher.keyed_hash(idn)
+
+    def run(tx: HallTx) -> svc.CheckIn:
+        a = svc.find_for_person(tx, id_hash=id_hash, day=service_day(utcnow(), tz))
+        return svc.check_in(tx, hall=h, cal=ctx.calendars[hall], a=a, cipher=ctx.cipher)
+
+    return _checked_in(await ctx.change(hall, run), tz)

@@ -1,0 +1,306 @@
+"""Appointments (预约办): slots from the calendar, booking under capacity, cancel, reschedule, check-in."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from ..calendar import Calendar
+from ..config import HallConfig
+from ..crypto import PiiCipher
+from ..errors import Conflict, Invalid, NotFound
+from ..ids import (
+    InvalidIdNumber,
+    InvalidPhone,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    validate_id_number,
+    validate_phone,
+)
+from ..models import Appointment, SlotBooking
+from ..timeutil import service_day
+from . import tickets as ticket_svc
+from .tx import HallTx
+
+BOOKED, CHECKED_IN, CANCELLED, NO_SHOW = "booked", "checked_in", "cancelled", "no_show"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud over the phone
+BOOK_DAYS_AHEAD = 30
+
+
+def new_code() -> str:
+    """A booking code: 8 characters, about 40 bits, easy to read out and type on a keypad."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """The ticket a check-in produced, and why it is ordinary when it is (late arrival)."""
+
+    ticket: ticket_svc.TicketOut
+    appointment: Appointment
+    note: str = ""
+
+
+def calendar_of(hall: HallConfig, tz: Any) -> Calendar:
+    """The hall's opening calendar."""
+    return Calendar.build(tz, hall.open, hall.holidays, hall.workdays)
+
+
+def _capacity(hall: HallConfig, queue: str) -> int:
+    try:
+        q = hall.queue(queue)
+    except KeyError:
+        raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall") from None
+    if q.slot_capacity <= 0:
+        raise NotFound(f"{q.name}不提供预约 / {q.name_en} takes no appointments")
+    return q.slot_capacity
+
+
+def slots(session: Session, hall: HallConfig, cal: Calendar, queue: str, day: Any) -> list[dict[str, Any]]:
+    """The day's slots of a queue with capacity and how many are booked."""
+    cap = _capacity(hall, queue)
+    spans = cal.slots(day, hall.slot_minutes)
+    if not spans:
+        return []
+    booked = {
+        s.replace(tzinfo=None) if s.tzinfo is None else s: n
+        for s, n in session.execute(
+            select(col(SlotBooking.slot_start), col(SlotBooking.booked)).where(
+                col(SlotBooking.hall_code) == hall.code,
+                col(SlotBooking.queue) == queue,
+                col(SlotBooking.slot_start) >= spans[0][0],
+                col(SlotBooking.slot_start) <= spans[-1][0],
+            )
+        ).all()
+    }
+    return [{"start": a, "end": b, "capacity": cap, "booked": booked.get(a, 0)} for a, b in spans]
+
+
+def _slot_of(hall: HallConfig, cal: Calendar, start: datetime) -> tuple[datetime, datetime]:
+    local = start.astimezone(cal.tz)
+    for a, b in cal.slots(local.date(), hall.slot_minutes):
+        if a == local:
+            return a, b
+    raise Invalid(f"{local:%Y-%m-%d %H:%M} 不是可预约的时段 / {local:%Y-%m-%d %H:%M} is not a slot of this hall")
+
+
+def _take_seat(tx: HallTx, queue: str, start: datetime, capacity: int) -> None:
+    """Raise the slot's count by one only while it is below capacity (atomic on both databases)."""
+    dialect = postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(SlotBooking).values(hall_code=tx.hall, queue=queue, slot_start=start, booked=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["hall_code", "queue", "slot_start"],
+        set_={"booked": col(SlotBooking.booked) + 1},
+        where=col(SlotBooking.booked) < bindparam("cap"),
+    ).returning(col(SlotBooking.booked))
+    if tx.session.execute(stmt, {"cap": capacity}).first() is None:
+        raise Conflict("该时段已约满，请选择其他时段 / This slot is fully booked; choose another")
+
+
+def _free_seat(tx: HallTx, a: Appointment) -> None:
+    row = tx.session.get(SlotBooking, (tx.hall, a.queue, a.slot_start))
+    if row is not None and row.booked > 0:
+        row.booked -= 1
+
+
+def _event(a: Appointment) -> dict[str, Any]:
+    # Events are public (boards watch anonymously): never the booking code, which lets its holder act.
+    return {"id": a.id, "queue": a.queue, "status": a.status, "start": a.slot_start.isoformat()}
+
+
+def brief(a: Appointment) -> dict[str, Any]:
+    """An appointment as events and public answers show it (masked)."""
+    return {"code": a.code, "queue": a.queue, "status": a.status, "start": a.slot_start, "end": a.slot_end}
+
+
+def book(
+    tx: HallTx,
+    *,
+    hall: HallConfig,
+    cal: Calendar,
+    queue: str,
+    start: datetime,
+    name: str,
+    id_number: str,
+    phone: str | None,
+    channel: str,
+    cipher: PiiCipher,
+) -> Appointment:
+    """Book a slot: it must be a real future slot with room; one active appointment per person, queue and day."""
+    cap = _capacity(hall, queue)
+    slot_start, slot_end = _slot_of(hall, cal, start)
+    if slot_start <= tx.now:
+        raise Invalid("不能预约已开始的时段 / That slot has already begun")
+    if slot_start - tx.now > timedelta(days=BOOK_DAYS_AHEAD):
+        raise Invalid(f"最多预约{BOOK_DAYS_AHEAD}天内的时段 / Book at most {BOOK_DAYS_AHEAD} days ahead")
+    try:
+        idn = validate_id_number(id_number, today=tx.now.astimezone(cal.tz).date())
+        ph = validate_phone(phone) if phone else None
+    except (InvalidIdNumber, InvalidPhone) as exc:
+        raise Invalid(str(exc)) from None
+    name = name.strip()
+    if not name:
+        raise Invalid("请填写姓名 / Please give the name")
+    day = service_day(slot_start, cal.tz)
+    id_hash = cipher.keyed_hash(idn)
+    dup = tx.session.execute(
+        select(col(Appointment.id)).where(
+            and_(
+                col(Appointment.hall_code) == tx.hall,
+                col(Appointment.queue) == queue,
+                col(Appointment.service_day) == day,
+                col(Appointment.id_hash) == id_hash,
+                col(Appointment.status) == BOOKED,
+            )
+        )
+    ).first()
+    if dup is not None:
+        raise Conflict("您当天已有该业务的预约 / You already have an appointment for this service that day")
+    _take_seat(tx, queue, slot_start, cap)
+    a = Appointment(
+        code=new_code(),
+        hall_code=tx.hall,
+        queue=queue,
+        service_day=day,
+        slot_start=slot_start,
+        slot_end=slot_end,
+        channel=channel,
+        name_enc=cipher.encrypt(name, context="name"),
+        name_masked=mask_name(name),
+        id_enc=cipher.encrypt(idn, context="id_number"),
+        id_hash=id_hash,
+        id_masked=mask_id_number(idn),
+        phone_enc=cipher.encrypt(ph, context="phone") if ph else None,
+        phone_masked=mask_phone(ph) if ph else None,
+        created_at=tx.now,
+        updated_at=tx.now,
+    )
+    tx.session.add(a)
+    tx.session.flush()
+    tx.emit("appointment.booked", _event(a))
+    return a
+
+
+def load(tx: HallTx | None, session: Session, code: str) -> Appointment:
+    """The appointment with this booking code, or NotFound."""
+    a = session.execute(select(Appointment).where(col(Appointment.code) == code.strip().upper())).scalar_one_or_none()
+    if a is None or (tx is not None and a.hall_code != tx.hall):
+        raise NotFound("没有这个预约 / No appointment with this code")
+    return a
+
+
+def cancel(tx: HallTx, *, code: str) -> Appointment:
+    """Cancel a booked appointment and free its seat."""
+    a = load(tx, tx.session, code)
+    if a.status != BOOKED:
+        raise Conflict(f"预约当前为 {a.status}，不能取消 / Cannot cancel an appointment that is {a.status}")
+    a.status, a.updated_at = CANCELLED, tx.now
+    _free_seat(tx, a)
+    tx.emit("appointment.cancelled", _event(a))
+    return a
+
+
+def reschedule(tx: HallTx, *, hall: HallConfig, cal: Calendar, code: str, start: datetime) -> Appointment:
+    """Move a booked appointment to another slot (with room) of the same queue."""
+    a = load(tx, tx.session, code)
+    if a.status != BOOKED:
+        raise Conflict(f"预约当前为 {a.status}，不能改期 / Cannot reschedule an appointment that is {a.status}")
+    slot_start, slot_end = _slot_of(hall, cal, start)
+    if slot_start <= tx.now:
+        raise Invalid("不能改到已开始的时段 / That slot has already begun")
+    if slot_start == a.slot_start:
+        return a
+    _take_seat(tx, a.queue, slot_start, _capacity(hall, a.queue))
+    _free_seat(tx, a)
+    a.slot_start, a.slot_end, a.service_day, a.updated_at = (
+        slot_start,
+        slot_end,
+        service_day(slot_start, cal.tz),
+        tx.now,
+    )
+    tx.emit("appointment.rescheduled", _event(a))
+    return a
+
+
+def check_in(tx: HallTx, *, hall: HallConfig, cal: Calendar, a: Appointment, cipher: PiiCipher) -> CheckIn:
+    """Turn a booked appointment into a ticket: lane `appointment` in time, ordinary (with the reason) if late."""
+    if a.status != BOOKED:
+        raise Conflict(f"预约当前为 {a.status}，不能签到 / This appointment is {a.status}")
+    early = a.slot_start - timedelta(minutes=hall.checkin_early_min)
+    late = a.slot_start + timedelta(minutes=hall.checkin_late_min)
+    local = a.slot_start.astimezone(cal.tz)
+    if tx.now < early:
+        raise Conflict(
+            f"签到过早：请于 {early.astimezone(cal.tz):%H:%M} 后签到（预约 {local:%Y-%m-%d %H:%M}） / "
+            f"Too early: check in from {early.astimezone(cal.tz):%H:%M} (appointment {local:%Y-%m-%d %H:%M})"
+        )
+    note = ""
+    lane = "appointment"
+    if tx.now > late:
+        lane = "normal"
+        note = (
+            f"您已迟到超过{hall.checkin_late_min}分钟，已为您取普通号 / "
+            f"You are more than {hall.checkin_late_min} minutes late, so this is an ordinary ticket"
+        )
+    out = ticket_svc.issue(
+        tx,
+        tz=cal.tz,
+        queue=a.queue,
+        lane=lane,
+        channel="kiosk",
+        phone_enc=a.phone_enc,
+        phone_masked=a.phone_masked,
+        id_enc=a.id_enc,
+        id_hash=a.id_hash,
+        id_masked=a.id_masked,
+        slot_start=a.slot_start if lane == "appointment" else None,
+        cipher=cipher,
+        calendar=None,
+        hall=hall,
+    )
+    a.status, a.ticket_id, a.updated_at = CHECKED_IN, out.ticket.id, tx.now
+    return CheckIn(out, a, note)
+
+
+def find_for_person(tx: HallTx, *, id_hash: str, day: Any) -> Appointment:
+    """Today's booked appointment of a person (by the ID number's keyed hash), earliest slot first."""
+    a = tx.session.execute(
+        select(Appointment)
+        .where(
+            col(Appointment.hall_code) == tx.hall,
+            col(Appointment.id_hash) == id_hash,
+            col(Appointment.service_day) == day,
+            col(Appointment.status) == BOOKED,
+        )
+        .order_by(col(Appointment.slot_start))
+        .limit(1)
+    ).scalar_one_or_none()
+    if a is None:
+        raise NotFound("今天没有找到您的预约 / No appointment found for you today")
+    return a
+
+
+def mark_no_shows(tx: HallTx, *, late_min: int) -> int:
+    """Appointments whose slot is over (plus the late allowance) and never checked in become no_show."""
+    rows = (
+        tx.session.execute(
+            select(Appointment).where(
+                col(Appointment.hall_code) == tx.hall,
+                col(Appointment.status) == BOOKED,
+                col(Appointment.slot_end) < tx.now - timedelta(minutes=late_min),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for a in rows:
+        a.status, a.updated_at = NO_SHOW, tx.now
+        tx.emit("appointment.no_show", _event(a))
+    return len(rows)
