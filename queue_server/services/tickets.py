@@ -38,6 +38,7 @@ from ..models import (
     OPEN_STATUSES,
     SERVING,
     WAITING,
+    Hall,
     Queue,
     Ticket,
     TicketCounter,
@@ -75,8 +76,17 @@ def _stats(tx: HallTx, queues: list[str]) -> list[dict[str, Any]]:
     return [{"code": q, "waiting": counts[q], "estimated_wait_s": load.estimate(q, counts[q])} for q in queues]
 
 
+def announcement(number: str, window: int) -> str:
+    """What a hall that is not silent says when it calls a ticket."""
+    return f"请{number}号到{window}号窗口办理 / Ticket {number}, please go to window {window}"
+
+
 def _emit(tx: HallTx, type: str, t: Ticket, queues: list[str] | None = None, **extra: Any) -> None:
     data = brief(t) | extra
+    if type in ("ticket.called", "ticket.recalled") and t.window is not None:
+        hall = tx.session.get(Hall, tx.hall)
+        if hall is not None and not hall.silent:  # boards of this hall speak the call
+            data["announce"] = announcement(t.number, t.window)
     data["queues"] = _stats(tx, sorted(set(queues or [t.queue])))
     tx.emit(type, data)
 

@@ -234,3 +234,21 @@ def test_queues_and_board_need_no_login(api: Api) -> None:
     win1 = next(w for w in b["data"]["windows"] if w["number"] == 1)
     assert win1["current"]["number"] == "A001"
     assert b["data"]["recent_calls"][0]["number"] == "A001"
+
+
+def test_voice_announcement_only_in_halls_that_are_not_silent(api: Api) -> None:
+    import orjson
+    from sqlmodel import select
+
+    from queue_server.models import Event
+
+    api.take("A", hall="t2", who=KIOSK_T2)
+    api.take("A")
+    assert api.call_next(1, hall="t2", who="clerk-t2").status_code == 200
+    assert api.call_next(1).status_code == 200
+    with api.server.ctx.db.read() as s:
+        called = {
+            e.hall_code: orjson.loads(e.data) for e in s.exec(select(Event).where(Event.type == "ticket.called")).all()
+        }
+    assert called["t2"]["announce"] == "请A001号到1号窗口办理 / Ticket A001, please go to window 1"
+    assert "announce" not in called["t1"]
