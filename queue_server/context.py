@@ -102,4 +102,4 @@ class HallContext:
 
     def _fetch_range(self, hall: str, after: int, before: int) -> list[HallEvent]:
         with self.db.read() as s:
-            return read_events(s, hall, after, before)
+            return read_events(s, hall, after, before, tz=self.zones.get(hall))

@@ -78,7 +78,7 @@ class Subscriber:
         """Queue an event without ever waiting; drop the backlog and flag overflow when full."""
         if self.overflowed:
             return
-        if False:
+        if len(self.items) >= self.maxsize:
             self.overflowed = True
             self.items.clear()
         else:

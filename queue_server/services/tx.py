@@ -96,11 +96,14 @@ def open_hall(
 
 
 def read_events(
-    session: Session, hall: str, after: int, before: int | None = None, limit: int = 1000
+    session: Session, hall: str, after: int, before: int | None = None, limit: int = 1000, tz: tzinfo | None = None
 ) -> list[HallEvent]:
-    """Committed events of a hall with after < seq (< before), in order."""
+    """Committed events of a hall with after < seq (< before), in order; times in `tz` as when sent live."""
     stmt = select(Event).where(col(Event.hall_code) == hall, col(Event.seq) > after)
     if before is not None:
         stmt = stmt.where(col(Event.seq) < before)
     rows = session.execute(stmt.order_by(col(Event.seq)).limit(limit)).scalars().all()
-    return [HallEvent.create(r.hall_code, r.seq, r.type, r.at, orjson.loads(r.data)) for r in rows]
+    return [
+        HallEvent.create(r.hall_code, r.seq, r.type, r.at.astimezone(tz) if tz else r.at, orjson.loads(r.data))
+        for r in rows
+    ]

@@ -54,7 +54,7 @@ class Stream:
 
             def read(after: int = last) -> list:
                 with self.ctx.db.read() as s:
-                    return read_events(s, self.hall, after, until, REPLAY_CHUNK)
+                    return read_events(s, self.hall, after, until, REPLAY_CHUNK, tz=self.ctx.zones[self.hall])
 
             events = await asyncio.to_thread(read)
             for ev in events:
