@@ -4,6 +4,6 @@ import sys
 
 from .cli import app
 
-if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "check-config", "migrate", "--help"):
+if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "check-config", "migrate", "devices", "--help"):
     sys.argv.insert(1, "serve")
 app()

@@ -16,11 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import col
 
+from . import notify
 from .context import HallContext
 from .db import Database
 from .errors import HallError
 from .migrations import upgrade
 from .models import Hall
+from .notify import api as notify_api
 from .services.appointments import mark_no_shows
 from .services.halls import sync_config
 from .services.tickets import expire_before
@@ -86,6 +88,7 @@ def create_app(runtime: Runtime | None = None, *, ctx: HallContext | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(prepare, shared, migrate=migrate)
         shared.hub.attach(asyncio.get_running_loop(), await asyncio.to_thread(heads, shared))
+        dispatcher = notify.start(shared)
         task = asyncio.create_task(_rollover_loop(shared, getattr(app.state, "rollover_s", ROLLOVER_CHECK_S)))
         try:
             yield
@@ -93,6 +96,7 @@ def create_app(runtime: Runtime | None = None, *, ctx: HallContext | None = None
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await dispatcher.stop()
             shared.hub.detach()
             if shared.writer is not None:
                 shared.writer.close()
@@ -137,6 +141,7 @@ def create_app(runtime: Runtime | None = None, *, ctx: HallContext | None = None
 
     app.include_router(halls.router)
     app.include_router(appointments.router)
+    app.include_router(notify_api.router)
     app.include_router(tickets.router)
     app.include_router(windows.router)
     app.include_router(ws.router)

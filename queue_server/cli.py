@@ -70,6 +70,33 @@ def migrate(config: Annotated[Path | None, typer.Option(help="hall configuration
     typer.echo(f"migrated {_safe(rt.database_url)}")
 
 
+devices_app = typer.Typer(help="Peripherals of the configured kiosks.", no_args_is_help=True)
+app.add_typer(devices_app, name="devices")
+
+
+@devices_app.command("check")
+def devices_check(
+    config: Annotated[Path | None, typer.Option(help="hall configuration TOML (default: the demo hall)")] = None,
+) -> None:
+    """Open every configured printer, ID-card reader and scanner and report its health."""
+    from peripherals.check import check_devices, format_report
+
+    rt = _runtime(config)
+    wanted = [
+        (d.name, kind, url)
+        for d in rt.config.devices
+        for kind, url in (("printer", d.printer), ("id_reader", d.id_reader), ("scanner", d.scanner))
+        if url
+    ]
+    if not wanted:
+        typer.echo("no peripherals configured (devices have no printer, id_reader or scanner URL)")
+        return
+    checks = check_devices(wanted)
+    typer.echo(format_report(checks))
+    if any(not c.health.ok for c in checks):
+        raise typer.Exit(1)
+
+
 def _safe(url: str) -> str:
     """A database URL without its password."""
     from sqlalchemy.engine import make_url

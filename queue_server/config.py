@@ -228,6 +228,11 @@ class DeviceConfig(BaseModel):
     hall: str
     token: SecretStr = Field(min_length=TOKEN_MIN_DEMO)
     window: int | None = Field(default=None, ge=1)
+    # Peripherals of a kiosk, as driver URLs (see peripherals/): e.g. "escpos+serial:///dev/ttyUSB0",
+    # "sam+serial:///dev/ttyUSB1?baudrate=115200", "serial:///dev/ttyACM0", or "sim://" for simulators.
+    printer: str | None = None
+    id_reader: str | None = None
+    scanner: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -64,13 +64,19 @@ class HallContext:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""
 
         tz = self.zones.get(hall)
+        config = self.hall(hall) if hall in self.zones else None
+
+        def with_config(tx: HallTx) -> T:
+            tx.config = config
+            return fn(tx)
+
         if self.writer is not None:
-            result: T = await self.writer.submit(hall, fn, tz=tz)
+            result: T = await self.writer.submit(hall, with_config, tz=tz)
             return result
 
         def run() -> T:
             with hall_tx(self.db, self.hub, hall, tz=tz) as tx:
-                return fn(tx)
+                return with_config(tx)
 
         return await anyio.to_thread.run_sync(run)
 

@@ -113,3 +113,22 @@ def test_python_m_queue_server_is_the_same(tmp_path: Path) -> None:
             headers={"Authorization": "Bearer kiosk-t1-token-0123456789"},
         )
         assert r.json()["number"] == "B002"
+
+
+def test_devices_check_reports_health(tmp_path: Path) -> None:
+    ok = subprocess.run([HALL, "devices", "check"], env=env(tmp_path), capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "3 ok" in ok.stdout
+    text = TEST_CONFIG.read_text(encoding="utf-8").replace(
+        'token = "kiosk-t1-token-0123456789"',
+        'token = "kiosk-t1-token-0123456789"\nprinter = "escpos+serial:///dev/no-such-printer"\nscanner = "sim://"',
+    )
+    path = tmp_path / "devices.toml"
+    path.write_text(text, encoding="utf-8")
+    bad = subprocess.run(
+        [HALL, "devices", "check", "--config", str(path)], env=env(tmp_path), capture_output=True, text=True
+    )
+    assert bad.returncode == 1
+    lines = {line.split()[1]: line for line in bad.stdout.splitlines() if line.startswith("kiosk-t1")}
+    assert "unplugged" in lines["printer"] or "offline" in lines["printer"]
+    assert " ok " in lines["scanner"]

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from queue_server import models  # noqa: F401  (registers the tables)
 from queue_server.db import normalize_url, plain_engine
+from queue_server.notify import models as notify_models  # noqa: F401  (the notification outbox)
 
 config = context.config
 target_metadata = SQLModel.metadata

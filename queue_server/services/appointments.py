@@ -26,6 +26,7 @@ from ..ids import (
 )
 from ..models import Appointment, SlotBooking
 from ..timeutil import service_day
+from . import notices
 from . import tickets as ticket_svc
 from .tx import HallTx
 
@@ -185,6 +186,7 @@ def book(
     tx.session.add(a)
     tx.session.flush()
     tx.emit("appointment.booked", _event(a))
+    notices.appointment(tx, "appointment_booked", a, slot_start.astimezone(cal.tz))
     return a
 
 
@@ -204,6 +206,7 @@ def cancel(tx: HallTx, *, code: str) -> Appointment:
     a.status, a.updated_at = CANCELLED, tx.now
     _free_seat(tx, a)
     tx.emit("appointment.cancelled", _event(a))
+    notices.appointment(tx, "appointment_cancelled", a, a.slot_start.astimezone(tx.now.tzinfo or a.slot_start.tzinfo))
     return a
 
 

@@ -45,6 +45,7 @@ from ..models import (
     Window,
 )
 from ..timeutil import service_day
+from . import notices
 from .auth import Principal
 from .stats import HallLoad, class_expr, people_ahead, ticket_class, waiting_counts
 from .tx import HallTx
@@ -84,8 +85,8 @@ def announcement(number: str, window: int) -> str:
 def _emit(tx: HallTx, type: str, t: Ticket, queues: list[str] | None = None, **extra: Any) -> None:
     data = brief(t) | extra
     if type in ("ticket.called", "ticket.recalled") and t.window is not None:
-        hall = tx.session.get(Hall, tx.hall)
-        if hall is not None and not hall.silent:  # boards of this hall speak the call
+        silent = tx.config.silent if tx.config is not None else getattr(tx.session.get(Hall, tx.hall), "silent", True)
+        if not silent:  # boards of this hall speak the call
             data["announce"] = announcement(t.number, t.window)
     data["queues"] = _stats(tx, sorted(set(queues or [t.queue])))
     tx.emit(type, data)
@@ -237,7 +238,9 @@ def issue(
     load = _load(tx)
     stats = [{"code": queue, "waiting": int(waiting), "estimated_wait_s": load.estimate(queue, int(waiting), avg)}]
     tx.emit("ticket.issued", brief(t) | {"queues": stats})
-    return TicketOut(t, ahead, load.estimate(queue, ahead, avg))
+    wait = load.estimate(queue, ahead, avg)
+    notices.issued(tx, t, ahead, wait)
+    return TicketOut(t, ahead, wait)
 
 
 _TICKET_COLUMNS = [c.name for c in Ticket.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
@@ -289,6 +292,8 @@ def _call(tx: HallTx, w: Window, t: Ticket, now_streak: int) -> TicketOut:
     w.current_ticket_id, w.priority_streak = t.id, now_streak
     tx.session.flush()
     _emit(tx, "ticket.called", t)
+    notices.called(tx, t)
+    notices.ahead_after_call(tx, t.queue)
     return TicketOut(t, 0, 0)
 
 
@@ -425,6 +430,10 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
     t.status = after
     tx.session.flush()
     _emit(tx, event, t)
+    if action == "recall":
+        notices.called(tx, t, recall=True)
+    elif action == "no-show":
+        notices.no_show(tx, t)
     return out(tx.session, t, now)
 
 

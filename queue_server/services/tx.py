@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
+from ..config import HallConfig
 from ..db import Database
 from ..errors import NotFound
 from ..events import HallEvent, Hub
@@ -29,6 +30,7 @@ class HallTx:
         self.last_seq = last_seq
         self.events: list[HallEvent] = []
         self.cache: dict[str, object] = {}  # per-transaction memo (e.g. the hall's load)
+        self.config: HallConfig | None = None  # the hall's configuration, when the caller has it
 
     def emit(self, type: str, data: dict[str, Any]) -> HallEvent:
         """Append an event with the next gap-free `seq` of this hall."""

@@ -1,0 +1,131 @@
+"""Texts of the messages to citizens' phones: Chinese first, then English, joined by " / ".
+
+Pure functions of plain values; they never see a phone number. Slot times are formatted as given, so
+pass them in the hall's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+__all__ = [
+    "KINDS",
+    "ahead",
+    "appointment_booked",
+    "appointment_cancelled",
+    "appointment_reminder",
+    "called",
+    "issued",
+    "no_show",
+    "recalled",
+]
+
+KINDS: Final = (
+    "issued",
+    "ahead",
+    "called",
+    "recalled",
+    "no_show",
+    "appointment_booked",
+    "appointment_reminder",
+    "appointment_cancelled",
+)
+
+_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _both(zh: str, en: str) -> str:
+    return f"{zh} / {en}"
+
+
+def _people(n: int) -> str:
+    return "1 person" if n == 1 else f"{n} people"
+
+
+def _minutes(n: int) -> str:
+    return "1 minute" if n == 1 else f"{n} minutes"
+
+
+def _slot_zh(at: datetime) -> str:
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
+def _slot_en(at: datetime) -> str:
+    return f"{at.day} {_MONTHS[at.month - 1]} {at:%H:%M}"
+
+
+def issued(hall: str, number: str, ahead: int, minutes: int | None, *, hall_en: str = "") -> str:
+    """Ticket taken: its number, how many are ahead, and the estimated wait (None: no estimate)."""
+    en_hall = hall_en or hall
+    if ahead <= 0:
+        zh_wait, en_wait = "前面没有人等候", "nobody is ahead of you"
+    else:
+        zh_wait, en_wait = f"前面还有{ahead}人", f"{_people(ahead)} ahead of you"
+    zh_est = en_est = ""
+    if minutes is not None and ahead > 0:
+        m = max(1, minutes)
+        zh_est, en_est = f"，预计等候约{m}分钟", f", about {_minutes(m)} to wait"
+    return _both(
+        f"您已在{hall}取号{number}，{zh_wait}{zh_est}，请留意叫号。",
+        f"Your number at {en_hall} is {number}; {en_wait}{en_est}. Please watch for your call.",
+    )
+
+
+def ahead(number: str, ahead: int) -> str:
+    """The "N ahead" message, so a citizen away from the hall can time the way back."""
+    if ahead <= 0:
+        return _both(
+            f"{number}号：下一位就是您，请到大厅候叫。", f"Ticket {number}: you are next; please wait in the hall."
+        )
+    return _both(
+        f"{number}号：您前面还有{ahead}人，请及时返回大厅候叫。",
+        f"Ticket {number}: {_people(ahead)} ahead of you; please come back to the hall in time.",
+    )
+
+
+def called(number: str, window: int | str) -> str:
+    """Called to a window: "请A023号到3号窗口办理 / Ticket A023, please go to window 3"."""
+    return _both(f"请{number}号到{window}号窗口办理", f"Ticket {number}, please go to window {window}")
+
+
+def recalled(number: str, window: int | str) -> str:
+    """Called again to the same window."""
+    return _both(
+        f"再次呼叫：请{number}号到{window}号窗口办理",
+        f"Calling again: ticket {number}, please go to window {window}",
+    )
+
+
+def no_show(number: str) -> str:
+    """Called and absent: the ticket is closed as a no-show."""
+    return _both(
+        f"{number}号叫号未到，已过号。如需办理，请重新取号。",
+        f"Ticket {number} was called but nobody came, so it has lapsed. "
+        "Please take a new number if you still need service.",
+    )
+
+
+def appointment_booked(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
+    """Booking confirmed: the hall, the slot's start and the booking code for check-in."""
+    return _both(
+        f"您已预约{hall} {_slot_zh(slot)}办理业务，预约码{code}。请凭预约码或身份证签到。",
+        f"Booked: {hall_en or hall}, {_slot_en(slot)}, booking code {code}. Check in with the code or your ID card.",
+    )
+
+
+def appointment_reminder(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
+    """Reminder before the slot."""
+    return _both(
+        f"提醒：您预约的{hall}业务将于{_slot_zh(slot)}开始，预约码{code}，请提前到达签到。",
+        f"Reminder: your appointment at {hall_en or hall} is at {_slot_en(slot)}, code {code}. "
+        "Please arrive a little early and check in.",
+    )
+
+
+def appointment_cancelled(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
+    """The appointment was cancelled."""
+    return _both(
+        f"您预约的{hall} {_slot_zh(slot)}业务（预约码{code}）已取消。",
+        f"Your appointment at {hall_en or hall} on {_slot_en(slot)} (code {code}) is cancelled.",
+    )

@@ -1,0 +1,38 @@
+"""The notification outbox table: one row per message to a citizen's phone, written with the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from ..timeutil import UTCDateTime
+
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+STATUSES = (PENDING, SENT, DEAD)
+
+
+class Notification(SQLModel, table=True):
+    """A message to a citizen's phone; `msg_id` is the body's "id", so a gateway can drop a repeat."""
+
+    __tablename__ = "notification"
+
+    __table_args__ = (
+        Index("ix_notification_due", "status", "next_attempt_at"),
+        Index("ix_notification_hall", "hall_code", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    msg_id: str = Field(max_length=32, unique=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    kind: str = Field(max_length=32)
+    ticket: str = Field(max_length=32)  # the ticket number ("A023") or the appointment code
+    phone_enc: str = Field(sa_column=Column(Text, nullable=False))  # PiiCipher, context "phone"
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    status: str = Field(default=PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_error: str | None = Field(default=None, max_length=300)  # never holds the phone number
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

@@ -1,0 +1,88 @@
+"""What the citizen's phone is told (silent calling): outbox messages written with each change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from ..models import WAITING, Ticket
+from ..notify import enqueue, messages
+from ..notify.models import Notification
+from .stats import class_expr
+from .tx import HallTx
+
+
+def _hall_names(tx: HallTx) -> tuple[str, str]:
+    if tx.config is None:
+        return tx.hall, ""
+    return tx.config.name, tx.config.name_en
+
+
+def issued(tx: HallTx, t: Any, ahead: int, wait_s: int) -> None:
+    """Number, position and estimated wait, right after taking a number."""
+    if not t.phone_enc:
+        return
+    name, name_en = _hall_names(tx)
+    text = messages.issued(name, t.number, ahead, (wait_s + 59) // 60, hall_en=name_en)
+    enqueue(tx, kind="issued", ticket=t.number, phone_enc=t.phone_enc, text=text)
+
+
+def called(tx: HallTx, t: Ticket, *, recall: bool = False) -> None:
+    """The call itself: which window to go to."""
+    if t.window is None:
+        return
+    kind, text = (
+        ("recalled", messages.recalled(t.number, t.window))
+        if recall
+        else ("called", messages.called(t.number, t.window))
+    )
+    enqueue(tx, kind=kind, ticket=t.number, phone_enc=t.phone_enc, text=text)
+
+
+def no_show(tx: HallTx, t: Ticket) -> None:
+    """The ticket was passed over (过号)."""
+    enqueue(tx, kind="no_show", ticket=t.number, phone_enc=t.phone_enc, text=messages.no_show(t.number))
+
+
+def ahead_after_call(tx: HallTx, queue: str) -> None:
+    """Tell the waiting ticket that now has exactly `notify_ahead` people before it (once per ticket)."""
+    n = tx.config.notify_ahead if tx.config is not None else 0
+    if n <= 0:
+        return
+    order = (class_expr(tx.now), col(Ticket.arrived_at), col(Ticket.id))
+    t = tx.session.execute(
+        select(Ticket)
+        .where(
+            col(Ticket.hall_code) == tx.hall,
+            col(Ticket.status) == WAITING,
+            col(Ticket.queue) == queue,
+            col(Ticket.target_window).is_(None),
+        )
+        .order_by(*order)
+        .offset(n)
+        .limit(1)
+    ).scalar_one_or_none()
+    if t is None or not t.phone_enc:
+        return
+    since = t.issued_at - timedelta(seconds=1)
+    told = tx.session.execute(
+        select(func.count()).where(
+            col(Notification.hall_code) == tx.hall,
+            col(Notification.kind) == "ahead",
+            col(Notification.ticket) == t.number,
+            col(Notification.created_at) >= since,
+        )
+    ).scalar_one()
+    if not told:
+        enqueue(tx, kind="ahead", ticket=t.number, phone_enc=t.phone_enc, text=messages.ahead(t.number, n))
+
+
+def appointment(tx: HallTx, kind: str, a: Any, slot_local: datetime) -> None:
+    """Booked or cancelled: with the slot and the booking code."""
+    name, name_en = _hall_names(tx)
+    build = messages.appointment_booked if kind == "appointment_booked" else messages.appointment_cancelled
+    text = build(name, slot_local, a.code, hall_en=name_en)
+    enqueue(tx, kind=kind, ticket=a.code, phone_enc=a.phone_enc, text=text)
