@@ -113,6 +113,7 @@ class Ticket(SQLModel, table=True):
     recalls: int = 0
     phone_enc: str | None = Field(default=None, sa_column=Column(Text))
     phone_masked: str | None = Field(default=None, max_length=16)
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)  # keyed hash: one remote ticket per phone
     id_enc: str | None = Field(default=None, sa_column=Column(Text))
     id_hash: str | None = Field(default=None, max_length=64, index=True)
     id_masked: str | None = Field(default=None, max_length=24)

@@ -50,7 +50,7 @@ from .auth import Principal
 from .stats import HallLoad, class_expr, people_ahead, ticket_class, waiting_counts
 from .tx import HallTx
 
-CHANNELS = ("kiosk", "counter", "mobile", "web", "phone")
+CHANNELS = ("kiosk", "counter", "mobile", "web", "phone", "remote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +220,9 @@ def issue(
     if phone_n:
         t.phone_enc = cipher.encrypt(phone_n, context="phone")
         t.phone_masked = mask_phone(phone_n)
+        t.phone_hash = cipher.keyed_hash("phone:" + phone_n)
+    if channel == "remote":
+        _one_remote_per_phone(tx, t.phone_hash)
     if id_n:
         t.id_enc = cipher.encrypt(id_n, context="id_number")
         t.id_hash = cipher.keyed_hash(id_n)
@@ -241,6 +244,22 @@ def issue(
     wait = load.estimate(queue, ahead, avg)
     notices.issued(tx, t, ahead, wait)
     return TicketOut(t, ahead, wait)
+
+
+def _one_remote_per_phone(tx: HallTx, phone_hash: str | None) -> None:
+    """通办取号: a phone holds at most one open remote ticket per hall."""
+    if phone_hash is None:
+        raise Invalid("远程取号需要手机号码 / A remote ticket needs a mobile number")
+    held = tx.session.execute(
+        select(col(Ticket.number)).where(
+            col(Ticket.hall_code) == tx.hall,
+            col(Ticket.phone_hash) == phone_hash,
+            col(Ticket.channel) == "remote",
+            col(Ticket.status).in_([WAITING, CALLED, HELD]),
+        )
+    ).first()
+    if held is not None:
+        raise Conflict(f"该手机号已有远程号 {held[0]} / This phone already holds remote ticket {held[0]}")
 
 
 _TICKET_COLUMNS = [c.name for c in Ticket.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]

@@ -271,3 +271,39 @@ def test_public_booking_is_rate_limited(http: httpx.Client, live3: LiveServer) -
         headers=kiosk(),
     )
     assert r.status_code in (201, 409)
+
+
+def remote(http: httpx.Client, phone: str = "13900001111", hall: str = "cal", queue: str = "A") -> httpx.Response:
+    return http.post(f"/api/v1/halls/{hall}/remote-tickets", json={"queue": queue, "phone": phone})
+
+
+def test_remote_ticket_one_per_phone_and_hall(http: httpx.Client) -> None:
+    first = remote(http)
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["channel"] == "remote" and body["status"] == "waiting" and body["phone_masked"] == "139****1111"
+    second = remote(http)
+    assert second.status_code == 409
+    assert body["number"] in second.json()["detail"]
+    assert remote(http, phone="13900002222").status_code == 201  # another phone
+    assert http.post(f"/api/v1/track/{body['track_token']}/cancel").json()["status"] == "cancelled"
+    assert remote(http).status_code == 201  # nothing open any more: allowed again
+
+
+def test_remote_ticket_refused_while_closed_and_for_bad_phones(http: httpx.Client) -> None:
+    closed = remote(http, hall="shut")
+    assert closed.status_code == 409
+    assert "opens again" in closed.json()["detail"]
+    assert remote(http, phone="12345").status_code == 422
+    assert remote(http, phone="12345").json()["detail"].count("/") >= 1  # a sentence in both languages
+
+
+def test_remote_tickets_are_rate_limited_per_phone(http: httpx.Client) -> None:
+    codes = []
+    for _ in range(8):
+        r = remote(http, phone="13900003333")
+        codes.append(r.status_code)
+        if r.status_code == 201:
+            http.post(f"/api/v1/track/{r.json()['track_token']}/cancel")
+    assert codes[:6] == [201] * 6
+    assert codes[6:] == [429, 429]

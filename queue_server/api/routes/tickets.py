@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from ...errors import NotFound
+from ...errors import Invalid, NotFound
+from ...ids import InvalidPhone, validate_phone
 from ...models import AuditLog, Ticket
 from ...services import tickets as svc
 from ...services.auth import Principal
@@ -16,9 +18,11 @@ from ...services.halls import track
 from ...services.tx import HallTx
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep, json_response
-from ..schemas import Revealed, TicketCreate, TicketId, TicketPublic, TrackInfo, TransferBody
+from ..schemas import Revealed, Text, TicketCreate, TicketId, TicketPublic, TrackInfo, TransferBody
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
+REMOTE_PER_IP_HOUR = 30
+REMOTE_PER_PHONE_HOUR = 6
 ActionName = Annotated[str, Path(pattern="^(recall|no-show|start|complete|hold|resume|cancel|rejoin)$")]
 TrackToken = Annotated[str, Path(max_length=64)]
 
@@ -56,6 +60,44 @@ async def take_number(
         ),
     )
     return json_response(TicketPublic.of(o, tz), 201 if o.created else 200)
+
+
+class RemoteTicketBody(BaseModel):
+    """通办取号: a number taken from web or mobile, for any hall of the city."""
+
+    queue: Text = Field(min_length=1, max_length=8)
+    phone: Text = Field(max_length=32, description="mainland mobile number: the 'N ahead' and call messages go there")
+
+
+@router.post("/halls/{hall}/remote-tickets", status_code=201, response_model=TicketPublic, tags=["public"])
+async def remote_ticket(hall: str, body: RemoteTicketBody, request: Request, ctx: CtxDep) -> Response:
+    """Take a number from a phone (通办取号): only while the hall is open, one open remote ticket per phone.
+
+    The ticket joins the queue at once, marked `channel: "remote"`; its holder times the trip by the
+    "N ahead" messages. Rate-limited per client address and per phone (429).
+    """
+    h = ctx.hall(hall)
+    try:
+        phone = validate_phone(body.phone)
+    except InvalidPhone as exc:
+        raise Invalid(str(exc)) from None
+    ctx.limiter.check(f"remote-ip:{request.client.host if request.client else '?'}", per_hour=REMOTE_PER_IP_HOUR)
+    ctx.limiter.check(f"remote-phone:{ctx.cipher.keyed_hash('phone:' + phone)}", per_hour=REMOTE_PER_PHONE_HOUR)
+    tz = ctx.zones[hall]
+    o = await ctx.change(
+        hall,
+        lambda tx: svc.issue(
+            tx,
+            tz=tz,
+            queue=body.queue,
+            channel="remote",
+            phone=phone,
+            cipher=ctx.cipher,
+            hall=h,
+            calendar=ctx.calendars[hall],
+        ),
+    )
+    return json_response(TicketPublic.of(o, tz), 201)
 
 
 async def _hall_of(ctx: CtxDep, ticket_id: int) -> str:
