@@ -25,6 +25,7 @@ from .models import Hall
 from .notify import api as notify_api
 from .services.appointments import mark_no_shows
 from .services.halls import sync_config
+from .services.housekeeping import appointment_reminders, queue_alerts
 from .services.tickets import expire_before
 from .services.tx import hall_tx
 from .settings import Runtime
@@ -55,8 +56,11 @@ def close_past_days(ctx: HallContext) -> int:
     for h in ctx.config.halls:
         tz = ctx.zones[h.code]
         with hall_tx(ctx.db, ctx.hub, h.code, tz=tz) as tx:
+            tx.config = h
             total += expire_before(tx, service_day(tx.now, tz))
             total += mark_no_shows(tx, late_min=h.checkin_late_min)
+            appointment_reminders(tx, h)
+            queue_alerts(tx, h, ctx.alerts)
     return total
 
 

@@ -39,6 +39,7 @@ class HallContext:
     zones: dict[str, ZoneInfo] = field(init=False)
     calendars: dict[str, Calendar] = field(init=False)
     limiter: RateLimiter = field(init=False)
+    alerts: set[tuple[str, str, str]] = field(init=False)  # queue alerts raised and not yet cleared
     fingerprint_key: bytes = field(init=False)
     writer: BatchWriter | None = field(init=False)
 
@@ -53,6 +54,7 @@ class HallContext:
         self.fingerprint_key = hashlib.sha256(b"hall/config-password/v1\0" + self.secret_key.encode()).digest()
         self.zones = {h.code: ZoneInfo(h.timezone) for h in self.config.halls}
         self.limiter = RateLimiter()
+        self.alerts = set()
         self.calendars = {
             h.code: Calendar.build(self.zones[h.code], h.open, h.holidays, h.workdays) for h in self.config.halls
         }

@@ -1,0 +1,95 @@
+"""Staff alerts on long queues and appointment reminders, with the clock set by the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+from sqlmodel import select
+
+from queue_server.app import build_context, prepare
+from queue_server.context import HallContext
+from queue_server.ids import make_id_number
+from queue_server.models import Event
+from queue_server.notify.models import Notification
+from queue_server.services import appointments as appts
+from queue_server.services import tickets as svc
+from queue_server.services.housekeeping import appointment_reminders, queue_alerts
+from queue_server.services.tx import hall_tx
+
+from ..api.test_appointments import CONFIG
+from ..harness import runtime
+
+SH = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2030, 3, 4, 9, 0, tzinfo=SH)
+
+
+@pytest.fixture
+def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
+    cfg = tmp_path / "hall.toml"
+    text = CONFIG.replace("{holidays}", "").replace(
+        "  slot_capacity = 4\n", "  slot_capacity = 4\n  alert_length = 3\n  alert_wait_min = 20\n", 1
+    )
+    cfg.write_text(text, encoding="utf-8")
+    c = build_context(runtime(tmp_db, tmp_path / "var", config=cfg))
+    prepare(c, migrate=False)
+    yield c
+    c.close()
+
+
+def alerts_at(ctx: HallContext, at: datetime, active: set[tuple[str, str, str]]) -> list[dict[str, object]]:
+    with hall_tx(ctx.db, None, "cal", now=at, tz=SH) as tx:
+        queue_alerts(tx, ctx.hall("cal"), active)
+        return [e.data for e in tx.events]
+
+
+def test_alerts_raise_once_and_clear(ctx: HallContext) -> None:
+    active: set[tuple[str, str, str]] = set()
+    for i in range(3):
+        with hall_tx(ctx.db, None, "cal", now=T0 + timedelta(minutes=i), tz=SH) as tx:
+            svc.issue(tx, tz=SH, queue="A", cipher=ctx.cipher)
+    raised = alerts_at(ctx, T0 + timedelta(minutes=5), active)
+    assert raised == [{"queue": "A", "kind": "length", "value": 3, "threshold": 3, "cleared": False}]
+    assert alerts_at(ctx, T0 + timedelta(minutes=6), active) == []  # once, not every round
+    waited = alerts_at(ctx, T0 + timedelta(minutes=21), active)
+    assert [(a["kind"], a["cleared"]) for a in waited] == [("wait", False)]
+    with ctx.db.read() as s:
+        ids = [t.id for t in s.exec(select(svc.Ticket)).all()]
+    with hall_tx(ctx.db, None, "cal", now=T0 + timedelta(minutes=22), tz=SH) as tx:
+        for tid in ids:
+            assert tid is not None
+            svc.act(tx, ticket_id=tid, action="cancel", actor=svc.Principal("user", "c", "clerk", "cal"), tz=SH)
+    cleared = alerts_at(ctx, T0 + timedelta(minutes=23), active)
+    assert sorted((a["kind"], a["cleared"]) for a in cleared) == [("length", True), ("wait", True)]
+    with ctx.db.read() as s:
+        kinds = [orjson.loads(e.data)["kind"] for e in s.exec(select(Event).where(Event.type == "queue.alert")).all()]
+    assert kinds == ["length", "wait", "length", "wait"] or sorted(kinds) == ["length", "length", "wait", "wait"]
+
+
+def test_reminder_once_an_hour_before(ctx: HallContext) -> None:
+    slot = T0 + timedelta(hours=2)
+    with hall_tx(ctx.db, None, "cal", now=T0 - timedelta(days=1), tz=SH) as tx:
+        a = appts.book(
+            tx,
+            hall=ctx.hall("cal"),
+            cal=ctx.calendars["cal"],
+            queue="A",
+            start=slot,
+            name="赵六",
+            id_number=make_id_number(serial=5),
+            phone="13800138000",
+            channel="web",
+            cipher=ctx.cipher,
+        )
+        code = a.code
+    for minutes_before, expected in ((90, 0), (59, 1), (30, 0)):
+        with hall_tx(ctx.db, None, "cal", now=slot - timedelta(minutes=minutes_before), tz=SH) as tx:
+            assert appointment_reminders(tx, ctx.hall("cal")) == expected
+    with ctx.db.read() as s:
+        rows = s.exec(select(Notification).where(Notification.kind == "appointment_reminder")).all()
+        assert [n.ticket for n in rows] == [code]
+        assert "13800138000" not in rows[0].text
