@@ -40,7 +40,7 @@ def serve(
     rt = _runtime(config, host=host, port=port)
     typer.echo(f"hall: {len(rt.config.halls)} hall(s) from {rt.config_path}; database {_safe(rt.database_url)}")
     uvicorn.run(
-        create_app(rt, migrate=migrate),
+        create_app(rt, migrate=migrate, tune_gc=True),
         host=rt.settings.host,
         port=rt.settings.port,
         log_config=log_config(rt.settings.log_level),

@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session, col
 
 from ..estimate import capacity, estimated_wait_s
-from ..models import WAITING, Queue, Ticket, Window
+from ..models import WAITING, Queue, Ticket, TicketRow, Window
 from ..policy import PRIORITY_LANES
 
 
@@ -24,7 +24,7 @@ def class_expr(now: datetime | BindParameter[datetime]) -> ColumnElement[int]:
     )
 
 
-def ticket_class(t: Ticket, now: datetime) -> int:
+def ticket_class(t: Ticket | TicketRow, now: datetime) -> int:
     """The same class, computed in Python for one ticket."""
     if t.lane in PRIORITY_LANES:
         return 1

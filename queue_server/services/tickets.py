@@ -42,6 +42,7 @@ from ..models import (
     Queue,
     Ticket,
     TicketCounter,
+    TicketRow,
     Window,
 )
 from ..timeutil import service_day
@@ -57,13 +58,13 @@ CHANNELS = ("kiosk", "counter", "mobile", "web", "phone", "remote")
 class TicketOut:
     """A ticket with what the citizen wants to know about it right now."""
 
-    ticket: Ticket
+    ticket: Ticket | TicketRow
     ahead: int
     estimated_wait_s: int
     created: bool = True
 
 
-def brief(t: Ticket) -> dict[str, Any]:
+def brief(t: Ticket | TicketRow) -> dict[str, Any]:
     """The ticket as events carry it: never a name, phone or ID number."""
     d: dict[str, Any] = {"id": t.id, "number": t.number, "queue": t.queue, "lane": t.lane, "status": t.status}
     if t.window is not None:
@@ -195,7 +196,7 @@ def issue(
             raise Conflict(
                 f"今日{name.name}号已放完（{cap}个） / Today's {cap} tickets for {name.name_en} are all taken"
             )
-    t = Ticket(
+    t = TicketRow(
         hall_code=tx.hall,
         service_day=day,
         issue_queue=queue,

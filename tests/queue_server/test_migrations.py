@@ -25,3 +25,12 @@ def test_migrations_match_models(tmp_db: str) -> None:
 def test_upgrade_is_idempotent(tmp_db: str) -> None:
     upgrade(tmp_db)  # already at head: nothing to do, no error
     upgrade(tmp_db)
+
+
+def test_ticket_row_has_the_ticket_columns() -> None:
+    import dataclasses
+
+    from queue_server.models import Ticket, TicketRow
+
+    columns = {c.name for c in Ticket.__table__.columns}  # type: ignore[attr-defined]
+    assert {f.name for f in dataclasses.fields(TicketRow)} == columns
