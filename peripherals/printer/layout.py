@@ -1,0 +1,175 @@
+"""Ticket layout: a `TicketData` value and a paper width in, the ESC/POS bytes of one queue ticket out (pure).
+
+The layout follows the "Printed ticket" sketch in docs/ux.md::
+
+          威海市政务服务中心            hall name (bold, centred)
+        Weihai Service Centre           80 mm only
+     ------------------------------
+                A023                    the number, bold, double width and height
+     ------------------------------
+     市场准入  [绿色通道]                domain and lane mark
+     Market access  [Green lane]        80 mm only
+     前面还有 7 人 · 约 15 分钟
+     7 people ahead · about 15 min      80 mm only
+     2026-11-27 09:42                   issue time, local
+            ▓▓▓▓▓▓                      QR code of the tracking URL
+         扫码查看排队进度
+      Scan to follow your turn           80 mm only
+     过号请到总服务台 · 请妥善保管本票
+     Missed your turn? Ask at the …     80 mm only
+
+Nothing personal is printed: `TicketData` has no field for a name, phone number or ID number. Every line
+is wrapped to one column less than the paper's (see `LINE_MARGIN`), counting a Chinese character as two
+columns (see `display_width`); a long line breaks at " · " first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from .encoder import PAPER_80, EscposEncoder, Paper, display_width
+
+Lane = Literal["normal", "military", "special", "vip", "appointment"]
+
+PRIORITY_LANES: frozenset[str] = frozenset({"military", "special", "vip"})
+
+LANE_MARK_PRIORITY = ("绿色通道", "Green lane")
+LANE_MARK_APPOINTMENT = ("预约", "Appointment")
+SCAN_HINT = ("扫码查看排队进度", "Scan to follow your turn")
+PRIVACY_LINE = ("过号请到总服务台 · 请妥善保管本票", "Missed your turn? Ask at the general desk · Keep this ticket")
+
+NUMBER_SIZE = 2  # width and height multiplier of the ticket number
+SEPARATOR = " · "
+# Lines stay one column short of the paper: a line that fills the print area exactly makes many printers wrap
+# by themselves, and the LF that follows then feeds an extra blank line.
+LINE_MARGIN = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TicketData:
+    """What a printed ticket shows; deliberately nothing that identifies the citizen.
+
+    `issued_at` is shown in local time: an aware datetime is converted with `astimezone()`, a naive one is
+    taken as local already. `estimated_wait_min` None leaves the estimate out.
+    """
+
+    hall_name: str
+    number: str
+    domain_name: str
+    people_ahead: int
+    issued_at: datetime
+    tracking_url: str
+    hall_name_en: str = ""
+    domain_name_en: str = ""
+    lane: Lane = "normal"
+    estimated_wait_min: int | None = None
+
+
+def lane_mark(lane: str) -> tuple[str, str] | None:
+    """The (Chinese, English) mark printed for a lane: 绿色通道 for military/special/vip, 预约 for appointments."""
+    if lane in PRIORITY_LANES:
+        return LANE_MARK_PRIORITY
+    if lane == "appointment":
+        return LANE_MARK_APPOINTMENT
+    return None
+
+
+def wait_line_zh(people_ahead: int, wait_min: int | None) -> str:
+    """The Chinese wait line, "前面还有 7 人 · 约 15 分钟" (the estimate left out when unknown)."""
+    text = f"前面还有 {people_ahead} 人"
+    return text if wait_min is None else f"{text} · 约 {wait_min} 分钟"
+
+
+def wait_line_en(people_ahead: int, wait_min: int | None) -> str:
+    """The English wait line, "7 people ahead · about 15 min" (the estimate left out when unknown)."""
+    text = f"{people_ahead} {'person' if people_ahead == 1 else 'people'} ahead"
+    return text if wait_min is None else f"{text} · about {wait_min} min"
+
+
+def local_time(moment: datetime) -> str:
+    """`YYYY-MM-DD HH:MM` in local time (aware datetimes are converted, naive ones taken as local)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """Split `text` into lines of at most `columns` display columns, at spaces where possible.
+
+    A word wider than the line (a long Chinese phrase has no spaces) is cut between characters.
+    """
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if display_width(candidate) <= columns:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while display_width(word) > columns:
+            cut = 0
+            while display_width(word[: cut + 1]) <= columns:
+                cut += 1
+            cut = max(cut, 1)  # a line narrower than one character still makes progress
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def _lines(enc: EscposEncoder, text: str, columns: int) -> None:
+    """Append `text` in lines of at most `columns` columns; a long line breaks at " · " first, then at spaces."""
+    parts = [text] if display_width(text) <= columns else text.split(SEPARATOR)
+    for i, part in enumerate(parts):
+        tail = SEPARATOR.rstrip() if i < len(parts) - 1 and display_width(part + SEPARATOR) <= columns else ""
+        for piece in wrap(part + tail, columns):
+            enc.line(piece)
+
+
+def _with_mark(text: str, mark: str | None) -> str:
+    """`text` followed by `[mark]`, if there is a mark."""
+    return f"{text}  [{mark}]" if mark else text
+
+
+def render_ticket(data: TicketData, paper: Paper = PAPER_80) -> bytes:
+    """The complete ESC/POS job for one ticket: initialise, Chinese mode, the lines, the QR code, a partial cut."""
+    cols = paper.columns - LINE_MARGIN
+    english = paper.english
+    mark = lane_mark(data.lane)
+    enc = EscposEncoder(paper).initialise().chinese_mode(True)
+
+    enc.align("center").bold(True)
+    _lines(enc, data.hall_name, cols)
+    enc.bold(False)
+    if english and data.hall_name_en:
+        _lines(enc, data.hall_name_en, cols)
+    enc.line("-" * cols)
+    enc.bold(True).size(NUMBER_SIZE, NUMBER_SIZE)
+    _lines(enc, data.number, cols // NUMBER_SIZE)
+    enc.size(1, 1).bold(False)
+    enc.line("-" * cols)
+
+    enc.align("left")
+    _lines(enc, _with_mark(data.domain_name, mark[0] if mark else None), cols)
+    if english and data.domain_name_en:
+        _lines(enc, _with_mark(data.domain_name_en, mark[1] if mark else None), cols)
+    _lines(enc, wait_line_zh(data.people_ahead, data.estimated_wait_min), cols)
+    if english:
+        _lines(enc, wait_line_en(data.people_ahead, data.estimated_wait_min), cols)
+    _lines(enc, local_time(data.issued_at), cols)
+
+    enc.align("center")
+    enc.qr(data.tracking_url)
+    _lines(enc, SCAN_HINT[0], cols)
+    if english:
+        _lines(enc, SCAN_HINT[1], cols)
+    _lines(enc, PRIVACY_LINE[0], cols)
+    if english:
+        _lines(enc, PRIVACY_LINE[1], cols)
+    enc.align("left")
+    return enc.cut(partial=True).output
