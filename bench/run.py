@@ -44,6 +44,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
+PROFILES = BENCH / "profiles"  # raw py-spy stacks: large, git-ignored; their summaries go to RESULTS
 README = BENCH / "README.md"
 CONFIG = ROOT / "tests" / "data" / "hall.toml"
 HALL_BIN = ROOT / ".venv" / "bin" / "hall"
@@ -170,6 +171,25 @@ def machine_busy_s() -> float:
     """CPU seconds spent busy on all cores since boot (from /proc/stat)."""
     v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds used so far by the PostgreSQL processes that are alive now (backends are pooled)."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
+            total += _cpu_seconds(int(d.name))
+    return total
+
+
+def _fair(x: float) -> float:
+    return 0.0 if math.isnan(x) else x
 
 
 def wait_quiet(max_wait: float, threshold_pct: float = 25.0) -> float:
@@ -513,14 +533,19 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
             if args.warmup > 0:
                 w = _issue_run(args, srv.port, clients, args.warmup, queues)
                 ok_total += w["ok"]
-            cpu0, m0, t0 = srv.cpu(), machine_busy_s(), time.perf_counter()
+            cpu0, m0, pg0, t0 = srv.cpu(), machine_busy_s(), postgres_cpu_s(), time.perf_counter()
             res = _issue_run(args, srv.port, clients, args.seconds, queues)
             wall = time.perf_counter() - t0
             res["server_cpu_pct"] = 100.0 * (srv.cpu() - cpu0) / wall
             res["loadgen_cpu_pct"] = 100.0 * res.pop("loadgen_cpu_s") / wall
+            res["postgres_cpu_pct"] = 100.0 * _fair(postgres_cpu_s() - pg0) / wall if kind == "postgresql" else 0.0
             res["machine_cpu_pct"] = 100.0 * (machine_busy_s() - m0) / wall
-            res["other_cpu_pct"] = res["machine_cpu_pct"] - res["server_cpu_pct"] - res["loadgen_cpu_pct"]
+            res["other_cpu_pct"] = (
+                res["machine_cpu_pct"] - res["server_cpu_pct"] - res["loadgen_cpu_pct"] - res["postgres_cpu_pct"]
+            )
             res["busy_before_pct"] = idle_before
+            # CPU per ticket barely moves when something else shares the machine: compare changes with it.
+            res["server_cpu_ms_per_ticket"] = 10.0 * res["server_cpu_pct"] * wall / res["ok"] if res["ok"] else None
             ok_total += res["ok"]
             srv.stop()  # settle everything in flight before reading the database
             check = check_issuance(srv.db)
@@ -686,12 +711,14 @@ def bench_call_next(args: argparse.Namespace, kind: str) -> dict[str, Any]:
                     issued += extra
             prep_s = time.perf_counter() - t0
             waiting_at_start = issued - warm_calls
-            cpu0, m0, p0, t1 = srv.cpu(), machine_busy_s(), time.process_time(), time.perf_counter()
+            cpu0, m0, p0, pg0 = srv.cpu(), machine_busy_s(), time.process_time(), postgres_cpu_s()
+            t1 = time.perf_counter()
             stats = run_async(run_windows(port, token, windows, args.seconds))
             wall = max(s.finished_at for s in stats) - t1
             elapsed = time.perf_counter() - t1
             server_cpu = 100.0 * (srv.cpu() - cpu0) / elapsed
             loadgen_cpu = 100.0 * (time.process_time() - p0) / elapsed
+            pg_cpu = 100.0 * _fair(postgres_cpu_s() - pg0) / elapsed if kind == "postgresql" else 0.0
             machine_cpu = 100.0 * (machine_busy_s() - m0) / elapsed
             srv.stop()
             check = check_calls(srv.db, warm + stats)
@@ -716,8 +743,10 @@ def bench_call_next(args: argparse.Namespace, kind: str) -> dict[str, Any]:
             "server_cpu_pct": server_cpu,
             "loadgen_cpu_pct": loadgen_cpu,
             "machine_cpu_pct": machine_cpu,
-            "other_cpu_pct": machine_cpu - server_cpu - loadgen_cpu,
+            "postgres_cpu_pct": pg_cpu,
+            "other_cpu_pct": machine_cpu - server_cpu - loadgen_cpu - pg_cpu,
             "busy_before_pct": idle_before,
+            "server_cpu_ms_per_call": 10.0 * server_cpu * elapsed / calls if calls else None,
             "check": check,
         }
         levels.append(level)
@@ -760,12 +789,23 @@ def _bucket(frame: str) -> str:
     return "other (stdlib, typing, ...)"
 
 
+def _thread_kind(frames: list[str]) -> str:
+    if not frames[0].startswith("Thread._bootstrap"):
+        return "event-loop thread (HTTP, routing, dependencies, responses)"
+    if any("BatchWriter." in f for f in frames[:5]):
+        return "SQLite writer thread (the database work)"
+    if any("WorkerThread.run" in f or "concurrent/futures" in f for f in frames[:5]):
+        return "thread-pool workers (sync dependencies and reads, PostgreSQL writes)"
+    return "other threads"
+
+
 def summarise_profile(raw: Path, top: int = 25) -> str:
     """Text summary of a py-spy raw (collapsed) profile: buckets, self time, app functions inclusive."""
     total = 0
     buckets: Counter[str] = Counter()
     leaf: Counter[str] = Counter()
     app: Counter[str] = Counter()
+    app_line: Counter[str] = Counter()
     threads: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, n_s = line.rpartition(" ")
@@ -776,7 +816,12 @@ def summarise_profile(raw: Path, top: int = 25) -> str:
         frames = stack.split(";")
         leaf[frames[-1]] += n
         buckets[_bucket(frames[-1])] += n
-        threads["event-loop thread" if frames[0].startswith("<module>") else "worker threads"] += n
+        threads[_thread_kind(frames)] += n
+        inner = next(
+            (f for f in reversed(frames) if "queue_server/" in f and "queue_server/cli.py" not in f),
+            "(no app frame: HTTP server, framework, thread hand-off)",
+        )
+        app_line[inner] += n
         seen = set()
         for f in frames:
             if "queue_server/" in f or "fastapi/routing.py" in f:
@@ -794,6 +839,8 @@ def summarise_profile(raw: Path, top: int = 25) -> str:
     out += ["", "by thread:"] + [f"  {pct(n)}  {k}" for k, n in threads.most_common()]
     out += ["", "self time by layer:"] + [f"  {pct(n)}  {k}" for k, n in buckets.most_common()]
     out += ["", f"self time, top {top} lines:"] + [f"  {pct(n)}  {k}" for k, n in leaf.most_common(top)]
+    out += ["", f"by innermost app line (with the library work it calls), top {top}:"]
+    out += [f"  {pct(n)}  {k}" for k, n in app_line.most_common(top)]
     out += ["", f"inclusive time of app and routing functions, top {top}:"]
     out += [f"  {pct(n)}  {k}" for k, n in app.most_common(top)]
     return "\n".join(out)
@@ -812,7 +859,8 @@ def bench_profile(args: argparse.Namespace, kind: str) -> None:
         plain = wrk_level(wrk_run(srv.port, args.clients, args.seconds, queues))
         print(f"[profile/{kind}] unprofiled: {plain['throughput']:.0f}/s", file=sys.stderr)
         for mode in args.modes.split(","):
-            out = RESULTS / f"profile-{kind}-c{args.clients}-{mode}{'-' + args.tag if args.tag else ''}.txt"
+            name = f"profile-{kind}-c{args.clients}-{mode}{'-' + args.tag if args.tag else ''}"
+            out = PROFILES / f"{name}.txt"
             cmd = [spy, "record", "--pid", str(srv.proc.pid), "--rate", str(args.rate), "--format", "raw"]
             cmd += ["--duration", str(round(args.seconds)), "-o", str(out), *flags[mode]]
             if not args.blocking:  # sampling without pausing the server: far less overhead, rare torn stacks
@@ -827,7 +875,7 @@ def bench_profile(args: argparse.Namespace, kind: str) -> None:
                 f"[profile/{kind}] {mode}: {res['throughput']:.0f}/s while sampled; wrote {out.name}", file=sys.stderr
             )
             summary = summarise_profile(out)
-            out.with_suffix(".summary.txt").write_text(summary + "\n")
+            (RESULTS / f"{name}.summary.txt").write_text(summary + "\n")
             print(summary + "\n")
 
 
@@ -887,29 +935,33 @@ def table(name: str, kind: str, data: dict[str, Any]) -> str:
     levels = data["levels"]
     if name == "issue":
         head = (
-            "| clients | tickets/s | p50 ms | p90 ms | p99 ms | max ms | server CPU | load-gen CPU | other CPU "
-            "| tickets | check |"
+            "| clients | tickets/s | p50 ms | p90 ms | p99 ms | max ms | server CPU | server CPU ms/ticket "
+            "| load-gen CPU | PostgreSQL CPU | other CPU | tickets | check |"
         )
-        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         rows = [
             f"| {lv['clients']} | {lv['throughput']:,.0f} | {lv['latency_ms']['p50']:.1f} | "
             f"{lv['latency_ms']['p90']:.1f} | {lv['latency_ms']['p99']:.1f} | {lv['latency_ms']['max']:.0f} | "
-            f"{lv['server_cpu_pct']:.0f}% | {lv['loadgen_cpu_pct']:.0f}% | {_other(lv)} | {lv['check']['tickets']:,} | "
+            f"{lv['server_cpu_pct']:.0f}% | {_num(_per(lv, 'server_cpu_ms_per_ticket'))} | "
+            f"{lv['loadgen_cpu_pct']:.0f}% | {_pg(kind, lv)} | {_other(lv)} | "
+            f"{lv['check']['tickets']:,} | "
             f"{_verdict(lv)} |"
             for lv in levels
         ]
     else:
         head = (
             "| windows | calls/s | call-next p50 ms | p99 ms | max ms | complete p50 ms | p99 ms | "
-            "requests/s | waiting at start | server CPU | load-gen CPU | other CPU | called twice | check |"
+            "requests/s | waiting at start | server CPU | server CPU ms/call | load-gen CPU | PostgreSQL CPU "
+            "| other CPU | called twice | check |"
         )
-        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         rows = [
             f"| {lv['windows']} | {lv['throughput']:,.0f} | {lv['latency_ms']['p50']:.1f} | "
             f"{lv['latency_ms']['p99']:.1f} | {lv['latency_ms']['max']:.0f} | "
             f"{lv['complete_latency_ms']['p50']:.1f} | {lv['complete_latency_ms']['p99']:.1f} | "
             f"{lv['requests_per_s']:,.0f} | {lv['waiting_at_start']:,} | {lv['server_cpu_pct']:.0f}% | "
-            f"{lv.get('loadgen_cpu_pct', 0):.0f}% | {_other(lv)} | "
+            f"{_num(_per(lv, 'server_cpu_ms_per_call'))} | "
+            f"{lv.get('loadgen_cpu_pct', 0):.0f}% | {_pg(kind, lv)} | {_other(lv)} | "
             f"{lv['check']['duplicates']} | {_verdict(lv)} |"
             for lv in levels
         ]
@@ -917,6 +969,21 @@ def table(name: str, kind: str, data: dict[str, Any]) -> str:
     dirty = " (+ uncommitted server changes)" if m["server_code_dirty"] else ""
     title = f"**{name} · {kind}** — commit `{m['commit']}`{dirty}, {m['date']}"
     return "\n".join([title, "", head, sep, *rows, ""])
+
+
+def _per(lv: dict[str, Any], key: str) -> float | None:
+    """CPU ms per ticket or call; derived from the CPU share for results recorded before the field existed."""
+    if key in lv:
+        return lv[key]  # type: ignore[no-any-return]
+    return 10.0 * lv["server_cpu_pct"] / lv["throughput"] if lv.get("throughput") else None
+
+
+def _num(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+def _pg(kind: str, lv: dict[str, Any]) -> str:
+    return f"{lv['postgres_cpu_pct']:.0f}%" if kind == "postgresql" and "postgres_cpu_pct" in lv else "–"
 
 
 def _other(lv: dict[str, Any]) -> str:
@@ -946,7 +1013,7 @@ def report(readme: bool) -> str:
         parts.insert(
             0,
             f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}; "
-            f"Python {m['python']}, SQLite {m['sqlite']}{pg}; {m['wrk']}.\n",
+            f"Python {m['python']}, SQLite {m['sqlite']}{pg}; {str(m['wrk']).split(' [')[0]}.\n",
         )
     text = "\n".join(parts)
     if readme:
@@ -967,8 +1034,8 @@ def _ints(s: str) -> list[int]:
 
 def _env(s: str) -> tuple[str, str]:
     k, sep, v = s.partition("=")
-    if not sep or not k.startswith("HALL_"):
-        raise argparse.ArgumentTypeError("expected HALL_NAME=value")
+    if not sep or not k:
+        raise argparse.ArgumentTypeError("expected NAME=value")
     return k, v
 
 
@@ -982,7 +1049,12 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument("--seconds", type=float, default=10.0, help="measured seconds per level")
         sp.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each level")
         sp.add_argument(
-            "--server-env", type=_env, action="append", default=[], metavar="HALL_X=V", help="extra server env"
+            "--server-env",
+            type=_env,
+            action="append",
+            default=[],
+            metavar="NAME=V",
+            help="extra server environment (HALL_*, PYTHONPATH=/a/patched/copy, ...)",
         )
         sp.add_argument("--tag", default="", help="suffix of the result file name (e.g. an experiment)")
         sp.add_argument("--keep", action="store_true", help="keep the databases and server logs")
@@ -1029,6 +1101,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("wrk is not installed; use --driver asyncio")
     RESULTS.mkdir(exist_ok=True)
     if args.cmd == "profile":
+        PROFILES.mkdir(exist_ok=True)
         for kind in kinds:
             bench_profile(args, kind)
         return 0
