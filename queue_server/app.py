@@ -156,10 +156,11 @@ def create_app(
 
     from .api.routes import appointments, halls, tickets, windows, ws
 
+    # Routes are matched in order: the busiest (take a number, window actions) first.
+    app.include_router(tickets.router)
+    app.include_router(windows.router)
     app.include_router(halls.router)
     app.include_router(appointments.router)
     app.include_router(notify_api.router)
-    app.include_router(tickets.router)
-    app.include_router(windows.router)
     app.include_router(ws.router)
     return app
