@@ -323,22 +323,8 @@ def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal)
     w = _window(tx, number)
     _ready(tx, w)
     view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
-    rows = tx.session.execute(
-        select(
-            col(Ticket.id),
-            col(Ticket.queue),
-            col(Ticket.lane),
-            col(Ticket.arrived_at),
-            col(Ticket.target_window),
-            col(Ticket.slot_start),
-        ).where(
-            col(Ticket.hall_code) == tx.hall,
-            col(Ticket.status) == WAITING,
-            (col(Ticket.queue).in_(view.queues) & col(Ticket.target_window).is_(None))
-            | (col(Ticket.target_window) == number),
-        )
-    ).all()
-    candidates = [policy.Candidate(*r) for r in rows]
+    candidates = _heads(tx, view)
+    tried: set[int] = set()
     while candidates:
         chosen = policy.choose(view, candidates, tx.now, rules)
         if chosen is None:
@@ -346,8 +332,62 @@ def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal)
         t = _lock_waiting(tx, chosen.id)  # another process may hold it: skip, never wait or double-call
         if t is not None:
             return _call(tx, w, t, policy.next_streak(w.priority_streak, chosen, tx.now))
-        candidates = [c for c in candidates if c.id != chosen.id]
+        tried.add(chosen.id)  # rare (PostgreSQL, a row locked elsewhere): look at every waiting ticket
+        candidates = [c for c in _all_waiting(tx, view) if c.id not in tried]
     return None
+
+
+_CANDIDATE_COLUMNS = (
+    col(Ticket.id),
+    col(Ticket.queue),
+    col(Ticket.lane),
+    col(Ticket.arrived_at),
+    col(Ticket.target_window),
+    col(Ticket.slot_start),
+)
+_WAITING_HERE = (col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING)
+_UNTARGETED_IN_QUEUE = (*_WAITING_HERE, col(Ticket.queue) == bindparam("q"), col(Ticket.target_window).is_(None))
+_FIRST = (col(Ticket.arrived_at), col(Ticket.id))
+_HEAD_NORMAL = (
+    select(*_CANDIDATE_COLUMNS).where(*_UNTARGETED_IN_QUEUE, col(Ticket.lane) == "normal").order_by(*_FIRST).limit(1)
+)
+_HEAD_PRIORITY = (
+    select(*_CANDIDATE_COLUMNS)
+    .where(*_UNTARGETED_IN_QUEUE, col(Ticket.lane).in_(sorted(policy.PRIORITY_LANES)))
+    .order_by(*_FIRST)
+    .limit(1)
+)
+_APPOINTMENTS = select(*_CANDIDATE_COLUMNS).where(*_UNTARGETED_IN_QUEUE, col(Ticket.lane) == "appointment")
+_TARGETED = select(*_CANDIDATE_COLUMNS).where(*_WAITING_HERE, col(Ticket.target_window) == bindparam("w"))
+
+
+def _heads(tx: HallTx, view: policy.WindowView) -> list[policy.Candidate]:
+    """The only tickets the policy can pick: per queue, the first ordinary and the first priority ticket by
+    arrival, every appointment ticket (their class depends on the clock), and the transfers to this window.
+
+    Within one queue and class the earliest arrival beats the rest under either ordering of the policy,
+    so choosing among these gives the same answer as choosing among all waiting tickets — without
+    loading a long queue into Python on every call.
+    """
+    conn = tx.session.connection()
+    rows = list(conn.execute(_TARGETED, {"h": tx.hall, "w": view.number}).all())
+    for q in view.queues:
+        params = {"h": tx.hall, "q": q}
+        for stmt in (_HEAD_NORMAL, _HEAD_PRIORITY, _APPOINTMENTS):
+            rows.extend(conn.execute(stmt, params).all())
+    return [policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def _all_waiting(tx: HallTx, view: policy.WindowView) -> list[policy.Candidate]:
+    rows = tx.session.execute(
+        select(*_CANDIDATE_COLUMNS).where(
+            *_WAITING_HERE,
+            (col(Ticket.queue).in_(view.queues) & col(Ticket.target_window).is_(None))
+            | (col(Ticket.target_window) == view.number),
+        ),
+        {"h": tx.hall},
+    ).all()
+    return [policy.Candidate(*r) for r in rows]
 
 
 def call_ticket(
