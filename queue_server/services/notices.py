@@ -11,7 +11,8 @@ from sqlmodel import col
 from ..models import WAITING, Ticket
 from ..notify import enqueue, messages
 from ..notify.models import Notification
-from .stats import class_expr
+from ..policy import PRIORITY_LANES
+from .stats import ticket_class
 from .tx import HallTx
 
 
@@ -52,19 +53,20 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
     n = tx.config.notify_ahead if tx.config is not None else 0
     if n <= 0:
         return
-    order = (class_expr(tx.now), col(Ticket.arrived_at), col(Ticket.id))
-    t = tx.session.execute(
-        select(Ticket)
-        .where(
-            col(Ticket.hall_code) == tx.hall,
-            col(Ticket.status) == WAITING,
-            col(Ticket.queue) == queue,
-            col(Ticket.target_window).is_(None),
-        )
-        .order_by(*order)
-        .offset(n)
-        .limit(1)
-    ).scalar_one_or_none()
+    # The first n+1 of each class by arrival are enough to find who is n-th: no sort of the whole queue.
+    base = (
+        col(Ticket.hall_code) == tx.hall,
+        col(Ticket.status) == WAITING,
+        col(Ticket.queue) == queue,
+        col(Ticket.target_window).is_(None),
+    )
+    first = (col(Ticket.arrived_at), col(Ticket.id))
+    picks: list[Ticket] = []
+    for lane_filter in (col(Ticket.lane).in_(sorted(PRIORITY_LANES)), col(Ticket.lane) == "normal"):
+        picks += tx.session.execute(select(Ticket).where(*base, lane_filter).order_by(*first).limit(n + 1)).scalars()
+    picks += tx.session.execute(select(Ticket).where(*base, col(Ticket.lane) == "appointment")).scalars()
+    ordered = sorted(picks, key=lambda x: (ticket_class(x, tx.now), x.arrived_at, x.id or 0))
+    t = ordered[n] if len(ordered) > n else None
     if t is None or not t.phone_enc:
         return
     since = t.issued_at - timedelta(seconds=1)
