@@ -154,13 +154,14 @@ def create_app(
             {"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503
         )
 
-    from .api.routes import appointments, halls, tickets, windows, ws
+    from .api.routes import appointments, halls, home_visits, tickets, windows, ws
 
     # Routes are matched in order: the busiest (take a number, window actions) first.
     app.include_router(tickets.router)
     app.include_router(windows.router)
     app.include_router(halls.router)
     app.include_router(appointments.router)
+    app.include_router(home_visits.router)
     app.include_router(notify_api.router)
     app.include_router(ws.router)
     return app

@@ -255,3 +255,30 @@ class SlotBooking(SQLModel, table=True):
     queue: str = Field(primary_key=True, max_length=2)
     slot_start: datetime = Field(sa_column=Column(UTCDateTime, primary_key=True))
     booked: int = 0
+
+
+class HomeVisit(SQLModel, table=True):
+    """预约上门: an elderly or disabled citizen asks for a visit; a clerk schedules and closes it."""
+
+    __tablename__ = "home_visit"
+    __table_args__ = (Index("ix_home_visit_hall_status", "hall_code", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    queue: str = Field(max_length=2)
+    status: str = Field(default="requested", max_length=16)  # requested | scheduled | done | cancelled | rejected
+    reason: str = Field(default="", max_length=200)  # why a visit (行动不便 …), as the citizen put it
+    name_enc: str = Field(sa_column=Column(Text, nullable=False))
+    name_masked: str = Field(max_length=64)
+    id_enc: str = Field(sa_column=Column(Text, nullable=False))
+    id_hash: str = Field(max_length=64, index=True)
+    id_masked: str = Field(max_length=24)
+    phone_enc: str = Field(sa_column=Column(Text, nullable=False))
+    phone_masked: str = Field(max_length=16)
+    address_enc: str = Field(sa_column=Column(Text, nullable=False))
+    visit_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    clerk: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=200)  # the clerk's note: rejection reason, outcome
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
