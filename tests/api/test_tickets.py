@@ -252,3 +252,13 @@ def test_voice_announcement_only_in_halls_that_are_not_silent(api: Api) -> None:
         }
     assert called["t2"]["announce"] == "请A001号到1号窗口办理 / Ticket A001, please go to window 1"
     assert "announce" not in called["t1"]
+
+
+def test_vip_lane_is_assigned_by_staff_only(api: Api) -> None:
+    r = api.http.post("/api/v1/halls/t1/tickets", json={"queue": "A", "lane": "vip"}, headers=api.auth(KIOSK))
+    assert r.status_code == 403
+    ok = api.http.post(
+        "/api/v1/halls/t1/tickets", json={"queue": "A", "lane": "vip", "channel": "counter"}, headers=api.auth("clerk1")
+    )
+    assert ok.status_code == 201
+    assert ok.json()["lane"] == "vip"

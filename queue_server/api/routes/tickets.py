@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from ...errors import Invalid, NotFound
+from ...errors import Forbidden, Invalid, NotFound
 from ...ids import InvalidPhone, validate_phone
 from ...models import AuditLog, Ticket
 from ...services import tickets as svc
@@ -42,6 +42,8 @@ async def take_number(
     """
     h = ctx.hall(hall)
     who.require(hall, "kiosk", "clerk")
+    if body.lane == "vip" and who.role not in ("clerk", "admin"):
+        raise Forbidden("重点项目通道由窗口工作人员指定 / The key-project lane is assigned by staff")
     tz = ctx.zones[hall]
     o = await ctx.change(
         hall,
