@@ -102,6 +102,12 @@ def create_app(
         await asyncio.to_thread(prepare, shared, migrate=migrate)
         shared.hub.attach(asyncio.get_running_loop(), await asyncio.to_thread(heads, shared))
         dispatcher = notify.start(shared)
+        listener = None
+        if not shared.db.is_sqlite:
+            from .pgnotify import Listener
+
+            listener = Listener(shared)
+            listener.start()
         if tune_gc:
             gc.collect()
             gc.freeze()
@@ -113,6 +119,8 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if listener is not None:
+                await listener.stop()
             await dispatcher.stop()
             shared.hub.detach()
             if shared.writer is not None:
@@ -154,7 +162,7 @@ def create_app(
             {"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503
         )
 
-    from .api.routes import appointments, halls, home_visits, tickets, windows, ws
+    from .api.routes import appointments, halls, home_visits, tickets, web, windows, ws
 
     # Routes are matched in order: the busiest (take a number, window actions) first.
     app.include_router(tickets.router)
@@ -164,4 +172,5 @@ def create_app(
     app.include_router(home_visits.router)
     app.include_router(notify_api.router)
     app.include_router(ws.router)
+    app.include_router(web.router)
     return app

@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session, col
 
 from ..config import HallConfig
@@ -63,6 +63,7 @@ _SET_SEQ = update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=
 _INSERT_EVENT = insert(Event)
 _HALL_SEQ = select(col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
 _HALL_SEQ_LOCK = _HALL_SEQ.with_for_update()
+_NOTIFY = text("SELECT pg_notify('hall_events', :payload)")
 
 
 @contextmanager
@@ -79,6 +80,8 @@ def hall_tx(
         tx = open_hall(session, hall, lock=not db.is_sqlite, now=now, tz=tz)
         yield tx
         tx._flush()
+        if tx.events and not db.is_sqlite:  # other server processes hear of it at commit (pgnotify.py)
+            session.connection().execute(_NOTIFY, {"payload": f"{hall}:{tx.last_seq}"})
         session.commit()
         # Still inside db.write(): on SQLite the process write lock is held, so events of this
         # process reach the hub in commit order; the hub reorders anything else.
