@@ -82,8 +82,21 @@ async def _rollover_loop(ctx: HallContext, every_s: float) -> None:
             log.exception("day rollover failed")
 
 
+def worker_app() -> FastAPI:
+    """One of several server processes (`hall serve --workers N`): settings from the environment; the
+    parent process already migrated the schema and synced the configuration."""
+    from .settings import Settings, resolve
+
+    return create_app(resolve(Settings()), prepare_db=False, tune_gc=True)
+
+
 def create_app(
-    runtime: Runtime | None = None, *, ctx: HallContext | None = None, migrate: bool = True, tune_gc: bool = False
+    runtime: Runtime | None = None,
+    *,
+    ctx: HallContext | None = None,
+    migrate: bool = True,
+    tune_gc: bool = False,
+    prepare_db: bool = True,
 ) -> FastAPI:
     """Build the FastAPI application for a resolved runtime (or a prepared context, in tests).
 
@@ -99,7 +112,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(prepare, shared, migrate=migrate)
+        if prepare_db:
+            await asyncio.to_thread(prepare, shared, migrate=migrate)
         shared.hub.attach(asyncio.get_running_loop(), await asyncio.to_thread(heads, shared))
         dispatcher = notify.start(shared)
         listener = None
