@@ -93,8 +93,7 @@ function windowLabel(w) {
 
 function renderHeader() {
   const h = state.hall || {};
-  const zh = WINDOW !== null ? `${h.name || ""}` : h.name || "";
-  $("hall-name").textContent = zh;
+  $("hall-name").textContent = h.name || "";
   $("hall-name-en").textContent = h.name_en || "";
   document.title = WINDOW !== null ? `${WINDOW} 号窗口 · ${h.name || ""}` : `${h.name || ""} · 叫号屏`;
 }
@@ -163,7 +162,8 @@ function renderLobby() {
 function renderWindow() {
   const w = (state.windows || []).find((x) => x.number === WINDOW);
   $("win-title").replaceChildren(el("span", "zh", `${WINDOW} 号窗口`), el("span", "en", `Window ${WINDOW}`));
-  $("win-name").textContent = w ? [windowLabel(w), w.name_en].filter(Boolean).join(" · ") : "";
+  const en = w && w.name_en !== "Window" ? w.name_en : ""; // the default English name says nothing more
+  $("win-name").textContent = w ? [windowLabel(w), en].filter(Boolean).join(" · ") : "";
   const ticket = $("win-ticket");
   const label = $("win-label");
   const status = $("win-status");
@@ -196,13 +196,24 @@ function renderWindow() {
   ticket.dataset.number = w && w.current ? w.current.number : "";
 }
 
-function renderNotice() {
+let shownNotice = null;
+
+function renderNotice(force = false) {
   const text = state.notice || "";
-  const n = $("notice");
-  n.textContent = text;
-  n.parentElement.parentElement.classList.toggle("empty", text === "");
-  // Scroll at a constant speed whatever the length of the line.
-  n.style.animationDuration = `${Math.max(15, Math.round(text.length / 3))}s`;
+  if (text === shownNotice && !force) return; // leave a scrolling line alone
+  shownNotice = text;
+  const ticker = $("ticker");
+  const track = ticker.firstElementChild;
+  $("notice").textContent = text;
+  ticker.parentElement.classList.toggle("empty", text === "");
+  // Scroll only a line longer than the screen, at a constant speed whatever its length.
+  ticker.classList.remove("scroll");
+  $("notice-copy").textContent = "";
+  if ($("notice").offsetWidth > ticker.clientWidth) {
+    ticker.classList.add("scroll");
+    $("notice-copy").textContent = text;
+    track.style.animationDuration = `${Math.max(10, Math.round(track.offsetWidth / 2 / 120))}s`;
+  }
 }
 
 function render() {
@@ -322,6 +333,7 @@ function start() {
   }
   tickClock();
   setInterval(tickClock, 1000);
+  addEventListener("resize", () => state && renderNotice(true));
   setInterval(watchdog, 1000);
   connect();
 }
