@@ -487,6 +487,7 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
         ).scalar_one()
         if began is not None:
             q.avg_service_s = updated_average(q.avg_service_s, (now - began).total_seconds())
+            tx.cache.pop("load", None)  # estimates in this change's event use the new average
     t.status = after
     tx.session.flush()
     _emit(tx, event, t)

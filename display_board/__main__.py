@@ -1,0 +1,208 @@
+"""Run a board: `python -m display_board --server http://127.0.0.1:8000 --hall demo [--window N] [--portrait]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("display_board")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    p = argparse.ArgumentParser(prog="python -m display_board", description="Lobby board or window display.")
+    p.add_argument("--server", default="http://127.0.0.1:8000", help="queue server base URL")
+    p.add_argument("--hall", default="demo", help="hall code")
+    p.add_argument("--window", type=int, default=None, help="show one window's display (窗口屏)")
+    p.add_argument("--portrait", action="store_true", help="lobby board in portrait (1080×1920)")
+    p.add_argument("--fullscreen", action="store_true", help="take the whole screen")
+    p.add_argument("--token", default=None, help="display device token")
+    p.add_argument("--heartbeat-timeout", type=float, default=30.0, help="seconds without traffic = connection lost")
+    p.add_argument("--voice-repeat", type=int, default=2, help="times each call is spoken (halls not silent)")
+    p.add_argument("--no-chime", action="store_true", help="no chime before an announcement")
+    p.add_argument("--voice-wav-dir", type=Path, default=None, help="write announcements as WAV files here")
+    p.add_argument("--state", type=Path, default=None, help="show this board-state JSON file instead of a server")
+    p.add_argument("--stale", action="store_true", help="with --state: show the connection-lost mark")
+    p.add_argument("--screenshot", type=Path, default=None, help="save a PNG after --screenshot-delay s and exit")
+    p.add_argument("--screenshot-delay", type=float, default=1.5)
+    return p.parse_args(argv)
+
+
+def ws_base(server: str) -> str:
+    """`http://host:port` → `ws://host:port` (https → wss)."""
+    if server.startswith("https://"):
+        return "wss://" + server[len("https://") :]
+    if server.startswith("http://"):
+        return "ws://" + server[len("http://") :]
+    return server
+
+
+class Feeder:
+    """Runs the Subscriber on its own asyncio thread and hands states to the app on the Kivy thread."""
+
+    def __init__(self, app: Any, args: argparse.Namespace) -> None:
+        """Prepare; `start()` begins following the stream."""
+        from .subscriber import Subscriber
+
+        self.app, self.args = app, args
+        self.loop = asyncio.new_event_loop()
+        self.sub = Subscriber(
+            ws_base(args.server),
+            args.hall,
+            token=args.token,
+            on_state=self._on_state,
+            heartbeat_timeout=args.heartbeat_timeout,
+            on_stale=self._on_stale,
+        )
+        self.thread = threading.Thread(target=self._run, name="subscriber", daemon=True)
+        self.announcer: Any = None
+        self._last: dict[str, Any] | None = None
+        self._last_call_seq: int | None = None
+        self._seen_state = False
+
+    def start(self) -> None:
+        """Start the subscriber thread."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop the subscriber (and the announcer) and wait briefly for them."""
+        self.loop.call_soon_threadsafe(self.sub.stop)
+        self.thread.join(5)
+        if self.announcer is not None:
+            self.announcer.stop()
+
+    def _run(self) -> None:
+        """The subscriber thread: runs `Subscriber.run()` until stopped or refused."""
+        from kivy.clock import Clock  # type: ignore[import-untyped]
+
+        from .subscriber import SubscriptionRefused
+
+        try:
+            self.loop.run_until_complete(self.sub.run())
+        except SubscriptionRefused as e:
+            log.error("the server refused the board: %s", e)
+            Clock.schedule_once(lambda _dt: self.app.stop())
+
+    def _on_state(self, state: Any) -> None:
+        """On the asyncio loop: copy the state and hop to the Kivy thread."""
+        from kivy.clock import Clock
+
+        from .state import snapshot_view
+
+        view = snapshot_view(state)
+        last = dict(state.last_call) if state.last_call else None
+        Clock.schedule_once(lambda _dt: self._show(view, last))
+
+    def _on_stale(self, stale: bool) -> None:
+        """On the asyncio loop: the connection-lost mark flips."""
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: self._show(self._last, None, stale=stale) if self._last else None)
+
+    def _show(self, view: dict[str, Any], last_call: dict[str, Any] | None, stale: bool | None = None) -> None:
+        """On the Kivy thread: update the board, announce a new call."""
+        self._last = view
+        self.app.update(view, self.sub.stale if stale is None else stale)
+        first, self._seen_state = not self._seen_state, True
+        if first:
+            log.info("board following hall %s", self.args.hall)
+        if last_call is None or last_call.get("seq") == self._last_call_seq:
+            return
+        self._last_call_seq = last_call.get("seq")
+        if not first:
+            log.info("call shown: %s window %s", last_call.get("number"), last_call.get("window"))
+            self._announce(view, last_call)
+
+    def _announce(self, view: dict[str, Any], call: dict[str, Any]) -> None:
+        """Queue a voice announcement unless the hall is silent."""
+        from .voice import Announcer, EspeakEngine, VoiceSettings, announcement
+
+        if self.announcer is None:
+            silent = bool(view.get("hall", {}).get("silent", True))
+            settings = VoiceSettings(silent=silent, repeat=self.args.voice_repeat, chime=not self.args.no_chime)
+            engine = None if silent else EspeakEngine(wav_dir=self.args.voice_wav_dir)
+            self.announcer = Announcer(engine, settings)
+            self.announcer.start()
+        if call.get("window") is None or not call.get("number"):
+            return
+        self.announcer.announce(call.get("announce") or announcement(str(call["number"]), int(call["window"])))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the board; returns the exit status."""
+    args = parse_args(argv)
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    state: dict[str, Any] | None = None
+    if args.state is not None:
+        from .view import unwrap_snapshot
+
+        state = unwrap_snapshot(json.loads(args.state.read_text(encoding="utf-8")))
+    else:
+        try:
+            import display_board.subscriber  # noqa: F401
+        except ImportError as e:
+            print(f"display_board: the stream subscriber is not available ({e}); use --state FILE", file=sys.stderr)
+            return 2
+    from .app import configure_window
+
+    configure_window(portrait=args.portrait, fullscreen=args.fullscreen)
+    from .app import BoardApp
+
+    feeder: Feeder | None = None
+
+    def ready(app: BoardApp) -> None:
+        nonlocal feeder
+        if state is not None:
+            app.update(state, args.stale)
+        else:
+            feeder = Feeder(app, args)
+            feeder.start()
+        if args.screenshot is not None:
+            from kivy.clock import Clock
+
+            Clock.schedule_once(lambda _dt: _screenshot(app, args.screenshot), args.screenshot_delay)
+
+    app = BoardApp(window=args.window, portrait=args.portrait, on_ready=ready)
+    try:
+        app.run()
+    finally:
+        if feeder is not None:
+            feeder.stop()
+    return 0
+
+
+def _screenshot(app: Any, target: Path, frames: int = 5) -> None:
+    """Save the board to `target` once it is laid out and `frames` more frames have run, then quit.
+
+    A slow first frame (cold shader cache, busy CPU) can make the delay expire before the first layout,
+    so this waits for the root to fill the window. The board is rendered into an offscreen buffer
+    (`export_to_png`), which, unlike reading the window's back buffer after a flip, never comes out black."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window  # type: ignore[import-untyped]
+
+    seen = 0
+
+    def check(_dt: float) -> bool:
+        nonlocal seen
+        seen = seen + 1 if tuple(app.root.size) == tuple(Window.size) else 0
+        if seen < frames:
+            return True
+        target.parent.mkdir(parents=True, exist_ok=True)
+        app.root.export_to_png(str(target))
+        app.stop()
+        return False
+
+    Clock.schedule_interval(check, 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
