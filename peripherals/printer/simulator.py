@@ -29,6 +29,7 @@ import socket
 import sys
 import threading
 import tty
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -40,7 +41,7 @@ __all__ = ["Barcode", "Document", "Feed", "Line", "PtySimulator", "QrCode", "Sim
 STATES = ("ok", "paper_low", "paper_out", "cover_open", "offline")
 
 
-class _Server:
+class _Server(ABC):
     """A thread that moves bytes between its file descriptors and a `SimulatedPrinter`."""
 
     def __init__(self, printer: SimulatedPrinter | None) -> None:
@@ -53,9 +54,9 @@ class _Server:
         self._dropped = threading.Event()
 
     @property
+    @abstractmethod
     def url(self) -> str:
         """The printer URL that reaches this server."""
-        raise NotImplementedError
 
     def start(self) -> Self:
         """Start serving in a background thread."""
@@ -99,9 +100,9 @@ class _Server:
                 self._drop_clients()
                 self._dropped.set()
 
+    @abstractmethod
     def _readable(self, fileobj: Any) -> None:
         """Handle one readable descriptor."""
-        raise NotImplementedError
 
     def _close(self, fileobj: Any) -> None:
         """Close a descriptor or socket."""
