@@ -86,6 +86,7 @@ class _Server(ABC):
 
     def _drop_clients(self) -> None:
         """Close client connections (only the TCP server has any)."""
+        return None  # a pseudo-terminal has no client connections to drop
 
     def _loop(self) -> None:
         """Wait for readable descriptors and hand them to `_readable` until woken to stop."""
