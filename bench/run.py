@@ -1,4 +1,4 @@
-"""Benchmarks of the queue server over real HTTP: ticket issuance and call-next.
+"""Benchmarks of the queue server over real HTTP: ticket issuance, call-next, and event fan-out.
 
 Each concurrency level gets its own server process (`hall serve`, exactly as deployed: one process,
 uvicorn with its default loop and HTTP parser) on a free loopback port, against a fresh database
@@ -6,13 +6,16 @@ uvicorn with its default loop and HTTP parser) on a free loopback port, against 
 
     .venv/bin/python bench/run.py issue --db sqlite --clients 1,16,64 --seconds 10
     .venv/bin/python bench/run.py call-next --db postgresql --windows 1,5 --seconds 10
+    .venv/bin/python bench/run.py subscribers --subscribers 100,1000 --calls 50
     .venv/bin/python bench/run.py report            # markdown tables of bench/results/*.json
     .venv/bin/python bench/run.py report --readme   # ... written into bench/README.md
 
 Issuance is driven by `wrk` (C, one thread, closed loop: each connection is a kiosk that sends its
 next request when the previous answer arrived) with bench/issue.lua; `--driver asyncio` uses the
 lean raw-HTTP client below instead. Call-next is driven by that asyncio client: each window is one
-connection looping call-next → complete, timed per request.
+connection looping call-next → complete, timed per request. Subscribers: N websocket boards in
+separate processes (`subscribers-client`) time each `ticket.called` frame against the moment the
+call-next answer reached the driver (CLOCK_MONOTONIC, comparable across processes).
 """
 
 from __future__ import annotations
@@ -755,6 +758,271 @@ def bench_call_next(args: argparse.Namespace, kind: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Subscribers: call-next → `ticket.called` on N websocket boards
+# ---------------------------------------------------------------------------------------------
+
+CALLED_MARK = '"type":"ticket.called"'  # orjson writes no spaces: a cheap test on the raw frame
+
+
+def raise_fd_limit(want: int) -> int:
+    """Raise this process's open-file limit (children inherit it); returns the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process, from /proc/<pid>/status (VmRSS, KiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+async def _subscriber(url: str, deflate: bool, expect: int, deadline: float, rec: dict[str, Any], ready: Any) -> None:
+    """One board: connect, take the snapshot, then time every frame until `expect` ticket.called arrived."""
+    from websockets.asyncio.client import connect
+
+    frames: list[tuple[float, str]] = []
+    rec["frames"] = frames
+    mono = time.monotonic
+    try:
+        async with connect(
+            url, compression="deflate" if deflate else None, proxy=None, ping_interval=None, open_timeout=60
+        ) as ws:
+            rec["snapshot"] = await ws.recv()
+            ready()
+            called = 0
+            while called < expect:
+                left = deadline - mono()
+                if left <= 0:
+                    rec["error"] = f"timed out after {called} of {expect} ticket.called"
+                    return
+                msg = await asyncio.wait_for(ws.recv(), left)
+                frames.append((mono(), msg))  # type: ignore[arg-type]
+                if CALLED_MARK in msg:
+                    called += 1
+    except Exception as e:  # recorded, and reported as a failed check
+        rec["error"] = f"{type(e).__name__}: {e}"
+        if "snapshot" not in rec:
+            ready()
+
+
+async def _subscribers_client(args: argparse.Namespace) -> dict[str, Any]:
+    url = f"ws://127.0.0.1:{args.port}/ws/halls/{HALL}/events"
+    recs: list[dict[str, Any]] = [{} for _ in range(args.n)]
+    deadline = time.monotonic() + args.timeout
+    done = asyncio.Event()
+    left = [args.n]
+
+    def ready() -> None:
+        left[0] -= 1
+        if left[0] == 0:
+            done.set()
+
+    sem = asyncio.Semaphore(args.connect_concurrency)
+    t0 = time.monotonic()
+
+    async def one(rec: dict[str, Any]) -> None:
+        await sem.acquire()
+        released = False
+
+        def ready_and_release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                sem.release()
+            ready()
+
+        await _subscriber(url, args.deflate, args.expect, deadline, rec, ready_and_release)
+
+    tasks = [asyncio.create_task(one(r)) for r in recs]
+    await done.wait()
+    connect_s = time.monotonic() - t0
+    failed = sum(1 for r in recs if "snapshot" not in r)
+    print(f"READY {args.n - failed} {failed} {connect_s:.3f}", flush=True)
+    await asyncio.gather(*tasks)
+    cpu_s = time.process_time()  # before the parsing below, which is not part of receiving
+    out = []
+    for r in recs:
+        snap_seq = json.loads(r["snapshot"])["seq"] if "snapshot" in r else None
+        seqs, called = [], []
+        for t, raw in r.get("frames", []):
+            msg = json.loads(raw)
+            if msg["type"] == "heartbeat":
+                continue
+            seqs.append(msg["seq"])
+            if msg["type"] == "ticket.called":
+                called.append((int(msg["data"]["id"]), t))
+            elif msg["type"] == "resync":
+                r.setdefault("error", "resync (slow consumer)")
+        out.append({"snapshot_seq": snap_seq, "seqs": seqs, "called": called, "error": r.get("error")})
+    return {"connect_s": connect_s, "cpu_s": cpu_s, "subscribers": out}
+
+
+def subscribers_client_main(args: argparse.Namespace) -> int:
+    """The subscriber side, in its own process: N websocket boards; results as JSON to --out."""
+    raise_fd_limit(args.n + 256)
+    res = run_async(_subscribers_client(args))
+    Path(args.out).write_text(json.dumps(res))
+    return 0
+
+
+async def _timed_calls(port: int, token: str, window: int, calls: int, interval: float) -> list[dict[str, Any]]:
+    """`calls` × (call-next → complete) at one window, each call-next started `interval` s after the last."""
+    c = await Conn(port).open()
+    auth = {"Authorization": f"Bearer {token}"}
+    call = c.prepare("POST", f"/api/v1/halls/{HALL}/windows/{window}/call-next", auth)
+    out = []
+    mono = time.monotonic
+    start = mono()
+    try:
+        for i in range(calls):
+            await asyncio.sleep(max(0.0, start + i * interval - mono()))
+            t_sent = mono()
+            st, raw = await c.send(call)
+            t_resp = mono()
+            if st != 200:
+                raise RuntimeError(f"call-next {st} {raw[:200]!r}")
+            tid = int(json.loads(raw)["id"])
+            st, raw = await c.request("POST", f"/api/v1/tickets/{tid}/complete", auth)
+            if st != 200:
+                raise RuntimeError(f"complete {tid}: {st} {raw[:200]!r}")
+            out.append({"id": tid, "sent": t_sent, "resp": t_resp})
+    finally:
+        c.close()
+    return out
+
+
+def check_subscribers(subs: list[dict[str, Any]], calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every subscriber got every call exactly once, in call (= seq) order, with no gap in seq."""
+    want = [c["id"] for c in calls]
+    problems: list[str] = []
+    errors = Counter(str(s["error"])[:120] for s in subs if s["error"])
+    if errors:
+        problems.append(f"{sum(errors.values())} subscribers failed: {dict(errors.most_common(3))}")
+    wrong = sum(1 for s in subs if [i for i, _ in s["called"]] != want)
+    if wrong:
+        problems.append(f"{wrong} subscribers did not get exactly the {len(want)} calls once each in order")
+    gaps = 0
+    for s in subs:
+        if s["snapshot_seq"] is None:
+            continue
+        expected = list(range(s["snapshot_seq"] + 1, s["snapshot_seq"] + 1 + len(s["seqs"])))
+        gaps += s["seqs"] != expected
+    if gaps:
+        problems.append(f"{gaps} subscribers saw seqs out of order or with gaps")
+    return {"subscribers": len(subs), "calls": len(want), "problems": problems, "ok": not problems}
+
+
+def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    """For each N: one server, N boards in client processes, spaced calls timed to every board."""
+    fd_limit = raise_fd_limit(max(args.subscribers) * 2 + 1024)  # the server subprocess inherits it
+    levels = []
+    for n in args.subscribers:
+        print(f"[subscribers/{kind}] {n} subscribers: fresh database, server starting", file=sys.stderr)
+        idle_before = wait_quiet(args.wait_quiet)
+        procs: list[subprocess.Popen[str]] = []
+        with server_on_fresh_db(kind, f"subs{n}", args.server_env, args.keep) as srv:
+            assert srv.proc is not None
+            pid = srv.proc.pid
+            token = run_async(login(srv.port))
+            run_async(issue_many(srv.port, args.calls + 10, _mix(["A", "B"], args.calls + 10)))
+            time.sleep(1.0)
+            rss_before = rss_kib(pid)
+            n_procs = max(1, min(args.client_procs, n))
+            shares = [n // n_procs + (i < n % n_procs) for i in range(n_procs)]
+            outs = [srv.db.workdir / f"subscribers-{i}.json" for i in range(n_procs)]
+            t_conn = time.monotonic()
+            for share, out in zip(shares, outs, strict=True):
+                cmd = [sys.executable, str(Path(__file__).resolve()), "subscribers-client", "--port", str(srv.port)]
+                cmd += ["--n", str(share), "--expect", str(args.calls), "--out", str(out)]
+                cmd += ["--timeout", str(args.timeout)] + (["--deflate"] if args.deflate else [])
+                procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True))
+            try:
+                connected = failed = 0
+                for p in procs:
+                    line = (p.stdout.readline() if p.stdout else "").split()
+                    if not line or line[0] != "READY":
+                        raise RuntimeError(f"subscriber client said {line!r}")
+                    connected, failed = connected + int(line[1]), failed + int(line[2])
+                connect_s = time.monotonic() - t_conn
+                print(f"  {connected} connected ({failed} failed) in {connect_s:.1f}s", file=sys.stderr)
+                time.sleep(args.settle)
+                rss_connected = rss_kib(pid)
+                cpu_s0, cpu_c0, m0, t0 = (
+                    srv.cpu(),
+                    sum(_cpu_seconds(p.pid) for p in procs),
+                    machine_busy_s(),
+                    time.monotonic(),
+                )
+                calls = run_async(_timed_calls(srv.port, token, args.window, args.calls, args.interval))
+                for p in procs:
+                    p.wait(timeout=args.timeout)
+                wall = time.monotonic() - t0
+                server_cpu = 100.0 * (srv.cpu() - cpu_s0) / wall
+                machine_cpu = 100.0 * (machine_busy_s() - m0) / wall
+                rss_after = rss_kib(pid)
+            finally:
+                for p in procs:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+            results = [json.loads(out.read_text()) for out in outs]
+            client_cpu = 100.0 * (sum(r["cpu_s"] for r in results) - cpu_c0) / wall
+        subs = [s for r in results for s in r["subscribers"]]
+        resp = {c["id"]: c["resp"] for c in calls}
+        sent = {c["id"]: c["sent"] for c in calls}
+        after_resp = [t - resp[i] for s in subs for i, t in s["called"] if i in resp]
+        after_sent = [t - sent[i] for s in subs for i, t in s["called"] if i in sent]
+        last: dict[int, float] = {}
+        for s in subs:
+            for i, t in s["called"]:
+                last[i] = max(last.get(i, t), t)
+        all_delivered = [last[i] - resp[i] for i in last if i in resp]
+        check = check_subscribers(subs, calls)
+        if connected != n:
+            check["problems"].append(f"{n - connected} of {n} subscribers could not connect")
+            check["ok"] = False
+        level = {
+            "subscribers": n,
+            "clients": n,
+            "client_procs": n_procs,
+            "calls": len(calls),
+            "interval_s": args.interval,
+            "samples": len(after_resp),
+            "frames_per_call": sum(len(x["seqs"]) for x in subs) / max(1, len(subs) * len(calls)),
+            "latency_ms": latency_summary(after_resp),
+            "negative_share": sum(1 for x in after_resp if x < 0) / len(after_resp) if after_resp else None,
+            "since_sent_latency_ms": latency_summary(after_sent),
+            "all_delivered_ms": latency_summary(all_delivered),
+            "call_next_ms": latency_summary([c["resp"] - c["sent"] for c in calls]),
+            "rss_kib": {"before": rss_before, "connected": rss_connected, "after_calls": rss_after},
+            "rss_kib_per_subscriber": (rss_connected - rss_before) / n,
+            "connect_s": connect_s,
+            "server_cpu_pct": server_cpu,
+            "client_cpu_pct": client_cpu,
+            "machine_cpu_pct": machine_cpu,
+            "other_cpu_pct": machine_cpu - server_cpu - client_cpu,
+            "busy_before_pct": idle_before,
+            "fd_limit": fd_limit,
+            "check": check,
+        }
+        levels.append(level)
+        lat = level["latency_ms"]
+        print(
+            f"[subscribers/{kind}] n={n} p50={lat.get('p50', 0):.1f}ms p99={lat.get('p99', 0):.1f}ms "
+            f"max={lat.get('max', 0):.1f}ms rss +{level['rss_kib_per_subscriber']:.1f} KiB/sub "
+            f"server-cpu={server_cpu:.0f}% client-cpu={client_cpu:.0f}% check: {_verdict(level)}",
+            file=sys.stderr,
+        )
+    params = {"calls": args.calls, "interval_s": args.interval, "window": args.window, "deflate": args.deflate}
+    return {"levels": levels, "params": params}
+
+
+# ---------------------------------------------------------------------------------------------
 # Profiling (py-spy attached to the server during an issuance run)
 # ---------------------------------------------------------------------------------------------
 
@@ -948,6 +1216,23 @@ def table(name: str, kind: str, data: dict[str, Any]) -> str:
             f"{_verdict(lv)} |"
             for lv in levels
         ]
+    elif name == "subscribers":
+        head = (
+            "| subscribers | samples | p50 ms | p99 ms | max ms | min ms | negative | all delivered p50 ms | max ms "
+            "| call-next p50 ms | RSS before MiB | RSS connected MiB | KiB/subscriber | server CPU | client CPU "
+            "| other CPU | check |"
+        )
+        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        rows = [
+            f"| {lv['subscribers']:,} | {lv['samples']:,} | {lv['latency_ms']['p50']:.1f} | "
+            f"{lv['latency_ms']['p99']:.1f} | {lv['latency_ms']['max']:.1f} | {lv['latency_ms']['min']:.1f} | "
+            f"{100 * lv['negative_share']:.0f}% | {lv['all_delivered_ms']['p50']:.1f} | "
+            f"{lv['all_delivered_ms']['max']:.1f} | {lv['call_next_ms']['p50']:.1f} | "
+            f"{lv['rss_kib']['before'] / 1024:.1f} | {lv['rss_kib']['connected'] / 1024:.1f} | "
+            f"{lv['rss_kib_per_subscriber']:.1f} | {lv['server_cpu_pct']:.0f}% | {lv['client_cpu_pct']:.0f}% | "
+            f"{_other(lv)} | {_verdict(lv)} |"
+            for lv in levels
+        ]
     else:
         head = (
             "| windows | calls/s | call-next p50 ms | p99 ms | max ms | complete p50 ms | p99 ms | "
@@ -999,7 +1284,7 @@ def report(readme: bool) -> str:
     """Markdown of every result file (issue before call-next, SQLite before PostgreSQL)."""
     parts = []
     machine = None
-    for name in ("issue", "call-next"):
+    for name in ("issue", "call-next", "subscribers"):
         for kind in ("sqlite", "postgresql"):
             path = RESULTS / f"{name}-{kind}.json"
             if not path.exists():
@@ -1075,6 +1360,26 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("--mix", default="A,B,A,B,C", help="queues of the pre-issued tickets, round-robin")
     sc.add_argument("--backlog", type=int, default=0, help="tickets to pre-issue (default: sized from the warm-up)")
 
+    ss = sub.add_parser("subscribers", help="call-next → ticket.called latency at N websocket subscribers")
+    common(ss)
+    ss.add_argument("--subscribers", "--clients", type=_ints, default=[100, 1000], help="boards, e.g. 100,1000")
+    ss.add_argument("--calls", type=int, default=50, help="call-next → complete rounds (one window)")
+    ss.add_argument("--interval", type=float, default=0.1, help="seconds between the starts of two call-nexts")
+    ss.add_argument("--window", type=int, default=1, help="the calling window")
+    ss.add_argument("--client-procs", type=int, default=2, help="processes the boards are spread over")
+    ss.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate (browsers do)")
+    ss.add_argument("--settle", type=float, default=2.0, help="seconds after connecting before RSS is read")
+    ss.add_argument("--timeout", type=float, default=180.0, help="give up on a board after this long")
+
+    sk = sub.add_parser("subscribers-client", help="(internal) the board side of `subscribers`")
+    sk.add_argument("--port", type=int, required=True)
+    sk.add_argument("--n", type=int, required=True)
+    sk.add_argument("--expect", type=int, required=True)
+    sk.add_argument("--out", required=True)
+    sk.add_argument("--timeout", type=float, default=180.0)
+    sk.add_argument("--deflate", action="store_true")
+    sk.add_argument("--connect-concurrency", type=int, default=64)
+
     sp = sub.add_parser("profile", help="issuance under wrk with py-spy recording the server")
     common(sp)
     sp.add_argument("--clients", type=int, default=16)
@@ -1090,6 +1395,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "report":
         print(report(args.readme))
         return 0
+    if args.cmd == "subscribers-client":
+        return subscribers_client_main(args)
     args.server_env = dict(args.server_env)
     if args.cmd == "call-next" and max(args.windows) > len(WINDOWS):
         p.error(f"hall {HALL} has {len(WINDOWS)} windows")
@@ -1108,7 +1415,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info(kinds)
     failed = False
     for kind in kinds:
-        body = bench_issue(args, kind) if args.cmd == "issue" else bench_call_next(args, kind)
+        bench = {"issue": bench_issue, "call-next": bench_call_next, "subscribers": bench_subscribers}[args.cmd]
+        body = bench(args, kind)
         data = {
             "benchmark": args.cmd,
             "db": kind,
