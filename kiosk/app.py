@@ -1,0 +1,442 @@
+"""The Kivy kiosk: draws `Flow`, turns taps into `Flow` calls, and runs all network and device I/O on threads.
+
+Results come back to the Kivy thread with `Clock.schedule_once`; nothing here blocks the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kivy.app import App  # type: ignore[import-untyped]
+from kivy.clock import Clock  # type: ignore[import-untyped]
+from kivy.graphics import Color, Rectangle  # type: ignore[import-untyped]
+from kivy.properties import (  # type: ignore[import-untyped]
+    BooleanProperty,
+    DictProperty,
+    NumericProperty,
+    StringProperty,
+)
+from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
+from kivy.uix.button import Button  # type: ignore[import-untyped]
+from kivy.uix.widget import Widget  # type: ignore[import-untyped]
+
+from .client import KioskClient, KioskClientError, Refused, Unreachable
+from .flow import Flow, IssueRequest, PrintState
+from .strings import CATALOGUE
+
+log = logging.getLogger("kiosk")
+
+KV_FILE = Path(__file__).with_name("kiosk.kv")
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+LANDSCAPE = (1920, 1080)
+PORTRAIT = (1080, 1920)
+
+
+class KioskError(Exception):
+    """The kiosk cannot start (missing font)."""
+
+
+def configure_window(*, portrait: bool, fullscreen: bool) -> None:
+    """Kivy's window config; call before anything imports `kivy.core.window`."""
+    from kivy.config import Config  # type: ignore[import-untyped]
+
+    w, h = PORTRAIT if portrait else LANDSCAPE
+    Config.set("graphics", "width", str(w))
+    Config.set("graphics", "height", str(h))
+    Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def register_font(path: str = CJK_FONT) -> None:
+    """Make the CJK font Kivy's default, or fail loudly (Chinese would show as boxes)."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase  # type: ignore[import-untyped]
+
+    if not Path(path).is_file():
+        raise KioskError(f"CJK font not found: {path} (apt-get install fonts-wqy-microhei)")
+    LabelBase.register(DEFAULT_FONT, path)
+
+
+class QrCode(Widget):
+    """A QR code drawn from `data` as dark squares on white."""
+
+    data = StringProperty("")
+
+    def __init__(self, **kw: Any) -> None:
+        """Redraw whenever the data, position or size changes."""
+        super().__init__(**kw)
+        self.bind(data=self._draw, pos=self._draw, size=self._draw)
+
+    def _draw(self, *_a: Any) -> None:
+        import qrcode  # type: ignore[import-untyped]
+
+        self.canvas.clear()
+        if not self.data:
+            return
+        q = qrcode.QRCode(border=2)
+        q.add_data(self.data)
+        q.make(fit=True)
+        m = q.get_matrix()
+        n = len(m)
+        side = min(self.width, self.height)
+        cell = side / n
+        x0, y0 = self.x + (self.width - side) / 2, self.y + (self.height - side) / 2
+        with self.canvas:
+            Color(1, 1, 1, 1)
+            Rectangle(pos=(x0, y0), size=(side, side))
+            Color(0, 0, 0, 1)
+            for r, row in enumerate(m):
+                for c, dark in enumerate(row):
+                    if dark:
+                        Rectangle(pos=(x0 + c * cell, y0 + (n - 1 - r) * cell), size=(cell + 0.5, cell + 0.5))
+
+
+class DomainTile(Button):
+    """One service tile: its name and its load."""
+
+    code = StringProperty("")
+    title = StringProperty("")
+    load = StringProperty("")
+
+
+class KioskRoot(BoxLayout):
+    """The whole kiosk window: top bar, the current screen, bottom bar (Back, Home, countdown)."""
+
+    portrait = BooleanProperty(False)
+
+
+class KioskApp(App):
+    """The kiosk; `flow` holds the state, the properties below are what the .kv draws."""
+
+    kv_file = str(KV_FILE)
+    tx = DictProperty({k: zh for k, (zh, _en) in CATALOGUE.items()})  # catalogue strings, current language
+    screen = StringProperty("home")
+    hall_name = StringProperty("")
+    clock_text = StringProperty("")
+    countdown = StringProperty("")
+    message = StringProperty("")
+    card_status = StringProperty("")
+    confirm_service = StringProperty("")
+    confirm_card = StringProperty("")
+    number = StringProperty("")
+    ticket_service = StringProperty("")
+    ahead = StringProperty("")
+    lane = StringProperty("")
+    print_status = StringProperty("")
+    qr = StringProperty("")
+    elder = BooleanProperty(False)
+    fs = NumericProperty(32)  # body type size (px): 32, 44 in elder mode
+
+    def __init__(
+        self,
+        *,
+        client: KioskClient,
+        server: str,
+        printer_url: str | None = None,
+        id_reader_url: str | None = None,
+        portrait: bool = False,
+        on_ready: Callable[[KioskApp], None] | None = None,
+        **kw: Any,
+    ) -> None:
+        """A kiosk talking to `server` through `client`, with the devices the URLs name."""
+        super().__init__(**kw)
+        self.client, self.server = client, server
+        self.printer_url, self.id_reader_url = printer_url, id_reader_url
+        self.portrait = portrait
+        self.flow = Flow(id_reader=id_reader_url is not None)
+        self._on_ready = on_ready
+        self._names = ("", "")
+        self._tz = ZoneInfo("Asia/Shanghai")
+        self._printer: Any = None
+        self._reader: Any = None
+        self._device_lock = threading.Lock()
+        self._reading = False
+
+    # --- life -------------------------------------------------------------------------------------------
+
+    def build(self) -> KioskRoot:
+        """Fonts, the root, the timers, the first loads."""
+        register_font()
+        self.title = "kiosk"
+        root = KioskRoot(portrait=self.portrait)
+        self.root = root
+        self.render()
+        Clock.schedule_interval(self._tick, 0.25)
+        Clock.schedule_interval(lambda _dt: self.refresh_queues(), 10)
+        Clock.schedule_interval(lambda _dt: self._background(self._heartbeat), 60)
+        self._background(self._load_hall)
+        self.refresh_queues()
+        self._background(self._open_devices)
+        return root
+
+    def on_start(self) -> None:
+        """Hand the app to whoever drives it (the --script runner)."""
+        if self._on_ready is not None:
+            self._on_ready(self)
+
+    @staticmethod
+    def _background(fn: Callable[[], None]) -> None:
+        threading.Thread(target=fn, daemon=True).start()
+
+    def _later(self, fn: Callable[[], object], *, render: bool = False) -> None:
+        """Run `fn` on the Kivy thread (from a worker), then redraw when asked."""
+
+        def run(_dt: float) -> None:
+            fn()
+            if render:
+                self.render()
+
+        Clock.schedule_once(run, 0)
+
+    # --- drawing ----------------------------------------------------------------------------------------
+
+    def render(self) -> None:
+        """Copy the flow's state into the properties the .kv draws (Kivy thread)."""
+        f = self.flow
+        self.tx = {k: (zh if f.lang == "zh" else en) for k, (zh, en) in CATALOGUE.items()}  # unformatted
+        self.elder, self.fs = f.elder, (44 if f.elder else 32)
+        zh, en = self._names
+        self.hall_name = (en or zh) if f.lang == "en" else zh
+        self.message = f.message
+        self.card_status = f.text("id_unreadable") if f.card_error else (f.text("id_reading") if self._reading else "")
+        if f.domain is not None:
+            self.confirm_service = f.text("confirm_service", name=f.domain.label(f.lang))
+        self.confirm_card = f.text("confirm_with_card" if f.id_number else "confirm_without_card")
+        tk = f.ticket
+        self.number = tk.number if tk else ""
+        d = next((x for x in f.domains if tk and x.code == tk.queue), None)
+        self.ticket_service = d.label(f.lang) if d else (tk.queue if tk else "")
+        self.ahead = f.text("ahead", n=tk.ahead) if tk else ""
+        self.lane = f.text("special_lane") if tk and tk.lane == "special" else ""
+        self.print_status = {"printing": f.text("printing"), "printed": f.text("printed")}.get(f.print_state or "", "")
+        self.qr = self.track_url(tk.track_token) if tk and f.show_qr else ""
+        self._render_domains()
+        if self.root is not None and self.screen != f.screen:
+            self.root.ids.sm.current = f.screen
+        self.screen = f.screen
+        self._render_time()
+
+    def _render_domains(self) -> None:
+        if self.root is None:
+            return
+        grid = self.root.ids.domains
+        f = self.flow
+        grid.cols = f.columns if not self.portrait else (1 if f.elder else 2)
+        grid.clear_widgets()
+        for d in f.domains:
+            tile = DomainTile(code=d.code, title=d.label(f.lang), load=d.load(f.lang))
+            tile.bind(on_release=lambda w: self.tap_domain(w.code))
+            grid.add_widget(tile)
+
+    def _render_time(self) -> None:
+        left = self.flow.seconds_left(time.monotonic())
+        self.countdown = self.flow.text("countdown", s=left) if left is not None else ""
+        fmt = "%H:%M" if self.portrait else "%Y-%m-%d %H:%M"
+        self.clock_text = datetime.now(self._tz).strftime(fmt)
+
+    def _tick(self, _dt: float) -> None:
+        if self.flow.tick(time.monotonic()):
+            log.info("kiosk idle timeout: home, personal data cleared")
+            self.render()
+        else:
+            self._render_time()
+
+    def track_url(self, token: str) -> str:
+        """What the on-screen QR code carries: the ticket's public tracking address."""
+        return f"{self.server.rstrip('/')}/api/v1/track/{token}"
+
+    # --- taps (Kivy thread; each renders at once: feedback within a frame) -------------------------------
+
+    def _do(self, fn: Callable[[float], Any]) -> Any:
+        out = fn(time.monotonic())
+        self.render()
+        return out
+
+    def tap_take(self) -> None:
+        """Home: take a number."""
+        self._do(self.flow.take_number)
+        self.refresh_queues()
+
+    def tap_domain(self, code: str) -> None:
+        """A domain tile."""
+        self._do(lambda now: self.flow.choose_domain(code, now))
+        if self.flow.screen == "idcard":
+            self.read_card()
+
+    def tap_skip(self) -> None:
+        """Continue without the ID card."""
+        self._do(self.flow.skip_card)
+
+    def tap_retry_card(self) -> None:
+        """Read the card again."""
+        self.flow.card_error = False
+        self.read_card()
+
+    def tap_back(self) -> None:
+        """Back."""
+        self._do(self.flow.back)
+
+    def tap_home(self) -> None:
+        """Home."""
+        self._do(self.flow.home)
+
+    def tap_lang(self) -> None:
+        """中文 ⇄ English."""
+        self._do(self.flow.toggle_lang)
+
+    def tap_elder(self) -> None:
+        """Elder mode on/off."""
+        self._do(self.flow.toggle_elder)
+
+    def tap_confirm(self) -> None:
+        """Get my number: a second tap while issuing finds no request and does nothing."""
+        req: IssueRequest | None = self._do(self.flow.confirm)
+        if req is None:
+            log.info("kiosk tap ignored: already issuing")
+            return
+        self._background(lambda: self._issue(req))
+
+    def tap_touch_activity(self) -> None:
+        """Any touch restarts the idle timer."""
+        self.flow.touch(time.monotonic())
+
+    # --- workers (threads; results back with Clock) ------------------------------------------------------
+
+    def refresh_queues(self) -> None:
+        """Fetch the domains' loads in the background."""
+
+        def work() -> None:
+            try:
+                qs = self.client.queues()
+            except KioskClientError as e:
+                log.warning("kiosk queues: %s", e)
+                return
+            self._later(lambda: self.flow.set_domains(qs), render=True)
+
+        self._background(work)
+
+    def _load_hall(self) -> None:
+        try:
+            names = self.client.hall_names()
+        except KioskClientError as e:
+            log.warning("kiosk hall: %s", e)
+            return
+
+        def done() -> None:
+            self._names = names
+            self.render()
+
+        self._later(done)
+
+    def _open_devices(self) -> None:
+        from peripherals import open_id_reader, open_printer
+
+        with self._device_lock:
+            if self.printer_url:
+                self._printer = open_printer(self.printer_url)
+            if self.id_reader_url:
+                self._reader = open_id_reader(self.id_reader_url)
+        self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        """Report the printer's health to the server (staff see paper out there)."""
+        with self._device_lock:
+            health = self._printer.health() if self._printer is not None else None
+        status, detail = (health.status, health.detail or "") if health is not None else ("ok", "no printer")
+        try:
+            self.client.report_health(status, detail)
+        except KioskClientError as e:
+            log.warning("kiosk health report: %s", e)
+
+    def read_card(self) -> None:
+        """Wait for an ID card in the background."""
+        if self._reader is None or self._reading:
+            return
+        self._reading = True
+        self.render()
+
+        def work() -> None:
+            number: str | None = None
+            try:
+                card = self._reader.read(timeout=15)
+                number = getattr(card, "id_number", None)
+            except Exception as e:  # any reader failure (unreadable, removed mid-read) means: retry or skip
+                log.warning("kiosk ID card: %s", type(e).__name__)
+
+            def done() -> None:
+                self._reading = False
+                if number:
+                    self.flow.card_read(number, time.monotonic())
+                else:
+                    self.flow.card_failed(time.monotonic())
+                self.render()
+
+            self._later(done)
+
+        self._background(work)
+
+    def _issue(self, req: IssueRequest) -> None:
+        def retry(_attempt: int) -> None:
+            self._later(lambda: self.flow.retrying(req.key), render=True)
+
+        try:
+            ticket = self.client.take_number(req.queue, req.key, id_number=req.id_number, on_retry=retry)
+        except Refused as e:
+            sentence = e.sentence
+            self._later(lambda: self.flow.refused(req.key, sentence, time.monotonic()), render=True)
+            return
+        except Unreachable:
+            self._later(lambda: self.flow.unreachable(req.key, time.monotonic()), render=True)
+            return
+
+        def done() -> None:
+            if self.flow.issued(req.key, ticket, time.monotonic()):
+                log.info("kiosk ticket issued: %s lane %s", ticket.get("number"), ticket.get("lane"))
+                self.render()
+                self._background(lambda: self._print(ticket))
+
+        self._later(done)
+
+    def _print(self, ticket: dict[str, Any]) -> None:
+        from peripherals import PrinterError
+        from peripherals.printer import TicketData
+
+        state: PrintState = "fault"
+        d = next((x for x in self.flow.domains if x.code == ticket.get("queue")), None)
+        with self._device_lock:
+            printer = self._printer
+            if printer is not None:
+                data = TicketData(
+                    hall_name=self._names[0],
+                    hall_name_en=self._names[1],
+                    number=str(ticket["number"]),
+                    domain_name=d.name if d else str(ticket.get("queue")),
+                    domain_name_en=d.name_en if d else "",
+                    people_ahead=int(ticket.get("ahead") or 0),
+                    issued_at=datetime.fromisoformat(str(ticket["issued_at"]).replace("Z", "+00:00")),
+                    tracking_url=self.track_url(str(ticket.get("track_token") or "")),
+                    lane=ticket.get("lane") or "normal",
+                    estimated_wait_min=round(int(ticket.get("estimated_wait_s") or 0) / 60),
+                )
+                try:
+                    printer.print_ticket(data)
+                    state = "printed"
+                except PrinterError:
+                    state = "paper_out" if printer.health().status == "paper_out" else "fault"
+        log.info("kiosk print: %s %s", ticket.get("number"), state)
+        if state != "printed":
+            self._heartbeat()  # staff learn at once
+
+        def done() -> None:
+            self.flow.printed(state)
+            self.render()
+            log.info("kiosk screen: ticket %s shown, print %s, qr %s", ticket.get("number"), state, bool(self.qr))
+
+        self._later(done)

@@ -1,0 +1,122 @@
+"""A small typed HTTP client of the queue server for the kiosk; blocking, so call it from a worker thread.
+
+`take_number` sends one `Idempotency-Key` per tap and retries connection errors and timeouts with that same
+key: when a lost answer had in fact been committed, the retry returns the first ticket (200), never a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+
+class KioskClientError(Exception):
+    """Base of the client's errors."""
+
+
+class Refused(KioskClientError):
+    """The server answered no (4xx/5xx); `sentence` is its own `detail` for the citizen."""
+
+    def __init__(self, status: int, sentence: str) -> None:
+        """Keep the status and the server's sentence."""
+        super().__init__(f"{status}: {sentence}")
+        self.status, self.sentence = status, sentence
+
+
+class Unreachable(KioskClientError):
+    """No answer after every retry."""
+
+
+class KioskClient:
+    """The kiosk's calls: take a number, read queue loads, report device health."""
+
+    def __init__(
+        self,
+        server: str,
+        hall: str,
+        token: str,
+        *,
+        timeout: float = 5.0,
+        attempts: int = 6,
+        backoff: float = 0.5,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """A client of `server` for `hall` with the kiosk's bearer `token`."""
+        self.hall, self.attempts, self.backoff = hall, attempts, backoff
+        self._http = httpx.Client(
+            base_url=server,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {token}"},
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def _send(
+        self, method: str, url: str, *, on_retry: Callable[[int], None] | None = None, **kw: Any
+    ) -> httpx.Response:
+        """Send, retrying transport errors (refused connection, timeout) with a growing pause."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                r = self._http.request(method, url, **kw)
+            except httpx.TransportError as e:
+                if attempt == self.attempts:
+                    raise Unreachable(str(e) or type(e).__name__) from e
+                if on_retry is not None:
+                    on_retry(attempt)
+                time.sleep(min(self.backoff * attempt, 3.0))
+                continue
+            if r.status_code >= 400:
+                raise Refused(r.status_code, _detail(r))
+            return r
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def take_number(
+        self,
+        queue: str,
+        key: str,
+        *,
+        id_number: str | None = None,
+        on_retry: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Take a number in `queue`; `key` is the tap's idempotency key (the same for every retry)."""
+        body: dict[str, Any] = {"queue": queue, "lane": "normal", "channel": "kiosk"}
+        if id_number:
+            body["id_number"] = id_number
+        r = self._send(
+            "POST", f"/api/v1/halls/{self.hall}/tickets", json=body, headers={"Idempotency-Key": key}, on_retry=on_retry
+        )
+        data: dict[str, Any] = r.json()
+        return data
+
+    def queues(self) -> list[dict[str, Any]]:
+        """The hall's queues with their waiting counts and estimated waits."""
+        data: list[dict[str, Any]] = self._send("GET", f"/api/v1/halls/{self.hall}/queues").json()
+        return data
+
+    def hall_names(self) -> tuple[str, str]:
+        """The hall's Chinese and English names."""
+        for h in self._send("GET", "/api/v1/halls").json():
+            if h.get("code") == self.hall:
+                return str(h.get("name") or ""), str(h.get("name_en") or "")
+        return self.hall, ""
+
+    def report_health(self, status: str, detail: str = "") -> None:
+        """Tell the server (and through it the staff) how the kiosk's devices are."""
+        self._send("POST", "/api/v1/devices/health", json={"status": status, "detail": detail})
+
+
+def _detail(r: httpx.Response) -> str:
+    """The server's sentence from an error answer."""
+    try:
+        detail = r.json().get("detail")
+    except ValueError:
+        detail = None
+    if isinstance(detail, str) and detail:
+        return detail
+    return f"HTTP {r.status_code}"

@@ -1,0 +1,283 @@
+"""The take-a-number flow as a plain state machine: no Kivy, no I/O, time passed in by the caller.
+
+Screens: home → domain → idcard (optional, skip allowed) → confirm → issuing → ticket → home (timeout).
+The app turns taps and worker results into calls here and draws whatever `screen` and the fields say.
+`confirm()` is the only way to ask for a ticket and answers a request once per visit of the confirm
+screen, so a second tap while issuing is ignored; each request carries its own idempotency key, which
+the client reuses for every retry of that tap. An idle timeout (or the ticket screen's timeout) forgets
+everything personal: the chosen service, the ID number, the ticket, messages, language and elder mode.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .strings import Lang, t
+
+Screen = Literal["home", "domain", "idcard", "confirm", "issuing", "ticket", "error"]
+PrintState = Literal["printing", "printed", "paper_out", "fault"]
+
+IDLE_S = 60.0  # seconds without a touch before a screen returns home
+TICKET_S = 20.0  # the ticket screen's own timeout
+ELDER_FACTOR = 2.0  # elder mode: slower timeouts
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A queue the citizen can choose, with its live load."""
+
+    code: str
+    name: str
+    name_en: str
+    waiting: int
+    estimated_wait_s: int
+
+    @classmethod
+    def from_api(cls, q: Mapping[str, Any]) -> Domain:
+        """From one item of GET …/queues."""
+        return cls(
+            str(q["code"]), str(q["name"]), str(q.get("name_en") or ""), int(q["waiting"]), int(q["estimated_wait_s"])
+        )
+
+    def label(self, lang: Lang) -> str:
+        """The service's name in `lang` (Chinese when there is no English name)."""
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+    def load(self, lang: Lang) -> str:
+        """'12 waiting · about 30 min'."""
+        minutes = max(1, round(self.estimated_wait_s / 60))
+        wait = t("wait_min", lang, m=minutes) if self.waiting else t("wait_none", lang)
+        return f"{t('waiting', lang, n=self.waiting)} · {wait}"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """One tap on 'get my number': the queue, the optional ID number, and the tap's idempotency key."""
+
+    queue: str
+    id_number: str | None
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """The issued ticket as the kiosk shows it."""
+
+    number: str
+    queue: str
+    lane: str
+    ahead: int
+    estimated_wait_s: int
+    track_token: str
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> Ticket:
+        """From the take-a-number answer."""
+        return cls(
+            str(d["number"]),
+            str(d["queue"]),
+            str(d.get("lane") or "normal"),
+            int(d.get("ahead") or 0),
+            int(d.get("estimated_wait_s") or 0),
+            str(d.get("track_token") or ""),
+        )
+
+
+class Flow:
+    """The kiosk's state; every method takes `now` (monotonic seconds) and counts as a touch."""
+
+    def __init__(
+        self,
+        *,
+        new_key: Callable[[], str] | None = None,
+        idle_s: float = IDLE_S,
+        ticket_s: float = TICKET_S,
+        id_reader: bool = True,
+    ) -> None:
+        """A flow on the home screen; `new_key` makes idempotency keys; without `id_reader` no ID-card step."""
+        self._new_key = new_key or (lambda: uuid.uuid4().hex)
+        self.id_reader = id_reader
+        self.idle_s, self.ticket_s = idle_s, ticket_s
+        self.domains: list[Domain] = []
+        self.lang: Lang = "zh"
+        self.elder = False
+        self.last_touch = 0.0
+        self._clear()
+
+    def _clear(self) -> None:
+        """Forget the citizen: everything personal and everything on screen."""
+        self.screen: Screen = "home"
+        self.domain: Domain | None = None
+        self.id_number: str | None = None
+        self.card_error = False
+        self.pending: IssueRequest | None = None
+        self.ticket: Ticket | None = None
+        self.print_state: PrintState | None = None
+        self.message: str = ""  # a plain sentence for the citizen (already in the right language(s))
+
+    # --- navigation -------------------------------------------------------------------------------------
+
+    def touch(self, now: float) -> None:
+        """Any touch: the idle timer starts again."""
+        self.last_touch = now
+
+    def take_number(self, now: float) -> None:
+        """Home's 'take a number' tile."""
+        self.touch(now)
+        if self.screen == "home":
+            self.screen = "domain"
+
+    def set_domains(self, queues: Sequence[Mapping[str, Any]]) -> None:
+        """Fresh loads from GET …/queues (not a touch)."""
+        self.domains = [Domain.from_api(q) for q in queues]
+        if self.domain is not None:
+            self.domain = next((d for d in self.domains if d.code == self.domain.code), self.domain)
+
+    def choose_domain(self, code: str, now: float) -> None:
+        """A domain tile: on to the (optional) ID card."""
+        self.touch(now)
+        if self.screen != "domain":
+            return
+        self.domain = next((d for d in self.domains if d.code == code), None)
+        if self.domain is not None:
+            self.screen, self.card_error = ("idcard" if self.id_reader else "confirm"), False
+
+    def card_read(self, id_number: str, now: float) -> None:
+        """The reader gave a card: keep only its number (the server picks the lane from it)."""
+        self.touch(now)
+        if self.screen == "idcard":
+            self.id_number, self.card_error, self.screen = id_number, False, "confirm"
+
+    def card_failed(self, now: float) -> None:
+        """No card, unreadable, or removed mid-read: stay, offer retry or skip."""
+        self.touch(now)
+        if self.screen == "idcard":
+            self.card_error = True
+
+    def skip_card(self, now: float) -> None:
+        """Continue without the ID card."""
+        self.touch(now)
+        if self.screen == "idcard":
+            self.id_number, self.card_error, self.screen = None, False, "confirm"
+
+    def back(self, now: float) -> None:
+        """Back one step (from the ticket or an error: home)."""
+        self.touch(now)
+        if self.screen == "domain":
+            self.home(now)
+        elif self.screen == "idcard":
+            self.screen, self.domain, self.card_error = "domain", None, False
+        elif self.screen == "confirm" and self.id_reader:
+            self.screen, self.id_number = "idcard", None
+        elif self.screen == "confirm":
+            self.screen, self.domain = "domain", None
+        elif self.screen in ("ticket", "error"):
+            self.home(now)
+
+    def home(self, now: float) -> None:
+        """Home, forgetting the citizen (language and elder mode stay: the same citizen is there)."""
+        self.touch(now)
+        if self.screen != "issuing":  # the answer is on its way: it must be shown, not dropped
+            self._clear()
+
+    def toggle_lang(self, now: float) -> None:
+        """中文 ⇄ English."""
+        self.touch(now)
+        self.lang = "en" if self.lang == "zh" else "zh"
+
+    def toggle_elder(self, now: float) -> None:
+        """Elder mode on/off: larger type, fewer tiles per row, slower timeouts."""
+        self.touch(now)
+        self.elder = not self.elder
+
+    # --- issuing ----------------------------------------------------------------------------------------
+
+    def confirm(self, now: float) -> IssueRequest | None:
+        """'Get my number': a request to send, or None when one is already under way (a double tap)."""
+        self.touch(now)
+        if self.screen != "confirm" or self.domain is None:
+            return None
+        self.pending = IssueRequest(self.domain.code, self.id_number, self._new_key())
+        self.screen, self.message = "issuing", ""
+        return self.pending
+
+    def retrying(self, key: str) -> None:
+        """The client lost the server and retries this request."""
+        if self.pending is not None and self.pending.key == key:
+            self.message = t("unreachable", self.lang)
+
+    def issued(self, key: str, ticket: Mapping[str, Any], now: float) -> bool:
+        """The server's ticket; False (and nothing changes) for an answer nobody waits for any more."""
+        if self.pending is None or self.pending.key != key:
+            return False
+        self.touch(now)
+        self.pending, self.id_number = None, None  # the number has done its job
+        self.ticket, self.print_state, self.screen, self.message = Ticket.from_api(ticket), "printing", "ticket", ""
+        return True
+
+    def refused(self, key: str, sentence: str, now: float) -> None:
+        """The server said no (closed, daily cap): its own sentence, as it is."""
+        if self.pending is not None and self.pending.key == key:
+            self.touch(now)
+            self.pending, self.screen, self.message = None, "error", sentence
+
+    def unreachable(self, key: str, now: float) -> None:
+        """The client gave up retrying."""
+        if self.pending is not None and self.pending.key == key:
+            self.touch(now)
+            self.pending, self.screen, self.message = None, "error", t("gave_up", self.lang)
+
+    def printed(self, state: PrintState) -> None:
+        """The printer's outcome: printed, or the ticket stays on screen with its QR code and a message."""
+        if self.screen != "ticket":
+            return
+        self.print_state = state
+        if state == "paper_out":
+            self.message = t("paper_out", "zh") + " / " + t("paper_out", "en")
+        elif state == "fault":
+            self.message = t("printer_fault", "zh") + " / " + t("printer_fault", "en")
+
+    @property
+    def show_qr(self) -> bool:
+        """The QR code is on screen when the ticket could not be printed."""
+        return self.screen == "ticket" and self.print_state in ("paper_out", "fault")
+
+    # --- time -------------------------------------------------------------------------------------------
+
+    def timeout_s(self) -> float | None:
+        """This screen's timeout (None: home waits forever, issuing waits for the server)."""
+        if self.screen in ("home", "issuing"):
+            return None
+        base = self.ticket_s if self.screen == "ticket" else self.idle_s
+        return base * (ELDER_FACTOR if self.elder else 1.0)
+
+    def seconds_left(self, now: float) -> int | None:
+        """The countdown to show, or None."""
+        limit = self.timeout_s()
+        if limit is None:
+            return None
+        return max(0, int(limit - (now - self.last_touch) + 0.999))
+
+    def tick(self, now: float) -> bool:
+        """Call often; True when the timeout struck: back home, the next citizen starts from scratch."""
+        limit = self.timeout_s()
+        if limit is None or now - self.last_touch < limit:
+            return False
+        self._clear()
+        self.lang, self.elder = "zh", False
+        self.last_touch = now
+        return True
+
+    # --- view helpers -----------------------------------------------------------------------------------
+
+    def text(self, key: str, **kw: object) -> str:
+        """A catalogue string in the current language."""
+        return t(key, self.lang, **kw)
+
+    @property
+    def columns(self) -> int:
+        """Domain tiles per row: fewer, larger ones in elder mode."""
+        return 2 if self.elder else 3

@@ -1,0 +1,70 @@
+"""Every citizen-facing kiosk string, in Chinese and English (one catalogue; the .kv file holds none)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "take_number": ("取号", "Take a number"),
+    "take_number_hint": ("选择办理事项，领取排队号", "Choose a service and get a queue number"),
+    "choose_domain": ("请选择办理事项", "Choose a service"),
+    "waiting": ("等候 {n} 人", "{n} waiting"),
+    "wait_min": ("约 {m} 分钟", "about {m} min"),
+    "wait_none": ("无需等候", "no wait"),
+    "loading_queues": ("正在读取排队信息…", "Loading the queues…"),
+    "id_title": ("请将身份证放在读卡区", "Place your ID card on the reader"),
+    "id_hint": (
+        "可选：70 岁及以上的长辈自动进入优先通道",
+        "Optional: citizens aged 70 or over get the priority lane automatically",
+    ),
+    "id_reading": ("正在读卡…", "Reading the card…"),
+    "id_read_ok": ("已读取身份证", "ID card read"),
+    "id_unreadable": ("未能读取身份证，请重试或跳过", "The card could not be read: try again or skip"),
+    "retry": ("重试", "Try again"),
+    "skip": ("跳过", "Skip"),
+    "confirm_title": ("请确认", "Please confirm"),
+    "confirm_service": ("办理事项：{name}", "Service: {name}"),
+    "confirm_with_card": ("已读取身份证", "With your ID card"),
+    "confirm_without_card": ("未使用身份证", "Without an ID card"),
+    "confirm": ("确认取号", "Get my number"),
+    "issuing": ("正在取号，请稍候…", "Getting your number, please wait…"),
+    "unreachable": ("暂时无法连接服务器，正在重试…", "Cannot reach the server, retrying…"),
+    "gave_up": (
+        "暂时无法连接服务器，请到总服务台取号",
+        "Cannot reach the server: please ask at the general desk for a number",
+    ),
+    "your_number": ("您的号码", "Your number"),
+    "ahead": ("前面还有 {n} 人", "{n} ahead of you"),
+    "printed": ("请取走号票，留意叫号屏", "Please take your ticket and watch the call screen"),
+    "printing": ("正在打印…", "Printing…"),
+    "paper_out": (
+        "打印机缺纸，请拍下屏幕上的号码，或到总服务台领取",
+        "The printer is out of paper: photograph your number on screen, or ask at the general desk.",
+    ),
+    "printer_fault": (
+        "打印机故障，请拍下屏幕上的号码，或到总服务台领取",
+        "The printer is not working: photograph your number on screen, or ask at the general desk.",
+    ),
+    "special_lane": ("优先通道", "Priority lane"),
+    "back": ("返回", "Back"),
+    "home": ("首页", "Home"),
+    "done": ("完成", "Done"),
+    "language": ("English", "中文"),
+    "elder_on": ("长辈模式", "Elder mode"),
+    "elder_off": ("标准模式", "Standard mode"),
+    "countdown": ("{s} 秒后返回首页", "Back to home in {s} s"),
+    "error_generic": ("暂时无法取号，请到总服务台咨询", "No number can be issued now: please ask at the general desk"),
+}
+
+
+def t(key: str, lang: Lang, **kw: object) -> str:
+    """The string `key` in `lang`, formatted with `kw`."""
+    zh, en = CATALOGUE[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+def both(key: str, sep: str = " / ", **kw: object) -> str:
+    """The string in both languages, Chinese first."""
+    return t(key, "zh", **kw) + sep + t(key, "en", **kw)

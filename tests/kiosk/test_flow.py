@@ -1,0 +1,231 @@
+"""The kiosk's take-a-number flow as a plain state machine: no window, no server, time passed in."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from kiosk.flow import ELDER_FACTOR, IDLE_S, TICKET_S, Flow
+from kiosk.strings import CATALOGUE, both, t
+
+QUEUES = [
+    {"code": "A", "name": "市场准入", "name_en": "Market access", "waiting": 3, "estimated_wait_s": 600},
+    {"code": "B", "name": "投资建设", "name_en": "Investment", "waiting": 0, "estimated_wait_s": 0},
+]
+TICKET = {
+    "id": 1,
+    "number": "A004",
+    "queue": "A",
+    "lane": "special",
+    "status": "waiting",
+    "ahead": 3,
+    "estimated_wait_s": 600,
+    "issued_at": "2026-11-27T01:00:00Z",
+    "track_token": "tok",
+}
+SENIOR_ID = "110101195001011234"
+
+
+def flow(**kw: object) -> Flow:
+    keys = (f"key-{i}" for i in itertools.count(1))
+    f = Flow(new_key=lambda: next(keys), **kw)  # type: ignore[arg-type]
+    f.set_domains(QUEUES)
+    return f
+
+
+def to_confirm(f: Flow, now: float = 0.0, card: str | None = None) -> None:
+    f.take_number(now)
+    f.choose_domain("A", now)
+    if card:
+        f.card_read(card, now)
+    else:
+        f.skip_card(now)
+    assert f.screen == "confirm"
+
+
+def test_happy_path_with_a_card_sends_the_number_and_forgets_it_after_issuing() -> None:
+    f = flow()
+    f.take_number(0)
+    assert f.screen == "domain"
+    f.choose_domain("A", 1)
+    assert f.screen == "idcard" and f.domain is not None and f.domain.code == "A"
+    f.card_read(SENIOR_ID, 2)
+    assert f.screen == "confirm" and f.id_number == SENIOR_ID
+    req = f.confirm(3)
+    assert req is not None and req.queue == "A" and req.id_number == SENIOR_ID and req.key == "key-1"
+    assert f.screen == "issuing"
+    assert f.issued(req.key, TICKET, 4)
+    assert f.screen == "ticket" and f.ticket is not None and f.ticket.number == "A004"
+    assert f.ticket.lane == "special"  # the server chose the special lane from the senior's card
+    assert f.id_number is None
+    f.printed("printed")
+    assert f.print_state == "printed" and not f.show_qr and f.message == ""
+
+
+def test_skip_the_card_and_go_back() -> None:
+    f = flow()
+    to_confirm(f)
+    assert f.id_number is None
+    f.back(1)
+    assert f.screen == "idcard"
+    f.back(2)
+    assert f.screen == "domain" and f.domain is None
+    f.back(3)
+    assert f.screen == "home"
+
+
+def test_without_a_reader_there_is_no_card_step() -> None:
+    f = flow(id_reader=False)
+    f.take_number(0)
+    f.choose_domain("A", 0)
+    assert f.screen == "confirm"
+    f.back(1)
+    assert f.screen == "domain"
+
+
+def test_unreadable_card_offers_retry_or_skip() -> None:
+    f = flow()
+    f.take_number(0)
+    f.choose_domain("B", 0)
+    f.card_failed(1)
+    assert f.screen == "idcard" and f.card_error
+    f.skip_card(2)
+    assert f.screen == "confirm" and not f.card_error
+
+
+def test_double_tap_issues_one_request() -> None:
+    f = flow()
+    to_confirm(f)
+    first = f.confirm(1)
+    assert first is not None
+    assert f.confirm(1.05) is None  # the second tap of a double tap
+    assert f.confirm(2) is None
+    f.home(2.5)  # Home while issuing does not drop the answer that is on its way
+    assert f.screen == "issuing"
+    assert f.issued(first.key, TICKET, 3)
+    assert f.confirm(4) is None  # a tap on the ticket screen asks for nothing
+
+
+def test_a_late_answer_for_an_old_tap_is_ignored() -> None:
+    f = flow()
+    to_confirm(f)
+    req = f.confirm(1)
+    assert req is not None
+    f.refused(req.key, "本中心已下班 / The hall is closed", 2)
+    assert not f.issued(req.key, TICKET, 3)
+    assert f.ticket is None and f.screen == "error"
+
+
+def test_each_visit_of_confirm_gets_a_new_idempotency_key() -> None:
+    f = flow()
+    to_confirm(f)
+    a = f.confirm(1)
+    assert a is not None
+    f.unreachable(a.key, 2)
+    f.home(3)
+    to_confirm(f, 4)
+    b = f.confirm(5)
+    assert b is not None and b.key != a.key
+
+
+def test_server_errors_become_plain_sentences() -> None:
+    f = flow()
+    to_confirm(f)
+    req = f.confirm(1)
+    assert req is not None
+    f.retrying(req.key)
+    assert f.screen == "issuing" and f.message == "暂时无法连接服务器，正在重试…"
+    f.lang = "en"
+    f.retrying(req.key)
+    assert f.message == "Cannot reach the server, retrying…"
+    sentence = "本中心已闭厅，将于 2026-11-30 09:00 开放 / The hall opens again on 2026-11-30 at 09:00"
+    f.refused(req.key, sentence, 2)
+    assert f.screen == "error" and f.message == sentence  # the server's own sentence, as it is
+
+
+def test_paper_out_shows_the_ticket_with_its_qr_code_and_the_bilingual_message() -> None:
+    f = flow()
+    to_confirm(f)
+    req = f.confirm(1)
+    assert req is not None
+    f.issued(req.key, TICKET, 2)
+    assert f.print_state == "printing" and not f.show_qr
+    f.printed("paper_out")
+    assert f.show_qr
+    assert f.message == (
+        "打印机缺纸，请拍下屏幕上的号码，或到总服务台领取 / "
+        "The printer is out of paper: photograph your number on screen, or ask at the general desk."
+    )
+
+
+def test_idle_timeout_clears_everything_personal() -> None:
+    f = flow()
+    f.toggle_lang(0)
+    f.toggle_elder(0)
+    to_confirm(f, 0, card=SENIOR_ID)
+    limit = IDLE_S * ELDER_FACTOR
+    assert f.seconds_left(1) == int(limit) - 1
+    assert not f.tick(limit - 0.1)
+    assert f.tick(limit)
+    assert f.screen == "home"
+    assert (f.domain, f.id_number, f.ticket, f.pending, f.message) == (None, None, None, None, "")
+    assert (f.lang, f.elder) == ("zh", False)  # the next citizen starts from the default
+    assert f.seconds_left(limit + 1) is None  # home waits forever
+
+
+def test_ticket_screen_returns_home_after_its_own_timeout() -> None:
+    f = flow()
+    to_confirm(f)
+    req = f.confirm(1)
+    assert req is not None
+    f.issued(req.key, TICKET, 2)
+    f.printed("paper_out")
+    assert f.seconds_left(2) == int(TICKET_S)
+    assert f.tick(2 + TICKET_S)
+    assert f.ticket is None and f.message == "" and not f.show_qr
+
+
+def test_no_timeout_while_issuing() -> None:
+    f = flow()
+    to_confirm(f)
+    f.confirm(1)
+    assert not f.tick(1 + 10 * IDLE_S) and f.screen == "issuing"
+
+
+def test_touch_restarts_the_idle_timer() -> None:
+    f = flow()
+    f.take_number(0)
+    f.touch(IDLE_S - 1)
+    assert not f.tick(IDLE_S + 1)
+    assert f.tick(2 * IDLE_S)
+
+
+def test_elder_mode_larger_fewer_tiles_slower() -> None:
+    f = flow()
+    f.take_number(0)
+    assert f.columns == 3 and f.timeout_s() == IDLE_S
+    f.toggle_elder(1)
+    assert f.elder and f.columns == 2 and f.timeout_s() == IDLE_S * ELDER_FACTOR
+    f.toggle_elder(2)
+    assert not f.elder
+
+
+def test_language_switch_changes_every_text() -> None:
+    f = flow()
+    assert f.text("take_number") == "取号"
+    assert f.domains[0].load("zh") == "等候 3 人 · 约 10 分钟"
+    f.toggle_lang(0)
+    assert f.text("take_number") == "Take a number"
+    assert f.domains[0].label("en") == "Market access"
+    assert f.domains[1].load("en") == "0 waiting · no wait"
+    f.toggle_lang(1)
+    assert f.lang == "zh"
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGUE))
+def test_catalogue_has_both_languages(key: str) -> None:
+    zh, en = CATALOGUE[key]
+    assert zh.strip() and en.strip()
+    kw: dict[str, int | str] = {"n": 1, "m": 2, "s": 3, "name": "x"}
+    assert t(key, "zh", **kw) and t(key, "en", **kw) and " / " in both(key, n=1, m=2, s=3, name="x")
