@@ -1,8 +1,9 @@
 """Run the kiosk: `python -m kiosk --server http://127.0.0.1:8000 --hall demo --token demo-kiosk-1-token`.
 
 `--script` drives the real app through its own tap handlers, step by step, for tests and screenshots:
-`take`, `domain:A`, `skip`, `confirm`, `back`, `home`, `lang`, `elder`, `wait:SCREEN` (until the flow shows
-that screen), `shot:NAME` (export the window to DIR/kiosk-NAME.png, DIR from --screenshot-dir), `quit`.
+`take`, `domain:A`, `skip`, `confirm`, `back`, `home`, `lang`, `elder`, `checkin`, `key:CHARS` (typed on the
+code keypad), `backspace`, `submit`, `scan:PAYLOAD` (a sim:// scanner reads PAYLOAD), `wait:SCREEN` (until the
+flow shows that screen), `shot:NAME` (export the window to DIR/kiosk-NAME.png, DIR from --screenshot-dir), `quit`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--token", required=True, help="the kiosk's device token")
     p.add_argument("--printer", default=None, help="ticket printer URL, e.g. sim:// or sim://?state=paper_out")
     p.add_argument("--id-reader", default=None, help="ID-card reader URL, e.g. sim://")
+    p.add_argument("--scanner", default=None, help="code scanner URL (appointment QR codes), e.g. sim://")
     p.add_argument("--portrait", action="store_true", help="portrait screen (1080×1920)")
     p.add_argument("--fullscreen", action="store_true", help="take the whole screen")
     p.add_argument("--script", default=None, help="comma-separated steps to run (see the module doc)")
@@ -75,9 +77,17 @@ class ScriptRunner:
             "home": app.tap_home,
             "lang": app.tap_lang,
             "elder": app.tap_elder,
+            "checkin": app.tap_checkin,
+            "backspace": app.tap_backspace,
+            "submit": app.tap_submit_code,
         }
         if name == "domain":
             app.tap_domain(arg)
+        elif name == "key":
+            for ch in arg:
+                app.tap_key(ch)
+        elif name == "scan" and app.scanner is not None:
+            app.scanner.scan(arg)
         elif name in actions:
             actions[name]()
         else:
@@ -135,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         server=args.server,
         printer_url=args.printer,
         id_reader_url=args.id_reader,
+        scanner_url=args.scanner,
         portrait=args.portrait,
         on_ready=ready,
     )

@@ -28,7 +28,7 @@ from kivy.uix.button import Button  # type: ignore[import-untyped]
 from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
 from .client import KioskClient, KioskClientError, Refused, Unreachable
-from .flow import Flow, IssueRequest, PrintState
+from .flow import CODE_ALPHABET, CODE_LEN, CheckInRequest, Flow, IssueRequest, PrintState
 from .strings import CATALOGUE
 
 log = logging.getLogger("kiosk")
@@ -131,6 +131,9 @@ class KioskApp(App):
     lane = StringProperty("")
     print_status = StringProperty("")
     qr = StringProperty("")
+    note = StringProperty("")
+    code_shown = StringProperty("")
+    offer_take = BooleanProperty(False)
     elder = BooleanProperty(False)
     fs = NumericProperty(32)  # body type size (px): 32, 44 in elder mode
 
@@ -141,6 +144,7 @@ class KioskApp(App):
         server: str,
         printer_url: str | None = None,
         id_reader_url: str | None = None,
+        scanner_url: str | None = None,
         portrait: bool = False,
         on_ready: Callable[[KioskApp], None] | None = None,
         **kw: Any,
@@ -148,7 +152,7 @@ class KioskApp(App):
         """A kiosk talking to `server` through `client`, with the devices the URLs name."""
         super().__init__(**kw)
         self.client, self.server = client, server
-        self.printer_url, self.id_reader_url = printer_url, id_reader_url
+        self.printer_url, self.id_reader_url, self.scanner_url = printer_url, id_reader_url, scanner_url
         self.portrait = portrait
         self.flow = Flow(id_reader=id_reader_url is not None)
         self._on_ready = on_ready
@@ -156,6 +160,8 @@ class KioskApp(App):
         self._tz = ZoneInfo("Asia/Shanghai")
         self._printer: Any = None
         self._reader: Any = None
+        self.scanner: Any = None  # the code scanner (the --script runner scans with a sim:// one)
+        self._stopping = threading.Event()
         self._device_lock = threading.Lock()
         self._reading = False
 
@@ -167,6 +173,7 @@ class KioskApp(App):
         self.title = "kiosk"
         root = KioskRoot(portrait=self.portrait)
         self.root = root
+        self._build_keypad()
         self.render()
         Clock.schedule_interval(self._tick, 0.25)
         Clock.schedule_interval(lambda _dt: self.refresh_queues(), 10)
@@ -180,6 +187,21 @@ class KioskApp(App):
         """Hand the app to whoever drives it (the --script runner)."""
         if self._on_ready is not None:
             self._on_ready(self)
+
+    def on_stop(self) -> None:
+        """Let the scanner's worker end."""
+        self._stopping.set()
+        with self._device_lock:
+            if self.scanner is not None:
+                self.scanner.close()
+
+    def _build_keypad(self) -> None:
+        """The booking-code keypad: the code alphabet's 32 keys (no I, O, 0, 1)."""
+        pad = self.root.ids.keypad
+        for ch in CODE_ALPHABET:
+            b = Button(text=ch, font_size=44, bold=True, background_normal="", background_color=(0.09, 0.40, 0.75, 1))
+            b.bind(on_press=lambda w: self.tap_key(w.text))
+            pad.add_widget(b)
 
     @staticmethod
     def _background(fn: Callable[[], None]) -> None:
@@ -217,6 +239,9 @@ class KioskApp(App):
         self.lane = f.text("special_lane") if tk and tk.lane == "special" else ""
         self.print_status = {"printing": f.text("printing"), "printed": f.text("printed")}.get(f.print_state or "", "")
         self.qr = self.track_url(tk.track_token) if tk and f.show_qr else ""
+        self.note = f.note if tk else ""
+        self.offer_take = f.offer_take
+        self.code_shown = " ".join(f.code.ljust(CODE_LEN, "_"))
         self._render_domains()
         if self.root is not None and self.screen != f.screen:
             self.root.ids.sm.current = f.screen
@@ -303,6 +328,28 @@ class KioskApp(App):
             return
         self._background(lambda: self._issue(req))
 
+    def tap_checkin(self) -> None:
+        """Home: appointment check-in (the scanner and the ID card reader listen while it shows)."""
+        self._do(self.flow.check_in)
+        if self.flow.screen == "checkin":
+            self.read_card()
+
+    def tap_key(self, ch: str) -> None:
+        """One key of the code keypad."""
+        self._do(lambda now: self.flow.key(ch, now))
+
+    def tap_backspace(self) -> None:
+        """Delete the last character of the code."""
+        self._do(self.flow.backspace)
+
+    def tap_submit_code(self) -> None:
+        """Check in with the typed code."""
+        self._start_check_in(self._do(self.flow.submit_code))
+
+    def _start_check_in(self, req: CheckInRequest | None) -> None:
+        if req is not None:
+            self._background(lambda: self._check_in(req))
+
     def tap_touch_activity(self) -> None:
         """Any touch restarts the idle timer."""
         self.flow.touch(time.monotonic())
@@ -343,7 +390,33 @@ class KioskApp(App):
                 self._printer = open_printer(self.printer_url)
             if self.id_reader_url:
                 self._reader = open_id_reader(self.id_reader_url)
+            if self.scanner_url:
+                from peripherals import open_scanner
+
+                self.scanner = open_scanner(self.scanner_url)
+                self._background(self._scan_loop)
         self._heartbeat()
+
+    def _scan_loop(self) -> None:
+        """The scanner's worker: every code goes to the flow on the Kivy thread (it ignores codes off-screen)."""
+        while not self._stopping.is_set():
+            try:
+                payload = self.scanner.read(timeout=0.5)
+            except Exception as e:  # a scanner fault: log it, keep the kiosk running
+                log.warning("kiosk scanner: %s", type(e).__name__)
+                self._stopping.wait(2.0)
+                continue
+            if payload:
+                self._later(self._scanned_later(str(payload)))
+
+    def _scanned_later(self, payload: str) -> Callable[[], None]:
+        """What the Kivy thread does with one scanned payload."""
+
+        def run() -> None:
+            log.info("kiosk scanned a code")  # never the code itself: it is the holder's proof
+            self._start_check_in(self._do(lambda now: self.flow.scanned(payload, now)))
+
+        return run
 
     def _heartbeat(self) -> None:
         """Report the printer's health to the server (staff see paper out there)."""
@@ -372,7 +445,9 @@ class KioskApp(App):
 
             def done() -> None:
                 self._reading = False
-                if number:
+                if number and self.flow.screen == "checkin":
+                    self._start_check_in(self.flow.checkin_card(number, time.monotonic()))
+                elif number:
                     self.flow.card_read(number, time.monotonic())
                 else:
                     self.flow.card_failed(time.monotonic())
@@ -399,6 +474,34 @@ class KioskApp(App):
         def done() -> None:
             if self.flow.issued(req.key, ticket, time.monotonic()):
                 log.info("kiosk ticket issued: %s lane %s", ticket.get("number"), ticket.get("lane"))
+                self.render()
+                self._background(lambda: self._print(ticket))
+
+        self._later(done)
+
+    def _check_in(self, req: CheckInRequest) -> None:
+        def retry(_attempt: int) -> None:
+            self._later(lambda: self.flow.retrying(req.key), render=True)
+
+        try:
+            if req.code is not None:
+                ticket = self.client.check_in(req.code, on_retry=retry)
+            else:
+                ticket = self.client.check_in_by_id(req.id_number or "", on_retry=retry)
+        except Refused as e:
+            sentence = e.sentence
+            self._later(lambda: self.flow.check_in_refused(req.key, sentence, time.monotonic()), render=True)
+            return
+        except Unreachable as e:
+            log.warning("kiosk check-in: %s", e)
+            self._later(lambda: self.flow.check_in_unreachable(req.key, time.monotonic()), render=True)
+            return
+
+        def done() -> None:
+            if self.flow.checked_in(req.key, ticket, time.monotonic()):
+                log.info(
+                    "kiosk checked in: %s lane %s note %r", ticket.get("number"), ticket.get("lane"), ticket.get("note")
+                )
                 self.render()
                 self._background(lambda: self._print(ticket))
 

@@ -30,6 +30,14 @@ class Unreachable(KioskClientError):
     """No answer after every retry."""
 
 
+class Uncertain(Unreachable):
+    """A check-in may or may not have gone through and the kiosk could not find out (ask the desk)."""
+
+
+# Errors raised before a single byte of the request left the kiosk: safe to retry even a non-idempotent call.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 class KioskClient:
     """The kiosk's calls: take a number, read queue loads, report device health."""
 
@@ -93,6 +101,64 @@ class KioskClient:
         )
         data: dict[str, Any] = r.json()
         return data
+
+    def check_in(self, code: str, *, on_retry: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Check in the appointment `code`: its ticket (with `note` when late); Refused with the server's sentence.
+
+        The server's check-in is not idempotent, so only failures before sending are retried; when the answer is
+        lost (a timeout, a dropped connection) the appointment is looked up: still booked → the check-in did not
+        happen and is sent again; checked in → it did, but its ticket is lost (Uncertain: ask the desk).
+        """
+        url = f"/api/v1/appointments/{code}/check-in"
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return self._post_once(url, None, on_retry=on_retry)
+            except httpx.TransportError as e:
+                status = self._appointment_status(code)
+                if status != "booked":
+                    raise Uncertain(f"check-in of {code}: answer lost, appointment now {status}") from e
+                if attempt == self.attempts:
+                    raise Unreachable(str(e) or type(e).__name__) from e
+                if on_retry is not None:
+                    on_retry(attempt)
+                time.sleep(min(self.backoff * attempt, 3.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def check_in_by_id(self, id_number: str, *, on_retry: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Check in today's appointment of the person with `id_number`; a lost answer cannot be checked: Uncertain."""
+        url = f"/api/v1/halls/{self.hall}/appointments/check-in"
+        try:
+            return self._post_once(url, {"id_number": id_number}, on_retry=on_retry)
+        except httpx.TransportError as e:
+            raise Uncertain(f"check-in by ID card: answer lost ({type(e).__name__})") from e
+
+    def _post_once(
+        self, url: str, body: dict[str, Any] | None, *, on_retry: Callable[[int], None] | None
+    ) -> dict[str, Any]:
+        """POST, retrying only errors that prove the request was never sent; other transport errors propagate."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                r = self._http.post(url, json=body)
+            except NOT_SENT as e:
+                if attempt == self.attempts:
+                    raise Unreachable(str(e) or type(e).__name__) from e
+                if on_retry is not None:
+                    on_retry(attempt)
+                time.sleep(min(self.backoff * attempt, 3.0))
+                continue
+            if r.status_code >= 400:
+                raise Refused(r.status_code, _detail(r))
+            data: dict[str, Any] = r.json()
+            return data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _appointment_status(self, code: str) -> str:
+        """The appointment's status now ('booked', 'checked_in', …), or 'unknown' when that cannot be learnt."""
+        try:
+            r = self._send("GET", f"/api/v1/appointments/{code}")
+        except KioskClientError:
+            return "unknown"
+        return str(r.json().get("status") or "unknown")
 
     def queues(self) -> list[dict[str, Any]]:
         """The hall's queues with their waiting counts and estimated waits."""

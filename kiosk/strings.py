@@ -55,6 +55,26 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "elder_on": ("长辈模式", "Elder mode"),
     "elder_off": ("标准模式", "Standard mode"),
     "countdown": ("{s} 秒后返回首页", "Back to home in {s} s"),
+    "check_in": ("预约签到", "Check in"),
+    "check_in_hint": (
+        "扫描预约二维码、输入预约码或刷身份证",
+        "Scan your booking QR code, type its code, or use your ID card",
+    ),
+    "checkin_title": ("预约签到", "Appointment check-in"),
+    "checkin_how": (
+        "请扫描预约二维码，或将身份证放在读卡区，或输入 8 位预约码",
+        "Scan the QR code of your booking, place your ID card on the reader, or type the 8-character code",
+    ),
+    "backspace": ("删除", "Delete"),
+    "checkin_submit": ("签到", "Check in"),
+    "code_incomplete": ("请输入完整的 8 位预约码", "Please type all 8 characters of the code"),
+    "qr_invalid": ("这不是预约二维码，请扫描预约短信或页面上的二维码", "This is not a booking QR code"),
+    "checking": ("正在签到，请稍候…", "Checking you in, please wait…"),
+    "checkin_gave_up": (
+        "暂时无法确认签到，请到总服务台办理",
+        "Your check-in could not be confirmed: please ask at the general desk",
+    ),
+    "take_instead": ("改为取普通号", "Take an ordinary number instead"),
     "error_generic": ("暂时无法取号，请到总服务台咨询", "No number can be issued now: please ask at the general desk"),
 }
 
