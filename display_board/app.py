@@ -20,37 +20,10 @@ from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.stencilview import StencilView  # type: ignore[import-untyped]
 
 from . import strings as s
+from .screen import register_font
 from .view import Flash, board_view, paused_text, ticker_x, window_view
 
 KV_FILE = Path(__file__).with_name("board.kv")
-CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-LANDSCAPE = (1920, 1080)
-PORTRAIT = (1080, 1920)
-
-
-class BoardError(Exception):
-    """The board cannot start (missing font, bad mode)."""
-
-
-def configure_window(*, portrait: bool, fullscreen: bool) -> None:
-    """Set Kivy's window config; call before anything imports `kivy.core.window`."""
-    from kivy.config import Config  # type: ignore[import-untyped]
-
-    w, h = PORTRAIT if portrait else LANDSCAPE
-    Config.set("graphics", "width", str(w))
-    Config.set("graphics", "height", str(h))
-    Config.set("graphics", "resizable", "0")
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-
-
-def register_font(path: str = CJK_FONT) -> None:
-    """Make the CJK font Kivy's default, or fail loudly: without it Chinese shows as boxes."""
-    from kivy.core.text import DEFAULT_FONT, LabelBase  # type: ignore[import-untyped]
-
-    if not Path(path).is_file():
-        raise BoardError(f"CJK font not found: {path} (apt-get install fonts-wqy-microhei)")
-    LabelBase.register(DEFAULT_FONT, path)
 
 
 class CallRow(BoxLayout):

@@ -124,11 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout, force=True)
 
-    from .app import configure_window
+    from display_board.screen import configure_window
 
     configure_window(portrait=args.portrait, fullscreen=args.fullscreen)
 
-    from .app import KioskApp, KioskError
+    from display_board.screen import ScreenError
+
+    from .app import KioskApp
     from .client import KioskClient
 
     client = KioskClient(args.server, args.hall, args.token)
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         app.run()
-    except KioskError as e:
+    except ScreenError as e:
         log.error("%s", e)
         return 2
     finally:

@@ -27,6 +27,8 @@ from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.button import Button  # type: ignore[import-untyped]
 from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
+from display_board.screen import register_font
+
 from .client import KioskClient, KioskClientError, Refused, Unreachable
 from .flow import CODE_ALPHABET, CODE_LEN, CheckInRequest, Flow, IssueRequest, PrintState
 from .strings import CATALOGUE
@@ -34,34 +36,6 @@ from .strings import CATALOGUE
 log = logging.getLogger("kiosk")
 
 KV_FILE = Path(__file__).with_name("kiosk.kv")
-CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-LANDSCAPE = (1920, 1080)
-PORTRAIT = (1080, 1920)
-
-
-class KioskError(Exception):
-    """The kiosk cannot start (missing font)."""
-
-
-def configure_window(*, portrait: bool, fullscreen: bool) -> None:
-    """Kivy's window config; call before anything imports `kivy.core.window`."""
-    from kivy.config import Config  # type: ignore[import-untyped]
-
-    w, h = PORTRAIT if portrait else LANDSCAPE
-    Config.set("graphics", "width", str(w))
-    Config.set("graphics", "height", str(h))
-    Config.set("graphics", "resizable", "0")
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-
-
-def register_font(path: str = CJK_FONT) -> None:
-    """Make the CJK font Kivy's default, or fail loudly (Chinese would show as boxes)."""
-    from kivy.core.text import DEFAULT_FONT, LabelBase  # type: ignore[import-untyped]
-
-    if not Path(path).is_file():
-        raise KioskError(f"CJK font not found: {path} (apt-get install fonts-wqy-microhei)")
-    LabelBase.register(DEFAULT_FONT, path)
 
 
 class QrCode(Widget):
