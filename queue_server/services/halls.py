@@ -12,10 +12,10 @@ from sqlmodel import Session, col
 
 from ..config import AppConfig, HallConfig
 from ..errors import Invalid, NotFound
-from ..models import WAITING, DeviceStatus, Hall, Queue, Ticket, UserAccount, Window
+from ..models import DeviceStatus, Hall, Queue, Ticket, UserAccount, Window
 from .auth import Principal, hash_password, verify_password
-from .stats import people_ahead, queue_stats
-from .tickets import brief, out
+from .stats import queue_stats
+from .tickets import brief, check_clerk_window, lock_window, out
 from .tx import HallTx
 
 WINDOW_STATUSES = ("open", "paused", "closed")
@@ -89,25 +89,12 @@ def authenticate(session: Session, username: str, password: str) -> Principal | 
     return Principal("user", u.username, u.role, u.hall_code, windows)
 
 
-def window_row(tx: HallTx, number: int) -> Window:
-    """The window of this hall, or NotFound."""
-    w = tx.session.execute(
-        select(Window).where(col(Window.hall_code) == tx.hall, col(Window.number) == number)
-    ).scalar_one_or_none()
-    if w is None:
-        raise NotFound(f"没有这个窗口 / No window {number} in this hall")
-    return w
-
-
 def set_window_status(tx: HallTx, *, number: int, status: str, reason: str, actor: Principal) -> Window:
     """Open, pause (with a reason shown on the boards) or close a window."""
     if status not in WINDOW_STATUSES:
         raise Invalid(f"窗口状态只能是 open/paused/closed / Unknown window status '{status}'")
-    w = window_row(tx, number)
-    if actor.windows and number not in actor.windows:
-        from ..errors import Forbidden
-
-        raise Forbidden(f"您不在 {number} 号窗口 / You are not assigned to window {number}")
+    check_clerk_window(actor, number)
+    w = lock_window(tx, number)
     w.status, w.status_reason = status, reason if status != "open" else ""
     w.clerk = actor.name if actor.kind == "user" and status == "open" else w.clerk
     tx.session.flush()
@@ -212,11 +199,11 @@ def track(session: Session, token: str, now: datetime) -> dict[str, Any]:
     t = session.execute(select(Ticket).where(col(Ticket.track_token) == token)).scalar_one_or_none()
     if t is None:
         raise NotFound("没有这张票 / No ticket for this link")
-    o = out(session, t, now)
+    o = out(session, t, now)  # people ahead and the estimate, computed once
     d: dict[str, Any] = {
         "number": t.number,
         "status": t.status,
-        "ahead": people_ahead(session, t, now) if t.status == WAITING else 0,
+        "ahead": o.ahead,
         "queue": t.queue,
         "hall": t.hall_code,
         "estimated_wait_s": o.estimated_wait_s,

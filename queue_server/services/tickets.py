@@ -274,7 +274,8 @@ def _load(tx: HallTx) -> HallLoad:
     return load
 
 
-def _window(tx: HallTx, number: int) -> Window:
+def lock_window(tx: HallTx, number: int) -> Window:
+    """The window of this hall (row-locked on PostgreSQL), or NotFound."""
     stmt = select(Window).where(col(Window.hall_code) == tx.hall, col(Window.number) == number)
     if tx.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -284,7 +285,8 @@ def _window(tx: HallTx, number: int) -> Window:
     return w
 
 
-def _check_clerk_window(actor: Principal, number: int | None) -> None:
+def check_clerk_window(actor: Principal, number: int | None) -> None:
+    """403 unless a clerk bound to windows is acting at one of them."""
     if actor.windows and number is not None and number not in actor.windows:
         raise Forbidden(f"您不在 {number} 号窗口 / You are not assigned to window {number}")
 
@@ -319,8 +321,8 @@ def _call(tx: HallTx, w: Window, t: Ticket, now_streak: int) -> TicketOut:
 
 def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal) -> TicketOut | None:
     """Call the ticket the queue policy picks for this window, or None when nobody waits for it."""
-    _check_clerk_window(actor, number)
-    w = _window(tx, number)
+    check_clerk_window(actor, number)
+    w = lock_window(tx, number)
     _ready(tx, w)
     view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
     candidates = _heads(tx, view)
@@ -394,8 +396,8 @@ def call_ticket(
     tx: HallTx, *, number: int, ticket_id: int | None, ticket_number: str | None, actor: Principal
 ) -> TicketOut:
     """Call one chosen waiting ticket out of order (the clerk picked it from the list)."""
-    _check_clerk_window(actor, number)
-    w = _window(tx, number)
+    check_clerk_window(actor, number)
+    w = lock_window(tx, number)
     _ready(tx, w)
     stmt = select(Ticket).where(col(Ticket.hall_code) == tx.hall)
     if ticket_id is not None:
@@ -433,7 +435,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str, str]] = {
 def _release_window(tx: HallTx, t: Ticket) -> None:
     if t.window is None:
         return
-    w = _window(tx, t.window)
+    w = lock_window(tx, t.window)
     if w.current_ticket_id == t.id:
         w.current_ticket_id = None
 
@@ -455,13 +457,13 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
     if actor.role == "kiosk" and not (action == "cancel" and t.status == WAITING):
         raise Forbidden("自助终端只能取消等候中的票 / A kiosk may only cancel a waiting ticket")
     if actor.role != "kiosk":
-        _check_clerk_window(actor, t.window)
+        check_clerk_window(actor, t.window)
     if t.status not in allowed:
         raise Conflict(f"{t.number} 当前为 {t.status}，不能{action} / Cannot {action} a ticket that is {t.status}")
     now = tx.now
     if action == "resume":
         assert t.window is not None
-        w = _window(tx, t.window)
+        w = lock_window(tx, t.window)
         _ready(tx, w)
         w.current_ticket_id = t.id
         t.called_at = now
@@ -503,7 +505,7 @@ def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | Non
     if (queue is None) == (window is None):
         raise Invalid("请指定转往的队列或窗口之一 / Give exactly one of queue or window")
     t = load_ticket(tx, ticket_id)
-    _check_clerk_window(actor, t.window)
+    check_clerk_window(actor, t.window)
     if t.status not in (WAITING, CALLED, SERVING, HELD):
         raise Conflict(f"{t.number} 已结束，不能转移 / Cannot transfer a ticket that is {t.status}")
     from_queue, from_window = t.queue, t.window
@@ -516,7 +518,7 @@ def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | Non
         t.queue, t.target_window = queue, None
     else:
         assert window is not None
-        _window(tx, window)
+        lock_window(tx, window)
         t.target_window = window
     if t.status in AT_WINDOW or t.status == HELD:
         _release_window(tx, t)

@@ -8,11 +8,13 @@ import logging
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from ...context import HallContext
 from ...errors import Unauthorized
 from ...events import Subscriber
+from ...models import Hall
 from ...services.halls import board_state
 from ...services.tx import read_events
 from ...timeutil import utcnow
@@ -121,11 +123,6 @@ class Stream:
 
 def seq_of(session: Session, hall: str) -> int:
     """The hall's last committed `seq`."""
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from ...models import Hall
-
     return int(session.execute(select(col(Hall.last_seq)).where(col(Hall.code) == hall)).scalar_one())
 
 
