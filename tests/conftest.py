@@ -27,6 +27,10 @@ def require_backend(backend: str) -> None:
         pytest.skip("PostgreSQL is not running at 127.0.0.1:5432 (set HALL_TEST_DB=sqlite to test SQLite only)")
 
 
+# For tests of programs that never see the database (boards, kiosk, screenshots): run them once, on SQLite.
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
 @pytest.fixture(scope="session", params=backends())
 def backend(request: pytest.FixtureRequest) -> str:
     """The database backend of this run of the test."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.conftest import sqlite_only
 from tests.display_board.test_view import sample_state
 from tests.harness import Api
 
@@ -177,14 +178,13 @@ class Board:
 
 
 @pytest.fixture
-def board_tools(backend: str) -> None:
+def board_tools() -> None:
     """What a live board needs; one database backend is enough (the board never sees it)."""
-    if backend != "sqlite":
-        pytest.skip("the board does not depend on the database backend")
     _need(shutil.which("xvfb-run") is not None, "xvfb-run (apt-get install xvfb)")
     _need(FONT.is_file(), "the CJK font (apt-get install fonts-wqy-microhei)")
 
 
+@sqlite_only
 @pytest.mark.usefixtures("board_tools")
 def test_live_kivy_board_shows_a_call_within_a_second_and_a_silent_hall_never_speaks(api: Api, tmp_path: Path) -> None:
     api.take("A")
@@ -204,6 +204,7 @@ def test_live_kivy_board_shows_a_call_within_a_second_and_a_silent_hall_never_sp
         board.stop()
 
 
+@sqlite_only
 @pytest.mark.usefixtures("board_tools")
 def test_live_kivy_board_announces_calls_in_a_hall_with_voice(api: Api, tmp_path: Path) -> None:
     _need(shutil.which("espeak-ng") is not None, "espeak-ng (apt-get install espeak-ng)")

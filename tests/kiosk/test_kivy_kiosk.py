@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from queue_server.models import DeviceStatus
+from tests.conftest import sqlite_only
 from tests.harness import KIOSK, Api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,10 +32,8 @@ def _need(ok: bool, what: str) -> None:
 
 
 @pytest.fixture
-def kiosk_tools(backend: str) -> None:
+def kiosk_tools() -> None:
     """What the kiosk needs; one database backend is enough (the kiosk never sees it)."""
-    if backend != "sqlite":
-        pytest.skip("the kiosk does not depend on the database backend")
     _need(shutil.which("xvfb-run") is not None, "xvfb-run (apt-get install xvfb)")
     _need(FONT.is_file(), "the CJK font (apt-get install fonts-wqy-microhei)")
 
@@ -80,6 +79,7 @@ def publish(path: Path) -> None:
     part.replace(SHOTS / path.name)
 
 
+@sqlite_only
 @pytest.mark.usefixtures("kiosk_tools")
 def test_kiosk_takes_a_number_with_paper_out_and_shows_it_on_screen(api: Api, tmp_path: Path) -> None:
     for queue in ("B", "B", "C"):  # some load for the domain tiles
@@ -126,6 +126,7 @@ def test_kiosk_takes_a_number_with_paper_out_and_shows_it_on_screen(api: Api, tm
         publish(p)
 
 
+@sqlite_only
 @pytest.mark.usefixtures("kiosk_tools")
 def test_kiosk_portrait_with_the_id_card_and_a_printed_ticket(api: Api, tmp_path: Path) -> None:
     script = "wait:home,shot:home-portrait,take,wait:domain,domain:B,wait:confirm,shot:confirm-portrait"

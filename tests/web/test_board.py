@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ..conftest import CI
+from ..conftest import CI, sqlite_only
 from ..harness import Api, free_port, runtime, serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -233,10 +233,9 @@ def test_stale_mark_gap_and_resync_with_a_scripted_stream(api: Api, browser: Bro
         page.close()
 
 
-def test_screenshots(api: Api, browser: Browser, backend: str) -> None:
+@sqlite_only
+def test_screenshots(api: Api, browser: Browser) -> None:
     """Screenshots of a busy hall for docs/screenshots/ (once, on SQLite)."""
-    if backend != "sqlite":
-        pytest.skip("screenshots are made once, on SQLite")
     SHOTS.mkdir(parents=True, exist_ok=True)
     for q, n in (("A", 9), ("B", 4), ("C", 6)):
         for _ in range(n):
