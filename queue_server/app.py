@@ -176,7 +176,7 @@ def create_app(
             {"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503
         )
 
-    from .api.routes import appointments, halls, home_visits, tickets, web, windows, ws
+    from .api.routes import appointments, console, halls, home_visits, tickets, web, windows, ws
 
     # Routes are matched in order: the busiest (take a number, window actions) first.
     app.include_router(tickets.router)
@@ -187,4 +187,5 @@ def create_app(
     app.include_router(notify_api.router)
     app.include_router(ws.router)
     app.include_router(web.router)
+    app.include_router(console.router)
     return app

@@ -1,0 +1,78 @@
+// String catalogue of the staff pages: every label as [Chinese, English].
+
+export const LANE = {
+  normal: ["普通", "Regular"],
+  military: ["军人优先", "Military"],
+  special: ["老弱病残优先", "Priority"],
+  vip: ["重点项目", "Key project"],
+  appointment: ["预约", "Appointment"],
+};
+
+export const TICKET_STATUS = {
+  waiting: ["等候中", "Waiting"],
+  called: ["已叫号", "Called"],
+  serving: ["办理中", "Serving"],
+  held: ["挂起", "On hold"],
+  done: ["已办结", "Done"],
+  no_show: ["过号", "No-show"],
+  cancelled: ["已取消", "Cancelled"],
+  expired: ["已过期", "Expired"],
+};
+
+export const WINDOW_STATUS = {
+  open: ["服务中", "Open"],
+  paused: ["暂停服务", "Paused"],
+  closed: ["未开放", "Closed"],
+};
+
+export const DEVICE_STATUS = {
+  ok: ["正常", "OK"],
+  paper_low: ["纸将用完", "Paper low"],
+  paper_out: ["缺纸", "Paper out"],
+  cover_open: ["机盖打开", "Cover open"],
+  offline: ["离线", "Offline"],
+  error: ["故障", "Error"],
+  unplugged: ["设备未连接", "Unplugged"],
+  unknown: ["未上报", "No report"],
+};
+
+export const DEVICE_ROLE = { kiosk: ["自助终端", "Kiosk"], display: ["显示屏", "Display"] };
+
+export const CHANNEL = {
+  kiosk: ["自助终端", "Kiosk"],
+  counter: ["窗口代取", "Counter"],
+  mobile: ["手机", "Mobile"],
+  web: ["网上", "Web"],
+  phone: ["电话", "Phone"],
+  remote: ["远程取号", "Remote"],
+};
+
+export const COUNTS = [
+  ["called", ["叫号", "Called"]],
+  ["completed", ["办结", "Done"]],
+  ["no_show", ["过号", "No-show"]],
+  ["transferred", ["转出", "Transferred"]],
+  ["held", ["挂起", "Held"]],
+];
+
+export const PAUSE_REASONS = [
+  ["午休", "Lunch break"],
+  ["临时离开", "Away briefly"],
+  ["系统故障", "System fault"],
+  ["业务培训", "Training"],
+];
+
+export const ALERT_KIND = { length: ["排队过长", "Long queue"], wait: ["等候过久", "Long wait"] };
+
+export const pair = (table, key) => table[key] || [key, key];
+
+export const MESSAGE_KIND = {
+  issued: ["取号通知", "Ticket issued"],
+  ahead: ["即将到号", "Almost your turn"],
+  called: ["叫号通知", "Called"],
+  recalled: ["重呼通知", "Recalled"],
+  no_show: ["过号通知", "No-show"],
+  appointment_booked: ["预约成功", "Booked"],
+  appointment_reminder: ["预约提醒", "Reminder"],
+  appointment_cancelled: ["预约取消", "Cancelled"],
+};

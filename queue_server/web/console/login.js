@@ -1,0 +1,62 @@
+// The login form shared by the staff pages: nothing is shown or fetched before a valid token exists.
+
+import { forget, get, login, token } from "./api.js";
+import { $ } from "./dom.js";
+
+/** Resolve with `/auth/me` once the user is logged in (asking with the form when needed). */
+export async function signIn() {
+  if (token()) {
+    try {
+      const me = await get("/api/v1/auth/me");
+      if (me.kind === "user") return me;
+    } catch {
+      /* expired or invalid: ask again */
+    }
+    forget();
+  }
+  return new Promise((resolve) => {
+    const form = $("login-form");
+    const box = $("login");
+    box.hidden = false;
+    $("login-user").focus();
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      $("login-error").textContent = "";
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        await login($("login-user").value.trim(), $("login-pass").value);
+        const me = await get("/api/v1/auth/me");
+        $("login-pass").value = "";
+        box.hidden = true;
+        resolve(me);
+      } catch (err) {
+        $("login-error").textContent = err.message;
+      } finally {
+        button.disabled = false;
+      }
+    };
+  });
+}
+
+/** Log out: forget the token and start over at the login form. */
+export function signOut() {
+  forget();
+  location.reload();
+}
+
+/** When the server says the token is no longer valid, go back to the login form. */
+export function watchAuth() {
+  addEventListener("auth-lost", () => location.reload());
+}
+
+/** Replace the page with a plain error (e.g. a hall the user does not belong to). */
+export function fatal(text) {
+  for (const id of ["desk", "picker", "hall"]) {
+    const e = $(id);
+    if (e) e.hidden = true;
+  }
+  const box = $("fatal");
+  box.hidden = false;
+  $("fatal-text").textContent = text;
+}
