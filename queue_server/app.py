@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,9 +19,13 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import col
 
 from . import notify
+from .cases.catalog import load_catalog
+from .cases.items import sync_catalog
+from .cases.outcomes import expire_shortfalls
 from .context import HallContext
 from .db import Database
 from .errors import HallError
+from .feedback.reports import ensure_rollups
 from .migrations import upgrade
 from .models import Hall
 from .notify import api as notify_api
@@ -39,7 +44,14 @@ ROLLOVER_CHECK_S = 30.0
 def build_context(runtime: Runtime) -> HallContext:
     """Open the database and build the shared parts from resolved settings."""
     db = Database(runtime.database_url, sqlite_synchronous=runtime.settings.sqlite_synchronous)
-    return HallContext(config=runtime.config, db=db, secret_key=runtime.secret_key)
+    own_items = runtime.config_path.parent / "items"
+    return HallContext(
+        config=runtime.config,
+        db=db,
+        secret_key=runtime.secret_key,
+        var_dir=runtime.settings.var_dir.expanduser().resolve(),
+        items_dir=own_items if own_items.is_dir() else None,
+    )
 
 
 def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
@@ -48,6 +60,7 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
         upgrade(ctx.db.url)
     with ctx.db.write() as s:
         sync_config(s, ctx.config, fp_key=ctx.fingerprint_key)
+        sync_catalog(s, load_catalog(ctx.items_dir))
     close_past_days(ctx)
 
 
@@ -61,7 +74,12 @@ def close_past_days(ctx: HallContext) -> int:
             total += expire_before(tx, service_day(tx.now, tz))
             total += mark_no_shows(tx, late_min=h.checkin_late_min)
             appointment_reminders(tx, h)
+            expire_shortfalls(tx, tz=tz)
             queue_alerts(tx, h, ctx.alerts)
+            today = service_day(tx.now, tz)
+        # yesterday's statistics rollup, so the morning's first report does not pay for it (a no-op once built)
+        yesterday = today - timedelta(days=1)
+        ensure_rollups(ctx.db, h.code, yesterday, yesterday, today, tz)
     return total
 
 
@@ -176,7 +194,7 @@ def create_app(
             {"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503
         )
 
-    from .api.routes import appointments, console, halls, home_visits, tickets, web, windows, ws
+    from .api.routes import appointments, cases, console, feedback, halls, home_visits, tickets, web, windows, ws
 
     # Routes are matched in order: the busiest (take a number, window actions) first.
     app.include_router(tickets.router)
@@ -188,4 +206,6 @@ def create_app(
     app.include_router(ws.router)
     app.include_router(web.router)
     app.include_router(console.router)
+    app.include_router(cases.router)
+    app.include_router(feedback.router)
     return app

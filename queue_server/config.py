@@ -151,6 +151,8 @@ class HallConfig(BaseModel):
     checkin_late_min: int = Field(default=15, ge=0, le=240)
     senior_age: int = Field(default=70, ge=0, le=150)  # 0: no automatic senior lane
     notify_ahead: int = Field(default=3, ge=0)  # "N ahead" message at this many; 0: none
+    output_queue: str | None = None  # 统一出件: the queue whose tickets collect case results
+    case_upload_max_kb: int = Field(default=10240, ge=1, le=102400)  # one uploaded case material, at most
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = Field(default_factory=list)
 
@@ -164,6 +166,8 @@ class HallConfig(BaseModel):
             for code in (c for c in window.queues if c not in codes):
                 message = f"window {window.number} names unknown queue '{code}' (this hall has {known})"
                 errors.append(_err(("windows", i, "queues"), message))
+        if self.output_queue is not None and self.output_queue not in codes:
+            errors.append(_err(("output_queue",), f"unknown queue '{self.output_queue}' (this hall has {known})"))
         for key, values, parse in (
             ("open", self.open or [], parse_rule),
             ("holidays", self.holidays, parse_day),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,8 @@ class HallContext:
     config: AppConfig
     db: Database
     secret_key: str
+    var_dir: Path = Path("var")  # the server's own files (uploaded case materials under data/)
+    items_dir: Path | None = None  # the case items catalog (None: the repository's config/items)
     hub: Hub = field(init=False)
     tokens: TokenService = field(init=False)
     cipher: PiiCipher = field(init=False)

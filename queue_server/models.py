@@ -120,6 +120,7 @@ class Ticket(SQLModel, table=True):
     id_masked: str | None = Field(default=None, max_length=24)
     track_token: str = Field(max_length=64, unique=True)
     idempotency_key: str | None = Field(default=None, max_length=128)
+    clerk: str | None = Field(default=None, max_length=64)  # who completed it (statistics by clerk)
 
 
 @dataclass(slots=True)
@@ -156,6 +157,7 @@ class TicketRow:
     id_hash: str | None = None
     id_masked: str | None = None
     idempotency_key: str | None = None
+    clerk: str | None = None
 
 
 class Event(SQLModel, table=True):
@@ -282,3 +284,9 @@ class HomeVisit(SQLModel, table=True):
     note: str = Field(default="", max_length=200)  # the clerk's note: rejection reason, outcome
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+# The case workflow's and feedback's tables live in their own packages; importing them here puts them in
+# SQLModel.metadata, which the migrations and their tests compare against.
+from .cases import models as _cases_models  # noqa: E402,F401
+from .feedback import models as _feedback_models  # noqa: E402,F401

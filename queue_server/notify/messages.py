@@ -16,6 +16,8 @@ __all__ = [
     "appointment_cancelled",
     "appointment_reminder",
     "called",
+    "case_ready",
+    "feedback_reply",
     "issued",
     "no_show",
     "recalled",
@@ -30,6 +32,8 @@ KINDS: Final = (
     "appointment_booked",
     "appointment_reminder",
     "appointment_cancelled",
+    "feedback_reply",  # a bad review's or a complaint's answer (queue_server/feedback)
+    "case_ready",  # a case's result can be collected (queue_server/cases)
 )
 
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -129,3 +133,18 @@ def appointment_cancelled(hall: str, slot: datetime, code: str, *, hall_en: str 
         f"您预约的{hall} {_slot_zh(slot)}业务（预约码{code}）已取消。",
         f"Your appointment at {hall_en or hall} on {_slot_en(slot)} (code {code}) is cancelled.",
     )
+
+
+def case_ready(hall: str, case_no: str, matter: str, code: str, *, hall_en: str = "") -> str:
+    """A case's result is ready: where to collect it, and the one-time pickup code of the 24-hour terminals."""
+    return _both(
+        f"您在{hall}办理的{matter}（办件编号{case_no}）已办结，请凭身份证到统一出件窗口领取，"
+        f"或在24小时自助终端输入取件码{code}领取，也可申请免费邮寄。",
+        f"Your case {case_no} at {hall_en or hall} is complete. Collect the result at the output window with your "
+        f"ID card, or at a 24-hour self-service terminal with pickup code {code}, or ask for free mailing.",
+    )
+
+
+def feedback_reply(reference: str, text: str) -> str:
+    """Staff's answer to a bad review (reference: the ticket number) or a complaint (its code), as written."""
+    return _both(f"关于您的评价或投诉（{reference}）的答复：{text}", f"Reply about your feedback ({reference}): {text}")

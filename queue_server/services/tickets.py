@@ -483,6 +483,7 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
         if after != HELD:
             t.finished_at = now
     if action == "complete":
+        t.clerk = actor.name if actor.kind == "user" else t.clerk
         began = t.serving_at or t.called_at
         q = tx.session.execute(
             select(Queue).where(col(Queue.hall_code) == tx.hall, col(Queue.code) == t.queue)

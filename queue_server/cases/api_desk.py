@@ -1,0 +1,340 @@
+"""Staff case API: the case view, actions (acceptance outcomes, decision, output), documents, hand-over lists,
+the back-office worklist, and material downloads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from ..api.deps import CtxDep, PrincipalDep
+from ..api.schemas import Text
+from ..context import HallContext
+from ..errors import Forbidden, Invalid, NotFound
+from ..ids import InvalidIdNumber, validate_id_number
+from ..models import AuditLog, Ticket
+from ..services.auth import Principal
+from ..services.tx import HallTx
+from ..timeutil import utcnow
+from . import documents as docs
+from . import items, output, query, states
+from .api_submit import hall_of, pdf_response, store_of
+from .models import Case, CaseDocument, CaseMaterial
+from .outcomes import DEFAULT_VERIFICATION_DAYS, Outcome, apply, commitment_fields, plain_move
+from .service import check_staff, load, texts
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+VIEWERS = ("clerk", "approver", "auditor")
+WITH_DOCUMENT = frozenset(
+    {"accept", "accept_shortfall", "accept_commitment", "notify_missing", "reject", "supplement", "approve", "refuse"}
+)
+
+
+class Problem(BaseModel):
+    """One line of a one-time notice (一次性告知)."""
+
+    material: Text = Field(max_length=64, description="material code (or a name for something not in the list)")
+    problem: Text = Field(default="", max_length=200)
+    requirement: Text = Field(default="", max_length=300)
+
+
+class Pending(BaseModel):
+    """One material to follow under 容缺受理."""
+
+    material: Text = Field(max_length=64)
+    requirement: Text = Field(default="", max_length=300)
+
+
+class ActionBody(BaseModel):
+    """What an action needs; each action reads only its own fields."""
+
+    note: Text = Field(default="", max_length=500)
+    window: Text = Field(default="", max_length=64, description="the window's name, printed on documents")
+    problems: list[Problem] = Field(default_factory=list, max_length=50)
+    reason: Text = Field(default="", max_length=1000)
+    legal_basis: Text = Field(default="", max_length=300)
+    competent_authority: Text = Field(default="", max_length=100)
+    pending: list[Pending] = Field(default_factory=list, max_length=20)
+    supplement_by: date | None = None
+    commitments: list[str] = Field(default_factory=list, max_length=20)
+    signed: bool = False
+    verification_days: int = Field(default=DEFAULT_VERIFICATION_DAYS, ge=1, le=365)
+    recipient: Text = Field(default="", max_length=64)
+    address: Text = Field(default="", max_length=300)
+    waybill: Text = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9]*$")
+    signed_by: Text = Field(default="", max_length=64)
+
+
+Action = Literal[
+    "accept",
+    "accept_shortfall",
+    "accept_commitment",
+    "notify_missing",
+    "reject",
+    "resubmit",
+    "supplement",
+    "review",
+    "approve",
+    "refuse",
+    "ready",
+    "deliver",
+    "mail",
+    "sign",
+    "withdraw",
+]
+
+
+def _today(ctx: HallContext, hall: str) -> date:
+    return utcnow().astimezone(ctx.zones[hall]).date()
+
+
+async def _view(ctx: HallContext, number: str, who: Principal) -> dict[str, Any]:
+    hall = await hall_of(ctx, number)
+    check_staff(who, hall, *VIEWERS)
+    cal, today = ctx.calendars[hall], _today(ctx, hall)
+    return await ctx.read(lambda s: query.staff(s, load(s, number), cal, today, who.role))
+
+
+@router.get("/cases/{number}")
+async def get_case(number: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+    """The case for staff of its hall: masked applicant, history (who, when), materials, documents, actions."""
+    return await _view(ctx, number, who)
+
+
+@router.post("/cases/{number}/reveal")
+async def reveal(number: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+    """The applicant's name, ID number, phone and form answers in clear, for reviewing them (clerk, approver).
+
+    Every reveal is written to the audit log; nothing of it is ever cached or broadcast.
+    """
+    hall = await hall_of(ctx, number)
+    check_staff(who, hall, "clerk", "approver")
+
+    def run(tx: HallTx) -> dict[str, Any]:
+        c = load(tx.session, number)
+        tx.session.add(AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"case:{number}"))
+        decrypt = ctx.cipher.decrypt
+        return {
+            "number": c.number,
+            "name": decrypt(c.name_enc, context="name"),
+            "id_number": decrypt(c.id_enc, context="id_number"),
+            "phone": decrypt(c.phone_enc, context="phone") if c.phone_enc else None,
+            "form": orjson.loads(decrypt(c.form_enc, context="case_form")),
+        }
+
+    return await ctx.change(hall, run)
+
+
+@router.get("/halls/{hall}/cases")
+async def list_cases(
+    hall: str,
+    ctx: CtxDep,
+    who: PrincipalDep,
+    status: Annotated[list[str] | None, Query()] = None,
+    id_number: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[dict[str, Any]]:
+    """Cases of the hall (staff), optionally by status and by the applicant's ID number; deadline first."""
+    ctx.hall(hall)  # 404 for an unknown hall
+    check_staff(who, hall, *VIEWERS)
+    bad = [s for s in status or [] if s not in states.STATES]
+    if bad:
+        raise Invalid(f"未知状态 / Unknown status: {', '.join(bad)} (known: {', '.join(states.STATES)})")
+    cal, today = ctx.calendars[hall], _today(ctx, hall)
+    if id_number:
+        try:
+            digest = ctx.cipher.keyed_hash(validate_id_number(id_number))
+        except InvalidIdNumber as exc:
+            raise Invalid(str(exc)) from None
+        wanted = frozenset(status) if status else None
+        return await ctx.read(
+            lambda s: [
+                query.listing(s, c, cal, today)
+                for c in query.by_person(s, hall, digest)
+                if wanted is None or c.status in wanted
+            ]
+        )
+    return await ctx.read(lambda s: query.worklist(s, hall, cal, today, frozenset(status or states.STATES)))
+
+
+@router.get("/halls/{hall}/worklist")
+async def worklist(hall: str, ctx: CtxDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """The back-office worklist: cases whose time limit runs, nearest deadline first, with the traffic light."""
+    ctx.hall(hall)  # 404 for an unknown hall
+    check_staff(who, hall, *VIEWERS)
+    cal, today = ctx.calendars[hall], _today(ctx, hall)
+    return await ctx.read(lambda s: query.worklist(s, hall, cal, today))
+
+
+@router.get("/tickets/{ticket_id}/cases")
+async def cases_of_ticket(ticket_id: int, ctx: CtxDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """A called ticket's citizen's cases (by the ID number's keyed hash), for the clerk at the window."""
+
+    def run(s: Session) -> list[dict[str, Any]]:
+        t = s.get(Ticket, ticket_id)
+        if t is None:
+            raise NotFound("没有这张票 / No such ticket")
+        check_staff(who, t.hall_code, "clerk")
+        if not t.id_hash:
+            return []
+        cal, today = ctx.calendars[t.hall_code], _today(ctx, t.hall_code)
+        return [query.listing(s, c, cal, today) for c in query.by_person(s, t.hall_code, t.id_hash)]
+
+    return await ctx.read(run)
+
+
+@router.post("/cases/{number}/actions/{action}")
+async def act(number: str, action: Action, body: ActionBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+    """Take an action on a case: 403 for a role that may never take it, 409 when the state does not allow it."""
+    hall = await hall_of(ctx, number)
+    if not who.in_hall(hall):
+        raise Forbidden("不能操作其他大厅的办件 / This case belongs to another hall")
+    if who.kind != "user" and action not in ("resubmit",):
+        raise Forbidden("此操作需要工作人员登录 / Staff only")
+    cal, tz = ctx.calendars[hall], ctx.zones[hall]
+    extra: dict[str, Any] = {}
+
+    def run(tx: HallTx) -> Any:
+        if action in WITH_DOCUMENT:
+            o = Outcome(
+                action=action,
+                note=body.note,
+                window=body.window,
+                problems=[p.model_dump() for p in body.problems],
+                reason=body.reason,
+                legal_basis=body.legal_basis,
+                competent_authority=body.competent_authority,
+                pending=[p.model_dump() for p in body.pending],
+                supplement_by=body.supplement_by,
+                commitments=body.commitments,
+                signed=body.signed,
+                verification_days=body.verification_days,
+            )
+            _, issued = apply(tx, number=number, o=o, who=who, cal=cal, tz=tz)
+            extra["documents"] = [{"id": d.id, "kind": d.kind, "document_no": d.document_no} for d in issued]
+        elif action == "ready":
+            _, code = output.ready(tx, number=number, who=who, cipher=ctx.cipher)
+            extra["pickup_code"] = code
+        elif action == "deliver":
+            output.deliver_at_window(tx, number=number, who=who, note=body.note)
+        elif action == "mail":
+            output.mail(
+                tx,
+                number=number,
+                who=who,
+                cipher=ctx.cipher,
+                recipient=body.recipient,
+                address=body.address,
+                waybill=body.waybill,
+            )
+        elif action == "sign":
+            output.sign(tx, number=number, who=who, signed_by=body.signed_by)
+        else:
+            plain_move(tx, number=number, action=action, who=who, note=body.note)
+
+    await ctx.change(hall, run)
+    for d in extra.get("documents", []):
+        d["url"] = f"/api/v1/cases/{number}/documents/{d['id']}.pdf"
+    view = await ctx.read(lambda s: query.staff(s, load(s, number), cal, _today(ctx, hall), who.role))
+    return view | extra
+
+
+@router.get("/cases/{number}/documents/{doc_id}.pdf")
+async def document_pdf(number: str, doc_id: int, ctx: CtxDep, who: PrincipalDep) -> Response:
+    """A document of the case as PDF (staff of the hall)."""
+    hall = await hall_of(ctx, number)
+    check_staff(who, hall, *VIEWERS)
+
+    def run(s: Session) -> tuple[CaseDocument, Case]:
+        c = load(s, number)
+        d = s.get(CaseDocument, doc_id)
+        if d is None or d.case_id != c.id:
+            raise NotFound("没有这份文书 / No such document")
+        return d, c
+
+    d, c = await ctx.read(run)
+    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, None if d.kind == "handover_list" else c, ctx.cipher))
+    return pdf_response(pdf, f"{number}-{d.kind}.pdf")
+
+
+@router.get("/cases/{number}/commitment-letter.pdf")
+async def commitment_preview(
+    number: str,
+    ctx: CtxDep,
+    who: PrincipalDep,
+    commitments: Annotated[list[str], Query(min_length=1, max_length=20)],
+    verification_days: Annotated[int, Query(ge=1, le=365)] = DEFAULT_VERIFICATION_DAYS,
+) -> Response:
+    """The 告知承诺书 to print for the applicant to sign, before `accept_commitment` (clerk; nothing is stored)."""
+    hall = await hall_of(ctx, number)
+    check_staff(who, hall, "clerk")
+    h, tz = ctx.hall(hall), ctx.zones[hall]
+
+    def run(s: Session) -> CaseDocument:
+        c = load(s, number)
+        item = items.as_item(items.version_by_id(s, c.item_id))
+        fields = docs.base_fields(h, c, item.name, tz) | {"issue_date": _today(ctx, hall)}
+        fields |= commitment_fields(item, c, commitments, verification_days)
+        data = orjson.dumps(texts(fields)).decode()
+        return CaseDocument(
+            case_id=c.id or 0,
+            kind="commitment_letter",
+            document_no="（待编号）",
+            data=data,
+            created_at=utcnow(),
+            created_by=who.name,
+        )
+
+    d = await ctx.read(run)
+    c = await ctx.read(lambda s: load(s, number))
+    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, c, ctx.cipher))
+    return pdf_response(pdf, f"{number}-commitment-letter.pdf")
+
+
+@router.get("/cases/{number}/materials/{material_id}")
+async def material_file(number: str, material_id: int, ctx: CtxDep, who: PrincipalDep) -> FileResponse:
+    """An uploaded material (clerk, approver, auditor of the hall); every read is written to the audit log."""
+    hall = await hall_of(ctx, number)
+    check_staff(who, hall, *VIEWERS)
+
+    def run(tx: HallTx) -> CaseMaterial:
+        c = load(tx.session, number)
+        m = tx.session.get(CaseMaterial, material_id)
+        if m is None or m.case_id != c.id:
+            raise NotFound("没有这份材料 / No such material")
+        tx.session.add(
+            AuditLog(at=tx.now, actor=who.name, action="case.material", hall_code=hall, subject=f"case:{number}")
+        )
+        return m
+
+    m = await ctx.change(hall, run)
+    path = store_of(ctx).path(m.storage_name)
+    if not path.is_file():
+        raise NotFound("材料文件缺失 / The stored file is missing")
+    ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[m.content_type]
+    return FileResponse(
+        path,
+        media_type=m.content_type,
+        filename=f"{number}-{m.material}-{m.id}.{ext}",
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.post("/cases/{number}/pickup-ticket", status_code=201)
+async def pickup_ticket(number: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+    """A ticket of the hall's 统一出件 queue for a ready result (kiosk or clerk); a repeat the same day returns it."""
+    hall = await hall_of(ctx, number)
+    if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
+        raise Forbidden("无权为此办件取出件号 / You may not take a pickup ticket for this case")
+    tz = ctx.zones[hall]
+    _, t = await ctx.change(hall, lambda tx: output.pickup_ticket(tx, number=number, who=who, cipher=ctx.cipher, tz=tz))
+    return {
+        "case": number,
+        "ticket": {"id": t.ticket.id, "number": t.ticket.number, "queue": t.ticket.queue, "ahead": t.ahead},
+        "track_token": t.ticket.track_token,
+    }

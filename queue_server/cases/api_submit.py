@@ -1,0 +1,278 @@
+"""Citizen-side case API: self-submission (idempotent, multipart), materials, receipt, query, pickup code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+from starlette.datastructures import UploadFile
+
+from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep
+from ..api.schemas import Text
+from ..context import HallContext
+from ..errors import Conflict, Forbidden, Invalid
+from ..ids import InvalidIdNumber, validate_id_number
+from ..services.auth import Principal
+from ..timeutil import utcnow
+from . import documents as docs
+from . import items, query, states
+from .models import CaseMaterial
+from .output import pickup_with_code
+from .service import Submission, add_files, check_files, item_of, load, submit
+from .storage import Checked, MaterialStore, TooLarge, check_upload
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+pages = APIRouter(tags=["cases"])
+WEB_DIR = Path(__file__).resolve().parent / "web"
+pages.mount("/static/cases", StaticFiles(directory=WEB_DIR), name="cases-static")
+MAX_FILES = 40
+FILE_FIELD = "file."  # multipart field of a material file: "file.<material code>"
+
+
+class Applicant(BaseModel):
+    """The applicant, as read from the ID card (name and number) and typed (phone)."""
+
+    name: Text = Field(min_length=1, max_length=64)
+    id_number: Text = Field(max_length=32)
+    phone: Text | None = Field(default=None, max_length=32)
+
+
+class SubmissionBody(BaseModel):
+    """The JSON part (`data`) of a submission."""
+
+    submission_id: str = Field(pattern=r"^[0-9a-fA-F-]{32,36}$", description="UUID made by the kiosk: idempotency key")
+    item: str = Field(max_length=32)
+    item_version: int | None = Field(default=None, ge=1, description="default: the current version")
+    situation: str = Field(max_length=32)
+    applicant: Applicant
+    form: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    ticket_id: int | None = None
+
+
+class LookupBody(BaseModel):
+    """A kiosk's look-up by the ID card it just read."""
+
+    id_number: Text = Field(max_length=32)
+
+
+class PickupBody(BaseModel):
+    """The pickup code typed at a 24-hour kiosk."""
+
+    code: str = Field(min_length=4, max_length=16, pattern=r"^[0-9]+$")
+
+
+def store_of(ctx: HallContext) -> MaterialStore:
+    """The material store under the server's var directory."""
+    return MaterialStore(ctx.var_dir)
+
+
+def _may_submit(who: Principal | None, hall: str) -> str:
+    if who is None:
+        return "web"
+    if not who.in_hall(hall):
+        raise Forbidden("不能为其他大厅提交办件 / You belong to another hall")
+    if who.role == "kiosk":
+        return "kiosk"
+    if who.role in ("clerk", "admin"):
+        return "counter"
+    raise Forbidden(f"角色 {who.role} 不能提交办件 / Role '{who.role}' may not submit cases")
+
+
+async def read_files(request: Request, max_bytes: int) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
+    """The multipart form: plain fields, and files as (material code, file name, bytes) — 413 when too big."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FILES * max_bytes + (1 << 20):
+        raise TooLarge(f"请求超过 {MAX_FILES} 个文件的总上限 / The request is larger than {MAX_FILES} files may be")
+    form = await request.form(max_files=MAX_FILES, max_fields=20)
+    fields: dict[str, str] = {}
+    files: list[tuple[str, str, bytes]] = []
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if not key.startswith(FILE_FIELD) or len(key) <= len(FILE_FIELD):
+                raise Invalid(f"文件字段应为 file.<材料编码> / A file field must be named file.<material>, not {key!r}")
+            data = await value.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                name = value.filename or key
+                raise TooLarge(f"文件 {name} 超过 {max_bytes // 1024} KB 上限 / File '{name}' is too large")
+            files.append((key[len(FILE_FIELD) :], value.filename or key, data))
+        else:
+            fields[key] = value
+    await form.close()
+    return fields, files
+
+
+def checked(files: list[tuple[str, str, bytes]], max_bytes: int) -> list[tuple[str, Checked]]:
+    """Each file checked by magic bytes and by opening it (422 names the bad file)."""
+    return [(code, check_upload(name, data, max_bytes=max_bytes)) for code, name, data in files]
+
+
+@router.post("/halls/{hall}/cases", tags=["public"])
+async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> Response:
+    """Self-submission: multipart with `data` (JSON `SubmissionBody`) and files `file.<material>`.
+
+    201 with the new case; 200 with the same case when the submission id was seen before (outbox replay).
+    """
+    h = ctx.hall(hall)
+    channel = _may_submit(who, hall)
+    if who is None:
+        ctx.limiter.check(f"case:{request.client.host if request.client else '?'}", per_hour=20)
+    max_bytes = h.case_upload_max_kb * 1024
+    fields, raw = await read_files(request, max_bytes)
+    try:
+        body = SubmissionBody.model_validate_json(fields.get("data", ""))
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise Invalid(f"申报数据有误 / Invalid submission data: {where}") from None
+    files = checked(raw, max_bytes)
+    row = await ctx.read(
+        lambda s: items.version(s, body.item, body.item_version) if body.item_version else items.current(s, body.item)
+    )
+    sub = Submission(
+        item=row,
+        situation=body.situation,
+        name=body.applicant.name,
+        id_number=body.applicant.id_number,
+        phone=body.applicant.phone,
+        form=dict(body.form),
+        files=files,
+        submission_id=body.submission_id.lower(),
+        channel=channel,
+        ticket_id=body.ticket_id,
+    )
+    store, tz = store_of(ctx), ctx.zones[hall]
+    saved: list[str] = []
+    try:
+        c, created = await ctx.change(
+            hall, lambda tx: submit(tx, s=sub, who=who, cipher=ctx.cipher, store=store, tz=tz, saved=saved)
+        )
+    except BaseException:
+        store.discard(saved)
+        raise
+    cal, today = ctx.calendars[hall], utcnow().astimezone(tz).date()
+    out = await ctx.read(lambda s: query.public(s, load(s, c.number), cal, today))
+    out |= {
+        "query_token": c.query_token,
+        "receipt_url": f"/api/v1/cases/{c.number}/receipt.pdf?proof={c.query_token}",
+        "replayed": not created,
+    }
+    return Response(orjson.dumps(out), status_code=201 if created else 200, media_type="application/json")
+
+
+async def hall_of(ctx: HallContext, number: str) -> str:
+    """The hall a case belongs to (404 if none)."""
+    return await ctx.read(lambda s: load(s, number).hall_code)
+
+
+@router.post("/cases/{number}/materials", status_code=201)
+async def add_materials(number: str, request: Request, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+    """More files for a case still at the front desk (submitted, needs_more, 容缺): kiosk or clerk of the hall."""
+    hall = await hall_of(ctx, number)
+    if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
+        raise Forbidden("无权为此办件上传材料 / You may not add materials to this case")
+    max_bytes = ctx.hall(hall).case_upload_max_kb * 1024
+    _, raw = await read_files(request, max_bytes)
+    if not raw:
+        raise Invalid("没有收到文件 / No files received")
+    files, store = checked(raw, max_bytes), store_of(ctx)
+    saved: list[str] = []
+
+    def run(tx: Any) -> list[dict[str, Any]]:
+        c = load(tx.session, number, lock=True)
+        if c.status not in (states.SUBMITTED, states.NEEDS_MORE, states.PENDING_SUPPLEMENT):
+            raise Conflict(f"办件已受理，不能再补充材料 / Materials can no longer be added ({c.status})")
+        check_files(item_of(tx, c)[1], c.situation, files)
+        rows = add_files(tx, c, files, who=who, store=store, saved=saved)
+        return [{"id": r.id, "material": r.material, "content_type": r.content_type, "size": r.size} for r in rows]
+
+    try:
+        return {"materials": await ctx.change(hall, run)}
+    except BaseException:
+        store.discard(saved)
+        raise
+
+
+@router.get("/cases/{number}/receipt.pdf", tags=["public"])
+async def receipt(number: str, ctx: CtxDep, proof: Annotated[str, Query(max_length=32)]) -> Response:
+    """The self-submission receipt (回执) as PDF, with the query code as proof."""
+
+    def build(s: Session) -> dict[str, Any]:
+        c = query.by_proof(s, ctx.cipher, number, proof)
+        row = items.version_by_id(s, c.item_id)
+        sit = items.as_item(row).situation(c.situation)
+        tz = ctx.zones[c.hall_code]
+        n = s.execute(select(func.count()).where(col(CaseMaterial.case_id) == c.id)).scalar_one()
+        return {
+            "organ": ctx.hall(c.hall_code).name,
+            "case_no": c.number,
+            "query_token": c.query_token,
+            "applicant": c.name_masked,
+            "matter": row.name,
+            "situation": sit.name if sit else c.situation,
+            "submitted_on": c.submitted_at.astimezone(tz).replace(tzinfo=None),
+            "material_count": int(n),
+        }
+
+    fields = await ctx.read(build)
+    pdf = await anyio.to_thread.run_sync(docs.receipt_pdf, fields)
+    return pdf_response(pdf, f"{number}-receipt.pdf")
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A PDF answer, shown inline, never cached."""
+    headers = {"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@pages.get("/cases/query", include_in_schema=False)
+async def query_page() -> Response:
+    """The public case-query page (办件查询): `?n=<case number>&p=<query code>` fills and sends the form."""
+    return FileResponse(WEB_DIR / "query.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/cases/{number}/status", tags=["public"])
+async def case_status(
+    number: str, request: Request, ctx: CtxDep, proof: Annotated[str, Query(min_length=4, max_length=32)]
+) -> dict[str, Any]:
+    """办件查询: the masked timeline, with the receipt's query code or the ID number's last four as proof."""
+    ctx.limiter.check(f"case-query:{request.client.host if request.client else '?'}", per_hour=60)
+
+    def run(s: Session) -> dict[str, Any]:
+        c = query.by_proof(s, ctx.cipher, number, proof)
+        tz = ctx.zones[c.hall_code]
+        return query.public(s, c, ctx.calendars[c.hall_code], utcnow().astimezone(tz).date())
+
+    return await ctx.read(run)
+
+
+@router.post("/halls/{hall}/cases/lookup")
+async def lookup(hall: str, body: LookupBody, ctx: CtxDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """A kiosk (or clerk) looks up the cases of the ID card just read: masked timelines, newest first."""
+    ctx.hall(hall)  # 404 for an unknown hall
+    if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
+        raise Forbidden("无权查询此大厅的办件 / You may not look up cases of this hall")
+    try:
+        idn = validate_id_number(body.id_number)
+    except InvalidIdNumber as exc:
+        raise Invalid(str(exc)) from None
+    digest, cal, tz = ctx.cipher.keyed_hash(idn), ctx.calendars[hall], ctx.zones[hall]
+    today = utcnow().astimezone(tz).date()
+    return await ctx.read(lambda s: [query.public(s, c, cal, today) for c in query.by_person(s, hall, digest)])
+
+
+@router.post("/halls/{hall}/pickup")
+async def pickup(hall: str, body: PickupBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+    """A 24-hour kiosk checks a pickup code (single use): the case is delivered; 404 when wrong or used."""
+    ctx.hall(hall)  # 404 for an unknown hall
+    if who.role not in ("kiosk", "admin") or not who.in_hall(hall):
+        raise Forbidden("只有本大厅的自助终端可以核验取件码 / Only this hall's kiosks verify pickup codes")
+    ctx.limiter.check(f"pickup:{who.name}", per_hour=120)
+    c = await ctx.change(hall, lambda tx: pickup_with_code(tx, code=body.code, who=who, cipher=ctx.cipher))
+    return {"number": c.number, "status": c.status, "status_label": states.label(c.status)}

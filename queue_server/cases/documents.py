@@ -1,0 +1,87 @@
+"""Case documents: which document each outcome issues, its number, and rendering it through `peripherals`.
+
+A document's non-personal fields are stored with it (`CaseDocument.data`); the applicant's name (and, on
+the commitment letter, the ID number the applicant signs under) is decrypted only when the PDF is drawn.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from peripherals.documents import CaseTemplate, load_templates, render_case_document
+
+from ..config import HallConfig
+from ..crypto import PiiCipher
+from .models import Case, CaseDocument
+
+EXTRA_TEMPLATES = Path(__file__).with_name("documents.toml")
+ENQUIRY_PHONE = "12345"  # 政务服务便民热线
+REVIEW_AUTHORITY = "本机关的上一级主管部门或者本级人民政府"
+COURT = "有管辖权的人民法院"
+
+# Document kind per action, and the letters of its number (威审受字〔2026〕第12号).
+ISSUED_BY: dict[str, str] = {
+    "accept": "acceptance_receipt",
+    "supplement": "acceptance_receipt",
+    "notify_missing": "one_time_notice",
+    "reject": "non_acceptance_notice",
+    "accept_shortfall": "conditional_acceptance_notice",
+    "accept_commitment": "commitment_letter",
+    "approve": "approval_decision",
+    "refuse": "refusal_decision",
+}
+_PREFIX = {
+    "acceptance_receipt": "受",
+    "one_time_notice": "补",
+    "non_acceptance_notice": "不受",
+    "conditional_acceptance_notice": "容",
+    "commitment_letter": "诺",
+    "approval_decision": "准",
+    "refusal_decision": "不准",
+    "handover_list": "移",
+}
+KINDS = (*_PREFIX, "submission_receipt")
+
+
+@functools.cache
+def templates() -> dict[str, CaseTemplate]:
+    """The five built-in templates of `peripherals` and the workflow's own four."""
+    return {**load_templates(), **load_templates(EXTRA_TEMPLATES)}
+
+
+def document_no(hall: HallConfig, kind: str, year: int, serial: int) -> str:
+    """The document number, e.g. ``T1审受字〔2026〕第12号``."""
+    return f"{hall.code.upper()}审{_PREFIX[kind]}字〔{year}〕第{serial}号"
+
+
+def base_fields(hall: HallConfig, case: Case, matter: str, tz: Any) -> dict[str, Any]:
+    """The fields every case document shares (the applicant is added when drawing)."""
+    return {
+        "organ": hall.name,
+        "matter": matter,
+        "case_no": case.number,
+        "submitted_on": case.submitted_at.astimezone(tz).replace(tzinfo=None),
+        "phone": ENQUIRY_PHONE,
+        "review_authority": REVIEW_AUTHORITY,
+        "court": COURT,
+    }
+
+
+def render(doc: CaseDocument, case: Case | None, cipher: PiiCipher) -> bytes:
+    """Draw a stored document as PDF, decrypting the applicant's name for it."""
+    fields: dict[str, Any] = orjson.loads(doc.data)
+    fields["document_no"] = doc.document_no
+    if case is not None:
+        fields["applicant"] = cipher.decrypt(case.name_enc, context="name")
+        if doc.kind == "commitment_letter":
+            fields["applicant_id_no"] = cipher.decrypt(case.id_enc, context="id_number")
+    return render_case_document(doc.kind, fields, templates=templates())
+
+
+def receipt_pdf(fields: dict[str, Any]) -> bytes:
+    """The self-submission receipt (masked name, case number, query code)."""
+    return render_case_document("submission_receipt", fields, templates=templates())

@@ -1,0 +1,146 @@
+"""Item versions in the database: sync from the catalog files at start-up, admin versions, browse and search."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from ..errors import NotFound
+from ..timeutil import utcnow
+from .catalog import Item
+from .models import CaseItem
+
+
+def _canonical(item: Item) -> bytes:
+    return orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+
+
+def _latest(session: Session, code: str, source: str | None = None) -> CaseItem | None:
+    stmt = select(CaseItem).where(col(CaseItem.code) == code)
+    if source is not None:
+        stmt = stmt.where(col(CaseItem.source) == source)
+    return session.execute(stmt.order_by(col(CaseItem.version).desc()).limit(1)).scalar_one_or_none()
+
+
+def add_version(session: Session, item: Item, *, source: str, actor: str) -> CaseItem:
+    """Store `item` as the next version of its code."""
+    last = session.execute(select(func.max(CaseItem.version)).where(col(CaseItem.code) == item.code)).scalar()
+    data = _canonical(item)
+    row = CaseItem(
+        code=item.code,
+        version=int(last or 0) + 1,
+        name=item.name,
+        name_en=item.name_en,
+        domain=item.domain,
+        domain_en=item.domain_en,
+        data=data.decode(),
+        digest=hashlib.sha256(data).hexdigest(),
+        source=source,
+        created_at=utcnow(),
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def sync_catalog(session: Session, items: list[Item]) -> int:
+    """Add a version for each file item that is new or changed since its last file version; returns how many.
+
+    An admin's version made through the API stays current until the file itself changes.
+    """
+    added = 0
+    for item in items:
+        last = _latest(session, item.code, "file")
+        if last is None or last.digest != hashlib.sha256(_canonical(item)).hexdigest():
+            add_version(session, item, source="file", actor="config")
+            added += 1
+    return added
+
+
+def as_item(row: CaseItem) -> Item:
+    """The catalog model of a stored version."""
+    return Item.model_validate_json(row.data, strict=False)
+
+
+def current(session: Session, code: str) -> CaseItem:
+    """The current (highest) version of an item; NotFound otherwise."""
+    row = _latest(session, code)
+    if row is None:
+        raise NotFound(f"没有这个事项 / No item '{code}'")
+    return row
+
+
+def version(session: Session, code: str, number: int) -> CaseItem:
+    """One version of an item; NotFound otherwise."""
+    row = session.execute(
+        select(CaseItem).where(col(CaseItem.code) == code, col(CaseItem.version) == number)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"事项 {code} 没有第 {number} 版 / Item '{code}' has no version {number}")
+    return row
+
+
+def version_by_id(session: Session, item_id: int) -> CaseItem:
+    """An item version by its row id."""
+    row = session.get(CaseItem, item_id)
+    if row is None:
+        raise NotFound(f"没有这个事项版本 / No item version {item_id}")
+    return row
+
+
+def current_all(session: Session) -> list[CaseItem]:
+    """The current version of every item, by domain then code."""
+    top = select(col(CaseItem.code), func.max(CaseItem.version).label("v")).group_by(col(CaseItem.code)).subquery()
+    stmt = select(CaseItem).join(top, (col(CaseItem.code) == top.c.code) & (col(CaseItem.version) == top.c.v))
+    rows = list(session.execute(stmt).scalars())
+    return sorted(rows, key=lambda r: (r.domain, r.code))
+
+
+def summary(row: CaseItem) -> dict[str, Any]:
+    """An item in a list: code, version, names, domain, time limit."""
+    item = as_item(row)
+    return {
+        "code": row.code,
+        "version": row.version,
+        "name": row.name,
+        "name_en": row.name_en,
+        "domain": row.domain,
+        "domain_en": row.domain_en,
+        "time_limit_days": item.time_limit_days,
+        "commitment_allowed": item.commitment_allowed,
+        "situations": [{"code": s.code, "name": s.name, "name_en": s.name_en} for s in item.situations],
+    }
+
+
+def detail(row: CaseItem) -> dict[str, Any]:
+    """The whole item with its version: the zero-basis template of every situation."""
+    return {"version": row.version, "source": row.source, **as_item(row).model_dump(mode="json")}
+
+
+def browse(session: Session, *, domain: str | None = None, q: str | None = None) -> list[dict[str, Any]]:
+    """Current items, optionally of one domain and matching a text (name, English name, code, keywords)."""
+    out = []
+    needle = (q or "").strip().lower()
+    for row in current_all(session):
+        if domain and domain not in (row.domain, row.domain_en):
+            continue
+        if needle:
+            item = as_item(row)
+            hay = " ".join([item.code, item.name, item.name_en, item.department, *item.keywords]).lower()
+            if needle not in hay:
+                continue
+        out.append(summary(row))
+    return out
+
+
+def domains(session: Session) -> list[dict[str, Any]]:
+    """The domains of the current items with how many items each has."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in current_all(session):
+        counts[(row.domain, row.domain_en)] = counts.get((row.domain, row.domain_en), 0) + 1
+    return [{"domain": d, "domain_en": e, "items": n} for (d, e), n in sorted(counts.items())]

@@ -1,0 +1,130 @@
+"""吐槽找茬 / 投诉受理: complaints from kiosk or web, routed to a handler, answered and closed."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Final
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from ..calendar import Calendar
+from ..crypto import PiiCipher
+from ..errors import Conflict, Invalid, NotFound
+from ..ids import InvalidPhone, mask_name, mask_phone, validate_phone
+from ..models import UserAccount
+from ..notify import enqueue, messages
+from ..services.tx import HallTx
+from .catalogue import COMPLAINT_CATEGORIES
+from .deadlines import working_days_after
+from .models import Complaint
+
+ANSWER_WORKING_DAYS = 5
+OPEN: Final = ("submitted", "assigned", "answered")
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
+def new_code() -> str:
+    """A citizen's reference, e.g. "TS7K2Q9M4X"."""
+    return "TS" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+def submit(
+    tx: HallTx,
+    *,
+    cal: Calendar,
+    cipher: PiiCipher,
+    channel: str,
+    category: str,
+    content: str,
+    name: str = "",
+    phone: str = "",
+) -> Complaint:
+    """Accept a complaint; without a name and phone it is anonymous. Personal data is stored encrypted."""
+    if category not in COMPLAINT_CATEGORIES:
+        raise Invalid(f"未知的类别 / Unknown category '{category}'")
+    content = content.strip()
+    if len(content) < 5:
+        raise Invalid("请写下具体情况（至少5个字）/ Please describe what happened (5 characters or more)")
+    name, phone = name.strip(), phone.strip()
+    c = Complaint(
+        code=new_code(),
+        hall_code=tx.hall,
+        channel=channel,
+        category=category,
+        content=content,
+        anonymous=not (name or phone),
+        deadline=working_days_after(cal, tx.now, ANSWER_WORKING_DAYS),
+        created_at=tx.now,
+        updated_at=tx.now,
+    )
+    if name:
+        c.name_enc, c.name_masked = cipher.encrypt(name, context="name"), mask_name(name)
+    if phone:
+        try:
+            digits = validate_phone(phone)
+        except InvalidPhone as exc:
+            raise Invalid(f"手机号码无效 / Invalid phone number: {exc}") from None
+        c.phone_enc, c.phone_masked = cipher.encrypt(digits, context="phone"), mask_phone(digits)
+    tx.session.add(c)
+    tx.session.flush()
+    tx.emit("complaint.changed", {"id": c.id, "code": c.code, "status": c.status, "category": c.category})
+    return c
+
+
+def _load(tx: HallTx, complaint_id: int) -> Complaint:
+    c = tx.session.get(Complaint, complaint_id)
+    if c is None or c.hall_code != tx.hall:
+        raise NotFound("没有这条投诉 / No such complaint")
+    return c
+
+
+def _changed(tx: HallTx, c: Complaint) -> Complaint:
+    c.updated_at = tx.now
+    tx.session.flush()
+    tx.emit("complaint.changed", {"id": c.id, "code": c.code, "status": c.status, "category": c.category})
+    return c
+
+
+def assign(tx: HallTx, *, complaint_id: int, handler: str) -> Complaint:
+    """Route an open, unanswered complaint to a staff user of the hall (or an admin)."""
+    c = _load(tx, complaint_id)
+    if c.status not in ("submitted", "assigned"):
+        raise Conflict(f"投诉当前为 {c.status}，不能转派 / Cannot assign a complaint that is {c.status}")
+    user = tx.session.get(UserAccount, handler)
+    if user is None or not user.active or (user.role != "admin" and user.hall_code != tx.hall):
+        raise Invalid(f"没有这个经办人 / No staff user '{handler}' in this hall")
+    c.handler, c.status = handler, "assigned"
+    return _changed(tx, c)
+
+
+def answer(tx: HallTx, *, complaint_id: int, text: str, actor: str, is_admin: bool) -> Complaint:
+    """The handler answers; the citizen is told by message when a phone was given."""
+    c = _load(tx, complaint_id)
+    if c.status != "assigned":
+        raise Conflict(f"投诉当前为 {c.status}，不能答复 / Cannot answer a complaint that is {c.status}")
+    if c.handler != actor and not is_admin:
+        raise Conflict(f"该投诉由 {c.handler} 处理 / This complaint is handled by {c.handler}")
+    text = text.strip()
+    if not text:
+        raise Invalid("请填写答复内容 / The answer is empty")
+    c.answer, c.status, c.answered_at = text, "answered", tx.now
+    enqueue(tx, kind="feedback_reply", ticket=c.code, phone_enc=c.phone_enc, text=messages.feedback_reply(c.code, text))
+    return _changed(tx, c)
+
+
+def close(tx: HallTx, *, complaint_id: int) -> Complaint:
+    """Close an answered complaint."""
+    c = _load(tx, complaint_id)
+    if c.status != "answered":
+        raise Conflict(f"投诉当前为 {c.status}，不能办结 / Cannot close a complaint that is {c.status}")
+    c.status, c.closed_at = "closed", tx.now
+    return _changed(tx, c)
+
+
+def by_code(session: Session, code: str) -> Complaint:
+    """A complaint by the citizen's reference code."""
+    c = session.execute(select(Complaint).where(col(Complaint.code) == code.upper())).scalar_one_or_none()
+    if c is None:
+        raise NotFound("没有这条投诉 / No such complaint")
+    return c

@@ -1,0 +1,185 @@
+"""HTTP routes of complaints (吐槽找茬 / 投诉受理): submit, follow by code, route, answer, close."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep
+from ..api.schemas import MAX_ID, Text
+from ..services.auth import Principal
+from ..timeutil import utcnow
+from . import complaints as complaints_svc
+from .models import Complaint
+
+router = APIRouter(prefix="/api/v1", tags=["complaints"])
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PUBLIC_PER_HOUR = 20
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+class ComplaintIn(BaseModel):
+    """A complaint; leave name and phone empty to stay anonymous."""
+
+    category: Text = Field(max_length=16)
+    content: Text = Field(min_length=1, max_length=2000)
+    name: Text = Field(default="", max_length=64)
+    phone: Text = Field(default="", max_length=32)
+
+
+class ComplaintOut(BaseModel):
+    """A complaint as staff see it (name and phone masked)."""
+
+    id: int
+    code: str
+    hall: str
+    channel: str
+    category: str
+    content: str
+    anonymous: bool
+    name_masked: str | None
+    phone_masked: str | None
+    status: str
+    handler: str | None
+    answer: str
+    deadline: datetime
+    overdue: bool
+    created_at: datetime
+    answered_at: datetime | None
+    closed_at: datetime | None
+
+
+class ComplaintStatus(BaseModel):
+    """What the citizen sees by the reference code."""
+
+    code: str
+    category: str
+    status: str
+    answer: str
+    created_at: datetime
+    deadline: datetime
+
+
+class AssignIn(BaseModel):
+    """Whom to route the complaint to."""
+
+    handler: Text = Field(min_length=1, max_length=64)
+
+
+class AnswerIn(BaseModel):
+    """The answer to the citizen."""
+
+    answer: Text = Field(min_length=1, max_length=1000)
+
+
+def _complaint_out(c: Complaint, tz: Any, now: datetime) -> ComplaintOut:
+    assert c.id is not None
+    return ComplaintOut(
+        id=c.id, code=c.code, hall=c.hall_code, channel=c.channel, category=c.category, content=c.content,
+        anonymous=c.anonymous, name_masked=c.name_masked, phone_masked=c.phone_masked, status=c.status,
+        handler=c.handler, answer=c.answer, deadline=c.deadline.astimezone(tz),
+        overdue=c.status in complaints_svc.OPEN and now > c.deadline, created_at=c.created_at.astimezone(tz),
+        answered_at=c.answered_at.astimezone(tz) if c.answered_at else None,
+        closed_at=c.closed_at.astimezone(tz) if c.closed_at else None,
+    )  # fmt: skip
+
+
+def _status(c: Complaint, tz: Any) -> ComplaintStatus:
+    return ComplaintStatus(
+        code=c.code, category=c.category, status=c.status, answer=c.answer,
+        created_at=c.created_at.astimezone(tz), deadline=c.deadline.astimezone(tz),
+    )  # fmt: skip
+
+
+@router.post("/halls/{hall}/complaints", status_code=201, response_model=ComplaintStatus)
+async def submit_complaint(
+    hall: str, body: ComplaintIn, request: Request, ctx: CtxDep, who: OptionalPrincipalDep
+) -> ComplaintStatus:
+    """吐槽找茬 / 投诉: from the kiosk (its token) or the web (rate-limited); anonymous unless name/phone given."""
+    ctx.hall(hall)
+    if who is None:
+        ctx.limiter.check(f"complaint:{_client(request)}", per_hour=PUBLIC_PER_HOUR)
+        channel = "web"
+    else:
+        who.require(hall, "kiosk")
+        channel = "kiosk"
+    cal, tz = ctx.calendars[hall], ctx.zones[hall]
+    c = await ctx.change(
+        hall,
+        lambda tx: complaints_svc.submit(
+            tx, cal=cal, cipher=ctx.cipher, channel=channel, category=body.category,
+            content=body.content, name=body.name, phone=body.phone,
+        ),
+    )  # fmt: skip
+    return _status(c, tz)
+
+
+@router.get("/complaints/{code}", response_model=ComplaintStatus, tags=["public"])
+async def complaint_status(code: Annotated[str, Path(min_length=4, max_length=16)], ctx: CtxDep) -> ComplaintStatus:
+    """The citizen follows a complaint by its reference code."""
+    c = await ctx.read(lambda s: complaints_svc.by_code(s, code))
+    return _status(c, ctx.zones.get(c.hall_code))
+
+
+def _can_see_complaints(who: Principal, hall: str) -> None:
+    who.require(hall, "approver", "auditor", "clerk")
+
+
+@router.get("/halls/{hall}/complaints", response_model=list[ComplaintOut])
+async def list_complaints(
+    hall: str, ctx: CtxDep, who: PrincipalDep, status: Annotated[str | None, Query(max_length=16)] = None
+) -> list[ComplaintOut]:
+    """The hall's complaints for staff (a clerk sees those routed to them), oldest first."""
+    ctx.hall(hall)
+    _can_see_complaints(who, hall)
+    tz, now = ctx.zones[hall], utcnow()
+
+    def read(s: Session) -> list[ComplaintOut]:
+        stmt = select(Complaint).where(col(Complaint.hall_code) == hall)
+        if status:
+            stmt = stmt.where(col(Complaint.status) == status)
+        if who.role == "clerk":
+            stmt = stmt.where(col(Complaint.handler) == who.name)
+        return [_complaint_out(c, tz, now) for c in s.execute(stmt.order_by(col(Complaint.id))).scalars()]
+
+    return await ctx.read(read)
+
+
+@router.post("/halls/{hall}/complaints/{item}/assign", response_model=ComplaintOut)
+async def assign_complaint(hall: str, item: ItemId, body: AssignIn, ctx: CtxDep, who: PrincipalDep) -> ComplaintOut:
+    """Route a complaint to a handler (a staff user of the hall)."""
+    ctx.hall(hall)
+    who.require(hall, "approver")
+    c = await ctx.change(hall, lambda tx: complaints_svc.assign(tx, complaint_id=item, handler=body.handler))
+    return _complaint_out(c, ctx.zones[hall], utcnow())
+
+
+@router.post("/halls/{hall}/complaints/{item}/answer", response_model=ComplaintOut)
+async def answer_complaint(hall: str, item: ItemId, body: AnswerIn, ctx: CtxDep, who: PrincipalDep) -> ComplaintOut:
+    """The handler answers; a citizen who left a phone number gets the answer by message."""
+    ctx.hall(hall)
+    who.require(hall, "approver", "clerk")
+    c = await ctx.change(
+        hall,
+        lambda tx: complaints_svc.answer(
+            tx, complaint_id=item, text=body.answer, actor=who.name, is_admin=who.role in ("admin", "approver")
+        ),
+    )
+    return _complaint_out(c, ctx.zones[hall], utcnow())
+
+
+@router.post("/halls/{hall}/complaints/{item}/close", response_model=ComplaintOut)
+async def close_complaint(hall: str, item: ItemId, ctx: CtxDep, who: PrincipalDep) -> ComplaintOut:
+    """Close an answered complaint (办结)."""
+    ctx.hall(hall)
+    who.require(hall, "approver")
+    c = await ctx.change(hall, lambda tx: complaints_svc.close(tx, complaint_id=item))
+    return _complaint_out(c, ctx.zones[hall], utcnow())

@@ -1,0 +1,175 @@
+"""好差评: store one evaluation per ticket (一次一评) or per case (一事一评); a bad review opens a follow-up."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from ..calendar import Calendar
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..models import DONE, Ticket
+from ..services.tx import HallTx
+from ..timeutil import service_day
+from .catalogue import BAD_LEVELS, CHANNELS, LEVELS, REASONS
+from .deadlines import working_days_after
+from .models import Evaluation, FollowUp
+from .rollups import invalidate
+
+FOLLOWUP_WORKING_DAYS = 2
+# How long after completion the window's pad still offers a ticket for evaluation.
+PAD_WINDOW = timedelta(minutes=10)
+
+
+def check_choice(level: int, reasons: list[str]) -> str:
+    """Validate a level and reason codes; returns the reasons as stored (comma-separated, deduplicated)."""
+    if level not in LEVELS:
+        raise Invalid("评价等级应为 1 至 5 / Level must be 1 (very dissatisfied) to 5 (very satisfied)")
+    unknown = [r for r in reasons if r not in REASONS]
+    if unknown:
+        raise Invalid(f"未知的评价原因 / Unknown reason code(s): {', '.join(unknown)}")
+    return ",".join(dict.fromkeys(reasons))
+
+
+def _existing(session: Session, *, ticket_id: int | None = None, hall: str = "", case: str | None = None) -> bool:
+    stmt = select(col(Evaluation.id))
+    if ticket_id is not None:
+        stmt = stmt.where(col(Evaluation.ticket_id) == ticket_id)
+    else:
+        stmt = stmt.where(col(Evaluation.hall_code) == hall, col(Evaluation.case_number) == case)
+    return session.execute(stmt).first() is not None
+
+
+def _store(tx: HallTx, ev: Evaluation, cal: Calendar) -> Evaluation:
+    tx.session.add(ev)
+    tx.session.flush()
+    assert ev.id is not None
+    data: dict[str, Any] = {"id": ev.id, "level": ev.level, "channel": ev.channel}
+    if ev.ticket_id is not None:
+        data |= {"ticket": ev.ticket_id, "number": ev.ticket_number, "window": ev.window}
+    if ev.case_number:
+        data["case"] = ev.case_number
+    tx.emit("evaluation.created", data)
+    if ev.level in BAD_LEVELS:
+        fu = FollowUp(
+            hall_code=tx.hall,
+            evaluation_id=ev.id,
+            deadline=working_days_after(cal, tx.now, FOLLOWUP_WORKING_DAYS),
+            opened_at=tx.now,
+        )
+        tx.session.add(fu)
+        tx.session.flush()
+        tx.emit("followup.changed", {"id": fu.id, "evaluation": ev.id, "status": fu.status})
+    # A late evaluation of an earlier day: that day's rollup is rebuilt on the next report.
+    today = service_day(tx.now, cal.tz)
+    if ev.service_day < today:
+        invalidate(tx.session, tx.hall, ev.service_day)
+    return ev
+
+
+def evaluate_ticket(
+    tx: HallTx,
+    *,
+    cal: Calendar,
+    level: int,
+    reasons: list[str],
+    comment: str,
+    channel: str,
+    ticket_id: int | None = None,
+    track_token: str | None = None,
+    window: int | None = None,
+) -> Evaluation:
+    """Evaluate a completed ticket, found by id (a device of the hall) or by its track token (the citizen).
+
+    `window`: the window the evaluating device belongs to; the ticket must have been served there.
+    """
+    stored = check_choice(level, reasons)
+    if channel not in CHANNELS:
+        raise Invalid(f"未知渠道 / Unknown channel '{channel}'")
+    if track_token is not None:
+        t = tx.session.execute(select(Ticket).where(col(Ticket.track_token) == track_token)).scalar_one_or_none()
+    else:
+        t = tx.session.get(Ticket, ticket_id) if ticket_id is not None else None
+    if t is None or t.hall_code != tx.hall:
+        raise NotFound("没有这张票 / No such ticket")
+    if t.status != DONE:
+        raise Conflict("业务办结后才能评价 / Only a completed service can be evaluated")
+    if window is not None and t.window != window:
+        raise Forbidden(f"该票不是在 {window} 号窗口办理的 / This ticket was not served at window {window}")
+    if _existing(tx.session, ticket_id=t.id):
+        raise Conflict(f"{t.number} 已评价，一次服务只能评价一次 / {t.number} has already been evaluated")
+    ev = Evaluation(
+        hall_code=tx.hall,
+        ticket_id=t.id,
+        ticket_number=t.number,
+        queue=t.queue,
+        window=t.window,
+        clerk=t.clerk,
+        level=level,
+        reasons=stored,
+        comment=comment.strip(),
+        channel=channel,
+        service_day=t.service_day,
+        created_at=tx.now,
+    )
+    return _store(tx, ev, cal)
+
+
+# A case is rated once it is decided or over (一事一评 after 办结), not while it is running.
+CASE_RATEABLE = frozenset({"approved", "refused", "result_ready", "mailed", "delivered", "rejected", "withdrawn"})
+
+
+def _check_case(session: Session, hall: str, number: str, token: str) -> None:
+    """The case must exist in the hall, the token must be its receipt's query token, and it must be decided."""
+    from ..cases.models import Case
+
+    c = session.execute(
+        select(Case).where(col(Case.hall_code) == hall, col(Case.number) == number)
+    ).scalar_one_or_none()
+    if c is None or not hmac.compare_digest(c.query_token, token):
+        raise NotFound("没有这个办件，或查询码不对 / No such case, or the query code does not match")
+    if c.status not in CASE_RATEABLE:
+        raise Conflict("办件办结后才能评价 / A case can be rated once it is decided")
+
+
+def evaluate_case(
+    tx: HallTx, *, cal: Calendar, case_number: str, case_token: str, level: int, reasons: list[str], comment: str
+) -> Evaluation:
+    """一事一评: evaluate a decided case once, online, by its number and the query code on its receipt."""
+    stored = check_choice(level, reasons)
+    _check_case(tx.session, tx.hall, case_number, case_token)
+    if _existing(tx.session, hall=tx.hall, case=case_number):
+        raise Conflict("该办件已评价 / This case has already been evaluated")
+    ev = Evaluation(
+        hall_code=tx.hall,
+        case_number=case_number,
+        level=level,
+        reasons=stored,
+        comment=comment.strip(),
+        channel="web",
+        service_day=service_day(tx.now, cal.tz),
+        created_at=tx.now,
+    )
+    return _store(tx, ev, cal)
+
+
+def pending_at_window(session: Session, hall: str, window: int, now: datetime, tz: tzinfo) -> Ticket | None:
+    """The ticket this window completed last today, if within the pad's time and not evaluated yet."""
+    t = session.execute(
+        select(Ticket)
+        .where(
+            col(Ticket.hall_code) == hall,
+            col(Ticket.service_day) == service_day(now, tz),
+            col(Ticket.window) == window,
+            col(Ticket.status) == DONE,
+            col(Ticket.finished_at) >= now - PAD_WINDOW,
+        )
+        .order_by(col(Ticket.finished_at).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if t is None or _existing(session, ticket_id=t.id):
+        return None
+    return t

@@ -1,0 +1,155 @@
+// Public feedback page: complaints (吐槽找茬, optionally anonymous), following one by its code, and rating a
+// ticket online by its track token (一次一评: the link on the ticket's tracking page, ?t=<token>).
+const $ = (id) => document.getElementById(id);
+const HALL = decodeURIComponent(location.pathname.split("/")[2] || "");
+const TRACK = new URLSearchParams(location.search).get("t");
+const MSG = {
+  rated: "感谢您的评价！/ Thank you for your rating!",
+  filed: "已收到，编号 {code}，请保存以便查询。/ Received. Your reference is {code}; keep it to follow up.",
+  failed: "提交失败：/ Failed: ",
+};
+let catalogue = null;
+let level = null;
+const chosen = new Set();
+
+function span(text, cls) {
+  const s = document.createElement("span");
+  s.textContent = text;
+  if (cls) s.className = cls;
+  return s;
+}
+
+function detail(body, status) {
+  const d = body && body.detail;
+  if (typeof d === "string") return d;
+  if (Array.isArray(d)) return d.map((x) => x.msg).join("; ");
+  return `HTTP ${status}`;
+}
+
+async function post(path, body) {
+  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const data = await r.json().catch(() => null);
+  if (!r.ok) throw new Error(detail(data, r.status));
+  return data;
+}
+
+function show(id, text, error) {
+  $(id).textContent = text;
+  $(id).className = error ? "result error" : "result";
+}
+
+function renderRate() {
+  $("levels").replaceChildren(
+    ...catalogue.levels.map((l) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.level = l.code;
+      b.setAttribute("aria-pressed", String(level === l.code));
+      b.append(span(l.zh), span(l.en, "en"));
+      b.addEventListener("click", () => {
+        level = l.code;
+        $("rate-submit").disabled = false;
+        renderRate();
+      });
+      return b;
+    }),
+  );
+  $("reasons").replaceChildren(
+    ...catalogue.reasons.map((r) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.reason = r.code;
+      b.setAttribute("aria-pressed", String(chosen.has(r.code)));
+      b.append(span(r.zh), span(r.en, "en"));
+      b.addEventListener("click", () => {
+        chosen.has(r.code) ? chosen.delete(r.code) : chosen.add(r.code);
+        renderRate();
+      });
+      return b;
+    }),
+  );
+}
+
+async function rate() {
+  try {
+    await post(`/api/v1/halls/${encodeURIComponent(HALL)}/evaluations`, {
+      track_token: TRACK,
+      level,
+      reasons: [...chosen],
+      comment: $("rate-comment").value,
+    });
+    show("rate-result", MSG.rated);
+    $("rate-submit").disabled = true;
+  } catch (e) {
+    show("rate-result", MSG.failed + e.message, true);
+  }
+}
+
+async function complain(ev) {
+  ev.preventDefault();
+  const anonymous = $("anonymous").checked;
+  try {
+    const c = await post(`/api/v1/halls/${encodeURIComponent(HALL)}/complaints`, {
+      category: $("category").value,
+      content: $("content").value,
+      name: anonymous ? "" : $("name").value,
+      phone: anonymous ? "" : $("phone").value,
+    });
+    show("complaint-result", MSG.filed.replaceAll("{code}", c.code));
+    $("complaint-result").dataset.code = c.code;
+    $("complaint-form").reset();
+    $("contact").hidden = true;
+  } catch (e) {
+    show("complaint-result", MSG.failed + e.message, true);
+  }
+}
+
+async function lookup(ev) {
+  ev.preventDefault();
+  const out = $("lookup-result");
+  out.replaceChildren();
+  const r = await fetch(`/api/v1/complaints/${encodeURIComponent($("code").value.trim())}`);
+  const data = await r.json().catch(() => null);
+  if (!r.ok) {
+    out.append(span(detail(data, r.status)));
+    return;
+  }
+  const state = catalogue.complaint_states.find((s) => s.code === data.status);
+  const rows = [
+    ["状态 / Status", state ? `${state.zh} / ${state.en}` : data.status],
+    ["答复 / Answer", data.answer || "—"],
+    ["答复期限 / Answer by", data.deadline.slice(0, 10)],
+  ];
+  for (const [k, v] of rows) {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    dd.dataset.field = k.split(" / ")[1].toLowerCase().replaceAll(" ", "-");
+    out.append(dt, dd);
+  }
+}
+
+async function start() {
+  catalogue = await (await fetch("/api/v1/feedback/catalogue")).json();
+  const halls = await (await fetch("/api/v1/halls")).json();
+  const h = halls.find((x) => x.code === HALL);
+  if (h) {
+    $("hall-name").textContent = `${h.name} · 好差评与投诉`;
+    $("hall-name-en").textContent = `${h.name_en || h.code} · Rate our service · Complaints`;
+  }
+  for (const c of catalogue.complaint_categories) $("category").append(new Option(`${c.zh} / ${c.en}`, c.code));
+  $("anonymous").addEventListener("change", () => ($("contact").hidden = $("anonymous").checked));
+  $("complaint-form").addEventListener("submit", complain);
+  $("lookup-form").addEventListener("submit", lookup);
+  if (TRACK) {
+    $("rate").hidden = false;
+    const t = await fetch(`/api/v1/track/${encodeURIComponent(TRACK)}`);
+    if (t.ok) $("rate-number").textContent = (await t.json()).number || "";
+    renderRate();
+    $("rate-submit").addEventListener("click", rate);
+  }
+  document.body.dataset.ready = "true";
+}
+
+start();

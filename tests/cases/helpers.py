@@ -1,0 +1,93 @@
+"""Helpers of the case tests: real image and PDF files, a submission through the HTTP API."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from typing import Any
+
+import httpx
+from PIL import Image
+from pypdf import PdfWriter
+
+from queue_server.ids import make_id_number
+
+from ..harness import KIOSK, Api
+
+ITEM = "SCZT-GTH-001"  # 个体工商户设立登记: situation "self", materials application, id_card, premises
+ID_NUMBER = make_id_number("371002", serial=417)
+NAME = "张小三"
+PHONE = "13812345678"
+
+
+def jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    """A real JPEG image."""
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 180, 40)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def png() -> bytes:
+    """A real PNG image."""
+    buf = io.BytesIO()
+    Image.new("L", (32, 32), 128).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def pdf() -> bytes:
+    """A real one-page PDF."""
+    w = PdfWriter()
+    w.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
+
+def submission(**over: Any) -> dict[str, Any]:
+    """The JSON part of a submission."""
+    body: dict[str, Any] = {
+        "submission_id": str(uuid.uuid4()),
+        "item": ITEM,
+        "situation": "self",
+        "applicant": {"name": NAME, "id_number": ID_NUMBER, "phone": PHONE},
+        "form": {"business_name": "小三日用百货店", "scope": "日用百货零售"},
+    }
+    body.update(over)
+    return body
+
+
+def post_case(
+    api: Api,
+    data: dict[str, Any] | None = None,
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+    *,
+    who: str | None = KIOSK,
+    hall: str = "t1",
+) -> httpx.Response:
+    """POST a submission (multipart) as `who` (None: anonymous)."""
+    if files is None:
+        files = [
+            ("file.application", ("form.pdf", pdf(), "application/pdf")),
+            ("file.id_card", ("id.jpg", jpeg(), "image/jpeg")),
+        ]
+    headers = api.auth(who) if who else {}
+    return api.http.post(
+        f"/api/v1/halls/{hall}/cases",
+        data={"data": json.dumps(data or submission())},
+        files=files,
+        headers=headers,
+    )
+
+
+def new_case(api: Api, **over: Any) -> dict[str, Any]:
+    """A submitted case; asserts 201 (another item than ITEM gets only an ID-card scan)."""
+    files = None if over.get("item", ITEM) == ITEM else [("file.id_card", ("id.png", png(), "image/png"))]
+    r = post_case(api, submission(**over), files)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def act(api: Api, number: str, action: str, who: str = "clerk1", **body: Any) -> httpx.Response:
+    """POST an action on a case."""
+    return api.http.post(f"/api/v1/cases/{number}/actions/{action}", json=body, headers=api.auth(who))

@@ -1,0 +1,57 @@
+"""The public case-query page (办件查询) in headless Chromium against the live server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from ..conftest import CI
+from ..harness import Api
+from .helpers import ID_NUMBER, NAME, act, new_case
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
+
+if not os.path.exists(CHROMIUM):
+    if CI:
+        pytest.fail(f"{CHROMIUM} is required in CI", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_query_shows_the_masked_timeline(browser: Browser, api: Api) -> None:
+    c = new_case(api)
+    assert act(api, c["number"], "accept").status_code == 200
+    page = browser.new_page()
+    page.goto(f"{api.server.url}/cases/query")
+    page.wait_for_selector("body[data-ready]")
+    page.fill("#number", c["number"].lower())
+    page.fill("#proof", ID_NUMBER[-4:])
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-status=accepted]")
+    expect(page.locator("#status")).to_have_text("已受理 / Accepted")
+    expect(page.locator("#timeline li")).to_have_count(2)
+    expect(page.locator("#light")).to_have_class("light red")  # 1-day limit: due tomorrow at the latest
+    body = page.inner_text("body")
+    assert "个体工商户设立登记" in body and NAME not in body and ID_NUMBER not in body
+    page.fill("#proof", "0000")
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-status=error]")
+    expect(page.locator("#error")).to_have_text("办件编号或查询码不正确 / Wrong case number or query code")
+    assert page.locator("#result").is_hidden()
+    # The link printed on the receipt fills the form and asks at once.
+    page.goto(f"{api.server.url}/cases/query?n={c['number']}&p={c['query_token']}")
+    page.wait_for_selector("body[data-status=accepted]")
+    page.close()

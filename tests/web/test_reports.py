@@ -1,0 +1,118 @@
+"""The reports page (统计分析) in headless Chromium: sign in, charts drawn, the table matches the API, export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from ..feedback import dataset
+from ..feedback.helpers import evaluate, served
+from ..harness import DISPLAY, Api
+from .test_board import ARGS, CHROMIUM, SHOTS
+
+CANVAS_INK = """(id) => {
+  const c = document.getElementById(id);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
+  return ink;
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def sign_in(browser: Browser, api: Api, user: str = "approver1", password: str = "approver1-pass") -> Page:
+    page = browser.new_page(viewport={"width": 1440, "height": 1400}, locale="zh-CN")
+    page.goto(f"{api.server.url}/console/reports")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("body[data-loaded]", timeout=15_000)
+    return page
+
+
+def set_range(page: Page, start: str, end: str, group: str) -> None:
+    before = page.get_attribute("body", "data-loaded")
+    page.fill("#from", start)
+    page.fill("#to", end)
+    page.select_option("#group", group)
+    page.dispatch_event("#to", "change")
+    page.wait_for_function(f"document.body.dataset.loaded !== '{before}'")
+    page.wait_for_timeout(300)  # the later of the change events' refreshes
+
+
+def test_charts_and_table_match_the_api(browser: Browser, api: Api) -> None:
+    day = dataset.today() - timedelta(days=3)
+    dataset.load(api, day)
+    t = served(api, window=1)
+    evaluate(api, ticket_id=t["id"], level=1)  # an open follow-up today
+    page = sign_in(browser, api)
+    try:
+        expect(page.locator("#card-open dd[data-key=followups_open]")).to_have_text("1")
+        expect(page.locator("#followups tbody tr")).to_have_count(1)
+        set_range(page, day.isoformat(), day.isoformat(), "window")
+        data = api.http.get(
+            "/api/v1/halls/t1/reports/summary",
+            params={"from": day.isoformat(), "group": "window"},
+            headers=api.auth("approver1"),
+        ).json()
+        rows = page.locator("#summary tbody tr")
+        expect(rows).to_have_count(len(data["rows"]))
+        for i, r in enumerate(data["rows"]):
+            cells = rows.nth(i)
+            expect(cells.locator("td[data-field=tickets]")).to_have_text(str(r["tickets"]))
+            mean = "—" if r["wait_mean_s"] is None else f"{r['wait_mean_s'] / 60:.1f}"
+            expect(cells.locator("td[data-field=wait_mean_s]")).to_have_text(mean)
+        expect(page.locator("#summary tfoot td[data-field=tickets]")).to_have_text("6")
+        expect(page.locator("#summary tfoot td[data-field=satisfaction]")).to_have_text("50.0%")
+        for canvas in ("chart-queue", "chart-hours", "chart-windows", "chart-satisfaction"):
+            assert page.evaluate(CANVAS_INK, canvas) > 500, canvas
+        with page.expect_download() as dl:
+            page.click("#csv")
+        path = dl.value.path()
+        assert path is not None
+        text = Path(path).read_text(encoding="utf-8-sig")
+        assert text.splitlines()[0].startswith("分组 / Group") and "合计 / Total" in text
+    finally:
+        page.close()
+
+
+def test_a_clerk_cannot_read_reports(browser: Browser, api: Api) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(f"{api.server.url}/console/reports")
+        page.fill("#username", "clerk1")
+        page.fill("#password", "clerk1-pass")
+        page.click("#login-form button[type=submit]")
+        expect(page.locator("#status")).to_contain_text("may not", timeout=10_000)
+    finally:
+        page.close()
+
+
+def test_screenshot_of_a_month(browser: Browser, api: Api) -> None:
+    dataset.load_demo(api)
+    for level, window in ((1, 1), (2, 3)):
+        t = served(api, window=window, queue="A" if window == 1 else "C")
+        assert evaluate(api, who=DISPLAY, ticket_id=t["id"], level=level, reasons=["slow"]).status_code == 201
+    page = sign_in(browser, api)
+    try:
+        end = dataset.today() - timedelta(days=1)
+        set_range(page, (end - timedelta(days=29)).isoformat(), end.isoformat(), "window")
+        for canvas in ("chart-queue", "chart-hours", "chart-windows", "chart-satisfaction"):
+            assert page.evaluate(CANVAS_INK, canvas) > 500, canvas
+        page.locator("#to").blur()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "reports-month.png"), full_page=True)
+    finally:
+        page.close()
