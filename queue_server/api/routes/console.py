@@ -50,6 +50,12 @@ def hall_page() -> Response:
     return FileResponse(CONSOLE_DIR / "hall.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
+@router.get("/console/cases", include_in_schema=False)
+def backoffice_page() -> Response:
+    """The back office and output page: hand-over lists, deadline worklist, decisions, delivery of results."""
+    return FileResponse(CONSOLE_DIR / "backoffice.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
 @router.get("/api/v1/halls/{hall}/console/windows/{number}")
 async def window_desk(
     hall: str, number: WindowNo, ctx: CtxDep, who: PrincipalDep, counts: bool = True

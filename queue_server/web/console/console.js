@@ -8,6 +8,7 @@ import { renderCounts, renderCurrent, renderHeld, renderTitle, renderWaiting } f
 import { PAUSE_REASONS, WINDOW_STATUS, pair } from "./labels.js";
 import { fatal, signIn, signOut, watchAuth } from "./login.js";
 import { registered } from "./panels.js";
+import "./cases-desk.js"; // registers the 办件 Cases panel (收件受理)
 import { HallStream } from "./stream.js";
 
 const WINDOW_KEY = "hall.console.window";
