@@ -46,10 +46,12 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-RESULTS = BENCH / "results"
+RESULTS = Path(os.environ.get("HALL_BENCH_RESULTS", BENCH / "results"))  # tests write elsewhere
 PROFILES = BENCH / "profiles"  # raw py-spy stacks: large, git-ignored; their summaries go to RESULTS
 README = BENCH / "README.md"
-CONFIG = ROOT / "tests" / "data" / "hall.toml"
+if str(BENCH) not in sys.path:  # sibling modules (halls.py, city.py) when imported from the tests
+    sys.path.insert(0, str(BENCH))
+CONFIG = Path(os.environ.get("HALL_BENCH_CONFIG", ROOT / "tests" / "data" / "hall.toml"))
 HALL_BIN = ROOT / ".venv" / "bin" / "hall"
 LUA = BENCH / "issue.lua"
 HALL = "t1"
@@ -294,6 +296,8 @@ class Server:
 
     db: FreshDb
     extra_env: dict[str, str] = field(default_factory=dict)
+    config: Path = CONFIG
+    workers: int = 1  # `hall serve --workers N` (PostgreSQL only): N processes behind one port
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
 
@@ -308,7 +312,9 @@ class Server:
         }
         env |= self.extra_env
         log = (self.db.workdir / "server.log").open("wb")
-        cmd = [str(HALL_BIN), "serve", "--config", str(CONFIG), "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd = [str(HALL_BIN), "serve", "--config", str(self.config), "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.db.workdir)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -317,7 +323,7 @@ class Server:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
                     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    if s.recv(64).startswith(b"HTTP/1.1 200") and len(self.pids()) > self.workers - (self.workers == 1):
                         return self
             except OSError:
                 pass
@@ -325,10 +331,22 @@ class Server:
         self.stop()
         raise RuntimeError("server did not answer /healthz in time")
 
-    def cpu(self) -> float:
-        """CPU seconds the server has used so far."""
+    def pids(self) -> list[int]:
+        """The server process and, with several workers, its worker processes."""
         assert self.proc is not None
-        return _cpu_seconds(self.proc.pid)
+        return [self.proc.pid, *child_pids(self.proc.pid)]
+
+    def cpu(self) -> float:
+        """CPU seconds the server (all its processes) has used so far."""
+        return sum(_cpu_seconds(p) for p in self.pids())
+
+    def rss_kib(self) -> int:
+        """Resident memory of the server, summed over its processes (VmRSS)."""
+        total = 0
+        for p in self.pids():
+            with contextlib.suppress(OSError, RuntimeError):
+                total += rss_kib(p)
+        return total
 
     def stop(self) -> None:
         """SIGINT (graceful), then SIGKILL if it lingers."""
@@ -349,11 +367,28 @@ class Server:
             return ""
 
 
+def child_pids(pid: int) -> list[int]:
+    """Direct children of a process (uvicorn's worker processes), from /proc."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(d.name))
+    return out
+
+
 @contextlib.contextmanager
-def server_on_fresh_db(kind: str, tag: str, extra_env: dict[str, str], keep: bool) -> Iterator[Server]:
+def server_on_fresh_db(
+    kind: str, tag: str, extra_env: dict[str, str], keep: bool, config: Path = CONFIG, workers: int = 1
+) -> Iterator[Server]:
     """A started server on a new database; both gone afterwards."""
     db = FreshDb.create(kind, tag)
-    srv = Server(db, extra_env)
+    srv = Server(db, extra_env, config, workers)
     try:
         srv.start()
         yield srv
@@ -529,16 +564,22 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     for clients in args.clients:
         print(f"[issue/{kind}] {clients} clients: fresh database, server starting", file=sys.stderr)
         idle_before = wait_quiet(args.wait_quiet)
-        with server_on_fresh_db(kind, f"issue{clients}", args.server_env, args.keep) as srv:
+        tag = f"issue{clients}w{args.workers}"
+        with server_on_fresh_db(kind, tag, args.server_env, args.keep, workers=args.workers) as srv:
             ok_total = 0
+            time.sleep(0.5)
+            rss_idle = srv.rss_kib()
             if args.backlog:  # a busy day already under way: tickets waiting before the measured run
                 ok_total += run_async(issue_many(srv.port, args.backlog, _mix(queues, args.backlog))).total()
             if args.warmup > 0:
                 w = _issue_run(args, srv.port, clients, args.warmup, queues)
                 ok_total += w["ok"]
             cpu0, m0, pg0, t0 = srv.cpu(), machine_busy_s(), postgres_cpu_s(), time.perf_counter()
-            res = _issue_run(args, srv.port, clients, args.seconds, queues)
+            with RssSampler(srv) as rss:
+                res = _issue_run(args, srv.port, clients, args.seconds, queues)
             wall = time.perf_counter() - t0
+            res["rss_kib"] = {"idle": rss_idle, "load_max": rss.peak, "after": srv.rss_kib()}
+            res["workers"] = args.workers
             res["server_cpu_pct"] = 100.0 * (srv.cpu() - cpu0) / wall
             res["loadgen_cpu_pct"] = 100.0 * res.pop("loadgen_cpu_s") / wall
             res["postgres_cpu_pct"] = 100.0 * _fair(postgres_cpu_s() - pg0) / wall if kind == "postgresql" else 0.0
@@ -566,8 +607,39 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         level = {"clients": clients, **res, "check": check}
         levels.append(level)
         _print_level("issue", kind, level)
-    params = {"queues": queues, "driver": args.driver, "warmup_s": args.warmup, "backlog": args.backlog}
+    params = {
+        "queues": queues,
+        "driver": args.driver,
+        "warmup_s": args.warmup,
+        "backlog": args.backlog,
+        "workers": args.workers,
+    }
     return {"levels": levels, "params": params}
+
+
+class RssSampler:
+    """The server's peak RSS while a block runs, sampled every 0.2 s in a thread."""
+
+    def __init__(self, srv: Server, every: float = 0.2) -> None:
+        import threading
+
+        self.srv, self.every, self.peak = srv, every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.srv.rss_kib())
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.srv.rss_kib())
 
 
 def _issue_run(args: argparse.Namespace, port: int, clients: int, seconds: float, queues: list[str]) -> dict[str, Any]:
@@ -693,10 +765,15 @@ def bench_call_next(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     mix = args.mix.split(",")
     levels = []
     for n_windows in args.windows:
-        windows = list(WINDOWS[:n_windows])
+        windows = list(range(1, n_windows + 1))
+        config = CONFIG
+        if n_windows > len(WINDOWS):  # hall t1 with more windows (1-5 as in the test hall, then the same pattern)
+            from halls import windows_config, write
+
+            config = write(windows_config(n_windows), Path(tempfile.mkdtemp(prefix="hall-bench-cfg-")) / "hall.toml")
         print(f"[call-next/{kind}] {n_windows} windows: fresh database, server starting", file=sys.stderr)
         idle_before = wait_quiet(args.wait_quiet)
-        with server_on_fresh_db(kind, f"call{n_windows}", args.server_env, args.keep) as srv:
+        with server_on_fresh_db(kind, f"call{n_windows}", args.server_env, args.keep, config=config) as srv:
             port = srv.port
             token = run_async(login(port))
             backlog = args.backlog or 100 + 60 * n_windows
@@ -1186,6 +1263,7 @@ def machine_info(kinds: list[str]) -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "commit": _run_cmd(["git", "rev-parse", "--short", "HEAD"]),
+        "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
         "server_code_dirty": bool(dirty),
         "wrk": _run_cmd(["wrk", "--version"]).splitlines()[0] if shutil.which("wrk") else None,
     }
@@ -1204,15 +1282,15 @@ def table(name: str, kind: str, data: dict[str, Any]) -> str:
     if name == "issue":
         head = (
             "| clients | tickets/s | p50 ms | p90 ms | p99 ms | max ms | server CPU | server CPU ms/ticket "
-            "| load-gen CPU | PostgreSQL CPU | other CPU | tickets | check |"
+            "| load-gen CPU | PostgreSQL CPU | other CPU | RSS idle MiB | RSS load MiB | tickets | check |"
         )
-        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         rows = [
             f"| {lv['clients']} | {lv['throughput']:,.0f} | {lv['latency_ms']['p50']:.1f} | "
             f"{lv['latency_ms']['p90']:.1f} | {lv['latency_ms']['p99']:.1f} | {lv['latency_ms']['max']:.0f} | "
             f"{lv['server_cpu_pct']:.0f}% | {_num(_per(lv, 'server_cpu_ms_per_ticket'))} | "
-            f"{lv['loadgen_cpu_pct']:.0f}% | {_pg(kind, lv)} | {_other(lv)} | "
-            f"{lv['check']['tickets']:,} | "
+            f"{lv['loadgen_cpu_pct']:.0f}% | {_pg(kind, lv)} | {_other(lv)} | {_rss(lv, 'idle')} | "
+            f"{_rss(lv, 'load_max')} | {lv['check']['tickets']:,} | "
             f"{_verdict(lv)} |"
             for lv in levels
         ]
@@ -1252,14 +1330,23 @@ def table(name: str, kind: str, data: dict[str, Any]) -> str:
         ]
     m = data["machine"]
     dirty = " (+ uncommitted server changes)" if m["server_code_dirty"] else ""
-    title = f"**{name} · {kind}** — commit `{m['commit']}`{dirty}, {m['date']}"
+    workers = data.get("params", {}).get("workers", 1)
+    procs = f" · {workers} server processes" if workers > 1 else ""
+    load = f"; load average at start {m['loadavg']}" if m.get("loadavg") else ""
+    load += f"; nice {m['nice']}" if m.get("nice") else ""
+    title = f"**{name} · {kind}{procs}** — commit `{m['commit']}`{dirty}, {m['date']}{load}"
     return "\n".join([title, "", head, sep, *rows, ""])
+
+
+def _rss(lv: dict[str, Any], key: str) -> str:
+    v = lv.get("rss_kib", {}).get(key)
+    return "–" if v is None else f"{v / 1024:.0f}"
 
 
 def _per(lv: dict[str, Any], key: str) -> float | None:
     """CPU ms per ticket or call; derived from the CPU share for results recorded before the field existed."""
     if key in lv:
-        return lv[key]  # type: ignore[no-any-return]
+        return float(lv[key]) if lv[key] is not None else None
     return 10.0 * lv["server_cpu_pct"] / lv["throughput"] if lv.get("throughput") else None
 
 
@@ -1280,18 +1367,34 @@ def _verdict(lv: dict[str, Any]) -> str:
     return "ok" if lv["check"]["ok"] else "FAIL: " + "; ".join(lv["check"]["problems"])
 
 
+# The result files shown in the README, in this order: (benchmark, database, tag).
+RECORDED = [
+    ("issue", "sqlite", ""),
+    ("issue", "postgresql", ""),
+    ("issue", "postgresql", "w2"),
+    ("call-next", "sqlite", ""),
+    ("call-next", "postgresql", ""),
+    ("subscribers", "sqlite", ""),
+    ("city", "sqlite", ""),
+    ("city", "postgresql", ""),
+    ("city", "postgresql", "w2"),
+    ("city", "postgresql", "w2-30k"),  # a fifth of the day (2026-11-27: the machine was shared)
+]
+
+
 def report(readme: bool) -> str:
     """Markdown of every result file (issue before call-next, SQLite before PostgreSQL)."""
     parts = []
     machine = None
-    for name in ("issue", "call-next", "subscribers"):
-        for kind in ("sqlite", "postgresql"):
-            path = RESULTS / f"{name}-{kind}.json"
-            if not path.exists():
-                continue
-            data = json.loads(path.read_text())
-            machine = machine or data["machine"]
-            parts.append(table(name, kind, data))
+    from city import city_table
+
+    for name, kind, tag in RECORDED:
+        path = RESULTS / f"{name}-{kind}{'-' + tag if tag else ''}.json"
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        machine = machine or data["machine"]
+        parts.append(city_table(kind, data) if name == "city" else table(name, kind, data))
     if machine is not None:
         m = machine
         pg = f", PostgreSQL {m['postgresql']}" if m.get("postgresql") else ""
@@ -1346,6 +1449,9 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument(
             "--wait-quiet", type=float, default=60.0, help="wait up to this long for an idle machine before a level"
         )
+        sp.add_argument(
+            "--nice", type=int, default=0, help="scheduling priority of the driver and server (negative: root only)"
+        )
 
     si = sub.add_parser("issue", help="POST /halls/t1/tickets at each concurrency")
     common(si)
@@ -1353,10 +1459,17 @@ def main(argv: list[str] | None = None) -> int:
     si.add_argument("--driver", choices=("wrk", "asyncio"), default="wrk")
     si.add_argument("--queues", default="A,B,C", help="queues the kiosks issue into, round-robin")
     si.add_argument("--backlog", type=int, default=0, help="tickets to issue (unmeasured) before the warm-up")
+    si.add_argument("--workers", type=int, default=1, help="server processes (`hall serve --workers`, PostgreSQL)")
 
     sc = sub.add_parser("call-next", help="windows looping call-next → complete")
     common(sc)
-    sc.add_argument("--windows", "--clients", type=_ints, default=[1, 5], help="concurrent windows (t1 has 5)")
+    sc.add_argument(
+        "--windows",
+        "--clients",
+        type=_ints,
+        default=[1, 5, 20],
+        help="concurrent windows (more than 5: generated hall)",
+    )
     sc.add_argument("--mix", default="A,B,A,B,C", help="queues of the pre-issued tickets, round-robin")
     sc.add_argument("--backlog", type=int, default=0, help="tickets to pre-issue (default: sized from the warm-up)")
 
@@ -1388,6 +1501,10 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--blocking", action="store_true", help="pause the server for each sample (exact, slower)")
     sp.add_argument("--modes", default="cpu,gil,wall", help="cpu (on-CPU), gil (holding the GIL), wall (--idle)")
 
+    from city import add_parser as city_parser
+
+    city_parser(sub, common)
+
     sr = sub.add_parser("report", help="markdown tables of bench/results/*.json")
     sr.add_argument("--readme", action="store_true", help="write them into bench/README.md")
 
@@ -1398,8 +1515,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "subscribers-client":
         return subscribers_client_main(args)
     args.server_env = dict(args.server_env)
-    if args.cmd == "call-next" and max(args.windows) > len(WINDOWS):
-        p.error(f"hall {HALL} has {len(WINDOWS)} windows")
+    if args.nice:  # on a shared machine: the server and the load generator inherit it (PostgreSQL does not)
+        # (With the kernel's autogroup scheduling, nice only ranks processes within one session.)
+        os.nice(args.nice)
+    return _bench_main(args, p)
+
+
+def _bench_main(args: argparse.Namespace, p: argparse.ArgumentParser) -> int:
+    """Run the benchmark the arguments name, write its results."""
     kinds = [k.strip() for k in args.db.split(",")]
     for k in kinds:
         if k not in ("sqlite", "postgresql"):
@@ -1413,9 +1536,20 @@ def main(argv: list[str] | None = None) -> int:
             bench_profile(args, kind)
         return 0
     machine = machine_info(kinds)
+    machine["nice"] = args.nice
+    if args.server_env.get("PYTHONPATH"):  # the server ran from a copy of queue_server/, not the working tree
+        machine["server_code_dirty"] = False
+        machine["server_from"] = args.server_env["PYTHONPATH"]
     failed = False
     for kind in kinds:
-        bench = {"issue": bench_issue, "call-next": bench_call_next, "subscribers": bench_subscribers}[args.cmd]
+        from city import bench_city
+
+        bench = {
+            "issue": bench_issue,
+            "call-next": bench_call_next,
+            "subscribers": bench_subscribers,
+            "city": bench_city,
+        }[args.cmd]
         body = bench(args, kind)
         data = {
             "benchmark": args.cmd,
@@ -1425,11 +1559,17 @@ def main(argv: list[str] | None = None) -> int:
             "server_env": args.server_env,
             **body,
         }
-        name = f"{args.cmd}-{kind}{'-' + args.tag if args.tag else ''}"
+        tag = args.tag or (f"w{args.workers}" if getattr(args, "workers", 1) > 1 else "")
+        name = f"{args.cmd}-{kind}{'-' + tag if tag else ''}"
         out = RESULTS / f"{name}.json"
         out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        print(table(args.cmd, kind, data))
-        print(f"wrote {out.relative_to(ROOT)}", file=sys.stderr)
+        if args.cmd == "city":
+            from city import city_table
+
+            print(city_table(kind, data))
+        else:
+            print(table(args.cmd, kind, data))
+        print(f"wrote {out}", file=sys.stderr)
         failed |= not all(lv["check"]["ok"] for lv in body["levels"])
     return 1 if failed else 0
 

@@ -1,0 +1,88 @@
+"""The benchmark suite with tiny parameters, so that it cannot rot: each benchmark runs and its checks pass."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import CI, require_backend
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "bench" / "run.py"
+
+
+def bench(tmp: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run bench/run.py with results written to tmp; asserts it succeeded (every check ok)."""
+    env = os.environ | {"HALL_BENCH_RESULTS": str(tmp)}
+    out = subprocess.run(
+        [sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
+    )
+    assert out.returncode == 0, f"{out.stdout}\n{out.stderr[-3000:]}"
+    return out
+
+
+def result(tmp: Path, name: str) -> dict[str, Any]:
+    """A result file the run wrote."""
+    return dict(json.loads((tmp / f"{name}.json").read_text()))
+
+
+QUICK = ("--seconds", "1", "--warmup", "0", "--wait-quiet", "0")
+
+
+@pytest.mark.parametrize(("db", "workers"), [("sqlite", 1), ("postgresql", 1), ("postgresql", 2)])
+def test_issue(tmp_path: Path, db: str, workers: int) -> None:
+    """Issuance at 4 kiosks: tickets numbered 1..n, RSS idle and under load recorded; two processes on PostgreSQL."""
+    require_backend(db)
+    driver = "wrk" if (CI or _has("wrk")) else "asyncio"
+    bench(tmp_path, "issue", "--db", db, "--clients", "4", "--workers", str(workers), "--driver", driver, *QUICK)
+    lv = result(tmp_path, f"issue-{db}" + ("-w2" if workers == 2 else ""))["levels"][0]
+    assert lv["check"]["ok"] and lv["ok"] > 0 and lv["workers"] == workers
+    assert 20_000 < lv["rss_kib"]["idle"] <= lv["rss_kib"]["load_max"]
+
+
+def test_call_next_twenty_windows(tmp_path: Path) -> None:
+    """20 windows calling at once on a generated hall: nobody called twice, every call at its window."""
+    bench(tmp_path, "call-next", "--db", "sqlite", "--windows", "20", "--backlog", "600", *QUICK)
+    lv = result(tmp_path, "call-next-sqlite")["levels"][0]
+    assert lv["windows"] == 20 and lv["check"]["ok"] and lv["check"]["duplicates"] == 0
+    assert len(lv["per_window_calls"]) == 20 and all(n > 0 for n in lv["per_window_calls"].values())
+
+
+def test_subscribers(tmp_path: Path) -> None:
+    """A few boards get every call once, in order; latency and memory per subscriber recorded."""
+    args = ("--subscribers", "20", "--calls", "3", "--interval", "0.05", "--client-procs", "1", "--settle", "0.2")
+    bench(tmp_path, "subscribers", "--db", "sqlite", *args, "--wait-quiet", "0")
+    lv = result(tmp_path, "subscribers-sqlite")["levels"][0]
+    assert lv["check"]["ok"] and lv["samples"] == 60
+
+
+@pytest.mark.parametrize(("db", "workers"), [("sqlite", 1), ("postgresql", 2)])
+def test_city(tmp_path: Path, db: str, workers: int) -> None:
+    """A tiny city's day: every citizen served once, no error, boards gap-free, queue lag measured."""
+    require_backend(db)
+    args = ("--halls", "3", "--tickets", "120", "--windows-per-hall", "4", "--workers", str(workers))
+    bench(tmp_path, "city", "--db", db, *args, "--wait-quiet", "0")
+    lv = result(tmp_path, f"city-{db}" + ("-w2" if workers == 2 else ""))["levels"][0]
+    assert lv["check"]["ok"] and lv["errors"] == 0 and lv["check"]["tickets"] == 120
+    assert lv["appointments"] > 0 and {"military", "special", "vip"} & set(lv["lanes"])
+    assert lv["queue_lag_samples"] == 3 * 120 and lv["queue_lag_ms"]["max"] < 5_000
+
+
+def test_report_renders_the_results(tmp_path: Path) -> None:
+    """`report` turns result files into the README tables."""
+    args = ("--halls", "2", "--tickets", "40", "--windows-per-hall", "4", "--no-boards", "--wait-quiet", "0")
+    bench(tmp_path, "city", "--db", "sqlite", *args)
+    out = bench(tmp_path, "report").stdout
+    assert "**city · sqlite**" in out and "| 2 | 40 |" in out
+
+
+def _has(tool: str) -> bool:
+    import shutil
+
+    return shutil.which(tool) is not None

@@ -1,0 +1,179 @@
+"""The shipped deployment files: the systemd units verify; nginx takes its config and proxies HTTP and websockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from queue_server.settings import Settings
+
+from .conftest import CI, sqlite_only
+from .harness import DISPLAY, KIOSK, Api, LiveServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+HALL_BIN = ROOT / ".venv" / "bin" / "hall"
+UNITS = ["hall.service", "hall@.service", "hall-migrate.service", "hall-backup.service", "hall-backup.timer"]
+
+
+def need(tool: str) -> str:
+    """The path of a tool; a missing tool fails in CI and skips elsewhere."""
+    path = shutil.which(tool)
+    if path is None:
+        if CI:
+            pytest.fail(f"{tool} is required in CI (scripts/debian-packages.txt)")
+        pytest.skip(f"{tool} is not installed")
+    return path
+
+
+def test_units_verify_with_systemd(tmp_path: Path) -> None:
+    """systemd-analyze verify is silent on every unit (it prints but exits 0 on a bad directive)."""
+    analyze = need("systemd-analyze")
+    for name in UNITS:
+        text = (DEPLOY / "systemd" / name).read_text()
+        # The real executable and environment file of this checkout instead of /opt/hall and /etc/hall.
+        text = text.replace("/opt/hall/.venv/bin/hall", str(HALL_BIN))
+        text = text.replace("/etc/hall/hall.env", str(DEPLOY / "systemd" / "hall.env.example"))
+        (tmp_path / name).write_text(text)
+    units = [str(tmp_path / ("hall@8001.service" if n == "hall@.service" else n)) for n in UNITS]
+    out = subprocess.run([analyze, "verify", "--man=no", *units], capture_output=True, text=True, timeout=60)
+    problems = [ln for ln in (out.stdout + out.stderr).splitlines() if ln.strip()]
+    assert out.returncode == 0 and not problems, problems
+
+
+def test_exec_start_options_exist() -> None:
+    """Every option the units pass to `hall serve` / `hall migrate` is one the command knows."""
+    for name in ("hall.service", "hall@.service", "hall-migrate.service"):
+        line = next(ln for ln in (DEPLOY / "systemd" / name).read_text().splitlines() if ln.startswith("ExecStart="))
+        args = line.removeprefix("ExecStart=").split()
+        assert args[0] == "/opt/hall/.venv/bin/hall"
+        help_text = subprocess.run(
+            [str(HALL_BIN), args[1], "--help"], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        for opt in (a for a in args[2:] if a.startswith("--")):
+            assert re.search(rf"{re.escape(opt)}\b", help_text), f"{name}: `hall {args[1]}` has no option {opt}"
+
+
+def test_env_example_names_real_settings() -> None:
+    """Every HALL_* variable of hall.env.example is a setting the server reads."""
+    known = {f"HALL_{k.upper()}" for k in Settings.model_fields}
+    names = [
+        ln.split("=", 1)[0]
+        for ln in (DEPLOY / "systemd" / "hall.env.example").read_text().splitlines()
+        if ln.startswith("HALL_")
+    ]
+    assert names and set(names) <= known, set(names) - known
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    req = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+    subprocess.run(
+        [*req, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+def nginx_conf(tmp: Path, upstream_ports: list[int], https_port: int, http_port: int) -> Path:
+    """deploy/nginx/hall.conf with test ports, a self-signed certificate and logs in tmp, in a main config."""
+    cert, key = _self_signed(tmp)
+    text = (DEPLOY / "nginx" / "hall.conf").read_text()
+    text = re.sub(r"(?m)^    server 127\.0\.0\.1:\d+ max_fails=0;\n", "", text)
+    servers = "".join(f"    server 127.0.0.1:{p} max_fails=0;\n" for p in upstream_ports)
+    text = text.replace("upstream hall_servers {\n", "upstream hall_servers {\n" + servers, 1)
+    text = text.replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+    text = text.replace("/etc/ssl/hall/fullchain.pem", str(cert)).replace("/etc/ssl/hall/privkey.pem", str(key))
+    text = text.replace("/var/log/nginx/hall.access.log", str(tmp / "access.log"))
+    (tmp / "hall.conf").write_text(text)
+    main = tmp / "nginx.conf"
+    main.write_text(
+        f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\n"
+        f"http {{\n  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n"
+        f"  access_log off;\n  include {tmp}/hall.conf;\n}}\n"
+    )
+    return main
+
+
+def test_nginx_accepts_the_config(tmp_path: Path) -> None:
+    """`nginx -t` on the shipped config (with test certificate and paths)."""
+    nginx = need("nginx")
+    conf = nginx_conf(tmp_path, [free_port(), free_port()], free_port(), free_port())
+    out = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.fixture
+def nginx_in_front(live: LiveServer, tmp_path: Path) -> Iterator[int]:
+    """nginx with the shipped config proxying to the live server; yields its HTTPS port."""
+    nginx = need("nginx")
+    https_port = free_port()
+    conf = nginx_conf(tmp_path, [live.port], https_port, free_port())
+    proc = subprocess.Popen(
+        [nginx, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"https://127.0.0.1:{https_port}/healthz", verify=False, timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+        yield https_port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@sqlite_only
+def test_nginx_proxies_api_and_events(api: Api, nginx_in_front: int, tmp_path: Path) -> None:
+    """Through nginx: a ticket is issued over HTTPS and its event arrives on a wss:// board; no token in the log."""
+    base = f"https://127.0.0.1:{nginx_in_front}"
+    tls = ssl.create_default_context()
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+    token = DISPLAY
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        url = f"wss://127.0.0.1:{nginx_in_front}/ws/halls/t1/events?token={token}"
+        async with connect(url, ssl=tls, proxy=None) as ws:
+            snap = json.loads(await ws.recv())
+            async with httpx.AsyncClient(verify=False) as client:
+                r = await client.post(f"{base}/api/v1/halls/t1/tickets", json={"queue": "A"}, headers=api.auth(KIOSK))
+                assert r.status_code == 201, r.text
+                issued = r.json()
+            while True:
+                ev = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if ev["type"] == "ticket.issued":
+                    assert ev["seq"] > snap["seq"]
+                    return issued, ev
+
+    issued, ev = asyncio.run(scenario())
+    assert ev["data"]["id"] == issued["id"] and ev["data"]["number"] == issued["number"]
+    time.sleep(0.2)  # nginx writes the access log line when the websocket closes
+    log = (tmp_path / "access.log").read_text()
+    assert "/ws/halls/t1/events" in log and "POST /api/v1/halls/t1/tickets" in log
+    assert token not in log, "the device token leaked into the access log"
