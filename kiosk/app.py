@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from kivy.app import App  # type: ignore[import-untyped]
 from kivy.clock import Clock  # type: ignore[import-untyped]
-from kivy.graphics import Color, Rectangle  # type: ignore[import-untyped]
 from kivy.properties import (  # type: ignore[import-untyped]
     BooleanProperty,
     DictProperty,
@@ -25,59 +24,25 @@ from kivy.properties import (  # type: ignore[import-untyped]
 )
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.button import Button  # type: ignore[import-untyped]
-from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
 from display_board.screen import register_font
 
+from .app_booking import BookingApp
+from .app_devices import DeviceApp
 from .client import KioskClient, KioskClientError, Refused, Unreachable
-from .flow import CODE_ALPHABET, CODE_LEN, CheckInRequest, Flow, IssueRequest, PrintState
+from .flow import CODE_ALPHABET, CODE_LEN, CheckInRequest, Flow, IssueRequest
 from .strings import CATALOGUE
+from .widgets import DomainTile, QrCode
+
+__all__ = ["KioskApp", "QrCode"]
 
 log = logging.getLogger("kiosk")
 
 KV_FILE = Path(__file__).with_name("kiosk.kv")
-
-
-class QrCode(Widget):
-    """A QR code drawn from `data` as dark squares on white."""
-
-    data = StringProperty("")
-
-    def __init__(self, **kw: Any) -> None:
-        """Redraw whenever the data, position or size changes."""
-        super().__init__(**kw)
-        self.bind(data=self._draw, pos=self._draw, size=self._draw)
-
-    def _draw(self, *_a: Any) -> None:
-        import qrcode  # type: ignore[import-untyped]
-
-        self.canvas.clear()
-        if not self.data:
-            return
-        q = qrcode.QRCode(border=2)
-        q.add_data(self.data)
-        q.make(fit=True)
-        m = q.get_matrix()
-        n = len(m)
-        side = min(self.width, self.height)
-        cell = side / n
-        x0, y0 = self.x + (self.width - side) / 2, self.y + (self.height - side) / 2
-        with self.canvas:
-            Color(1, 1, 1, 1)
-            Rectangle(pos=(x0, y0), size=(side, side))
-            Color(0, 0, 0, 1)
-            for r, row in enumerate(m):
-                for c, dark in enumerate(row):
-                    if dark:
-                        Rectangle(pos=(x0 + c * cell, y0 + (n - 1 - r) * cell), size=(cell + 0.5, cell + 0.5))
-
-
-class DomainTile(Button):
-    """One service tile: its name and its load."""
-
-    code = StringProperty("")
-    title = StringProperty("")
-    load = StringProperty("")
+BOOKING_KV = Path(__file__).with_name("booking.kv")  # the booking and phone screens (loaded first)
+CHECKIN_KV = Path(__file__).with_name("checkin.kv")  # the check-in screens (loaded before kiosk.kv too)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry URLs, and URLs carry booking codes
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 class KioskRoot(BoxLayout):
@@ -86,12 +51,13 @@ class KioskRoot(BoxLayout):
     portrait = BooleanProperty(False)
 
 
-class KioskApp(App):
+class KioskApp(BookingApp, DeviceApp, App):
     """The kiosk; `flow` holds the state, the properties below are what the .kv draws."""
 
     kv_file = str(KV_FILE)
     tx = DictProperty({k: zh for k, (zh, _en) in CATALOGUE.items()})  # catalogue strings, current language
     screen = StringProperty("home")
+    lang = StringProperty("zh")
     hall_name = StringProperty("")
     clock_text = StringProperty("")
     countdown = StringProperty("")
@@ -110,6 +76,23 @@ class KioskApp(App):
     offer_take = BooleanProperty(False)
     elder = BooleanProperty(False)
     fs = NumericProperty(32)  # body type size (px): 32, 44 in elder mode
+    closed = BooleanProperty(False)  # 24-hour mode: the hall is closed
+    opening = StringProperty("")
+    phone_shown = StringProperty("")
+    phone_hint = StringProperty("")
+    phone_skip_ok = BooleanProperty(True)
+    confirm_phone = StringProperty("")
+    ticket_phone = StringProperty("")
+    book_summary = StringProperty("")
+    book_status = StringProperty("")
+    booked_code = StringProperty("")
+    booked_when = StringProperty("")
+    booked_who = StringProperty("")
+    booked_hint = StringProperty("")
+    booked_qr = StringProperty("")
+    can_book = BooleanProperty(False)
+    booked_service = StringProperty("")
+    demo_card = BooleanProperty(False)  # a sim:// reader: a button inserts the demo card
 
     def __init__(
         self,
@@ -138,6 +121,15 @@ class KioskApp(App):
         self._stopping = threading.Event()
         self._device_lock = threading.Lock()
         self._reading = False
+        self._sim: Any = None  # the simulated reader's SAM (sim:// only): the demo card goes in on a tap
+
+    def load_kv(self, filename: str | None = None) -> Any:
+        """The booking screens' rules first: kiosk.kv uses them."""
+        from kivy.lang import Builder  # type: ignore[import-untyped]
+
+        Builder.load_file(str(BOOKING_KV))
+        Builder.load_file(str(CHECKIN_KV))
+        return super().load_kv(filename)
 
     # --- life -------------------------------------------------------------------------------------------
 
@@ -148,17 +140,19 @@ class KioskApp(App):
         root = KioskRoot(portrait=self.portrait)
         self.root = root
         self._build_keypad()
+        self.build_phone_keypad()
         self.render()
         Clock.schedule_interval(self._tick, 0.25)
         Clock.schedule_interval(lambda _dt: self.refresh_queues(), 10)
         Clock.schedule_interval(lambda _dt: self._background(self._heartbeat), 60)
-        self._background(self._load_hall)
+        self.start_hours()
         self.refresh_queues()
         self._background(self._open_devices)
         return root
 
     def on_start(self) -> None:
-        """Hand the app to whoever drives it (the --script runner)."""
+        """Hand the app to whoever drives it (the --script runner); log once the home screen has been drawn."""
+        Clock.schedule_once(lambda _dt: Clock.schedule_once(lambda _dt: log.info("kiosk ready: home drawn"), 0), 0)
         if self._on_ready is not None:
             self._on_ready(self)
 
@@ -171,7 +165,7 @@ class KioskApp(App):
 
     def _build_keypad(self) -> None:
         """The booking-code keypad: the code alphabet's 32 keys (no I, O, 0, 1)."""
-        pad = self.root.ids.keypad
+        pad = self.root.ids.sm.get_screen("checkin").ids.keypad
         for ch in CODE_ALPHABET:
             b = Button(text=ch, font_size=44, bold=True, background_normal="", background_color=(0.09, 0.40, 0.75, 1))
             b.bind(on_press=lambda w: self.tap_key(w.text))
@@ -198,6 +192,7 @@ class KioskApp(App):
         f = self.flow
         self.tx = {k: (zh if f.lang == "zh" else en) for k, (zh, en) in CATALOGUE.items()}  # unformatted
         self.elder, self.fs = f.elder, (44 if f.elder else 32)
+        self.lang = f.lang
         zh, en = self._names
         self.hall_name = (en or zh) if f.lang == "en" else zh
         self.message = f.message
@@ -217,8 +212,10 @@ class KioskApp(App):
         self.offer_take = f.offer_take
         self.code_shown = " ".join(f.code.ljust(CODE_LEN, "_"))
         self._render_domains()
-        if self.root is not None and self.screen != f.screen:
-            self.root.ids.sm.current = f.screen
+        self.render_booking()
+        shown = "closed" if f.screen == "home" and not f.open_now else f.screen
+        if self.root is not None and self.root.ids.sm.current != shown:
+            self.root.ids.sm.current = shown
         self.screen = f.screen
         self._render_time()
 
@@ -228,6 +225,13 @@ class KioskApp(App):
         grid = self.root.ids.domains
         f = self.flow
         grid.cols = f.columns if not self.portrait else (1 if f.elder else 2)
+        tiles = list(reversed(grid.children))  # Kivy keeps children last-added first
+        if [t.code for t in tiles] == [d.code for d in f.domains]:
+            # the same tiles: update their text in place, so a finger already down on one (the queue
+            # refresh redraws every few seconds) still releases on the same button and the tap counts
+            for t, d in zip(tiles, f.domains, strict=True):
+                t.title, t.load = d.label(f.lang), d.load(f.lang)
+            return
         grid.clear_widgets()
         for d in f.domains:
             tile = DomainTile(code=d.code, title=d.label(f.lang), load=d.load(f.lang))
@@ -279,8 +283,10 @@ class KioskApp(App):
         self.read_card()
 
     def tap_back(self) -> None:
-        """Back."""
+        """Back (to a screen waiting for the ID card: the reader listens again)."""
         self._do(self.flow.back)
+        if self.flow.screen in ("idcard", "book_card"):
+            self.read_card()
 
     def tap_home(self) -> None:
         """Home."""
@@ -343,102 +349,18 @@ class KioskApp(App):
 
         self._background(work)
 
-    def _load_hall(self) -> None:
-        try:
-            names = self.client.hall_names()
-        except KioskClientError as e:
-            log.warning("kiosk hall: %s", e)
-            return
-
-        def done() -> None:
-            self._names = names
-            self.render()
-
-        self._later(done)
-
-    def _open_devices(self) -> None:
-        from peripherals import open_id_reader, open_printer
-
-        with self._device_lock:
-            if self.printer_url:
-                self._printer = open_printer(self.printer_url)
-            if self.id_reader_url:
-                self._reader = open_id_reader(self.id_reader_url)
-            if self.scanner_url:
-                from peripherals import open_scanner
-
-                self.scanner = open_scanner(self.scanner_url)
-                self._background(self._scan_loop)
-        self._heartbeat()
-
-    def _scan_loop(self) -> None:
-        """The scanner's worker: every code goes to the flow on the Kivy thread (it ignores codes off-screen)."""
-        while not self._stopping.is_set():
-            try:
-                payload = self.scanner.read(timeout=0.5)
-            except Exception as e:  # a scanner fault: log it, keep the kiosk running
-                log.warning("kiosk scanner: %s", type(e).__name__)
-                self._stopping.wait(2.0)
-                continue
-            if payload:
-                self._later(self._scanned_later(str(payload)))
-
-    def _scanned_later(self, payload: str) -> Callable[[], None]:
-        """What the Kivy thread does with one scanned payload."""
-
-        def run() -> None:
-            log.info("kiosk scanned a code")  # never the code itself: it is the holder's proof
-            self._start_check_in(self._do(lambda now: self.flow.scanned(payload, now)))
-
-        return run
-
-    def _heartbeat(self) -> None:
-        """Report the printer's health to the server (staff see paper out there)."""
-        with self._device_lock:
-            health = self._printer.health() if self._printer is not None else None
-        status, detail = (health.status, health.detail or "") if health is not None else ("ok", "no printer")
-        try:
-            self.client.report_health(status, detail)
-        except KioskClientError as e:
-            log.warning("kiosk health report: %s", e)
-
-    def read_card(self) -> None:
-        """Wait for an ID card in the background."""
-        if self._reader is None or self._reading:
-            return
-        self._reading = True
-        self.render()
-
-        def work() -> None:
-            number: str | None = None
-            try:
-                card = self._reader.read(timeout=15)
-                number = getattr(card, "id_number", None)
-            except Exception as e:  # any reader failure (unreadable, removed mid-read) means: retry or skip
-                log.warning("kiosk ID card: %s", type(e).__name__)
-
-            def done() -> None:
-                self._reading = False
-                if number and self.flow.screen == "checkin":
-                    self._start_check_in(self.flow.checkin_card(number, time.monotonic()))
-                elif number:
-                    self.flow.card_read(number, time.monotonic())
-                else:
-                    self.flow.card_failed(time.monotonic())
-                self.render()
-
-            self._later(done)
-
-        self._background(work)
-
     def _issue(self, req: IssueRequest) -> None:
         def retry(_attempt: int) -> None:
             self._later(lambda: self.flow.retrying(req.key), render=True)
 
         try:
-            ticket = self.client.take_number(req.queue, req.key, id_number=req.id_number, on_retry=retry)
+            ticket = self.client.take_number(
+                req.queue, req.key, id_number=req.id_number, phone=req.phone, on_retry=retry
+            )
         except Refused as e:
             sentence = e.sentence
+            if e.status == 409:
+                self.refresh_hours()  # closed meanwhile? the kiosk switches to its 24-hour mode
             self._later(lambda: self.flow.refused(req.key, sentence, time.monotonic()), render=True)
             return
         except Unreachable:
@@ -478,42 +400,5 @@ class KioskApp(App):
                 )
                 self.render()
                 self._background(lambda: self._print(ticket))
-
-        self._later(done)
-
-    def _print(self, ticket: dict[str, Any]) -> None:
-        from peripherals import PrinterError
-        from peripherals.printer import TicketData
-
-        state: PrintState = "fault"
-        d = next((x for x in self.flow.domains if x.code == ticket.get("queue")), None)
-        with self._device_lock:
-            printer = self._printer
-            if printer is not None:
-                data = TicketData(
-                    hall_name=self._names[0],
-                    hall_name_en=self._names[1],
-                    number=str(ticket["number"]),
-                    domain_name=d.name if d else str(ticket.get("queue")),
-                    domain_name_en=d.name_en if d else "",
-                    people_ahead=int(ticket.get("ahead") or 0),
-                    issued_at=datetime.fromisoformat(str(ticket["issued_at"]).replace("Z", "+00:00")),
-                    tracking_url=self.track_url(str(ticket.get("track_token") or "")),
-                    lane=ticket.get("lane") or "normal",
-                    estimated_wait_min=round(int(ticket.get("estimated_wait_s") or 0) / 60),
-                )
-                try:
-                    printer.print_ticket(data)
-                    state = "printed"
-                except PrinterError:
-                    state = "paper_out" if printer.health().status == "paper_out" else "fault"
-        log.info("kiosk print: %s %s", ticket.get("number"), state)
-        if state != "printed":
-            self._heartbeat()  # staff learn at once
-
-        def done() -> None:
-            self.flow.printed(state)
-            self.render()
-            log.info("kiosk screen: ticket %s shown, print %s, qr %s", ticket.get("number"), state, bool(self.qr))
 
         self._later(done)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -28,6 +29,10 @@ class Refused(KioskClientError):
 
 class Unreachable(KioskClientError):
     """No answer after every retry."""
+
+
+class AlreadyBooked(Refused):
+    """A booking re-sent after a lost answer found the person booked for that service and day: the lost one."""
 
 
 class Uncertain(Unreachable):
@@ -90,12 +95,15 @@ class KioskClient:
         key: str,
         *,
         id_number: str | None = None,
+        phone: str | None = None,
         on_retry: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """Take a number in `queue`; `key` is the tap's idempotency key (the same for every retry)."""
         body: dict[str, Any] = {"queue": queue, "lane": "normal", "channel": "kiosk"}
         if id_number:
             body["id_number"] = id_number
+        if phone:
+            body["phone"] = phone
         r = self._send(
             "POST", f"/api/v1/halls/{self.hall}/tickets", json=body, headers={"Idempotency-Key": key}, on_retry=on_retry
         )
@@ -152,6 +160,53 @@ class KioskClient:
             return data
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def book(
+        self,
+        queue: str,
+        start: datetime,
+        *,
+        name: str,
+        id_number: str,
+        phone: str | None,
+        key: str | None = None,
+        on_retry: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Book a slot; the appointment (masked) with its `code` and `qr`; Refused with the server's sentence.
+
+        With `key` (the tap's Idempotency-Key) every transport error is retried with the same key: a lost answer's
+        retry returns the first booking (200), code and all. Without a key only failures before sending are
+        retried and a lost answer is sent once more: the server allows one booking per person, service and day, so
+        either the first never arrived and this one books, or it did and the server answers 409 — AlreadyBooked.
+        """
+        url = f"/api/v1/halls/{self.hall}/appointments"
+        body = {"queue": queue, "start": start.isoformat(), "name": name, "id_number": id_number, "channel": "kiosk"}
+        if phone:
+            body["phone"] = phone
+        if key:
+            data: dict[str, Any] = self._send(
+                "POST", url, json=body, headers={"Idempotency-Key": key}, on_retry=on_retry
+            ).json()
+            return data
+        try:
+            return self._post_once(url, body, on_retry=on_retry)
+        except httpx.TransportError as e:
+            if on_retry is not None:
+                on_retry(1)
+            try:
+                return self._post_once(url, body, on_retry=on_retry)
+            except Refused as r:
+                if r.status == 409 and "already" in r.sentence:
+                    raise AlreadyBooked(r.status, r.sentence) from e
+                raise
+            except httpx.TransportError as e2:
+                raise Unreachable(f"booking: answer lost twice ({type(e2).__name__})") from e2
+
+    def slots(self, queue: str, day: date) -> list[dict[str, Any]]:
+        """A day's slots of `queue` with capacity and bookings."""
+        params = {"queue": queue, "date": day.isoformat()}
+        data: list[dict[str, Any]] = self._send("GET", f"/api/v1/halls/{self.hall}/slots", params=params).json()
+        return data
+
     def _appointment_status(self, code: str) -> str:
         """The appointment's status now ('booked', 'checked_in', …), or 'unknown' when that cannot be learnt."""
         try:
@@ -167,10 +222,15 @@ class KioskClient:
 
     def hall_names(self) -> tuple[str, str]:
         """The hall's Chinese and English names."""
+        h = self.hall_info()
+        return (str(h.get("name") or ""), str(h.get("name_en") or "")) if h else (self.hall, "")
+
+    def hall_info(self) -> dict[str, Any]:
+        """The hall's entry of GET /api/v1/halls: names, `open_now`, `next_open`, `booking_queues` ({} if absent)."""
         for h in self._send("GET", "/api/v1/halls").json():
             if h.get("code") == self.hall:
-                return str(h.get("name") or ""), str(h.get("name_en") or "")
-        return self.hall, ""
+                return dict(h)
+        return {}
 
     def report_health(self, status: str, detail: str = "") -> None:
         """Tell the server (and through it the staff) how the kiosk's devices are."""

@@ -3,6 +3,7 @@
 Screens: home → domain → idcard (optional, skip allowed) → confirm → issuing → ticket → home (timeout).
 Appointment check-in: home → checkin (scan `HALLAPPT:<code>`, type the code, or the ID card) → checking →
 ticket (with the server's note when late) or error (the server's sentence, an ordinary number on offer).
+Closed hall (24-hour mode), booking and the phone keypad: see `booking.BookingSteps`, mixed in here.
 The app turns taps and worker results into calls here and draws whatever `screen` and the fields say.
 `confirm()` is the only way to ask for a ticket and answers a request once per visit of the confirm
 screen, so a second tap while issuing is ignored; each request carries its own idempotency key, which
@@ -17,14 +18,34 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .booking import BookingSteps
+from .checkin import CODE_ALPHABET, CODE_LEN, QR_PREFIX, CheckInRequest, CheckInSteps, parse_qr, valid_code
 from .strings import Lang, t
 
-Screen = Literal["home", "domain", "idcard", "confirm", "issuing", "ticket", "error", "checkin", "checking"]
+__all__ = ["CODE_ALPHABET", "CODE_LEN", "QR_PREFIX", "CheckInRequest", "Flow", "parse_qr", "valid_code"]
+
+Screen = Literal[
+    "home",
+    "domain",
+    "idcard",
+    "confirm",
+    "phone",
+    "issuing",
+    "ticket",
+    "error",
+    "checkin",
+    "checking",
+    "book_domain",
+    "book_day",
+    "book_slot",
+    "book_card",
+    "book_confirm",
+    "booking",
+    "booked",
+]
+BUSY: tuple[Screen, ...] = ("issuing", "checking", "booking")  # an answer is on its way
 PrintState = Literal["printing", "printed", "paper_out", "fault"]
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # appointment codes: no I, O, 0, 1
-CODE_LEN = 8
-QR_PREFIX = "HALLAPPT:"
 IDLE_S = 60.0  # seconds without a touch before a screen returns home
 TICKET_S = 20.0  # the ticket screen's own timeout
 ELDER_FACTOR = 2.0  # elder mode: slower timeouts
@@ -65,29 +86,7 @@ class IssueRequest:
     queue: str
     id_number: str | None
     key: str
-
-
-@dataclass(frozen=True, slots=True)
-class CheckInRequest:
-    """One appointment check-in: by booking code or by ID number (exactly one), with its own key."""
-
-    code: str | None
-    id_number: str | None
-    key: str
-
-
-def parse_qr(payload: str) -> str | None:
-    """The booking code in a scanned `HALLAPPT:<code>`, or None for anything else."""
-    payload = payload.strip()
-    if not payload.startswith(QR_PREFIX):
-        return None
-    code = payload[len(QR_PREFIX) :].upper()
-    return code if valid_code(code) else None
-
-
-def valid_code(code: str) -> bool:
-    """Eight characters of the booking-code alphabet."""
-    return len(code) == CODE_LEN and all(c in CODE_ALPHABET for c in code)
+    phone: str | None = None  # for silent calling (SMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +99,7 @@ class Ticket:
     ahead: int
     estimated_wait_s: int
     track_token: str
+    phone_masked: str = ""
 
     @classmethod
     def from_api(cls, d: Mapping[str, Any]) -> Ticket:
@@ -111,10 +111,11 @@ class Ticket:
             int(d.get("ahead") or 0),
             int(d.get("estimated_wait_s") or 0),
             str(d.get("track_token") or ""),
+            str(d.get("phone_masked") or ""),
         )
 
 
-class Flow:
+class Flow(CheckInSteps, BookingSteps):
     """The kiosk's state; every method takes `now` (monotonic seconds) and counts as a touch."""
 
     def __init__(
@@ -149,6 +150,7 @@ class Flow:
         self.ticket: Ticket | None = None
         self.print_state: PrintState | None = None
         self.message: str = ""  # a plain sentence for the citizen (already in the right language(s))
+        self._clear_booking()
 
     # --- navigation -------------------------------------------------------------------------------------
 
@@ -159,7 +161,7 @@ class Flow:
     def take_number(self, now: float) -> None:
         """Home's 'take a number' tile."""
         self.touch(now)
-        if self.screen == "home" or (self.screen == "error" and self.offer_take):
+        if (self.screen == "home" and self.open_now) or (self.screen == "error" and self.offer_take):
             lang, elder = self.lang, self.elder
             self._clear()
             self.lang, self.elder, self.screen = lang, elder, "domain"
@@ -188,7 +190,7 @@ class Flow:
     def card_failed(self, now: float) -> None:
         """No card, unreadable, or removed mid-read: stay, offer retry or skip."""
         self.touch(now)
-        if self.screen == "idcard":
+        if self.screen in ("idcard", "book_card"):
             self.card_error = True
 
     def skip_card(self, now: float) -> None:
@@ -210,13 +212,26 @@ class Flow:
             self.screen, self.domain = "domain", None
         elif self.screen == "checkin" and self.code:
             self.code, self.message = "", ""
-        elif self.screen in ("ticket", "error", "checkin"):
+        elif self.screen == "phone":
+            self.phone_typed, self.message = "", ""
+            self.screen = "confirm" if self.phone_for == "ticket" else "book_card"
+        elif self.screen in ("book_day", "book_slot", "book_card", "book_confirm"):
+            prev: dict[str, Screen] = {
+                "book_day": "book_domain",
+                "book_slot": "book_day",
+                "book_card": "book_slot",
+                "book_confirm": "book_card",
+            }
+            self.screen, self.card_error, self.message = prev[self.screen], False, ""
+            if self.screen == "book_card":
+                self.card_name = self.card_number = self.phone = ""
+        elif self.screen in ("ticket", "error", "checkin", "book_domain", "booked"):
             self.home(now)
 
     def home(self, now: float) -> None:
         """Home, forgetting the citizen (language and elder mode stay: the same citizen is there)."""
         self.touch(now)
-        if self.screen not in ("issuing", "checking"):  # the answer is on its way: it must be shown, not dropped
+        if self.screen not in BUSY:  # the answer is on its way: it must be shown, not dropped
             self._clear()
 
     def toggle_lang(self, now: float) -> None:
@@ -229,82 +244,6 @@ class Flow:
         self.touch(now)
         self.elder = not self.elder
 
-    # --- appointment check-in -----------------------------------------------------------------------------
-
-    def check_in(self, now: float) -> None:
-        """Home's 'check in' tile: scan, type the code, or read the ID card."""
-        self.touch(now)
-        if self.screen == "home":
-            self.screen, self.code, self.message = "checkin", "", ""
-
-    def key(self, ch: str, now: float) -> None:
-        """One key of the code keypad (characters outside the alphabet, or a ninth one, are ignored)."""
-        self.touch(now)
-        ch = ch.upper()
-        if self.screen == "checkin" and len(ch) == 1 and ch in CODE_ALPHABET and len(self.code) < CODE_LEN:
-            self.code, self.message = self.code + ch, ""
-
-    def backspace(self, now: float) -> None:
-        """Remove the last typed character."""
-        self.touch(now)
-        if self.screen == "checkin":
-            self.code, self.message = self.code[:-1], ""
-
-    def submit_code(self, now: float) -> CheckInRequest | None:
-        """'Check in' with the typed code: a request, or None (incomplete code, or one already under way)."""
-        self.touch(now)
-        if self.screen != "checkin":
-            return None
-        if not valid_code(self.code):
-            self.message = t("code_incomplete", self.lang)
-            return None
-        return self._start_check_in(self.code, None)
-
-    def scanned(self, payload: str, now: float) -> CheckInRequest | None:
-        """The scanner read `payload`: an appointment QR code starts a check-in, anything else is explained."""
-        self.touch(now)
-        if self.screen != "checkin":
-            return None
-        code = parse_qr(payload)
-        if code is None:
-            self.message = t("qr_invalid", self.lang)
-            return None
-        return self._start_check_in(code, None)
-
-    def checkin_card(self, id_number: str, now: float) -> CheckInRequest | None:
-        """The reader gave a card on the check-in screen: today's appointment of that person."""
-        self.touch(now)
-        if self.screen != "checkin" or not id_number:
-            return None
-        return self._start_check_in(None, id_number)
-
-    def _start_check_in(self, code: str | None, id_number: str | None) -> CheckInRequest:
-        self.checkin = CheckInRequest(code, id_number, self._new_key())
-        self.screen, self.message, self.code = "checking", "", ""
-        return self.checkin
-
-    def checked_in(self, key: str, ticket: Mapping[str, Any], now: float) -> bool:
-        """The check-in's ticket (with the server's note when late); False for an answer nobody waits for."""
-        if self.checkin is None or self.checkin.key != key:
-            return False
-        self.touch(now)
-        self.checkin = None
-        self.ticket, self.print_state, self.screen = Ticket.from_api(ticket), "printing", "ticket"
-        self.note, self.message = str(ticket.get("note") or ""), ""
-        return True
-
-    def check_in_refused(self, key: str, sentence: str, now: float) -> None:
-        """Too early, not found, already checked in: the server's sentence, and an ordinary number on offer."""
-        if self.checkin is not None and self.checkin.key == key:
-            self.touch(now)
-            self.checkin, self.screen, self.message, self.offer_take = None, "error", sentence, True
-
-    def check_in_unreachable(self, key: str, now: float) -> None:
-        """The server could not be reached (or it is unknown whether the check-in went through)."""
-        if self.checkin is not None and self.checkin.key == key:
-            self.touch(now)
-            self.checkin, self.screen, self.message = None, "error", t("checkin_gave_up", self.lang)
-
     # --- issuing ----------------------------------------------------------------------------------------
 
     def confirm(self, now: float) -> IssueRequest | None:
@@ -312,13 +251,13 @@ class Flow:
         self.touch(now)
         if self.screen != "confirm" or self.domain is None:
             return None
-        self.pending = IssueRequest(self.domain.code, self.id_number, self._new_key())
+        self.pending = IssueRequest(self.domain.code, self.id_number, self._new_key(), self.phone or None)
         self.screen, self.message = "issuing", ""
         return self.pending
 
     def retrying(self, key: str) -> None:
         """The client lost the server and retries this request."""
-        if any(r is not None and r.key == key for r in (self.pending, self.checkin)):
+        if any(r is not None and r.key == key for r in (self.pending, self.checkin, self.booking)):
             self.message = t("unreachable", self.lang)
 
     def issued(self, key: str, ticket: Mapping[str, Any], now: float) -> bool:
@@ -326,7 +265,7 @@ class Flow:
         if self.pending is None or self.pending.key != key:
             return False
         self.touch(now)
-        self.pending, self.id_number = None, None  # the number has done its job
+        self.pending, self.id_number, self.phone = None, None, ""  # the numbers have done their job
         self.ticket, self.print_state, self.screen, self.message = Ticket.from_api(ticket), "printing", "ticket", ""
         return True
 
@@ -361,9 +300,9 @@ class Flow:
 
     def timeout_s(self) -> float | None:
         """This screen's timeout (None: home waits forever, issuing waits for the server)."""
-        if self.screen in ("home", "issuing", "checking"):
+        if self.screen == "home" or self.screen in BUSY:
             return None
-        base = self.ticket_s if self.screen == "ticket" else self.idle_s
+        base = self.ticket_s if self.screen in ("ticket", "booked") else self.idle_s
         return base * (ELDER_FACTOR if self.elder else 1.0)
 
     def seconds_left(self, now: float) -> int | None:

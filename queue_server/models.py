@@ -225,6 +225,7 @@ class Appointment(SQLModel, table=True):
     __table_args__ = (
         Index("ix_appointment_person", "hall_code", "queue", "service_day", "id_hash"),
         Index("ix_appointment_due", "status", "slot_end"),
+        Index("ux_appointment_idempotency", "hall_code", "idempotency_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -244,6 +245,7 @@ class Appointment(SQLModel, table=True):
     phone_enc: str | None = Field(default=None, sa_column=Column(Text))
     phone_masked: str | None = Field(default=None, max_length=16)
     ticket_id: int | None = None
+    idempotency_key: str | None = Field(default=None, max_length=128)  # a repeated booking request's key
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

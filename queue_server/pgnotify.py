@@ -1,10 +1,13 @@
 """Events across server processes on PostgreSQL: NOTIFY at commit, LISTEN in every process.
 
 Each hall write transaction ends with `pg_notify('hall_events', '<hall>:<last seq>')`, which PostgreSQL
-delivers at commit, in commit order. Every server process listens on one connection of its own and,
-when it hears of a `seq` its hub has not delivered yet, reads the missing events from the event table
-(the source of truth) and hands them to the hub, which drops what it already has. So a board connected
-to any process sees every hall event once, in order, whichever process committed it.
+delivers at commit, in commit order. Every server process listens on one connection of its own. The
+listener drains every notification that has arrived into "highest `seq` heard per hall", and a
+second task reads what the hub has not delivered yet — each hall's missing events at once, all halls
+in one thread hop and one session — and hands them to the hub in `seq` order, which drops what it
+already has. While that read runs, new notifications pile up into the next batch, so the listener
+never falls further behind than one batch however fast the other processes commit. A board
+connected to any process sees every hall event once, in order, whichever process committed it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .services.tx import read_events
 
 log = logging.getLogger(__name__)
 CHANNEL = "hall_events"
+PAGE = 5_000  # events read per query; a hall further behind is read in several pages of one batch
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
@@ -36,7 +40,10 @@ class Listener:
     def __init__(self, ctx: HallContext) -> None:
         self.ctx = ctx
         self._task: asyncio.Task[None] | None = None
-        self.heard = 0
+        self._heard: dict[str, int] = {}  # highest seq heard per hall, not yet read
+        self._wake = asyncio.Event()
+        self.heard = 0  # notifications received
+        self.batches = 0  # reads of the event table
 
     def start(self) -> None:
         """Run in the background on the current event loop."""
@@ -56,33 +63,59 @@ class Listener:
                 async with await psycopg.AsyncConnection.connect(libpq_url(self.ctx.db.url), autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     delay = 0.2
-                    await self._catch_up_all()  # anything committed while we were not listening
-                    async for note in conn.notifies():
-                        self.heard += 1
-                        hall, _, seq = note.payload.rpartition(":")
-                        if hall and seq.isdigit():
-                            await self._catch_up(hall, int(seq))
+                    self._heard.clear()
+                    await self._catch_up(await asyncio.to_thread(_heads, self.ctx))  # what we missed unheard
+                    async with asyncio.TaskGroup() as tasks:  # either failing stops both: reconnect
+                        tasks.create_task(self._listen(conn))
+                        tasks.create_task(self._deliver())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: retry with backoff, never give up
-                log.warning("event listener: %s; retrying in %.1fs", type(exc).__name__, delay)
+                cause = exc.exceptions[0] if isinstance(exc, ExceptionGroup) else exc
+                log.warning("event listener: %s; retrying in %.1fs", type(cause).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    async def _catch_up(self, hall: str, seq: int) -> None:
+    async def _listen(self, conn: psycopg.AsyncConnection[object]) -> None:
+        async for note in conn.notifies():
+            self.heard += 1
+            hall, _, seq = note.payload.rpartition(":")
+            if hall and seq.isdigit() and int(seq) > self._heard.get(hall, 0):
+                self._heard[hall] = int(seq)
+                self._wake.set()
+        raise ConnectionError("notification stream ended")
+
+    async def _deliver(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            heard, self._heard = self._heard, {}
+            await self._catch_up(heard)
+
+    async def _catch_up(self, heard: dict[str, int]) -> None:
+        """Read and publish every event after the hub's head up to the `seq` heard, for each hall."""
         hub = self.ctx.hub
-        head = hub.head(hall)
-        if seq <= head or hall not in self.ctx.zones:
+        todo = {h: (hub.head(h), seq) for h, seq in heard.items() if h in self.ctx.zones and seq > hub.head(h)}
+        if not todo:
             return
+        self.batches += 1
 
         def fetch() -> list[HallEvent]:
+            out: list[HallEvent] = []
             with self.ctx.db.read() as s:
-                return read_events(s, hall, head, seq + 1, limit=10_000, tz=self.ctx.zones[hall])
+                for hall, (after, upto) in todo.items():
+                    while after < upto:
+                        page = read_events(s, hall, after, upto + 1, limit=PAGE, tz=self.ctx.zones[hall])
+                        if not page:  # cannot happen (committed before the notice); never spin
+                            break
+                        out.extend(page)
+                        after = page[-1].seq
+            return out
 
         hub.publish(await asyncio.to_thread(fetch))
 
-    async def _catch_up_all(self) -> None:
-        from .app import heads
 
-        for hall, seq in (await asyncio.to_thread(heads, self.ctx)).items():
-            await self._catch_up(hall, seq)
+def _heads(ctx: HallContext) -> dict[str, int]:
+    from .app import heads
+
+    return heads(ctx)

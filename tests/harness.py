@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from queue_server.app import build_context, create_app, heads, prepare
 from queue_server.context import HallContext
@@ -132,12 +133,22 @@ class LiveServer:
         db = self.ctx.db
         # Users stay: re-hashing their passwords with argon2 would cost a second per test.
         tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name != "user_account"]
-        with db.write() as s:
-            if db.is_sqlite:
-                for name in tables:
-                    s.execute(text(f'DELETE FROM "{name}"'))
-            else:
-                s.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"))
+        for attempt in range(5):
+            try:
+                with db.write() as s:
+                    if db.is_sqlite:
+                        for name in tables:
+                            s.execute(text(f'DELETE FROM "{name}"'))
+                    else:
+                        truncate = "TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"
+                        s.execute(text(truncate))
+                break
+            except OperationalError as e:
+                # The server's day-end housekeeping (every 30 s) may hold row locks that TRUNCATE's table locks
+                # meet in the other order; PostgreSQL then aborts one side as a deadlock. Ours just retries.
+                if getattr(e.orig, "sqlstate", None) != "40P01" or attempt == 4:
+                    raise
+                time.sleep(0.1)
         prepare(self.ctx, migrate=False)
         self.ctx.limiter.clear()
         h = heads(self.ctx)

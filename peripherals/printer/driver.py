@@ -83,6 +83,14 @@ class EscposPrinter:
                 raise PrinterError(f"printer not ready ({health.status}): {health.detail}")
             self.transport.write(job)
 
+    def print_job(self, job: bytes) -> None:
+        """Like `print_ticket` for a job encoded elsewhere (a receipt): check the status, then one write."""
+        with self._lock:
+            health = self._health()
+            if not health.ok:
+                raise PrinterError(f"printer not ready ({health.status}): {health.detail}")
+            self.transport.write(job)
+
     def close(self) -> None:
         """Close the transport."""
         self.transport.close()

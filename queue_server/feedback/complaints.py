@@ -39,6 +39,7 @@ def submit(
     content: str,
     name: str = "",
     phone: str = "",
+    idempotency_key: str | None = None,
 ) -> Complaint:
     """Accept a complaint; without a name and phone it is anonymous. Personal data is stored encrypted."""
     if category not in COMPLAINT_CATEGORIES:
@@ -55,6 +56,7 @@ def submit(
         content=content,
         anonymous=not (name or phone),
         deadline=working_days_after(cal, tx.now, ANSWER_WORKING_DAYS),
+        idempotency_key=idempotency_key or None,
         created_at=tx.now,
         updated_at=tx.now,
     )
@@ -70,6 +72,12 @@ def submit(
     tx.session.flush()
     tx.emit("complaint.changed", {"id": c.id, "code": c.code, "status": c.status, "category": c.category})
     return c
+
+
+def submitted_with_key(tx: HallTx, key: str) -> Complaint | None:
+    """The complaint an earlier request with this Idempotency-Key submitted (a retry after a lost answer)."""
+    stmt = select(Complaint).where(col(Complaint.hall_code) == tx.hall, col(Complaint.idempotency_key) == key)
+    return tx.session.execute(stmt).scalar_one_or_none()
 
 
 def _load(tx: HallTx, complaint_id: int) -> Complaint:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep
+from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep, json_response
 from ..api.schemas import MAX_ID, Text
 from ..services.auth import Principal
 from ..timeutil import utcnow
@@ -101,9 +101,17 @@ def _status(c: Complaint, tz: Any) -> ComplaintStatus:
 
 @router.post("/halls/{hall}/complaints", status_code=201, response_model=ComplaintStatus)
 async def submit_complaint(
-    hall: str, body: ComplaintIn, request: Request, ctx: CtxDep, who: OptionalPrincipalDep
-) -> ComplaintStatus:
-    """吐槽找茬 / 投诉: from the kiosk (its token) or the web (rate-limited); anonymous unless name/phone given."""
+    hall: str,
+    body: ComplaintIn,
+    request: Request,
+    ctx: CtxDep,
+    who: OptionalPrincipalDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> Response:
+    """吐槽找茬 / 投诉: from the kiosk (its token) or the web (rate-limited); anonymous unless name/phone given.
+
+    Repeating the same `Idempotency-Key` returns the first complaint's status (200), not a second complaint.
+    """
     ctx.hall(hall)
     if who is None:
         ctx.limiter.check(f"complaint:{_client(request)}", per_hour=PUBLIC_PER_HOUR)
@@ -112,14 +120,18 @@ async def submit_complaint(
         who.require(hall, "kiosk")
         channel = "kiosk"
     cal, tz = ctx.calendars[hall], ctx.zones[hall]
-    c = await ctx.change(
-        hall,
-        lambda tx: complaints_svc.submit(
+
+    def once(tx: Any) -> tuple[Complaint, bool]:
+        prior = complaints_svc.submitted_with_key(tx, idempotency_key) if idempotency_key else None
+        if prior is not None:
+            return prior, False
+        return complaints_svc.submit(
             tx, cal=cal, cipher=ctx.cipher, channel=channel, category=body.category,
-            content=body.content, name=body.name, phone=body.phone,
-        ),
-    )  # fmt: skip
-    return _status(c, tz)
+            content=body.content, name=body.name, phone=body.phone, idempotency_key=idempotency_key,
+        ), True  # fmt: skip
+
+    c, created = await ctx.change(hall, once)
+    return json_response(_status(c, tz), 201 if created else 200)
 
 
 @router.get("/complaints/{code}", response_model=ComplaintStatus, tags=["public"])

@@ -69,7 +69,10 @@ class Complaint(SQLModel, table=True):
     """吐槽找茬 / 投诉: a complaint from the kiosk or the web, routed to a handler, answered and closed."""
 
     __tablename__ = "complaint"
-    __table_args__ = (Index("ix_complaint_hall_status", "hall_code", "status"),)
+    __table_args__ = (
+        Index("ix_complaint_hall_status", "hall_code", "status"),
+        Index("ux_complaint_idempotency", "hall_code", "idempotency_key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=16, unique=True)  # the citizen's reference to follow it up
@@ -90,6 +93,7 @@ class Complaint(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    idempotency_key: str | None = Field(default=None, max_length=128)  # a repeated submission's key
 
 
 class RollupFigures(SQLModel):

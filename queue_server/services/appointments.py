@@ -133,6 +133,7 @@ def book(
     phone: str | None,
     channel: str,
     cipher: PiiCipher,
+    idempotency_key: str | None = None,
 ) -> Appointment:
     """Book a slot: it must be a real future slot with room; one active appointment per person, queue and day."""
     cap = _capacity(hall, queue)
@@ -180,6 +181,7 @@ def book(
         id_masked=mask_id_number(idn),
         phone_enc=cipher.encrypt(ph, context="phone") if ph else None,
         phone_masked=mask_phone(ph) if ph else None,
+        idempotency_key=idempotency_key or None,
         created_at=tx.now,
         updated_at=tx.now,
     )
@@ -188,6 +190,16 @@ def book(
     tx.emit("appointment.booked", _event(a))
     notices.appointment(tx, "appointment_booked", a, slot_start.astimezone(cal.tz))
     return a
+
+
+def booked_with_key(tx: HallTx, *, queue: str, key: str) -> Appointment | None:
+    """The booking an earlier request with this Idempotency-Key made (409 if it was for another service)."""
+    prior = tx.session.execute(
+        select(Appointment).where(col(Appointment.hall_code) == tx.hall, col(Appointment.idempotency_key) == key)
+    ).scalar_one_or_none()
+    if prior is not None and prior.queue != queue:
+        raise Conflict("Idempotency-Key 已用于另一个预约 / This Idempotency-Key was used for another booking")
+    return prior
 
 
 def load(tx: HallTx | None, session: Session, code: str) -> Appointment:

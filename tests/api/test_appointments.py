@@ -307,3 +307,24 @@ def test_remote_tickets_are_rate_limited_per_phone(http: httpx.Client) -> None:
             http.post(f"/api/v1/track/{r.json()['track_token']}/cancel")
     assert codes[:6] == [201] * 6
     assert codes[6:] == [429, 429]
+
+
+def test_idempotency_key_returns_the_first_booking(http: httpx.Client) -> None:
+    start = next_slots(http)[6]["start"]
+    key = {"Idempotency-Key": "kiosk-book-7f3c9e21"} | kiosk()
+    first = http.post("/api/v1/halls/cal/appointments", json=book_body(start, serial=21), headers=key)
+    assert first.status_code == 201, first.text
+    again = http.post("/api/v1/halls/cal/appointments", json=book_body(start, serial=21), headers=key)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert next(s for s in next_slots(http) if s["start"] == start)["booked"] == 1  # one seat, not two
+    other_key = {"Idempotency-Key": "kiosk-book-other"} | kiosk()
+    dup = http.post("/api/v1/halls/cal/appointments", json=book_body(start, serial=21), headers=other_key)
+    assert dup.status_code == 409 and "already" in dup.json()["detail"]
+    wrong = http.post("/api/v1/halls/cal/appointments", json=book_body(start, serial=21, queue="B"), headers=key)
+    assert wrong.status_code == 409 and "Idempotency-Key" in wrong.json()["detail"]
+
+
+def book_body(start: object, serial: int, **kw: object) -> dict[str, object]:
+    body = {"queue": "A", "start": start, "name": "张小三", "id_number": make_id_number(serial=serial)}
+    return body | {"phone": "13812345678", "channel": "kiosk"} | kw

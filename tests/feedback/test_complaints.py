@@ -67,3 +67,16 @@ def test_anonymous_kiosk_complaint_and_validation(api: Api) -> None:
 def test_public_complaints_are_rate_limited(api: Api) -> None:
     codes = [submit(api)[0] for _ in range(21)]
     assert codes[:20] == [201] * 20 and codes[20] == 429
+
+
+def test_repeated_idempotency_key_gives_the_first_complaint(api: Api) -> None:
+    headers = api.auth(KIOSK) | {"Idempotency-Key": "kiosk-complaint-5b1d"}
+    body = {"category": "service", "content": "窗口人员态度生硬", "phone": "13912345678"}
+    first = api.http.post(BASE, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = api.http.post(BASE, json=body, headers=headers)
+    assert again.status_code == 200 and again.json() == first.json()
+    other = api.http.post(BASE, json=body, headers=api.auth(KIOSK) | {"Idempotency-Key": "kiosk-complaint-9c2a"})
+    assert other.status_code == 201 and other.json()["code"] != first.json()["code"]
+    rows = api.http.get(BASE, headers=api.auth("approver1")).json()
+    assert len(rows) == 2 and all(r["phone_masked"] == "139****5678" for r in rows)

@@ -227,5 +227,6 @@ def test_language_switch_changes_every_text() -> None:
 def test_catalogue_has_both_languages(key: str) -> None:
     zh, en = CATALOGUE[key]
     assert zh.strip() and en.strip()
-    kw: dict[str, int | str] = {"n": 1, "m": 2, "s": 3, "name": "x"}
-    assert t(key, "zh", **kw) and t(key, "en", **kw) and " / " in both(key, n=1, m=2, s=3, name="x")
+    kw: dict[str, int | str] = {"n": 1, "m": 2, "s": 3, "name": "x", "day": "d", "time": "t", "hhmm": "h"}
+    kw |= {"phone": "p", "code": "c"}
+    assert t(key, "zh", **kw) and t(key, "en", **kw) and " / " in both(key, **kw)

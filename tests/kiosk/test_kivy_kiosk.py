@@ -92,10 +92,8 @@ def test_kiosk_takes_a_number_with_paper_out_and_shows_it_on_screen(api: Api, tm
             "wait:domain",
             "shot:domain",
             "domain:A",
-            "confirm",
-            "confirm",  # a double tap: still one ticket
+            "double:confirm",  # two touches at once on 'get my number': still one ticket
             "wait:ticket",
-            "confirm",
             "shot:ticket-paper-out",
             "lang",
             "shot:ticket-paper-out-en",
@@ -107,7 +105,6 @@ def test_kiosk_takes_a_number_with_paper_out_and_shows_it_on_screen(api: Api, tm
         ]
     )
     log = run_kiosk(api, tmp_path, script, "--printer", "sim://?state=paper_out")
-    assert "kiosk tap ignored: already issuing" in log
     assert "kiosk screen: ticket A001 shown, print paper_out, qr True" in log
     tickets = api.http.get("/api/v1/halls/t1/tickets", headers=api.auth("clerk1")).json()
     assert sorted(t["number"] for t in tickets) == ["A001", "B001", "B002", "C001"]
@@ -129,13 +126,16 @@ def test_kiosk_takes_a_number_with_paper_out_and_shows_it_on_screen(api: Api, tm
 @sqlite_only
 @pytest.mark.usefixtures("kiosk_tools")
 def test_kiosk_portrait_with_the_id_card_and_a_printed_ticket(api: Api, tmp_path: Path) -> None:
-    script = "wait:home,shot:home-portrait,take,wait:domain,domain:B,wait:confirm,shot:confirm-portrait"
+    script = "wait:home,shot:home-portrait,take,wait:domain,domain:B,wait:idcard,sleep:1,card,wait:confirm"
+    script += ",phoneadd,wait:phone,phone:138123456,phoneok,phone:78,phoneok,wait:confirm,shot:confirm-portrait"
     script += ",confirm,wait:ticket,shot:ticket-portrait"
     log = run_kiosk(api, tmp_path, script, "--portrait", "--printer", "sim://", "--id-reader", "sim://")
     assert "kiosk screen: ticket B001 shown, print printed, qr False" in log
     tickets = api.http.get("/api/v1/halls/t1/tickets", headers=api.auth("clerk1")).json()
     assert [t["number"] for t in tickets] == ["B001"]
     assert tickets[0]["id_number_masked"]  # the card's number went with the tap
+    assert tickets[0]["phone_masked"] == "138****5678"  # and the mobile number typed for silent calling
+    assert "13812345678" not in log
     for name in ("home-portrait", "confirm-portrait", "ticket-portrait"):
         check_png(tmp_path / f"kiosk-{name}.png", (1080, 1920))
         publish(tmp_path / f"kiosk-{name}.png")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ...errors import Forbidden, Invalid
@@ -14,7 +14,7 @@ from ...services import appointments as svc
 from ...services.auth import Principal
 from ...services.tx import HallTx
 from ...timeutil import service_day, utcnow
-from ..deps import CtxDep, OptionalPrincipalDep
+from ..deps import CtxDep, OptionalPrincipalDep, json_response
 from ..schemas import Text, TicketPublic
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
@@ -114,16 +114,30 @@ async def list_slots(
 
 
 @router.post("/halls/{hall}/appointments", status_code=201, response_model=AppointmentOut)
-async def book(hall: str, body: BookBody, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
-    """Book a slot; 409 when it is full or the person already has one that day for this service."""
+async def book(
+    hall: str,
+    body: BookBody,
+    request: Request,
+    ctx: CtxDep,
+    who: OptionalPrincipalDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> Response:
+    """Book a slot; 409 when it is full or the person already has one that day for this service.
+
+    Repeating the same `Idempotency-Key` returns the first booking (200): a kiosk that lost the answer retries.
+    """
     h = ctx.hall(hall)
     _citizen_endpoint(who, hall)
     if who is None:
         ctx.limiter.check(f"book:{request.client.host if request.client else '?'}", per_hour=20)
     tz, cal = ctx.zones[hall], ctx.calendars[hall]
-    a = await ctx.change(
-        hall,
-        lambda tx: svc.book(
+
+    def once(tx: HallTx) -> tuple[Any, bool]:
+        prior = svc.booked_with_key(tx, queue=body.queue, key=idempotency_key) if idempotency_key else None
+        return (prior, False) if prior is not None else (new(tx), True)
+
+    def new(tx: HallTx) -> Any:
+        return svc.book(
             tx,
             hall=h,
             cal=cal,
@@ -134,9 +148,11 @@ async def book(hall: str, body: BookBody, request: Request, ctx: CtxDep, who: Op
             phone=body.phone,
             channel=body.channel,
             cipher=ctx.cipher,
-        ),
-    )
-    return _out(a, tz)
+            idempotency_key=idempotency_key,
+        )
+
+    a, created = await ctx.change(hall, once)
+    return json_response(_out(a, tz), 201 if created else 200)
 
 
 def _citizen_endpoint(who: Principal | None, hall: str) -> None:

@@ -55,8 +55,18 @@ def me(who: PrincipalDep) -> dict[str, Any]:
 
 @router.get("/api/v1/halls", tags=["public"])
 def list_halls(ctx: CtxDep) -> list[dict[str, Any]]:
-    """The halls this server runs."""
-    return [{"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone} for h in ctx.config.halls]
+    """The halls this server runs, whether each is open now, its next opening and the queues taking bookings."""
+    now = utcnow()
+    out: list[dict[str, Any]] = []
+    for h in ctx.config.halls:
+        cal = ctx.calendars[h.code]
+        nxt = None if cal.is_open(now) else cal.next_opening(now)
+        out.append(
+            {"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone}
+            | {"open_now": cal.is_open(now), "next_open": nxt.isoformat() if nxt else None}
+            | {"booking_queues": [q.code for q in h.queues if q.slot_capacity > 0]}
+        )
+    return out
 
 
 @router.get("/api/v1/halls/{hall}/queues", response_model=list[QueueInfo], tags=["public"])

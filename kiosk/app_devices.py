@@ -1,0 +1,183 @@
+"""The kiosk app's devices: opening them, the scanner's worker, the ID card, printing, the health heartbeat.
+
+Mixed into `KioskApp` (which declares the state used here); device calls run on worker threads under one lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .client import KioskClientError
+from .flow import PrintState
+
+if TYPE_CHECKING:
+    from .client import KioskClient
+    from .flow import CheckInRequest, Flow
+
+log = logging.getLogger("kiosk")
+
+
+class DeviceApp:
+    """Printer, ID-card reader and scanner in the Kivy app."""
+
+    if TYPE_CHECKING:
+        flow: Flow
+        client: KioskClient
+        printer_url: str | None
+        id_reader_url: str | None
+        scanner_url: str | None
+        scanner: Any
+        qr: str
+        demo_card: bool
+        _names: tuple[str, str]
+        _printer: Any
+        _reader: Any
+        _sim: Any
+        _reading: bool
+        _stopping: threading.Event
+        _device_lock: threading.Lock
+
+        def render(self) -> None: ...
+        def track_url(self, token: str) -> str: ...
+        def _do(self, fn: Callable[[float], Any]) -> Any: ...
+        def _later(self, fn: Callable[[], object], *, render: bool = False) -> None: ...
+        def _start_check_in(self, req: CheckInRequest | None) -> None: ...
+        @staticmethod
+        def _background(fn: Callable[[], None]) -> None: ...
+
+    def _open_devices(self) -> None:
+        from peripherals import open_id_reader, open_printer
+
+        with self._device_lock:
+            if self.printer_url:
+                self._printer = open_printer(self.printer_url)
+            if self.id_reader_url in ("sim://", "sim://?card=none"):  # the demo: no card until one is "inserted"
+                from peripherals.idcard.sam_reader import SamReader
+                from peripherals.idcard.sam_simulator import SamSimulator, SimulatedSamPort
+
+                self._sim = SamSimulator(None)
+                self._reader = SamReader(SimulatedSamPort(self._sim), description="simulated SAM reader")
+                self._later(lambda: setattr(self, "demo_card", True))
+            elif self.id_reader_url:
+                self._reader = open_id_reader(self.id_reader_url)
+            if self.scanner_url:
+                from peripherals import open_scanner
+
+                self.scanner = open_scanner(self.scanner_url)
+                self._background(self._scan_loop)
+        self._heartbeat()
+
+    def _scan_loop(self) -> None:
+        """The scanner's worker: every code goes to the flow on the Kivy thread (it ignores codes off-screen)."""
+        while not self._stopping.is_set():
+            try:
+                payload = self.scanner.read(timeout=0.5)
+            except Exception as e:  # a scanner fault: log it, keep the kiosk running
+                log.warning("kiosk scanner: %s", type(e).__name__)
+                self._stopping.wait(2.0)
+                continue
+            if payload:
+                self._later(self._scanned_later(str(payload)))
+
+    def _scanned_later(self, payload: str) -> Callable[[], None]:
+        """What the Kivy thread does with one scanned payload."""
+
+        def run() -> None:
+            log.info("kiosk scanned a code")  # never the code itself: it is the holder's proof
+            self._start_check_in(self._do(lambda now: self.flow.scanned(payload, now)))
+
+        return run
+
+    def _heartbeat(self) -> None:
+        """Report the printer's health to the server (staff see paper out there)."""
+        with self._device_lock:
+            health = self._printer.health() if self._printer is not None else None
+        status, detail = (health.status, health.detail or "") if health is not None else ("ok", "no printer")
+        try:
+            self.client.report_health(status, detail)
+        except KioskClientError as e:
+            log.warning("kiosk health report: %s", e)
+
+    def tap_sim_card(self) -> None:
+        """Demo only: put the demo card on the simulated reader (a person placing their card)."""
+        from peripherals.idcard import demo_card
+
+        if self._sim is not None:
+            self._sim.card = demo_card()
+        self.flow.touch(time.monotonic())
+
+    def read_card(self) -> None:
+        """Wait for an ID card in the background."""
+        if self._reader is None or self._reading:
+            return
+        self._reading = True
+        self.render()
+
+        def work() -> None:
+            number: str | None = None
+            name = ""
+            try:
+                card = self._reader.read(timeout=15)
+                number, name = getattr(card, "id_number", None), str(getattr(card, "name", "") or "")
+            except Exception as e:  # any reader failure (unreadable, removed mid-read) means: retry or skip
+                log.warning("kiosk ID card: %s", type(e).__name__)
+            if number and self._sim is not None:
+                self._sim.card = None  # the demo citizen takes the card back
+
+            def done() -> None:
+                self._reading = False
+                if number and self.flow.screen == "book_card":
+                    self.flow.book_card_read(name, number, time.monotonic())
+                elif number and self.flow.screen == "checkin":
+                    self._start_check_in(self.flow.checkin_card(number, time.monotonic()))
+                elif number:
+                    self.flow.card_read(number, time.monotonic())
+                else:
+                    self.flow.card_failed(time.monotonic())
+                self.render()
+
+            self._later(done)
+
+        self._background(work)
+
+    def _print(self, ticket: dict[str, Any]) -> None:
+        from peripherals import PrinterError
+        from peripherals.printer import TicketData
+
+        state: PrintState = "fault"
+        d = next((x for x in self.flow.domains if x.code == ticket.get("queue")), None)
+        with self._device_lock:
+            printer = self._printer
+            if printer is not None:
+                data = TicketData(
+                    hall_name=self._names[0],
+                    hall_name_en=self._names[1],
+                    number=str(ticket["number"]),
+                    domain_name=d.name if d else str(ticket.get("queue")),
+                    domain_name_en=d.name_en if d else "",
+                    people_ahead=int(ticket.get("ahead") or 0),
+                    issued_at=datetime.fromisoformat(str(ticket["issued_at"]).replace("Z", "+00:00")),
+                    tracking_url=self.track_url(str(ticket.get("track_token") or "")),
+                    lane=ticket.get("lane") or "normal",
+                    estimated_wait_min=round(int(ticket.get("estimated_wait_s") or 0) / 60),
+                )
+                try:
+                    printer.print_ticket(data)
+                    state = "printed"
+                except PrinterError:
+                    state = "paper_out" if printer.health().status == "paper_out" else "fault"
+        log.info("kiosk print: %s %s", ticket.get("number"), state)
+        if state != "printed":
+            self._heartbeat()  # staff learn at once
+
+        def done() -> None:
+            self.flow.printed(state)
+            self.render()
+            log.info("kiosk screen: ticket %s shown, print %s, qr %s", ticket.get("number"), state, bool(self.qr))
+
+        self._later(done)

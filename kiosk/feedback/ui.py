@@ -1,0 +1,203 @@
+"""The Kivy side of the complaint tile: flow state → properties, taps → flow calls, I/O on worker threads.
+
+`FeedbackUi` is held by the app as `app.fb`; `feedback.kv` draws its properties. Network and printer calls run on
+threads and come back through `app._later` (the Kivy clock), as everywhere in the kiosk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from kivy.event import EventDispatcher  # type: ignore[import-untyped]
+from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
+
+from kiosk.client import KioskClientError, Refused, Unreachable
+from kiosk.strings import CATALOGUE as KIOSK_CATALOGUE
+
+from . import client as api
+from .flow import ANSWER_DAYS, ComplaintRequest, FeedbackFlow
+from .strings import CATALOGUE
+
+log = logging.getLogger("kiosk")
+
+
+class FeedbackUi(EventDispatcher):
+    """The complaint tile in the kiosk app (see the module doc)."""
+
+    tx = DictProperty({k: zh for k, (zh, _en) in (KIOSK_CATALOGUE | CATALOGUE).items()})
+    screen = StringProperty("")
+    message = StringProperty("")
+    heading = StringProperty("")
+    note = StringProperty("")
+    phone_shown = StringProperty("")
+    review_text = StringProperty("")
+    code = StringProperty("")
+    done_hint = StringProperty("")
+    print_text = StringProperty("")
+    countdown = StringProperty("")
+    categories_loaded = BooleanProperty(False)
+
+    def __init__(self, app: Any, **kw: Any) -> None:
+        """Attached to the kiosk `app` (its client, printer, clock helpers)."""
+        super().__init__(**kw)
+        self.app = app
+        self.flow = FeedbackFlow()
+
+    @property
+    def current(self) -> str | None:
+        """The screen of this part now shown, or None (the kiosk's own screen)."""
+        return self.flow.screen or None
+
+    def render(self, lang: str) -> None:
+        """Copy the flow's state into the properties (Kivy thread)."""
+        f = self.flow
+        use = f.lang if f.screen else lang
+        self.tx = {k: (zh if use == "zh" else en) for k, (zh, en) in (KIOSK_CATALOGUE | CATALOGUE).items()}
+        self.screen, self.message, self.categories_loaded = f.screen, f.message, bool(f.categories)
+        self.heading = f.category.label(f.lang) if f.category else ""
+        self.phone_shown = f.phone_shown
+        self.review_text = f.review_text
+        self.code = f.code
+        self.done_hint = self.tx["fb_done_hint"].format(days=ANSWER_DAYS)
+        self.print_text = {"printed": self.tx["fb_printed"], "failed": self.tx["fb_not_printed"]}.get(
+            f.print_state or "", ""
+        )
+        left = f.seconds_left(time.monotonic())
+        self.countdown = self.tx["countdown"].format(s=left) if left is not None else ""
+
+    # --- taps -------------------------------------------------------------------------------------------
+
+    def _do(self, fn: Any) -> Any:
+        out = fn(time.monotonic())
+        self.app.render()
+        return out
+
+    def tap_tile(self) -> None:
+        """The home tile: the categories (loaded from the server if not yet)."""
+        self._do(lambda now: self.flow.start(self.app.flow.lang, now))
+        if not self.flow.categories:
+            threading.Thread(target=self._load_categories, daemon=True).start()
+
+    def tap_category(self, code: str) -> None:
+        """A category tile."""
+        self._do(lambda now: self.flow.choose_category(code, now))
+
+    def tap_phrase(self, index: int) -> None:
+        """A preset line: chosen ⇄ not."""
+        self._do(lambda now: self.flow.toggle_phrase(index, now))
+
+    def typed(self, text: str) -> None:
+        """The note's text changed (on-screen or hardware keyboard)."""
+        self.flow.set_note(text, time.monotonic())
+
+    def tap_next(self) -> None:
+        """'Next' on the reasons screen."""
+        self._do(self.flow.reasons_next)
+
+    def tap_anonymous(self) -> None:
+        """Stay anonymous."""
+        self._do(self.flow.anonymous)
+
+    def tap_with_phone(self) -> None:
+        """Leave a number."""
+        self._do(self.flow.with_phone)
+
+    def tap_phone_key(self, digit: str) -> None:
+        """A keypad digit."""
+        self._do(lambda now: self.flow.phone_key(digit, now))
+
+    def tap_phone_backspace(self) -> None:
+        """The keypad's delete key."""
+        self._do(self.flow.phone_backspace)
+
+    def tap_phone_ok(self) -> None:
+        """The keypad's OK."""
+        self._do(self.flow.phone_ok)
+
+    def tap_submit(self) -> None:
+        """Submit: a second tap while sending finds no request and does nothing."""
+        req: ComplaintRequest | None = self._do(self.flow.submit)
+        if req is None:
+            log.info("kiosk tap ignored: complaint already sending")
+            return
+        threading.Thread(target=lambda: self._submit(req), daemon=True).start()
+
+    def back(self, now: float) -> None:
+        """The bar's Back within this part."""
+        self.flow.back(now)
+
+    def home(self) -> None:
+        """Home: forget everything typed."""
+        self.flow.home()
+
+    def tick(self, now: float) -> bool:
+        """The idle timer; True when it went home."""
+        return self.flow.tick(now)
+
+    # --- workers ----------------------------------------------------------------------------------------
+
+    def _load_categories(self) -> None:
+        try:
+            cats = api.categories(self.app.client)
+        except KioskClientError as e:
+            log.warning("kiosk complaint categories: %s", type(e).__name__)
+            return
+        self.app._later(lambda: self.flow.set_categories(cats), render=True)
+
+    def _submit(self, req: ComplaintRequest) -> None:
+        def retry(_attempt: int) -> None:
+            self.app._later(lambda: self.flow.retrying(req.key), render=True)
+
+        try:
+            out = api.submit(
+                self.app.client, category=req.category, content=req.content, phone=req.phone, key=req.key,
+                on_retry=retry,
+            )  # fmt: skip
+        except Refused as e:
+            sentence = e.sentence
+            self.app._later(lambda: self.flow.refused(req.key, sentence, time.monotonic()), render=True)
+            return
+        except Unreachable:
+            self.app._later(lambda: self.flow.unreachable(req.key, time.monotonic()), render=True)
+            return
+
+        def done() -> None:
+            if self.flow.done(req.key, out, time.monotonic()):
+                log.info("kiosk complaint filed: category %s, anonymous %s", req.category, not req.phone)
+                self.app.render()
+                threading.Thread(target=lambda: self._print(out), daemon=True).start()
+
+        self.app._later(done)
+
+    def _print(self, out: dict[str, Any]) -> None:
+        """The reference slip on the ticket printer (when there is one): the code as the number."""
+        from peripherals import PrinterError
+        from peripherals.printer import TicketData
+
+        app = self.app
+        with app._device_lock:
+            if app._printer is None:
+                return
+            data = TicketData(
+                hall_name=app._names[0],
+                hall_name_en=app._names[1],
+                number=str(out["code"]),
+                domain_name="投诉建议 查询码",
+                domain_name_en="Complaint reference",
+                people_ahead=0,
+                issued_at=datetime.now(app._tz),
+                tracking_url=f"{app.server.rstrip('/')}/feedback/{app.client.hall}",
+                lane="normal",
+                estimated_wait_min=0,
+            )
+            try:
+                app._printer.print_ticket(data)
+                ok = True
+            except PrinterError:
+                ok = False
+        log.info("kiosk complaint slip: %s", "printed" if ok else "not printed")
+        app._later(lambda: self.flow.printed(ok), render=True)

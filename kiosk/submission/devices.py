@@ -1,0 +1,108 @@
+"""The devices of self-submission in the Kivy app: the ID card for the applicant and the query, the receipt print.
+
+Mixed into `SubmissionUi`; the calls run on worker threads and come back through `app._later`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import CasesClient, CasesClientError
+    from .flow import SubmissionFlow
+    from .query import QueryFlow
+
+log = logging.getLogger("kiosk")
+
+
+class DeviceSteps:
+    """The ID-card reader and the receipt printer (the kiosk's own, shared under its device lock)."""
+
+    if TYPE_CHECKING:
+        app: Any
+        cases: CasesClient
+        flow: SubmissionFlow
+        query: QueryFlow
+        _reading: bool
+
+        @property
+        def current(self) -> str | None: ...
+        def _found(self, cases: list[dict[str, Any]]) -> None: ...
+        def _query_failed(self, e: CasesClientError) -> None: ...
+        def _fetch(
+            self,
+            call: Callable[[], Any],
+            then: Callable[[Any], object],
+            *,
+            failed: Callable[[CasesClientError], object] | None = None,
+        ) -> None: ...
+
+    def _print_receipt(self, case: dict[str, Any], item_name: tuple[str, str], pages: int, to_follow: int) -> None:
+        """The 自助申报回执 on the ticket printer: case number, item, query code, a QR code of the query page."""
+        from peripherals import PrinterError
+        from peripherals.printer.receipt import ReceiptData, render_receipt
+
+        number, code = str(case["number"]), str(case.get("query_token") or "")
+        ok = False
+        with self.app._device_lock:
+            printer = self.app._printer
+            if printer is not None:
+                data = ReceiptData(
+                    hall_name=self.app._names[0],
+                    hall_name_en=self.app._names[1],
+                    case_number=number,
+                    item_name=item_name[0],
+                    item_name_en=item_name[1],
+                    query_code=code,
+                    submitted_at=datetime.now().astimezone(),
+                    query_url=f"{self.app.server.rstrip('/')}/cases/query?n={number}&p={code}",
+                    pages=pages,
+                    to_follow=to_follow,
+                )
+                try:
+                    printer.print_job(render_receipt(data, printer.paper))
+                    ok = True
+                except PrinterError:
+                    ok = False
+        log.info("kiosk receipt %s: %s", number, "printed" if ok else "not printed")
+        self.app._later(lambda: self.flow.printed(ok), render=True)
+
+    def _read_card(self) -> None:
+        """Wait for an ID card while a screen taking one is shown (worker thread)."""
+        reader = getattr(self.app, "_reader", None)
+        if reader is None or self._reading:
+            return
+        self._reading = True
+
+        def work() -> None:
+            try:
+                while self.current in ("sub_card", "q_entry") and not self.app._stopping.is_set():
+                    try:
+                        card = reader.read(timeout=2)
+                    except Exception as e:  # no card yet, unreadable, removed mid-read: keep listening
+                        log.debug("kiosk ID card: %s", type(e).__name__)
+                        continue
+                    number, name = getattr(card, "id_number", None), str(getattr(card, "name", "") or "")
+                    if not number:
+                        continue
+                    if getattr(self.app, "_sim", None) is not None:
+                        self.app._sim.card = None  # the demo citizen takes the card back
+                    self.app._later(lambda n=name, i=str(number): self._card(n, i), render=True)
+                    return
+            finally:
+                self._reading = False
+
+        self.app._background(work)
+
+    def _card(self, name: str, number: str) -> None:
+        now = time.monotonic()
+        if self.flow.screen == "sub_card":
+            self.flow.card_read(name, number, now)
+        elif self.query.screen == "q_entry":
+            id_number = self.query.card_read(number, now)
+            if id_number:
+                self._fetch(lambda: self.cases.lookup(id_number), self._found, failed=self._query_failed)

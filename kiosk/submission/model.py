@@ -1,0 +1,172 @@
+"""What self-submission handles: items and their zero-basis templates as the API gives them, captured pages,
+and the submission itself (the JSON part and the files of POST /halls/{hall}/cases, and an outbox entry)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.strings import Lang
+
+from .strings import t
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSummary:
+    """One item of GET /items: what a tile shows."""
+
+    code: str
+    name: str
+    name_en: str
+    domain: str
+    time_limit_days: int
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> ItemSummary:
+        """From one line of GET /api/v1/items."""
+        return cls(
+            str(d["code"]), str(d["name"]), str(d.get("name_en") or ""), str(d["domain"]), int(d["time_limit_days"])
+        )
+
+    def label(self, lang: Lang) -> str:
+        """The name in `lang`."""
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    """One material of a situation (the zero-basis template's line)."""
+
+    code: str
+    name: str
+    name_en: str
+    required: bool = True
+    shortfall_allowed: bool = False
+    commitment_allowed: bool = False
+    form: str = ""
+    sample: str = ""
+    notes: str = ""
+
+    @property
+    def may_follow(self) -> bool:
+        """Whether the citizen may mark it 'bring later' (容缺 or 告知承诺)."""
+        return self.shortfall_allowed or self.commitment_allowed
+
+    def label(self, lang: Lang) -> str:
+        """The name in `lang`."""
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+    def tags(self, lang: Lang) -> list[str]:
+        """必交/选交, 可容缺, 可告知承诺 — words, never colour alone."""
+        out = [t("tag_required" if self.required else "tag_optional", lang)]
+        if self.shortfall_allowed:
+            out.append(t("tag_shortfall", lang))
+        if self.commitment_allowed:
+            out.append(t("tag_commitment", lang))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """One situation (办事情形) with its materials."""
+
+    code: str
+    name: str
+    name_en: str
+    materials: tuple[Material, ...]
+
+    def label(self, lang: Lang) -> str:
+        """The name in `lang`."""
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    """GET /api/v1/items/{code}: the item and its zero-basis template."""
+
+    code: str
+    version: int
+    name: str
+    name_en: str
+    time_limit_days: int
+    fees: str
+    fees_en: str
+    situations: tuple[Situation, ...]
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> ItemDetail:
+        """From the item's JSON."""
+        fields = ("required", "shortfall_allowed", "commitment_allowed", "form", "sample", "notes")
+        situations = tuple(
+            Situation(
+                str(s["code"]),
+                str(s["name"]),
+                str(s.get("name_en") or ""),
+                tuple(
+                    Material(
+                        str(m["code"]),
+                        str(m["name"]),
+                        str(m.get("name_en") or ""),
+                        **{k: m[k] for k in fields if k in m},
+                    )
+                    for m in s["materials"]
+                ),
+            )
+            for s in d["situations"]
+        )
+        return cls(
+            str(d["code"]),
+            int(d.get("version") or 0),
+            str(d["name"]),
+            str(d.get("name_en") or ""),
+            int(d.get("time_limit_days") or 0),
+            str(d.get("fees") or ""),
+            str(d.get("fees_en") or ""),
+            situations,
+        )
+
+    def label(self, lang: Lang) -> str:
+        """The name in `lang`."""
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One captured page."""
+
+    material: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What goes to POST /halls/{hall}/cases (and into the outbox): the JSON part and the files."""
+
+    submission_id: str
+    item: str
+    item_version: int | None
+    situation: str
+    name: str
+    id_number: str
+    phone: str | None
+    form: dict[str, str]
+    pages: tuple[Page, ...] = field(default=())
+
+    def data(self) -> dict[str, Any]:
+        """The multipart `data` field."""
+        return {
+            "submission_id": self.submission_id,
+            "item": self.item,
+            "item_version": self.item_version,
+            "situation": self.situation,
+            "applicant": {"name": self.name, "id_number": self.id_number, "phone": self.phone},
+            "form": dict(self.form),
+            "ticket_id": None,
+        }
+
+    @property
+    def reference(self) -> str:
+        """The local reference the citizen is shown while it waits in the outbox."""
+        return "K-" + self.submission_id.replace("-", "")[:8].upper()

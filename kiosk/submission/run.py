@@ -1,0 +1,63 @@
+"""Building the kiosk with self-submission from the command line: the capture device, the outbox, the app.
+
+`add_arguments` adds `--camera URL` (the document scanner/camera, e.g. `sim://` or `capture+serial:///dev/ttyACM1`),
+`--state-dir DIR` (where the outbox and its key live; default `~/.local/state/hall-kiosk`) and
+`--outbox-max-pause S` (the longest pause between two sends of a queued submission). `make_app` opens the
+camera at once, so a configured device that cannot be opened stops the start with `DeviceUnavailable`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STATE = Path.home() / ".local" / "state" / "hall-kiosk"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The command-line options of this part."""
+    p.add_argument("--camera", default=None, help="document scanner/camera URL for self-submission, e.g. sim://")
+    p.add_argument("--state-dir", type=Path, default=None, help=f"outbox directory (default {DEFAULT_STATE})")
+    p.add_argument("--outbox-max-pause", type=float, default=60.0, help=argparse.SUPPRESS)
+
+
+def make_app(args: argparse.Namespace, client: Any, on_ready: Callable[[Any], None] | None) -> Any:
+    """The kiosk app with this part (and the complaint tile), its client, outbox and camera, from the command line."""
+    from .app import SubmissionKioskApp
+    from .client import CasesClient
+    from .outbox import Outbox, load_key
+
+    camera = None
+    if args.camera:
+        from peripherals.capture import open_camera
+
+        camera = open_camera(args.camera)
+    state = args.state_dir or Path(os.environ.get("HALL_KIOSK_STATE", DEFAULT_STATE))
+    cases = CasesClient(args.server, args.hall, args.token)
+    outbox = Outbox(
+        state / "outbox",
+        cases.submit,
+        key=load_key(state / "outbox.key"),
+        report=lambda detail: cases.report_health("error", detail),
+        max_pause_s=args.outbox_max_pause,
+    )
+    from kiosk.feedback.app import FeedbackMixin
+
+    class HallKioskApp(FeedbackMixin, SubmissionKioskApp):
+        """The whole kiosk: take a number, check in, book, self-submission, case query, pickup, complaints."""
+
+    return HallKioskApp(
+        cases=cases,
+        outbox=outbox,
+        camera=camera,
+        client=client,
+        server=args.server,
+        printer_url=args.printer,
+        id_reader_url=args.id_reader,
+        scanner_url=args.scanner,
+        portrait=args.portrait,
+        on_ready=on_ready,
+    )

@@ -1,0 +1,384 @@
+"""The Kivy side of self-submission, case query and pickup: flow state → properties, taps → flow calls, I/O on threads.
+
+`SubmissionUi` is held by the kiosk app as `app.sub`; `submission.kv` draws its properties. Network, camera,
+card reader and printer calls run on worker threads and come back through `app._later` (the Kivy clock).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kivy.event import EventDispatcher  # type: ignore[import-untyped]
+from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
+
+from .client import CasesClient, CasesClientError, Final
+from .devices import DeviceSteps
+from .flow import SubmissionFlow
+from .outbox import Outbox, OutboxError
+from .query import QueryFlow
+from .strings import CATALOGUE, both
+
+log = logging.getLogger("kiosk")
+
+
+class SubmissionUi(DeviceSteps, EventDispatcher):
+    """Self-submission, case query and pickup in the kiosk app (see the module doc)."""
+
+    tx = DictProperty({k: zh for k, (zh, _en) in CATALOGUE.items()})
+    screen = StringProperty("")
+    message = StringProperty("")
+    heading = StringProperty("")
+    detail = StringProperty("")
+    phone_shown = StringProperty("")
+    pages_text = StringProperty("")
+    capturing = BooleanProperty(False)
+    can_later = BooleanProperty(False)
+    later_marked = BooleanProperty(False)
+    review_text = StringProperty("")
+    result_number = StringProperty("")
+    result_code = StringProperty("")
+    print_text = StringProperty("")
+    receipt_qr = StringProperty("")
+    queued_ref = StringProperty("")
+    queued_title = StringProperty("")
+    q_number = StringProperty("")
+    q_proof = StringProperty("")
+    q_field = StringProperty("number")
+    pk_code = StringProperty("")
+    countdown = StringProperty("")
+
+    def __init__(self, app: Any, cases: CasesClient, outbox: Outbox | None, camera: Any = None, **kw: Any) -> None:
+        """Attach to the kiosk `app` (its reader, printer, clock helpers) with the cases client, outbox and camera."""
+        super().__init__(**kw)
+        self.app, self.cases, self.outbox, self.camera = app, cases, outbox, camera
+        self.flow = SubmissionFlow()
+        self.query = QueryFlow()
+        self.thumbs_version = 0
+        self._reading = False
+        self._camera_lock = threading.Lock()
+
+    # --- what the app asks ------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> str | None:
+        """The screen shown by this part, or None (the app's own screen)."""
+        return self.flow.screen or self.query.screen
+
+    def text(self, key: str, **kw: object) -> str:
+        """A catalogue string in the kiosk's language."""
+        return self.flow.text(key, **kw) if self.flow.screen else self.query.text(key, **kw)
+
+    def start(self) -> None:
+        """Start the outbox's sender (pending submissions of a previous run go first)."""
+        if self.outbox is not None:
+            self.outbox.start()
+
+    def stop(self) -> None:
+        """Stop the sender and release the camera."""
+        if self.outbox is not None:
+            self.outbox.stop()
+        if self.camera is not None:
+            self.camera.close()
+
+    def tick(self, now: float) -> bool:
+        """The idle timeouts; True when one struck (everything personal is gone)."""
+        struck = self.flow.tick(now) | self.query.tick(now)
+        if struck:
+            log.info("kiosk submission idle timeout: personal data cleared")
+        left = self.flow.seconds_left(now) if self.flow.screen else self.query.seconds_left(now)
+        self.countdown = self.text("countdown", s=left) if left is not None else ""
+        return struck
+
+    def back(self, now: float) -> bool:
+        """Back within this part; False when it left (the app shows its home)."""
+        stay = self.flow.back(now) if self.flow.screen else self.query.back(now)
+        self._after_move()
+        return stay
+
+    def home(self) -> None:
+        """Leave, forgetting everything."""
+        self.flow.home()
+        self.query.home()
+
+    def _after_move(self) -> None:
+        """Listen for the ID card on the screens that take one."""
+        if self.current in ("sub_card", "q_entry"):
+            self._read_card()
+
+    # --- rendering --------------------------------------------------------------------------------------
+
+    def render(self, lang: str, elder: bool) -> None:
+        """Copy the flows' state into the properties (Kivy thread); the screens fill their lists themselves."""
+        for fl in (self.flow, self.query):
+            fl.lang, fl.elder = ("en" if lang == "en" else "zh"), elder
+        self.tx = {k: (zh if lang == "zh" else en) for k, (zh, en) in CATALOGUE.items()}
+        f, q = self.flow, self.query
+        self.screen = self.current or ""
+        self.message = f.message if f.screen else q.message
+        self.heading, self.detail = "", ""
+        if f.screen == "sub_items":
+            self.heading = self.text("items_in", domain=f.domain or f.query, n=len(f.items or []))
+        if f.item is not None and f.screen in ("sub_situation", "sub_template"):
+            self.heading = f.item.label(f.lang) + (f" · {f.situation.label(f.lang)}" if f.situation else "")
+            days = f.item.time_limit_days
+            limit = self.text("time_limit", days=days) if days else self.text("time_limit_now")
+            self.detail = f"{limit}    {self.text('fees', fees=f.item.fees if f.lang == 'zh' else f.item.fees_en)}"
+        m = f.material
+        if m is not None:
+            self.heading = self.text("capture_title", i=f.index + 1, n=len(f.materials), name=m.label(f.lang))
+            self.detail = "  ".join(f"[{tag}]" for tag in m.tags(f.lang))
+            self.pages_text = self.text("pages", n=len(f.pages.get(m.code, [])))
+            self.can_later, self.later_marked = m.may_follow, m.code in f.later
+        self.capturing = f.capturing
+        self.phone_shown = f.phone_typed
+        if f.screen == "sub_review" and f.item is not None and f.situation is not None:
+            lines = [
+                self.text("review_item", name=f.item.label(f.lang)),
+                self.text("review_situation", name=f.situation.label(f.lang)),
+                f.applicant_masked(),
+            ]
+            if f.phone:
+                lines.append(self.text("review_phone", phone=f.phone_masked()))
+            lines += [
+                self.text("review_material", name=x.label(f.lang), state=f.material_state(x)) for x in f.materials
+            ]
+            self.review_text = "\n".join(lines)
+        self.result_number = self.text("case_number", number=f.case_number) if f.case_number else ""
+        self.result_code = self.text("query_code", code=f.query_code) if f.query_code else ""
+        ps = f.print_state
+        self.print_text = {"printed": self.text("receipt_printed"), "failed": self.text("receipt_failed")}.get(
+            ps or "", ""
+        )
+        self.receipt_qr = f"{self.app.server.rstrip('/')}{f.receipt_url}" if f.receipt_url else ""
+        self.queued_ref = self.text("queued_ref", ref=f.reference) if f.reference else ""
+        self.queued_title = both("queued_title", "\n")  # the one sentence every citizen must read: both languages
+        self.q_number, self.q_proof, self.q_field, self.pk_code = q.number, q.proof, q.field, q.code
+        if self.app.root is not None and self.current:
+            from .screens import fill
+
+            fill(self, self.app.root.ids.sm, self.app.fs)
+
+    # --- taps: submission -------------------------------------------------------------------------------
+
+    def _go(self, fn: Callable[[float], Any]) -> Any:
+        out = fn(time.monotonic())
+        self.app.render()
+        return out
+
+    def tap_submit_tile(self) -> None:
+        """Home: 自助申报."""
+        self._go(lambda now: self.flow.start(now, lang=self.app.flow.lang, elder=self.app.flow.elder))
+        self._fetch(self.cases.domains, lambda rows: self.flow.set_domains(rows))
+
+    def tap_domain(self, domain: str) -> None:
+        """A domain tile."""
+        if self._go(lambda now: self.flow.choose_domain(domain, now)):
+            self._fetch(lambda: self.cases.items(domain=domain), self.flow.set_items)
+
+    def tap_search(self, text: str) -> None:
+        """The search box."""
+        if self._go(lambda now: self.flow.search(text, now)):
+            self._fetch(lambda: self.cases.items(q=text.strip()), self.flow.set_items)
+
+    def tap_item(self, code: str) -> None:
+        """An item tile: its zero-basis template."""
+        if self._go(lambda now: self.flow.choose_item(code, now)):
+            self._fetch(lambda: self.cases.item(code), self.flow.set_item)
+
+    def tap_situation(self, code: str) -> None:
+        """A situation."""
+        self._go(lambda now: self.flow.choose_situation(code, now))
+
+    def tap_begin(self) -> None:
+        """Start under the template: the ID card."""
+        self._go(self.flow.begin)
+        self._after_move()
+
+    def tap_phone_key(self, digit: str) -> None:
+        """A phone keypad digit (submission) or a query/pickup keypad key."""
+        if self.flow.screen:
+            self._go(lambda now: self.flow.phone_key(digit, now))
+        else:
+            self._go(lambda now: self.query.key(digit, now))
+
+    def tap_backspace(self) -> None:
+        """Delete the last character."""
+        self._go(self.flow.phone_backspace if self.flow.screen else self.query.backspace)
+
+    def tap_phone_ok(self) -> None:
+        """Keep the phone number."""
+        self._go(self.flow.phone_ok)
+
+    def tap_phone_skip(self) -> None:
+        """No phone number."""
+        self._go(self.flow.phone_skip)
+
+    def tap_capture(self) -> None:
+        """Capture one page of the current material (on a worker: the camera takes a second or two)."""
+        if not self._go(self.flow.begin_capture):
+            return
+        if self.camera is None:
+            self._go(lambda now: self.flow.capture_failed(False, now))
+            return
+
+        def work() -> None:
+            from peripherals.capture import NothingToCapture
+            from peripherals.errors import PeripheralError
+
+            try:
+                with self._camera_lock:
+                    page = self.camera.capture(timeout=10)
+            except NothingToCapture:
+                self.app._later(lambda: self.flow.capture_failed(True, time.monotonic()), render=True)
+                return
+            except PeripheralError as e:
+                log.warning("kiosk camera: %s", type(e).__name__)
+                self.app._later(lambda: self.flow.capture_failed(False, time.monotonic()), render=True)
+                self._tell_staff(f"capture device: {type(e).__name__}")
+                return
+            log.info("kiosk captured a page (%s, %d bytes)", page.content_type, len(page.data))
+            self.app._later(lambda: self.flow.captured(page.content_type, page.data, time.monotonic()), render=True)
+
+        self.app._background(work)
+
+    def tap_remove_page(self) -> None:
+        """Drop the last page."""
+        self._go(self.flow.remove_page)
+
+    def tap_later(self) -> None:
+        """Bring it later / scan it now."""
+        self._go(self.flow.toggle_later)
+
+    def tap_next(self) -> None:
+        """Next material or the review."""
+        self._go(self.flow.next_material)
+
+    def tap_submit(self) -> None:
+        """Submit: through the outbox, so nothing is lost when the server is out of reach."""
+        sub = self._go(self.flow.submit)
+        if sub is None:
+            return
+
+        def work() -> None:
+            try:
+                if self.outbox is not None:
+                    outcome = self.outbox.send_now(sub)
+                    kind, case, sentence = outcome.kind, outcome.case, outcome.sentence
+                else:
+                    case, kind, sentence = self.cases.submit(sub), "sent", ""
+            except Final as e:
+                case, kind, sentence = None, "refused", e.sentence
+            except (CasesClientError, OutboxError) as e:
+                log.error("kiosk submission not stored: %s", e)
+                case, kind, sentence = None, "refused", both("unreachable")
+            now = time.monotonic()
+            if kind == "sent" and case is not None:
+                log.info("kiosk submission sent: case %s", case.get("number"))
+                self.app._later(lambda: self._show_case(sub.submission_id, dict(case), now))
+            elif kind == "queued":
+                log.info("kiosk submission queued: %s", sub.reference)
+                self.app._later(lambda: self.flow.queued(sub.submission_id, now), render=True)
+            else:
+                log.info("kiosk submission refused")
+                self.app._later(lambda: self.flow.refused(sub.submission_id, sentence, now), render=True)
+
+        self.app._background(work)
+
+    def _show_case(self, sid: str, case: dict[str, Any], now: float) -> None:
+        f = self.flow
+        name = (f.item.name, f.item.name_en) if f.item else ("", "")
+        pages, to_follow = f.page_count, len(f.later)  # counted before the flow forgets them
+        if f.submitted(sid, case, now):
+            self.app.render()
+            self.app._background(lambda: self._print_receipt(case, name, pages, to_follow))
+
+    # --- taps: query and pickup -------------------------------------------------------------------------
+
+    def tap_query_tile(self) -> None:
+        """Home: 办件查询 (the reader listens)."""
+        self._go(lambda now: self.query.start_query(now, lang=self.app.flow.lang, elder=self.app.flow.elder))
+        self._after_move()
+
+    def tap_pickup_tile(self) -> None:
+        """Home: 取件."""
+        self._go(lambda now: self.query.start_pickup(now, lang=self.app.flow.lang, elder=self.app.flow.elder))
+
+    def tap_field(self, which: str) -> None:
+        """Choose the field the keypad types into."""
+        self._go(lambda now: self.query.select("proof" if which == "proof" else "number", now))
+
+    def tap_query_go(self) -> None:
+        """Search by number and proof."""
+        ask = self._go(self.query.ask_number)
+        if ask is not None:
+            number, proof = ask
+            self._fetch(lambda: [self.cases.status(number, proof)], self._found, failed=self._query_failed)
+
+    def _found(self, cases: list[dict[str, Any]]) -> None:
+        self.query.found(cases, time.monotonic())
+
+    def _query_failed(self, e: CasesClientError) -> None:
+        sentence = self.text("query_none") if isinstance(e, Final) else self.text("unreachable")
+        self.query.failed(sentence, time.monotonic())
+
+    def tap_pickup_ticket(self, number: str) -> None:
+        """领取结果: a ticket of the output queue."""
+
+        def done(t: dict[str, Any]) -> None:
+            self.query.ticket_taken(str(t["ticket"]["number"]), time.monotonic())
+
+        def failed(e: CasesClientError) -> None:
+            self._say(e.sentence if isinstance(e, Final) else self.text("unreachable"))
+
+        self._fetch(lambda: self.cases.pickup_ticket(number), done, failed=failed)
+
+    def _say(self, sentence: str) -> None:
+        self.query.message = sentence
+
+    def tap_pickup_go(self) -> None:
+        """Collect with the pickup code."""
+        code = self._go(self.query.ask_pickup)
+        if code is None:
+            return
+
+        def failed(e: CasesClientError) -> None:
+            self.query.failed(self.text("pickup_wrong" if isinstance(e, Final) else "unreachable"), time.monotonic())
+
+        self._fetch(lambda: self.cases.pickup(code), lambda r: self.query.picked_up(str(r["number"]), time.monotonic()),
+                    failed=failed)  # fmt: skip
+
+    # --- workers ----------------------------------------------------------------------------------------
+
+    def _fetch(
+        self,
+        call: Callable[[], Any],
+        then: Callable[[Any], object],
+        *,
+        failed: Callable[[CasesClientError], object] | None = None,
+    ) -> None:
+        """Run `call` on a worker; `then(result)` or `failed(error)` on the Kivy thread, then redraw."""
+
+        def work() -> None:
+            try:
+                result = call()
+            except CasesClientError as e:
+                log.warning("kiosk cases API: %s", type(e).__name__)
+                err = e
+                self.app._later(
+                    lambda: failed(err) if failed else setattr(self.flow, "message", self.text("unreachable")),
+                    render=True,
+                )
+                return
+            self.app._later(lambda: then(result), render=True)
+
+        self.app._background(work)
+
+    def _tell_staff(self, detail: str) -> None:
+        try:
+            self.cases.report_health("error", detail)
+        except CasesClientError as e:
+            log.warning("kiosk health report: %s", type(e).__name__)
