@@ -79,17 +79,24 @@ class HallLoad:
         return estimated_wait_s(ahead, a, capacity(queue, self.windows), configured)
 
 
+# Built once with bind parameters (every change's event carries these counts): SQLAlchemy reuses the
+# compiled statement and its cache key instead of rebuilding them on each call.
+_WAITING_ALL = (
+    select(col(Ticket.queue), func.count())
+    .where(col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING)
+    .group_by(col(Ticket.queue))
+)
+_WAITING_IN = _WAITING_ALL.where(col(Ticket.queue).in_(bindparam("qs", expanding=True)))
+
+
 def waiting_counts(session: Session, hall: str, queues: Iterable[str] | None = None) -> dict[str, int]:
     """Waiting tickets per queue code (tickets transferred to a window count in their queue too)."""
-    stmt = (
-        select(col(Ticket.queue), func.count())
-        .where(col(Ticket.hall_code) == hall, col(Ticket.status) == WAITING)
-        .group_by(col(Ticket.queue))
-    )
     wanted = None if queues is None else list(queues)
+    params: dict[str, Any] = {"h": hall}
     if wanted is not None:
-        stmt = stmt.where(col(Ticket.queue).in_(wanted))
-    counts = {code: int(n) for code, n in session.execute(stmt).all()}
+        params["qs"] = wanted
+    rows = session.execute(_WAITING_ALL if wanted is None else _WAITING_IN, params).all()
+    counts = {code: int(n) for code, n in rows}
     if wanted is not None:
         return {code: counts.get(code, 0) for code in wanted}
     return counts
