@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import select
 import signal
 import threading
-import time
-import tty
 from pathlib import Path
 from types import FrameType as StackFrame
 
+from ..ptyserve import PtyServer
 from .errors import FrameError
 from .protocol import (
     ERR_BAD_FRAME,
@@ -155,71 +152,24 @@ class SimulatedCapturePort:
             self._ready.notify_all()
 
 
-class PtyCaptureSimulator:
+class PtyCaptureSimulator(PtyServer):
     """Serves a `CaptureSimulator` on a pseudo-terminal: open `url` with `open_camera`.
 
     Both ends are in raw mode (the line discipline would otherwise mangle binary frames), and the simulator
     keeps its own slave descriptor open for its whole life (else reads on the master fail with EIO).
     """
 
+    thread_name = "capture-simulator"
+
     def __init__(self, simulator: CaptureSimulator | None = None) -> None:
         """Serve `simulator` (default: demo pages) once `start()` is called."""
         self.simulator = simulator if simulator is not None else CaptureSimulator()
-        self.slave_path = ""
-        self._master = self._slave = -1
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(self.simulator)
 
     @property
     def url(self) -> str:
         """The camera URL for `open_camera`, e.g. ``capture+serial:///dev/pts/7``."""
         return f"capture+serial://{self.slave_path}"
-
-    def start(self) -> PtyCaptureSimulator:
-        """Open the pseudo-terminal in raw mode and start serving on a daemon thread."""
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._master)
-        tty.setraw(self._slave)
-        self.slave_path = os.ttyname(self._slave)
-        self._thread = threading.Thread(target=self._serve, name="capture-simulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close both ends (a driver still open then sees its device vanish)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        for fd in (self._master, self._slave):
-            if fd >= 0:
-                os.close(fd)
-        self._master = self._slave = -1
-
-    def __enter__(self) -> PtyCaptureSimulator:
-        """Start serving."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop serving."""
-        self.stop()
-
-    def _serve(self) -> None:
-        """Read requests from the master side and write the simulator's answers back."""
-        while not self._stop.is_set():
-            readable, _, _ = select.select([self._master], [], [], 0.05)
-            if not readable:
-                continue
-            try:
-                data = os.read(self._master, 4096)
-            except OSError:
-                time.sleep(0.05)
-                continue
-            view = memoryview(self.simulator.feed(data))
-            while view and not self._stop.is_set():
-                _, writable, _ = select.select([], [self._master], [], 0.1)
-                if writable:
-                    view = view[os.write(self._master, view) :]
 
 
 def main(argv: list[str] | None = None) -> int:

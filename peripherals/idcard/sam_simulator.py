@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import select
 import signal
 import threading
 import time
-import tty
 from collections.abc import Mapping
 from types import FrameType
 
+from ..ptyserve import PtyServer
 from .card import IdCard, demo_card
 from .errors import FrameChecksumError, FrameLengthError
 from .sam_protocol import (
@@ -216,67 +214,20 @@ class SimulatedSamPort:
             self._ready.notify_all()
 
 
-class PtySamSimulator:
+class PtySamSimulator(PtyServer):
     """Serves a `SamSimulator` on a pseudo-terminal: open `slave_path` as the reader's serial port."""
+
+    thread_name = "sam-simulator"
 
     def __init__(self, simulator: SamSimulator | None = None) -> None:
         """Serve `simulator` (default: one holding the demo card) once `start()` is called."""
         self.simulator = simulator if simulator is not None else SamSimulator(demo_card())
-        self.slave_path = ""
-        self._master = -1
-        self._slave = -1
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(self.simulator)
 
     @property
     def url(self) -> str:
         """The reader URL for `open_id_reader`."""
         return f"sam+serial://{self.slave_path}"
-
-    def start(self) -> PtySamSimulator:
-        """Open the pseudo-terminal in raw mode and start serving on a daemon thread."""
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._master)
-        tty.setraw(self._slave)
-        self.slave_path = os.ttyname(self._slave)
-        self._thread = threading.Thread(target=self._serve, name="sam-simulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close both ends (a reader still open then sees its device vanish)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        for fd in (self._master, self._slave):
-            if fd >= 0:
-                os.close(fd)
-        self._master = self._slave = -1
-
-    def __enter__(self) -> PtySamSimulator:
-        """Start serving."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop serving."""
-        self.stop()
-
-    def _serve(self) -> None:
-        """Read requests from the master side and write the simulator's answers back."""
-        while not self._stop.is_set():
-            readable, _, _ = select.select([self._master], [], [], 0.05)
-            if not readable:
-                continue
-            try:
-                data = os.read(self._master, 4096)
-            except OSError:
-                time.sleep(0.05)  # no slave open at this instant; keep serving
-                continue
-            answer = self.simulator.feed(data)
-            while answer:
-                written = os.write(self._master, answer)
-                answer = answer[written:]
 
 
 def main(argv: list[str] | None = None) -> int:
