@@ -21,6 +21,7 @@ from .events import HallEvent, Hub
 from .policy import Rules
 from .ratelimit import RateLimiter
 from .services.auth import Principal, TokenService, token_digest
+from .services.tickets import TicketOut
 from .services.tx import HallTx, hall_tx, read_events
 from .writer import BatchWriter
 
@@ -45,8 +46,11 @@ class HallContext:
     alerts: set[tuple[str, str, str]] = field(init=False)  # queue alerts raised and not yet cleared
     fingerprint_key: bytes = field(init=False)
     writer: BatchWriter | None = field(init=False)
+    ticket_halls: dict[int, str] = field(init=False)  # ticket id -> hall, a guess checked in the change
 
     def __post_init__(self) -> None:
+        self._halls = {h.code: h for h in self.config.halls}
+        self.ticket_halls = {}
         self.hub = Hub(self._fetch_range)
         devices = {
             token_digest(d.token.get_secret_value()): Principal("device", d.name, d.role, d.hall, window=d.window)
@@ -77,13 +81,16 @@ class HallContext:
 
         if self.writer is not None:
             result: T = await self.writer.submit(hall, with_config, tz=tz)
-            return result
+        else:
 
-        def run() -> T:
-            with hall_tx(self.db, self.hub, hall, tz=tz) as tx:
-                return with_config(tx)
+            def run() -> T:
+                with hall_tx(self.db, self.hub, hall, tz=tz) as tx:
+                    return with_config(tx)
 
-        return await anyio.to_thread.run_sync(run)
+            result = await anyio.to_thread.run_sync(run)
+        if isinstance(result, TicketOut):
+            self.remember_ticket(result.ticket.id, hall)
+        return result
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` on a read snapshot, off the event loop."""
@@ -102,10 +109,28 @@ class HallContext:
 
     def hall(self, code: str) -> HallConfig:
         """The hall's configuration, or NotFound."""
-        for h in self.config.halls:
-            if h.code == code:
-                return h
-        raise NotFound(f"大厅不存在 / No hall '{code}'")
+        h = self._halls.get(code)
+        if h is None:
+            raise NotFound(f"大厅不存在 / No hall '{code}'")
+        return h
+
+    def remember_ticket(self, ticket_id: int | None, hall: str) -> None:
+        """Note which hall a ticket belongs to (it never changes), so its next action skips a read.
+
+        Only a guess: the action's own transaction loads the ticket of that hall and answers NotFound
+        otherwise, and the caller then asks the database (a test database emptied under a running server
+        reuses ticket ids). Bounded: cleared when it reaches 100,000 entries (a busy city's day).
+        """
+        if ticket_id is None:
+            return
+        if len(self.ticket_halls) >= 100_000:
+            self.ticket_halls.clear()
+        self.ticket_halls[ticket_id] = hall
+
+    def forget_caches(self) -> None:
+        """Drop what was remembered about rows (after the database was emptied or restored)."""
+        self.ticket_halls.clear()
+        self.tokens.forget()
 
     def rules(self, code: str) -> Rules:
         """The hall's queue-policy rules."""

@@ -27,9 +27,6 @@ from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-# Event types after which the per-transaction memo (window capacity, service averages) may be stale.
-_KEEPS_LOAD = frozenset({"ticket.issued"})
-
 
 class _Retry(Exception):
     """A change failed in a batch run without savepoints: run the batch again, isolating each change."""
@@ -151,8 +148,6 @@ class BatchWriter:
                 result = job.fn(tx)
             except Exception:
                 raise _Retry from None
-            if any(ev.type not in _KEEPS_LOAD for ev in tx.events[mark_events:]):
-                tx.cache.clear()
             return job, result, None
         savepoint = session.begin_nested()
         try:
@@ -162,8 +157,6 @@ class BatchWriter:
             savepoint.rollback()
             del tx.events[mark_events:]
             tx.last_seq = mark_seq
-            tx.cache.clear()
+            tx.cache.clear()  # it may hold what the undone change wrote
             return job, None, exc
-        if any(ev.type not in _KEEPS_LOAD for ev in tx.events[mark_events:]):
-            tx.cache.clear()
         return job, result, None

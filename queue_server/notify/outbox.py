@@ -6,7 +6,7 @@ committed one is never lost. The dispatcher sends the rows later, off the reques
 Waking the dispatcher: `enqueue` hooks the session's commit, and after the outermost commit of a
 transaction that enqueued, every running dispatcher of that database is woken (thread-safe). Nothing
 has to be called after the commit; `Dispatcher.wake()` stays available, and polling is the fallback.
-(`tx.cache` cannot carry a marker: the SQLite batch writer clears it after most changes.)
+(`tx.cache` cannot carry a marker: the SQLite batch writer shares it between the changes of a batch.)
 """
 
 from __future__ import annotations

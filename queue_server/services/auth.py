@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -69,6 +70,9 @@ class TokenService:
         # Sign tokens with a key derived for this purpose only, never the raw secret.
         self._key = hmac.new(secret.encode(), b"hall/jwt/v1", hashlib.sha256).digest()
         self._devices = devices  # token digest -> device principal
+        # token digest -> (principal, expiry): a staff token is checked once, not on every request
+        # (decoding and verifying a JWT costs as much as a simple request's own work).
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def issue(self, user: Principal) -> str:
         """A signed bearer token for a staff user."""
@@ -87,14 +91,27 @@ class TokenService:
         """Who the bearer token belongs to; 401 when missing, unknown, forged or expired."""
         if not token:
             raise Unauthorized("需要登录 / Not authenticated")
-        device = self._devices.get(token_digest(token))
+        digest = token_digest(token)
+        device = self._devices.get(digest)
         if device is not None:
             return device
+        known = self._verified.get(digest)
+        if known is not None and known[1] > time.time():
+            return known[0]
         try:
             claims = jwt.decode(token, self._key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
         except jwt.PyJWTError:
+            self._verified.pop(digest, None)
             raise Unauthorized("登录已失效，请重新登录 / Invalid or expired token") from None
         role = str(claims.get("role", ""))
         if role not in STAFF_ROLES:
             raise Unauthorized("无效令牌 / Invalid token")
-        return Principal("user", str(claims["sub"]), role, claims.get("hall"), frozenset(claims.get("win") or ()))
+        who = Principal("user", str(claims["sub"]), role, claims.get("hall"), frozenset(claims.get("win") or ()))
+        if len(self._verified) >= 10_000:
+            self._verified.clear()
+        self._verified[digest] = (who, float(claims["exp"]))
+        return who
+
+    def forget(self) -> None:
+        """Check every staff token again on its next use."""
+        self._verified.clear()

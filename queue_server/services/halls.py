@@ -15,7 +15,7 @@ from ..errors import Invalid, NotFound
 from ..models import DeviceStatus, Hall, Queue, Ticket, UserAccount, Window
 from .auth import Principal, hash_password, verify_password
 from .stats import queue_stats
-from .tickets import brief, check_clerk_window, lock_window, out
+from .tickets import brief, check_clerk_window, drop_load, lock_window, out
 from .tx import HallTx
 
 WINDOW_STATUSES = ("open", "paused", "closed")
@@ -98,6 +98,7 @@ def set_window_status(tx: HallTx, *, number: int, status: str, reason: str, acto
     w.status, w.status_reason = status, reason if status != "open" else ""
     w.clerk = actor.name if actor.kind == "user" and status == "open" else w.clerk
     tx.session.flush()
+    drop_load(tx)  # window capacity changed
     tx.emit("window.status", window_public(w))
     tx.emit("queue.stats", {"queues": queue_stats(tx.session, tx.hall, w.queues.split(","))})
     return w

@@ -272,11 +272,20 @@ _TICKET_COLUMNS = [c.name for c in Ticket.__table__.columns if c.name != "id"]  
 
 
 def _load(tx: HallTx) -> HallLoad:
-    """The hall's window capacity and service averages, read once per transaction."""
+    """The hall's window capacity and service averages, read once per transaction (or writer batch).
+
+    Changes to them keep the memo right: `complete` updates the average in it, a window's status
+    change drops it (`drop_load`).
+    """
     load = tx.cache.get("load")
     if not isinstance(load, HallLoad):
         load = tx.cache["load"] = HallLoad(tx.session, tx.hall)
     return load
+
+
+def drop_load(tx: HallTx) -> None:
+    """Forget the memo of the hall's load: its windows changed."""
+    tx.cache.pop("load", None)
 
 
 _WINDOW = select(Window).where(col(Window.hall_code) == bindparam("h"), col(Window.number) == bindparam("n"))
@@ -511,7 +520,9 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
             avg = float(conn.execute(_AVG, {"h": tx.hall, "q": t.queue}).scalar_one())
             new = updated_average(avg, (now - began).total_seconds())
             conn.execute(_SET_AVG, {"h": tx.hall, "q": t.queue, "a": new})
-            tx.cache.pop("load", None)  # estimates in this change's event use the new average
+            load = tx.cache.get("load")
+            if isinstance(load, HallLoad):  # estimates from here on use the new average
+                load.avg[t.queue] = new
     t.status = after
     tx.session.flush()
     _emit(tx, event, t)

@@ -29,7 +29,10 @@ class HallTx:
         self.first_seq = last_seq
         self.last_seq = last_seq
         self.events: list[HallEvent] = []
-        self.cache: dict[str, object] = {}  # per-transaction memo (e.g. the hall's load)
+        # Memo of what the hall's changes read again and again (its load: service averages and windows).
+        # The SQLite writer keeps it across the changes of a batch, so whatever changes the underlying
+        # rows must update or drop its entry (see `_load` in tickets.py).
+        self.cache: dict[str, object] = {}
         self.config: HallConfig | None = None  # the hall's configuration, when the caller has it
 
     def emit(self, type: str, data: dict[str, Any]) -> HallEvent:

@@ -158,10 +158,20 @@ async def reveal(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Reveale
 @router.post("/tickets/{ticket_id}/{action}", response_model=TicketPublic)
 async def ticket_action(ticket_id: TicketId, action: ActionName, ctx: CtxDep, who: PrincipalDep) -> Response:
     """recall 重呼 · no-show 过号 · start · complete · hold · resume · cancel · rejoin 过号重排; 409 if unfit."""
+    guess = ctx.ticket_halls.get(ticket_id)
+    if guess is not None:  # the hall this server saw the ticket in: no read before the change
+        try:
+            who.require(guess, "clerk", "kiosk")
+            tz = ctx.zones[guess]
+            o = await ctx.change(guess, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who, tz=tz))
+            return json_response(TicketPublic.of(o, tz))
+        except (NotFound, Forbidden):  # not a ticket of that hall (any more): ask the database
+            ctx.ticket_halls.pop(ticket_id, None)
     hall = await _hall_of(ctx, ticket_id)
     who.require(hall, "clerk", "kiosk")
     tz = ctx.zones[hall]
     o = await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who, tz=tz))
+    ctx.remember_ticket(ticket_id, hall)
     return json_response(TicketPublic.of(o, tz))
 
 
