@@ -140,8 +140,14 @@ class HallRun:
     finished_at: float = 0.0
 
 
-async def replay_hall(port: int, out: HallRun, people: list[Planned], windows: list[list[str]], admin: str) -> None:
-    """One hall's day in simulated-time order, as fast as the server answers; recorded into `out`."""
+async def replay_hall(
+    port: int, out: HallRun, people: list[Planned], windows: list[list[str]], admin: str, f9: bool = True
+) -> None:
+    """One hall's day in simulated-time order, as fast as the server answers; recorded into `out`.
+
+    With `f9` a window ends a citizen the way a clerk does with the console's F9 key (办结并叫下一位):
+    one `complete-and-call-next` request; otherwise `complete`, then `call-next`.
+    """
     hall = out.hall
     c = await R.Conn(port).open()
     kiosk = {"Content-Type": "application/json", "Authorization": f"Bearer {kiosk_token(hall)}"}
@@ -163,6 +169,16 @@ async def replay_hall(port: int, out: HallRun, people: list[Planned], windows: l
         out.lat[kind].append(t1 - t0)
         out.statuses[f"{kind} {st}"] += 1
         return st, (json.loads(raw) if raw and st < 300 else raw), t1
+
+    def serve(t: float, t1: float, w: int, data: Any, order: int) -> int:
+        """Window `w` called the ticket in `data` at simulated time `t`: plan its completion."""
+        tid = int(data["id"])
+        out.calls += 1
+        out.resp["called"][tid] = t1
+        at, service = arrived.get(tid, (t, MEAN_SERVICE_S))
+        out.waits_s.append(t - at)
+        heapq.heappush(heap, (t + service, order + 1, "complete", tid * 100 + w))
+        return order + 1
 
     try:
         while heap:
@@ -195,13 +211,21 @@ async def replay_hall(port: int, out: HallRun, people: list[Planned], windows: l
                     out.errors.append(f"call-next {arg}: {st} {data!r:.200}")
                     idle.add(arg)
                     continue
-                tid = int(data["id"])
-                out.calls += 1
-                out.resp["called"][tid] = t1
-                at, service = arrived.get(tid, (t, MEAN_SERVICE_S))
-                out.waits_s.append(t - at)
-                order += 1
-                heapq.heappush(heap, (t + service, order, "complete", tid * 100 + arg))
+                order = serve(t, t1, arg, data, order)
+            elif f9:
+                tid, w = divmod(arg, 100)
+                path = f"/api/v1/halls/{hall}/windows/{w}/complete-and-call-next"
+                st, data, t1 = await send("complete", "POST", path, staff, b'{"ticket_id":%d}' % tid)
+                if st not in (200, 204):
+                    out.errors.append(f"complete-and-call-next {tid}: {st} {data!r:.200}")
+                    idle.add(w)
+                    continue
+                out.resp["completed"][tid] = t1
+                if st == 204:
+                    out.empty_calls += 1
+                    idle.add(w)
+                    continue
+                order = serve(t, t1, w, data, order)
             else:
                 tid, w = divmod(arg, 100)
                 st, data, t1 = await send("complete", "POST", f"/api/v1/tickets/{tid}/complete", staff)
@@ -383,7 +407,7 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         load_start = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         t1 = time.monotonic()
         with R.RssSampler(srv, every=1.0) as rss:
-            runs = R.run_async(_replay(srv.port, plan, windows, admin, args.time_limit))
+            runs = R.run_async(_replay(srv.port, plan, windows, admin, args.time_limit, args.f9))
         wall = time.monotonic() - t1
         server_cpu = 100.0 * (srv.cpu() - cpu0) / wall
         machine_cpu = 100.0 * (R.machine_busy_s() - m0) / wall
@@ -435,7 +459,8 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     }
     ok = "ok" if check["ok"] else "FAIL " + "; ".join(check["problems"])
     print(f"[city/{kind}] {wall:.0f}s for {args.tickets} tickets, errors {len(errors)}, check: {ok}", file=sys.stderr)
-    return {"levels": [level], "params": {"workers": args.workers, "seed": args.seed, "boards": args.boards}}
+    params = {"workers": args.workers, "seed": args.seed, "boards": args.boards, "f9": args.f9}
+    return {"levels": [level], "params": params}
 
 
 async def _login(port: int) -> str:
@@ -453,11 +478,11 @@ async def _login(port: int) -> str:
 
 
 async def _replay(
-    port: int, plan: dict[str, list[Planned]], windows: list[list[str]], admin: str, limit_s: float
+    port: int, plan: dict[str, list[Planned]], windows: list[list[str]], admin: str, limit_s: float, f9: bool
 ) -> list[HallRun]:
     runs = [HallRun(h) for h in plan]
     progress = asyncio.create_task(_progress(runs, sum(len(p) for p in plan.values())))
-    tasks = [asyncio.create_task(replay_hall(port, r, plan[r.hall], windows, admin)) for r in runs]
+    tasks = [asyncio.create_task(replay_hall(port, r, plan[r.hall], windows, admin, f9)) for r in runs]
     try:
         _, late = await asyncio.wait(tasks, timeout=limit_s or None)
         for t in late:  # the time limit: stop where each hall is (the table marks the run as stopped)
@@ -541,6 +566,12 @@ def add_parser(sub: Any, common: Any) -> None:
     sp.add_argument("--seed", type=int, default=1)
     sp.add_argument("--boards", action=argparse.BooleanOptionalAction, default=True, help="a board per hall")
     sp.add_argument("--time-limit", type=float, default=0, help="stop the replay after this many s (0: none)")
+    sp.add_argument(
+        "--f9",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="windows end a citizen with complete-and-call-next (the console's F9); --no-f9: complete, then call-next",
+    )
 
 
 if __name__ == "__main__":  # the boards process

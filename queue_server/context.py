@@ -131,6 +131,8 @@ class HallContext:
         """Drop what was remembered about rows (after the database was emptied or restored)."""
         self.ticket_halls.clear()
         self.tokens.forget()
+        if self.writer is not None:
+            self.writer.forget()
 
     def rules(self, code: str) -> Rules:
         """The hall's queue-policy rules."""

@@ -66,6 +66,11 @@ class BatchWriter:
         self._thread.start()
         self.batches = 0
         self.changes = 0
+        # Each hall's memo (`HallTx.cache`: service averages, window capacity), kept from batch to batch:
+        # this thread is the only writer of the database, and whatever changes those rows keeps the memo
+        # right (see `_load` in services/tickets.py). Dropped when a batch fails or on `forget()`.
+        self._memo: dict[str, dict[str, object]] = {}
+        self._stale = False
 
     async def submit(self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None) -> Any:
         """Queue `fn` to run in a write transaction of `hall`; resolves after the commit."""
@@ -73,6 +78,10 @@ class BatchWriter:
         job = _Job(hall, fn, loop.create_future(), loop, tz)
         self._jobs.put(job)
         return await job.future
+
+    def forget(self) -> None:
+        """Drop the halls' memos (the database was changed behind the writer's back)."""
+        self._stale = True  # read by the writer thread before its next batch
 
     def close(self) -> None:
         """Finish what is queued, then stop the thread."""
@@ -115,6 +124,9 @@ class BatchWriter:
 
     def _attempt(self, batch: list[_Job], *, isolate: bool) -> list[tuple[_Job, Any, BaseException | None]]:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        if self._stale:
+            self._stale = False
+            self._memo.clear()
         try:
             with self.db.write() as session:
                 halls: dict[str, HallTx] = {}
@@ -125,8 +137,10 @@ class BatchWriter:
                 if self.hub is not None:  # still under the write lock: hub sees commit order
                     self.hub.publish(ev for tx in halls.values() for ev in tx.events)
         except _Retry:
+            self._memo.clear()  # it may hold what the rolled-back changes wrote
             raise
         except Exception as exc:  # the commit failed: nothing of the batch happened
+            self._memo.clear()
             log.exception("write batch of %d failed", len(batch))
             outcomes = [(job, None, exc) for job in batch]
         return outcomes
@@ -138,6 +152,7 @@ class BatchWriter:
             tx = halls.get(job.hall)
             if tx is None:
                 tx = halls[job.hall] = open_hall(session, job.hall, lock=False, tz=job.tz)
+                tx.cache = self._memo.setdefault(job.hall, {})
             now = utcnow()
             tx.now = now.astimezone(job.tz) if job.tz is not None else now
         except Exception as exc:

@@ -101,6 +101,12 @@ class CallBody(BaseModel):
     number: Text | None = Field(default=None, max_length=16)
 
 
+class CompleteAndCallBody(BaseModel):
+    """The ticket the window is serving now, to be completed before the next is called."""
+
+    ticket_id: int = Field(ge=1, le=MAX_ID)
+
+
 class WindowStatusBody(BaseModel):
     """A window's new status and, for a pause, the reason shown on the boards."""
 

@@ -355,6 +355,24 @@ def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal)
     return None
 
 
+def complete_and_call_next(
+    tx: HallTx, *, number: int, ticket_id: int, rules: policy.Rules, actor: Principal, tz: ZoneInfo
+) -> TicketOut | None:
+    """办结并叫下一位: complete the window's current ticket and call the next one, as one change.
+
+    The ticket must be the one the window is serving (called or serving there), so a clerk never ends
+    a ticket they do not see; the window is never idle between the two, and a failure undoes both.
+    """
+    check_clerk_window(actor, number)
+    t = load_ticket(tx, ticket_id)
+    if t.window != number or t.status not in (CALLED, SERVING):
+        raise Conflict(
+            f"{t.number} 不是 {number} 号窗口正在办理的号 / {t.number} is not the ticket window {number} is serving"
+        )
+    act(tx, ticket_id=ticket_id, action="complete", actor=actor, tz=tz, answer=False)
+    return call_next(tx, number=number, rules=rules, actor=actor)
+
+
 _CANDIDATE_COLUMNS = (
     col(Ticket.id),
     col(Ticket.queue),
@@ -478,8 +496,11 @@ def load_ticket(tx: HallTx, ticket_id: int) -> Ticket:
     return t
 
 
-def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneInfo) -> TicketOut:
-    """Apply one window action; 409 (Conflict) when it does not fit the ticket's status."""
+def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneInfo, answer: bool = True) -> TicketOut:
+    """Apply one window action; 409 (Conflict) when it does not fit the ticket's status.
+
+    `answer=False` skips the people-ahead count of the answer (the caller does not show it).
+    """
     if action not in ACTIONS:
         raise NotFound(f"没有这个操作 / No action '{action}'")
     allowed, after, event = ACTIONS[action]
@@ -530,7 +551,7 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
         notices.called(tx, t, recall=True)
     elif action == "no-show":
         notices.no_show(tx, t)
-    return out(tx.session, t, now)
+    return out(tx.session, t, now) if answer else TicketOut(t, 0, 0)
 
 
 def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | None, actor: Principal) -> TicketOut:

@@ -11,7 +11,7 @@ from ...services import tickets as svc
 from ...services.halls import set_window_status, window_public
 from ...services.tx import HallTx
 from ..deps import CtxDep, PrincipalDep, json_response
-from ..schemas import CallBody, TicketPublic, WindowInfo, WindowNo, WindowStatusBody
+from ..schemas import CallBody, CompleteAndCallBody, TicketPublic, WindowInfo, WindowNo, WindowStatusBody
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"])
 
@@ -33,6 +33,32 @@ async def call_next(hall: str, number: WindowNo, ctx: CtxDep, who: PrincipalDep)
     if o is None:
         return Response(status_code=204)
     return json_response(TicketPublic.of(o, ctx.zones[hall]))
+
+
+@router.post(
+    "/{number}/complete-and-call-next",
+    response_model=TicketPublic,
+    responses={
+        204: {"description": "the ticket was completed; nobody is waiting for this window"},
+        409: {"description": "the ticket is not the one this window is serving, or the window is paused"},
+    },
+)
+async def complete_and_call_next(
+    hall: str, number: WindowNo, body: CompleteAndCallBody, ctx: CtxDep, who: PrincipalDep
+) -> Response:
+    """办结并叫下一位: complete the window's current ticket and call the next, in one change."""
+    ctx.hall(hall)
+    who.require(hall, "clerk")
+    rules, tz = ctx.rules(hall), ctx.zones[hall]
+    o = await ctx.change(
+        hall,
+        lambda tx: svc.complete_and_call_next(
+            tx, number=number, ticket_id=body.ticket_id, rules=rules, actor=who, tz=tz
+        ),
+    )
+    if o is None:
+        return Response(status_code=204)
+    return json_response(TicketPublic.of(o, tz))
 
 
 @router.post("/{number}/call", response_model=TicketPublic)

@@ -137,8 +137,11 @@ async function run(fn) {
   }
 }
 
-async function callNext() {
-  const t = await post(`${hallPath(s.hall)}/windows/${s.number}/call-next`);
+/** Call next, after completing `done` (the window's current ticket) in the same change when given. */
+async function callNext(done) {
+  const t = done
+    ? await post(`${hallPath(s.hall)}/windows/${s.number}/complete-and-call-next`, { ticket_id: done.id })
+    : await post(`${hallPath(s.hall)}/windows/${s.number}/call-next`);
   if (t === null) notify("暂无等候的号 · Nobody is waiting for this window", "ok");
   else notify(`已叫 ${t.number} · Called ${t.number}`, "ok");
 }
@@ -150,14 +153,9 @@ function action(name) {
     if (s.desk.window.status !== "open") return run(() => setStatus("open", ""));
     return openPause();
   }
-  if (name === "call-next") return run(callNext);
+  if (name === "call-next") return run(() => callNext(null));
   if (!cur) return undefined;
-  if (name === "complete-next") {
-    return run(async () => {
-      await post(`/api/v1/tickets/${cur.id}/complete`);
-      await callNext();
-    });
-  }
+  if (name === "complete-next") return run(() => callNext(cur));
   return run(async () => {
     const t = await post(`/api/v1/tickets/${cur.id}/${name}`);
     const [zh, en] = pair(DONE_TEXT, name);
