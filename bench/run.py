@@ -1154,7 +1154,7 @@ def summarise_profile(raw: Path, top: int = 25) -> str:
     threads: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, n_s = line.rpartition(" ")
-        if not stack:
+        if not stack or not n_s.isdigit():  # a torn sample (--nonblocking) can split a line
             continue
         n = int(n_s)
         total += n

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from ..models import WAITING, Ticket
+from ..models import WAITING, Ticket, TicketRow
 from ..notify import enqueue, messages
 from ..notify.models import Notification
 from ..policy import PRIORITY_LANES
@@ -31,7 +31,7 @@ def issued(tx: HallTx, t: Any, ahead: int, wait_s: int) -> None:
     enqueue(tx, kind="issued", ticket=t.number, phone_enc=t.phone_enc, text=text)
 
 
-def called(tx: HallTx, t: Ticket, *, recall: bool = False) -> None:
+def called(tx: HallTx, t: Ticket | TicketRow, *, recall: bool = False) -> None:
     """The call itself: which window to go to."""
     if t.window is None:
         return
@@ -43,7 +43,7 @@ def called(tx: HallTx, t: Ticket, *, recall: bool = False) -> None:
     enqueue(tx, kind=kind, ticket=t.number, phone_enc=t.phone_enc, text=text)
 
 
-def no_show(tx: HallTx, t: Ticket) -> None:
+def no_show(tx: HallTx, t: Ticket | TicketRow) -> None:
     """The ticket was passed over (过号)."""
     enqueue(tx, kind="no_show", ticket=t.number, phone_enc=t.phone_enc, text=messages.no_show(t.number))
 

@@ -33,7 +33,7 @@ def ticket_class(t: Ticket | TicketRow, now: datetime) -> int:
     return 3
 
 
-def people_ahead(session: Session, t: Ticket, now: datetime) -> int:
+def people_ahead(session: Session, t: Ticket | TicketRow, now: datetime) -> int:
     """Waiting tickets of the same queue that the policy would call before this one."""
     if t.status != WAITING:
         return 0

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, case, func, insert, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from .. import policy
@@ -83,7 +84,7 @@ def announcement(number: str, window: int) -> str:
     return f"请{number}号到{window}号窗口办理 / Ticket {number}, please go to window {window}"
 
 
-def _emit(tx: HallTx, type: str, t: Ticket, queues: list[str] | None = None, **extra: Any) -> None:
+def _emit(tx: HallTx, type: str, t: Ticket | TicketRow, queues: list[str] | None = None, **extra: Any) -> None:
     data = brief(t) | extra
     if type in ("ticket.called", "ticket.recalled") and t.window is not None:
         silent = tx.config.silent if tx.config is not None else getattr(tx.session.get(Hall, tx.hall), "silent", True)
@@ -93,7 +94,7 @@ def _emit(tx: HallTx, type: str, t: Ticket, queues: list[str] | None = None, **e
     tx.emit(type, data)
 
 
-def out(session: Session, t: Ticket, now: Any, *, created: bool = True) -> TicketOut:
+def out(session: Session, t: Ticket | TicketRow, now: Any, *, created: bool = True) -> TicketOut:
     """Wrap a ticket with its people-ahead count and estimated wait."""
     ahead = people_ahead(session, t, now)
     wait = HallLoad(session, t.hall_code).estimate(t.queue, ahead) if t.status == WAITING else 0
@@ -291,6 +292,79 @@ def drop_load(tx: HallTx) -> None:
 _WINDOW = select(Window).where(col(Window.hall_code) == bindparam("h"), col(Window.number) == bindparam("n"))
 _WINDOW_LOCKED = _WINDOW.with_for_update()
 
+# The window actions (call, complete, …) are the other hot path: like issuance they read rows with Core
+# statements into plain objects and write only the columns they change, instead of loading ORM objects
+# and flushing them (the unit of work cost more than the SQL). An ORM object of the same row that an
+# earlier change of the batch loaded is expired after such a write, so it never shows a stale value.
+
+
+@dataclass(slots=True)
+class WindowRow:
+    """The columns of a window that calling reads and writes."""
+
+    id: int
+    number: int
+    queues: str
+    strict_order: bool
+    status: str
+    current_ticket_id: int | None
+    priority_streak: int
+
+
+_WINDOW_ROW = select(
+    col(Window.id),
+    col(Window.number),
+    col(Window.queues),
+    col(Window.strict_order),
+    col(Window.status),
+    col(Window.current_ticket_id),
+    col(Window.priority_streak),
+).where(col(Window.hall_code) == bindparam("h"), col(Window.number) == bindparam("n"))
+_WINDOW_ROW_LOCKED = _WINDOW_ROW.with_for_update()
+_TICKET_ROW = select(*Ticket.__table__.columns).where(col(Ticket.id) == bindparam("id"))  # type: ignore[attr-defined]
+_WAITING_ROW = _TICKET_ROW.where(col(Ticket.status) == WAITING)
+_WAITING_ROW_SKIP = _WAITING_ROW.with_for_update(skip_locked=True)
+_SETS: dict[tuple[type, tuple[str, ...]], Any] = {}
+
+
+def _is_pg(tx: HallTx) -> bool:
+    return bool(tx.session.get_bind().dialect.name == "postgresql")
+
+
+def window_row(tx: HallTx, number: int) -> WindowRow:
+    """The window of this hall as a plain row (row-locked on PostgreSQL), or NotFound."""
+    r = tx.session.connection().execute(_WINDOW_ROW_LOCKED if _is_pg(tx) else _WINDOW_ROW, {"h": tx.hall, "n": number})
+    row = r.one_or_none()
+    if row is None:
+        raise NotFound(f"没有这个窗口 / No window {number} in this hall")
+    return WindowRow(*row)  # type: ignore[arg-type]
+
+
+def ticket_row(tx: HallTx, ticket_id: int) -> TicketRow:
+    """The ticket of this hall as a plain row, or NotFound."""
+    tx.session.flush()  # changes of earlier ORM work in this transaction are visible to Core reads
+    row = tx.session.connection().execute(_TICKET_ROW, {"id": ticket_id}).one_or_none()
+    if row is None or row.hall_code != tx.hall:
+        raise NotFound("没有这张票 / No such ticket")
+    return TicketRow(**row._mapping)
+
+
+def _set(tx: HallTx, model: type, obj: Any, **changes: Any) -> None:
+    """UPDATE only the changed columns of one row (and of `obj`); expire an ORM copy of it in the session."""
+    for k, v in changes.items():
+        setattr(obj, k, v)
+    keys = tuple(sorted(changes))
+    stmt = _SETS.get((model, keys))
+    if stmt is None:
+        table = model.__table__  # type: ignore[attr-defined]
+        stmt = _SETS[(model, keys)] = (
+            update(table).where(table.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
+        )
+    tx.session.connection().execute(stmt, {"pk": obj.id} | {"v_" + k: v for k, v in changes.items()})
+    stale = tx.session.identity_map.get(identity_key(model, obj.id))
+    if stale is not None:
+        tx.session.expire(stale)
+
 
 def lock_window(tx: HallTx, number: int) -> Window:
     """The window of this hall (row-locked on PostgreSQL), or NotFound."""
@@ -307,7 +381,7 @@ def check_clerk_window(actor: Principal, number: int | None) -> None:
         raise Forbidden(f"您不在 {number} 号窗口 / You are not assigned to window {number}")
 
 
-def _ready(tx: HallTx, w: Window) -> None:
+def _ready(tx: HallTx, w: Window | WindowRow) -> None:
     if w.status != "open":
         raise Conflict(
             f"{w.number} 号窗口{'已暂停服务' if w.status == 'paused' else '未开放'} / Window {w.number} is {w.status}"
@@ -318,17 +392,15 @@ def _ready(tx: HallTx, w: Window) -> None:
         raise Conflict(f"请先办结 {num} / Window {w.number} still has {num}: finish it first")
 
 
-def _lock_waiting(tx: HallTx, ticket_id: int) -> Ticket | None:
-    stmt = select(Ticket).where(col(Ticket.id) == ticket_id, col(Ticket.status) == WAITING)
-    if tx.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return tx.session.execute(stmt).scalar_one_or_none()
+def _lock_waiting(tx: HallTx, ticket_id: int) -> TicketRow | None:
+    stmt = _WAITING_ROW_SKIP if _is_pg(tx) else _WAITING_ROW
+    row = tx.session.connection().execute(stmt, {"id": ticket_id}).one_or_none()
+    return None if row is None else TicketRow(**row._mapping)
 
 
-def _call(tx: HallTx, w: Window, t: Ticket, now_streak: int) -> TicketOut:
-    t.status, t.window, t.target_window, t.called_at = CALLED, w.number, None, tx.now
-    w.current_ticket_id, w.priority_streak = t.id, now_streak
-    tx.session.flush()
+def _call(tx: HallTx, w: WindowRow, t: TicketRow, now_streak: int) -> TicketOut:
+    _set(tx, Ticket, t, status=CALLED, window=w.number, target_window=None, called_at=tx.now)
+    _set(tx, Window, w, current_ticket_id=t.id, priority_streak=now_streak)
     _emit(tx, "ticket.called", t)
     notices.called(tx, t)
     notices.ahead_after_call(tx, t.queue)
@@ -338,7 +410,8 @@ def _call(tx: HallTx, w: Window, t: Ticket, now_streak: int) -> TicketOut:
 def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal) -> TicketOut | None:
     """Call the ticket the queue policy picks for this window, or None when nobody waits for it."""
     check_clerk_window(actor, number)
-    w = lock_window(tx, number)
+    tx.session.flush()  # Core reads below see earlier ORM changes of this transaction
+    w = window_row(tx, number)
     _ready(tx, w)
     view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
     candidates = _heads(tx, view)
@@ -364,7 +437,7 @@ def complete_and_call_next(
     a ticket they do not see; the window is never idle between the two, and a failure undoes both.
     """
     check_clerk_window(actor, number)
-    t = load_ticket(tx, ticket_id)
+    t = ticket_row(tx, ticket_id)
     if t.window != number or t.status not in (CALLED, SERVING):
         raise Conflict(
             f"{t.number} 不是 {number} 号窗口正在办理的号 / {t.number} is not the ticket window {number} is serving"
@@ -445,9 +518,10 @@ def call_ticket(
 ) -> TicketOut:
     """Call one chosen waiting ticket out of order (the clerk picked it from the list)."""
     check_clerk_window(actor, number)
-    w = lock_window(tx, number)
+    tx.session.flush()
+    w = window_row(tx, number)
     _ready(tx, w)
-    stmt = select(Ticket).where(col(Ticket.hall_code) == tx.hall)
+    stmt = select(*Ticket.__table__.columns).where(col(Ticket.hall_code) == tx.hall)  # type: ignore[attr-defined]
     if ticket_id is not None:
         stmt = stmt.where(col(Ticket.id) == ticket_id)
     elif ticket_number:
@@ -458,9 +532,10 @@ def call_ticket(
         )
     else:
         raise Invalid("请指定票号 / Give ticket_id or number")
-    t = tx.session.execute(stmt).scalars().first()
-    if t is None:
+    row = tx.session.connection().execute(stmt).first()
+    if row is None:
         raise NotFound("没有这张票 / No such ticket in this hall")
+    t = TicketRow(**row._mapping)
     if t.status != WAITING:
         raise Conflict(f"{t.number} 当前状态为 {t.status}，不能叫号 / {t.number} is {t.status}, not waiting")
     c = policy.Candidate(t.id or 0, t.queue, t.lane, t.arrived_at, t.target_window, t.slot_start)
@@ -480,12 +555,12 @@ ACTIONS: dict[str, tuple[frozenset[str], str, str]] = {
 }
 
 
-def _release_window(tx: HallTx, t: Ticket) -> None:
+def _release_window(tx: HallTx, t: Ticket | TicketRow) -> None:
     if t.window is None:
         return
-    w = lock_window(tx, t.window)
+    w = window_row(tx, t.window)
     if w.current_ticket_id == t.id:
-        w.current_ticket_id = None
+        _set(tx, Window, w, current_ticket_id=None)
 
 
 def load_ticket(tx: HallTx, ticket_id: int) -> Ticket:
@@ -504,7 +579,7 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
     if action not in ACTIONS:
         raise NotFound(f"没有这个操作 / No action '{action}'")
     allowed, after, event = ACTIONS[action]
-    t = load_ticket(tx, ticket_id)
+    t = ticket_row(tx, ticket_id)
     if actor.role == "kiosk" and not (action == "cancel" and t.status == WAITING):
         raise Forbidden("自助终端只能取消等候中的票 / A kiosk may only cancel a waiting ticket")
     if actor.role != "kiosk":
@@ -512,29 +587,30 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
     if t.status not in allowed:
         raise Conflict(f"{t.number} 当前为 {t.status}，不能{action} / Cannot {action} a ticket that is {t.status}")
     now = tx.now
+    changes: dict[str, Any] = {"status": after}
     if action == "resume":
         assert t.window is not None
-        w = lock_window(tx, t.window)
+        w = window_row(tx, t.window)
         _ready(tx, w)
-        w.current_ticket_id = t.id
-        t.called_at = now
+        _set(tx, Window, w, current_ticket_id=t.id)
+        changes["called_at"] = now
     elif action == "recall":
-        t.recalls += 1
-        t.called_at = now
+        changes["recalls"], changes["called_at"] = t.recalls + 1, now
     elif action == "start":
-        t.serving_at = now
+        changes["serving_at"] = now
     elif action == "rejoin":
         if t.service_day != service_day(now, tz):
             raise Conflict("过号票只能当天重新排队 / A missed ticket can only rejoin on the same day")
         _release_window(tx, t)
-        t.arrived_at, t.window, t.called_at = now, None, None  # back of the queue: the rejoin rule
+        changes |= {"arrived_at": now, "window": None, "called_at": None}  # back of the queue: the rejoin rule
     if after in (DONE, NO_SHOW, CANCELLED, HELD):
         if t.status in AT_WINDOW:
             _release_window(tx, t)
         if after != HELD:
-            t.finished_at = now
+            changes["finished_at"] = now
     if action == "complete":
-        t.clerk = actor.name if actor.kind == "user" else t.clerk
+        if actor.kind == "user":
+            changes["clerk"] = actor.name
         began = t.serving_at or t.called_at
         if began is not None:  # Core, not an ORM load and flush of the queue row (a hot path)
             conn = tx.session.connection()
@@ -544,8 +620,7 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
             load = tx.cache.get("load")
             if isinstance(load, HallLoad):  # estimates from here on use the new average
                 load.avg[t.queue] = new
-    t.status = after
-    tx.session.flush()
+    _set(tx, Ticket, t, **changes)
     _emit(tx, event, t)
     if action == "recall":
         notices.called(tx, t, recall=True)
