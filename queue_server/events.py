@@ -89,8 +89,9 @@ class Subscriber:
         """The next event, or None after `timeout` seconds of quiet or on overflow."""
         if not self.items and not self.overflowed:
             self.wake.clear()
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout)
+            try:  # asyncio.timeout, not wait_for: no extra task per event (a board waits for each one)
+                async with asyncio.timeout(timeout):
+                    await self.wake.wait()
             except TimeoutError:
                 return None
         if self.overflowed or not self.items:
