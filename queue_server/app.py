@@ -51,6 +51,7 @@ def build_context(runtime: Runtime) -> HallContext:
         secret_key=runtime.secret_key,
         var_dir=runtime.settings.var_dir.expanduser().resolve(),
         items_dir=own_items if own_items.is_dir() else None,
+        workers=runtime.settings.workers,
     )
 
 
@@ -134,12 +135,17 @@ def create_app(
             await asyncio.to_thread(prepare, shared, migrate=migrate)
         shared.hub.attach(asyncio.get_running_loop(), await asyncio.to_thread(heads, shared))
         dispatcher = notify.start(shared)
-        listener = None
+        listener = poller = None
         if not shared.db.is_sqlite:
             from .pgnotify import Listener
 
             listener = Listener(shared)
             listener.start()
+        elif shared.workers > 1:  # other processes commit to the same SQLite file
+            from .sqlitepoll import Poller
+
+            poller = Poller(shared)
+            poller.start()
         if tune_gc:
             gc.collect()
             gc.freeze()
@@ -153,6 +159,8 @@ def create_app(
                 await task
             if listener is not None:
                 await listener.stop()
+            if poller is not None:
+                await asyncio.to_thread(poller.stop)
             await dispatcher.stop()
             shared.hub.detach()
             if shared.writer is not None:

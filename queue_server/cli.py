@@ -30,7 +30,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
     migrate: Annotated[bool, typer.Option(help="apply database migrations at start")] = True,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="server processes (PostgreSQL only)")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="server processes behind one port")] = 1,
 ) -> None:
     """Run the queue server (HTTP API, websockets, boards)."""
     import os
@@ -41,15 +41,6 @@ def serve(
     from .logs import log_config
 
     rt = _runtime(config, host=host, port=port)
-    is_sqlite = rt.database_url.startswith("sqlite")
-    if workers > 1 and is_sqlite:
-        typer.echo(
-            "SQLite 只支持一个服务进程 / SQLite takes one server process: it has one writer, and boards connected "
-            "to one process would not hear of another's changes. For several workers use PostgreSQL "
-            "(HALL_DATABASE_URL=postgresql+psycopg://…).",
-            err=True,
-        )
-        raise typer.Exit(2)
     typer.echo(f"hall: {len(rt.config.halls)} hall(s) from {rt.config_path}; database {_safe(rt.database_url)}")
     common = {
         "host": rt.settings.host,
@@ -65,7 +56,14 @@ def serve(
     ctx = build_context(rt)
     prepare(ctx, migrate=migrate)
     ctx.close()
-    os.environ.update(HALL_CONFIG=str(rt.config_path), HALL_DATABASE_URL=rt.database_url, HALL_SECRET_KEY=rt.secret_key)
+    # On SQLite the workers queue for the file's write lock (Database.write) and hear of each other's
+    # commits by polling the halls' heads (sqlitepoll.py); on PostgreSQL by LISTEN/NOTIFY (pgnotify.py).
+    os.environ.update(
+        HALL_CONFIG=str(rt.config_path),
+        HALL_DATABASE_URL=rt.database_url,
+        HALL_SECRET_KEY=rt.secret_key,
+        HALL_WORKERS=str(workers),
+    )
     uvicorn.run("queue_server.app:worker_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
 
 

@@ -37,6 +37,7 @@ class HallContext:
     secret_key: str
     var_dir: Path = Path("var")  # the server's own files (uploaded case materials under data/)
     items_dir: Path | None = None  # the case items catalog (None: the repository's config/items)
+    workers: int = 1  # server processes on this database (other processes change it too when > 1)
     hub: Hub = field(init=False)
     tokens: TokenService = field(init=False)
     cipher: PiiCipher = field(init=False)
@@ -67,7 +68,10 @@ class HallContext:
         }
         # SQLite takes one writer at a time: every change goes through one thread that commits them in
         # batches (group commit), instead of request threads queueing on the lock, one fsync each.
-        self.writer = BatchWriter(self.db, self.hub) if self.db.is_sqlite else None
+        # The writer keeps each hall's load memo from batch to batch; for a second at most when other
+        # processes write the same file (their changes to windows and averages reach estimates that late).
+        ttl = None if self.workers == 1 else 1.0
+        self.writer = BatchWriter(self.db, self.hub, memo_ttl_s=ttl) if self.db.is_sqlite else None
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -25,8 +27,10 @@ class Database:
 
     SQLite allows one writer: a write transaction starts with BEGIN IMMEDIATE so it holds the write
     lock from its first statement (no lock upgrade, so no SQLITE_BUSY deadlock between readers that
-    want to write), and writers of this process queue on a threading lock instead of SQLite's
-    sleeping busy handler, which would wreck latency. Reads use WAL snapshots and never block.
+    want to write), and writers queue on a lock instead of SQLite's sleeping busy handler, which would
+    wreck latency: a threading lock within the process, then an exclusive `flock` on `<file>.writer`
+    between processes (several server processes on one SQLite file, `hall serve --workers N`). The
+    kernel wakes the next waiter as soon as the lock is free. Reads use WAL snapshots and never block.
     On PostgreSQL, writes run at READ COMMITTED and serialise per hall on the hall row (see
     services.tx); reads that need one consistent picture use REPEATABLE READ.
     """
@@ -35,6 +39,7 @@ class Database:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._file_lock: int | None = None  # fd of the SQLite file's cross-process writer lock
         if self.is_sqlite:
             self.engine = self._sqlite_engine(begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
             self.read_engine = self._sqlite_engine(begin="BEGIN", synchronous=sqlite_synchronous)
@@ -46,6 +51,7 @@ class Database:
         memory = ":memory:" in self.url or self.url in ("sqlite://", "sqlite:///")
         if memory:
             raise ValueError("an in-memory SQLite database cannot be shared; use a file")
+
         engine = create_engine(
             self.url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -76,6 +82,14 @@ class Database:
         lock = self._write_lock
         if lock is not None:
             lock.acquire()
+            try:
+                if self._file_lock is None:  # opened on first use (again after `dispose`)
+                    path = (make_url(self.url).database or "") + ".writer"
+                    self._file_lock = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fcntl.flock(self._file_lock, fcntl.LOCK_EX)
+            except BaseException:
+                lock.release()
+                raise
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 try:
@@ -86,6 +100,8 @@ class Database:
                     raise
         finally:
             if lock is not None:
+                if self._file_lock is not None:
+                    fcntl.flock(self._file_lock, fcntl.LOCK_UN)
                 lock.release()
 
     @contextmanager
@@ -104,6 +120,10 @@ class Database:
         """Close every pooled connection."""
         self.engine.dispose()
         self.read_engine.dispose()
+        if self._write_lock is not None and self._file_lock is not None:
+            with self._write_lock:  # not while a write of this process holds it
+                os.close(self._file_lock)
+                self._file_lock = None
 
 
 def plain_engine(url: str) -> Engine:

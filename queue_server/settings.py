@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     port: int = 8000
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
     log_level: str = "info"
+    workers: int = 1  # server processes sharing the database (set by `hall serve --workers N` for each)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -57,7 +58,7 @@ def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
 class BatchWriter:
     """Runs hall changes on one thread, many per transaction."""
 
-    def __init__(self, db: Database, hub: Hub | None, *, max_batch: int = 64) -> None:
+    def __init__(self, db: Database, hub: Hub | None, *, max_batch: int = 64, memo_ttl_s: float | None = None) -> None:
         self.db = db
         self.hub = hub
         self.max_batch = max_batch
@@ -66,11 +67,15 @@ class BatchWriter:
         self._thread.start()
         self.batches = 0
         self.changes = 0
-        # Each hall's memo (`HallTx.cache`: service averages, window capacity), kept from batch to batch:
-        # this thread is the only writer of the database, and whatever changes those rows keeps the memo
-        # right (see `_load` in services/tickets.py). Dropped when a batch fails or on `forget()`.
-        self._memo: dict[str, dict[str, object]] = {}
+        # Each hall's memo (`HallTx.cache`: service averages, window capacity), kept from batch to batch
+        # when this thread is the only writer of the database (whatever changes those rows keeps the memo
+        # right, see `_load` in services/tickets.py). Dropped when a batch fails or on `forget()`.
+        self._memo: dict[str, tuple[float, dict[str, object]]] = {}  # hall -> (made at, memo)
         self._stale = False
+        # When other processes write the same database, a memo may miss their changes (another window
+        # opened, a newer service-time average): it is then rebuilt after `memo_ttl_s`, so estimates lag
+        # at most that long behind the other processes. None: this is the only writer, keep it.
+        self.memo_ttl_s = memo_ttl_s
 
     async def submit(self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None) -> Any:
         """Queue `fn` to run in a write transaction of `hall`; resolves after the commit."""
@@ -145,6 +150,14 @@ class BatchWriter:
             outcomes = [(job, None, exc) for job in batch]
         return outcomes
 
+    def _hall_memo(self, hall: str) -> dict[str, object]:
+        made, memo = self._memo.get(hall) or (0.0, None)
+        now = time.monotonic()
+        if memo is None or (self.memo_ttl_s is not None and now - made > self.memo_ttl_s):
+            memo = {}
+            self._memo[hall] = (now, memo)
+        return memo
+
     def _one(
         self, session: Any, halls: dict[str, HallTx], job: _Job, isolate: bool
     ) -> tuple[_Job, Any, BaseException | None]:
@@ -152,7 +165,7 @@ class BatchWriter:
             tx = halls.get(job.hall)
             if tx is None:
                 tx = halls[job.hall] = open_hall(session, job.hall, lock=False, tz=job.tz)
-                tx.cache = self._memo.setdefault(job.hall, {})
+                tx.cache = self._hall_memo(job.hall)
             now = utcnow()
             tx.now = now.astimezone(job.tz) if job.tz is not None else now
         except Exception as exc:

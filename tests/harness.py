@@ -80,11 +80,12 @@ def fresh_database(backend: str, tmp: Path, name: str = "hall") -> str:
     return url
 
 
-def runtime(url: str, var_dir: Path, config: Path = TEST_CONFIG) -> Runtime:
-    """Resolved settings for a test server."""
+def runtime(url: str, var_dir: Path, config: Path = TEST_CONFIG, workers: int = 1) -> Runtime:
+    """Resolved settings for a test server (`workers`: how many server processes share the database)."""
     from pydantic import SecretStr
 
-    return resolve(Settings(config=config, database_url=url, secret_key=SecretStr(SECRET), var_dir=var_dir))
+    settings = Settings(config=config, database_url=url, secret_key=SecretStr(SECRET), var_dir=var_dir, workers=workers)
+    return resolve(settings)
 
 
 class LiveServer:

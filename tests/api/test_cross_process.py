@@ -1,4 +1,9 @@
-"""Several server processes on one PostgreSQL: an event committed by one reaches boards on the others."""
+"""Several server processes on one database: an event committed by one reaches boards on the others.
+
+PostgreSQL tells the other processes by NOTIFY; on SQLite they poll the halls' heads (sqlitepoll.py).
+Two servers in one test process stand for two processes: each has its own database connections,
+writer lock file descriptor, hub and listener.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,17 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from websockets.sync.client import connect
 
 from ..conftest import require_backend
 from ..harness import KIOSK, events_url, fresh_database, runtime, serving
 
 
-def test_idle_process_hears_another_processs_commits(tmp_path: Path) -> None:
-    require_backend("postgresql")
-    rt = runtime(fresh_database("postgresql", tmp_path, name="xproc"), tmp_path / "var")
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+def test_idle_process_hears_another_processs_commits(tmp_path: Path, db: str) -> None:
+    require_backend(db)
+    rt = runtime(fresh_database(db, tmp_path, name="xproc"), tmp_path / "var", workers=2)
     with serving(rt) as a, serving(rt) as b, connect(events_url(a)) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
         got = []
