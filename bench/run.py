@@ -1377,8 +1377,8 @@ RECORDED = [
     ("subscribers", "sqlite", ""),
     ("city", "sqlite", ""),
     ("city", "postgresql", ""),
+    ("city", "sqlite", "w2"),
     ("city", "postgresql", "w2"),
-    ("city", "postgresql", "w2-30k"),  # a fifth of the day (2026-11-27: the machine was shared)
 ]
 
 

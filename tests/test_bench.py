@@ -62,11 +62,12 @@ def test_subscribers(tmp_path: Path) -> None:
     assert lv["check"]["ok"] and lv["samples"] == 60
 
 
-@pytest.mark.parametrize(("db", "workers"), [("sqlite", 1), ("postgresql", 2)])
-def test_city(tmp_path: Path, db: str, workers: int) -> None:
+@pytest.mark.parametrize(("db", "workers", "f9"), [("sqlite", 1, True), ("sqlite", 2, True), ("postgresql", 2, False)])
+def test_city(tmp_path: Path, db: str, workers: int, f9: bool) -> None:
     """A tiny city's day: every citizen served once, no error, boards gap-free, queue lag measured."""
     require_backend(db)
     args = ("--halls", "3", "--tickets", "120", "--windows-per-hall", "4", "--workers", str(workers))
+    args += ("--f9",) if f9 else ("--no-f9",)  # windows end with complete-and-call-next, or complete then call
     bench(tmp_path, "city", "--db", db, *args, "--wait-quiet", "0")
     lv = result(tmp_path, f"city-{db}" + ("-w2" if workers == 2 else ""))["levels"][0]
     assert lv["check"]["ok"] and lv["errors"] == 0 and lv["check"]["tickets"] == 120
