@@ -144,7 +144,7 @@ def create_app(
         elif shared.workers > 1:  # other processes commit to the same SQLite file
             from .sqlitepoll import Poller
 
-            poller = Poller(shared)
+            poller = app.state.poller = Poller(shared)
             poller.start()
         if tune_gc:
             gc.collect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -152,6 +153,29 @@ class Hub:
                 loop.call_soon_threadsafe(self._deliver, batch)
             except RuntimeError:  # loop closed during shutdown
                 log.debug("hub loop closed; %d events not fanned out", len(batch))
+
+    def advance(self, heads: dict[str, int]) -> None:
+        """Another process committed up to these `seq`s in halls nobody here follows: skip them unread.
+
+        Safe from any thread. A hall that has a subscriber by the time this runs is left alone (its
+        events are read and delivered as usual); a subscriber that comes later starts from the
+        database anyway (snapshot, or replay from its `since`).
+        """
+        loop = self._loop
+        if not heads or loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._advance(heads)
+        else:
+            with contextlib.suppress(RuntimeError):  # loop closed during shutdown
+                loop.call_soon_threadsafe(self._advance, heads)
+
+    def _advance(self, heads: dict[str, int]) -> None:
+        for hall, seq in heads.items():
+            if self._subs.get(hall) or seq <= self._head.get(hall, 0):
+                continue
+            self._head[hall] = seq
+            self._drain(hall)  # drops what is now behind the head, delivers what follows it
 
     def subscribe(self, hall: str) -> Subscriber:
         """Register a mailbox for a hall's events (call from the event loop)."""

@@ -6,7 +6,8 @@ another process has changed since. A thread of each process does that read every
 and, for every hall whose head is past what this process's hub has delivered, reads the missing
 events in the same snapshot and hands them to the hub, which delivers them in `seq` order and drops
 what it already has (its own commits reach it directly). A board connected to any process so sees
-every event of its hall once and in order, at most one poll interval after the commit. Reads are WAL
+every event of its hall once and in order, at most one poll interval after the commit. Halls that no
+board of this process follows are not read at all; their head just moves on. Reads are WAL
 snapshots: the poll never waits for a writer, nor a writer for it.
 """
 
@@ -60,14 +61,21 @@ class Poller:
                 self.ctx.hub.publish(events)
 
     def poll(self) -> list[HallEvent]:
-        """One round: the events of every hall past the hub's head, in `seq` order per hall."""
+        """One round: the events of every followed hall past the hub's head, in `seq` order per hall.
+
+        Halls that no board of this process follows are not read: the hub just moves their head on.
+        """
         hub, zones = self.ctx.hub, self.ctx.zones
         out: list[HallEvent] = []
+        skipped: dict[str, int] = {}
         with self.ctx.db.read() as s:
             self.polls += 1
             for hall, last in s.execute(_HEADS).all():
                 after = hub.head(hall)
                 if hall not in zones or last <= after:
+                    continue
+                if not hub.subscriber_count(hall):
+                    skipped[hall] = last
                     continue
                 while after < last:
                     page = read_events(s, hall, after, last + 1, limit=PAGE, tz=zones[hall])
@@ -75,4 +83,5 @@ class Poller:
                         break
                     out.extend(page)
                     after = page[-1].seq
+        hub.advance(skipped)
         return out

@@ -16,7 +16,7 @@ import pytest
 from websockets.sync.client import connect
 
 from ..conftest import require_backend
-from ..harness import KIOSK, events_url, fresh_database, runtime, serving
+from ..harness import KIOSK, KIOSK_T2, events_url, fresh_database, runtime, serving
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgresql"])
@@ -38,3 +38,36 @@ def test_idle_process_hears_another_processs_commits(tmp_path: Path, db: str) ->
             got.append((msg["seq"], msg["data"]["number"], time.monotonic() - t0))
         assert [(s, n) for s, n, _ in got] == [(1, "A001"), (2, "B001"), (3, "C001")]
         assert max(dt for _, _, dt in got) < 0.25  # at commit, not after a gap timer or a poll
+
+
+def test_sqlite_poll_skips_halls_nobody_follows_here(tmp_path: Path) -> None:
+    """Events of a hall without a board on this process are not read back; a later board still sees all."""
+    rt = runtime(fresh_database("sqlite", tmp_path, name="xskip"), tmp_path / "var", workers=2)
+    with serving(rt) as idle, serving(rt) as busy:
+        poller = idle.app.state.poller
+        for _ in range(5):
+            r = httpx.post(
+                f"{busy.url}/api/v1/halls/t2/tickets",
+                json={"queue": "A"},
+                headers={"Authorization": f"Bearer {KIOSK_T2}"},
+            )
+            assert r.status_code == 201, r.text
+        deadline = time.monotonic() + 5
+        while idle.ctx.hub.head("t2") < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert idle.ctx.hub.head("t2") == 5  # moved on …
+        assert poller.delivered == 0  # … without reading the events
+        with connect(events_url(idle, "t2")) as ws:
+            snap = json.loads(ws.recv(timeout=5))
+            assert snap["type"] == "snapshot" and snap["seq"] == 5
+            r = httpx.post(
+                f"{busy.url}/api/v1/halls/t2/tickets",
+                json={"queue": "A"},
+                headers={"Authorization": f"Bearer {KIOSK_T2}"},
+            )
+            assert r.status_code == 201
+            msg = json.loads(ws.recv(timeout=5))
+            while msg["type"] == "heartbeat":
+                msg = json.loads(ws.recv(timeout=5))
+            assert (msg["seq"], msg["type"], msg["data"]["number"]) == (6, "ticket.issued", "A006")
+        assert poller.delivered == 1  # read once a board followed the hall here

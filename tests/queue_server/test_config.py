@@ -270,9 +270,7 @@ def test_password_rules() -> None:
 
 def test_short_password_and_token_are_fine_in_demo_mode_only() -> None:
     text = edit("demo = false", "demo = true")
-    text = text.replace("a-long-password", "short1").replace(
-        "kiosk-token-0123456789abcdef", "kiosk-token-1234"
-    )
+    text = text.replace("a-long-password", "short1").replace("kiosk-token-0123456789abcdef", "kiosk-token-1234")
     config = parse_config(text)
     assert config.users[0].password is not None
     assert config.users[0].password.get_secret_value() == "short1"

@@ -145,9 +145,7 @@ def test_non_ascii_digits_rejected() -> None:
     assert error_code(arabic_indic + "4") == "not_digits"
 
 
-@pytest.mark.parametrize(
-    "region", ["000000", "100101", "160101", "240101", "390101", "470101", "720101", "840101"]
-)
+@pytest.mark.parametrize("region", ["000000", "100101", "160101", "240101", "390101", "470101", "720101", "840101"])
 def test_unknown_region(region: str) -> None:
     assert error_code(make_id_number(region, date(1990, 1, 1), 1)) == "region"
 

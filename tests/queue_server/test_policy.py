@@ -316,9 +316,7 @@ def test_chosen_is_best_eligible_unless_fairness(w: WindowView, cands: list[Cand
 
 @settings(max_examples=500)
 @given(windows, candidate_lists().flatmap(lambda cs: st.tuples(st.just(cs), st.permutations(cs))), rules_st)
-def test_permutation_invariance(
-    w: WindowView, lists: tuple[list[Candidate], list[Candidate]], rules: Rules
-) -> None:
+def test_permutation_invariance(w: WindowView, lists: tuple[list[Candidate], list[Candidate]], rules: Rules) -> None:
     cands, shuffled = lists
     assert choose(w, shuffled, NOW, rules) == choose(w, cands, NOW, rules)
     assert choose(w, reversed(cands), NOW, rules) == choose(w, cands, NOW, rules)
@@ -430,8 +428,7 @@ def test_exhaustive_four_tickets_reduced_universe() -> None:
     universe = [
         t
         for t in UNIVERSE
-        if t[1] in ("normal", "vip", "appointment")
-        and (t[4] != OTHER or (t[0], t[1], t[3]) == ("A", "vip", -2))
+        if t[1] in ("normal", "vip", "appointment") and (t[4] != OTHER or (t[0], t[1], t[3]) == ("A", "vip", -2))
     ]
     for combo in itertools.combinations_with_replacement(universe, 4):
         cands = [

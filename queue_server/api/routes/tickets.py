@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from ...context import HallContext
 from ...errors import Forbidden, Invalid, NotFound
 from ...ids import InvalidPhone, validate_phone
 from ...models import AuditLog, Ticket
@@ -161,17 +162,16 @@ async def ticket_action(ticket_id: TicketId, action: ActionName, ctx: CtxDep, wh
     guess = ctx.ticket_halls.get(ticket_id)
     if guess is not None:  # the hall this server saw the ticket in: no read before the change
         try:
-            who.require(guess, "clerk", "kiosk")
-            tz = ctx.zones[guess]
-            o = await ctx.change(guess, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who, tz=tz))
-            return json_response(TicketPublic.of(o, tz))
+            return await _act(ctx, who, guess, ticket_id, action)
         except (NotFound, Forbidden):  # not a ticket of that hall (any more): ask the database
             ctx.ticket_halls.pop(ticket_id, None)
-    hall = await _hall_of(ctx, ticket_id)
+    return await _act(ctx, who, await _hall_of(ctx, ticket_id), ticket_id, action)
+
+
+async def _act(ctx: HallContext, who: Principal, hall: str, ticket_id: int, action: str) -> Response:
     who.require(hall, "clerk", "kiosk")
     tz = ctx.zones[hall]
     o = await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who, tz=tz))
-    ctx.remember_ticket(ticket_id, hall)
     return json_response(TicketPublic.of(o, tz))
 
 
