@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections import deque
@@ -143,16 +142,21 @@ class Hub:
     def publish(self, events: Iterable[HallEvent]) -> None:
         """Hand committed events to the hub; safe from any thread, never blocks."""
         batch = list(events)
+        if batch:
+            self._on_loop(self._deliver, batch)
+
+    def _on_loop(self, fn: Callable[[Any], None], arg: Any) -> None:
+        """Run `fn(arg)` on the hub's loop: now when called there, else as the loop's next callback."""
         loop = self._loop
-        if not batch or loop is None:
+        if loop is None:
             return
         if threading.get_ident() == self._loop_thread:
-            self._deliver(batch)
+            fn(arg)
         else:
             try:
-                loop.call_soon_threadsafe(self._deliver, batch)
+                loop.call_soon_threadsafe(fn, arg)
             except RuntimeError:  # loop closed during shutdown
-                log.debug("hub loop closed; %d events not fanned out", len(batch))
+                log.debug("hub loop closed; %s not run", fn.__name__)
 
     def advance(self, heads: dict[str, int]) -> None:
         """Another process committed up to these `seq`s in halls nobody here follows: skip them unread.
@@ -161,14 +165,8 @@ class Hub:
         events are read and delivered as usual); a subscriber that comes later starts from the
         database anyway (snapshot, or replay from its `since`).
         """
-        loop = self._loop
-        if not heads or loop is None:
-            return
-        if threading.get_ident() == self._loop_thread:
-            self._advance(heads)
-        else:
-            with contextlib.suppress(RuntimeError):  # loop closed during shutdown
-                loop.call_soon_threadsafe(self._advance, heads)
+        if heads:
+            self._on_loop(self._advance, heads)
 
     def _advance(self, heads: dict[str, int]) -> None:
         for hall, seq in heads.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 from sqlmodel import col
@@ -30,9 +32,7 @@ async def call_next(hall: str, number: WindowNo, ctx: CtxDep, who: PrincipalDep)
     who.require(hall, "clerk")
     rules = ctx.rules(hall)
     o = await ctx.change(hall, lambda tx: svc.call_next(tx, number=number, rules=rules, actor=who))
-    if o is None:
-        return Response(status_code=204)
-    return json_response(TicketPublic.of(o, ctx.zones[hall]))
+    return _called(o, ctx.zones[hall])
 
 
 @router.post(
@@ -56,9 +56,12 @@ async def complete_and_call_next(
             tx, number=number, ticket_id=body.ticket_id, rules=rules, actor=who, tz=tz
         ),
     )
-    if o is None:
-        return Response(status_code=204)
-    return json_response(TicketPublic.of(o, tz))
+    return _called(o, tz)
+
+
+def _called(o: svc.TicketOut | None, tz: ZoneInfo) -> Response:
+    """200 with the ticket just called, or 204: nobody waits for this window."""
+    return Response(status_code=204) if o is None else json_response(TicketPublic.of(o, tz))
 
 
 @router.post("/{number}/call", response_model=TicketPublic)
