@@ -75,8 +75,46 @@ def brief(t: Ticket | TicketRow) -> dict[str, Any]:
 
 def _stats(tx: HallTx, queues: list[str]) -> list[dict[str, Any]]:
     load = _load(tx)
-    counts = waiting_counts(tx.session, tx.hall, queues)
-    return [{"code": q, "waiting": counts[q], "estimated_wait_s": load.estimate(q, counts[q])} for q in queues]
+    counts = _waiting(tx)
+    return [
+        {"code": q, "waiting": counts.get(q, 0), "estimated_wait_s": load.estimate(q, counts.get(q, 0))} for q in queues
+    ]
+
+
+# Every change's event carries the waiting counts of its queues. Counting them in the database for each
+# event costs more the longer the queues, so the hall's memo keeps them, stamped with the hall's `seq`:
+# they are exact while the hall's last event is one whose change they were updated for. A change that
+# moves tickets in or out of waiting says so (`moved`) before its event; any other event (another kind
+# of change, another process's commit read by `open_hall`) leaves the stamp behind, and the next use
+# counts again.
+
+
+def _waiting_memo(tx: HallTx) -> dict[str, int] | None:
+    memo = tx.cache.get("waiting")
+    if isinstance(memo, tuple) and memo[0] == tx.last_seq:
+        return memo[1]
+    return None
+
+
+def _waiting(tx: HallTx) -> dict[str, int]:
+    """Waiting tickets per queue of the hall, as of now (this change included)."""
+    counts = _waiting_memo(tx)
+    if counts is None:
+        counts = waiting_counts(tx.session, tx.hall)
+        tx.cache["waiting"] = (tx.last_seq, counts)
+    return counts
+
+
+def _emit_counted(tx: HallTx, type: str, data: dict[str, Any], moved: dict[str, int] | None) -> None:
+    """Emit an event whose change moved `moved[queue]` tickets into (+) or out of (−) waiting."""
+    counts = _waiting_memo(tx)
+    if counts is not None and moved:
+        for q, n in moved.items():
+            counts[q] = counts.get(q, 0) + n
+    tx.emit(type, data)
+    memo = tx.cache.get("waiting")
+    if isinstance(memo, tuple) and memo[0] == tx.last_seq - 1:  # exact before this event: still exact
+        tx.cache["waiting"] = (tx.last_seq, memo[1])
 
 
 def announcement(number: str, window: int) -> str:
@@ -84,14 +122,27 @@ def announcement(number: str, window: int) -> str:
     return f"请{number}号到{window}号窗口办理 / Ticket {number}, please go to window {window}"
 
 
-def _emit(tx: HallTx, type: str, t: Ticket | TicketRow, queues: list[str] | None = None, **extra: Any) -> None:
+def _emit(
+    tx: HallTx,
+    type: str,
+    t: Ticket | TicketRow,
+    queues: list[str] | None = None,
+    *,
+    moved: dict[str, int] | None = None,
+    **extra: Any,
+) -> None:
+    """The ticket's event; `moved`: how its change moved tickets into (+) or out of (−) waiting, per queue."""
     data = brief(t) | extra
     if type in ("ticket.called", "ticket.recalled") and t.window is not None:
         silent = tx.config.silent if tx.config is not None else getattr(tx.session.get(Hall, tx.hall), "silent", True)
         if not silent:  # boards of this hall speak the call
             data["announce"] = announcement(t.number, t.window)
+    counts = _waiting_memo(tx)
+    if counts is not None and moved:
+        for q, n in moved.items():
+            counts[q] = counts.get(q, 0) + n
     data["queues"] = _stats(tx, sorted(set(queues or [t.queue])))
-    tx.emit(type, data)
+    _emit_counted(tx, type, data, None)
 
 
 def out(session: Session, t: Ticket | TicketRow, now: Any, *, created: bool = True) -> TicketOut:
@@ -247,7 +298,7 @@ def issue(
         ahead = int(conn.execute(_COUNTS, params).one()[1]) - 1
     load = _load(tx)
     stats = [{"code": queue, "waiting": int(waiting), "estimated_wait_s": load.estimate(queue, int(waiting), avg)}]
-    tx.emit("ticket.issued", brief(t) | {"queues": stats})
+    _emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats}, {queue: 1})
     wait = load.estimate(queue, ahead, avg)
     notices.issued(tx, t, ahead, wait)
     return TicketOut(t, ahead, wait)
@@ -401,7 +452,7 @@ def _lock_waiting(tx: HallTx, ticket_id: int) -> TicketRow | None:
 def _call(tx: HallTx, w: WindowRow, t: TicketRow, now_streak: int) -> TicketOut:
     _set(tx, Ticket, t, status=CALLED, window=w.number, target_window=None, called_at=tx.now)
     _set(tx, Window, w, current_ticket_id=t.id, priority_streak=now_streak)
-    _emit(tx, "ticket.called", t)
+    _emit(tx, "ticket.called", t, moved={t.queue: -1})
     notices.called(tx, t)
     notices.ahead_after_call(tx, t.queue)
     return TicketOut(t, 0, 0)
@@ -620,8 +671,9 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
             load = tx.cache.get("load")
             if isinstance(load, HallLoad):  # estimates from here on use the new average
                 load.avg[t.queue] = new
+    moved = {t.queue: (after == WAITING) - (t.status == WAITING)}  # cancel of a waiting ticket, rejoin
     _set(tx, Ticket, t, **changes)
-    _emit(tx, event, t)
+    _emit(tx, event, t, moved=moved)
     if action == "recall":
         notices.called(tx, t, recall=True)
     elif action == "no-show":
@@ -637,7 +689,7 @@ def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | Non
     check_clerk_window(actor, t.window)
     if t.status not in (WAITING, CALLED, SERVING, HELD):
         raise Conflict(f"{t.number} 已结束，不能转移 / Cannot transfer a ticket that is {t.status}")
-    from_queue, from_window = t.queue, t.window
+    from_queue, from_window, was_waiting = t.queue, t.window, t.status == WAITING
     if queue is not None:
         exists = tx.session.execute(
             select(col(Queue.id)).where(col(Queue.hall_code) == tx.hall, col(Queue.code) == queue)
@@ -653,7 +705,12 @@ def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | Non
         _release_window(tx, t)
     t.status, t.window, t.called_at, t.serving_at = WAITING, window, None, None
     tx.session.flush()
-    _emit(tx, "ticket.transferred", t, [from_queue, t.queue], from_queue=from_queue, from_window=from_window)
+    moved = {t.queue: 1}
+    if was_waiting:
+        moved[from_queue] = moved.get(from_queue, 0) - 1
+    _emit(
+        tx, "ticket.transferred", t, [from_queue, t.queue], moved=moved, from_queue=from_queue, from_window=from_window
+    )
     return out(tx.session, t, tx.now)
 
 
