@@ -105,12 +105,16 @@ def _waiting(tx: HallTx) -> dict[str, int]:
     return counts
 
 
-def _emit_counted(tx: HallTx, type: str, data: dict[str, Any], moved: dict[str, int] | None) -> None:
-    """Emit an event whose change moved `moved[queue]` tickets into (+) or out of (−) waiting."""
+def _move(tx: HallTx, moved: dict[str, int] | None) -> None:
+    """This change moved `moved[queue]` tickets into (+) or out of (−) waiting: update an exact memo."""
     counts = _waiting_memo(tx)
     if counts is not None and moved:
         for q, n in moved.items():
             counts[q] = counts.get(q, 0) + n
+
+
+def _emit_counted(tx: HallTx, type: str, data: dict[str, Any]) -> None:
+    """Emit an event whose change has been reported to the memo (`_move`), keeping an exact memo exact."""
     tx.emit(type, data)
     memo = tx.cache.get("waiting")
     if isinstance(memo, tuple) and memo[0] == tx.last_seq - 1:  # exact before this event: still exact
@@ -137,12 +141,9 @@ def _emit(
         silent = tx.config.silent if tx.config is not None else getattr(tx.session.get(Hall, tx.hall), "silent", True)
         if not silent:  # boards of this hall speak the call
             data["announce"] = announcement(t.number, t.window)
-    counts = _waiting_memo(tx)
-    if counts is not None and moved:
-        for q, n in moved.items():
-            counts[q] = counts.get(q, 0) + n
+    _move(tx, moved)
     data["queues"] = _stats(tx, sorted(set(queues or [t.queue])))
-    _emit_counted(tx, type, data, None)
+    _emit_counted(tx, type, data)
 
 
 def out(session: Session, t: Ticket | TicketRow, now: Any, *, created: bool = True) -> TicketOut:
@@ -298,7 +299,8 @@ def issue(
         ahead = int(conn.execute(_COUNTS, params).one()[1]) - 1
     load = _load(tx)
     stats = [{"code": queue, "waiting": int(waiting), "estimated_wait_s": load.estimate(queue, int(waiting), avg)}]
-    _emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats}, {queue: 1})
+    _move(tx, {queue: 1})
+    _emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats})
     wait = load.estimate(queue, ahead, avg)
     notices.issued(tx, t, ahead, wait)
     return TicketOut(t, ahead, wait)
