@@ -67,9 +67,10 @@ class BatchWriter:
         self._thread.start()
         self.batches = 0
         self.changes = 0
-        # Each hall's memo (`HallTx.cache`: service averages, window capacity), kept from batch to batch
-        # when this thread is the only writer of the database (whatever changes those rows keeps the memo
-        # right, see `_load` in services/tickets.py). Dropped when a batch fails or on `forget()`.
+        # Each hall's memo (`HallTx.cache`: service averages and window capacity, and the waiting counts
+        # stamped with the hall's seq), kept from batch to batch when this thread is the only writer of the
+        # database (whatever changes those rows keeps the memo right, see `_load` and `_waiting` in
+        # services/tickets.py). Dropped when a batch fails or on `forget()`.
         self._memo: dict[str, tuple[float, dict[str, object]]] = {}  # hall -> (made at, memo)
         self._stale = False
         # When other processes write the same database, a memo may miss their changes (another window
