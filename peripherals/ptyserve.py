@@ -3,6 +3,7 @@
 A simulator is anything with `feed(bytes) -> bytes`: the bytes a driver wrote in, the device's answer out. `PtyServer`
 opens a raw pseudo-terminal, hands the slave's path to the driver (as a `…+serial://` URL built by the subclass), and
 answers from a daemon thread until stopped — so a driver's real serial code path (pyserial on a tty) is exercised.
+`InProcessPort` is the same peer behind a pyserial-like object in the driver's own process (`sim://`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,49 @@ class Peer(Protocol):
     def feed(self, data: bytes) -> bytes:
         """Take bytes the host sent; return the device's answer (possibly empty)."""
         ...
+
+
+class InProcessPort:
+    """A pyserial-like port whose other end is a `Peer` in this process (the `sim://` backends of the drivers)."""
+
+    def __init__(self, simulator: Peer) -> None:
+        """Connect to the simulator."""
+        self.simulator = simulator
+        self.timeout: float | None = 1.0
+        self._incoming = bytearray()
+        self._ready = threading.Condition()
+        self._closed = False
+
+    def write(self, data: bytes, /) -> int:
+        """Hand bytes to the simulator and queue its answer."""
+        if self._closed:
+            raise OSError("port closed")
+        answer = self.simulator.feed(bytes(data))
+        with self._ready:
+            self._incoming += answer
+            self._ready.notify_all()
+        return len(data)
+
+    def read(self, size: int = 1, /) -> bytes:
+        """Return up to `size` queued bytes, waiting at most `timeout` seconds for the first one."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._incoming or self._closed, timeout=self.timeout)
+            if self._closed:
+                raise OSError("port closed")
+            data = bytes(self._incoming[:size])
+            del self._incoming[:size]
+            return data
+
+    def reset_input_buffer(self) -> None:
+        """Drop queued bytes."""
+        with self._ready:
+            self._incoming.clear()
+
+    def close(self) -> None:
+        """Close the port; a waiting `read()` raises."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
 
 
 class PtyServer:

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from types import FrameType as StackFrame
 
-from ..ptyserve import PtyServer
+from ..ptyserve import InProcessPort, PtyServer
 from .errors import FrameError
 from .protocol import (
     ERR_BAD_FRAME,
@@ -109,47 +109,8 @@ class CaptureSimulator:
         return encode_frame(FrameType.IMAGE, seq, image_payload(image))
 
 
-class SimulatedCapturePort:
+class SimulatedCapturePort(InProcessPort):
     """A pyserial-like port whose other end is a `CaptureSimulator` in this process (the `sim://` backend)."""
-
-    def __init__(self, simulator: CaptureSimulator) -> None:
-        """Connect to the simulator."""
-        self.simulator = simulator
-        self.timeout: float | None = 1.0
-        self._incoming = bytearray()
-        self._ready = threading.Condition()
-        self._closed = False
-
-    def write(self, data: bytes, /) -> int:
-        """Hand bytes to the simulator and queue its answer."""
-        if self._closed:
-            raise OSError("port closed")
-        answer = self.simulator.feed(bytes(data))
-        with self._ready:
-            self._incoming += answer
-            self._ready.notify_all()
-        return len(data)
-
-    def read(self, size: int = 1, /) -> bytes:
-        """Return up to `size` queued bytes, waiting at most `timeout` seconds for the first one."""
-        with self._ready:
-            self._ready.wait_for(lambda: self._incoming or self._closed, timeout=self.timeout)
-            if self._closed:
-                raise OSError("port closed")
-            data = bytes(self._incoming[:size])
-            del self._incoming[:size]
-            return data
-
-    def reset_input_buffer(self) -> None:
-        """Drop queued bytes."""
-        with self._ready:
-            self._incoming.clear()
-
-    def close(self) -> None:
-        """Close the port; a waiting `read()` raises."""
-        with self._ready:
-            self._closed = True
-            self._ready.notify_all()
 
 
 class PtyCaptureSimulator(PtyServer):

@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from types import FrameType
 
-from ..ptyserve import PtyServer
+from ..ptyserve import InProcessPort, PtyServer
 from .card import IdCard, demo_card
 from .errors import FrameChecksumError, FrameLengthError
 from .sam_protocol import (
@@ -171,47 +171,8 @@ class SamSimulator:
         return encode_response(STATUS_OK, encode_base_info(self._card))
 
 
-class SimulatedSamPort:
+class SimulatedSamPort(InProcessPort):
     """A pyserial-like port whose other end is a `SamSimulator` in this process (the `sim://` backend)."""
-
-    def __init__(self, simulator: SamSimulator) -> None:
-        """Connect to the simulator."""
-        self.simulator = simulator
-        self.timeout: float | None = 1.0
-        self._incoming = bytearray()
-        self._ready = threading.Condition()
-        self._closed = False
-
-    def write(self, data: bytes, /) -> int:
-        """Hand bytes to the simulator and queue its answer."""
-        if self._closed:
-            raise OSError("port closed")
-        answer = self.simulator.feed(bytes(data))
-        with self._ready:
-            self._incoming += answer
-            self._ready.notify_all()
-        return len(data)
-
-    def read(self, size: int = 1, /) -> bytes:
-        """Return up to `size` queued bytes, waiting at most `timeout` seconds for the first one."""
-        with self._ready:
-            self._ready.wait_for(lambda: self._incoming or self._closed, timeout=self.timeout)
-            if self._closed:
-                raise OSError("port closed")
-            data = bytes(self._incoming[:size])
-            del self._incoming[:size]
-            return data
-
-    def reset_input_buffer(self) -> None:
-        """Drop queued bytes."""
-        with self._ready:
-            self._incoming.clear()
-
-    def close(self) -> None:
-        """Close the port; a waiting `read()` raises."""
-        with self._ready:
-            self._closed = True
-            self._ready.notify_all()
 
 
 class PtySamSimulator(PtyServer):
