@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -284,15 +284,23 @@ def check_in(tx: HallTx, *, hall: HallConfig, cal: Calendar, a: Appointment, cip
     return CheckIn(out, a, note)
 
 
-def find_for_person(tx: HallTx, *, id_hash: str, day: Any) -> Appointment:
-    """Today's booked appointment of a person (by the ID number's keyed hash), earliest slot first."""
+def find_for_person(tx: HallTx, *, id_hash: str, day: Any, early_min: int) -> Appointment:
+    """The person's booked appointment to check in now (by the ID number's keyed hash), earliest slot first:
+    one of today's, or one whose check-in window is already open though its slot is on the next day (a
+    24-hour hall's 00:00 slot at 23:45)."""
     a = tx.session.execute(
         select(Appointment)
         .where(
             col(Appointment.hall_code) == tx.hall,
             col(Appointment.id_hash) == id_hash,
-            col(Appointment.service_day) == day,
             col(Appointment.status) == BOOKED,
+            or_(
+                col(Appointment.service_day) == day,
+                and_(
+                    col(Appointment.service_day) > day,
+                    col(Appointment.slot_start) <= tx.now + timedelta(minutes=early_min),
+                ),
+            ),
         )
         .order_by(col(Appointment.slot_start))
         .limit(1)

@@ -11,8 +11,9 @@ import pytest
 
 from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
-from queue_server.errors import Conflict
+from queue_server.errors import Conflict, NotFound
 from queue_server.ids import make_id_number
+from queue_server.models import Appointment
 from queue_server.services import appointments as svc
 from queue_server.services.tx import hall_tx
 
@@ -33,15 +34,15 @@ def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
     c.close()
 
 
-def booked(ctx: HallContext, serial: int = 1) -> str:
+def booked(ctx: HallContext, serial: int = 1, start: datetime = SLOT) -> str:
     hall = ctx.hall("cal")
-    with hall_tx(ctx.db, None, "cal", now=SLOT - timedelta(days=1), tz=SH) as tx:
+    with hall_tx(ctx.db, None, "cal", now=start - timedelta(days=1), tz=SH) as tx:
         a = svc.book(
             tx,
             hall=hall,
             cal=ctx.calendars["cal"],
             queue="A",
-            start=SLOT,
+            start=start,
             name="王五",
             id_number=make_id_number(serial=serial),
             phone=None,
@@ -84,3 +85,31 @@ def test_missed_slot_becomes_no_show(ctx: HallContext) -> None:
         assert svc.load(tx, tx.session, code).status == "no_show"
     with pytest.raises(Conflict):
         check_in_at(ctx, code, SLOT + timedelta(minutes=50))
+
+
+def by_id_at(ctx: HallContext, serial: int, at: datetime) -> Appointment:
+    with hall_tx(ctx.db, None, "cal", now=at, tz=SH) as tx:
+        return svc.find_for_person(
+            tx,
+            id_hash=ctx.cipher.keyed_hash(make_id_number(serial=serial)),
+            day=at.date(),
+            early_min=ctx.hall("cal").checkin_early_min,
+        )
+
+
+def test_by_id_card_finds_the_midnight_slot_once_its_window_opens(ctx: HallContext) -> None:
+    """The 24-hour hall: a 00:00 appointment can be checked in with the ID card from 23:30 the day before."""
+    midnight = datetime(2030, 3, 5, 0, 0, tzinfo=SH)
+    code = booked(ctx, 3, start=midnight)
+    with pytest.raises(NotFound, match="No appointment"):
+        by_id_at(ctx, 3, midnight - timedelta(minutes=31))
+    assert by_id_at(ctx, 3, midnight - timedelta(minutes=30)).code == code
+    assert by_id_at(ctx, 3, midnight + timedelta(minutes=10)).code == code  # and after midnight, today's
+
+
+def test_by_id_card_takes_todays_earliest_before_a_later_day(ctx: HallContext) -> None:
+    today, tomorrow = booked(ctx, 4), booked(ctx, 4, start=SLOT + timedelta(days=1))
+    assert by_id_at(ctx, 4, SLOT - timedelta(hours=2)).code == today
+    with pytest.raises(NotFound):
+        by_id_at(ctx, 5, SLOT)
+    assert tomorrow != today

@@ -13,7 +13,7 @@ from ...ids import InvalidIdNumber, validate_id_number
 from ...services import appointments as svc
 from ...services.auth import Principal
 from ...services.tx import HallTx
-from ...timeutil import service_day, utcnow
+from ...timeutil import service_day
 from ..deps import CtxDep, OptionalPrincipalDep, json_response
 from ..schemas import Text, TicketPublic
 
@@ -215,7 +215,8 @@ async def check_in(code: Code, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckI
 
 @router.post("/halls/{hall}/appointments/check-in", status_code=201, response_model=CheckInOut)
 async def check_in_by_id(hall: str, body: IdCheckInBody, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckInOut:
-    """Check in with the ID card: today's earliest booked appointment of that person in this hall."""
+    """Check in with the ID card: that person's earliest booked appointment in this hall due now (today's, or
+    one just after midnight whose check-in window is open)."""
     h = ctx.hall(hall)
     _citizen_endpoint(who, hall)
     tz = ctx.zones[hall]
@@ -226,7 +227,7 @@ async def check_in_by_id(hall: str, body: IdCheckInBody, ctx: CtxDep, who: Optio
     id_hash = ctx.cipher.keyed_hash(idn)
 
     def run(tx: HallTx) -> svc.CheckIn:
-        a = svc.find_for_person(tx, id_hash=id_hash, day=service_day(utcnow(), tz))
+        a = svc.find_for_person(tx, id_hash=id_hash, day=service_day(tx.now, tz), early_min=h.checkin_early_min)
         return svc.check_in(tx, hall=h, cal=ctx.calendars[hall], a=a, cipher=ctx.cipher)
 
     return _checked_in(await ctx.change(hall, run), tz)
