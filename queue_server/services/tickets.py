@@ -232,7 +232,8 @@ def issue(
             if prior.queue != queue and prior.issue_queue != queue:
                 raise Conflict("Idempotency-Key 已用于另一张票 / This Idempotency-Key was used for another ticket")
             return out(s, prior, tx.now, created=False)
-    avg = s.connection().execute(_AVG, {"h": tx.hall, "q": queue}).scalar_one_or_none()
+    load = _load(tx)  # the hall's queues come from the configuration at start: the memo knows them all
+    avg = load.avg.get(queue)
     if avg is None:
         raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
     if calendar is not None and not calendar.is_open(tx.now):
@@ -297,7 +298,6 @@ def issue(
     else:  # count only the classes that go before it (a full look at each waiting ticket)
         params = {"h": tx.hall, "q": queue, "now": tx.now, "cls": mine}
         ahead = int(conn.execute(_COUNTS, params).one()[1]) - 1
-    load = _load(tx)
     stats = [{"code": queue, "waiting": int(waiting), "estimated_wait_s": load.estimate(queue, int(waiting), avg)}]
     _move(tx, {queue: 1})
     _emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats})
@@ -460,11 +460,15 @@ def _call(tx: HallTx, w: WindowRow, t: TicketRow, now_streak: int) -> TicketOut:
     return TicketOut(t, 0, 0)
 
 
-def call_next(tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal) -> TicketOut | None:
-    """Call the ticket the queue policy picks for this window, or None when nobody waits for it."""
+def call_next(
+    tx: HallTx, *, number: int, rules: policy.Rules, actor: Principal, window: WindowRow | None = None
+) -> TicketOut | None:
+    """Call the ticket the queue policy picks for this window, or None when nobody waits for it.
+
+    `window` is the window's row when the caller has it, up to date, from this transaction."""
     check_clerk_window(actor, number)
     tx.session.flush()  # Core reads below see earlier ORM changes of this transaction
-    w = window_row(tx, number)
+    w = window if window is not None and window.number == number else window_row(tx, number)
     _ready(tx, w)
     view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
     candidates = _heads(tx, view)
@@ -495,8 +499,9 @@ def complete_and_call_next(
         raise Conflict(
             f"{t.number} 不是 {number} 号窗口正在办理的号 / {t.number} is not the ticket window {number} is serving"
         )
-    act(tx, ticket_id=ticket_id, action="complete", actor=actor, tz=tz, answer=False)
-    return call_next(tx, number=number, rules=rules, actor=actor)
+    w = window_row(tx, number)
+    act(tx, ticket_id=ticket_id, action="complete", actor=actor, tz=tz, answer=False, row=t, window=w)
+    return call_next(tx, number=number, rules=rules, actor=actor, window=w)  # w as the completion left it
 
 
 _CANDIDATE_COLUMNS = (
@@ -608,10 +613,12 @@ ACTIONS: dict[str, tuple[frozenset[str], str, str]] = {
 }
 
 
-def _release_window(tx: HallTx, t: Ticket | TicketRow) -> None:
+def _release_window(tx: HallTx, t: Ticket | TicketRow, w: WindowRow | None = None) -> None:
+    """Free the ticket's window if it is serving this ticket (`w`: that window's row, when the caller has it)."""
     if t.window is None:
         return
-    w = window_row(tx, t.window)
+    if w is None or w.number != t.window:
+        w = window_row(tx, t.window)
     if w.current_ticket_id == t.id:
         _set(tx, Window, w, current_ticket_id=None)
 
@@ -624,15 +631,26 @@ def load_ticket(tx: HallTx, ticket_id: int) -> Ticket:
     return t
 
 
-def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneInfo, answer: bool = True) -> TicketOut:
+def act(
+    tx: HallTx,
+    *,
+    ticket_id: int,
+    action: str,
+    actor: Principal,
+    tz: ZoneInfo,
+    answer: bool = True,
+    row: TicketRow | None = None,
+    window: WindowRow | None = None,
+) -> TicketOut:
     """Apply one window action; 409 (Conflict) when it does not fit the ticket's status.
 
-    `answer=False` skips the people-ahead count of the answer (the caller does not show it).
+    `answer=False` skips the people-ahead count of the answer (the caller does not show it); `row` and
+    `window` are the ticket and its window when the caller has just read them in this transaction.
     """
     if action not in ACTIONS:
         raise NotFound(f"没有这个操作 / No action '{action}'")
     allowed, after, event = ACTIONS[action]
-    t = ticket_row(tx, ticket_id)
+    t = row if row is not None and row.id == ticket_id else ticket_row(tx, ticket_id)
     if actor.role == "kiosk" and not (action == "cancel" and t.status == WAITING):
         raise Forbidden("自助终端只能取消等候中的票 / A kiosk may only cancel a waiting ticket")
     if actor.role != "kiosk":
@@ -658,7 +676,7 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
         changes |= {"arrived_at": now, "window": None, "called_at": None}  # back of the queue: the rejoin rule
     if after in (DONE, NO_SHOW, CANCELLED, HELD):
         if t.status in AT_WINDOW:
-            _release_window(tx, t)
+            _release_window(tx, t, window)
         if after != HELD:
             changes["finished_at"] = now
     if action == "complete":
@@ -667,10 +685,13 @@ def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, tz: ZoneIn
         began = t.serving_at or t.called_at
         if began is not None:  # Core, not an ORM load and flush of the queue row (a hot path)
             conn = tx.session.connection()
-            avg = float(conn.execute(_AVG, {"h": tx.hall, "q": t.queue}).scalar_one())
+            load = tx.cache.get("load")
+            memo = load.avg.get(t.queue) if isinstance(load, HallLoad) else None
+            # The memo holds the row's value (this change keeps it so); another process's update of
+            # the last memo lifetime may be overwritten, which an exponential average hardly notices.
+            avg = memo if memo is not None else float(conn.execute(_AVG, {"h": tx.hall, "q": t.queue}).scalar_one())
             new = updated_average(avg, (now - began).total_seconds())
             conn.execute(_SET_AVG, {"h": tx.hall, "q": t.queue, "a": new})
-            load = tx.cache.get("load")
             if isinstance(load, HallLoad):  # estimates from here on use the new average
                 load.avg[t.queue] = new
     moved = {t.queue: (after == WAITING) - (t.status == WAITING)}  # cancel of a waiting ticket, rejoin
