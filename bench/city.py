@@ -545,7 +545,8 @@ def city_table(kind: str, data: dict[str, Any]) -> str:
         "| queue lag p50/p99/max ms | errors | RSS idle/peak MiB | server CPU | load avg | check |"
     )
     sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
-    title = f"**city · {kind}{procs}** — commit `{m['commit']}`{dirty}, {m['date']}"
+    speed = f"; Python loop {m['python_loop_ms']} ms" if m.get("python_loop_ms") else ""
+    title = f"**city · {kind}{procs}** — commit `{m['commit']}`{dirty}, {m['date']}{speed}"
     return "\n".join([title, "", head, sep, *rows, ""])
 
 

@@ -11,9 +11,6 @@ from pydantic import BaseModel
 from ..context import HallContext
 from ..services.auth import Principal
 
-oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
 # Dependencies are `async def` although they never await: FastAPI runs a plain `def` dependency in
 # the thread pool, and two thread hops per request cost more than the work they do (a dict look-up,
 # an HMAC check).
@@ -28,20 +25,28 @@ async def get_ctx(request: Request) -> HallContext:
 CtxDep = Annotated[HallContext, Depends(get_ctx)]
 
 
-async def get_principal(ctx: CtxDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
-    """The caller from the bearer token (staff JWT or device token); 401 otherwise."""
-    return ctx.tokens.principal(token)
+class _Caller(OAuth2PasswordBearer):
+    """The bearer token scheme (so OpenAPI shows it) that also resolves the caller.
+
+    One dependency instead of three (the context, the token, the caller): FastAPI's solving of the
+    dependency tree is a tenth of a request's time on the hot paths."""
+
+    def __init__(self, *, optional: bool) -> None:
+        super().__init__(tokenUrl="/api/v1/auth/token", auto_error=False, scheme_name="OAuth2PasswordBearer")
+        self.optional = optional
+
+    async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
+        token = await super().__call__(request)
+        ctx: HallContext = request.app.state.ctx
+        if self.optional and not token:
+            return None
+        return ctx.tokens.principal(token)
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-async def get_optional_principal(ctx: CtxDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal | None:
-    """The caller, or None for an anonymous citizen; a token that is given must be valid (else 401)."""
-    return ctx.tokens.principal(token) if token else None
-
-
-OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
+# The caller from the bearer token (staff JWT or device token); 401 otherwise.
+PrincipalDep = Annotated[Principal, Depends(_Caller(optional=False))]
+# The caller, or None for an anonymous citizen; a token that is given must be valid (else 401).
+OptionalPrincipalDep = Annotated[Principal | None, Depends(_Caller(optional=True))]
 
 
 def json_response(model: BaseModel, status_code: int = 200) -> Response:
