@@ -131,6 +131,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        shared.db.claim_serving(shared=shared.workers > 1)
         if prepare_db:
             await asyncio.to_thread(prepare, shared, migrate=migrate)
         shared.hub.attach(asyncio.get_running_loop(), await asyncio.to_thread(heads, shared))
@@ -165,6 +166,7 @@ def create_app(
             shared.hub.detach()
             if shared.writer is not None:
                 shared.writer.close()
+            shared.db.release_serving()
 
     app = FastAPI(
         title="One-window hall queue server",

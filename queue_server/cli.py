@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .config import ConfigError
 from .settings import Runtime, Settings, resolve
+
+if TYPE_CHECKING:
+    from .context import HallContext
 
 app = typer.Typer(help="One-window hall: queue server and tools.", no_args_is_help=True, add_completion=False)
 
@@ -50,10 +53,13 @@ def serve(
         "timeout_graceful_shutdown": 5,
     }
     if workers == 1:
-        uvicorn.run(create_app(rt, migrate=migrate, tune_gc=True), **common)  # type: ignore[arg-type]
+        server = create_app(rt, migrate=migrate, tune_gc=True)
+        _claim(server.state.ctx, shared=rt.settings.workers > 1)  # held until this process exits
+        uvicorn.run(server, **common)  # type: ignore[arg-type]
         return
     # Several processes: migrate and sync the configuration once here, then start workers that only serve.
     ctx = build_context(rt)
+    _claim(ctx, shared=True)  # each worker claims its share again; this only says early why it cannot
     prepare(ctx, migrate=migrate)
     ctx.close()
     # On SQLite the workers queue for the file's write lock (Database.write) and hear of each other's
@@ -65,6 +71,17 @@ def serve(
         HALL_WORKERS=str(workers),
     )
     uvicorn.run("queue_server.app:worker_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+
+
+def _claim(ctx: HallContext, *, shared: bool) -> None:
+    """Stop with a clear message if another server serves the same SQLite file unaware of this one."""
+    from .db import AnotherServer
+
+    try:
+        ctx.db.claim_serving(shared=shared)
+    except AnotherServer as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("check-config")

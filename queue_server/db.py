@@ -22,6 +22,10 @@ def normalize_url(url: str) -> str:
     return url
 
 
+class AnotherServer(RuntimeError):
+    """A server process would share an SQLite file with one that does not expect it."""
+
+
 class Database:
     """Owns the engines; `write()` opens a write transaction, `read()` a consistent read snapshot.
 
@@ -40,6 +44,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._file_lock: int | None = None  # fd of the SQLite file's cross-process writer lock
+        self._serving: int | None = None  # fd of the SQLite file's server lock (see `claim_serving`)
         if self.is_sqlite:
             self.engine = self._sqlite_engine(begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
             self.read_engine = self._sqlite_engine(begin="BEGIN", synchronous=sqlite_synchronous)
@@ -104,6 +109,38 @@ class Database:
                     fcntl.flock(self._file_lock, fcntl.LOCK_UN)
                 lock.release()
 
+    def claim_serving(self, *, shared: bool) -> None:
+        """Register this server process on the SQLite file, or refuse to serve beside a process that
+        does not know of the others.
+
+        A server that believes it is alone keeps memos of the halls' state and does not look for other
+        processes' events; a second server on the same file would make its boards miss events. So a
+        lone server holds `<file>.serve` exclusively and servers that share the file (`--workers N`,
+        or `HALL_WORKERS`) hold it shared: the kernel refuses any mix, and releases a dead process's
+        hold. No-op on PostgreSQL, where every process listens for the others anyway.
+        """
+        if not self.is_sqlite or self._serving is not None:
+            return
+        path = (make_url(self.url).database or "") + ".serve"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AnotherServer(
+                f"另一个服务进程正在使用此 SQLite 数据库 / Another server process is serving this SQLite "
+                f"database ({make_url(self.url).database}). Several processes on one SQLite file must all "
+                "know of each other: start them with `hall serve --workers N`, or set HALL_WORKERS=N in the "
+                "environment of every independent process (or use PostgreSQL)."
+            ) from None
+        self._serving = fd
+
+    def release_serving(self) -> None:
+        """Unregister this server process (at shutdown)."""
+        if self._serving is not None:
+            os.close(self._serving)
+            self._serving = None
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session over one consistent snapshot; never writes."""
@@ -118,6 +155,7 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        self.release_serving()
         self.engine.dispose()
         self.read_engine.dispose()
         if self._write_lock is not None and self._file_lock is not None:

@@ -7,6 +7,7 @@ one board stays on whichever worker took its websocket and must still see every 
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from pathlib import Path
 
@@ -87,3 +88,23 @@ def _login(port: int) -> str:
     )
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
+
+
+def test_sqlite_refuses_a_second_server_that_does_not_know_of_the_first(tmp_path: Path) -> None:
+    """Two servers on one SQLite file either both know (--workers, HALL_WORKERS) or the second refuses to start."""
+    url = fresh_database("sqlite", tmp_path, name="solo")
+    first, second = free_port(), free_port()
+    cmd = [HALL, "serve", "--config", str(TEST_CONFIG), "--no-migrate", "--port"]
+    with running([*cmd, str(first)], tmp_path, env(tmp_path, HALL_DATABASE_URL=url), first):
+        for extra in ({}, {"HALL_WORKERS": "2"}):  # alone beside a lone server, or sharing with it: both refused
+            r = subprocess.run(
+                [*cmd, str(second)],
+                env=env(tmp_path, HALL_DATABASE_URL=url, **extra),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert r.returncode == 2, extra
+            assert "Another server process is serving this SQLite database" in r.stdout + r.stderr, extra
+            assert "HALL_WORKERS" in r.stdout + r.stderr
+        assert httpx.get(f"http://127.0.0.1:{first}/healthz").status_code == 200  # the first serves on

@@ -529,7 +529,7 @@ def test_resume_after_a_server_restart(tmp_db: str, tmp_path: Path) -> None:
 
 def test_events_committed_by_another_server_are_not_held_back(tmp_db: str, tmp_path: Path) -> None:
     """A gap (an event this process never published) is filled from the table even while events keep coming."""
-    rt = runtime(tmp_db, tmp_path / "var")
+    rt = runtime(tmp_db, tmp_path / "var", workers=2)  # two servers on one SQLite file must both know it
     with serving(rt) as a, serving(rt) as b, _open(a) as ws:
         assert _recv(ws)["seq"] == 0
         foreign = _take(b.url, "B")  # seq 1, never published to a's hub
