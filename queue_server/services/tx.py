@@ -107,11 +107,15 @@ def read_events(
     session: Session, hall: str, after: int, before: int | None = None, limit: int = 1000, tz: tzinfo | None = None
 ) -> list[HallEvent]:
     """Committed events of a hall with after < seq (< before), in order; times in `tz` as when sent live."""
-    stmt = select(Event).where(col(Event.hall_code) == hall, col(Event.seq) > after)
+    # Plain rows, not ORM objects: boards' replays and the other processes' events read many at a time.
+    stmt = _EVENT_ROWS.where(col(Event.hall_code) == hall, col(Event.seq) > after)
     if before is not None:
         stmt = stmt.where(col(Event.seq) < before)
-    rows = session.execute(stmt.order_by(col(Event.seq)).limit(limit)).scalars().all()
+    rows = session.execute(stmt.order_by(col(Event.seq)).limit(limit)).all()
     return [
-        HallEvent.create(r.hall_code, r.seq, r.type, r.at.astimezone(tz) if tz else r.at, orjson.loads(r.data))
-        for r in rows
+        HallEvent.create(hall, seq, kind, at.astimezone(tz) if tz else at, orjson.loads(data))
+        for seq, kind, at, data in rows
     ]
+
+
+_EVENT_ROWS = select(col(Event.seq), col(Event.type), col(Event.at), col(Event.data))
