@@ -89,8 +89,7 @@ class Database:
             lock.acquire()
             try:
                 if self._file_lock is None:  # opened on first use (again after `dispose`)
-                    path = (make_url(self.url).database or "") + ".writer"
-                    self._file_lock = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                    self._file_lock = self._lock_file(".writer")
                 fcntl.flock(self._file_lock, fcntl.LOCK_EX)
             except BaseException:
                 lock.release()
@@ -121,8 +120,7 @@ class Database:
         """
         if not self.is_sqlite or self._serving is not None:
             return
-        path = (make_url(self.url).database or "") + ".serve"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = self._lock_file(".serve")
         try:
             fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -134,6 +132,11 @@ class Database:
                 "environment of every independent process (or use PostgreSQL)."
             ) from None
         self._serving = fd
+
+    def _lock_file(self, suffix: str) -> int:
+        """Open (creating) the lock file beside the SQLite file, e.g. `<file>.writer`."""
+        path = (make_url(self.url).database or "") + suffix
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def release_serving(self) -> None:
         """Unregister this server process (at shutdown)."""

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -75,7 +76,7 @@ def test_a_killed_process_loses_nothing_acknowledged_and_boards_resume_on_anothe
                     else:
                         problems.append(f"{r.status_code} {r.text}")
 
-        seen: list[dict[str, object]] = []
+        seen: list[dict[str, Any]] = []
         threads = [threading.Thread(target=kiosk, args=(k,)) for k in range(KIOSKS)]
         with connect(f"ws://127.0.0.1:{ports[0]}/ws/halls/t1/events") as board:
             assert json.loads(board.recv(timeout=10))["type"] == "snapshot"
@@ -91,11 +92,10 @@ def test_a_killed_process_loses_nothing_acknowledged_and_boards_resume_on_anothe
             t.join()
         assert doomed.wait(timeout=10) == -signal.SIGKILL
 
-        stored = _tickets(url)
-        head = _head(url)
-        last = int(seen[-1]["seq"]) if seen else 0  # type: ignore[call-overload]
+        stored, head = _stored(url)
+        last = seen[-1]["seq"] if seen else 0
         with connect(f"ws://127.0.0.1:{ports[1]}/ws/halls/t1/events?since={last}") as again:
-            while not seen or int(seen[-1]["seq"]) < head:  # type: ignore[call-overload]
+            while not seen or seen[-1]["seq"] < head:
                 msg = json.loads(again.recv(timeout=10))
                 if msg["type"] != "heartbeat":
                     seen.append(msg)
@@ -108,11 +108,11 @@ def test_a_killed_process_loses_nothing_acknowledged_and_boards_resume_on_anothe
         numbers = sorted(int(n[1:]) for _, n in stored if n[0] == q)
         assert numbers == list(range(1, len(numbers) + 1)), q
     assert [m["seq"] for m in seen] == list(range(1, head + 1))  # once each, in order, across the reconnect
-    issued = Counter(m["data"]["id"] for m in seen if m["type"] == "ticket.issued")  # type: ignore[index]
+    issued = Counter(m["data"]["id"] for m in seen if m["type"] == "ticket.issued")
     assert issued == Counter(i for i, _ in stored)  # every stored ticket's event, answered or not
 
 
-def _follow_until_closed(ws: ClientConnection, seen: list[dict[str, object]]) -> None:
+def _follow_until_closed(ws: ClientConnection, seen: list[dict[str, Any]]) -> None:
     """Read a board's stream until its process dies."""
     try:
         while True:
@@ -123,20 +123,13 @@ def _follow_until_closed(ws: ClientConnection, seen: list[dict[str, object]]) ->
         pass
 
 
-def _tickets(url: str) -> list[tuple[int, str]]:
+def _stored(url: str) -> tuple[list[tuple[int, str]], int]:
+    """Hall t1's tickets (id, number) and its last `seq`, read from the database itself."""
     engine = create_engine(normalize_url(url))
     try:
         with engine.connect() as c:
             rows = c.execute(text("SELECT id, number FROM ticket WHERE hall_code = 't1' ORDER BY id")).all()
-        return [(int(i), str(n)) for i, n in rows]
-    finally:
-        engine.dispose()
-
-
-def _head(url: str) -> int:
-    engine = create_engine(normalize_url(url))
-    try:
-        with engine.connect() as c:
-            return int(c.execute(text("SELECT last_seq FROM hall WHERE code = 't1'")).scalar_one())
+            head = int(c.execute(text("SELECT last_seq FROM hall WHERE code = 't1'")).scalar_one())
+        return [(int(i), str(n)) for i, n in rows], head
     finally:
         engine.dispose()
