@@ -164,8 +164,7 @@ def create_app(
                 await asyncio.to_thread(poller.stop)
             await dispatcher.stop()
             shared.hub.detach()
-            if shared.writer is not None:
-                shared.writer.close()
+            shared.writer.close()
             shared.db.release_serving()
 
     app = FastAPI(

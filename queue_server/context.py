@@ -22,7 +22,7 @@ from .policy import Rules
 from .ratelimit import RateLimiter
 from .services.auth import Principal, TokenService, token_digest
 from .services.tickets import TicketOut
-from .services.tx import HallTx, hall_tx, read_events
+from .services.tx import HallTx, read_events
 from .writer import BatchWriter
 
 T = TypeVar("T")
@@ -46,7 +46,7 @@ class HallContext:
     limiter: RateLimiter = field(init=False)
     alerts: set[tuple[str, str, str]] = field(init=False)  # queue alerts raised and not yet cleared
     fingerprint_key: bytes = field(init=False)
-    writer: BatchWriter | None = field(init=False)
+    writer: BatchWriter = field(init=False)
     ticket_halls: dict[int, str] = field(init=False)  # ticket id -> hall, a guess checked in the change
 
     def __post_init__(self) -> None:
@@ -66,12 +66,14 @@ class HallContext:
         self.calendars = {
             h.code: Calendar.build(self.zones[h.code], h.open, h.holidays, h.workdays) for h in self.config.halls
         }
-        # SQLite takes one writer at a time: every change goes through one thread that commits them in
-        # batches (group commit), instead of request threads queueing on the lock, one fsync each.
+        # Every change goes through one writer thread that commits them in batches (group commit,
+        # writer.py): on SQLite instead of request threads queueing on the one write lock, an fsync
+        # each; on PostgreSQL instead of a transaction, a commit and a NOTIFY per change.
         # The writer keeps each hall's load memo from batch to batch; for a second at most when other
-        # processes write the same file (their changes to windows and averages reach estimates that late).
-        ttl = None if self.workers == 1 else 1.0
-        self.writer = BatchWriter(self.db, self.hub, memo_ttl_s=ttl) if self.db.is_sqlite else None
+        # processes may write the same database (their changes to windows and averages reach estimates
+        # that late) — always on PostgreSQL, where nothing stops a second server.
+        ttl = None if self.db.is_sqlite and self.workers == 1 else 1.0
+        self.writer = BatchWriter(self.db, self.hub, memo_ttl_s=ttl)
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""
@@ -83,15 +85,7 @@ class HallContext:
             tx.config = config
             return fn(tx)
 
-        if self.writer is not None:
-            result: T = await self.writer.submit(hall, with_config, tz=tz)
-        else:
-
-            def run() -> T:
-                with hall_tx(self.db, self.hub, hall, tz=tz) as tx:
-                    return with_config(tx)
-
-            result = await anyio.to_thread.run_sync(run)
+        result: T = await self.writer.submit(hall, with_config, tz=tz)
         if isinstance(result, TicketOut):
             self.remember_ticket(result.ticket.id, hall)
         return result
@@ -107,8 +101,7 @@ class HallContext:
 
     def close(self) -> None:
         """Stop the writer thread and close the database."""
-        if self.writer is not None:
-            self.writer.close()
+        self.writer.close()
         self.db.dispose()
 
     def hall(self, code: str) -> HallConfig:
@@ -135,8 +128,7 @@ class HallContext:
         """Drop what was remembered about rows (after the database was emptied or restored)."""
         self.ticket_halls.clear()
         self.tokens.forget()
-        if self.writer is not None:
-            self.writer.forget()
+        self.writer.forget()
 
     def rules(self, code: str) -> Rules:
         """The hall's queue-policy rules."""

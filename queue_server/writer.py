@@ -1,11 +1,16 @@
-"""Group commit for SQLite: one writer thread runs queued changes in batches, one fsync per batch.
+"""Group commit: one writer thread runs queued hall changes in batches, one commit per batch.
 
 SQLite admits one writer at a time and, with `synchronous=FULL`, pays an fsync per commit — under load
-the fsync, not the work, is the cost. The writer thread takes whatever changes are waiting (up to
-`max_batch`), runs each inside its own SAVEPOINT of one transaction (a failing change is rolled back
-alone and its caller gets the error), then commits once and answers every caller. Nothing is answered
-before the commit, so a ticket the citizen holds is always on disk. PostgreSQL does not need this: it
-runs changes on parallel connections.
+the fsync, not the work, is the cost. On PostgreSQL a change on its own costs a transaction of ten
+round trips from one of many threads sharing the GIL, a WAL flush at commit, and a NOTIFY, which takes
+a database-wide lock for the length of the commit (so notifying commits go one at a time whatever the
+number of connections). Both are paid per batch here.
+
+The writer thread takes whatever changes are waiting (up to `max_batch`), opens each of their halls once
+(on PostgreSQL locking the halls' rows `FOR UPDATE` in the order of their codes, so two server processes'
+batches never deadlock), runs each change in turn (a failing change is undone alone, see `_run`), writes
+the events and `seq`s, sends one NOTIFY per hall (PostgreSQL), commits once, and answers every caller.
+Nothing is answered before the commit, so a ticket the citizen holds is always stored.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from datetime import tzinfo
 from typing import Any
 
 from .db import Database
+from .errors import NotFound
 from .events import Hub
 from .services.tx import HallTx, open_hall
 from .timeutil import utcnow
@@ -56,14 +62,14 @@ def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
 
 
 class BatchWriter:
-    """Runs hall changes on one thread, many per transaction."""
+    """Runs hall changes on one thread, many per transaction (SQLite and PostgreSQL)."""
 
     def __init__(self, db: Database, hub: Hub | None, *, max_batch: int = 64, memo_ttl_s: float | None = None) -> None:
         self.db = db
         self.hub = hub
         self.max_batch = max_batch
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="sqlite-writer", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="hall-writer", daemon=True)
         self._thread.start()
         self.batches = 0
         self.changes = 0
@@ -80,6 +86,8 @@ class BatchWriter:
 
     async def submit(self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None) -> Any:
         """Queue `fn` to run in a write transaction of `hall`; resolves after the commit."""
+        if not self._thread.is_alive():  # after close(): fail, rather than wait for ever
+            raise RuntimeError("the hall writer is closed")
         loop = asyncio.get_running_loop()
         job = _Job(hall, fn, loop.create_future(), loop, tz)
         self._jobs.put(job)
@@ -135,13 +143,16 @@ class BatchWriter:
             self._memo.clear()
         try:
             with self.db.write() as session:
-                halls: dict[str, HallTx] = {}
+                halls = self._open(session, batch)
                 outcomes = [self._one(session, halls, job, isolate) for job in batch]
-                for tx in halls.values():
+                opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
+                for tx in opened:
                     tx._flush()
+                    if not self.db.is_sqlite:
+                        tx._notify()
                 session.commit()
-                if self.hub is not None:  # still under the write lock: hub sees commit order
-                    self.hub.publish(ev for tx in halls.values() for ev in tx.events)
+                if self.hub is not None:  # SQLite: still under the write lock, so the hub sees commit order
+                    self.hub.publish(ev for tx in opened for ev in tx.events)
         except _Retry:
             self._memo.clear()  # it may hold what the rolled-back changes wrote
             raise
@@ -159,18 +170,27 @@ class BatchWriter:
             self._memo[hall] = (now, memo)
         return memo
 
+    def _open(self, session: Any, batch: list[_Job]) -> dict[str, HallTx | NotFound]:
+        """Open the batch's halls, in the order of their codes (PostgreSQL: lock their rows)."""
+        halls: dict[str, HallTx | NotFound] = {}
+        for hall in sorted({job.hall for job in batch}):
+            try:
+                tx = open_hall(session, hall, lock=not self.db.is_sqlite)
+            except NotFound as exc:  # that hall's changes fail with it; the others go on
+                halls[hall] = exc
+                continue
+            tx.cache = self._hall_memo(hall)
+            halls[hall] = tx
+        return halls
+
     def _one(
-        self, session: Any, halls: dict[str, HallTx], job: _Job, isolate: bool
+        self, session: Any, halls: dict[str, HallTx | NotFound], job: _Job, isolate: bool
     ) -> tuple[_Job, Any, BaseException | None]:
-        try:
-            tx = halls.get(job.hall)
-            if tx is None:
-                tx = halls[job.hall] = open_hall(session, job.hall, lock=False, tz=job.tz)
-                tx.cache = self._hall_memo(job.hall)
-            now = utcnow()
-            tx.now = now.astimezone(job.tz) if job.tz is not None else now
-        except Exception as exc:
-            return job, None, exc
+        tx = halls[job.hall]
+        if isinstance(tx, NotFound):
+            return job, None, tx
+        now = utcnow()
+        tx.now = now.astimezone(job.tz) if job.tz is not None else now
         mark_events, mark_seq = len(tx.events), tx.last_seq
         if not isolate:
             try:

@@ -62,6 +62,12 @@ class HallTx:
         )
 
 
+    def _notify(self) -> None:
+        """PostgreSQL: tell the other server processes, at commit, how far the hall got (pgnotify.py)."""
+        if self.events:
+            self.session.connection().execute(_NOTIFY, {"payload": f"{self.hall}:{self.last_seq}"})
+
+
 _SET_SEQ = update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq"))
 _INSERT_EVENT = insert(Event)
 _HALL_SEQ = select(col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
@@ -83,8 +89,8 @@ def hall_tx(
         tx = open_hall(session, hall, lock=not db.is_sqlite, now=now, tz=tz)
         yield tx
         tx._flush()
-        if tx.events and not db.is_sqlite:  # other server processes hear of it at commit (pgnotify.py)
-            session.connection().execute(_NOTIFY, {"payload": f"{hall}:{tx.last_seq}"})
+        if not db.is_sqlite:
+            tx._notify()
         session.commit()
         # Still inside db.write(): on SQLite the process write lock is held, so events of this
         # process reach the hub in commit order; the hub reorders anything else.
