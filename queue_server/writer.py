@@ -29,7 +29,7 @@ from typing import Any
 from .db import Database
 from .errors import NotFound
 from .events import Hub
-from .services.tx import HallTx, open_hall
+from .services.tx import HallTx, open_halls, write_events
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -146,10 +146,7 @@ class BatchWriter:
                 halls = self._open(session, batch)
                 outcomes = [self._one(session, halls, job, isolate) for job in batch]
                 opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
-                for tx in opened:
-                    tx._flush()
-                    if not self.db.is_sqlite:
-                        tx._notify()
+                write_events(session, opened, notify=not self.db.is_sqlite)
                 session.commit()
                 if self.hub is not None:  # SQLite: still under the write lock, so the hub sees commit order
                     self.hub.publish(ev for tx in opened for ev in tx.events)
@@ -171,16 +168,17 @@ class BatchWriter:
         return memo
 
     def _open(self, session: Any, batch: list[_Job]) -> dict[str, HallTx | NotFound]:
-        """Open the batch's halls, in the order of their codes (PostgreSQL: lock their rows)."""
+        """Open the batch's halls in one statement (PostgreSQL: lock their rows, in the order of their codes)."""
+        wanted = {job.hall for job in batch}
+        opened = open_halls(session, wanted, lock=not self.db.is_sqlite)
         halls: dict[str, HallTx | NotFound] = {}
-        for hall in sorted({job.hall for job in batch}):
-            try:
-                tx = open_hall(session, hall, lock=not self.db.is_sqlite)
-            except NotFound as exc:  # that hall's changes fail with it; the others go on
-                halls[hall] = exc
-                continue
-            tx.cache = self._hall_memo(hall)
-            halls[hall] = tx
+        for hall in wanted:
+            tx = opened.get(hall)
+            if tx is None:  # that hall's changes fail with this; the others go on
+                halls[hall] = NotFound(f"大厅不存在 / No hall '{hall}'")
+            else:
+                tx.cache = self._hall_memo(hall)
+                halls[hall] = tx
         return halls
 
     def _one(

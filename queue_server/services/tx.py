@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from typing import Any
@@ -42,37 +42,41 @@ class HallTx:
         self.events.append(ev)
         return ev
 
-    def _flush(self) -> None:
-        if not self.events:
-            return
-        conn = self.session.connection()
-        conn.execute(_SET_SEQ, {"h": self.hall, "seq": self.last_seq})
-        conn.execute(
-            _INSERT_EVENT,
-            [
-                {
-                    "hall_code": ev.hall,
-                    "seq": ev.seq,
-                    "type": ev.type,
-                    "at": ev.at,
-                    "data": orjson.dumps(ev.data).decode(),
-                }
-                for ev in self.events
-            ],
-        )
 
+def write_events(session: Session, txs: list[HallTx], *, notify: bool) -> None:
+    """Store the halls' new events and `seq`s in the session's transaction, a few statements for all.
 
-    def _notify(self) -> None:
-        """PostgreSQL: tell the other server processes, at commit, how far the hall got (pgnotify.py)."""
-        if self.events:
-            self.session.connection().execute(_NOTIFY, {"payload": f"{self.hall}:{self.last_seq}"})
+    With `notify` (PostgreSQL) the other server processes hear, at commit, how far each hall got
+    (pgnotify.py): one `pg_notify` per hall, sent by one statement.
+    """
+    changed = [tx for tx in txs if tx.events]
+    if not changed:
+        return
+    conn = session.connection()
+    conn.execute(_SET_SEQ, [{"h": tx.hall, "seq": tx.last_seq} for tx in changed])
+    conn.execute(
+        _INSERT_EVENT,
+        [
+            {"hall_code": ev.hall, "seq": ev.seq, "type": ev.type, "at": ev.at, "data": orjson.dumps(ev.data).decode()}
+            for tx in changed
+            for ev in tx.events
+        ],
+    )
+    if notify:
+        conn.execute(_NOTIFY, {"payloads": [f"{tx.hall}:{tx.last_seq}" for tx in changed]})
 
 
 _SET_SEQ = update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq"))
 _INSERT_EVENT = insert(Event)
-_HALL_SEQ = select(col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
-_HALL_SEQ_LOCK = _HALL_SEQ.with_for_update()
-_NOTIFY = text("SELECT pg_notify('hall_events', :payload)")
+_HALL_SEQS = (
+    select(col(Hall.code), col(Hall.last_seq))
+    .where(col(Hall.code).in_(bindparam("codes", expanding=True)))
+    .order_by(col(Hall.code))
+)
+# Rows are locked in the order the sort returns them, so every writer locks halls in the order of their
+# codes and two transactions locking several halls cannot deadlock.
+_HALL_SEQS_LOCK = _HALL_SEQS.with_for_update()
+_NOTIFY = text("SELECT pg_notify('hall_events', p) FROM unnest(CAST(:payloads AS text[])) AS p")
 
 
 @contextmanager
@@ -88,9 +92,7 @@ def hall_tx(
     with db.write() as session:
         tx = open_hall(session, hall, lock=not db.is_sqlite, now=now, tz=tz)
         yield tx
-        tx._flush()
-        if not db.is_sqlite:
-            tx._notify()
+        write_events(session, [tx], notify=not db.is_sqlite)
         session.commit()
         # Still inside db.write(): on SQLite the process write lock is held, so events of this
         # process reach the hub in commit order; the hub reorders anything else.
@@ -102,11 +104,23 @@ def open_hall(
     session: Session, hall: str, *, lock: bool, now: datetime | None = None, tz: tzinfo | None = None
 ) -> HallTx:
     """Start changing a hall inside the session's transaction: read (and on PostgreSQL lock) its seq."""
-    last_seq = session.connection().execute(_HALL_SEQ_LOCK if lock else _HALL_SEQ, {"h": hall}).scalar_one_or_none()
-    if last_seq is None:
+    tx = open_halls(session, [hall], lock=lock, now=now).get(hall)
+    if tx is None:
         raise NotFound(f"大厅不存在 / No hall '{hall}'")
+    if tz is not None:
+        tx.now = tx.now.astimezone(tz)
+    return tx
+
+
+def open_halls(session: Session, halls: Iterable[str], *, lock: bool, now: datetime | None = None) -> dict[str, HallTx]:
+    """Start changing several halls in one transaction: read (and lock, in the order of their codes) their seqs.
+
+    Halls that do not exist are missing from the answer.
+    """
+    stmt = _HALL_SEQS_LOCK if lock else _HALL_SEQS
     at = now or utcnow()
-    return HallTx(session, hall, last_seq, at.astimezone(tz) if tz is not None else at)
+    rows = session.connection().execute(stmt, {"codes": sorted(set(halls))}).all()
+    return {code: HallTx(session, code, last_seq, at) for code, last_seq in rows}
 
 
 def read_events(
