@@ -52,6 +52,7 @@ def build_context(runtime: Runtime) -> HallContext:
         var_dir=runtime.settings.var_dir.expanduser().resolve(),
         items_dir=own_items if own_items.is_dir() else None,
         workers=runtime.settings.workers,
+        writer_lanes=runtime.settings.writer_lanes,
     )
 
 

@@ -26,6 +26,7 @@ from .services.tx import HallTx, read_events
 from .writer import BatchWriter
 
 T = TypeVar("T")
+DEFAULT_LANES = 4  # PostgreSQL writer threads per process (bench/README.md, "PostgreSQL batch writer")
 
 
 @dataclass
@@ -38,6 +39,7 @@ class HallContext:
     var_dir: Path = Path("var")  # the server's own files (uploaded case materials under data/)
     items_dir: Path | None = None  # the case items catalog (None: the repository's config/items)
     workers: int = 1  # server processes on this database (other processes change it too when > 1)
+    writer_lanes: int = 0  # writer threads on PostgreSQL (0: DEFAULT_LANES); SQLite has one
     hub: Hub = field(init=False)
     tokens: TokenService = field(init=False)
     cipher: PiiCipher = field(init=False)
@@ -73,7 +75,8 @@ class HallContext:
         # processes may write the same database (their changes to windows and averages reach estimates
         # that late) — always on PostgreSQL, where nothing stops a second server.
         ttl = None if self.db.is_sqlite and self.workers == 1 else 1.0
-        self.writer = BatchWriter(self.db, self.hub, memo_ttl_s=ttl)
+        lanes = 1 if self.db.is_sqlite else self.writer_lanes or DEFAULT_LANES
+        self.writer = BatchWriter(self.db, self.hub, memo_ttl_s=ttl, lanes=lanes)
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""

@@ -62,56 +62,93 @@ def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
 
 
 class BatchWriter:
-    """Runs hall changes on one thread, many per transaction (SQLite and PostgreSQL)."""
+    """Runs hall changes on writer threads, many per transaction (SQLite and PostgreSQL).
 
-    def __init__(self, db: Database, hub: Hub | None, *, max_batch: int = 64, memo_ttl_s: float | None = None) -> None:
-        self.db = db
-        self.hub = hub
-        self.max_batch = max_batch
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="hall-writer", daemon=True)
-        self._thread.start()
-        self.batches = 0
-        self.changes = 0
-        # Each hall's memo (`HallTx.cache`: service averages and window capacity, and the waiting counts
-        # stamped with the hall's seq), kept from batch to batch when this thread is the only writer of the
-        # database (whatever changes those rows keeps the memo right, see `_load` and `_waiting` in
-        # services/tickets.py). Dropped when a batch fails or on `forget()`.
-        self._memo: dict[str, tuple[float, dict[str, object]]] = {}  # hall -> (made at, memo)
-        self._stale = False
-        # When other processes write the same database, a memo may miss their changes (another window
-        # opened, a newer service-time average): it is then rebuilt after `memo_ttl_s`, so estimates lag
-        # at most that long behind the other processes. None: this is the only writer, keep it.
-        self.memo_ttl_s = memo_ttl_s
+    Each hall is always written by the same thread (lane), so its changes stay in order and its memo
+    stays with one thread. SQLite has one lane (one writer at a time anyway). On PostgreSQL several lanes
+    overlap their round trips to the database: a lane spends most of its time waiting for answers.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        hub: Hub | None,
+        *,
+        max_batch: int = 64,
+        memo_ttl_s: float | None = None,
+        lanes: int = 1,
+    ) -> None:
+        self._lanes = [_Lane(db, hub, max_batch, memo_ttl_s, f"hall-writer-{i}") for i in range(max(1, lanes))]
+        self._lane_of: dict[str, _Lane] = {}
+
+    @property
+    def batches(self) -> int:
+        """Transactions committed (or failed) so far."""
+        return sum(lane.batches for lane in self._lanes)
+
+    @property
+    def changes(self) -> int:
+        """Changes run so far."""
+        return sum(lane.changes for lane in self._lanes)
 
     async def submit(self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None) -> Any:
         """Queue `fn` to run in a write transaction of `hall`; resolves after the commit."""
-        if not self._thread.is_alive():  # after close(): fail, rather than wait for ever
+        lane = self._lane_of.get(hall)
+        if lane is None:  # halls are dealt to the lanes in turn as they first appear
+            lane = self._lane_of.setdefault(hall, self._lanes[len(self._lane_of) % len(self._lanes)])
+        if not lane.thread.is_alive():  # after close(): fail, rather than wait for ever
             raise RuntimeError("the hall writer is closed")
         loop = asyncio.get_running_loop()
         job = _Job(hall, fn, loop.create_future(), loop, tz)
-        self._jobs.put(job)
+        lane.jobs.put(job)
         return await job.future
 
     def forget(self) -> None:
         """Drop the halls' memos (the database was changed behind the writer's back)."""
-        self._stale = True  # read by the writer thread before its next batch
+        for lane in self._lanes:
+            lane.stale = True  # read by the lane's thread before its next batch
 
     def close(self) -> None:
-        """Finish what is queued, then stop the thread."""
-        self._jobs.put(None)
-        self._thread.join(timeout=30)
+        """Finish what is queued, then stop the threads."""
+        for lane in self._lanes:
+            lane.jobs.put(None)
+        for lane in self._lanes:
+            lane.thread.join(timeout=30)
+
+
+class _Lane:
+    """One writer thread and the halls' memos it keeps."""
+
+    def __init__(self, db: Database, hub: Hub | None, max_batch: int, memo_ttl_s: float | None, name: str) -> None:
+        self.db = db
+        self.hub = hub
+        self.max_batch = max_batch
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.batches = 0
+        self.changes = 0
+        # Each hall's memo (`HallTx.cache`: service averages and window capacity, and the waiting counts
+        # stamped with the hall's seq), kept from batch to batch when this process is the only writer of
+        # the database (whatever changes those rows keeps the memo right, see `_load` and `_waiting` in
+        # services/tickets.py). Dropped when a batch fails or on `forget()`.
+        self._memo: dict[str, tuple[float, dict[str, object]]] = {}  # hall -> (made at, memo)
+        self.stale = False
+        # When other processes write the same database, a memo may miss their changes (another window
+        # opened, a newer service-time average): it is then rebuilt after `memo_ttl_s`, so estimates lag
+        # at most that long behind the other processes. None: this is the only writer, keep it.
+        self.memo_ttl_s = memo_ttl_s
+        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self.thread.start()
 
     def _loop(self) -> None:
         while True:
-            first = self._jobs.get()
+            first = self.jobs.get()
             if first is None:
                 return
             batch = [first]
             stop = False
             while len(batch) < self.max_batch:
                 try:
-                    nxt = self._jobs.get_nowait()
+                    nxt = self.jobs.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
@@ -138,8 +175,8 @@ class BatchWriter:
 
     def _attempt(self, batch: list[_Job], *, isolate: bool) -> list[tuple[_Job, Any, BaseException | None]]:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
-        if self._stale:
-            self._stale = False
+        if self.stale:
+            self.stale = False
             self._memo.clear()
         try:
             with self.db.write() as session:
