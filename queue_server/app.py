@@ -141,7 +141,7 @@ def create_app(
         if not shared.db.is_sqlite:
             from .pgnotify import Listener
 
-            listener = Listener(shared)
+            listener = app.state.listener = Listener(shared)
             listener.start()
         elif shared.workers > 1:  # other processes commit to the same SQLite file
             from .sqlitepoll import Poller

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ class Database:
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
         self.url = normalize_url(url)
+        self.origin = secrets.token_hex(6)  # names this process's commits in PostgreSQL notifications
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._file_lock: int | None = None  # fd of the SQLite file's cross-process writer lock

@@ -1,13 +1,15 @@
 """Events across server processes on PostgreSQL: NOTIFY at commit, LISTEN in every process.
 
-Each hall write transaction ends with `pg_notify('hall_events', '<hall>:<last seq>')`, which PostgreSQL
-delivers at commit, in commit order. Every server process listens on one connection of its own. The
-listener drains every notification that has arrived into "highest `seq` heard per hall", and a
-second task reads what the hub has not delivered yet — each hall's missing events at once, all halls
-in one thread hop and one session — and hands them to the hub in `seq` order, which drops what it
-already has. While that read runs, new notifications pile up into the next batch, so the listener
-never falls further behind than one batch however fast the other processes commit. A board
-connected to any process sees every hall event once, in order, whichever process committed it.
+Each hall write transaction ends with `pg_notify('hall_events', '<hall>:<last seq>:<origin>')`, which
+PostgreSQL delivers at commit, in commit order. Every server process listens on one connection of its
+own and skips its own commits (`origin`: its writer hands them to its hub already). The listener drains
+every other notification that has arrived into "highest `seq` heard per hall", and a second task reads
+what the hub has not delivered yet — each followed hall's missing events at once, all halls in one
+thread hop and one session — and hands them to the hub in `seq` order, which drops what it already
+has; halls that no board of this process follows are not read, their head just moves on. While that
+read runs, new notifications pile up into the next batch, so the listener never falls further behind
+than one batch however fast the other processes commit. A board connected to any process sees every
+hall event once, in order, whichever process committed it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Listener:
         self._wake = asyncio.Event()
         self.heard = 0  # notifications received
         self.batches = 0  # reads of the event table
+        self.delivered = 0  # events read and handed to the hub
 
     def start(self) -> None:
         """Run in the background on the current event loop."""
@@ -77,9 +80,12 @@ class Listener:
                 delay = min(delay * 2, 10.0)
 
     async def _listen(self, conn: psycopg.AsyncConnection[object]) -> None:
+        own = self.ctx.db.origin
         async for note in conn.notifies():
             self.heard += 1
-            hall, _, seq = note.payload.rpartition(":")
+            hall, seq, origin = _parse(note.payload)
+            if origin == own:
+                continue
             if hall and seq.isdigit() and int(seq) > self._heard.get(hall, 0):
                 self._heard[hall] = int(seq)
                 self._wake.set()
@@ -95,7 +101,16 @@ class Listener:
     async def _catch_up(self, heard: dict[str, int]) -> None:
         """Read and publish every event after the hub's head up to the `seq` heard, for each hall."""
         hub = self.ctx.hub
-        todo = {h: (hub.head(h), seq) for h, seq in heard.items() if h in self.ctx.zones and seq > hub.head(h)}
+        todo: dict[str, tuple[int, int]] = {}
+        skipped: dict[str, int] = {}
+        for h, seq in heard.items():
+            if h not in self.ctx.zones or seq <= hub.head(h):
+                continue
+            if hub.subscriber_count(h):
+                todo[h] = (hub.head(h), seq)
+            else:
+                skipped[h] = seq
+        hub.advance(skipped)
         if not todo:
             return
         self.batches += 1
@@ -112,7 +127,18 @@ class Listener:
                         after = page[-1].seq
             return out
 
-        hub.publish(await asyncio.to_thread(fetch))
+        events = await asyncio.to_thread(fetch)
+        self.delivered += len(events)
+        hub.publish(events)
+
+
+def _parse(payload: str) -> tuple[str, str, str]:
+    """`<hall>:<seq>:<origin>` (or `<hall>:<seq>` from an older server) as (hall, seq, origin)."""
+    head, _, last = payload.rpartition(":")
+    if last.isdigit():
+        return head, last, ""
+    hall, _, seq = head.rpartition(":")
+    return hall, seq, last
 
 
 def _heads(ctx: HallContext) -> dict[str, int]:

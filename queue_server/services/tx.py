@@ -43,11 +43,12 @@ class HallTx:
         return ev
 
 
-def write_events(session: Session, txs: list[HallTx], *, notify: bool) -> None:
+def write_events(session: Session, txs: list[HallTx], *, notify: bool, origin: str = "") -> None:
     """Store the halls' new events and `seq`s in the session's transaction, a few statements for all.
 
-    With `notify` (PostgreSQL) the other server processes hear, at commit, how far each hall got
-    (pgnotify.py): one `pg_notify` per hall, sent by one statement.
+    With `notify` (PostgreSQL) the server processes hear, at commit, how far each hall got (pgnotify.py):
+    one `pg_notify` per hall, sent by one statement, as `<hall>:<seq>:<origin>`. `origin` names the
+    process that publishes these events to its own hub itself (its listener skips them); "" for none.
     """
     changed = [tx for tx in txs if tx.events]
     if not changed:
@@ -63,7 +64,7 @@ def write_events(session: Session, txs: list[HallTx], *, notify: bool) -> None:
         ],
     )
     if notify:
-        conn.execute(_NOTIFY, {"payloads": [f"{tx.hall}:{tx.last_seq}" for tx in changed]})
+        conn.execute(_NOTIFY, {"payloads": [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed]})
 
 
 _SET_SEQ = update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq"))
@@ -92,7 +93,7 @@ def hall_tx(
     with db.write() as session:
         tx = open_hall(session, hall, lock=not db.is_sqlite, now=now, tz=tz)
         yield tx
-        write_events(session, [tx], notify=not db.is_sqlite)
+        write_events(session, [tx], notify=not db.is_sqlite, origin=db.origin if hub is not None else "")
         session.commit()
         # Still inside db.write(): on SQLite the process write lock is held, so events of this
         # process reach the hub in commit order; the hub reorders anything else.

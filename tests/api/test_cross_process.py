@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from websockets.sync.client import connect
 
 from ..conftest import require_backend
-from ..harness import KIOSK, KIOSK_T2, events_url, fresh_database, runtime, serving
+from ..harness import KIOSK, KIOSK_T2, LiveServer, events_url, fresh_database, runtime, serving
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgresql"])
@@ -39,11 +40,18 @@ def test_idle_process_hears_another_processs_commits(tmp_path: Path, db: str) ->
         assert got == [(1, "A001"), (2, "B001"), (3, "C001")]
 
 
-def test_sqlite_poll_skips_halls_nobody_follows_here(tmp_path: Path) -> None:
+def _reader(server: LiveServer) -> Any:
+    """What brings the other processes' events into this one: the PostgreSQL listener or the SQLite poller."""
+    return server.app.state.listener if not server.ctx.db.is_sqlite else server.app.state.poller
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+def test_halls_nobody_follows_here_are_not_read(tmp_path: Path, db: str) -> None:
     """Events of a hall without a board on this process are not read back; a later board still sees all."""
-    rt = runtime(fresh_database("sqlite", tmp_path, name="xskip"), tmp_path / "var", workers=2)
+    require_backend(db)
+    rt = runtime(fresh_database(db, tmp_path, name="xskip"), tmp_path / "var", workers=2)
     with serving(rt) as idle, serving(rt) as busy:
-        poller = idle.app.state.poller
+        poller = _reader(idle)
         for _ in range(5):
             r = httpx.post(
                 f"{busy.url}/api/v1/halls/t2/tickets",
@@ -70,3 +78,27 @@ def test_sqlite_poll_skips_halls_nobody_follows_here(tmp_path: Path) -> None:
                 msg = json.loads(ws.recv(timeout=5))
             assert (msg["seq"], msg["type"], msg["data"]["number"]) == (6, "ticket.issued", "A006")
         assert poller.delivered == 1  # read once a board followed the hall here
+
+
+def test_postgresql_process_does_not_read_back_its_own_commits(tmp_path: Path) -> None:
+    """Its writer hands its events to its hub; the listener skips their notifications, boards get each once."""
+    require_backend("postgresql")
+    rt = runtime(fresh_database("postgresql", tmp_path, name="xown"), tmp_path / "var", workers=2)
+    with serving(rt) as a, serving(rt) as b, connect(events_url(a)) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
+        got = []
+        for server in (a, a, b, a):
+            kiosk = {"Authorization": f"Bearer {KIOSK}"}
+            r = httpx.post(f"{server.url}/api/v1/halls/t1/tickets", json={"queue": "A"}, headers=kiosk)
+            assert r.status_code == 201
+            msg = json.loads(ws.recv(timeout=5))
+            while msg["type"] == "heartbeat":
+                msg = json.loads(ws.recv(timeout=5))
+            got.append((msg["seq"], msg["data"]["number"]))
+        assert got == [(1, "A001"), (2, "A002"), (3, "A003"), (4, "A004")]
+        listener = _reader(a)
+        deadline = time.monotonic() + 5
+        while listener.heard < 4 and time.monotonic() < deadline:  # every commit was heard …
+            time.sleep(0.01)
+        assert listener.heard == 4
+        assert listener.delivered == 1  # … and only b's was read from the event table
