@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -94,8 +95,8 @@ class BatchWriter:
     async def submit(self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None) -> Any:
         """Queue `fn` to run in a write transaction of `hall`; resolves after the commit."""
         lane = self._lane_of.get(hall)
-        if lane is None:  # halls are dealt to the lanes in turn as they first appear
-            lane = self._lane_of.setdefault(hall, self._lanes[len(self._lane_of) % len(self._lanes)])
+        if lane is None:  # the same in every process: two processes' lanes i take the same halls' locks
+            lane = self._lane_of.setdefault(hall, self._lanes[zlib.crc32(hall.encode()) % len(self._lanes)])
         if not lane.thread.is_alive():  # after close(): fail, rather than wait for ever
             raise RuntimeError("the hall writer is closed")
         loop = asyncio.get_running_loop()
