@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
@@ -24,7 +24,17 @@ def class_expr(now: datetime | BindParameter[datetime]) -> ColumnElement[int]:
     )
 
 
-def ticket_class(t: Ticket | TicketRow, now: datetime) -> int:
+class Classed(Protocol):
+    """What the class of a ticket depends on (a Ticket, a TicketRow, or a row with these columns)."""
+
+    @property
+    def lane(self) -> str: ...
+
+    @property
+    def slot_start(self) -> datetime | None: ...
+
+
+def ticket_class(t: Classed, now: datetime) -> int:
     """The same class, computed in Python for one ticket."""
     if t.lane in PRIORITY_LANES:
         return 1
