@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
 from .config import ConfigError
 from .settings import Runtime, Settings, resolve
@@ -24,6 +25,10 @@ def _runtime(config: Path | None, **overrides: object) -> Runtime:
         return resolve(Settings(**values))  # type: ignore[arg-type]
     except ConfigError as exc:
         typer.echo(f"配置错误 / configuration error:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+    except ValidationError as exc:  # a HALL_* environment variable
+        lines = [f"HALL_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()]
+        typer.echo("环境变量错误 / environment setting error:\n" + "\n".join(lines), err=True)
         raise typer.Exit(2) from None
 
 

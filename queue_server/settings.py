@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from queue_server.config import AppConfig, ConfigError, check_secret, load_config, locate_line
@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     workers: int = 1  # server processes sharing the database (set by `hall serve --workers N` for each)
     # Writer threads of a process on PostgreSQL (each writes its share of the halls, see writer.py);
     # 0: the default. SQLite always has one (one writer at a time).
-    writer_lanes: int = 0
+    writer_lanes: int = Field(default=0, ge=0, le=64)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,20 @@ def test_bad_config_stops_startup_naming_the_line(tmp_path: Path) -> None:
     assert "'Z'" in r.stderr
 
 
+def test_bad_environment_setting_stops_startup_naming_the_variable(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [HALL, "serve", "--config", str(TEST_CONFIG)],
+        env=env(tmp_path, HALL_WRITER_LANES="99", HALL_SQLITE_SYNCHRONOUS="OFF"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert "HALL_WRITER_LANES: Input should be less than or equal to 64" in r.stderr
+    assert "HALL_SQLITE_SYNCHRONOUS: Input should be 'NORMAL' or 'FULL'" in r.stderr
+
+
 def test_weak_secret_outside_demo_stops_startup(tmp_path: Path) -> None:
     text = TEST_CONFIG.read_text(encoding="utf-8").replace("demo = true", "demo = false")
     text = text.replace("-pass", "-pass-long-enough")  # passwords long enough outside demo
