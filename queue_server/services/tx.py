@@ -54,7 +54,8 @@ def write_events(session: Session, txs: list[HallTx], *, notify: bool, origin: s
     if not changed:
         return
     conn = session.connection()
-    conn.execute(_SET_SEQ, [{"h": tx.hall, "seq": tx.last_seq} for tx in changed])
+    seqs = [{"h": tx.hall, "seq": tx.last_seq} for tx in changed]
+    conn.execute(_SET_SEQ, seqs[0] if len(seqs) == 1 else seqs)
     conn.execute(
         _INSERT_EVENT,
         [
@@ -69,6 +70,8 @@ def write_events(session: Session, txs: list[HallTx], *, notify: bool, origin: s
 
 _SET_SEQ = update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq"))
 _INSERT_EVENT = insert(Event)
+_HALL_SEQ = select(col(Hall.code), col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
+_HALL_SEQ_LOCK = _HALL_SEQ.with_for_update()
 _HALL_SEQS = (
     select(col(Hall.code), col(Hall.last_seq))
     .where(col(Hall.code).in_(bindparam("codes", expanding=True)))
@@ -118,9 +121,14 @@ def open_halls(session: Session, halls: Iterable[str], *, lock: bool, now: datet
 
     Halls that do not exist are missing from the answer.
     """
-    stmt = _HALL_SEQS_LOCK if lock else _HALL_SEQS
+    codes = sorted(set(halls))
+    params: dict[str, Any]
+    if len(codes) == 1:  # the usual case; an expanding IN re-renders its SQL at every execution
+        stmt, params = (_HALL_SEQ_LOCK if lock else _HALL_SEQ), {"h": codes[0]}
+    else:
+        stmt, params = (_HALL_SEQS_LOCK if lock else _HALL_SEQS), {"codes": codes}
     at = now or utcnow()
-    rows = session.connection().execute(stmt, {"codes": sorted(set(halls))}).all()
+    rows = session.connection().execute(stmt, params).all()
     return {code: HallTx(session, code, last_seq, at) for code, last_seq in rows}
 
 
