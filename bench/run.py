@@ -1411,7 +1411,9 @@ def report(readme: bool) -> str:
         if not path.exists():
             continue
         data = json.loads(path.read_text())
-        machine = machine or data["machine"]
+        machine = machine or dict(data["machine"])
+        if data["machine"].get("postgresql"):  # the SQLite runs do not ask PostgreSQL's version
+            machine["postgresql"] = data["machine"]["postgresql"]
         parts.append(city_table(kind, data) if name == "city" else table(name, kind, data))
     if machine is not None:
         m = machine
