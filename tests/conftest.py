@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from queue_server.app import build_context, prepare
+from queue_server.context import HallContext
+
 from .harness import Api, LiveServer, fresh_database, pg_available, runtime
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -61,3 +64,14 @@ def api(live: LiveServer) -> Iterator[Api]:
 def tmp_db(backend: str, tmp_path: Path) -> str:
     """An empty migrated database of the current backend, for tests that run their own servers."""
     return fresh_database(backend, tmp_path, name=f"own_{abs(hash(str(tmp_path))) % 10**8}")
+
+
+@pytest.fixture
+def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
+    """The server's shared parts on `tmp_db` with the test halls, prepared; for service-level tests.
+
+    Test files that need another configuration define their own `ctx`."""
+    c = build_context(runtime(tmp_db, tmp_path / "var"))
+    prepare(c, migrate=False)
+    yield c
+    c.close()

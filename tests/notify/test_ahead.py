@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
-from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
 from queue_server.notify.models import Notification
 from queue_server.services import tickets as svc
 from queue_server.services.auth import Principal
 from queue_server.services.tx import HallTx
 
-from ..harness import runtime
-
 CLERK = Principal("user", "clerk1", "clerk", "t1")
-
-
-@pytest.fixture
-def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
-    c = build_context(runtime(tmp_db, tmp_path / "var"))
-    prepare(c, migrate=False)
-    yield c
-    c.close()
 
 
 def _told_ahead(ctx: HallContext) -> list[str]:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from queue_server import policy
-from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
 from queue_server.models import Ticket
 from queue_server.services import tickets as svc
 from queue_server.services.tx import hall_tx
 
-from ..harness import runtime
-
 NOW = datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
-    c = build_context(runtime(tmp_db, tmp_path / "var"))
-    prepare(c, migrate=False)
-    yield c
-    c.close()
 
 
 @pytest.mark.parametrize("seed", range(6))

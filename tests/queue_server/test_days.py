@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from queue_server.app import build_context, prepare
+from queue_server.app import prepare
 from queue_server.context import HallContext
 from queue_server.errors import NotFound
 from queue_server.models import Event, Ticket, Window
@@ -20,17 +18,7 @@ from queue_server.services.tickets import expire_before
 from queue_server.services.tx import hall_tx
 from queue_server.timeutil import service_day
 
-from ..harness import runtime
-
 CLERK = Principal("user", "clerk1", "clerk", "t1")
-
-
-@pytest.fixture
-def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
-    c = build_context(runtime(tmp_db, tmp_path / "var"))
-    prepare(c, migrate=False)
-    yield c
-    c.close()
 
 
 def issue_at(ctx: HallContext, at: datetime, queue: str = "A") -> svc.TicketOut:
