@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .timeutil import UTCDateTime
@@ -89,7 +89,32 @@ class Ticket(SQLModel, table=True):
         UniqueConstraint("hall_code", "service_day", "issue_queue", "seq"),
         UniqueConstraint("hall_code", "idempotency_key"),
         # Covers the waiting-count and call-next queries entirely (no table look-ups per waiting ticket).
-        Index("ix_ticket_waiting", "hall_code", "status", "queue", "target_window", "lane", "slot_start", "arrived_at"),
+        # In call order (migration 0009): the queue and lane are compared, so a queue's first ticket by
+        # arrival is one seek, not a sort of the waiting queue; the rare transferred tickets (target_window
+        # set) are skipped on the way, and found directly through ix_ticket_targeted.
+        Index(
+            "ix_ticket_waiting",
+            "hall_code",
+            "status",
+            "queue",
+            "lane",
+            "arrived_at",
+            "id",
+            "target_window",
+            "slot_start",
+        ),
+        Index(
+            "ix_ticket_targeted",  # covering the candidates' columns too: it holds only transferred tickets
+            "hall_code",
+            "target_window",
+            "status",
+            "queue",
+            "lane",
+            "arrived_at",
+            "slot_start",
+            sqlite_where=text("target_window IS NOT NULL"),
+            postgresql_where=text("target_window IS NOT NULL"),
+        ),
         Index("ix_ticket_day", "hall_code", "service_day"),
     )
 

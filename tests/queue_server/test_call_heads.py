@@ -44,3 +44,42 @@ def test_heads_choose_like_all_waiting(ctx: HallContext, seed: int) -> None:
                 full = policy.choose(view, svc._all_waiting(tx, view), NOW, policy.Rules(3))
                 heads = policy.choose(view, svc._heads(tx, view), NOW, policy.Rules(3))
                 assert (heads.id if heads else None) == (full.id if full else None), (number, streak)
+
+
+HEAD_OF_QUEUE = (
+    "SELECT id, queue, lane, arrived_at, target_window, slot_start FROM ticket"
+    " WHERE hall_code = 't1' AND status = 'waiting' AND queue = 'A' AND target_window IS NULL AND lane = 'normal'"
+    " ORDER BY arrived_at, id LIMIT 1"
+)
+TRANSFERRED_HERE = (
+    "SELECT id, queue, lane, arrived_at, target_window, slot_start FROM ticket"
+    " WHERE hall_code = 't1' AND status = 'waiting' AND target_window = 2"
+)
+
+
+def _plan(ctx: HallContext, sql: str) -> list[str]:
+    with ctx.db.write() as s:
+        if ctx.db.is_sqlite:
+            return [str(row[-1]) for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+        # ask whether the index can answer it: with 300 tickets a sequential scan would be as cheap
+        s.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
+        s.connection().exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        return [str(row[0]) for row in s.connection().exec_driver_sql("EXPLAIN " + sql)]
+
+
+def test_a_queues_head_and_a_windows_transfers_are_index_lookups(ctx: HallContext) -> None:
+    """call-next's heads (and the N-ahead message) read the first ordinary ticket of a queue by arrival with
+    one index seek, not a sort of the whole waiting queue on every call; the tickets transferred to a
+    window are found without reading every waiting ticket of the hall (migration 0009)."""
+    tz = ctx.zones["t1"]
+    with hall_tx(ctx.db, None, "t1", tz=tz) as tx:
+        for i in range(300):
+            svc.issue(tx, tz=tz, queue="ABC"[i % 3], cipher=ctx.cipher)
+    if not ctx.db.is_sqlite:
+        with ctx.db.write() as s:
+            s.connection().exec_driver_sql("ANALYZE ticket")
+    head = _plan(ctx, HEAD_OF_QUEUE)
+    transfers = _plan(ctx, TRANSFERRED_HERE)
+    assert any("ix_ticket_waiting" in step for step in head), head
+    assert not any("TEMP B-TREE" in step or "Sort" in step for step in head), head
+    assert any("ix_ticket_targeted" in step for step in transfers), transfers
