@@ -184,8 +184,7 @@ class _Lane:
                 halls = self._open(session, batch)
                 outcomes = [self._one(session, halls, job, isolate) for job in batch]
                 opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
-                origin = self.db.origin if self.hub is not None else ""  # we publish to the hub ourselves
-                write_events(session, opened, notify=not self.db.is_sqlite, origin=origin)
+                write_events(session, opened, self.db, self.hub)
                 session.commit()
                 if self.hub is not None:  # SQLite: still under the write lock, so the hub sees commit order
                     self.hub.publish(ev for tx in opened for ev in tx.events)

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, select, union_all
 from sqlmodel import col
 
-from ..models import WAITING, Ticket, TicketRow
+from ..models import Ticket, TicketRow
 from ..notify import enqueue, messages
 from ..notify.models import Notification
-from ..policy import PRIORITY_LANES
-from .stats import ticket_class
+from .stats import queue_heads, ticket_class
 from .tx import HallTx
 
 
@@ -71,34 +70,22 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
         enqueue(tx, kind="ahead", ticket=t.number, phone_enc=t.phone_enc, text=messages.ahead(t.number, n))
 
 
-def _next_in_line() -> Any:
-    """The first `n` priority and ordinary tickets of a queue by arrival and all its appointment tickets:
-    enough to find who is n-th without sorting the whole queue. One statement (a round trip, not three)."""
-    cols = (
-        col(Ticket.id),
-        col(Ticket.lane),
-        col(Ticket.slot_start),
-        col(Ticket.arrived_at),
-        col(Ticket.issued_at),
-        col(Ticket.number),
-        col(Ticket.phone_enc),
+# Who is n-th: the first n+1 of each class by arrival and the appointments, one statement (not three).
+_NEXT_IN_LINE = union_all(
+    *queue_heads(
+        (
+            col(Ticket.id),
+            col(Ticket.lane),
+            col(Ticket.slot_start),
+            col(Ticket.arrived_at),
+            col(Ticket.issued_at),
+            col(Ticket.number),
+            col(Ticket.phone_enc),
+        ),
+        bindparam("q"),
+        bindparam("n", type_=Integer),
     )
-    base = (
-        col(Ticket.hall_code) == bindparam("h"),
-        col(Ticket.status) == WAITING,
-        col(Ticket.queue) == bindparam("q"),
-        col(Ticket.target_window).is_(None),
-    )
-    first = (col(Ticket.arrived_at), col(Ticket.id))
-    members: list[Any] = []
-    for lanes in (col(Ticket.lane).in_(sorted(PRIORITY_LANES)), col(Ticket.lane) == "normal"):
-        head = select(*cols).where(*base, lanes).order_by(*first).limit(bindparam("n", type_=Integer))
-        members.append(select(*head.subquery().c))  # LIMIT inside a UNION member needs a subquery
-    members.append(select(*cols).where(*base, col(Ticket.lane) == "appointment"))
-    return union_all(*members)
-
-
-_NEXT_IN_LINE = _next_in_line()
+)
 
 
 def appointment(tx: HallTx, kind: str, a: Any, slot_local: datetime) -> None:

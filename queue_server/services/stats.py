@@ -24,6 +24,29 @@ def class_expr(now: datetime | BindParameter[datetime]) -> ColumnElement[int]:
     )
 
 
+def queue_heads(cols: Iterable[Any], queue: Any, limit: Any) -> list[Any]:
+    """UNION ALL members over a hall's waiting queue (not the tickets transferred to a window): the first
+    `limit` ordinary and the first `limit` priority tickets by arrival, and every appointment ticket (their
+    class depends on the clock). Within a class the earlier arrival comes first, so these hold the queue's
+    first `limit` in call order without sorting the whole queue (call-next, the N-ahead message).
+
+    `queue` and `limit` are bound parameters or values; the hall is the parameter `h`.
+    """
+    cols = tuple(cols)
+    here = (
+        col(Ticket.hall_code) == bindparam("h"),
+        col(Ticket.status) == WAITING,
+        col(Ticket.queue) == queue,
+        col(Ticket.target_window).is_(None),
+    )
+    members: list[Any] = []
+    for lanes in (col(Ticket.lane) == "normal", col(Ticket.lane).in_(sorted(PRIORITY_LANES))):
+        first = select(*cols).where(*here, lanes).order_by(col(Ticket.arrived_at), col(Ticket.id)).limit(limit)
+        members.append(select(*first.subquery().c))  # LIMIT inside a UNION member needs a subquery
+    members.append(select(*cols).where(*here, col(Ticket.lane) == "appointment"))
+    return members
+
+
 class Classed(Protocol):
     """What the class of a ticket depends on (a Ticket, a TicketRow, or a row with these columns)."""
 

@@ -49,7 +49,7 @@ from ..models import (
 from ..timeutil import service_day
 from . import notices
 from .auth import Principal
-from .stats import HallLoad, class_expr, people_ahead, ticket_class, waiting_counts
+from .stats import HallLoad, class_expr, people_ahead, queue_heads, ticket_class, waiting_counts
 from .tx import HallTx
 
 CHANNELS = ("kiosk", "counter", "mobile", "web", "phone", "remote")
@@ -513,18 +513,6 @@ _CANDIDATE_COLUMNS = (
     col(Ticket.slot_start),
 )
 _WAITING_HERE = (col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING)
-_UNTARGETED_IN_QUEUE = (*_WAITING_HERE, col(Ticket.queue) == bindparam("q"), col(Ticket.target_window).is_(None))
-_FIRST = (col(Ticket.arrived_at), col(Ticket.id))
-_HEAD_NORMAL = (
-    select(*_CANDIDATE_COLUMNS).where(*_UNTARGETED_IN_QUEUE, col(Ticket.lane) == "normal").order_by(*_FIRST).limit(1)
-)
-_HEAD_PRIORITY = (
-    select(*_CANDIDATE_COLUMNS)
-    .where(*_UNTARGETED_IN_QUEUE, col(Ticket.lane).in_(sorted(policy.PRIORITY_LANES)))
-    .order_by(*_FIRST)
-    .limit(1)
-)
-_APPOINTMENTS = select(*_CANDIDATE_COLUMNS).where(*_UNTARGETED_IN_QUEUE, col(Ticket.lane) == "appointment")
 _TARGETED = select(*_CANDIDATE_COLUMNS).where(*_WAITING_HERE, col(Ticket.target_window) == bindparam("w"))
 
 
@@ -550,11 +538,7 @@ def _heads_statement(n: int) -> Any:
     if stmt is None:
         members: list[Any] = [_TARGETED]
         for i in range(n):
-            here = (*_WAITING_HERE, col(Ticket.queue) == bindparam(f"q{i}"), col(Ticket.target_window).is_(None))
-            for lanes in (col(Ticket.lane) == "normal", col(Ticket.lane).in_(sorted(policy.PRIORITY_LANES))):
-                first = select(*_CANDIDATE_COLUMNS).where(*here, lanes).order_by(*_FIRST).limit(1)
-                members.append(select(*first.subquery().c))  # LIMIT inside a UNION member needs a subquery
-            members.append(select(*_CANDIDATE_COLUMNS).where(*here, col(Ticket.lane) == "appointment"))
+            members += queue_heads(_CANDIDATE_COLUMNS, bindparam(f"q{i}"), 1)
         stmt = _HEADS[n] = union_all(*members)
     return stmt
 

@@ -43,12 +43,13 @@ class HallTx:
         return ev
 
 
-def write_events(session: Session, txs: list[HallTx], *, notify: bool, origin: str = "") -> None:
+def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | None) -> None:
     """Store the halls' new events and `seq`s in the session's transaction, a few statements for all.
 
-    With `notify` (PostgreSQL) the server processes hear, at commit, how far each hall got (pgnotify.py):
-    one `pg_notify` per hall, sent by one statement, as `<hall>:<seq>:<origin>`. `origin` names the
-    process that publishes these events to its own hub itself (its listener skips them); "" for none.
+    On PostgreSQL the server processes hear, at commit, how far each hall got (pgnotify.py): one
+    `pg_notify` per hall, sent by one statement, as `<hall>:<seq>:<origin>`. When the caller publishes
+    the events to its `hub` after the commit, `origin` names this process so that its own listener skips
+    them; without a hub it is empty and every listener reads them.
     """
     changed = [tx for tx in txs if tx.events]
     if not changed:
@@ -64,7 +65,8 @@ def write_events(session: Session, txs: list[HallTx], *, notify: bool, origin: s
             for ev in tx.events
         ],
     )
-    if notify:
+    if not db.is_sqlite:
+        origin = db.origin if hub is not None else ""
         conn.execute(_NOTIFY, {"payloads": [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed]})
 
 
@@ -96,7 +98,7 @@ def hall_tx(
     with db.write() as session:
         tx = open_hall(session, hall, lock=not db.is_sqlite, now=now, tz=tz)
         yield tx
-        write_events(session, [tx], notify=not db.is_sqlite, origin=db.origin if hub is not None else "")
+        write_events(session, [tx], db, hub)
         session.commit()
         # Still inside db.write(): on SQLite the process write lock is held, so events of this
         # process reach the hub in commit order; the hub reorders anything else.
