@@ -47,6 +47,7 @@ def serve(
 
     from .app import build_context, create_app, prepare
     from .logs import log_config
+    from .workers import serve_workers
 
     rt = _runtime(config, host=host, port=port)
     typer.echo(f"hall: {len(rt.config.halls)} hall(s) from {rt.config_path}; database {_safe(rt.database_url)}")
@@ -69,13 +70,20 @@ def serve(
     ctx.close()
     # On SQLite the workers queue for the file's write lock (Database.write) and hear of each other's
     # commits by polling the halls' heads (sqlitepoll.py); on PostgreSQL by LISTEN/NOTIFY (pgnotify.py).
+    # Each worker has a socket of its own on the port (workers.py: the kernel spreads the connections).
     os.environ.update(
         HALL_CONFIG=str(rt.config_path),
         HALL_DATABASE_URL=rt.database_url,
         HALL_SECRET_KEY=rt.secret_key,
         HALL_WORKERS=str(workers),
     )
-    uvicorn.run("queue_server.app:worker_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+    try:
+        status = serve_workers(workers, common)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        typer.echo(f"无法监听 / cannot listen on {common['host']}:{common['port']}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    if status:
+        raise typer.Exit(status)
 
 
 def _claim(ctx: HallContext, *, shared: bool) -> None:

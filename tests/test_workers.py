@@ -6,14 +6,21 @@ one board stays on whichever worker took its websocket and must still see every 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from websockets.sync.client import connect
+
+from queue_server import workers as workers_mod
 
 from .conftest import require_backend
 from .harness import KIOSK, PASSWORDS, TEST_CONFIG, free_port, fresh_database
@@ -108,3 +115,78 @@ def test_sqlite_refuses_a_second_server_that_does_not_know_of_the_first(tmp_path
             assert "Another server process is serving this SQLite database" in r.stdout + r.stderr, extra
             assert "HALL_WORKERS" in r.stdout + r.stderr
         assert httpx.get(f"http://127.0.0.1:{first}/healthz").status_code == 200  # the first serves on
+
+
+def _workers(parent: int) -> list[int]:
+    """The worker processes of a `hall serve --workers N` (its children, less multiprocessing's helper)."""
+    out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text()]
+
+
+def _connections_of(pid: int, port: int) -> int:
+    """Established TCP connections to `port` that process `pid` holds (its server side)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        f = line.split()
+        if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "01":  # local port, state ESTABLISHED
+            inodes.add(f"socket:[{f[9]}]")
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            held += os.readlink(fd) in inodes
+    return held
+
+
+def test_connections_are_spread_over_the_workers(tmp_path: Path) -> None:
+    """Boards and windows keep their connections: a burst of them at opening time must not all land on one
+    worker (uvicorn's shared socket gave one worker 90 % of the city benchmark). Each worker listens on a
+    socket of its own (SO_REUSEPORT) and the kernel spreads new connections evenly, even those that arrive
+    while every worker is busy (with one shared socket, the first worker to wake accepts them all)."""
+    url = fresh_database("sqlite", tmp_path, name="spread")
+    port = free_port()
+    cmd = [HALL, "serve", "--config", str(TEST_CONFIG), "--port", str(port), "--workers", "2"]
+    with running(cmd, tmp_path, env(tmp_path, HALL_DATABASE_URL=url), port) as server:
+        workers = _workers(server.pid)
+        for p in workers:  # the burst arrives while both are busy: the kernel queues it, nobody accepts yet
+            os.kill(p, signal.SIGSTOP)
+        try:
+            socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        finally:
+            for p in workers:
+                os.kill(p, signal.SIGCONT)
+        try:
+            for s in socks:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: hall\r\n\r\n")
+            for s in socks:
+                assert b" 200 " in s.recv(4096)
+            held = [_connections_of(p, port) for p in workers]
+        finally:
+            for s in socks:
+                s.close()
+    assert len(workers) == 2
+    assert sum(held) == 40
+    assert min(held) >= 8, held  # spread at random, one of two gets fewer than 8 of 40 with p ≈ 1e-4
+
+
+def test_a_dead_worker_is_replaced_and_stopping_ends_every_worker(tmp_path: Path) -> None:
+    url = fresh_database("sqlite", tmp_path, name="replace")
+    port = free_port()
+    cmd = [HALL, "serve", "--config", str(TEST_CONFIG), "--port", str(port), "--workers", "2"]
+    with running(cmd, tmp_path, env(tmp_path, HALL_DATABASE_URL=url), port) as server:
+        time.sleep(workers_mod.STARTUP_GRACE_S)  # past start-up: a death now is a crash, not a failed start
+        first = _workers(server.pid)
+        assert len(first) == 2
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = _workers(server.pid)
+            if len(now) == 2 and first[0] not in now:
+                break
+            time.sleep(0.2)
+        assert first[1] in now and first[0] not in now and len(now) == 2
+        for _ in range(20):  # both sockets are served again: new connections are spread over both workers
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+        for pid in now:
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
