@@ -76,7 +76,10 @@ class HallContext:
         # that late) — always on PostgreSQL, where nothing stops a second server.
         ttl = None if self.db.is_sqlite and self.workers == 1 else 1.0
         lanes = 1 if self.db.is_sqlite else self.writer_lanes or DEFAULT_LANES
-        self.writer = BatchWriter(self.db, self.hub, memo_ttl_s=ttl, lanes=lanes)
+        # Several processes on one SQLite file take turns at its write lock: a batch runs without its own
+        # event loop competing for the GIL, so the lock is free sooner (writer.py).
+        hold = self.db.is_sqlite and self.workers > 1
+        self.writer = BatchWriter(self.db, self.hub, memo_ttl_s=ttl, lanes=lanes, hold_loops=hold)
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""

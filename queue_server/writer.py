@@ -11,6 +11,12 @@ The writer thread takes whatever changes are waiting (up to `max_batch`), opens 
 batches never deadlock), runs each change in turn (a failing change is undone alone, see `_run`), writes
 the events and `seq`s, sends one NOTIFY per hall (PostgreSQL), commits once, and answers every caller.
 Nothing is answered before the commit, so a ticket the citizen holds is always stored.
+
+Several processes on one SQLite file (`hall serve --workers N`) take turns at the file's write lock, so
+the time a batch holds it bounds them all. Inside a process the batch shares the GIL with the event
+loop, which would stretch that time by half (measured: bench/README.md); with `hold_loops` the callers'
+event loops wait while their process holds the lock, and the other processes' loops use the other
+cores meanwhile. Changes that arrived while the lock was awaited join the batch.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import queue
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -34,6 +40,8 @@ from .services.tx import HallTx, open_halls, write_events
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+HOLD_MAX_S = 1.0  # an event loop held for a batch goes on after this long whatever happens (see `_held`)
 
 
 class _Retry(Exception):
@@ -78,8 +86,11 @@ class BatchWriter:
         max_batch: int = 64,
         memo_ttl_s: float | None = None,
         lanes: int = 1,
+        hold_loops: bool = False,
     ) -> None:
-        self._lanes = [_Lane(db, hub, max_batch, memo_ttl_s, f"hall-writer-{i}") for i in range(max(1, lanes))]
+        self._lanes = [
+            _Lane(db, hub, max_batch, memo_ttl_s, f"hall-writer-{i}", hold_loops) for i in range(max(1, lanes))
+        ]
         self._lane_of: dict[str, _Lane] = {}
 
     @property
@@ -120,8 +131,11 @@ class BatchWriter:
 class _Lane:
     """One writer thread and the halls' memos it keeps."""
 
-    def __init__(self, db: Database, hub: Hub | None, max_batch: int, memo_ttl_s: float | None, name: str) -> None:
+    def __init__(
+        self, db: Database, hub: Hub | None, max_batch: int, memo_ttl_s: float | None, name: str, hold_loops: bool
+    ) -> None:
         self.db = db
+        self.hold_loops = hold_loops
         self.hub = hub
         self.max_batch = max_batch
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -147,18 +161,22 @@ class _Lane:
                 return
             batch = [first]
             stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self.jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
+            stop = self._take(batch)
             self._run(batch)
             if stop:
                 return
+
+    def _take(self, batch: list[_Job]) -> bool:
+        """Add the changes waiting now to `batch` (up to `max_batch`); True if told to stop."""
+        while len(batch) < self.max_batch:
+            try:
+                nxt = self.jobs.get_nowait()
+            except queue.Empty:
+                return False
+            if nxt is None:
+                return True
+            batch.append(nxt)
+        return False
 
     def _run(self, batch: list[_Job]) -> None:
         # First try the batch without savepoints (they cost a fifth of a change); if any change fails,
@@ -180,7 +198,7 @@ class _Lane:
             self.stale = False
             self._memo.clear()
         try:
-            with self.db.write() as session:
+            with self.db.write() as session, self._held(batch, isolate):
                 halls = self._open(session, batch)
                 outcomes = [self._one(session, halls, job, isolate) for job in batch]
                 opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
@@ -196,6 +214,24 @@ class _Lane:
             log.exception("write batch of %d failed", len(batch))
             outcomes = [(job, None, exc) for job in batch]
         return outcomes
+
+    @contextlib.contextmanager
+    def _held(self, batch: list[_Job], isolate: bool) -> Iterator[None]:
+        """With `hold_loops`: take in the changes that came while the write lock was awaited, and keep the
+        callers' event loops waiting (each runs one callback that blocks) until the batch is committed."""
+        if not self.hold_loops:
+            yield
+            return
+        if not isolate and self._take(batch):
+            self.jobs.put(None)  # stop after this batch
+        release = threading.Event()
+        for loop in {job.loop for job in batch}:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to hold
+                loop.call_soon_threadsafe(release.wait, HOLD_MAX_S)
+        try:
+            yield
+        finally:
+            release.set()
 
     def _hall_memo(self, hall: str) -> dict[str, object]:
         made, memo = self._memo.get(hall) or (0.0, None)
