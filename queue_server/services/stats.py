@@ -15,10 +15,16 @@ from ..models import WAITING, Queue, Ticket, TicketRow, Window
 from ..policy import PRIORITY_LANES
 
 
+def _priority_lane() -> ColumnElement[bool]:
+    """`lane` is a priority lane. Equalities, not `IN (…)`: a list IN is an expanding parameter, whose SQL
+    SQLAlchemy renders again at every execution (a tenth of call-next's heads query, measured)."""
+    return or_(*(col(Ticket.lane) == lane for lane in sorted(PRIORITY_LANES)))
+
+
 def class_expr(now: datetime | BindParameter[datetime]) -> ColumnElement[int]:
     """SQL for the policy's ticket class, without the per-window class 0 (transfers to a window)."""
     return case(
-        (col(Ticket.lane).in_(sorted(PRIORITY_LANES)), 1),
+        (_priority_lane(), 1),
         (and_(col(Ticket.lane) == "appointment", col(Ticket.slot_start) <= now), 2),
         else_=3,
     )
@@ -40,7 +46,7 @@ def queue_heads(cols: Iterable[Any], queue: Any, limit: Any) -> list[Any]:
         col(Ticket.target_window).is_(None),
     )
     members: list[Any] = []
-    for lanes in (col(Ticket.lane) == "normal", col(Ticket.lane).in_(sorted(PRIORITY_LANES))):
+    for lanes in (col(Ticket.lane) == "normal", _priority_lane()):
         first = select(*cols).where(*here, lanes).order_by(col(Ticket.arrived_at), col(Ticket.id)).limit(limit)
         members.append(select(*first.subquery().c))  # LIMIT inside a UNION member needs a subquery
     members.append(select(*cols).where(*here, col(Ticket.lane) == "appointment"))
