@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, select, union_all
 from sqlmodel import col
 
+from ..fastsql import Prepared
 from ..models import Ticket, TicketRow
 from ..notify import enqueue, messages
 from ..notify.models import Notification
@@ -52,7 +53,7 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
     n = tx.config.notify_ahead if tx.config is not None else 0
     if n <= 0:
         return
-    rows = tx.session.connection().execute(_NEXT_IN_LINE, {"h": tx.hall, "q": queue, "n": n + 1}).all()
+    rows = _NEXT_IN_LINE.named(tx.session.connection(), {"h": tx.hall, "q": queue, "n": n + 1})
     ordered = sorted(rows, key=lambda x: (ticket_class(x, tx.now), x.arrived_at, x.id))
     t = ordered[n] if len(ordered) > n else None
     if t is None or not t.phone_enc:
@@ -71,19 +72,21 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
 
 
 # Who is n-th: the first n+1 of each class by arrival and the appointments, one statement (not three).
-_NEXT_IN_LINE = union_all(
-    *queue_heads(
-        (
-            col(Ticket.id),
-            col(Ticket.lane),
-            col(Ticket.slot_start),
-            col(Ticket.arrived_at),
-            col(Ticket.issued_at),
-            col(Ticket.number),
-            col(Ticket.phone_enc),
-        ),
-        bindparam("q"),
-        bindparam("n", type_=Integer),
+_NEXT_IN_LINE = Prepared(
+    union_all(
+        *queue_heads(
+            (
+                col(Ticket.id),
+                col(Ticket.lane),
+                col(Ticket.slot_start),
+                col(Ticket.arrived_at),
+                col(Ticket.issued_at),
+                col(Ticket.number),
+                col(Ticket.phone_enc),
+            ),
+            bindparam("q"),
+            bindparam("n", type_=Integer),
+        )
     )
 )
 

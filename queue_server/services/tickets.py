@@ -19,6 +19,7 @@ from ..config import HallConfig
 from ..crypto import PiiCipher
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..estimate import updated_average
+from ..fastsql import Prepared
 from ..ids import (
     InvalidIdNumber,
     InvalidPhone,
@@ -163,40 +164,47 @@ def _counter_upsert(dialect: Any) -> Any:
     ).returning(col(TicketCounter.last))
 
 
-_NEXT_NUMBER = {"postgresql": _counter_upsert(postgresql), "sqlite": _counter_upsert(sqlite)}
+_NEXT_NUMBER = {"postgresql": Prepared(_counter_upsert(postgresql)), "sqlite": Prepared(_counter_upsert(sqlite))}
 
 
 def _next_number(tx: HallTx, day: date, queue: str) -> int:
     """Increment the (hall, day, queue) counter atomically; rolled back with the transaction, so no gaps."""
     conn = tx.session.connection()
-    return int(conn.execute(_NEXT_NUMBER[conn.dialect.name], {"h": tx.hall, "d": day, "q": queue}).scalar_one())
+    return int(_NEXT_NUMBER[conn.dialect.name].scalar(conn, {"h": tx.hall, "d": day, "q": queue}))
 
 
 # The issuance path is the hottest of the server: its statements are built once, with bind parameters,
-# so SQLAlchemy reuses their compiled form and cache key instead of rebuilding them per ticket.
-_AVG = select(col(Queue.avg_service_s)).where(col(Queue.hall_code) == bindparam("h"), col(Queue.code) == bindparam("q"))
+# and the writer's run as `Prepared` (compiled once, executed on the driver's cursor: fastsql.py).
+_AVG = Prepared(
+    select(col(Queue.avg_service_s)).where(col(Queue.hall_code) == bindparam("h"), col(Queue.code) == bindparam("q"))
+)
 _BY_KEY = select(Ticket).where(col(Ticket.hall_code) == bindparam("h"), col(Ticket.idempotency_key) == bindparam("k"))
-_INSERT = insert(Ticket).returning(col(Ticket.id))
-_SET_AVG = (
+_TICKET_COLUMNS = [c.name for c in Ticket.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+_INSERT = Prepared(insert(Ticket).returning(col(Ticket.id)), column_keys=_TICKET_COLUMNS)
+_SET_AVG = Prepared(
     update(Queue)
     .where(col(Queue.hall_code) == bindparam("h"), col(Queue.code) == bindparam("q"))
     .values(avg_service_s=bindparam("a"))
 )
-_WAITING = select(func.count(), func.count(col(Ticket.target_window))).where(
-    col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING, col(Ticket.queue) == bindparam("q")
+_WAITING = Prepared(
+    select(func.count(), func.count(col(Ticket.target_window))).where(
+        col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING, col(Ticket.queue) == bindparam("q")
+    )
 )
-_COUNTS = select(
-    func.count(),
-    func.coalesce(
-        func.sum(
-            case(
-                (and_(col(Ticket.target_window).is_(None), class_expr(bindparam("now")) <= bindparam("cls")), 1),
-                else_=0,
-            )
+_COUNTS = Prepared(
+    select(
+        func.count(),
+        func.coalesce(
+            func.sum(
+                case(
+                    (and_(col(Ticket.target_window).is_(None), class_expr(bindparam("now")) <= bindparam("cls")), 1),
+                    else_=0,
+                )
+            ),
+            0,
         ),
-        0,
-    ),
-).where(col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING, col(Ticket.queue) == bindparam("q"))
+    ).where(col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING, col(Ticket.queue) == bindparam("q"))
+)
 
 
 def issue(
@@ -289,15 +297,15 @@ def issue(
         t.id_masked = mask_id_number(id_n)
     # Core insert: the ORM's unit of work costs more than everything else here together.
     row = {c: getattr(t, c) for c in _TICKET_COLUMNS}
-    t.id = s.connection().execute(_INSERT, row).scalar_one()
     conn = s.connection()
-    waiting, targeted = conn.execute(_WAITING, {"h": tx.hall, "q": queue}).one()
+    t.id = _INSERT.scalar(conn, row)
+    waiting, targeted = _WAITING.scalar_row(conn, {"h": tx.hall, "q": queue})
     mine = ticket_class(t, tx.now)
     if mine == 3:  # an ordinary newcomer: every other untargeted waiting ticket goes first
         ahead = int(waiting) - int(targeted) - 1
     else:  # count only the classes that go before it (a full look at each waiting ticket)
         params = {"h": tx.hall, "q": queue, "now": tx.now, "cls": mine}
-        ahead = int(conn.execute(_COUNTS, params).one()[1]) - 1
+        ahead = int(_COUNTS.scalar_row(conn, params)[1]) - 1
     stats = [{"code": queue, "waiting": int(waiting), "estimated_wait_s": load.estimate(queue, int(waiting), avg)}]
     _move(tx, {queue: 1})
     _emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats})
@@ -320,9 +328,6 @@ def _one_remote_per_phone(tx: HallTx, phone_hash: str | None) -> None:
     ).first()
     if held is not None:
         raise Conflict(f"该手机号已有远程号 {held[0]} / This phone already holds remote ticket {held[0]}")
-
-
-_TICKET_COLUMNS = [c.name for c in Ticket.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
 
 
 def _load(tx: HallTx) -> HallLoad:
@@ -364,7 +369,7 @@ class WindowRow:
     priority_streak: int
 
 
-_WINDOW_ROW = select(
+_WINDOW_SELECT = select(
     col(Window.id),
     col(Window.number),
     col(Window.queues),
@@ -373,11 +378,13 @@ _WINDOW_ROW = select(
     col(Window.current_ticket_id),
     col(Window.priority_streak),
 ).where(col(Window.hall_code) == bindparam("h"), col(Window.number) == bindparam("n"))
-_WINDOW_ROW_LOCKED = _WINDOW_ROW.with_for_update()
-_TICKET_ROW = select(*Ticket.__table__.columns).where(col(Ticket.id) == bindparam("id"))  # type: ignore[attr-defined]
-_WAITING_ROW = _TICKET_ROW.where(col(Ticket.status) == WAITING)
-_WAITING_ROW_SKIP = _WAITING_ROW.with_for_update(skip_locked=True)
-_SETS: dict[tuple[type, tuple[str, ...]], Any] = {}
+_WINDOW_ROW = Prepared(_WINDOW_SELECT)
+_WINDOW_ROW_LOCKED = Prepared(_WINDOW_SELECT.with_for_update())
+_TICKET_SELECT = select(*Ticket.__table__.columns).where(col(Ticket.id) == bindparam("id"))  # type: ignore[attr-defined]
+_TICKET_ROW = Prepared(_TICKET_SELECT)
+_WAITING_ROW = Prepared(_TICKET_SELECT.where(col(Ticket.status) == WAITING))
+_WAITING_ROW_SKIP = Prepared(_TICKET_SELECT.where(col(Ticket.status) == WAITING).with_for_update(skip_locked=True))
+_SETS: dict[tuple[type, tuple[str, ...]], Prepared] = {}
 
 
 def _is_pg(tx: HallTx) -> bool:
@@ -386,20 +393,21 @@ def _is_pg(tx: HallTx) -> bool:
 
 def window_row(tx: HallTx, number: int) -> WindowRow:
     """The window of this hall as a plain row (row-locked on PostgreSQL), or NotFound."""
-    r = tx.session.connection().execute(_WINDOW_ROW_LOCKED if _is_pg(tx) else _WINDOW_ROW, {"h": tx.hall, "n": number})
-    row = r.one_or_none()
+    conn = tx.session.connection()
+    row = (_WINDOW_ROW_LOCKED if _is_pg(tx) else _WINDOW_ROW).one_or_none(conn, {"h": tx.hall, "n": number})
     if row is None:
         raise NotFound(f"没有这个窗口 / No window {number} in this hall")
-    return WindowRow(*row)  # type: ignore[arg-type]
+    return WindowRow(*row)
 
 
 def ticket_row(tx: HallTx, ticket_id: int) -> TicketRow:
     """The ticket of this hall as a plain row, or NotFound."""
     tx.session.flush()  # changes of earlier ORM work in this transaction are visible to Core reads
-    row = tx.session.connection().execute(_TICKET_ROW, {"id": ticket_id}).one_or_none()
-    if row is None or row.hall_code != tx.hall:
+    row = _TICKET_ROW.one_or_none(tx.session.connection(), {"id": ticket_id})
+    t = None if row is None else TicketRow(**dict(zip(_TICKET_ROW.keys, row, strict=True)))
+    if t is None or t.hall_code != tx.hall:
         raise NotFound("没有这张票 / No such ticket")
-    return TicketRow(**row._mapping)
+    return t
 
 
 def _set(tx: HallTx, model: type, obj: Any, **changes: Any) -> None:
@@ -410,10 +418,10 @@ def _set(tx: HallTx, model: type, obj: Any, **changes: Any) -> None:
     stmt = _SETS.get((model, keys))
     if stmt is None:
         table = model.__table__  # type: ignore[attr-defined]
-        stmt = _SETS[(model, keys)] = (
+        stmt = _SETS[(model, keys)] = Prepared(
             update(table).where(table.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
         )
-    tx.session.connection().execute(stmt, {"pk": obj.id} | {"v_" + k: v for k, v in changes.items()})
+    stmt.run(tx.session.connection(), {"pk": obj.id} | {"v_" + k: v for k, v in changes.items()})
     stale = tx.session.identity_map.get(identity_key(model, obj.id))
     if stale is not None:
         tx.session.expire(stale)
@@ -447,8 +455,8 @@ def _ready(tx: HallTx, w: Window | WindowRow) -> None:
 
 def _lock_waiting(tx: HallTx, ticket_id: int) -> TicketRow | None:
     stmt = _WAITING_ROW_SKIP if _is_pg(tx) else _WAITING_ROW
-    row = tx.session.connection().execute(stmt, {"id": ticket_id}).one_or_none()
-    return None if row is None else TicketRow(**row._mapping)
+    row = stmt.one_or_none(tx.session.connection(), {"id": ticket_id})
+    return None if row is None else TicketRow(**dict(zip(stmt.keys, row, strict=True)))
 
 
 def _call(tx: HallTx, w: WindowRow, t: TicketRow, now_streak: int) -> TicketOut:
@@ -525,11 +533,11 @@ def _heads(tx: HallTx, view: policy.WindowView) -> list[policy.Candidate]:
     loading a long queue into Python on every call.
     """
     params: dict[str, Any] = {"h": tx.hall, "w": view.number} | {f"q{i}": q for i, q in enumerate(view.queues)}
-    rows = tx.session.connection().execute(_heads_statement(len(view.queues)), params).all()
+    rows = _heads_statement(len(view.queues)).all(tx.session.connection(), params)
     return [policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
-_HEADS: dict[int, Any] = {}
+_HEADS: dict[int, Prepared] = {}
 
 
 def _heads_statement(n: int) -> Any:
@@ -539,7 +547,7 @@ def _heads_statement(n: int) -> Any:
         members: list[Any] = [_TARGETED]
         for i in range(n):
             members += queue_heads(_CANDIDATE_COLUMNS, bindparam(f"q{i}"), 1)
-        stmt = _HEADS[n] = union_all(*members)
+        stmt = _HEADS[n] = Prepared(union_all(*members))
     return stmt
 
 
@@ -673,9 +681,9 @@ def act(
             memo = load.avg.get(t.queue) if isinstance(load, HallLoad) else None
             # The memo holds the row's value (this change keeps it so); another process's update of
             # the last memo lifetime may be overwritten, which an exponential average hardly notices.
-            avg = memo if memo is not None else float(conn.execute(_AVG, {"h": tx.hall, "q": t.queue}).scalar_one())
+            avg = memo if memo is not None else float(_AVG.scalar(conn, {"h": tx.hall, "q": t.queue}))
             new = updated_average(avg, (now - began).total_seconds())
-            conn.execute(_SET_AVG, {"h": tx.hall, "q": t.queue, "a": new})
+            _SET_AVG.run(conn, {"h": tx.hall, "q": t.queue, "a": new})
             if isinstance(load, HallLoad):  # estimates from here on use the new average
                 load.avg[t.queue] = new
     moved = {t.queue: (after == WAITING) - (t.status == WAITING)}  # cancel of a waiting ticket, rejoin

@@ -15,6 +15,7 @@ from ..config import HallConfig
 from ..db import Database
 from ..errors import NotFound
 from ..events import HallEvent, Hub
+from ..fastsql import Prepared
 from ..models import Event, Hall
 from ..timeutil import utcnow
 
@@ -56,9 +57,12 @@ def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | N
         return
     conn = session.connection()
     seqs = [{"h": tx.hall, "seq": tx.last_seq} for tx in changed]
-    conn.execute(_SET_SEQ, seqs[0] if len(seqs) == 1 else seqs)
-    conn.execute(
-        _INSERT_EVENT,
+    if len(seqs) == 1:
+        _SET_SEQ.run(conn, seqs[0])
+    else:
+        _SET_SEQ.many(conn, seqs)
+    _INSERT_EVENT.many(
+        conn,
         [
             {"hall_code": ev.hall, "seq": ev.seq, "type": ev.type, "at": ev.at, "data": orjson.dumps(ev.data).decode()}
             for tx in changed
@@ -70,10 +74,12 @@ def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | N
         conn.execute(_NOTIFY, {"payloads": [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed]})
 
 
-_SET_SEQ = update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq"))
-_INSERT_EVENT = insert(Event)
-_HALL_SEQ = select(col(Hall.code), col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
-_HALL_SEQ_LOCK = _HALL_SEQ.with_for_update()
+# Run by the writer for every batch: `Prepared` (compiled once, executed on the driver's cursor, fastsql.py).
+_SET_SEQ = Prepared(update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq")))
+_INSERT_EVENT = Prepared(insert(Event), column_keys=["hall_code", "seq", "type", "at", "data"])
+_HALL_SEQ_SELECT = select(col(Hall.code), col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
+_HALL_SEQ = Prepared(_HALL_SEQ_SELECT)
+_HALL_SEQ_LOCK = Prepared(_HALL_SEQ_SELECT.with_for_update())
 _HALL_SEQS = (
     select(col(Hall.code), col(Hall.last_seq))
     .where(col(Hall.code).in_(bindparam("codes", expanding=True)))
@@ -124,13 +130,13 @@ def open_halls(session: Session, halls: Iterable[str], *, lock: bool, now: datet
     Halls that do not exist are missing from the answer.
     """
     codes = sorted(set(halls))
-    params: dict[str, Any]
+    conn = session.connection()
+    rows: Any
     if len(codes) == 1:  # the usual case; an expanding IN re-renders its SQL at every execution
-        stmt, params = (_HALL_SEQ_LOCK if lock else _HALL_SEQ), {"h": codes[0]}
+        rows = (_HALL_SEQ_LOCK if lock else _HALL_SEQ).all(conn, {"h": codes[0]})
     else:
-        stmt, params = (_HALL_SEQS_LOCK if lock else _HALL_SEQS), {"codes": codes}
+        rows = conn.execute(_HALL_SEQS_LOCK if lock else _HALL_SEQS, {"codes": codes}).all()
     at = now or utcnow()
-    rows = session.connection().execute(stmt, params).all()
     return {code: HallTx(session, code, last_seq, at) for code, last_seq in rows}
 
 

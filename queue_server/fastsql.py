@@ -1,0 +1,134 @@
+"""The writer's hottest statements, compiled once per database and run on the driver's cursor.
+
+Why not `connection.execute(stmt)` as everywhere else: for a statement that is already compiled and cached,
+SQLAlchemy still spends 15-20 µs per execution (cache key, parameter processing, execution context,
+result metadata) where the SQLite driver itself takes 2-3 µs (measured; bench/README.md). A change runs
+4-11 such statements while it holds the hall's write lock, so that overhead was a third of the writer's
+time. The statements stay SQLAlchemy Core objects, written once for both databases and compiled by
+SQLAlchemy; only their execution is short-cut, with SQLAlchemy's own type processors for parameters and
+result columns (so a `UTCDateTime` is stored and read exactly as through the ORM). Statements whose SQL
+depends on the parameters (an expanding `IN`) are refused at compile time.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.compiler import Compiled
+
+_Proc = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    """One statement's SQL and processors for one dialect."""
+
+    __slots__ = ("binds", "defaults", "dialect", "names", "positional", "results", "sql", "types")
+
+    def __init__(self, stmt: Any, dialect: Dialect, column_keys: Sequence[str] | None) -> None:
+        compiled: Compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
+        if getattr(compiled, "post_compile_params", None) or getattr(compiled, "literal_execute_params", None):
+            raise ValueError("a statement with an expanding parameter cannot be prepared once")
+        self.sql: str = compiled.string
+        self.positional: bool = dialect.positional
+        names = compiled.positiontup if self.positional else list(compiled.binds)  # type: ignore[attr-defined]
+        self.names: list[str] = list(names or ())
+        binds = compiled.binds  # type: ignore[attr-defined]
+        self.defaults: dict[str, Any] = {n: None if binds[n].required else binds[n].effective_value for n in self.names}
+        self.binds: list[_Proc] = [binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in self.names]
+        self.types = [
+            c.type.dialect_impl(dialect) for c in (stmt.exported_columns if stmt.is_dml else stmt.selected_columns)
+        ]
+        self.dialect = dialect
+        self.results: list[_Proc] | None = None  # known at the first result: they depend on the driver's type codes
+
+    def params(self, given: Mapping[str, Any]) -> Any:
+        values = [given[n] if n in given else self.defaults[n] for n in self.names]
+        values = [v if p is None or v is None else p(v) for v, p in zip(values, self.binds, strict=True)]
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+
+    def rows(self, raw: Sequence[Any], description: Sequence[Any]) -> list[tuple[Any, ...]]:
+        procs = self.results
+        if procs is None:
+            procs = self.results = [
+                t.result_processor(self.dialect, d[1]) for t, d in zip(self.types, description, strict=True)
+            ]
+        if not any(procs):
+            return [tuple(r) for r in raw]
+        return [tuple(v if p is None or v is None else p(v) for v, p in zip(r, procs, strict=True)) for r in raw]
+
+
+class Prepared:
+    """A Core statement executed without SQLAlchemy's per-execution work (see the module's docstring).
+
+    `all`/`one_or_none`/`scalar` run it in the transaction of a SQLAlchemy `Connection` (the session's);
+    rows are plain tuples, `keys` their column names.
+    """
+
+    def __init__(self, stmt: Any, *, column_keys: Sequence[str] | None = None) -> None:
+        self.stmt = stmt
+        self.column_keys = column_keys
+        cols = stmt.exported_columns if stmt.is_dml else stmt.selected_columns
+        self.keys: tuple[str, ...] = tuple(c.key for c in cols)
+        self.Row: Any = namedtuple("Row", self.keys, rename=True)  # type: ignore[misc]
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, conn: Connection) -> _Compiled:
+        dialect = conn.dialect
+        c = self._by_dialect.get(dialect.name)
+        if c is None:
+            c = self._by_dialect[dialect.name] = _Compiled(self.stmt, dialect, self.column_keys)
+        return c
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of the result (none for a statement without RETURNING)."""
+        c = self._compiled(conn)
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute(c.sql, c.params(params))
+            return c.rows(cur.fetchall(), cur.description) if cur.description else []
+        finally:
+            cur.close()
+
+    def named(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row, as named tuples (`row.id`, …)."""
+        return [self.Row._make(r) for r in self.all(conn, params)]
+
+    def one_or_none(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The only row, or None."""
+        rows = self.all(conn, params)
+        if len(rows) > 1:
+            raise ValueError(f"expected at most one row, got {len(rows)}")
+        return rows[0] if rows else None
+
+    def scalar_row(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The only row (an aggregate's)."""
+        row = self.one_or_none(conn, params)
+        if row is None:
+            raise ValueError("expected one row, got none")
+        return row
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the only row."""
+        return self.scalar_row(conn, params)[0]
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Execute a statement without rows; the number of rows it changed."""
+        c = self._compiled(conn)
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute(c.sql, c.params(params))
+            return int(cur.rowcount)
+        finally:
+            cur.close()
+
+    def many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per parameter set (executemany)."""
+        c = self._compiled(conn)
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.executemany(c.sql, [c.params(p) for p in params])
+        finally:
+            cur.close()
