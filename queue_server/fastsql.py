@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import Compiled
 
 _Proc = Callable[[Any], Any] | None
@@ -82,12 +83,28 @@ class Prepared:
             c = self._by_dialect[dialect.name] = _Compiled(self.stmt, dialect, self.column_keys)
         return c
 
-    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Every row of the result (none for a statement without RETURNING)."""
+    def _execute(self, conn: Connection, params: Any, *, many: bool = False) -> tuple[_Compiled, Any]:
+        """Run on a cursor of the connection's driver connection; the driver's errors become SQLAlchemy's
+        (`IntegrityError`, `OperationalError`, …: the app's handlers answer them), without parameters,
+        which may hold personal data."""
         c = self._compiled(conn)
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cur.execute(c.sql, c.params(params))
+            if many:
+                cur.executemany(c.sql, [c.params(p) for p in params])
+            else:
+                cur.execute(c.sql, c.params(params))
+        except conn.dialect.loaded_dbapi.Error as err:
+            cur.close()
+            raise DBAPIError.instance(
+                c.sql, None, err, conn.dialect.loaded_dbapi.Error, hide_parameters=True, dialect=conn.dialect
+            ) from err
+        return c, cur
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of the result (none for a statement without RETURNING)."""
+        c, cur = self._execute(conn, params)
+        try:
             return c.rows(cur.fetchall(), cur.description) if cur.description else []
         finally:
             cur.close()
@@ -116,19 +133,12 @@ class Prepared:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute a statement without rows; the number of rows it changed."""
-        c = self._compiled(conn)
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute(c.sql, c.params(params))
-            return int(cur.rowcount)
-        finally:
-            cur.close()
+        _, cur = self._execute(conn, params)
+        changed = int(cur.rowcount)
+        cur.close()
+        return changed
 
     def many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per parameter set (executemany)."""
-        c = self._compiled(conn)
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.executemany(c.sql, [c.params(p) for p in params])
-        finally:
-            cur.close()
+        _, cur = self._execute(conn, params, many=True)
+        cur.close()

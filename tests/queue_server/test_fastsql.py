@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from queue_server.context import HallContext
@@ -64,3 +65,22 @@ def test_a_statement_whose_sql_depends_on_its_parameters_is_refused(ctx: HallCon
     stmt = select(col(Ticket.id)).where(col(Ticket.queue).in_(bindparam("qs", expanding=True)))
     with ctx.db.write() as session, pytest.raises(ValueError, match="expanding"):
         Prepared(stmt).all(session.connection(), {"qs": ["A", "B"]})
+
+
+def test_driver_errors_become_sqlalchemys_without_the_parameters(ctx: HallContext) -> None:
+    """The app answers SQLAlchemy's errors (503 for OperationalError, 422 for DataError); personal data in
+    the parameters must not reach a log line through the error's text."""
+    with ctx.db.write() as session:
+        conn = session.connection()
+        keys = ["hall_code", "service_day", "issue_queue", "seq", "number", "queue", "lane", "status", "channel"]
+        keys += ["arrived_at", "issued_at", "track_token", "recalls", "phone_masked"]
+        row = dict(
+            zip(keys, ["t1", date(2026, 11, 27), "A", 1, "A001", "A", "normal", "waiting", "kiosk"], strict=False)
+        )
+        now = datetime(2026, 11, 27, 9, tzinfo=UTC)
+        row |= {"arrived_at": now, "issued_at": now, "track_token": "same", "recalls": 0, "phone_masked": "138****0000"}
+        add = Prepared(insert(Ticket).returning(col(Ticket.id)), column_keys=keys)
+        add.scalar(conn, row)
+        with pytest.raises(IntegrityError) as caught:
+            add.scalar(conn, row | {"seq": 2, "number": "A002", "phone_masked": "139****1111"})
+        assert "139****1111" not in str(caught.value)
