@@ -23,6 +23,11 @@ from sqlalchemy.sql.compiler import Compiled
 _Proc = Callable[[Any], Any] | None
 
 
+def _columns(stmt: Any) -> Any:
+    """The columns of the statement's rows: a SELECT's, or the RETURNING columns of an INSERT/UPDATE."""
+    return stmt.exported_columns if stmt.is_dml else stmt.selected_columns
+
+
 class _Compiled:
     """One statement's SQL and processors for one dialect."""
 
@@ -39,9 +44,7 @@ class _Compiled:
         binds = compiled.binds  # type: ignore[attr-defined]
         self.defaults: dict[str, Any] = {n: None if binds[n].required else binds[n].effective_value for n in self.names}
         self.binds: list[_Proc] = [binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in self.names]
-        self.types = [
-            c.type.dialect_impl(dialect) for c in (stmt.exported_columns if stmt.is_dml else stmt.selected_columns)
-        ]
+        self.types = [c.type.dialect_impl(dialect) for c in _columns(stmt)]
         self.dialect = dialect
         self.results: list[_Proc] | None = None  # known at the first result: they depend on the driver's type codes
 
@@ -71,8 +74,7 @@ class Prepared:
     def __init__(self, stmt: Any, *, column_keys: Sequence[str] | None = None) -> None:
         self.stmt = stmt
         self.column_keys = column_keys
-        cols = stmt.exported_columns if stmt.is_dml else stmt.selected_columns
-        self.keys: tuple[str, ...] = tuple(c.key for c in cols)
+        self.keys: tuple[str, ...] = tuple(c.key for c in _columns(stmt))
         self.Row: Any = namedtuple("Row", self.keys, rename=True)  # type: ignore[misc]
         self._by_dialect: dict[str, _Compiled] = {}
 

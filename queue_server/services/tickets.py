@@ -400,11 +400,16 @@ def window_row(tx: HallTx, number: int) -> WindowRow:
     return WindowRow(*row)
 
 
+def _ticket(tx: HallTx, stmt: Prepared, ticket_id: int) -> TicketRow | None:
+    """The ticket row `stmt` (one of the `_TICKET_SELECT`s) finds by id, as a plain row."""
+    row = stmt.one_or_none(tx.session.connection(), {"id": ticket_id})
+    return None if row is None else TicketRow(**dict(zip(stmt.keys, row, strict=True)))
+
+
 def ticket_row(tx: HallTx, ticket_id: int) -> TicketRow:
     """The ticket of this hall as a plain row, or NotFound."""
     tx.session.flush()  # changes of earlier ORM work in this transaction are visible to Core reads
-    row = _TICKET_ROW.one_or_none(tx.session.connection(), {"id": ticket_id})
-    t = None if row is None else TicketRow(**dict(zip(_TICKET_ROW.keys, row, strict=True)))
+    t = _ticket(tx, _TICKET_ROW, ticket_id)
     if t is None or t.hall_code != tx.hall:
         raise NotFound("没有这张票 / No such ticket")
     return t
@@ -454,9 +459,7 @@ def _ready(tx: HallTx, w: Window | WindowRow) -> None:
 
 
 def _lock_waiting(tx: HallTx, ticket_id: int) -> TicketRow | None:
-    stmt = _WAITING_ROW_SKIP if _is_pg(tx) else _WAITING_ROW
-    row = stmt.one_or_none(tx.session.connection(), {"id": ticket_id})
-    return None if row is None else TicketRow(**dict(zip(stmt.keys, row, strict=True)))
+    return _ticket(tx, _WAITING_ROW_SKIP if _is_pg(tx) else _WAITING_ROW, ticket_id)
 
 
 def _call(tx: HallTx, w: WindowRow, t: TicketRow, now_streak: int) -> TicketOut:
