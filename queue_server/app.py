@@ -165,7 +165,7 @@ def create_app(
                 await asyncio.to_thread(poller.stop)
             await dispatcher.stop()
             shared.hub.detach()
-            shared.writer.close()
+            await asyncio.to_thread(shared.writer.close)  # waits for the queued changes: not on the loop
             shared.db.release_serving()
 
     app = FastAPI(
@@ -179,6 +179,8 @@ def create_app(
     @app.exception_handler(HallError)
     async def _hall_error(_req: Request, exc: HallError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if exc.status_code == 503:
+            headers = {"Retry-After": "1"}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -26,6 +26,7 @@ from .services.tx import HallTx, read_events
 from .writer import BatchWriter
 
 T = TypeVar("T")
+REFUSE_ORM_RESULTS = False  # see `__post_init__`
 DEFAULT_LANES = 4  # PostgreSQL writer threads per process (bench/README.md, "PostgreSQL batch writer")
 
 
@@ -79,7 +80,11 @@ class HallContext:
         # Several processes on one SQLite file take turns at its write lock: a batch runs without its own
         # event loop competing for the GIL, so the lock is free sooner (writer.py).
         hold = self.db.is_sqlite and self.workers > 1
-        self.writer = BatchWriter(self.db, self.hub, memo_ttl_s=ttl, lanes=lanes, hold_loops=hold)
+        # The writer refuses a job result holding an ORM instance (writer.py); off in the server until every
+        # service returns plain rows (issue 19), on wherever a test builds a BatchWriter of its own.
+        self.writer = BatchWriter(
+            self.db, self.hub, memo_ttl_s=ttl, lanes=lanes, hold_loops=hold, refuse_orm=REFUSE_ORM_RESULTS
+        )
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""

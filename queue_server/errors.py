@@ -47,3 +47,9 @@ class TooManyRequests(HallError):
     """A public endpoint was called too often from one address or for one phone."""
 
     status_code = 429
+
+
+class Unavailable(HallError):
+    """The server cannot do this now (its hall writer is backed up or stopped); the caller may try again."""
+
+    status_code = 503

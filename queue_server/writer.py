@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import queue
 import threading
@@ -30,22 +31,77 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from datetime import time as dt_time
+from decimal import Decimal
+from enum import Enum
 from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
 
 from .db import Database
-from .errors import NotFound
+from .errors import NotFound, Unavailable
 from .events import Hub
 from .services.tx import HallTx, open_halls, write_events
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
+BUSY = "服务繁忙，请稍后再试 / The hall's changes are backed up; this one was not answered in time, try again"
+TIMEOUT_S = 30.0  # a change not answered this long after its submit answers 503 (`Unavailable`)
 HOLD_MAX_S = 1.0  # an event loop held for a batch goes on after this long whatever happens (see `_held`)
 
 
 class _Retry(Exception):
     """A change failed in a batch run without savepoints: run the batch again, isolating each change."""
+
+
+class ContractBroken(RuntimeError):
+    """A job broke the writer's contract (see `BatchWriter.submit`): its request fails, the lane goes on."""
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None), datetime, date, dt_time, timedelta, Decimal, UUID, Enum)
+
+
+def orm_inside(value: Any, depth: int = 0) -> str | None:
+    """The class name of an ORM instance (SQLModel table or SQLAlchemy mapped object) in `value`, else None.
+
+    Looks inside tuples (named too), lists, sets, dicts (keys and values), dataclasses and pydantic models.
+    """
+    if isinstance(value, _PLAIN):
+        return None
+    cls = type(value)
+    if getattr(cls, "_sa_class_manager", None) is not None:
+        return cls.__name__
+    if depth > 8:
+        return None
+    items: Any
+    if isinstance(value, dict):
+        items = (*value.keys(), *value.values())
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = (getattr(value, f.name) for f in dataclasses.fields(value))
+    elif isinstance(value, BaseModel):
+        items = value.__dict__.values()
+    else:
+        return None
+    for item in items:
+        found = orm_inside(item, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _failure(exc: BaseException) -> Exception:
+    """What the caller is given for a job that raised `exc`: itself, or a wrapper for a BaseException
+    (a SystemExit or KeyboardInterrupt raised into a request's coroutine would stop the server)."""
+    if isinstance(exc, Exception):
+        return exc
+    wrapped = ContractBroken(f"the change raised {type(exc).__name__}")
+    wrapped.__cause__ = exc
+    return wrapped
 
 
 @dataclass
@@ -55,6 +111,7 @@ class _Job:
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     tz: tzinfo | None
+    abandoned: bool = False  # the caller stopped waiting (timeout, cancelled): skip it if not yet run
 
 
 def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
@@ -87,9 +144,13 @@ class BatchWriter:
         memo_ttl_s: float | None = None,
         lanes: int = 1,
         hold_loops: bool = False,
+        timeout_s: float = TIMEOUT_S,
+        refuse_orm: bool = True,
     ) -> None:
+        self.timeout_s = timeout_s
         self._lanes = [
-            _Lane(db, hub, max_batch, memo_ttl_s, f"hall-writer-{i}", hold_loops) for i in range(max(1, lanes))
+            _Lane(db, hub, max_batch, memo_ttl_s, f"hall-writer-{i}", hold_loops, refuse_orm)
+            for i in range(max(1, lanes))
         ]
         self._lane_of: dict[str, _Lane] = {}
 
@@ -103,17 +164,41 @@ class BatchWriter:
         """Changes run so far."""
         return sum(lane.changes for lane in self._lanes)
 
-    async def submit(self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None) -> Any:
-        """Queue `fn` to run in a write transaction of `hall`; resolves after the commit."""
+    async def submit(
+        self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None, timeout_s: float | None = None
+    ) -> Any:
+        """Queue `fn` to run in a write transaction of `hall`; resolves with its result after the commit.
+
+        The contract of a job (`fn`):
+        - database work only: it gets the transaction (`tx`) and nothing else — no files, no network, no
+          waiting on anything outside the database; whatever else a request needs happens before or after;
+        - deterministic and safe to run again: a batch in which any job fails is rolled back and run once
+          more with each job in its own savepoint, so a job may run twice (only the last run commits);
+        - a failing job fails its own request and never the lane: its exception (a `BaseException` too,
+          given as `ContractBroken`) is the caller's, its writes are undone, the other jobs commit;
+        - it returns plain values: a result holding an ORM instance (a SQLModel/SQLAlchemy mapped object,
+          also inside tuples, lists, dicts, dataclasses or pydantic models) is refused with
+          `ContractBroken` and the job undone — such an object is bound to a session closed at the commit.
+        Every submit has a deadline (`timeout_s`, default the writer's): past it the caller gets
+        `Unavailable` (HTTP 503) and the job is skipped if it has not started yet (if it has, it may still
+        commit). Nothing here blocks the event loop: the job runs on the hall's writer thread.
+        """
         lane = self._lane_of.get(hall)
         if lane is None:  # the same in every process: two processes' lanes i take the same halls' locks
             lane = self._lane_of.setdefault(hall, self._lanes[zlib.crc32(hall.encode()) % len(self._lanes)])
         if not lane.thread.is_alive():  # after close(): fail, rather than wait for ever
-            raise RuntimeError("the hall writer is closed")
+            raise Unavailable("服务正在停止，请稍后再试 / The server is stopping; try again shortly")
         loop = asyncio.get_running_loop()
         job = _Job(hall, fn, loop.create_future(), loop, tz)
         lane.jobs.put(job)
-        return await job.future
+        timer = loop.call_later(self.timeout_s if timeout_s is None else timeout_s, _expire, job)
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            job.abandoned = True
+            raise
+        finally:
+            timer.cancel()
 
     def forget(self) -> None:
         """Drop the halls' memos (the database was changed behind the writer's back)."""
@@ -128,13 +213,29 @@ class BatchWriter:
             lane.thread.join(timeout=30)
 
 
+def _expire(job: _Job) -> None:
+    """The job's deadline passed (on the caller's loop): answer 503 and let the lane skip it."""
+    if job.future.done():
+        return
+    job.abandoned = True
+    job.future.set_exception(Unavailable(BUSY))
+
+
 class _Lane:
     """One writer thread and the halls' memos it keeps."""
 
     def __init__(
-        self, db: Database, hub: Hub | None, max_batch: int, memo_ttl_s: float | None, name: str, hold_loops: bool
+        self,
+        db: Database,
+        hub: Hub | None,
+        max_batch: int,
+        memo_ttl_s: float | None,
+        name: str,
+        hold_loops: bool,
+        refuse_orm: bool,
     ) -> None:
         self.db = db
+        self.refuse_orm = refuse_orm
         self.hold_loops = hold_loops
         self.hub = hub
         self.max_batch = max_batch
@@ -160,9 +261,13 @@ class _Lane:
             if first is None:
                 return
             batch = [first]
-            stop = False
             stop = self._take(batch)
-            self._run(batch)
+            try:
+                self._run(batch)
+            except BaseException as exc:  # a bug of the writer itself: fail this batch, keep the lane
+                log.exception("write batch of %d failed", len(batch))
+                for job in batch:
+                    _settle(job, None, _failure(exc))
             if stop:
                 return
 
@@ -183,6 +288,9 @@ class _Lane:
         # the transaction is rolled back and the batch runs again, each change in its own savepoint, so
         # only the failing one is undone. Nothing has been answered before the commit, so a second run
         # is invisible to callers.
+        batch[:] = [job for job in batch if not job.abandoned]
+        if not batch:
+            return
         try:
             outcomes = self._attempt(batch, isolate=False)
         except _Retry:
@@ -209,10 +317,10 @@ class _Lane:
         except _Retry:
             self._memo.clear()  # it may hold what the rolled-back changes wrote
             raise
-        except Exception as exc:  # the commit failed: nothing of the batch happened
+        except BaseException as exc:  # the commit failed: nothing of the batch happened
             self._memo.clear()
             log.exception("write batch of %d failed", len(batch))
-            outcomes = [(job, None, exc) for job in batch]
+            outcomes = [(job, None, _failure(exc)) for job in batch]
         return outcomes
 
     @contextlib.contextmanager
@@ -266,18 +374,29 @@ class _Lane:
         mark_events, mark_seq = len(tx.events), tx.last_seq
         if not isolate:
             try:
-                result = job.fn(tx)
-            except Exception:
+                result = self._call(job, tx)
+            except BaseException:
                 raise _Retry from None
             return job, result, None
         savepoint = session.begin_nested()
         try:
-            result = job.fn(tx)
+            result = self._call(job, tx)
             savepoint.commit()
-        except Exception as exc:
+        except BaseException as exc:
             savepoint.rollback()
             del tx.events[mark_events:]
             tx.last_seq = mark_seq
             tx.cache.clear()  # it may hold what the undone change wrote
-            return job, None, exc
+            return job, None, _failure(exc)
         return job, result, None
+
+    def _call(self, job: _Job, tx: HallTx) -> Any:
+        """Run the job; refuse a result that holds an ORM instance (see `BatchWriter.submit`)."""
+        result = job.fn(tx)
+        if self.refuse_orm:
+            leaked = orm_inside(result)
+            if leaked is not None:
+                raise ContractBroken(
+                    f"a hall change returned an ORM instance ({leaked}); return plain values (rows, dataclasses)"
+                )
+        return result

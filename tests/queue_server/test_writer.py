@@ -1,28 +1,34 @@
-"""The SQLite group-commit writer: a failing change in a batch is undone alone, nothing else is lost."""
+"""The group-commit writer and its contract (writer.py, `BatchWriter.submit`): a failing change in a batch
+is undone alone, a job that raises anything or returns an ORM instance fails only its own request, and a
+request the writer cannot answer in time gets 503."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import select
 
 from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
-from queue_server.models import Event, Ticket
+from queue_server.errors import Unavailable
+from queue_server.models import Event, Hall, Ticket
 from queue_server.services import tickets as svc
 from queue_server.services.tx import HallTx
-from queue_server.writer import BatchWriter
+from queue_server.writer import BatchWriter, ContractBroken
 
-from ..harness import fresh_database, runtime
+from ..harness import KIOSK, fresh_database, runtime, serving
 
 
 @pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[HallContext]:
-    c = build_context(runtime(fresh_database("sqlite", tmp_path), tmp_path / "var"))
+def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
+    c = build_context(runtime(tmp_db, tmp_path / "var"))
     prepare(c, migrate=False)
     assert c.writer is not None
     yield c
@@ -100,3 +106,113 @@ def test_a_batch_holds_its_callers_event_loop_when_told(ctx: HallContext, hold: 
         assert any(t >= end for t in ticks)  # and goes on after the commit
     else:
         assert len(during) > 10
+
+
+@dataclass
+class Wrapped:
+    hall: object
+
+
+def _leaks(tx: HallTx, shape: str) -> object:
+    """Write an event, then return an ORM row in one of the shapes a service might use."""
+    tx.emit("test.leak", {"shape": shape})
+    row = tx.session.get(Hall, "t1")
+    return {
+        "bare": row,
+        "tuple": (1, row),
+        "list": ["x", [row]],
+        "dict": {"t": row},
+        "dataclass": Wrapped(row),
+    }[shape]
+
+
+def _plain(tx: HallTx) -> tuple[str, int]:
+    return tx.emit("test.plain", {}).type, tx.last_seq
+
+
+def _stored_types(ctx: HallContext) -> list[str]:
+    with ctx.db.read() as s:
+        return [e.type for e in s.exec(select(Event).where(Event.hall_code == "t1").order_by(Event.seq)).all()]
+
+
+def test_a_result_holding_an_orm_instance_is_refused_and_undone(ctx: HallContext) -> None:
+    """No ORM instance crosses the writer's boundary: the job fails with a clear error, what it wrote is
+    undone, and the plain jobs of the same batch commit."""
+    writer = BatchWriter(ctx.db, None)  # refuse_orm is on by default
+    shapes = ["bare", "tuple", "list", "dict", "dataclass"]
+
+    async def run() -> list[object]:
+        jobs = [writer.submit("t1", lambda tx, s=s: _leaks(tx, s)) for s in shapes]
+        return await asyncio.gather(*jobs, writer.submit("t1", _plain), return_exceptions=True)
+
+    try:
+        *refused, ok = asyncio.run(run())
+    finally:
+        writer.close()
+    for shape, r in zip(shapes, refused, strict=True):
+        assert isinstance(r, ContractBroken), shape
+        assert "ORM instance (Hall)" in str(r) and "plain values" in str(r)
+    assert ok == ("test.plain", 1)
+    assert _stored_types(ctx) == ["test.plain"]
+
+
+class Stop(BaseException):
+    pass
+
+
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt(), Stop()])
+def test_a_base_exception_fails_its_request_not_the_lane(ctx: HallContext, raised: BaseException) -> None:
+    def bad(tx: HallTx) -> None:
+        tx.emit("test.bad", {})
+        raise raised
+
+    async def run() -> tuple[list[object], list[object], object]:
+        w = ctx.writer
+        first = await asyncio.gather(w.submit("t1", bad), w.submit("t1", _plain), return_exceptions=True)
+        alone = await asyncio.gather(ctx.writer.submit("t1", bad), return_exceptions=True)
+        return first, alone, await ctx.writer.submit("t1", _plain)  # the lane serves on
+
+    (failed, first), (again,), later = asyncio.run(run())
+    for r in (failed, again):
+        assert isinstance(r, ContractBroken) and type(raised).__name__ in str(r)
+        assert r.__cause__ is raised
+    assert (first, later) == (("test.plain", 1), ("test.plain", 2))
+    assert _stored_types(ctx) == ["test.plain", "test.plain"]
+
+
+def test_a_submit_past_its_deadline_answers_503_and_is_skipped(tmp_path: Path) -> None:
+    """A lane stuck on a slow job: a ticket request waiting behind it gets 503 with a clear detail and is
+    not issued once the lane is free again; the lane then serves the next request."""
+    with serving(runtime(fresh_database("sqlite", tmp_path), tmp_path / "var")) as server:
+        release, started = threading.Event(), threading.Event()
+
+        def stuck(tx: HallTx) -> None:
+            started.set()
+            release.wait(30)
+
+        blocker = threading.Thread(target=lambda: asyncio.run(server.ctx.writer.submit("t1", stuck, timeout_s=60)))
+        blocker.start()
+        kiosk = {"Authorization": f"Bearer {KIOSK}"}
+        try:
+            assert started.wait(10)
+            server.ctx.writer.timeout_s = 0.3
+            t0 = time.monotonic()
+            r = httpx.post(f"{server.url}/api/v1/halls/t1/tickets", json={"queue": "A"}, headers=kiosk, timeout=30)
+            waited = time.monotonic() - t0
+        finally:
+            release.set()
+            blocker.join(30)
+        assert r.status_code == 503, r.text
+        assert "try again" in r.json()["detail"] and "服务繁忙" in r.json()["detail"]
+        assert r.headers["Retry-After"] == "1"
+        assert waited < 10
+        server.ctx.writer.timeout_s = 30
+        r = httpx.post(f"{server.url}/api/v1/halls/t1/tickets", json={"queue": "A"}, headers=kiosk, timeout=30)
+        assert r.status_code == 201 and r.json()["number"] == "A001"  # the timed-out one took no number
+
+
+def test_a_closed_writer_answers_unavailable(ctx: HallContext) -> None:
+    writer = BatchWriter(ctx.db, None)
+    writer.close()
+    with pytest.raises(Unavailable):
+        asyncio.run(writer.submit("t1", lambda tx: None))
