@@ -447,6 +447,18 @@ def check_clerk_window(actor: Principal, number: int | None) -> None:
         raise Forbidden(f"您不在 {number} 号窗口 / You are not assigned to window {number}")
 
 
+def check_reveal_window(actor: Principal, t: Ticket, hall: HallConfig) -> None:
+    """403 unless a clerk bound to windows holds the ticket: at one of them, sent to one, or waiting in a
+    queue that one of them serves (the rule of every route that shows a ticket's personal data)."""
+    if not actor.windows:
+        return
+    at = t.window if t.window is not None else t.target_window
+    if at is not None:
+        check_clerk_window(actor, at)
+    elif not any(w.number in actor.windows and t.queue in w.queues for w in hall.windows):
+        raise Forbidden("此票不在您的窗口 / This ticket is not at your window")
+
+
 def _ready(tx: HallTx, w: Window | WindowRow) -> None:
     if w.status != "open":
         raise Conflict(

@@ -15,7 +15,7 @@ from ...crypto import PiiDecryptError
 from ...errors import NotFound
 from ...models import Appointment, AuditLog, Ticket
 from ...services import console as svc
-from ...services.tickets import check_clerk_window, load_ticket
+from ...services.tickets import check_clerk_window, check_reveal_window, load_ticket
 from ...services.tx import HallTx
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep
@@ -101,10 +101,11 @@ async def reveal(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Unmaske
     if hall is None:
         raise NotFound("没有这张票 / No such ticket")
     who.require(hall, "clerk")
+    h = ctx.hall(hall)
 
     def run(tx: HallTx) -> Unmasked:
         t = load_ticket(tx, ticket_id)
-        check_clerk_window(who, t.window)
+        check_reveal_window(who, t, h)
         tx.session.add(
             AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"ticket:{ticket_id}")
         )

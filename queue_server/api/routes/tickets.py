@@ -140,12 +140,15 @@ async def transfer(ticket_id: TicketId, body: TransferBody, ctx: CtxDep, who: Pr
 
 @router.post("/tickets/{ticket_id}/reveal", response_model=Revealed)
 async def reveal(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Revealed:
-    """The unmasked phone and ID number, for a clerk or approver of the hall; every read is audited."""
+    """The unmasked phone and ID number, for a clerk (at the ticket's window, when bound to windows) or an
+    approver of the hall; every read is audited."""
     hall = await _hall_of(ctx, ticket_id)
     who.require(hall, "clerk", "approver")
+    h = ctx.hall(hall)
 
     def run(tx: HallTx) -> Revealed:
         t = svc.load_ticket(tx, ticket_id)
+        svc.check_reveal_window(who, t, h)
         tx.session.add(
             AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"ticket:{ticket_id}")
         )
