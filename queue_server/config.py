@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from queue_server.calendar import CalendarError, parse_day, parse_rule
+from queue_server.strength import GENERATE_HINT, SECRET_MIN_BITS, TOKEN_MIN_BITS, key_problem, password_problem
 
 Loc = tuple[str | int, ...]
 _T = TypeVar("_T")
@@ -292,15 +293,22 @@ class AppConfig(BaseModel):
         errors += [_err(("devices", i, "token"), "is the same as another device's token") for i in _duplicates(tokens)]
         if self.notify.provider == "webhook" and self.notify.secret is None and not demo:
             errors.append(_err(("notify", "secret"), "the webhook needs a secret to sign its messages"))
+        elif self.notify.secret is not None and not demo:
+            errors += _weak_key(("notify", "secret"), self.notify.secret.get_secret_value())
         minimum = PASSWORD_MIN_DEMO if demo else PASSWORD_MIN
         for i, user in enumerate(self.users):
             if user.password is not None and len(user.password.get_secret_value()) < minimum:
                 errors.append(_err(("users", i, "password"), f"must be at least {minimum} characters long"))
+            elif user.password is not None and not demo:
+                guessable = password_problem(user.password.get_secret_value(), [user.username, user.display_name])
+                errors += [_err(("users", i, "password"), guessable)] if guessable else []
             errors += self._hall_refs(("users", i), user.hall, user.windows, halls)
         minimum = TOKEN_MIN_DEMO if demo else TOKEN_MIN
         for i, device in enumerate(self.devices):
             if len(device.token.get_secret_value()) < minimum:
                 errors.append(_err(("devices", i, "token"), f"must be at least {minimum} characters long"))
+            elif not demo:
+                errors += _weak_key(("devices", i, "token"), device.token.get_secret_value())
             windows = [] if device.window is None else [device.window]
             errors += self._hall_refs(("devices", i), device.hall, windows, halls)
         return _checked(self, errors)
@@ -319,6 +327,12 @@ class AppConfig(BaseModel):
         return _find(self.halls, "code", code)
 
 
+def _weak_key(loc: Loc, value: str) -> _Errors:
+    """The error for a guessable device token or webhook secret (none when it is random enough)."""
+    problem = key_problem(value, TOKEN_MIN_BITS)
+    return [_err(loc, f"{problem}; {GENERATE_HINT}")] if problem else []
+
+
 def check_secret(secret: str | None, *, demo: bool) -> None:
     """Refuse, outside demo mode, a missing, short or guessable server secret key."""
     if demo:
@@ -331,6 +345,8 @@ def check_secret(secret: str | None, *, demo: bool) -> None:
         message = f"the secret key in {where} is too short ({len(secret)} characters, need {SECRET_MIN})"
     elif len(set(secret)) <= 4 or secret.lower().startswith(_WEAK_SECRET_STARTS):
         message = f"the secret key in {where} is easy to guess"
+    elif problem := key_problem(secret, SECRET_MIN_BITS):
+        message = f"the secret key in {where} {problem}"
     else:
         return
     raise ConfigError([ConfigProblem("server.secret_key", message + hint)])

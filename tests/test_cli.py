@@ -79,7 +79,7 @@ def test_bad_environment_setting_stops_startup_naming_the_variable(tmp_path: Pat
 def test_weak_secret_outside_demo_stops_startup(tmp_path: Path) -> None:
     text = TEST_CONFIG.read_text(encoding="utf-8").replace("demo = true", "demo = false")
     text = text.replace("-pass", "-pass-long-enough")  # passwords long enough outside demo
-    text = text.replace("-token-0123456789", "-token-0123456789-abcdefgh")
+    text = text.replace("-token-0123456789", "-token-Vh4qZ8rT2mWx6kPb9LnC")  # random enough outside demo
     path = tmp_path / "prod.toml"
     path.write_text(text, encoding="utf-8")
     r = subprocess.run(
@@ -89,7 +89,7 @@ def test_weak_secret_outside_demo_stops_startup(tmp_path: Path) -> None:
     assert "HALL_SECRET_KEY" in r.stderr
     ok = subprocess.run(
         [HALL, "check-config", str(path)],
-        env=env(tmp_path, HALL_SECRET_KEY="k9Vq2-" * 8),
+        env=env(tmp_path, HALL_SECRET_KEY="k9Vq2-Rm7xT4pZcB8nYw1eKhJ6sUaGf3Lq"),
         capture_output=True,
         text=True,
     )

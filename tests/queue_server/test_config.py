@@ -76,7 +76,7 @@ windows = [2]
 name = "kiosk-1"
 role = "kiosk"
 hall = "h2"
-token = "kiosk-token-0123456789abcdef"
+token = "Xq3vT9kLm2Pz7RwB5nYc8HdJ-kiosk"
 """
 
 
@@ -100,7 +100,7 @@ def test_base_is_valid() -> None:
     assert config.hall("h1").window(1).queues == ["A", "B"]
     assert config.hall("h2").queue("A").default_service_s == 300
     assert config.users[1].windows == [2]
-    assert config.devices[0].token.get_secret_value() == "kiosk-token-0123456789abcdef"
+    assert config.devices[0].token.get_secret_value() == "Xq3vT9kLm2Pz7RwB5nYc8HdJ-kiosk"
 
 
 def test_lookups_raise_key_error() -> None:
@@ -270,7 +270,7 @@ def test_password_rules() -> None:
 
 def test_short_password_and_token_are_fine_in_demo_mode_only() -> None:
     text = edit("demo = false", "demo = true")
-    text = text.replace("a-long-password", "short1").replace("kiosk-token-0123456789abcdef", "kiosk-token-1234")
+    text = text.replace("a-long-password", "short1").replace("Xq3vT9kLm2Pz7RwB5nYc8HdJ-kiosk", "kiosk-token-1234")
     config = parse_config(text)
     assert config.users[0].password is not None
     assert config.users[0].password.get_secret_value() == "short1"
@@ -285,7 +285,7 @@ def test_short_password_and_token_are_fine_in_demo_mode_only() -> None:
 
 
 def test_secrets_never_appear_in_messages() -> None:
-    text = edit("kiosk-token-0123456789abcdef", "tiny-token")
+    text = edit("Xq3vT9kLm2Pz7RwB5nYc8HdJ-kiosk", "tiny-token")
     with pytest.raises(ConfigError) as info:
         parse_config(text)
     assert str(info.value) == "<config>:55: devices[0].token: must be at least 16 characters long"
