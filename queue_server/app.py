@@ -51,7 +51,6 @@ def build_context(runtime: Runtime) -> HallContext:
         secret_key=runtime.secret_key,
         var_dir=runtime.settings.var_dir.expanduser().resolve(),
         items_dir=own_items if own_items.is_dir() else None,
-        workers=runtime.settings.workers,
         writer_lanes=runtime.settings.writer_lanes,
     )
 
@@ -103,8 +102,8 @@ async def _rollover_loop(ctx: HallContext, every_s: float) -> None:
 
 
 def worker_app() -> FastAPI:
-    """One of several server processes (`hall serve --workers N`): settings from the environment; the
-    parent process already migrated the schema and synced the configuration."""
+    """One of several server processes (`hall serve --workers N`, PostgreSQL): settings from the
+    environment; the parent process already migrated the schema and synced the configuration."""
     from .settings import Settings, resolve
 
     return create_app(resolve(Settings()), prepare_db=False, tune_gc=True)
@@ -132,22 +131,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        shared.db.claim_serving(shared=shared.workers > 1)
+        shared.db.claim_serving()  # SQLite: one server process per file
         if prepare_db:
             await asyncio.to_thread(prepare, shared, migrate=migrate)
         shared.hub.attach(asyncio.get_running_loop(), await asyncio.to_thread(heads, shared))
         dispatcher = notify.start(shared)
-        listener = poller = None
-        if not shared.db.is_sqlite:
+        listener = None
+        if not shared.db.is_sqlite:  # other processes may commit to the same PostgreSQL database
             from .pgnotify import Listener
 
             listener = app.state.listener = Listener(shared)
             listener.start()
-        elif shared.workers > 1:  # other processes commit to the same SQLite file
-            from .sqlitepoll import Poller
-
-            poller = app.state.poller = Poller(shared)
-            poller.start()
         if tune_gc:
             gc.collect()
             gc.freeze()
@@ -161,8 +155,6 @@ def create_app(
                 await task
             if listener is not None:
                 await listener.stop()
-            if poller is not None:
-                await asyncio.to_thread(poller.stop)
             await dispatcher.stop()
             shared.hub.detach()
             await asyncio.to_thread(shared.writer.close)  # waits for the queued changes: not on the loop

@@ -38,7 +38,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
     migrate: Annotated[bool, typer.Option(help="apply database migrations at start")] = True,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="server processes behind one port")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="server processes behind one port (PostgreSQL; SQLite has one)")
+    ] = 1,
 ) -> None:
     """Run the queue server (HTTP API, websockets, boards)."""
     import os
@@ -46,6 +48,7 @@ def serve(
     import uvicorn
 
     from .app import build_context, create_app, prepare
+    from .db import SQLITE_ONE_PROCESS
     from .logs import log_config
     from .workers import serve_workers
 
@@ -60,22 +63,22 @@ def serve(
     }
     if workers == 1:
         server = create_app(rt, migrate=migrate, tune_gc=True)
-        _claim(server.state.ctx, shared=rt.settings.workers > 1)  # held until this process exits
+        _claim(server.state.ctx)  # held until this process exits
         uvicorn.run(server, **common)  # type: ignore[arg-type]
         return
-    # Several processes: migrate and sync the configuration once here, then start workers that only serve.
+    if rt.database_url.startswith("sqlite"):
+        typer.echo(f"--workers {workers}: {SQLITE_ONE_PROCESS}", err=True)
+        raise typer.Exit(2)
+    # Several processes (PostgreSQL): migrate and sync the configuration once here, then start workers that
+    # only serve. They hear of each other's commits by LISTEN/NOTIFY (pgnotify.py); each has a socket of its
+    # own on the port (workers.py: the kernel spreads the connections).
     ctx = build_context(rt)
-    _claim(ctx, shared=True)  # each worker claims its share again; this only says early why it cannot
     prepare(ctx, migrate=migrate)
     ctx.close()
-    # On SQLite the workers queue for the file's write lock (Database.write) and hear of each other's
-    # commits by polling the halls' heads (sqlitepoll.py); on PostgreSQL by LISTEN/NOTIFY (pgnotify.py).
-    # Each worker has a socket of its own on the port (workers.py: the kernel spreads the connections).
     os.environ.update(
         HALL_CONFIG=str(rt.config_path),
         HALL_DATABASE_URL=rt.database_url,
         HALL_SECRET_KEY=rt.secret_key,
-        HALL_WORKERS=str(workers),
     )
     try:
         status = serve_workers(workers, common)
@@ -86,12 +89,12 @@ def serve(
         raise typer.Exit(status)
 
 
-def _claim(ctx: HallContext, *, shared: bool) -> None:
-    """Stop with a clear message if another server serves the same SQLite file unaware of this one."""
+def _claim(ctx: HallContext) -> None:
+    """Stop with a clear message if another server serves the same SQLite file."""
     from .db import AnotherServer
 
     try:
-        ctx.db.claim_serving(shared=shared)
+        ctx.db.claim_serving()
     except AnotherServer as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

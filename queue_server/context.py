@@ -39,7 +39,6 @@ class HallContext:
     secret_key: str
     var_dir: Path = Path("var")  # the server's own files (uploaded case materials under data/)
     items_dir: Path | None = None  # the case items catalog (None: the repository's config/items)
-    workers: int = 1  # server processes on this database (other processes change it too when > 1)
     writer_lanes: int = 0  # writer threads on PostgreSQL (0: DEFAULT_LANES); SQLite has one
     hub: Hub = field(init=False)
     tokens: TokenService = field(init=False)
@@ -69,22 +68,13 @@ class HallContext:
         self.calendars = {
             h.code: Calendar.build(self.zones[h.code], h.open, h.holidays, h.workdays) for h in self.config.halls
         }
-        # Every change goes through one writer thread that commits them in batches (group commit,
-        # writer.py): on SQLite instead of request threads queueing on the one write lock, an fsync
-        # each; on PostgreSQL instead of a transaction, a commit and a NOTIFY per change.
-        # The writer keeps each hall's load memo from batch to batch; for a second at most when other
-        # processes may write the same database (their changes to windows and averages reach estimates
-        # that late) — always on PostgreSQL, where nothing stops a second server.
-        ttl = None if self.db.is_sqlite and self.workers == 1 else 1.0
+        # Every change goes through the writer, which commits them in batches (group commit, writer.py): on
+        # SQLite one thread instead of request threads queueing on the one write lock, an fsync each; on
+        # PostgreSQL lanes of threads instead of a transaction, a commit and a NOTIFY per change.
         lanes = 1 if self.db.is_sqlite else self.writer_lanes or DEFAULT_LANES
-        # Several processes on one SQLite file take turns at its write lock: a batch runs without its own
-        # event loop competing for the GIL, so the lock is free sooner (writer.py).
-        hold = self.db.is_sqlite and self.workers > 1
         # The writer refuses a job result holding an ORM instance (writer.py); off in the server until every
         # service returns plain rows (issue 19), on wherever a test builds a BatchWriter of its own.
-        self.writer = BatchWriter(
-            self.db, self.hub, memo_ttl_s=ttl, lanes=lanes, hold_loops=hold, refuse_orm=REFUSE_ORM_RESULTS
-        )
+        self.writer = BatchWriter(self.db, self.hub, lanes=lanes, refuse_orm=REFUSE_ORM_RESULTS)
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""

@@ -24,18 +24,23 @@ def normalize_url(url: str) -> str:
 
 
 class AnotherServer(RuntimeError):
-    """A server process would share an SQLite file with one that does not expect it."""
+    """A second server process would serve an SQLite file (one process per file)."""
+
+
+SQLITE_ONE_PROCESS = (
+    "SQLite 数据库只能由一个服务进程使用；多个进程请使用 PostgreSQL / An SQLite database is served by one server "
+    "process; to run several processes, use PostgreSQL (HALL_DATABASE_URL=postgresql://…)."
+)
 
 
 class Database:
     """Owns the engines; `write()` opens a write transaction, `read()` a consistent read snapshot.
 
-    SQLite allows one writer: a write transaction starts with BEGIN IMMEDIATE so it holds the write
-    lock from its first statement (no lock upgrade, so no SQLITE_BUSY deadlock between readers that
-    want to write), and writers queue on a lock instead of SQLite's sleeping busy handler, which would
-    wreck latency: a threading lock within the process, then an exclusive `flock` on `<file>.writer`
-    between processes (several server processes on one SQLite file, `hall serve --workers N`). The
-    kernel wakes the next waiter as soon as the lock is free. Reads use WAL snapshots and never block.
+    SQLite is served by one process per file (`claim_serving`) and allows one writer: a write transaction
+    starts with BEGIN IMMEDIATE so it holds the write lock from its first statement (no lock upgrade, so
+    no SQLITE_BUSY deadlock between readers that want to write), and the process's writers queue on a
+    threading lock instead of SQLite's sleeping busy handler, which would wreck latency. Reads use WAL
+    snapshots and never block.
     On PostgreSQL, writes run at READ COMMITTED and serialise per hall on the hall row (see
     services.tx); reads that need one consistent picture use REPEATABLE READ.
     """
@@ -45,7 +50,6 @@ class Database:
         self.origin = secrets.token_hex(6)  # names this process's commits in PostgreSQL notifications
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock() if self.is_sqlite else None
-        self._file_lock: int | None = None  # fd of the SQLite file's cross-process writer lock
         self._serving: int | None = None  # fd of the SQLite file's server lock (see `claim_serving`)
         if self.is_sqlite:
             self.engine = self._sqlite_engine(begin="BEGIN IMMEDIATE", synchronous=sqlite_synchronous)
@@ -89,13 +93,6 @@ class Database:
         lock = self._write_lock
         if lock is not None:
             lock.acquire()
-            try:
-                if self._file_lock is None:  # opened on first use (again after `dispose`)
-                    self._file_lock = self._lock_file(".writer")
-                fcntl.flock(self._file_lock, fcntl.LOCK_EX)
-            except BaseException:
-                lock.release()
-                raise
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 try:
@@ -106,39 +103,28 @@ class Database:
                     raise
         finally:
             if lock is not None:
-                if self._file_lock is not None:
-                    fcntl.flock(self._file_lock, fcntl.LOCK_UN)
                 lock.release()
 
-    def claim_serving(self, *, shared: bool) -> None:
-        """Register this server process on the SQLite file, or refuse to serve beside a process that
-        does not know of the others.
+    def claim_serving(self) -> None:
+        """Register this server process on the SQLite file, or refuse to serve beside another one.
 
-        A server that believes it is alone keeps memos of the halls' state and does not look for other
-        processes' events; a second server on the same file would make its boards miss events. So a
-        lone server holds `<file>.serve` exclusively and servers that share the file (`--workers N`,
-        or `HALL_WORKERS`) hold it shared: the kernel refuses any mix, and releases a dead process's
-        hold. No-op on PostgreSQL, where every process listens for the others anyway.
+        One server process per SQLite file: its writer is the file's only writer (it keeps the halls' memos
+        and hears of every event from its own commits). It holds an exclusive `flock` on `<file>.serve`,
+        which the kernel releases when the process dies. No-op on PostgreSQL.
         """
         if not self.is_sqlite or self._serving is not None:
             return
-        fd = self._lock_file(".serve")
+        path = (make_url(self.url).database or "") + ".serve"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise AnotherServer(
                 f"另一个服务进程正在使用此 SQLite 数据库 / Another server process is serving this SQLite "
-                f"database ({make_url(self.url).database}). Several processes on one SQLite file must all "
-                "know of each other: start them with `hall serve --workers N`, or set HALL_WORKERS=N in the "
-                "environment of every independent process (or use PostgreSQL)."
+                f"database ({make_url(self.url).database}). {SQLITE_ONE_PROCESS}"
             ) from None
         self._serving = fd
-
-    def _lock_file(self, suffix: str) -> int:
-        """Open (creating) the lock file beside the SQLite file, e.g. `<file>.writer`."""
-        path = (make_url(self.url).database or "") + suffix
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def release_serving(self) -> None:
         """Unregister this server process (at shutdown)."""
@@ -163,10 +149,6 @@ class Database:
         self.release_serving()
         self.engine.dispose()
         self.read_engine.dispose()
-        if self._write_lock is not None and self._file_lock is not None:
-            with self._write_lock:  # not while a write of this process holds it
-                os.close(self._file_lock)
-                self._file_lock = None
 
 
 def plain_engine(url: str) -> Engine:

@@ -12,11 +12,8 @@ batches never deadlock), runs each change in turn (a failing change is undone al
 the events and `seq`s, sends one NOTIFY per hall (PostgreSQL), commits once, and answers every caller.
 Nothing is answered before the commit, so a ticket the citizen holds is always stored.
 
-Several processes on one SQLite file (`hall serve --workers N`) take turns at the file's write lock, so
-the time a batch holds it bounds them all. Inside a process the batch shares the GIL with the event
-loop, which would stretch that time by half (measured: bench/README.md); with `hold_loops` the callers'
-event loops wait while their process holds the lock, and the other processes' loops use the other
-cores meanwhile. Changes that arrived while the lock was awaited join the batch.
+SQLite is served by one process per file (this writer is then the file's only writer); several processes
+are for PostgreSQL, where each hall's batch locks the hall's row.
 """
 
 from __future__ import annotations
@@ -27,9 +24,8 @@ import dataclasses
 import logging
 import queue
 import threading
-import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from datetime import time as dt_time
@@ -50,7 +46,6 @@ log = logging.getLogger(__name__)
 
 BUSY = "服务繁忙，请稍后再试 / The hall's changes are backed up; this one was not answered in time, try again"
 TIMEOUT_S = 30.0  # a change not answered this long after its submit answers 503 (`Unavailable`)
-HOLD_MAX_S = 1.0  # an event loop held for a batch goes on after this long whatever happens (see `_held`)
 
 
 class _Retry(Exception):
@@ -141,17 +136,12 @@ class BatchWriter:
         hub: Hub | None,
         *,
         max_batch: int = 64,
-        memo_ttl_s: float | None = None,
         lanes: int = 1,
-        hold_loops: bool = False,
         timeout_s: float = TIMEOUT_S,
         refuse_orm: bool = True,
     ) -> None:
         self.timeout_s = timeout_s
-        self._lanes = [
-            _Lane(db, hub, max_batch, memo_ttl_s, f"hall-writer-{i}", hold_loops, refuse_orm)
-            for i in range(max(1, lanes))
-        ]
+        self._lanes = [_Lane(db, hub, max_batch, f"hall-writer-{i}", refuse_orm) for i in range(max(1, lanes))]
         self._lane_of: dict[str, _Lane] = {}
 
     @property
@@ -229,29 +219,24 @@ class _Lane:
         db: Database,
         hub: Hub | None,
         max_batch: int,
-        memo_ttl_s: float | None,
         name: str,
-        hold_loops: bool,
         refuse_orm: bool,
     ) -> None:
         self.db = db
         self.refuse_orm = refuse_orm
-        self.hold_loops = hold_loops
         self.hub = hub
         self.max_batch = max_batch
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.batches = 0
         self.changes = 0
         # Each hall's memo (`HallTx.cache`: service averages and window capacity, and the waiting counts
-        # stamped with the hall's seq), kept from batch to batch when this process is the only writer of
-        # the database (whatever changes those rows keeps the memo right, see `_load` and `_waiting` in
-        # services/tickets.py). Dropped when a batch fails or on `forget()`.
-        self._memo: dict[str, tuple[float, dict[str, object]]] = {}  # hall -> (made at, memo)
+        # stamped with the hall's seq), kept from batch to batch while this lane is the hall's only writer:
+        # it is stamped with the hall's `seq` after this lane's commit, and a batch that finds the hall at
+        # another `seq` (a commit of another process, or of a `hall_tx` outside the writer) starts afresh.
+        # Whatever changes the memo's rows keeps it right (`_load`, `_waiting` in services/tickets.py).
+        # Dropped when a batch fails or on `forget()`.
+        self._memo: dict[str, tuple[int, dict[str, object]]] = {}  # hall -> (seq after our commit, memo)
         self.stale = False
-        # When other processes write the same database, a memo may miss their changes (another window
-        # opened, a newer service-time average): it is then rebuilt after `memo_ttl_s`, so estimates lag
-        # at most that long behind the other processes. None: this is the only writer, keep it.
-        self.memo_ttl_s = memo_ttl_s
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.thread.start()
 
@@ -306,12 +291,14 @@ class _Lane:
             self.stale = False
             self._memo.clear()
         try:
-            with self.db.write() as session, self._held(batch, isolate):
+            with self.db.write() as session:
                 halls = self._open(session, batch)
                 outcomes = [self._one(session, halls, job, isolate) for job in batch]
                 opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
                 write_events(session, opened, self.db, self.hub)
                 session.commit()
+                for tx in opened:
+                    self._memo[tx.hall] = (tx.last_seq, tx.cache)
                 if self.hub is not None:  # SQLite: still under the write lock, so the hub sees commit order
                     self.hub.publish(ev for tx in opened for ev in tx.events)
         except _Retry:
@@ -323,31 +310,10 @@ class _Lane:
             outcomes = [(job, None, _failure(exc)) for job in batch]
         return outcomes
 
-    @contextlib.contextmanager
-    def _held(self, batch: list[_Job], isolate: bool) -> Iterator[None]:
-        """With `hold_loops`: take in the changes that came while the write lock was awaited, and keep the
-        callers' event loops waiting (each runs one callback that blocks) until the batch is committed."""
-        if not self.hold_loops:
-            yield
-            return
-        if not isolate and self._take(batch):
-            self.jobs.put(None)  # stop after this batch
-        release = threading.Event()
-        for loop in {job.loop for job in batch}:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to hold
-                loop.call_soon_threadsafe(release.wait, HOLD_MAX_S)
-        try:
-            yield
-        finally:
-            release.set()
-
-    def _hall_memo(self, hall: str) -> dict[str, object]:
-        made, memo = self._memo.get(hall) or (0.0, None)
-        now = time.monotonic()
-        if memo is None or (self.memo_ttl_s is not None and now - made > self.memo_ttl_s):
-            memo = {}
-            self._memo[hall] = (now, memo)
-        return memo
+    def _hall_memo(self, tx: HallTx) -> dict[str, object]:
+        """The hall's memo if nobody else wrote the hall since this lane's last commit of it, else a new one."""
+        seq, memo = self._memo.get(tx.hall) or (-1, {})
+        return memo if seq == tx.first_seq else {}
 
     def _open(self, session: Any, batch: list[_Job]) -> dict[str, HallTx | NotFound]:
         """Open the batch's halls in one statement (PostgreSQL: lock their rows, in the order of their codes)."""
@@ -359,7 +325,7 @@ class _Lane:
             if tx is None:  # that hall's changes fail with this; the others go on
                 halls[hall] = NotFound(f"大厅不存在 / No hall '{hall}'")
             else:
-                tx.cache = self._hall_memo(hall)
+                tx.cache = self._hall_memo(tx)
                 halls[hall] = tx
         return halls
 

@@ -80,11 +80,11 @@ def fresh_database(backend: str, tmp: Path, name: str = "hall") -> str:
     return url
 
 
-def runtime(url: str, var_dir: Path, config: Path = TEST_CONFIG, workers: int = 1) -> Runtime:
-    """Resolved settings for a test server (`workers`: how many server processes share the database)."""
+def runtime(url: str, var_dir: Path, config: Path = TEST_CONFIG) -> Runtime:
+    """Resolved settings for a test server."""
     from pydantic import SecretStr
 
-    settings = Settings(config=config, database_url=url, secret_key=SecretStr(SECRET), var_dir=var_dir, workers=workers)
+    settings = Settings(config=config, database_url=url, secret_key=SecretStr(SECRET), var_dir=var_dir)
     return resolve(settings)
 
 

@@ -1,4 +1,5 @@
-"""Two independent server processes on one database (deploy/systemd/hall@.service): one is killed mid-load.
+"""Two independent server processes on one PostgreSQL database (deploy/systemd/hall@.service): one is killed
+mid-load (SQLite is served by one process per file).
 
 Kiosks issue tickets through both processes; one process gets SIGKILL while requests are in flight.
 Every ticket it acknowledged (201) is in the database, no number is given twice, and a board that
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -34,13 +34,11 @@ KIOSKS = 4
 KILL_AFTER = 30  # acknowledged tickets before the kill
 
 
-@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
-def test_a_killed_process_loses_nothing_acknowledged_and_boards_resume_on_another(tmp_path: Path, db: str) -> None:
-    require_backend(db)
-    url = fresh_database(db, tmp_path, name="failover")
+def test_a_killed_process_loses_nothing_acknowledged_and_boards_resume_on_another(tmp_path: Path) -> None:
+    require_backend("postgresql")
+    url = fresh_database("postgresql", tmp_path, name="failover")
     ports = free_port(), free_port()
-    # On SQLite, independent processes must know they share the file (HALL_WORKERS, set by --workers too).
-    environ = env(tmp_path, HALL_DATABASE_URL=url, HALL_WORKERS="2")
+    environ = env(tmp_path, HALL_DATABASE_URL=url)
 
     def serve(port: int, *extra: str) -> list[str]:
         return [HALL, "serve", "--config", str(TEST_CONFIG), "--port", str(port), *extra]

@@ -1,4 +1,5 @@
-"""`hall serve --workers N`: several processes behind one port stay correct, on PostgreSQL and on SQLite.
+"""`hall serve --workers N`: several processes behind one port stay correct (PostgreSQL; SQLite is served
+by one process per file and refuses them).
 
 Kiosks and windows open a new connection per request, so the kernel spreads them over the workers;
 one board stays on whichever worker took its websocket and must still see every change once, in order.
@@ -17,7 +18,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from websockets.sync.client import connect
 
 from queue_server import workers as workers_mod
@@ -27,10 +27,9 @@ from .harness import KIOSK, PASSWORDS, TEST_CONFIG, free_port, fresh_database
 from .test_cli import HALL, env, running
 
 
-@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
-def test_two_workers(tmp_path: Path, db: str) -> None:
-    require_backend(db)
-    url = fresh_database(db, tmp_path, name="workers")
+def test_two_workers(tmp_path: Path) -> None:
+    require_backend("postgresql")
+    url = fresh_database("postgresql", tmp_path, name="workers")
     port = free_port()
     cmd = [HALL, "serve", "--config", str(TEST_CONFIG), "--port", str(port), "--workers", "2"]
     server = running(cmd, tmp_path, env(tmp_path, HALL_DATABASE_URL=url), port)
@@ -97,24 +96,29 @@ def _login(port: int) -> str:
     return str(r.json()["access_token"])
 
 
-def test_sqlite_refuses_a_second_server_that_does_not_know_of_the_first(tmp_path: Path) -> None:
-    """Two servers on one SQLite file either both know (--workers, HALL_WORKERS) or the second refuses to start."""
+def test_sqlite_refuses_a_second_server_on_the_same_file(tmp_path: Path) -> None:
+    """One server process per SQLite file: a second one refuses to start, and the first serves on."""
     url = fresh_database("sqlite", tmp_path, name="solo")
     first, second = free_port(), free_port()
     cmd = [HALL, "serve", "--config", str(TEST_CONFIG), "--no-migrate", "--port"]
     with running([*cmd, str(first)], tmp_path, env(tmp_path, HALL_DATABASE_URL=url), first):
-        for extra in ({}, {"HALL_WORKERS": "2"}):  # alone beside a lone server, or sharing with it: both refused
-            r = subprocess.run(
-                [*cmd, str(second)],
-                env=env(tmp_path, HALL_DATABASE_URL=url, **extra),
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert r.returncode == 2, extra
-            assert "Another server process is serving this SQLite database" in r.stdout + r.stderr, extra
-            assert "HALL_WORKERS" in r.stdout + r.stderr
+        r = subprocess.run(
+            [*cmd, str(second)], env=env(tmp_path, HALL_DATABASE_URL=url), capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 2
+        assert "Another server process is serving this SQLite database" in r.stderr
+        assert "use PostgreSQL" in r.stderr
         assert httpx.get(f"http://127.0.0.1:{first}/healthz").status_code == 200  # the first serves on
+
+
+def test_sqlite_refuses_several_workers(tmp_path: Path) -> None:
+    """`hall serve --workers 2` on SQLite stops at once with a sentence telling to use PostgreSQL."""
+    url = fresh_database("sqlite", tmp_path, name="many")
+    cmd = [HALL, "serve", "--config", str(TEST_CONFIG), "--port", str(free_port()), "--workers", "2"]
+    r = subprocess.run(cmd, env=env(tmp_path, HALL_DATABASE_URL=url), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "An SQLite database is served by one server process; to run several processes, use PostgreSQL" in r.stderr
+    assert not list(tmp_path.glob("*.serve"))  # refused before anything was opened
 
 
 def _workers(parent: int) -> list[int]:
@@ -142,7 +146,8 @@ def test_connections_are_spread_over_the_workers(tmp_path: Path) -> None:
     worker (uvicorn's shared socket gave one worker 90 % of the city benchmark). Each worker listens on a
     socket of its own (SO_REUSEPORT) and the kernel spreads new connections evenly, even those that arrive
     while every worker is busy (with one shared socket, the first worker to wake accepts them all)."""
-    url = fresh_database("sqlite", tmp_path, name="spread")
+    require_backend("postgresql")
+    url = fresh_database("postgresql", tmp_path, name="spread")
     port = free_port()
     cmd = [HALL, "serve", "--config", str(TEST_CONFIG), "--port", str(port), "--workers", "2"]
     with running(cmd, tmp_path, env(tmp_path, HALL_DATABASE_URL=url), port) as server:
@@ -169,7 +174,8 @@ def test_connections_are_spread_over_the_workers(tmp_path: Path) -> None:
 
 
 def test_a_dead_worker_is_replaced_and_stopping_ends_every_worker(tmp_path: Path) -> None:
-    url = fresh_database("sqlite", tmp_path, name="replace")
+    require_backend("postgresql")
+    url = fresh_database("postgresql", tmp_path, name="replace")
     port = free_port()
     cmd = [HALL, "serve", "--config", str(TEST_CONFIG), "--port", str(port), "--workers", "2"]
     with running(cmd, tmp_path, env(tmp_path, HALL_DATABASE_URL=url), port) as server:

@@ -1,8 +1,8 @@
-"""Several server processes on one database: an event committed by one reaches boards on the others.
+"""Several server processes on one PostgreSQL database: an event committed by one reaches boards on the others.
 
-PostgreSQL tells the other processes by NOTIFY; on SQLite they poll the halls' heads (sqlitepoll.py).
-Two servers in one test process stand for two processes: each has its own database connections,
-writer lock file descriptor, hub and listener.
+PostgreSQL tells the other processes by NOTIFY (pgnotify.py); SQLite is served by one process per file.
+Two servers in one test process stand for two processes: each has its own database connections, hub
+and listener.
 """
 
 from __future__ import annotations
@@ -13,20 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from websockets.sync.client import connect
 
 from ..conftest import require_backend
 from ..harness import KIOSK, KIOSK_T2, LiveServer, events_url, fresh_database, runtime, serving
 
 
-@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
-def test_idle_process_hears_another_processs_commits(tmp_path: Path, db: str) -> None:
-    require_backend(db)
-    rt = runtime(fresh_database(db, tmp_path, name="xproc"), tmp_path / "var", workers=2)
+def test_idle_process_hears_another_processs_commits(tmp_path: Path) -> None:
+    require_backend("postgresql")
+    rt = runtime(fresh_database("postgresql", tmp_path, name="xproc"), tmp_path / "var")
     with serving(rt) as a, serving(rt) as b, connect(events_url(a)) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
-        got = []  # process a has no commits of its own: only its listener (or poll) can bring these
+        got = []  # process a has no commits of its own: only its listener can bring these
         for queue in ("A", "B", "C"):
             r = httpx.post(
                 f"{b.url}/api/v1/halls/t1/tickets", json={"queue": queue}, headers={"Authorization": f"Bearer {KIOSK}"}
@@ -41,15 +39,14 @@ def test_idle_process_hears_another_processs_commits(tmp_path: Path, db: str) ->
 
 
 def _reader(server: LiveServer) -> Any:
-    """What brings the other processes' events into this one: the PostgreSQL listener or the SQLite poller."""
-    return server.app.state.listener if not server.ctx.db.is_sqlite else server.app.state.poller
+    """What brings the other processes' events into this one: the PostgreSQL listener."""
+    return server.app.state.listener
 
 
-@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
-def test_halls_nobody_follows_here_are_not_read(tmp_path: Path, db: str) -> None:
+def test_halls_nobody_follows_here_are_not_read(tmp_path: Path) -> None:
     """Events of a hall without a board on this process are not read back; a later board still sees all."""
-    require_backend(db)
-    rt = runtime(fresh_database(db, tmp_path, name="xskip"), tmp_path / "var", workers=2)
+    require_backend("postgresql")
+    rt = runtime(fresh_database("postgresql", tmp_path, name="xskip"), tmp_path / "var")
     with serving(rt) as idle, serving(rt) as busy:
         poller = _reader(idle)
         for _ in range(5):
@@ -83,7 +80,7 @@ def test_halls_nobody_follows_here_are_not_read(tmp_path: Path, db: str) -> None
 def test_postgresql_process_does_not_read_back_its_own_commits(tmp_path: Path) -> None:
     """Its writer hands its events to its hub; the listener skips their notifications, boards get each once."""
     require_backend("postgresql")
-    rt = runtime(fresh_database("postgresql", tmp_path, name="xown"), tmp_path / "var", workers=2)
+    rt = runtime(fresh_database("postgresql", tmp_path, name="xown"), tmp_path / "var")
     with serving(rt) as a, serving(rt) as b, connect(events_url(a)) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
         got = []

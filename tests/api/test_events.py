@@ -26,6 +26,7 @@ from websockets.uri import parse_uri
 from queue_server.ids import make_id_number
 from queue_server.models import Event
 
+from ..conftest import require_backend
 from ..harness import (
     DISPLAY,
     KIOSK,
@@ -35,6 +36,7 @@ from ..harness import (
     LiveServer,
     events_url,
     free_port,
+    fresh_database,
     runtime,
     serving,
 )
@@ -527,9 +529,10 @@ def test_resume_after_a_server_restart(tmp_db: str, tmp_path: Path) -> None:
     assert numbers == ["A001", "B001", "C001", "A002", "A003"]
 
 
-def test_events_committed_by_another_server_are_not_held_back(tmp_db: str, tmp_path: Path) -> None:
+def test_events_committed_by_another_server_are_not_held_back(tmp_path: Path) -> None:
     """A gap (an event this process never published) is filled from the table even while events keep coming."""
-    rt = runtime(tmp_db, tmp_path / "var", workers=2)  # two servers on one SQLite file must both know it
+    require_backend("postgresql")  # several server processes on one database: PostgreSQL (SQLite has one)
+    rt = runtime(fresh_database("postgresql", tmp_path, name="xgap"), tmp_path / "var")
     with serving(rt) as a, serving(rt) as b, _open(a) as ws:
         assert _recv(ws)["seq"] == 0
         foreign = _take(b.url, "B")  # seq 1, never published to a's hub

@@ -67,47 +67,6 @@ def test_failed_change_is_undone_alone(ctx: HallContext) -> None:
     assert seqs == list(range(1, 21))
 
 
-@pytest.mark.parametrize("hold", [True, False])
-def test_a_batch_holds_its_callers_event_loop_when_told(ctx: HallContext, hold: bool) -> None:
-    """Several processes on one SQLite file: while a batch holds the file's write lock, its own process's
-    event loop waits instead of competing for the GIL (writer.py, `hold_loops`). Without it the loop runs on."""
-    writer = BatchWriter(ctx.db, None, hold_loops=hold)
-    ran: list[float] = []
-
-    def slow(tx: HallTx) -> str:
-        ran.append(time.monotonic())
-        time.sleep(0.2)  # the change's work, in the writer thread, with the write lock held
-        ran.append(time.monotonic())
-        return svc.issue(tx, tz=ctx.zones["t1"], queue="A", cipher=ctx.cipher).ticket.number
-
-    async def run() -> tuple[str, list[float]]:
-        ticks: list[float] = []
-
-        async def tick() -> None:
-            while True:
-                ticks.append(time.monotonic())
-                await asyncio.sleep(0.005)
-
-        ticker = asyncio.create_task(tick())
-        number = await writer.submit("t1", slow)
-        await asyncio.sleep(0.05)
-        ticker.cancel()
-        return number, ticks
-
-    try:
-        number, ticks = asyncio.run(run())
-    finally:
-        writer.close()
-    assert number == "A001"  # the change itself is unaffected
-    start, end = ran
-    during = [t for t in ticks if start + 0.02 < t < end]  # the loop takes up to one tick to get to the hold
-    if hold:
-        assert during == []
-        assert any(t >= end for t in ticks)  # and goes on after the commit
-    else:
-        assert len(during) > 10
-
-
 @dataclass
 class Wrapped:
     hall: object
