@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as e:
             print(f"display_board: the stream subscriber is not available ({e}); use --state FILE", file=sys.stderr)
             return 2
-    from .screen import configure_window
+    from hall_client.screen import configure_window
 
     configure_window(portrait=args.portrait, fullscreen=args.fullscreen)
     from .app import BoardApp

@@ -19,8 +19,9 @@ from kivy.properties import (  # type: ignore[import-untyped]
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.stencilview import StencilView  # type: ignore[import-untyped]
 
+from hall_client.screen import register_font
+
 from . import strings as s
-from .screen import register_font
 from .view import Flash, board_view, paused_text, ticker_x, window_view
 
 KV_FILE = Path(__file__).with_name("board.kv")

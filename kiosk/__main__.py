@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout, force=True)
 
-    from display_board.screen import configure_window
+    from hall_client.screen import configure_window
 
     configure_window(portrait=args.portrait, fullscreen=args.fullscreen)
 
-    from display_board.screen import ScreenError
+    from hall_client.screen import ScreenError
     from peripherals.errors import DeviceUnavailable
 
     from .app import KioskApp

@@ -25,7 +25,7 @@ from kivy.properties import (  # type: ignore[import-untyped]
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.button import Button  # type: ignore[import-untyped]
 
-from display_board.screen import register_font
+from hall_client.screen import register_font
 
 from .app_booking import BookingApp
 from .app_devices import DeviceApp

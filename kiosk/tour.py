@@ -1,4 +1,4 @@
-"""`python -m kiosk --screenshot-tour DIR` (or `hall kiosk --screenshot-tour DIR`): every kiosk screen as a PNG.
+"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen as a PNG, named `<zh|en|elder>-<screen>.png`.
 
 Starts a throwaway queue server (SQLite in a temporary directory) with two halls — one open that takes bookings,
 one closed today — and runs the real kiosk against it, by touch, once in Chinese, once in English and once in

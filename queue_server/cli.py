@@ -121,16 +121,6 @@ def migrate(config: Annotated[Path | None, typer.Option(help="hall configuration
     typer.echo(f"migrated {_safe(rt.database_url)}")
 
 
-@app.command()
-def kiosk(
-    screenshot_tour: Annotated[Path, typer.Option(help="render every kiosk screen (zh, en, elder) into this folder")],
-) -> None:
-    """Kiosk tools: the screenshot tour (a throwaway server, the real kiosk under Xvfb)."""
-    from kiosk.tour import main as tour
-
-    raise typer.Exit(tour(screenshot_tour))
-
-
 devices_app = typer.Typer(help="Peripherals of the configured kiosks.", no_args_is_help=True)
 app.add_typer(devices_app, name="devices")
 

@@ -13,27 +13,9 @@ from typing import Any
 
 import orjson
 
-log = logging.getLogger(__name__)
+from .schemas.events import envelope
 
-EVENT_TYPES = frozenset(
-    {
-        "ticket.issued",
-        "ticket.called",
-        "ticket.recalled",
-        "ticket.serving",
-        "ticket.completed",
-        "ticket.no_show",
-        "ticket.held",
-        "ticket.transferred",
-        "ticket.cancelled",
-        "ticket.expired",
-        "ticket.rejoined",
-        "window.status",
-        "queue.stats",
-        "notice",
-        "device.health",
-    }
-)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +32,12 @@ class HallEvent:
     @classmethod
     def create(cls, hall: str, seq: int, type: str, at: datetime, data: dict[str, Any]) -> HallEvent:
         """Build an event and its wire text."""
-        msg = {"seq": seq, "type": type, "at": at.isoformat(), "hall": hall, "data": data}
-        return cls(hall, seq, type, at, data, orjson.dumps(msg).decode())
+        text = orjson.dumps(envelope(seq, type, at.isoformat(), hall, data)).decode()
+        return cls(hall, seq, type, at, data, text)
 
     def message(self) -> dict[str, Any]:
-        """The event as the contract's message object."""
-        return {
-            "seq": self.seq,
-            "type": self.type,
-            "at": self.at.isoformat(),
-            "hall": self.hall,
-            "data": self.data,
-        }
+        """The event as the contract's message object (`queue_server.schemas.Envelope`)."""
+        return envelope(self.seq, self.type, self.at.isoformat(), self.hall, self.data)
 
 
 class Subscriber:

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("KCFG_KIVY_KEYBOARD_MODE", "systemanddock")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout, force=True)
 
-    from display_board.screen import ScreenError, configure_window
+    from hall_client.screen import ScreenError, configure_window
 
     configure_window(portrait=args.portrait, fullscreen=args.fullscreen)
 

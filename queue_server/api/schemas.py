@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..schemas import PublicTicket
 from ..services.tickets import TicketOut
 
 Lane = Literal["normal", "military", "special", "vip"]
@@ -37,27 +38,8 @@ class TicketCreate(BaseModel):
     channel: Literal["kiosk", "counter", "mobile"] = "kiosk"
 
 
-class TicketPublic(BaseModel):
-    """A ticket as the API returns it: personal data only masked."""
-
-    id: int
-    number: str
-    queue: str
-    lane: str
-    status: str
-    ahead: int
-    estimated_wait_s: int
-    issued_at: datetime
-    arrived_at: datetime
-    called_at: datetime | None = None
-    track_token: str
-    hall: str
-    channel: str
-    window: int | None = None
-    target_window: int | None = None
-    recalls: int = 0
-    phone_masked: str | None = None
-    id_number_masked: str | None = None
+class TicketPublic(PublicTicket):
+    """The shared public ticket (`queue_server.schemas.PublicTicket`), built from a service result."""
 
     @classmethod
     def of(cls, o: TicketOut, tz: ZoneInfo) -> TicketPublic:

@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from ...errors import Forbidden, Unauthorized
 from ...models import OPEN_STATUSES, Ticket
+from ...schemas import BoardSnapshot
 from ...services import tickets as svc
 from ...services.halls import authenticate, board_state, report_health, set_notice
 from ...services.stats import queue_stats
@@ -88,7 +89,9 @@ def queues(hall: str, ctx: CtxDep) -> list[QueueInfo]:
     ]
 
 
-@router.get("/api/v1/halls/{hall}/board", tags=["public"])
+@router.get(
+    "/api/v1/halls/{hall}/board", response_model=BoardSnapshot, response_model_exclude_unset=True, tags=["public"]
+)
 def board(hall: str, ctx: CtxDep) -> dict[str, Any]:
     """The board state the websocket snapshot carries, with its `seq`."""
     h = ctx.hall(hall)

@@ -1,0 +1,68 @@
+"""The shapes every side of the hall shares — server, kiosk, boards, bridges: one schema per message.
+
+Pydantic only: importing this package pulls in no web framework, database or UI (tests/schemas checks it).
+"""
+
+from .board import RECENT_CALLS, BoardHall, BoardQueue, BoardSnapshot, BoardState, BoardWindow, RecentCall
+from .common import IsoTime, Lane, QueueLoad, Shape, TicketBrief, TicketStatus, WindowStatus
+from .events import (
+    EVENT_DATA,
+    EVENT_TYPES,
+    STREAM_TYPES,
+    AppointmentChange,
+    CaseStatus,
+    ComplaintChanged,
+    DeviceHealth,
+    Envelope,
+    EvaluationCreated,
+    FollowupChanged,
+    HomeVisitChange,
+    Notice,
+    QueueAlert,
+    QueueStats,
+    TicketChange,
+    TicketExpired,
+    WindowStatusData,
+    data_model,
+    envelope,
+    event_data,
+)
+from .ticket import PublicTicket
+
+__all__ = [
+    "EVENT_DATA",
+    "EVENT_TYPES",
+    "RECENT_CALLS",
+    "STREAM_TYPES",
+    "AppointmentChange",
+    "BoardHall",
+    "BoardQueue",
+    "BoardSnapshot",
+    "BoardState",
+    "BoardWindow",
+    "CaseStatus",
+    "ComplaintChanged",
+    "DeviceHealth",
+    "Envelope",
+    "EvaluationCreated",
+    "FollowupChanged",
+    "HomeVisitChange",
+    "IsoTime",
+    "Lane",
+    "Notice",
+    "PublicTicket",
+    "QueueAlert",
+    "QueueLoad",
+    "QueueStats",
+    "RecentCall",
+    "Shape",
+    "TicketBrief",
+    "TicketChange",
+    "TicketExpired",
+    "TicketStatus",
+    "WindowStatus",
+    "WindowStatusData",
+    "data_model",
+    "envelope",
+    "event_data",
+]

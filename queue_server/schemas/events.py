@@ -1,0 +1,191 @@
+"""The hall event stream: the envelope every message has and the `data` of each event type.
+
+`{"seq", "type", "at", "hall", "data"}`: `seq` gap-free per hall, `at` ISO 8601 in the hall's timezone.
+Besides events the stream sends `snapshot` (data: the board state), `heartbeat` and `resync`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .common import IsoTime, QueueLoad, Shape, TicketBrief, WindowStatus
+
+
+class Envelope(BaseModel):
+    """One stream message; `data` is read with `event_data` (or `BoardState` for a snapshot)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seq: int
+    type: str
+    at: IsoTime
+    hall: str
+    data: dict[str, Any] = {}
+
+
+def envelope(seq: int, type: str, at: str, hall: str, data: Any) -> dict[str, Any]:
+    """The message as a plain dict, keys in the contract's order (what the server serialises)."""
+    return {"seq": seq, "type": type, "at": at, "hall": hall, "data": data}
+
+
+class TicketChange(TicketBrief):
+    """`ticket.*` (all but `ticket.expired`): the ticket after the change and the loads of the queues it moved.
+
+    A transfer adds `from_queue` and `from_window` (`window` is then the target window, if any); in halls that
+    are not silent, `ticket.called` and `ticket.recalled` carry `announce`, the sentence to speak.
+    """
+
+    queues: list[QueueLoad]
+    announce: str | None = None
+    from_queue: str | None = None
+    from_window: int | None = None
+
+
+class TicketExpired(TicketBrief):
+    """`ticket.expired`: left open at the end of the service day (the loads follow in one `queue.stats`)."""
+
+
+class WindowStatusData(Shape):
+    """`window.status`: the window's public fields."""
+
+    number: int
+    name: str
+    name_en: str
+    queues: list[str]
+    status: WindowStatus
+    reason: str
+
+
+class QueueStats(Shape):
+    """`queue.stats`: the loads of the queues that changed."""
+
+    queues: list[QueueLoad]
+
+
+class Notice(Shape):
+    """`notice`: the boards' scrolling line ('' clears it)."""
+
+    text: str
+
+
+class DeviceHealth(Shape):
+    """`device.health`: a device's report."""
+
+    device: str
+    role: str
+    status: str
+    detail: str
+
+
+class QueueAlert(Shape):
+    """`queue.alert`: a queue past (or back under) its length or wait threshold."""
+
+    queue: str
+    kind: Literal["length", "wait"]
+    value: int
+    threshold: int
+    cleared: bool
+
+
+class AppointmentChange(Shape):
+    """`appointment.*`: never the booking code (it lets its holder act)."""
+
+    id: int
+    queue: str
+    status: str
+    start: IsoTime
+
+
+class HomeVisitChange(Shape):
+    """`home_visit.*`: no code, name or address."""
+
+    id: int
+    queue: str
+    status: str
+
+
+class EvaluationCreated(Shape):
+    """`evaluation.created`: a citizen's rating of a ticket (`ticket`, `number`, `window`) or of a case."""
+
+    id: int
+    level: int
+    channel: str
+    ticket: int | None = None
+    number: str | None = None
+    window: int | None = None
+    case: str | None = None
+
+
+class FollowupChanged(Shape):
+    """`followup.changed`: a bad rating's follow-up moved on."""
+
+    id: int
+    evaluation: int
+    status: str
+
+
+class ComplaintChanged(Shape):
+    """`complaint.changed`."""
+
+    id: int
+    code: str
+    status: str
+    category: str
+
+
+class CaseStatus(Shape):
+    """`case.status`: a case (办件) changed state."""
+
+    number: str
+    item: str
+    status: str
+
+
+TICKET_EVENTS = (
+    "ticket.issued",
+    "ticket.called",
+    "ticket.recalled",
+    "ticket.serving",
+    "ticket.completed",
+    "ticket.no_show",
+    "ticket.held",
+    "ticket.transferred",
+    "ticket.cancelled",
+    "ticket.rejoined",
+)
+
+# Every event type with the model of its `data`; a prefix ending in "." covers a family.
+EVENT_DATA: dict[str, type[Shape]] = {
+    **dict.fromkeys(TICKET_EVENTS, TicketChange),
+    "ticket.expired": TicketExpired,
+    "window.status": WindowStatusData,
+    "queue.stats": QueueStats,
+    "queue.alert": QueueAlert,
+    "notice": Notice,
+    "device.health": DeviceHealth,
+    "appointment.": AppointmentChange,
+    "home_visit.": HomeVisitChange,
+    "evaluation.created": EvaluationCreated,
+    "followup.changed": FollowupChanged,
+    "complaint.changed": ComplaintChanged,
+    "case.status": CaseStatus,
+}
+EVENT_TYPES = frozenset(k for k in EVENT_DATA if not k.endswith("."))
+STREAM_TYPES = frozenset({"snapshot", "heartbeat", "resync"})  # messages that are not events
+
+
+def data_model(type: str) -> type[Shape] | None:
+    """The model of an event type's `data`, or None for a type this version does not know."""
+    model = EVENT_DATA.get(type)
+    if model is None and "." in type:
+        model = EVENT_DATA.get(type.split(".", 1)[0] + ".")
+    return model
+
+
+def event_data(msg: Envelope | dict[str, Any]) -> Shape | None:
+    """An event's `data` as its model (pydantic.ValidationError if it does not fit); None for an unknown type."""
+    env = msg if isinstance(msg, Envelope) else Envelope.model_validate(msg)
+    model = data_model(env.type)
+    return None if model is None else model.model_validate(env.data)
