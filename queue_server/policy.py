@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 PRIORITY_LANES: frozenset[str] = frozenset({"military", "special", "vip"})
-LANES: tuple[str, ...] = ("normal", "military", "special", "vip", "appointment")
+APPOINTMENT_LANE = "appointment"
+LANES: tuple[str, ...] = ("normal", "military", "special", "vip", APPOINTMENT_LANE)
 
 CLASS_TRANSFERRED = 0
 CLASS_PRIORITY = 1
@@ -79,24 +80,29 @@ def eligible(c: Candidate, w: WindowView) -> bool:
     return c.queue in w.queues
 
 
-def _slot_begun(c: Candidate, now: datetime) -> bool:
-    return c.lane == "appointment" and c.slot_start is not None and c.slot_start <= now
+def lane_class(lane: str, slot_start: datetime | None, now: datetime) -> int:
+    """Return the class (1 priority, 2 appointment due, 3 ordinary) of a ticket not transferred to the window.
+
+    The one statement of the rule: ``ticket_class`` and ``services.stats`` (in Python and as SQL,
+    ``class_expr``, pinned by tests/queue_server/test_policy_sql.py) are built on it.
+    """
+    if lane in PRIORITY_LANES:
+        return CLASS_PRIORITY
+    if lane == APPOINTMENT_LANE and slot_start is not None and slot_start <= now:
+        return CLASS_APPOINTMENT
+    return CLASS_ORDINARY
 
 
 def is_ordinary(c: Candidate, now: datetime) -> bool:
     """Return True if ``c`` is neither a priority-lane ticket nor an appointment whose slot has begun."""
-    return c.lane not in PRIORITY_LANES and not _slot_begun(c, now)
+    return lane_class(c.lane, c.slot_start, now) == CLASS_ORDINARY
 
 
 def ticket_class(c: Candidate, w: WindowView, now: datetime) -> int:
     """Return the class (0 transferred here, 1 priority, 2 appointment due, 3 ordinary) of ``c`` at ``w``."""
     if c.target_window == w.number:
         return CLASS_TRANSFERRED
-    if c.lane in PRIORITY_LANES:
-        return CLASS_PRIORITY
-    if _slot_begun(c, now):
-        return CLASS_APPOINTMENT
-    return CLASS_ORDINARY
+    return lane_class(c.lane, c.slot_start, now)
 
 
 def _order_key(c: Candidate, w: WindowView) -> tuple[int, datetime, int, int]:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from ..estimate import capacity, estimated_wait_s
 from ..models import WAITING, Queue, Ticket, TicketRow, Window
-from ..policy import PRIORITY_LANES
+from ..policy import APPOINTMENT_LANE, CLASS_APPOINTMENT, CLASS_ORDINARY, CLASS_PRIORITY, PRIORITY_LANES, lane_class
 
 
 def _priority_lane() -> ColumnElement[bool]:
@@ -22,11 +22,12 @@ def _priority_lane() -> ColumnElement[bool]:
 
 
 def class_expr(now: datetime | BindParameter[datetime]) -> ColumnElement[int]:
-    """SQL for the policy's ticket class, without the per-window class 0 (transfers to a window)."""
+    """SQL for the policy's ticket class (`policy.lane_class`), without the per-window class 0 (transfers to
+    a window). Pinned to the policy on both databases by tests/queue_server/test_policy_sql.py."""
     return case(
-        (_priority_lane(), 1),
-        (and_(col(Ticket.lane) == "appointment", col(Ticket.slot_start) <= now), 2),
-        else_=3,
+        (_priority_lane(), CLASS_PRIORITY),
+        (and_(col(Ticket.lane) == APPOINTMENT_LANE, col(Ticket.slot_start) <= now), CLASS_APPOINTMENT),
+        else_=CLASS_ORDINARY,
     )
 
 
@@ -64,12 +65,8 @@ class Classed(Protocol):
 
 
 def ticket_class(t: Classed, now: datetime) -> int:
-    """The same class, computed in Python for one ticket."""
-    if t.lane in PRIORITY_LANES:
-        return 1
-    if t.lane == "appointment" and t.slot_start is not None and t.slot_start <= now:
-        return 2
-    return 3
+    """The same class, computed in Python for one ticket (`policy.lane_class`)."""
+    return lane_class(t.lane, t.slot_start, now)
 
 
 def people_ahead(session: Session, t: Ticket | TicketRow, now: datetime) -> int:
