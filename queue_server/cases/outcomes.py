@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -83,10 +84,154 @@ def commitment_fields(item: Item, c: Case, codes: list[str], verification_days: 
     }
 
 
+@dataclass
+class _Apply:
+    """One outcome being applied: the case, what was decided, and the document fields gathered so far."""
+
+    tx: HallTx
+    c: Case
+    item: Item
+    o: Outcome
+    who: Principal
+    cal: Calendar
+    today: date
+    fields: dict[str, Any]
+    note: str
+    receipt_too: bool = False  # an acceptance receipt follows the outcome's own document
+
+    def move(self) -> None:
+        """The state change itself (validated by `check_move` already), logged with the note."""
+        move(self.tx, self.c, self.o.action, self.who, self.note)
+
+    def accepted(self) -> None:
+        """The case is accepted now (if not before): its legal deadline starts."""
+        self.c.accepted_at = self.c.accepted_at or self.tx.now
+        start_deadline(self.c, self.cal, self.today)
+
+    def receipt_fields(self) -> None:
+        """What the acceptance receipt adds: the materials received and the promised date."""
+        self.fields["materials"] = _materials_received(self.tx, self.c, self.item)
+        self.fields |= {"promised_days": self.c.time_limit_days, "promised_by": self.c.deadline, "clerk": self.who.name}
+
+
+# One handler per outcome. Each validates its body before changing anything (the transaction is all or
+# nothing anyway), fills its document's fields, moves the case and records what the outcome means for it.
+
+
+def _notify_missing(a: _Apply) -> None:
+    """一次性告知: every missing or wrong material at once."""
+    if not a.o.problems:
+        raise Invalid("一次性告知书须列出全部问题 / List every missing or wrong material")
+    a.fields["problems"] = [
+        {
+            "name": _name_of(a.item, a.c, p.get("material", ""))[0],
+            "problem": p.get("problem", "").strip() or "缺少",
+            "requirement": p.get("requirement", "").strip() or "请补齐",
+        }
+        for p in a.o.problems
+    ]
+    a.note = a.note or f"{len(a.o.problems)} problems"
+    a.move()
+
+
+def _reject(a: _Apply) -> None:
+    """不予受理, with its reason and legal basis."""
+    reason = a.o.reason.strip()
+    if not reason:
+        raise Invalid("不予受理须写明理由 / Give the reason for non-acceptance")
+    basis = a.o.legal_basis.strip() or "《中华人民共和国行政许可法》第三十二条"
+    a.fields |= {"reason": reason, "legal_basis": basis}
+    if a.o.competent_authority.strip():
+        a.fields["competent_authority"] = a.o.competent_authority.strip()
+    a.note = reason
+    a.move()
+
+
+def _accept(a: _Apply) -> None:
+    """受理 (or accepted after the supplement): the deadline starts, the receipt lists the materials."""
+    a.move()
+    a.accepted()
+    a.receipt_fields()
+
+
+def _accept_shortfall(a: _Apply) -> None:
+    """容缺受理: accepted with materials to follow by a working day within the allowed period."""
+    pending = a.o.pending or []
+    if not pending:
+        raise Invalid("容缺受理须列出容缺材料 / List the materials to follow")
+    rows = []
+    for p in pending:
+        name, m = _name_of(a.item, a.c, p.get("material", ""))
+        if m is None or not m.shortfall_allowed:
+            raise Invalid(f"材料“{name}”不允许容缺 / Material '{p.get('material')}' cannot be supplied later")
+        rows.append({"name": name, "requirement": p.get("requirement", "").strip() or "提交原件"})
+    cal, today = a.cal, a.today
+    by = a.o.supplement_by or add_working_days(cal, today, DEFAULT_SUPPLEMENT_DAYS)
+    if by <= today or by > add_working_days(cal, today, MAX_SUPPLEMENT_DAYS) or not is_working_day(cal, by):
+        raise Invalid(
+            f"补齐期限须为今后 {MAX_SUPPLEMENT_DAYS} 个工作日内的工作日 / "
+            f"The supplement deadline must be a working day within {MAX_SUPPLEMENT_DAYS} working days"
+        )
+    a.c.supplement_deadline = by
+    a.fields |= {
+        "pending_materials": rows,
+        "supplement_deadline": by,
+        "policy_basis": "《优化营商环境条例》第四十条及本地容缺受理制度",
+    }
+    a.note = a.note or f"supplement by {by.isoformat()}"
+    a.move()
+    a.c.accepted_at = a.tx.now
+
+
+def _accept_commitment(a: _Apply) -> None:
+    """告知承诺: the signed letter replaces the chosen proofs; the case is accepted, with a receipt too."""
+    a.fields |= commitment_fields(a.item, a.c, a.o.commitments or [], a.o.verification_days)
+    if not a.o.signed:
+        raise Invalid("告知承诺书须由申请人签字后才能受理 / The applicant must sign the commitment letter first")
+    a.note = a.note or "signed commitment: " + ",".join(a.o.commitments or [])
+    a.move()
+    a.accepted()
+    a.receipt_too = True
+
+
+def _decide(a: _Apply) -> None:
+    """The back office's 准予 / 不予许可 decision, with its legal basis (and reasons for a refusal)."""
+    a.fields["legal_basis"] = a.o.legal_basis.strip() or a.item.legal_basis
+    refused = a.o.action == "refuse"
+    if refused:
+        if not a.o.reason.strip():
+            raise Invalid("不予许可须写明理由 / Give the reasons for the refusal")
+        a.fields["reason"] = a.note = a.o.reason.strip()
+    elif a.o.note.strip():
+        a.fields["note"] = a.o.note.strip()
+    a.move()
+    a.c.decision, a.c.decided_at = ("refused" if refused else "approved"), a.tx.now
+    a.c.decision_reason = a.o.reason.strip()
+
+
+def _resubmit(a: _Apply) -> None:
+    """The applicant hands in again: no supplement deadline any more."""
+    a.move()
+    a.c.supplement_deadline = None
+
+
+HANDLERS: dict[str, Callable[[_Apply], None]] = {
+    "notify_missing": _notify_missing,
+    "reject": _reject,
+    "accept": _accept,
+    "supplement": _accept,
+    "accept_shortfall": _accept_shortfall,
+    "accept_commitment": _accept_commitment,
+    "approve": _decide,
+    "refuse": _decide,
+    "resubmit": _resubmit,
+}
+
+
 def apply(
     tx: HallTx, *, number: str, o: Outcome, who: Principal, cal: Calendar, tz: Any
 ) -> tuple[Case, list[CaseDocument]]:
-    """Apply one outcome or decision to a case; returns the case and the documents it issued."""
+    """Apply one outcome or decision to a case (its handler in `HANDLERS`); the case and the documents issued."""
     c = load(tx.session, number, lock=True)
     check_staff(who, c.hall_code, "clerk", "approver")
     check_move(c, o.action, who)  # 403/409 before any complaint about the body
@@ -96,91 +241,14 @@ def apply(
     assert hall is not None
     fields = docs.base_fields(hall, c, item.name, tz) | {"issue_date": today, "window": o.window or hall.name}
     fields["accepted_on"] = tx.now.astimezone(tz).replace(tzinfo=None)
-    note = o.note
-    a = o.action
-    # Validate everything before changing anything: the transaction is all or nothing anyway.
-    if a == "notify_missing":
-        if not o.problems:
-            raise Invalid("一次性告知书须列出全部问题 / List every missing or wrong material")
-        fields["problems"] = [
-            {
-                "name": _name_of(item, c, p.get("material", ""))[0],
-                "problem": p.get("problem", "").strip() or "缺少",
-                "requirement": p.get("requirement", "").strip() or "请补齐",
-            }
-            for p in o.problems
-        ]
-        note = note or f"{len(o.problems)} problems"
-    elif a == "reject":
-        if not o.reason.strip():
-            raise Invalid("不予受理须写明理由 / Give the reason for non-acceptance")
-        basis = o.legal_basis.strip() or "《中华人民共和国行政许可法》第三十二条"
-        fields |= {"reason": o.reason.strip(), "legal_basis": basis}
-        if o.competent_authority.strip():
-            fields["competent_authority"] = o.competent_authority.strip()
-        note = o.reason.strip()
-    elif a == "accept_shortfall":
-        pending = o.pending or []
-        if not pending:
-            raise Invalid("容缺受理须列出容缺材料 / List the materials to follow")
-        rows = []
-        for p in pending:
-            name, m = _name_of(item, c, p.get("material", ""))
-            if m is None or not m.shortfall_allowed:
-                raise Invalid(f"材料“{name}”不允许容缺 / Material '{p.get('material')}' cannot be supplied later")
-            rows.append({"name": name, "requirement": p.get("requirement", "").strip() or "提交原件"})
-        by = o.supplement_by or add_working_days(cal, today, DEFAULT_SUPPLEMENT_DAYS)
-        if by <= today or by > add_working_days(cal, today, MAX_SUPPLEMENT_DAYS) or not is_working_day(cal, by):
-            raise Invalid(
-                f"补齐期限须为今后 {MAX_SUPPLEMENT_DAYS} 个工作日内的工作日 / "
-                f"The supplement deadline must be a working day within {MAX_SUPPLEMENT_DAYS} working days"
-            )
-        c.supplement_deadline = by
-        fields |= {
-            "pending_materials": rows,
-            "supplement_deadline": by,
-            "policy_basis": "《优化营商环境条例》第四十条及本地容缺受理制度",
-        }
-        note = note or f"supplement by {by.isoformat()}"
-    elif a == "accept_commitment":
-        fields |= commitment_fields(item, c, o.commitments or [], o.verification_days)
-        if not o.signed:
-            raise Invalid("告知承诺书须由申请人签字后才能受理 / The applicant must sign the commitment letter first")
-        note = note or "signed commitment: " + ",".join(o.commitments or [])
-    elif a in ("approve", "refuse"):
-        fields["legal_basis"] = o.legal_basis.strip() or item.legal_basis
-        if a == "refuse":
-            if not o.reason.strip():
-                raise Invalid("不予许可须写明理由 / Give the reasons for the refusal")
-            fields["reason"] = o.reason.strip()
-            note = o.reason.strip()
-        elif o.note.strip():
-            fields["note"] = o.note.strip()
-    move(tx, c, a, who, note)
-    if a in ("accept", "accept_commitment", "supplement"):
-        c.accepted_at = c.accepted_at or tx.now
-        start_deadline(c, cal, today)
-    elif a == "accept_shortfall":
-        c.accepted_at = tx.now
-    elif a in ("approve", "refuse"):
-        c.decision, c.decided_at = ("approved" if a == "approve" else "refused"), tx.now
-        c.decision_reason = o.reason.strip()
-    elif a == "resubmit":
-        c.supplement_deadline = None
-    if a in ("accept", "supplement"):
-        fields["materials"] = _materials_received(tx, c, item)
-        fields |= {
-            "promised_days": c.time_limit_days,
-            "promised_by": c.deadline,
-            "clerk": who.name,
-        }
+    step = _Apply(tx, c, item, o, who, cal, today, fields, o.note)
+    HANDLERS.get(o.action, _Apply.move)(step)
     issued: list[CaseDocument] = []
-    kind = docs.ISSUED_BY.get(a)
+    kind = docs.ISSUED_BY.get(o.action)
     if kind is not None:
         issued.append(issue_document(tx, c, kind, fields, who))
-    if a == "accept_commitment":  # the acceptance receipt goes with the signed letter
-        fields["materials"] = _materials_received(tx, c, item)
-        fields |= {"promised_days": c.time_limit_days, "promised_by": c.deadline, "clerk": who.name}
+    if step.receipt_too:  # the acceptance receipt goes with the signed letter
+        step.receipt_fields()
         issued.append(issue_document(tx, c, "acceptance_receipt", fields, who))
     tx.session.add(c)
     return c, issued
