@@ -298,6 +298,7 @@ class Server:
     extra_env: dict[str, str] = field(default_factory=dict)
     config: Path = CONFIG
     workers: int = 1  # `hall serve --workers N` (PostgreSQL only): N processes behind one port
+    command: list[str] | None = None  # another server than `hall serve` (reference.py), given --config, --port
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
 
@@ -312,7 +313,8 @@ class Server:
         }
         env |= self.extra_env
         log = (self.db.workdir / "server.log").open("wb")
-        cmd = [str(HALL_BIN), "serve", "--config", str(self.config), "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd = [*(self.command or [str(HALL_BIN), "serve"]), "--config", str(self.config)]
+        cmd += ["--host", "127.0.0.1", "--port", str(self.port)]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.db.workdir)
@@ -384,11 +386,17 @@ def child_pids(pid: int) -> list[int]:
 
 @contextlib.contextmanager
 def server_on_fresh_db(
-    kind: str, tag: str, extra_env: dict[str, str], keep: bool, config: Path = CONFIG, workers: int = 1
+    kind: str,
+    tag: str,
+    extra_env: dict[str, str],
+    keep: bool,
+    config: Path = CONFIG,
+    workers: int = 1,
+    command: list[str] | None = None,
 ) -> Iterator[Server]:
-    """A started server on a new database; both gone afterwards."""
+    """A started server (`hall serve`, or `command`) on a new database; both gone afterwards."""
     db = FreshDb.create(kind, tag)
-    srv = Server(db, extra_env, config, workers)
+    srv = Server(db, extra_env, config, workers, command)
     try:
         srv.start()
         yield srv
@@ -563,48 +571,24 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     levels = []
     for clients in args.clients:
         print(f"[issue/{kind}] {clients} clients: fresh database, server starting", file=sys.stderr)
-        idle_before = wait_quiet(args.wait_quiet)
         tag = f"issue{clients}w{args.workers}"
-        with server_on_fresh_db(kind, tag, args.server_env, args.keep, workers=args.workers) as srv:
-            ok_total = 0
-            time.sleep(0.5)
-            rss_idle = srv.rss_kib()
-            if args.backlog:  # a busy day already under way: tickets waiting before the measured run
-                ok_total += run_async(issue_many(srv.port, args.backlog, _mix(queues, args.backlog))).total()
-            if args.warmup > 0:
-                w = _issue_run(args, srv.port, clients, args.warmup, queues)
-                ok_total += w["ok"]
-            cpu0, m0, pg0, t0 = srv.cpu(), machine_busy_s(), postgres_cpu_s(), time.perf_counter()
-            with RssSampler(srv) as rss:
-                res = _issue_run(args, srv.port, clients, args.seconds, queues)
-            wall = time.perf_counter() - t0
-            res["rss_kib"] = {"idle": rss_idle, "load_max": rss.peak, "after": srv.rss_kib()}
-            res["workers"] = args.workers
-            res["server_cpu_pct"] = 100.0 * (srv.cpu() - cpu0) / wall
-            res["loadgen_cpu_pct"] = 100.0 * res.pop("loadgen_cpu_s") / wall
-            res["postgres_cpu_pct"] = 100.0 * _fair(postgres_cpu_s() - pg0) / wall if kind == "postgresql" else 0.0
-            res["machine_cpu_pct"] = 100.0 * (machine_busy_s() - m0) / wall
-            res["other_cpu_pct"] = (
-                res["machine_cpu_pct"] - res["server_cpu_pct"] - res["loadgen_cpu_pct"] - res["postgres_cpu_pct"]
-            )
-            res["busy_before_pct"] = idle_before
-            # CPU per ticket barely moves when something else shares the machine: compare changes with it.
-            res["server_cpu_ms_per_ticket"] = 10.0 * res["server_cpu_pct"] * wall / res["ok"] if res["ok"] else None
-            ok_total += res["ok"]
-            srv.stop()  # settle everything in flight before reading the database
-            check = check_issuance(srv.db)
-        # wrk abandons the requests in flight when its time is up; the server still completes them.
-        slack = check["tickets"] - ok_total
-        limit = 2 * clients if args.driver == "wrk" else 0
-        if not 0 <= slack <= limit:
-            check["problems"].append(f"{ok_total} answered 201 but {check['tickets']} tickets in the database")
-        errors = sum(v for k, v in res["statuses"].items() if k != "201") + res["socket_errors"]
-        if errors:
-            check["problems"].append(f"{errors} failed requests: {res['statuses']}")
-        check["answered_201"] = ok_total
-        check["unanswered_in_flight"] = slack
-        check["ok"] = not check["problems"]
+        res, check = _issue_level(args, kind, clients, queues, tag, None)
         level = {"clients": clients, **res, "check": check}
+        if args.reference and kind == "sqlite":  # the same level against reference.py, in the same run
+            print(f"[issue/{kind}] {clients} clients: the reference endpoint", file=sys.stderr)
+            ref, ref_check = _issue_level(args, kind, clients, queues, tag + "ref", REFERENCE_CMD)
+            level["reference"] = {
+                "throughput": ref["throughput"],
+                "latency_ms": ref["latency_ms"],
+                "server_cpu_pct": ref["server_cpu_pct"],
+                "server_cpu_ms_per_ticket": ref["server_cpu_ms_per_ticket"],
+                "other_cpu_pct": ref["other_cpu_pct"],
+                "check": ref_check,
+            }
+            level["ratio"] = res["throughput"] / ref["throughput"] if ref["throughput"] else None
+            if not ref_check["ok"]:
+                check["problems"].append("reference: " + "; ".join(ref_check["problems"]))
+                check["ok"] = False
         levels.append(level)
         _print_level("issue", kind, level)
     params = {
@@ -613,8 +597,60 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         "warmup_s": args.warmup,
         "backlog": args.backlog,
         "workers": args.workers,
+        "reference": bool(args.reference and kind == "sqlite"),
     }
     return {"levels": levels, "params": params}
+
+
+REFERENCE_CMD = [sys.executable, str(BENCH / "reference.py")]
+
+
+def _issue_level(
+    args: argparse.Namespace, kind: str, clients: int, queues: list[str], tag: str, command: list[str] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One measured issuance level on a fresh server (`hall serve`, or `command`) and database."""
+    idle_before = wait_quiet(args.wait_quiet)
+    workers = args.workers if command is None else 1
+    with server_on_fresh_db(kind, tag, args.server_env, args.keep, workers=workers, command=command) as srv:
+        ok_total = 0
+        time.sleep(0.5)
+        rss_idle = srv.rss_kib()
+        if args.backlog:  # a busy day already under way: tickets waiting before the measured run
+            ok_total += run_async(issue_many(srv.port, args.backlog, _mix(queues, args.backlog))).total()
+        if args.warmup > 0:
+            w = _issue_run(args, srv.port, clients, args.warmup, queues)
+            ok_total += w["ok"]
+        cpu0, m0, pg0, t0 = srv.cpu(), machine_busy_s(), postgres_cpu_s(), time.perf_counter()
+        with RssSampler(srv) as rss:
+            res = _issue_run(args, srv.port, clients, args.seconds, queues)
+        wall = time.perf_counter() - t0
+        res["rss_kib"] = {"idle": rss_idle, "load_max": rss.peak, "after": srv.rss_kib()}
+        res["workers"] = workers
+        res["server_cpu_pct"] = 100.0 * (srv.cpu() - cpu0) / wall
+        res["loadgen_cpu_pct"] = 100.0 * res.pop("loadgen_cpu_s") / wall
+        res["postgres_cpu_pct"] = 100.0 * _fair(postgres_cpu_s() - pg0) / wall if kind == "postgresql" else 0.0
+        res["machine_cpu_pct"] = 100.0 * (machine_busy_s() - m0) / wall
+        res["other_cpu_pct"] = (
+            res["machine_cpu_pct"] - res["server_cpu_pct"] - res["loadgen_cpu_pct"] - res["postgres_cpu_pct"]
+        )
+        res["busy_before_pct"] = idle_before
+        # CPU per ticket barely moves when something else shares the machine: compare changes with it.
+        res["server_cpu_ms_per_ticket"] = 10.0 * res["server_cpu_pct"] * wall / res["ok"] if res["ok"] else None
+        ok_total += res["ok"]
+        srv.stop()  # settle everything in flight before reading the database
+        check = check_issuance(srv.db)
+    # wrk abandons the requests in flight when its time is up; the server still completes them.
+    slack = check["tickets"] - ok_total
+    limit = 2 * clients if args.driver == "wrk" else 0
+    if not 0 <= slack <= limit:
+        check["problems"].append(f"{ok_total} answered 201 but {check['tickets']} tickets in the database")
+    errors = sum(v for k, v in res["statuses"].items() if k != "201") + res["socket_errors"]
+    if errors:
+        check["problems"].append(f"{errors} failed requests: {res['statuses']}")
+    check["answered_201"] = ok_total
+    check["unanswered_in_flight"] = slack
+    check["ok"] = not check["problems"]
+    return res, check
 
 
 class RssSampler:
@@ -1237,6 +1273,13 @@ def _print_level(name: str, kind: str, lv: dict[str, Any]) -> None:
         f"p99={lat.get('p99', 0):.1f}ms server-cpu={lv['server_cpu_pct']:.0f}% check: {ok}",
         file=sys.stderr,
     )
+    if lv.get("reference"):
+        ref = lv["reference"]
+        print(
+            f"[{name}/{kind}] reference {ref['throughput']:.0f}/s p99={ref['latency_ms']['p99']:.1f}ms "
+            f"server-cpu={ref['server_cpu_pct']:.0f}%: the product does {lv['ratio']:.2f} of it",
+            file=sys.stderr,
+        )
 
 
 def _run_cmd(cmd: list[str]) -> str:
@@ -1299,15 +1342,16 @@ def table(name: str, kind: str, data: dict[str, Any]) -> str:
     if name == "issue":
         head = (
             "| clients | tickets/s | p50 ms | p90 ms | p99 ms | max ms | server CPU | server CPU ms/ticket "
-            "| load-gen CPU | PostgreSQL CPU | other CPU | RSS idle MiB | RSS load MiB | tickets | check |"
+            "| load-gen CPU | PostgreSQL CPU | other CPU | RSS idle MiB | RSS load MiB | tickets "
+            "| reference tickets/s | reference p99 ms | ratio | check |"
         )
-        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        sep = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         rows = [
             f"| {lv['clients']} | {lv['throughput']:,.0f} | {lv['latency_ms']['p50']:.1f} | "
             f"{lv['latency_ms']['p90']:.1f} | {lv['latency_ms']['p99']:.1f} | {lv['latency_ms']['max']:.0f} | "
             f"{lv['server_cpu_pct']:.0f}% | {_num(_per(lv, 'server_cpu_ms_per_ticket'))} | "
             f"{lv['loadgen_cpu_pct']:.0f}% | {_pg(kind, lv)} | {_other(lv)} | {_rss(lv, 'idle')} | "
-            f"{_rss(lv, 'load_max')} | {lv['check']['tickets']:,} | "
+            f"{_rss(lv, 'load_max')} | {lv['check']['tickets']:,} | {_reference(lv)} | "
             f"{_verdict(lv)} |"
             for lv in levels
         ]
@@ -1354,6 +1398,14 @@ def table(name: str, kind: str, data: dict[str, Any]) -> str:
     load += f"; Python loop {m['python_loop_ms']} ms" if m.get("python_loop_ms") else ""
     title = f"**{name} · {kind}{procs}** — commit `{m['commit']}`{dirty}, {m['date']}{load}"
     return "\n".join([title, "", head, sep, *rows, ""])
+
+
+def _reference(lv: dict[str, Any]) -> str:
+    """The reference endpoint's tickets/s and p99 and the product's ratio to it (three cells), or dashes."""
+    ref = lv.get("reference")
+    if not ref:
+        return "— | — | —"
+    return f"{ref['throughput']:,.0f} | {ref['latency_ms']['p99']:.1f} | {lv['ratio']:.2f}"
 
 
 def _rss(lv: dict[str, Any], key: str) -> str:
@@ -1479,6 +1531,12 @@ def main(argv: list[str] | None = None) -> int:
     si.add_argument("--queues", default="A,B,C", help="queues the kiosks issue into, round-robin")
     si.add_argument("--backlog", type=int, default=0, help="tickets to issue (unmeasured) before the warm-up")
     si.add_argument("--workers", type=int, default=1, help="server processes (`hall serve --workers`, PostgreSQL)")
+    si.add_argument(
+        "--reference",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="SQLite: run each level against bench/reference.py too and record the product's ratio to it",
+    )
 
     sc = sub.add_parser("call-next", help="windows looping call-next → complete")
     common(sc)
