@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import col
 
 from . import notify
+from .api.headers import PageHeaders
 from .cases.catalog import load_catalog
 from .cases.items import sync_catalog
 from .cases.outcomes import expire_shortfalls
@@ -160,13 +161,19 @@ def create_app(
             await asyncio.to_thread(shared.writer.close)  # waits for the queued changes: not on the loop
             shared.db.release_serving()
 
+    server = ctx.config.server
+    api_docs = server.demo if server.api_docs is None else server.api_docs  # [server] api_docs; demo: on
     app = FastAPI(
         title="One-window hall queue server",
         summary="政务服务大厅 取号叫号 · tickets, windows, calling and the hall event stream",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # our own /docs (api/routes/docs.py): local files, no inline script
+        redoc_url=None,
+        openapi_url="/openapi.json" if api_docs else None,
     )
     app.state.ctx = ctx
+    app.add_middleware(PageHeaders)  # CSP and framing rules on every HTML page
 
     @app.exception_handler(HallError)
     async def _hall_error(_req: Request, exc: HallError) -> JSONResponse:
@@ -198,7 +205,7 @@ def create_app(
             {"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503
         )
 
-    from .api.routes import appointments, cases, console, feedback, halls, home_visits, tickets, web, windows, ws
+    from .api.routes import appointments, cases, console, docs, feedback, halls, home_visits, tickets, web, windows, ws
 
     # Routes are matched in order: the busiest (take a number, window actions) first.
     app.include_router(tickets.router)
@@ -212,4 +219,6 @@ def create_app(
     app.include_router(console.router)
     app.include_router(cases.router)
     app.include_router(feedback.router)
+    if api_docs:
+        app.include_router(docs.router)
     return app

@@ -270,6 +270,7 @@ class ServerConfig(BaseModel):
     demo: bool = False
     secret_key: SecretStr | None = None
     database_url: str | None = None
+    api_docs: bool | None = None  # /docs and /openapi.json; default: only in demo mode
 
 
 class AppConfig(BaseModel):

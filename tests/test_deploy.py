@@ -165,6 +165,7 @@ def test_nginx_proxies_api_and_events(api: Api, nginx_in_front: int, tmp_path: P
                 r = await client.post(f"{base}/api/v1/halls/t1/tickets", json={"queue": "A"}, headers=api.auth(KIOSK))
                 assert r.status_code == 201, r.text
                 issued = r.json()
+                assert (await client.get(f"{base}/api/v1/track/{issued['track_token']}")).status_code == 200
             while True:
                 ev = json.loads(await asyncio.wait_for(ws.recv(), 10))
                 if ev["type"] == "ticket.issued":
@@ -177,3 +178,4 @@ def test_nginx_proxies_api_and_events(api: Api, nginx_in_front: int, tmp_path: P
     log = (tmp_path / "access.log").read_text()
     assert "/ws/halls/t1/events" in log and "POST /api/v1/halls/t1/tickets" in log
     assert token not in log, "the device token leaked into the access log"
+    assert "GET /api/v1/track/*** " in log and issued["track_token"] not in log, "a tracking token in the log"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ..schemas import PublicTicket
+from ..schemas import IssuedTicket, PublicTicket
 from ..services.tickets import TicketOut
 
 Lane = Literal["normal", "military", "special", "vip"]
@@ -57,7 +57,6 @@ class TicketPublic(PublicTicket):
             issued_at=t.issued_at.astimezone(tz),
             arrived_at=t.arrived_at.astimezone(tz),
             called_at=t.called_at.astimezone(tz) if t.called_at else None,
-            track_token=t.track_token,
             hall=t.hall_code,
             channel=t.channel,
             window=t.window,
@@ -65,7 +64,12 @@ class TicketPublic(PublicTicket):
             recalls=t.recalls,
             phone_masked=t.phone_masked,
             id_number_masked=t.id_masked,
+            track_token=t.track_token,  # kept by TicketIssued only (pydantic ignores it here)
         )
+
+
+class TicketIssued(TicketPublic, IssuedTicket):
+    """The shared issued ticket (`queue_server.schemas.IssuedTicket`): the public one with its tracking token."""
 
 
 class TransferBody(BaseModel):

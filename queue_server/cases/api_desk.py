@@ -16,7 +16,7 @@ from sqlmodel import Session
 from ..api.deps import CtxDep, PrincipalDep
 from ..api.schemas import Text
 from ..context import HallContext
-from ..errors import Forbidden, Invalid, NotFound
+from ..errors import Forbidden, HallError, Invalid, NotFound
 from ..ids import InvalidIdNumber, validate_id_number
 from ..models import AuditLog, Ticket
 from ..services.auth import Principal
@@ -137,29 +137,53 @@ async def list_cases(
     ctx: CtxDep,
     who: PrincipalDep,
     status: Annotated[list[str] | None, Query()] = None,
-    id_number: Annotated[str | None, Query(max_length=32)] = None,
+    id_number: Annotated[str | None, Query(max_length=32, deprecated=True)] = None,
 ) -> list[dict[str, Any]]:
-    """Cases of the hall (staff), optionally by status and by the applicant's ID number; deadline first."""
+    """Cases of the hall (staff), optionally by status; deadline first. By ID number: POST …/cases/search."""
     ctx.hall(hall)  # 404 for an unknown hall
     check_staff(who, hall, *VIEWERS)
+    if id_number is not None:  # a URL ends up in access logs and browser histories: never an ID number
+        raise HallError(
+            f"证件号码请放在 POST /api/v1/halls/{hall}/cases/search 的请求体中 / "
+            f"Send the ID number in the body of POST /api/v1/halls/{hall}/cases/search"
+        )
+    wanted = _statuses(status)
+    cal, today = ctx.calendars[hall], _today(ctx, hall)
+    return await ctx.read(lambda s: query.worklist(s, hall, cal, today, wanted or frozenset(states.STATES)))
+
+
+class PersonQuery(BaseModel):
+    """Whose cases: the applicant's ID number (in the body, never in a URL), optionally of these statuses."""
+
+    id_number: Text = Field(max_length=32)
+    status: list[str] | None = Field(default=None, max_length=20)
+
+
+@router.post("/halls/{hall}/cases/search")
+async def search_cases(hall: str, body: PersonQuery, ctx: CtxDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """Cases of the hall by the applicant's ID number (staff), deadline first."""
+    ctx.hall(hall)  # 404 for an unknown hall
+    check_staff(who, hall, *VIEWERS)
+    wanted = _statuses(body.status)
+    try:
+        digest = ctx.cipher.keyed_hash(validate_id_number(body.id_number))
+    except InvalidIdNumber as exc:
+        raise Invalid(str(exc)) from None
+    cal, today = ctx.calendars[hall], _today(ctx, hall)
+    return await ctx.read(
+        lambda s: [
+            query.listing(s, c, cal, today)
+            for c in query.by_person(s, hall, digest)
+            if wanted is None or c.status in wanted
+        ]
+    )
+
+
+def _statuses(status: list[str] | None) -> frozenset[str] | None:
     bad = [s for s in status or [] if s not in states.STATES]
     if bad:
         raise Invalid(f"未知状态 / Unknown status: {', '.join(bad)} (known: {', '.join(states.STATES)})")
-    cal, today = ctx.calendars[hall], _today(ctx, hall)
-    if id_number:
-        try:
-            digest = ctx.cipher.keyed_hash(validate_id_number(id_number))
-        except InvalidIdNumber as exc:
-            raise Invalid(str(exc)) from None
-        wanted = frozenset(status) if status else None
-        return await ctx.read(
-            lambda s: [
-                query.listing(s, c, cal, today)
-                for c in query.by_person(s, hall, digest)
-                if wanted is None or c.status in wanted
-            ]
-        )
-    return await ctx.read(lambda s: query.worklist(s, hall, cal, today, frozenset(status or states.STATES)))
+    return frozenset(status) if status else None
 
 
 @router.get("/halls/{hall}/worklist")
@@ -246,19 +270,23 @@ async def act(number: str, action: Action, body: ActionBody, ctx: CtxDep, who: P
 
 @router.get("/cases/{number}/documents/{doc_id}.pdf")
 async def document_pdf(number: str, doc_id: int, ctx: CtxDep, who: PrincipalDep) -> Response:
-    """A document of the case as PDF (staff of the hall)."""
+    """A document of the case as PDF (staff of the hall; ID numbers in full only for clerks and approvers).
+    Every download is written to the audit log."""
     hall = await hall_of(ctx, number)
     check_staff(who, hall, *VIEWERS)
 
-    def run(s: Session) -> tuple[CaseDocument, Case]:
-        c = load(s, number)
-        d = s.get(CaseDocument, doc_id)
+    def run(tx: HallTx) -> tuple[CaseDocument, Case]:
+        c = load(tx.session, number)
+        d = tx.session.get(CaseDocument, doc_id)
         if d is None or d.case_id != c.id:
             raise NotFound("没有这份文书 / No such document")
+        tx.session.add(docs.downloaded(who, hall, f"case:{number}", d.kind, tx.now))
         return d, c
 
-    d, c = await ctx.read(run)
-    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, None if d.kind == "handover_list" else c, ctx.cipher))
+    d, c = await ctx.change(hall, run)
+    case = None if d.kind == "handover_list" else c
+    full = docs.full_id_for(who)
+    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, case, ctx.cipher, full_id=full))
     return pdf_response(pdf, f"{number}-{d.kind}.pdf")
 
 
@@ -291,8 +319,14 @@ async def commitment_preview(
         )
 
     d = await ctx.read(run)
-    c = await ctx.read(lambda s: load(s, number))
-    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, c, ctx.cipher))
+
+    def audited(tx: HallTx) -> Case:
+        tx.session.add(docs.downloaded(who, hall, f"case:{number}", "commitment_letter", tx.now))
+        return load(tx.session, number)
+
+    c = await ctx.change(hall, audited)
+    full = docs.full_id_for(who)
+    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, c, ctx.cipher, full_id=full))
     return pdf_response(pdf, f"{number}-commitment-letter.pdf")
 
 

@@ -100,19 +100,21 @@ async def receive_handover(hall: str, number: str, ctx: CtxDep, who: PrincipalDe
 
 @router.get("/halls/{hall}/handovers/{number}.pdf")
 async def handover_pdf(hall: str, number: str, ctx: CtxDep, who: PrincipalDep) -> Response:
-    """The hand-over list as PDF (staff of the hall)."""
+    """The hand-over list as PDF (staff of the hall; every download is audited)."""
     ctx.hall(hall)  # 404 for an unknown hall
     check_staff(who, hall, *VIEWERS)
 
-    def run(s: Session) -> CaseDocument:
+    def run(tx: HallTx) -> CaseDocument:
+        s = tx.session
         h = s.execute(
             select(CaseHandover).where(col(CaseHandover.hall_code) == hall, col(CaseHandover.number) == number)
         ).scalar_one_or_none()
         d = s.get(CaseDocument, h.document_id) if h is not None and h.document_id is not None else None
         if d is None:
             raise NotFound("没有这份移交清单 / No such hand-over list")
+        s.add(docs.downloaded(who, hall, f"handover:{number}", d.kind, tx.now))
         return d
 
-    d = await ctx.read(run)
+    d = await ctx.change(hall, run)
     pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, None, ctx.cipher))
     return pdf_response(pdf, f"{number}.pdf")

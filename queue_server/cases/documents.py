@@ -2,6 +2,8 @@
 
 A document's non-personal fields are stored with it (`CaseDocument.data`); the applicant's name (and, on
 the commitment letter, the ID number the applicant signs under) is decrypted only when the PDF is drawn.
+The ID number is drawn in full only for a role that may reveal it (`REVEALERS`); every download of a
+document by staff is written to the audit log (`downloaded`), saying whether it carried the full number.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from peripherals.documents import CaseTemplate, load_templates, render_case_docu
 
 from ..config import HallConfig
 from ..crypto import PiiCipher
+from ..models import AuditLog
+from ..services.auth import Principal
 from .models import Case, CaseDocument
 
 EXTRA_TEMPLATES = Path(__file__).with_name("documents.toml")
@@ -45,6 +49,7 @@ _PREFIX = {
     "handover_list": "移",
 }
 KINDS = (*_PREFIX, "submission_receipt")
+REVEALERS = frozenset({"clerk", "approver", "admin"})  # who may see an applicant's ID number in full
 
 
 @functools.cache
@@ -71,15 +76,27 @@ def base_fields(hall: HallConfig, case: Case, matter: str, tz: Any) -> dict[str,
     }
 
 
-def render(doc: CaseDocument, case: Case | None, cipher: PiiCipher) -> bytes:
-    """Draw a stored document as PDF, decrypting the applicant's name for it."""
+def render(doc: CaseDocument, case: Case | None, cipher: PiiCipher, *, full_id: bool = False) -> bytes:
+    """Draw a stored document as PDF, decrypting the applicant's name for it (and the ID number, where the
+    document carries one, in full only with `full_id`: else masked)."""
     fields: dict[str, Any] = orjson.loads(doc.data)
     fields["document_no"] = doc.document_no
     if case is not None:
         fields["applicant"] = cipher.decrypt(case.name_enc, context="name")
         if doc.kind == "commitment_letter":
-            fields["applicant_id_no"] = cipher.decrypt(case.id_enc, context="id_number")
+            fields["applicant_id_no"] = cipher.decrypt(case.id_enc, context="id_number") if full_id else case.id_masked
     return render_case_document(doc.kind, fields, templates=templates())
+
+
+def full_id_for(who: Principal) -> bool:
+    """Whether documents drawn for this caller carry ID numbers in full."""
+    return who.role in REVEALERS
+
+
+def downloaded(who: Principal, hall: str, subject: str, kind: str, at: Any) -> AuditLog:
+    """The audit entry of a staff download of a document (`case.document.full` when the ID was in full)."""
+    action = "case.document.full" if kind == "commitment_letter" and full_id_for(who) else "case.document"
+    return AuditLog(at=at, actor=who.name, action=action, hall_code=hall, subject=f"{subject}:{kind}")
 
 
 def receipt_pdf(fields: dict[str, Any]) -> bytes:

@@ -24,6 +24,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+import orjson
 from sqlalchemy import select, update
 from sqlmodel import col
 
@@ -238,7 +239,13 @@ class Dispatcher:
             phone = self.cipher.decrypt(row.phone_enc, context="phone")
         except PiiDecryptError:
             return _Claim(row.id, row.attempts, None)
-        msg = OutgoingMessage(row.msg_id, row.kind, row.hall_code, row.ticket, phone, row.text, row.created_at)
+        ticket, text = row.ticket, row.text
+        if row.secret:  # the message as sent; the row's own columns are as staff see it (outbox.py)
+            sent = orjson.loads(row.secret)
+            ticket, text = str(sent["ticket"]), str(sent["text"])
+        msg = OutgoingMessage(
+            row.msg_id, row.kind, row.hall_code, ticket, phone, text, row.created_at, row.ticket, row.text
+        )
         return _Claim(row.id, row.attempts, msg)
 
     def _release(self, c: _Claim) -> None:
@@ -256,7 +263,7 @@ class Dispatcher:
             stmt = (
                 update(N)
                 .where(col(N.id) == c.id, col(N.status).in_((PENDING, DEAD)))
-                .values(status=SENT, sent_at=now, last_error=None)
+                .values(status=SENT, sent_at=now, last_error=None, secret=None)
             )
             self.sent += 1
         else:

@@ -2,6 +2,10 @@
 
 Pure functions of plain values; they never see a phone number. Slot times are formatted as given, so
 pass them in the hall's time zone.
+
+A value in a text that opens something for whoever reads it (a pickup code, a booking code, a
+verification code) goes through `secret(value)`: only the citizen's channel carries it; the outbox keeps
+it apart from the text staff see, where it is masked (outbox.py).
 """
 
 from __future__ import annotations
@@ -35,6 +39,15 @@ KINDS: Final = (
     "feedback_reply",  # a bad review's or a complaint's answer (queue_server/feedback)
     "case_ready",  # a case's result can be collected (queue_server/cases)
 )
+
+SECRET_OPEN: Final = "\ue000"  # noqa: S105 (private-use characters, never in a real text: a marker)
+SECRET_CLOSE: Final = "\ue001"  # noqa: S105
+
+
+def secret(value: str) -> str:
+    """Mark a value of a text as secret: sent to the citizen, masked wherever staff or logs see the text."""
+    return f"{SECRET_OPEN}{value}{SECRET_CLOSE}"
+
 
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -113,16 +126,17 @@ def no_show(number: str) -> str:
 def appointment_booked(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
     """Booking confirmed: the hall, the slot's start and the booking code for check-in."""
     return _both(
-        f"您已预约{hall} {_slot_zh(slot)}办理业务，预约码{code}。请凭预约码或身份证签到。",
-        f"Booked: {hall_en or hall}, {_slot_en(slot)}, booking code {code}. Check in with the code or your ID card.",
+        f"您已预约{hall} {_slot_zh(slot)}办理业务，预约码{secret(code)}。请凭预约码或身份证签到。",
+        f"Booked: {hall_en or hall}, {_slot_en(slot)}, booking code {secret(code)}. "
+        "Check in with the code or your ID card.",
     )
 
 
 def appointment_reminder(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
     """Reminder before the slot."""
     return _both(
-        f"提醒：您预约的{hall}业务将于{_slot_zh(slot)}开始，预约码{code}，请提前到达签到。",
-        f"Reminder: your appointment at {hall_en or hall} is at {_slot_en(slot)}, code {code}. "
+        f"提醒：您预约的{hall}业务将于{_slot_zh(slot)}开始，预约码{secret(code)}，请提前到达签到。",
+        f"Reminder: your appointment at {hall_en or hall} is at {_slot_en(slot)}, code {secret(code)}. "
         "Please arrive a little early and check in.",
     )
 
@@ -130,8 +144,8 @@ def appointment_reminder(hall: str, slot: datetime, code: str, *, hall_en: str =
 def appointment_cancelled(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
     """The appointment was cancelled."""
     return _both(
-        f"您预约的{hall} {_slot_zh(slot)}业务（预约码{code}）已取消。",
-        f"Your appointment at {hall_en or hall} on {_slot_en(slot)} (code {code}) is cancelled.",
+        f"您预约的{hall} {_slot_zh(slot)}业务（预约码{secret(code)}）已取消。",
+        f"Your appointment at {hall_en or hall} on {_slot_en(slot)} (code {secret(code)}) is cancelled.",
     )
 
 
@@ -139,9 +153,9 @@ def case_ready(hall: str, case_no: str, matter: str, code: str, *, hall_en: str 
     """A case's result is ready: where to collect it, and the one-time pickup code of the 24-hour terminals."""
     return _both(
         f"您在{hall}办理的{matter}（办件编号{case_no}）已办结，请凭身份证到统一出件窗口领取，"
-        f"或在24小时自助终端输入取件码{code}领取，也可申请免费邮寄。",
+        f"或在24小时自助终端输入取件码{secret(code)}领取，也可申请免费邮寄。",
         f"Your case {case_no} at {hall_en or hall} is complete. Collect the result at the output window with your "
-        f"ID card, or at a 24-hour self-service terminal with pickup code {code}, or ask for free mailing.",
+        f"ID card, or at a 24-hour self-service terminal with pickup code {secret(code)}, or ask for free mailing.",
     )
 
 

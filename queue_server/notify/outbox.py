@@ -3,6 +3,11 @@
 So a message exists exactly when its change committed: a rolled-back call leaves no message, and a
 committed one is never lost. The dispatcher sends the rows later, off the request path.
 
+Secrets: a text's values marked with `messages.secret` (pickup, booking, verification codes) are kept
+apart. The row's `text` and `ticket` are what staff and logs may see, with those values masked; the
+text and ticket as sent are in `secret` (JSON), read only by the dispatcher for the provider's send and
+cleared once the message is sent.
+
 Waking the dispatcher: `enqueue` hooks the session's commit, and after the outermost commit of a
 transaction that enqueued, every running dispatcher of that database is woken (thread-safe). Nothing
 has to be called after the commit; `Dispatcher.wake()` stays available, and polling is the fallback.
@@ -12,27 +17,43 @@ has to be called after the commit; `Dispatcher.wake()` stays available, and poll
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 import weakref
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
 from sqlalchemy import event, insert
 from sqlmodel import Session
 
-from .messages import KINDS
+from .messages import KINDS, SECRET_CLOSE, SECRET_OPEN
 from .models import PENDING, Notification
 
 if TYPE_CHECKING:
     from ..services.tx import HallTx
 
-__all__ = ["enqueue", "new_msg_id", "register", "unregister", "wake_after_commit"]
+__all__ = ["enqueue", "mask_secret", "new_msg_id", "register", "split_secrets", "unregister", "wake_after_commit"]
 
 log = logging.getLogger("queue_server.notify")
 
 _HOOKED = "notify.hooked"  # session.info: the after-commit listener is installed on this session
 _WAKE = "notify.wake"  # session.info: this transaction enqueued a message
 _INSERT = insert(Notification)
+_SECRET = re.compile(f"{SECRET_OPEN}(.*?){SECRET_CLOSE}", re.DOTALL)
+_MARKS = str.maketrans("", "", SECRET_OPEN + SECRET_CLOSE)
+
+
+def mask_secret(value: str) -> str:
+    """A secret value as staff see it: nothing of it, only that there was one."""
+    return "*" * max(4, len(value))
+
+
+def split_secrets(text: str) -> tuple[str, str, list[str]]:
+    """(the text as staff and logs see it, the text as sent, its secret values) of a marked text."""
+    values = _SECRET.findall(text)
+    shown = _SECRET.sub(lambda m: mask_secret(m.group(1)), text).translate(_MARKS)
+    return shown, _SECRET.sub(r"\1", text).translate(_MARKS), values
 
 
 class _Wakeable(Protocol):
@@ -66,19 +87,23 @@ def enqueue(tx: HallTx, *, kind: str, ticket: str, phone_enc: str | None, text: 
 
     `phone_enc` is the phone number encrypted with `PiiCipher.encrypt(phone, context="phone")` (the
     ticket's or appointment's `phone_enc` as it is; None or empty: no phone, nothing is queued);
-    `ticket` is the number ("A023") or the booking code; `kind` one of `messages.KINDS`.
+    `ticket` is the number ("A023") or the booking code; `kind` one of `messages.KINDS`. Values of
+    `text` marked with `messages.secret` are masked in the stored text (and `ticket`, when it is one of
+    them) and kept for the send only.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     if not phone_enc:
         return
+    shown, sent, values = split_secrets(text)
     row = {
         "msg_id": new_msg_id(),
         "hall_code": tx.hall,
         "kind": kind,
-        "ticket": ticket,
+        "ticket": mask_secret(ticket) if ticket in values else ticket,
         "phone_enc": phone_enc,
-        "text": text,
+        "text": shown,
+        "secret": orjson.dumps({"text": sent, "ticket": ticket}).decode() if values else None,
         "created_at": tx.now,
         "status": PENDING,
         "attempts": 0,

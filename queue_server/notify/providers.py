@@ -35,7 +35,9 @@ SIGNATURE_HEADER = "X-Hall-Signature"
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One message ready to send; `phone` is the full number, for the gateway only."""
+    """One message ready to send; `phone`, `ticket` and `text` in full, for the gateway only.
+
+    `shown_ticket` and `shown_text` are what a log may hold (secret values masked; empty: the same)."""
 
     msg_id: str
     kind: str
@@ -44,6 +46,8 @@ class OutgoingMessage:
     phone: str
     text: str
     at: datetime
+    shown_ticket: str = ""
+    shown_text: str = ""
 
     def __repr__(self) -> str:
         return f"OutgoingMessage(msg_id={self.msg_id!r}, kind={self.kind!r}, phone={mask_phone(self.phone)!r})"
@@ -70,7 +74,8 @@ class Provider(Protocol):
 
 
 class LogProvider:
-    """Writes each message as one log line, with the phone number masked (demo and development)."""
+    """Writes each message as one log line, with the phone number and secret values masked (demo and
+    development: a log is read by staff, not by the citizen)."""
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.log = logger or log
@@ -82,9 +87,9 @@ class LogProvider:
             msg.msg_id,
             msg.kind,
             msg.hall,
-            msg.ticket,
+            msg.shown_ticket or msg.ticket,
             mask_phone(msg.phone),
-            msg.text,
+            msg.shown_text or msg.text,
         )
 
     async def aclose(self) -> None:

@@ -27,7 +27,7 @@ from .events import (
     envelope,
     event_data,
 )
-from .ticket import PublicTicket
+from .ticket import IssuedTicket, PublicTicket
 
 __all__ = [
     "EVENT_DATA",
@@ -48,6 +48,7 @@ __all__ = [
     "FollowupChanged",
     "HomeVisitChange",
     "IsoTime",
+    "IssuedTicket",
     "Lane",
     "Notice",
     "PublicTicket",

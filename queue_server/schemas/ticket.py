@@ -10,7 +10,8 @@ from .common import Lane, TicketStatus
 
 
 class PublicTicket(BaseModel):
-    """A ticket as the API returns it to kiosks, consoles and apps."""
+    """A ticket as the API returns it to kiosks, consoles and apps (staff lists, window and ticket actions):
+    without the holder's tracking token, which cancels the ticket."""
 
     id: int
     number: str
@@ -22,7 +23,6 @@ class PublicTicket(BaseModel):
     issued_at: datetime
     arrived_at: datetime
     called_at: datetime | None = None
-    track_token: str
     hall: str
     channel: str
     window: int | None = None
@@ -30,3 +30,9 @@ class PublicTicket(BaseModel):
     recalls: int = 0
     phone_masked: str | None = None
     id_number_masked: str | None = None
+
+
+class IssuedTicket(PublicTicket):
+    """The answer to whoever took the number (take a number, remote ticket, check-in): with its tracking token."""
+
+    track_token: str

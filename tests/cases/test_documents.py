@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from queue_server.ids import mask_id_number
+
 from ..harness import Api
 from .helpers import ID_NUMBER, NAME, act, new_case
 
@@ -103,9 +105,11 @@ def test_conditional_acceptance_notice_has_the_deadline(api: Api) -> None:
 def test_commitment_letter_is_for_the_applicant_to_sign(api: Api) -> None:
     n = new_case(api)["number"]
     view = ok(api, n, "accept_commitment", commitments=["premises"], signed=True)
-    text = docs_of(api, view, "commitment_letter")
-    for want in ("告知承诺书", "经营场所使用证明", NAME, ID_NUMBER, "申请人（签字或盖章）", "30个工作日内"):
+    text = docs_of(api, view, "commitment_letter")  # as the auditor reads it: the ID number masked
+    masked = mask_id_number(ID_NUMBER)
+    for want in ("告知承诺书", "经营场所使用证明", NAME, masked, "申请人（签字或盖章）", "30个工作日内"):
         assert want in text, want
+    assert ID_NUMBER not in text
     assert "受理凭证" in docs_of(api, view, "acceptance_receipt")
 
 

@@ -15,7 +15,7 @@ from ...services.auth import Principal
 from ...services.tx import HallTx
 from ...timeutil import service_day
 from ..deps import CtxDep, OptionalPrincipalDep, json_response
-from ..schemas import Text, TicketPublic
+from ..schemas import Text, TicketIssued
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
 Code = Annotated[str, Path(min_length=4, max_length=16, pattern="^[A-Za-z0-9]+$")]
@@ -68,7 +68,7 @@ class AppointmentOut(BaseModel):
     qr: str = Field(description="payload of the QR code to show or print: scanned at the kiosk to check in")
 
 
-class CheckInOut(TicketPublic):
+class CheckInOut(TicketIssued):
     """The ticket a check-in gave, with a note when it is an ordinary ticket because of lateness."""
 
     note: str = ""
@@ -196,7 +196,7 @@ async def reschedule(code: Code, body: RescheduleBody, ctx: CtxDep, who: Optiona
 
 
 def _checked_in(c: svc.CheckIn, tz: Any) -> CheckInOut:
-    base = TicketPublic.of(c.ticket, tz).model_dump()
+    base = TicketIssued.of(c.ticket, tz).model_dump()
     return CheckInOut(**base, note=c.note, appointment=c.appointment.code)
 
 

@@ -22,17 +22,9 @@ from ..deps import CtxDep, PrincipalDep
 from ..schemas import TicketId, WindowNo
 
 CONSOLE_DIR = Path(__file__).resolve().parents[2] / "web" / "console"
-# The pages hold no data (it comes from the API with a bearer token), but a staff tool should never
-# be framed by another site or leak its address onward.
-PAGE_HEADERS = {
-    "Cache-Control": "no-cache",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-}
+# The pages hold no data (it comes from the API with a bearer token); their CSP and framing rules are
+# every page's (api/headers.py, added by the app's middleware).
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
 
 router = APIRouter(tags=["console"])
 router.mount("/static/console", StaticFiles(directory=CONSOLE_DIR), name="console-static")

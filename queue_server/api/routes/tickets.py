@@ -19,7 +19,7 @@ from ...services.halls import track
 from ...services.tx import HallTx
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep, json_response
-from ..schemas import Revealed, Text, TicketCreate, TicketId, TicketPublic, TrackInfo, TransferBody
+from ..schemas import Revealed, Text, TicketCreate, TicketId, TicketIssued, TicketPublic, TrackInfo, TransferBody
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 REMOTE_PER_IP_HOUR = 30
@@ -28,7 +28,7 @@ ActionName = Annotated[str, Path(pattern="^(recall|no-show|start|complete|hold|r
 TrackToken = Annotated[str, Path(max_length=64)]
 
 
-@router.post("/halls/{hall}/tickets", status_code=201, response_model=TicketPublic)
+@router.post("/halls/{hall}/tickets", status_code=201, response_model=TicketIssued)
 async def take_number(
     hall: str,
     body: TicketCreate,
@@ -62,7 +62,7 @@ async def take_number(
             calendar=ctx.calendars[hall],
         ),
     )
-    return json_response(TicketPublic.of(o, tz), 201 if o.created else 200)
+    return json_response(TicketIssued.of(o, tz), 201 if o.created else 200)
 
 
 class RemoteTicketBody(BaseModel):
@@ -72,7 +72,7 @@ class RemoteTicketBody(BaseModel):
     phone: Text = Field(max_length=32, description="mainland mobile number: the 'N ahead' and call messages go there")
 
 
-@router.post("/halls/{hall}/remote-tickets", status_code=201, response_model=TicketPublic, tags=["public"])
+@router.post("/halls/{hall}/remote-tickets", status_code=201, response_model=TicketIssued, tags=["public"])
 async def remote_ticket(hall: str, body: RemoteTicketBody, request: Request, ctx: CtxDep) -> Response:
     """Take a number from a phone (通办取号): only while the hall is open, one open remote ticket per phone.
 
@@ -100,7 +100,7 @@ async def remote_ticket(hall: str, body: RemoteTicketBody, request: Request, ctx
             calendar=ctx.calendars[hall],
         ),
     )
-    return json_response(TicketPublic.of(o, tz), 201)
+    return json_response(TicketIssued.of(o, tz), 201)
 
 
 async def _hall_of(ctx: CtxDep, ticket_id: int) -> str:
