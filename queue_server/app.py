@@ -205,12 +205,26 @@ def create_app(
             {"detail": "数据库暂时不可用，请稍后再试 / Database unavailable; try again"}, status_code=503
         )
 
-    from .api.routes import appointments, cases, console, docs, feedback, halls, home_visits, tickets, web, windows, ws
+    from .api.routes import (
+        appointments,
+        cases,
+        console,
+        docs,
+        feedback,
+        halls,
+        home_visits,
+        tickets,
+        users,
+        web,
+        windows,
+        ws,
+    )
 
     # Routes are matched in order: the busiest (take a number, window actions) first.
     app.include_router(tickets.router)
     app.include_router(windows.router)
     app.include_router(halls.router)
+    app.include_router(users.router)
     app.include_router(appointments.router)
     app.include_router(home_visits.router)
     app.include_router(notify_api.router)

@@ -1,4 +1,4 @@
-"""The `hall` command: serve, check the configuration, migrate."""
+"""The `hall` command: serve, check the configuration, migrate, revoke staff sessions."""
 
 from __future__ import annotations
 
@@ -146,6 +146,37 @@ def devices_check(
     typer.echo(format_report(checks))
     if any(not c.health.ok for c in checks):
         raise typer.Exit(1)
+
+
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("revoke")
+def users_revoke(
+    username: Annotated[str, typer.Argument(help="the staff user whose sessions end")],
+    config: Annotated[Path | None, typer.Option(help="hall configuration TOML (default: the demo hall)")] = None,
+) -> None:
+    """End every session of a staff user now, in every running server process (within a second)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .db import Database
+    from .services.users import revoke_user
+
+    rt = _runtime(config)
+    db = Database(rt.database_url)
+    try:
+        found = revoke_user(db, username, actor="cli")
+    except DBAPIError as exc:  # unreachable, or not migrated yet
+        where = f"{_safe(rt.database_url)}: {type(exc.orig).__name__} (migrated? `hall migrate`)"
+        typer.echo(f"数据库错误 / database error on {where}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    if not found:
+        typer.echo(f"没有该用户 / no user '{username}' in {_safe(rt.database_url)}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked: every token of '{username}' is refused from now on (they may log in again)")
 
 
 def _safe(url: str) -> str:

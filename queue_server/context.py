@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,8 +22,10 @@ from .events import HallEvent, Hub
 from .policy import Rules
 from .ratelimit import RateLimiter
 from .services.auth import Principal, TokenService, token_digest
+from .services.logins import LoginGuard
 from .services.tickets import TicketOut
 from .services.tx import HallTx, read_events
+from .services.users import load_user
 from .writer import BatchWriter
 
 T = TypeVar("T")
@@ -42,6 +45,7 @@ class HallContext:
     writer_lanes: int = 0  # writer threads on PostgreSQL (0: DEFAULT_LANES); SQLite has one
     hub: Hub = field(init=False)
     tokens: TokenService = field(init=False)
+    logins: LoginGuard = field(init=False)
     cipher: PiiCipher = field(init=False)
     zones: dict[str, ZoneInfo] = field(init=False)
     calendars: dict[str, Calendar] = field(init=False)
@@ -59,7 +63,8 @@ class HallContext:
             token_digest(d.token.get_secret_value()): Principal("device", d.name, d.role, d.hall, window=d.window)
             for d in self.config.devices
         }
-        self.tokens = TokenService(self.secret_key, devices)
+        self.tokens = TokenService(self.secret_key, devices, functools.partial(load_user, self.db))
+        self.logins = LoginGuard(functools.partial(load_user, self.db))
         self.cipher = PiiCipher(self.secret_key)
         self.fingerprint_key = hashlib.sha256(b"hall/config-password/v1\0" + self.secret_key.encode()).digest()
         self.zones = {h.code: ZoneInfo(h.timezone) for h in self.config.halls}

@@ -214,7 +214,10 @@ class UserAccount(SQLModel, table=True):
     # Keyed fingerprint of a plain-text password given in the config file, to notice a change without
     # an argon2 run per user at every start (the plain text sits beside the secret key anyway).
     config_fp: str = Field(default="", max_length=64)
-    active: bool = True
+    active: bool = True  # false once the user is gone from the configuration file
+    # Stamped into every token at login; raised when the user is removed, demoted, given another password
+    # or revoked (`hall users revoke`), so every token issued before is refused.
+    session_gen: int = 0
 
 
 class AuditLog(SQLModel, table=True):

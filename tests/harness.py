@@ -152,6 +152,7 @@ class LiveServer:
                 time.sleep(0.1)
         prepare(self.ctx, migrate=False)
         self.ctx.limiter.clear()
+        self.ctx.logins.clear()
         self.ctx.forget_caches()
         h = heads(self.ctx)
         fut = asyncio.run_coroutine_threadsafe(_reattach(self.ctx, h), self.loop())

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from ..context import HallContext
 from ..services.auth import Principal
 
-# Dependencies are `async def` although they never await: FastAPI runs a plain `def` dependency in
-# the thread pool, and two thread hops per request cost more than the work they do (a dict look-up,
-# an HMAC check).
+# Dependencies are `async def`: FastAPI runs a plain `def` dependency in the thread pool, and two thread
+# hops per request cost more than the work they do (a dict look-up, an HMAC check). The caller's own
+# check awaits a database read only when its user's row was last read over a second ago.
 
 
 async def get_ctx(request: Request) -> HallContext:
@@ -40,7 +40,7 @@ class _Caller(OAuth2PasswordBearer):
         ctx: HallContext = request.app.state.ctx
         if self.optional and not token:
             return None
-        return ctx.tokens.principal(token)
+        return await ctx.tokens.principal(token)
 
 
 # The caller from the bearer token (staff JWT or device token); 401 otherwise.

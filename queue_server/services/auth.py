@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,9 +18,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ..errors import Forbidden, Unauthorized
 from ..timeutil import utcnow
 
+if TYPE_CHECKING:
+    from .users import UserState
+
 STAFF_ROLES = frozenset({"admin", "clerk", "approver", "auditor"})
 DEVICE_ROLES = frozenset({"kiosk", "display"})
 TOKEN_TTL = timedelta(hours=12)
+# How long a process trusts what it read of a user's row: a revocation or a config change made by another
+# process reaches this one within that time. One read per user per second is nothing on the call path.
+USER_FRESH_S = 1.0
 _hasher = PasswordHasher()  # stateless and thread-safe: parameters only
 
 
@@ -63,22 +71,47 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class TokenService:
-    """Issues and checks staff bearer tokens and configured device tokens."""
+@dataclass(frozen=True, slots=True)
+class _Claims:
+    """What a verified staff token says: whose it is, its session generation, until when."""
 
-    def __init__(self, secret: str, devices: dict[str, Principal]) -> None:
+    name: str
+    generation: int
+    expires: float
+
+
+class TokenService:
+    """Issues and checks staff bearer tokens and configured device tokens.
+
+    A staff token names its user and the user's session generation at login; each use checks them
+    against the user's current row (`lookup`, run in a worker thread), remembered for `fresh_s` seconds
+    per process: a removed, demoted, re-passworded or revoked user's tokens stop working within that
+    time in every process, and the principal always carries the user's current rights."""
+
+    def __init__(
+        self,
+        secret: str,
+        devices: dict[str, Principal],
+        lookup: Callable[[str], UserState | None],
+        *,
+        fresh_s: float = USER_FRESH_S,
+    ) -> None:
         # Sign tokens with a key derived for this purpose only, never the raw secret.
         self._key = hmac.new(secret.encode(), b"hall/jwt/v1", hashlib.sha256).digest()
         self._devices = devices  # token digest -> device principal
-        # token digest -> (principal, expiry): a staff token is checked once, not on every request
-        # (decoding and verifying a JWT costs as much as a simple request's own work).
-        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._lookup = lookup
+        self._fresh_s = fresh_s
+        # token digest -> claims: a token's signature is checked once, not on every request (decoding and
+        # verifying a JWT costs as much as a simple request's own work).
+        self._verified: dict[str, _Claims] = {}
+        self._users: dict[str, tuple[UserState | None, float]] = {}  # username -> (state, when read)
 
-    def issue(self, user: Principal) -> str:
-        """A signed bearer token for a staff user."""
+    def issue(self, user: Principal, generation: int) -> str:
+        """A signed bearer token for a staff user, valid while the user's session generation stays."""
         now = utcnow()
         claims: dict[str, Any] = {
             "sub": user.name,
+            "gen": generation,
             "role": user.role,
             "hall": user.hall,
             "win": sorted(user.windows),
@@ -87,31 +120,50 @@ class TokenService:
         }
         return jwt.encode(claims, self._key, algorithm="HS256")
 
-    def principal(self, token: str | None) -> Principal:
-        """Who the bearer token belongs to; 401 when missing, unknown, forged or expired."""
+    async def principal(self, token: str | None) -> Principal:
+        """Who the bearer token belongs to; 401 when missing, unknown, forged, expired or revoked."""
         if not token:
             raise Unauthorized("需要登录 / Not authenticated")
         digest = token_digest(token)
         device = self._devices.get(digest)
         if device is not None:
             return device
-        known = self._verified.get(digest)
-        if known is not None and known[1] > time.time():
-            return known[0]
+        claims = self._verified.get(digest)
+        if claims is None or claims.expires <= time.time():
+            claims = self._verify(digest, token)
+        state = await self._user(claims.name)
+        if state is None or not state.active or state.generation != claims.generation:
+            raise Unauthorized("登录已失效，请重新登录 / Session ended; log in again")
+        return state.principal
+
+    def _verify(self, digest: str, token: str) -> _Claims:
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
-        except jwt.PyJWTError:
+            raw = jwt.decode(token, self._key, algorithms=["HS256"], options={"require": ["exp", "sub", "gen"]})
+            claims = _Claims(str(raw["sub"]), int(raw["gen"]), float(raw["exp"]))
+        except (jwt.PyJWTError, TypeError, ValueError):
             self._verified.pop(digest, None)
             raise Unauthorized("登录已失效，请重新登录 / Invalid or expired token") from None
-        role = str(claims.get("role", ""))
-        if role not in STAFF_ROLES:
-            raise Unauthorized("无效令牌 / Invalid token")
-        who = Principal("user", str(claims["sub"]), role, claims.get("hall"), frozenset(claims.get("win") or ()))
         if len(self._verified) >= 10_000:
             self._verified.clear()
-        self._verified[digest] = (who, float(claims["exp"]))
-        return who
+        self._verified[digest] = claims
+        return claims
+
+    async def _user(self, name: str) -> UserState | None:
+        known = self._users.get(name)
+        now = time.monotonic()
+        if known is not None and now - known[1] < self._fresh_s:
+            return known[0]
+        state = await anyio.to_thread.run_sync(self._lookup, name)
+        if len(self._users) >= 10_000:
+            self._users.clear()
+        self._users[name] = (state, now)
+        return state
+
+    def revoked(self, name: str) -> None:
+        """Check the user's row again on the next use of any of their tokens (after a change here)."""
+        self._users.pop(name, None)
 
     def forget(self) -> None:
-        """Check every staff token again on its next use."""
+        """Check every staff token and user again on its next use."""
         self._verified.clear()
+        self._users.clear()

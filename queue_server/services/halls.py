@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +10,12 @@ from sqlmodel import Session, col
 
 from ..config import AppConfig, HallConfig
 from ..errors import Invalid, NotFound
-from ..models import DeviceStatus, Hall, Queue, Ticket, UserAccount, Window
-from .auth import Principal, hash_password, verify_password
+from ..models import DeviceStatus, Hall, Queue, Ticket, Window
+from .auth import Principal
 from .stats import queue_stats
 from .tickets import brief, check_clerk_window, drop_load, lock_window, out
 from .tx import HallTx
+from .users import sync_users
 
 WINDOW_STATUSES = ("open", "paused", "closed")
 RECENT_CALLS = 10
@@ -55,38 +54,11 @@ def sync_config(session: Session, config: AppConfig, *, fp_key: bytes) -> None:
                 wc.strict_order,
             )
             session.add(w)
-    for user in config.users:
-        u = session.get(UserAccount, user.username)
-        fp = ""
-        if user.password_hash:
-            pw_hash = user.password_hash
-        else:
-            assert user.password is not None
-            plain = user.password.get_secret_value()
-            fp = hmac.new(fp_key, f"{user.username}\0{plain}".encode(), hashlib.sha256).hexdigest()
-            pw_hash = u.password_hash if u is not None and u.config_fp == fp else hash_password(plain)
-        u = u or UserAccount(username=user.username, role=user.role, password_hash=pw_hash)
-        u.display_name, u.role, u.hall_code, u.password_hash = (
-            user.display_name,
-            user.role,
-            user.hall,
-            pw_hash,
-        )
-        u.windows, u.active, u.config_fp = ",".join(str(n) for n in user.windows), True, fp
-        session.add(u)
+    sync_users(session, config.users, fp_key=fp_key)
     for dev in config.devices:
         d = session.get(DeviceStatus, dev.name) or DeviceStatus(name=dev.name, hall_code=dev.hall, role=dev.role)
         d.hall_code, d.role = dev.hall, dev.role
         session.add(d)
-
-
-def authenticate(session: Session, username: str, password: str) -> Principal | None:
-    """The staff principal for a username and password, or None."""
-    u = session.get(UserAccount, username)
-    if u is None or not u.active or not verify_password(u.password_hash, password):
-        return None
-    windows = frozenset(int(n) for n in u.windows.split(",") if n)
-    return Principal("user", u.username, u.role, u.hall_code, windows)
 
 
 def set_window_status(tx: HallTx, *, number: int, status: str, reason: str, actor: Principal) -> Window:

@@ -715,23 +715,26 @@ def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | Non
     """Send a ticket to another queue or window; it keeps its original arrival time (its place)."""
     if (queue is None) == (window is None):
         raise Invalid("请指定转往的队列或窗口之一 / Give exactly one of queue or window")
-    t = ticket_row(tx, ticket_id)
+    t = load_ticket(tx, ticket_id)
     check_clerk_window(actor, t.window)
     if t.status not in (WAITING, CALLED, SERVING, HELD):
         raise Conflict(f"{t.number} 已结束，不能转移 / Cannot transfer a ticket that is {t.status}")
     from_queue, from_window, was_waiting = t.queue, t.window, t.status == WAITING
-    changes: dict[str, Any] = {"status": WAITING, "window": window, "called_at": None, "serving_at": None}
     if queue is not None:
-        if queue not in _load(tx).avg:  # the memo knows every queue of the hall
+        exists = tx.session.execute(
+            select(col(Queue.id)).where(col(Queue.hall_code) == tx.hall, col(Queue.code) == queue)
+        ).first()
+        if exists is None:
             raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
-        changes |= {"queue": queue, "target_window": None}
+        t.queue, t.target_window = queue, None
     else:
         assert window is not None
-        window_row(tx, window)  # exists (row-locked on PostgreSQL)
-        changes["target_window"] = window
+        lock_window(tx, window)
+        t.target_window = window
     if t.status in AT_WINDOW or t.status == HELD:
         _release_window(tx, t)
-    _set(tx, Ticket, t, **changes)
+    t.status, t.window, t.called_at, t.serving_at = WAITING, window, None, None
+    tx.session.flush()
     moved = {t.queue: 1}
     if was_waiting:
         moved[from_queue] = moved.get(from_queue, 0) - 1

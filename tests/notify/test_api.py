@@ -18,7 +18,7 @@ from queue_server.context import HallContext
 from queue_server.crypto import PiiCipher
 from queue_server.db import Database
 from queue_server.errors import HallError
-from queue_server.models import AuditLog
+from queue_server.models import AuditLog, UserAccount
 from queue_server.notify.api import router
 from queue_server.notify.models import Notification
 from queue_server.notify.providers import LogProvider
@@ -52,8 +52,10 @@ def client(ctx: HallContext) -> Iterator[TestClient]:
 
 
 def auth(ctx: HallContext, name: str, role: str, hall: str | None) -> dict[str, str]:
-    """A bearer header for a staff user (tokens are stateless: no login needed)."""
-    return {"Authorization": f"Bearer {ctx.tokens.issue(Principal('user', name, role, hall))}"}
+    """A bearer header for a staff user (a row of its own; no login needed)."""
+    with ctx.db.write() as s:
+        s.merge(UserAccount(username=name, role=role, hall_code=hall, password_hash="-"))
+    return {"Authorization": f"Bearer {ctx.tokens.issue(Principal('user', name, role, hall), 0)}"}
 
 
 def make_dead(db: Database, ticket: str) -> int:

@@ -12,7 +12,6 @@ from ..harness import Api, LiveServer
 SH = ZoneInfo("Asia/Shanghai")
 
 
-
 def _slot(api: Api) -> str:
     now = datetime.now(SH)
     for day in (now.date(), now.date() + timedelta(days=1), now.date() + timedelta(days=2)):
@@ -48,6 +47,7 @@ def build_world(api: Api) -> dict[str, Any]:
     from ..cases.helpers import ID_NUMBER, act
 
     w: dict[str, Any] = {"hall": "t1", "today": datetime.now(SH).date().isoformat(), "id_number": ID_NUMBER}
+    w["username"] = "no-such-user"  # revoking a real user's sessions would end the tokens the table uses
     w["slot"] = _slot(api)
     # a served ticket with a bad review (a follow-up), then the ticket the window calls
     t0 = api.take("A", phone="13800001111")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -12,7 +12,8 @@ from ...errors import Forbidden, Unauthorized
 from ...models import OPEN_STATUSES, Ticket
 from ...schemas import BoardSnapshot
 from ...services import tickets as svc
-from ...services.halls import authenticate, board_state, report_health, set_notice
+from ...services.halls import board_state, report_health, set_notice
+from ...services.logins import LoginThrottled
 from ...services.stats import queue_stats
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep
@@ -28,18 +29,28 @@ def healthz(ctx: CtxDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.post("/api/v1/auth/token", response_model=TokenOut, tags=["auth"])
-def login(
+@router.post(
+    "/api/v1/auth/token",
+    response_model=TokenOut,
+    tags=["auth"],
+    responses={429: {"description": "Too many attempts for this user, from this address, or at once"}},
+)
+async def login(
     ctx: CtxDep,
+    request: Request,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenOut:
     """Exchange a staff username and password for a bearer token."""
-    with ctx.db.read() as s:
-        user = authenticate(s, username, password)
-    if user is None:
+    address = request.client.host if request.client else ""
+    try:
+        state = await ctx.logins.authenticate(username, password, address=address)
+    except LoginThrottled as exc:
+        raise HTTPException(429, exc.detail, headers={"Retry-After": str(exc.retry_after)}) from None
+    if state is None:
         raise Unauthorized("用户名或密码错误 / Wrong username or password")
-    return TokenOut(access_token=ctx.tokens.issue(user), role=user.role, hall=user.hall)
+    user = state.principal
+    return TokenOut(access_token=ctx.tokens.issue(user, state.generation), role=user.role, hall=user.hall)
 
 
 @router.get("/api/v1/auth/me", tags=["auth"])

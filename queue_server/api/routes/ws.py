@@ -130,7 +130,7 @@ def seq_of(session: Session, hall: str) -> int:
 async def hall_events(ws: WebSocket, hall: str, since: int | None = None, token: str | None = None) -> None:
     """Websocket: snapshot (or replay after `since`), then live events, heartbeats when idle."""
     ctx: HallContext = ws.app.state.ctx
-    refusal = _refusal(ctx, ws, hall, token)
+    refusal = await _refusal(ctx, ws, hall, token)
     # Accept before closing: a close sent before the handshake completes reaches the client as a bare
     # HTTP 403, and the client could not tell a wrong hall (4404) from a bad (4401) or foreign (4403) token.
     await ws.accept()
@@ -156,7 +156,7 @@ async def hall_events(ws: WebSocket, hall: str, since: int | None = None, token:
         ctx.hub.unsubscribe(sub)
 
 
-def _refusal(ctx: HallContext, ws: WebSocket, hall: str, token: str | None) -> tuple[int, str] | None:
+async def _refusal(ctx: HallContext, ws: WebSocket, hall: str, token: str | None) -> tuple[int, str] | None:
     """Why this connection may not watch the hall (close code and reason), or None when it may."""
     if hall not in ctx.zones:
         return 4404, "no such hall"
@@ -164,7 +164,7 @@ def _refusal(ctx: HallContext, ws: WebSocket, hall: str, token: str | None) -> t
     token = token or (auth[7:] if auth.lower().startswith("bearer ") else None)
     if token:  # boards carry no personal data, so anonymous watching is allowed; a bad token is not
         try:
-            who = ctx.tokens.principal(token)
+            who = await ctx.tokens.principal(token)
         except Unauthorized:
             return 4401, "invalid token"
         if not who.in_hall(hall):
