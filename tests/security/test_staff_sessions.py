@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -11,6 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from queue_server.models import AuditLog
 from queue_server.services.auth import hash_password
@@ -43,6 +46,15 @@ def call_next(srv: LiveServer, tok: str, window: int) -> httpx.Response:
     """POST call-next for a window of hall t1."""
     url = f"{srv.url}/api/v1/halls/t1/windows/{window}/call-next"
     return httpx.post(url, headers={"Authorization": f"Bearer {tok}"}, timeout=30)
+
+
+def first_frame(url: str) -> str:
+    """What a websocket client gets first: `open:<message type>` or `closed:<close code>`."""
+    try:
+        with connect(url, open_timeout=10) as ws:
+            return "open:" + str(json.loads(ws.recv(timeout=10)).get("type"))
+    except ConnectionClosed as exc:
+        return f"closed:{exc.rcvd.code if exc.rcvd else None}"
 
 
 def changed_config(tmp: Path) -> Path:
@@ -109,6 +121,8 @@ def test_admin_revokes_sessions_without_restart(tmp_db: str, tmp_path: Path, has
         assert r.status_code == 200 and r.json() == {"username": "clerk1", "revoked": True}
         assert me(srv, clerk).status_code == 401  # at once in the process that revoked
         assert call_next(srv, clerk, 1).status_code == 401
+        assert first_frame(f"{srv.ws_url}/ws/halls/t1/events?token={clerk}") == "closed:4401"
+        assert first_frame(f"{srv.ws_url}/ws/halls/t1/events?token={other}") == "open:snapshot"
         assert me(srv, other).status_code == 200  # nobody else's
         assert me(srv, token(srv, "clerk1")).status_code == 200  # may log in again
         nobody = httpx.post(f"{srv.url}/api/v1/admin/users/nobody/revoke", headers={"Authorization": f"Bearer {admin}"})
