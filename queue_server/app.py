@@ -30,6 +30,7 @@ from .feedback.reports import ensure_rollups
 from .migrations import upgrade
 from .models import Hall
 from .notify import api as notify_api
+from .readiness import Readiness
 from .services.appointments import mark_no_shows
 from .services.halls import sync_config
 from .services.housekeeping import appointment_reminders, queue_alerts
@@ -64,6 +65,7 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
         sync_config(s, ctx.config, fp_key=ctx.fingerprint_key)
         sync_catalog(s, load_catalog(ctx.items_dir))
     close_past_days(ctx)
+    ctx.materials.sweep(ctx.db, full=True)  # what a crash left in staging, files a restored database lost
 
 
 def close_past_days(ctx: HallContext) -> int:
@@ -98,6 +100,7 @@ async def _rollover_loop(ctx: HallContext, every_s: float) -> None:
             n = await asyncio.to_thread(close_past_days, ctx)
             if n:
                 log.info("service day ended: %d tickets expired", n)
+            await asyncio.to_thread(ctx.materials.sweep, ctx.db)
         except Exception:  # keep the loop alive through a database blip; it retries next round
             log.exception("day rollover failed")
 
@@ -159,6 +162,7 @@ def create_app(
             await dispatcher.stop()
             shared.hub.detach()
             await asyncio.to_thread(shared.writer.close)  # waits for the queued changes: not on the loop
+            await asyncio.to_thread(shared.checker.close)
             shared.db.release_serving()
 
     server = ctx.config.server
@@ -174,6 +178,13 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(PageHeaders)  # CSP and framing rules on every HTML page
+    ready = Readiness(ctx.db, ctx.var_dir)
+
+    @app.get("/readyz", tags=["public"])
+    async def readyz() -> JSONResponse:
+        """200 when a write would succeed now (database and var directory), else 503 naming what fails."""
+        report = await ready.check()
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     @app.exception_handler(HallError)
     async def _hall_error(_req: Request, exc: HallError) -> JSONResponse:

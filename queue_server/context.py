@@ -14,6 +14,8 @@ import anyio.to_thread
 from sqlmodel import Session
 
 from .calendar import Calendar
+from .cases.storage import MaterialStore
+from .cases.uploads import Checker
 from .config import AppConfig, HallConfig
 from .crypto import PiiCipher
 from .db import Database
@@ -54,10 +56,13 @@ class HallContext:
     fingerprint_key: bytes = field(init=False)
     writer: BatchWriter = field(init=False)
     ticket_halls: dict[int, str] = field(init=False)  # ticket id -> hall, a guess checked in the change
+    materials: MaterialStore = field(init=False)  # uploaded case materials under var_dir/data
+    checker: Checker = field(init=False)  # the worker processes that check uploads (started on first use)
 
     def __post_init__(self) -> None:
         self._halls = {h.code: h for h in self.config.halls}
         self.ticket_halls = {}
+        self.materials, self.checker = MaterialStore(self.var_dir), Checker()
         self.hub = Hub(self._fetch_range)
         devices = {
             token_digest(d.token.get_secret_value()): Principal("device", d.name, d.role, d.hall, window=d.window)
@@ -106,8 +111,9 @@ class HallContext:
         return await anyio.to_thread.run_sync(run)
 
     def close(self) -> None:
-        """Stop the writer thread and close the database."""
+        """Stop the writer thread and the upload checkers, and close the database."""
         self.writer.close()
+        self.checker.close()
         self.db.dispose()
 
     def hall(self, code: str) -> HallConfig:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 import orjson
@@ -13,7 +14,6 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session, col
-from starlette.datastructures import UploadFile
 
 from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep
 from ..api.schemas import Text
@@ -23,18 +23,17 @@ from ..ids import InvalidIdNumber, validate_id_number
 from ..services.auth import Principal
 from ..timeutil import utcnow
 from . import documents as docs
-from . import items, query, states
+from . import items, query, states, uploads
 from .models import CaseMaterial
 from .output import pickup_with_code
 from .service import Submission, add_files, check_files, item_of, load, submit
-from .storage import Checked, MaterialStore, TooLarge, check_upload
+from .storage import Checked, MaterialStore
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 pages = APIRouter(tags=["cases"])
 WEB_DIR = Path(__file__).resolve().parent / "web"
 pages.mount("/static/cases", StaticFiles(directory=WEB_DIR), name="cases-static")
-MAX_FILES = 40
-FILE_FIELD = "file."  # multipart field of a material file: "file.<material code>"
+T = TypeVar("T")
 
 
 class Applicant(BaseModel):
@@ -71,7 +70,7 @@ class PickupBody(BaseModel):
 
 def store_of(ctx: HallContext) -> MaterialStore:
     """The material store under the server's var directory."""
-    return MaterialStore(ctx.var_dir)
+    return ctx.materials
 
 
 def _may_submit(who: Principal | None, hall: str) -> str:
@@ -86,32 +85,36 @@ def _may_submit(who: Principal | None, hall: str) -> str:
     raise Forbidden(f"角色 {who.role} 不能提交办件 / Role '{who.role}' may not submit cases")
 
 
-async def read_files(request: Request, max_bytes: int) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
-    """The multipart form: plain fields, and files as (material code, file name, bytes) — 413 when too big."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FILES * max_bytes + (1 << 20):
-        raise TooLarge(f"请求超过 {MAX_FILES} 个文件的总上限 / The request is larger than {MAX_FILES} files may be")
-    form = await request.form(max_files=MAX_FILES, max_fields=20)
-    fields: dict[str, str] = {}
-    files: list[tuple[str, str, bytes]] = []
-    for key, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            if not key.startswith(FILE_FIELD) or len(key) <= len(FILE_FIELD):
-                raise Invalid(f"文件字段应为 file.<材料编码> / A file field must be named file.<material>, not {key!r}")
-            data = await value.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                name = value.filename or key
-                raise TooLarge(f"文件 {name} 超过 {max_bytes // 1024} KB 上限 / File '{name}' is too large")
-            files.append((key[len(FILE_FIELD) :], value.filename or key, data))
-        else:
-            fields[key] = value
-    await form.close()
-    return fields, files
+async def staged_files(
+    ctx: HallContext, request: Request, max_bytes: int
+) -> tuple[dict[str, str], list[tuple[str, Checked]], list[str]]:
+    """The multipart body streamed to staging, every file checked in a worker process: (fields, files, names).
+
+    413/422 (naming the file) or 408; on any error the staged files are gone before the error goes up.
+    """
+    store = store_of(ctx)
+    got = await uploads.receive(request, store, max_file=max_bytes)
+    try:
+        return got.fields, await ctx.checker.check(store, got.files, max_bytes), got.names
+    except BaseException:
+        store.discard(got.names)
+        raise
 
 
-def checked(files: list[tuple[str, str, bytes]], max_bytes: int) -> list[tuple[str, Checked]]:
-    """Each file checked by magic bytes and by opening it (422 names the bad file)."""
-    return [(code, check_upload(name, data, max_bytes=max_bytes)) for code, name, data in files]
+async def commit_files(
+    ctx: HallContext, names: list[str], change: Callable[[], Awaitable[T]], kept: Callable[[T], bool] = lambda _: True
+) -> T:
+    """Await the change that writes the staged files' rows, then move them into place; remove them if it
+    failed or wrote no rows (`kept` false for its result). Nothing is written to disk inside the change."""
+    store = store_of(ctx)
+    try:
+        await anyio.to_thread.run_sync(store.sync, names)
+        result = await change()
+    except BaseException:
+        store.discard(names)
+        raise
+    await anyio.to_thread.run_sync(store.commit if kept(result) else store.discard, names)
+    return result
 
 
 @router.post("/halls/{hall}/cases", tags=["public"])
@@ -124,17 +127,21 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
     channel = _may_submit(who, hall)
     if who is None:
         ctx.limiter.check(f"case:{request.client.host if request.client else '?'}", per_hour=20)
-    max_bytes = h.case_upload_max_kb * 1024
-    fields, raw = await read_files(request, max_bytes)
+    fields, files, names = await staged_files(ctx, request, h.case_upload_max_kb * 1024)
     try:
         body = SubmissionBody.model_validate_json(fields.get("data", ""))
+        row = await ctx.read(
+            lambda s: (
+                items.version(s, body.item, body.item_version) if body.item_version else items.current(s, body.item)
+            )
+        )
     except ValidationError as exc:
+        store_of(ctx).discard(names)
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise Invalid(f"申报数据有误 / Invalid submission data: {where}") from None
-    files = checked(raw, max_bytes)
-    row = await ctx.read(
-        lambda s: items.version(s, body.item, body.item_version) if body.item_version else items.current(s, body.item)
-    )
+    except BaseException:
+        store_of(ctx).discard(names)
+        raise
     sub = Submission(
         item=row,
         situation=body.situation,
@@ -147,15 +154,14 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         channel=channel,
         ticket_id=body.ticket_id,
     )
-    store, tz = store_of(ctx), ctx.zones[hall]
-    saved: list[str] = []
-    try:
-        c, created = await ctx.change(
-            hall, lambda tx: submit(tx, s=sub, who=who, cipher=ctx.cipher, store=store, tz=tz, saved=saved)
-        )
-    except BaseException:
-        store.discard(saved)
-        raise
+    tz = ctx.zones[hall]
+    # a replay stores nothing: the first submission's files are the case's
+    c, created = await commit_files(
+        ctx,
+        names,
+        lambda: ctx.change(hall, lambda tx: submit(tx, s=sub, who=who, cipher=ctx.cipher, tz=tz)),
+        kept=lambda r: r[1],
+    )
     cal, today = ctx.calendars[hall], utcnow().astimezone(tz).date()
     out = await ctx.read(lambda s: query.public(s, load(s, c.number), cal, today))
     out |= {
@@ -177,26 +183,19 @@ async def add_materials(number: str, request: Request, ctx: CtxDep, who: Princip
     hall = await hall_of(ctx, number)
     if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
         raise Forbidden("无权为此办件上传材料 / You may not add materials to this case")
-    max_bytes = ctx.hall(hall).case_upload_max_kb * 1024
-    _, raw = await read_files(request, max_bytes)
-    if not raw:
+    _, files, names = await staged_files(ctx, request, ctx.hall(hall).case_upload_max_kb * 1024)
+    if not files:
         raise Invalid("没有收到文件 / No files received")
-    files, store = checked(raw, max_bytes), store_of(ctx)
-    saved: list[str] = []
 
     def run(tx: Any) -> list[dict[str, Any]]:
         c = load(tx.session, number, lock=True)
         if c.status not in (states.SUBMITTED, states.NEEDS_MORE, states.PENDING_SUPPLEMENT):
             raise Conflict(f"办件已受理，不能再补充材料 / Materials can no longer be added ({c.status})")
         check_files(item_of(tx, c)[1], c.situation, files)
-        rows = add_files(tx, c, files, who=who, store=store, saved=saved)
+        rows = add_files(tx, c, files, who=who)
         return [{"id": r.id, "material": r.material, "content_type": r.content_type, "size": r.size} for r in rows]
 
-    try:
-        return {"materials": await ctx.change(hall, run)}
-    except BaseException:
-        store.discard(saved)
-        raise
+    return {"materials": await commit_files(ctx, names, lambda: ctx.change(hall, run))}
 
 
 @router.get("/cases/{number}/receipt.pdf", tags=["public"])

@@ -38,7 +38,7 @@ from . import states
 from .catalog import Item
 from .items import as_item
 from .models import Case, CaseDocument, CaseHistory, CaseItem, CaseMaterial
-from .storage import Checked, MaterialStore
+from .storage import Checked
 from .workdays import add_working_days
 
 
@@ -125,9 +125,7 @@ def submit(
     s: Submission,
     who: Principal | None,
     cipher: PiiCipher,
-    store: MaterialStore,
     tz: Any,
-    saved: list[str],
 ) -> tuple[Case, bool]:
     """Create a case in `submitted` with its materials; a repeated submission id returns the first case."""
     if s.submission_id:
@@ -178,32 +176,22 @@ def submit(
     tx.session.add(c)
     tx.session.flush()
     _history(tx, c, who, "submit", None, f"channel={s.channel}")
-    add_files(tx, c, s.files, who=who, store=store, saved=saved)
+    add_files(tx, c, s.files, who=who)
     _event(tx, c, s.item.code)
     return c, True
 
 
-def add_files(
-    tx: HallTx,
-    c: Case,
-    files: list[tuple[str, Checked]],
-    *,
-    who: Principal | None,
-    store: MaterialStore,
-    saved: list[str],
-) -> list[CaseMaterial]:
-    """Store checked uploads for a case; their names go to `saved` so the caller can remove them on failure."""
+def add_files(tx: HallTx, c: Case, files: list[tuple[str, Checked]], *, who: Principal | None) -> list[CaseMaterial]:
+    """The rows of checked uploads (already staged); the caller moves the files into place after the commit."""
     assert c.id is not None
     rows = []
     for code, up in files:
-        name = store.save(up.data)
-        saved.append(name)
         row = CaseMaterial(
             case_id=c.id,
             material=code,
-            storage_name=name,
+            storage_name=up.name,
             content_type=up.content_type,
-            size=len(up.data),
+            size=up.size,
             sha256=up.sha256,
             uploaded_at=tx.now,
             uploaded_by=actor_name(who),

@@ -1,27 +1,40 @@
-"""Uploaded case materials: checked (type by magic bytes, then opened), stored outside any web root.
+"""Uploaded case materials on disk: staged while a request runs, stored after its commit, orphans swept.
 
-Files live in ``<var_dir>/data/cases/`` under random names with mode 0600; the database keeps the name,
-type, size and SHA-256. Only JPEG, PNG and PDF are accepted, and only when they open as what they claim.
+Layout under ``<var_dir>/data/`` (directories 0700, files 0600, random names of 32 hex digits):
+
+    staging/<name>   an upload being received, checked or committed (a request's own files)
+    cases/<name>     a stored material; the database row `case_material.storage_name` names it
+
+A request streams each file into `staging/` (never into memory), has it checked, commits the rows, and
+only then moves the files into `cases/` under the same name (a rename). A failed request removes its
+staged files at once; a crash leaves them to the sweep (`sweep`), which removes staging files older than
+`STAGING_MAX_AGE_S` that no row names, finishes the move of those a committed row names, and removes
+stored files that no row names. So a file holding personal data exists only as long as its row does.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
+import logging
 import os
 import secrets
-import warnings
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from PIL import Image, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from sqlalchemy import select
+from sqlmodel import col
 
-from ..errors import HallError, Invalid
+from ..db import Database
+from ..errors import HallError
+from .models import CaseMaterial
 
-MAX_PIXELS = 60_000_000  # a 60-megapixel scan is plenty; more is a decompression bomb
+log = logging.getLogger(__name__)
+
+STAGING_MAX_AGE_S = 30 * 60.0  # longer than any request lives (reading ≤ 5 min, checks ≤ 1 min, commit)
+FULL_SWEEP_EVERY_S = 3600.0  # stored files are listed and matched against rows this often (and at start-up)
 
 
 class TooLarge(HallError):
@@ -32,82 +45,124 @@ class TooLarge(HallError):
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """An upload that passed the checks."""
+    """A staged upload that passed the checks: its storage name, type, size and SHA-256."""
 
+    name: str
     content_type: str
-    data: bytes
+    size: int
     sha256: str
 
 
-def sniff(data: bytes) -> str | None:
-    """The content type from the first bytes: image/jpeg, image/png, application/pdf, or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    return None
-
-
-def _opens(kind: str, data: bytes) -> bool:
-    if kind == "application/pdf":
-        if b"%%EOF" not in data[-2048:]:
-            return False
-        try:
-            return len(PdfReader(io.BytesIO(data), strict=False).pages) > 0
-        except (PdfReadError, ValueError, KeyError, TypeError, OSError):
-            return False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > MAX_PIXELS:
-                    return False
-                img.verify()
-        return True
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning):
-        return False
-
-
-def check_upload(filename: str, data: bytes, *, max_bytes: int) -> Checked:
-    """Check one upload; TooLarge (413) or Invalid (422) with a detail naming the file."""
-    name = filename or "file"
-    if len(data) > max_bytes:
-        raise TooLarge(
-            f"文件 {name} 超过 {max_bytes // 1024} KB 上限 / File '{name}' is larger than {max_bytes // 1024} KB"
-        )
-    kind = sniff(data)
-    if kind is None:
-        raise Invalid(f"文件 {name} 不是 JPEG、PNG 图片或 PDF 文件 / File '{name}' is not a JPEG or PNG image or a PDF")
-    if not _opens(kind, data):
-        raise Invalid(f"文件 {name} 已损坏，无法打开 / File '{name}' is damaged and cannot be opened ({kind})")
-    return Checked(kind, data, hashlib.sha256(data).hexdigest())
+def _is_name(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
 
 
 class MaterialStore:
-    """The directory of stored materials."""
+    """The directories of staged and stored materials."""
 
     def __init__(self, var_dir: Path) -> None:
         self.root = var_dir / "data" / "cases"
+        self.staging = var_dir / "data" / "staging"
+        self.staging_max_age_s = STAGING_MAX_AGE_S
+        self._last_full = float("-inf")
 
-    def save(self, data: bytes) -> str:
-        """Write the bytes under a new random name; returns the name."""
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    def stage(self) -> tuple[str, BinaryIO]:
+        """A new empty staging file (0600) open for writing, and its name."""
+        self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = secrets.token_hex(16)
-        fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return name
+        fd = os.open(self.staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        return name, os.fdopen(fd, "wb")
+
+    def staged(self, name: str) -> Path:
+        """The staging path of a name."""
+        if not _is_name(name):
+            raise ValueError("not a material name")
+        return self.staging / name
 
     def path(self, name: str) -> Path:
-        """The path of a stored file (names are ours: 32 hex digits)."""
-        if len(name) != 32 or any(c not in "0123456789abcdef" for c in name):
+        """The path of a stored file; the staged one while its move after the commit is still pending."""
+        if not _is_name(name):
             raise ValueError("not a stored material name")
-        return self.root / name
+        stored = self.root / name
+        if not stored.exists() and (self.staging / name).exists():
+            return self.staging / name
+        return stored
 
-    def discard(self, names: list[str]) -> None:
-        """Remove stored files whose database rows were not written."""
+    def sync(self, names: Iterable[str]) -> None:
+        """Flush staged files to disk before their rows are committed (a power cut keeps what a row names)."""
+        for name in names:
+            fd = os.open(self.staged(name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def commit(self, names: Iterable[str]) -> None:
+        """Move staged files into place once their rows are committed (the sweep finishes an interrupted move)."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):  # the sweep moved it first
+                os.rename(self.staged(name), self.root / name)
+        with contextlib.suppress(OSError):
+            fd = os.open(self.root, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def discard(self, names: Iterable[str]) -> None:
+        """Remove staged files whose rows were not written."""
         for name in names:
             with contextlib.suppress(FileNotFoundError):
-                self.path(name).unlink()
+                self.staged(name).unlink()
+
+    def sweep(self, db: Database, *, full: bool | None = None) -> dict[str, int]:
+        """Remove orphans: old staging files no row names, and (`full`, hourly by default) stored files no row names.
+
+        A staging file that a committed row names is moved into place instead. Returns the counts.
+        """
+        now = time.time()
+        if full is None:
+            full = now - self._last_full >= FULL_SWEEP_EVERY_S
+        old = [p.name for p in _files(self.staging) if now - _mtime(p, now) >= self.staging_max_age_s]
+        named = _named(db, old)
+        self.commit(n for n in old if n in named)
+        self.discard(n for n in old if n not in named)
+        out = {"staged_moved": len(named), "staged_removed": len(old) - len(named), "stored_removed": 0}
+        if full:
+            self._last_full = now
+            stored = [p.name for p in _files(self.root) if now - _mtime(p, now) >= self.staging_max_age_s]
+            known = _named(db, stored)
+            for name in stored:
+                if name not in known:
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.root / name).unlink()
+                        out["stored_removed"] += 1
+        if any(out.values()):
+            log.info("material sweep: %s", out)
+        return out
+
+
+def _files(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if _is_name(p.name)]
+    except FileNotFoundError:
+        return []
+
+
+def _mtime(path: Path, default: float) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return default
+
+
+def _named(db: Database, names: list[str]) -> set[str]:
+    """Which of `names` a case_material row names."""
+    found: set[str] = set()
+    for i in range(0, len(names), 500):
+        chunk = names[i : i + 500]
+        with db.read() as s:
+            stmt = select(col(CaseMaterial.storage_name)).where(col(CaseMaterial.storage_name).in_(chunk))
+            found.update(s.execute(stmt).scalars())
+    return found

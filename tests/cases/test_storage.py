@@ -1,4 +1,4 @@
-"""Upload checks (pure): real files pass, anything else is Invalid or TooLarge — never another error."""
+"""Upload checks (pure, what the worker process runs): real files pass, anything else is refused — never a crash."""
 
 from __future__ import annotations
 
@@ -8,17 +8,33 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_server.cases.storage import Invalid, TooLarge, check_upload, sniff
+from queue_server.cases.filecheck import Verdict, check_bytes, sniff
 
 from .helpers import jpeg, pdf, png
 
 LIMIT = 1 << 20
 
 
+class Invalid(Exception):
+    """A refused upload (422)."""
+
+
+class TooLarge(Exception):
+    """An upload over the limit (413)."""
+
+
+def check_upload(name: str, data: bytes, *, max_bytes: int) -> Verdict:
+    """The worker's check of in-memory bytes; a refusal raised as Invalid or TooLarge (never another error)."""
+    v = check_bytes(data, name, max_bytes)
+    if v.problem:
+        raise (TooLarge if v.status == 413 else Invalid)(v.problem)
+    return v
+
+
 @pytest.mark.parametrize(("data", "kind"), [(jpeg(), "image/jpeg"), (png(), "image/png"), (pdf(), "application/pdf")])
 def test_real_files_pass(data: bytes, kind: str) -> None:
     checked = check_upload("f", data, max_bytes=LIMIT)
-    assert checked.content_type == kind == sniff(data) and checked.data == data and len(checked.sha256) == 64
+    assert checked.content_type == kind == sniff(data) and checked.size == len(data) and len(checked.sha256) == 64
 
 
 def test_limits_and_types() -> None:
