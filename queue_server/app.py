@@ -162,7 +162,7 @@ def create_app(
             await dispatcher.stop()
             shared.hub.detach()
             await asyncio.to_thread(shared.writer.close)  # waits for the queued changes: not on the loop
-            await asyncio.to_thread(shared.checker.close)
+            await shared.checker.aclose()
             shared.db.release_serving()
 
     server = ctx.config.server

@@ -14,8 +14,8 @@ import anyio.to_thread
 from sqlmodel import Session
 
 from .calendar import Calendar
+from .cases.checker import Checker
 from .cases.storage import MaterialStore
-from .cases.uploads import Checker
 from .config import AppConfig, HallConfig
 from .crypto import PiiCipher
 from .db import Database

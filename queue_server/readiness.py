@@ -40,24 +40,29 @@ def _reason(exc: BaseException) -> str:
     return f"{type(orig).__name__}: {code}" if code else type(orig).__name__
 
 
+def _sqlite_write(db: Database, timeout_s: float) -> None:
+    conn = sqlite3.connect(make_url(db.url).database or "", timeout=timeout_s, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE hall SET last_seq = last_seq WHERE 0")
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def _postgresql_write(db: Database, timeout_s: float) -> None:
+    ms = max(1, int(timeout_s * 1000))
+    with db.engine.connect() as conn:
+        conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+        conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+        conn.execute(text("UPDATE hall SET last_seq = last_seq WHERE false"))
+        conn.rollback()
+
+
 def database_write(db: Database, timeout_s: float = TIMEOUT_S) -> str:
     """'' when the database takes a write now (rolled back), else why not."""
     try:
-        if db.is_sqlite:
-            conn = sqlite3.connect(make_url(db.url).database or "", timeout=timeout_s, isolation_level=None)
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("UPDATE hall SET last_seq = last_seq WHERE 0")
-                conn.execute("ROLLBACK")
-            finally:
-                conn.close()
-        else:
-            ms = max(1, int(timeout_s * 1000))
-            with db.engine.connect() as conn:
-                conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))
-                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
-                conn.execute(text("UPDATE hall SET last_seq = last_seq WHERE false"))
-                conn.rollback()
+        (_sqlite_write if db.is_sqlite else _postgresql_write)(db, timeout_s)
     except (sqlite3.Error, SQLAlchemyError, OSError) as exc:
         return _reason(exc)
     return ""

@@ -1,7 +1,7 @@
 """What an uploaded case material must be: a JPEG or PNG scan, or a plain PDF — checked from its bytes.
 
 Pure and CPU-bound: the server runs `check_path` in a worker process with a time and memory budget
-(`uploads.Checker`), never on the event loop. A file is refused (never repaired) when it is not what its
+(`checker.Checker`), never on the event loop. A file is refused (never repaired) when it is not what its
 first bytes claim, does not open, is larger than a scan needs, or is a PDF with active content.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ MAX_PIXELS = 20_000_000
 # A case's material is a form, a certificate, a contract: tens of pages. A 78,000-page PDF is an attack on
 # whoever parses it; 300 pages is more than any material in the catalogue asks for.
 MAX_PDF_PAGES = 300
-MAX_PDF_OBJECTS = 200_000  # indirect objects in one PDF (a 300-page scan has a few thousand)
+MAX_PDF_OBJECTS = 50_000  # indirect objects in one PDF (a 300-page scan has a few thousand)
 MAX_PDF_NODES = 2_000_000  # dictionary and array entries looked at in one PDF
 # Active content: what a viewer would run or open by itself when staff open the file.
 ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/AA", "/EmbeddedFiles", "/EF", "/XFA", "/RichMedia"})
@@ -60,6 +61,20 @@ def sniff(data: bytes) -> str | None:
 
 class _Refused(Exception):
     """A file that is not acceptable; the message is the sentence for the citizen."""
+
+
+class _TooComplex(Exception):
+    """More structure than a scan has: refused as too complex to check."""
+
+
+def too_complex(name: str) -> str:
+    """The sentence for a file whose check would take too long."""
+    return f"文件 {name} 过于复杂，无法在时限内检查 / File '{name}' is too complex to be checked in time"
+
+
+def damaged(name: str, kind: str) -> str:
+    """The sentence for a file that does not open as what it claims."""
+    return f"文件 {name} 已损坏，无法打开 / File '{name}' is damaged and cannot be opened ({kind})"
 
 
 def _pages(reader: PdfReader, cap: int) -> int:
@@ -96,7 +111,7 @@ def _active(reader: PdfReader) -> bool:
     ids = [(num, gen) for gen, table in reader.xref.items() for num in table]
     ids += [(num, 0) for num in reader.xref_objStm]
     if len(ids) > MAX_PDF_OBJECTS:
-        raise _Refused(f"对象过多（超过 {MAX_PDF_OBJECTS} 个）/ it has more than {MAX_PDF_OBJECTS} objects")
+        raise _TooComplex
     budget = MAX_PDF_NODES
     for num, gen in ids:
         stack: list[Any] = [IndirectObject(num, gen, reader).get_object()]
@@ -104,7 +119,7 @@ def _active(reader: PdfReader) -> bool:
             obj = stack.pop()
             budget -= 1
             if budget < 0:
-                raise _Refused("结构过于复杂 / its structure is too complex")
+                raise _TooComplex
             if isinstance(obj, DictionaryObject):
                 if not ACTIVE_KEYS.isdisjoint(obj.keys()):
                     return True
@@ -118,7 +133,29 @@ def _active(reader: PdfReader) -> bool:
     return False
 
 
+# Cheap upper bounds read from the raw bytes before any parsing: page objects, indirect objects, xref rows.
+# (Objects inside compressed object streams are not seen here; the parser's own walk bounds those.)
+_RAW_PAGES = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+_RAW_OBJECTS = re.compile(rb"\d+\s+\d+\s+obj\b")
+_RAW_XREF_ROWS = re.compile(rb"\d{10} \d{5} [nf]")
+RAW_PAGE_SLACK = 4  # a page rewritten by incremental updates appears once per revision
+
+
+def _raw_bounds(data: bytes, name: str) -> None:
+    if len(_RAW_PAGES.findall(data)) > MAX_PDF_PAGES * RAW_PAGE_SLACK:
+        raise _Refused(_too_many_pages(name))
+    if max(len(_RAW_OBJECTS.findall(data)), len(_RAW_XREF_ROWS.findall(data))) > MAX_PDF_OBJECTS:
+        raise _Refused(f"PDF 文件 {name} 对象过多（超过 {MAX_PDF_OBJECTS} 个）/ PDF '{name}' has more than "
+                       f"{MAX_PDF_OBJECTS} objects")  # fmt: skip
+
+
+def _too_many_pages(name: str) -> str:
+    return f"PDF 文件 {name} 超过 {MAX_PDF_PAGES} 页 / PDF '{name}' has more than {MAX_PDF_PAGES} pages"
+
+
 def _check_pdf(stream: IO[bytes], name: str) -> None:
+    _raw_bounds(stream.read(), name)
+    stream.seek(0)
     try:
         reader = PdfReader(stream, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -127,11 +164,9 @@ def _check_pdf(stream: IO[bytes], name: str) -> None:
             )
         pages = _pages(reader, MAX_PDF_PAGES)
         if pages > MAX_PDF_PAGES:
-            raise _Refused(
-                f"PDF 文件 {name} 超过 {MAX_PDF_PAGES} 页 / PDF '{name}' has more than {MAX_PDF_PAGES} pages"
-            )
+            raise _Refused(_too_many_pages(name))
         if pages == 0:
-            raise _Refused(f"文件 {name} 已损坏，无法打开 / File '{name}' is damaged and cannot be opened (no pages)")
+            raise _Refused(damaged(name, "PDF, no pages"))
         if _active(reader):
             raise _Refused(
                 f"PDF 文件 {name} 含有脚本、自动动作或附件，不能接收，请重新扫描或另存为普通 PDF / PDF '{name}' "
@@ -140,8 +175,10 @@ def _check_pdf(stream: IO[bytes], name: str) -> None:
             )
     except _Refused:
         raise
+    except _TooComplex:
+        raise _Refused(too_complex(name)) from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
-        raise _Refused(f"文件 {name} 已损坏，无法打开 / File '{name}' is damaged and cannot be opened (PDF)") from exc
+        raise _Refused(damaged(name, "PDF")) from exc
 
 
 def _check_image(stream: IO[bytes], name: str, kind: str) -> None:

@@ -1,32 +1,24 @@
-"""Receiving case materials: the multipart body streamed into staging files, each file checked in a worker process.
+"""Receiving case materials: the multipart body streamed into staging files, never held in memory.
 
-Nothing here holds a whole file in memory or parses one on the event loop. The body is read chunk by chunk
-(python-multipart's streaming parser) with a cap per file, per request and on the time it may take; file
-parts go to `MaterialStore.stage()` files as they arrive. The checks (`filecheck.check_path`) run in a small
-pool of worker processes (pebble), each at low priority, with an address-space limit and a time budget per
-file: a hostile PDF costs a worker process, not the server's event loop or its GIL.
+The body is read chunk by chunk (python-multipart's streaming parser) with a cap per file, per request and
+on the time it may take; file parts go to `MaterialStore.stage()` files as they arrive (written to disk in
+a thread, a block at a time). The files are then checked in worker processes (`checker.Checker`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import multiprocessing
 import os
-import resource
-import threading
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import anyio
 import anyio.to_thread
-from pebble import ProcessExpired, ProcessPool
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from ..errors import HallError, Invalid
-from . import filecheck
-from .storage import Checked, MaterialStore, TooLarge
+from .storage import MaterialStore, TooLarge
 
 # The largest request body the server reads: the kiosk sends a whole application (every scanned page) in
 # one submission. deploy/nginx/hall.conf's client_max_body_size must be this many megabytes
@@ -39,9 +31,6 @@ MAX_FIELD_BYTES = 256 << 10  # the JSON part of a submission
 READ_DEADLINE_S = 300.0  # a body that takes longer (a trickle that holds a staging file open) gets 408
 DRAIN_MAX_BYTES = 64 << 20  # after a refusal, read on this much so the client hears the answer
 FLUSH_BYTES = 1 << 20  # file data is written to disk (in a thread) in blocks of this size
-CHECK_BUDGET_S = 20.0  # CPU-bound check of one file; past it the worker process is killed
-CHECK_WORKERS = 2
-CHECK_MEMORY_BYTES = 1 << 30  # address space of a worker process (a PDF object-stream bomb ends there)
 FILE_FIELD = "file."  # multipart field of a material file: "file.<material code>"
 
 
@@ -225,68 +214,3 @@ def _start_part(headers: dict[bytes, bytes], out: Received) -> Staged | None:
         raise Invalid(f"文件过多（上限 {MAX_FILES} 个）/ More than {MAX_FILES} files")
     filename = os.path.basename(params[b"filename"].decode("utf-8", errors="replace"))[:120] or key
     return Staged(key[len(FILE_FIELD) :], filename, "")
-
-
-def _limit_worker() -> None:
-    """In each worker process: lower priority than the server, and a cap on its memory."""
-    os.nice(10)
-    resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
-
-
-class Checker:
-    """The worker processes that check staged files; started on first use, stopped by `close`."""
-
-    def __init__(self, *, workers: int = CHECK_WORKERS, budget_s: float = CHECK_BUDGET_S) -> None:
-        self.workers, self.budget_s = workers, budget_s
-        self._pool: ProcessPool | None = None
-        self._lock = threading.Lock()
-
-    def _get(self) -> ProcessPool:
-        with self._lock:
-            if self._pool is None or not self._pool.active:
-                # spawn, not fork: the server has threads (writer, database pools) a fork would copy mid-use
-                ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPool(self.workers, max_tasks=200, initializer=_limit_worker, context=ctx)
-            return self._pool
-
-    async def check(self, store: MaterialStore, files: list[Staged], max_bytes: int) -> list[tuple[str, Checked]]:
-        """Each staged file checked in a worker: (material, Checked); Invalid or TooLarge naming the first bad file."""
-        if not files:
-            return []
-        pool = await anyio.to_thread.run_sync(self._get)
-        futures = [
-            pool.schedule(
-                filecheck.check_path, args=(str(store.staged(f.name)), f.filename, max_bytes), timeout=self.budget_s
-            )
-            for f in files
-        ]
-        try:
-            out = []
-            for f, fut in zip(files, futures, strict=True):
-                verdict = await _verdict(fut, f.filename)
-                if verdict.problem:
-                    raise (TooLarge if verdict.status == 413 else Invalid)(verdict.problem)
-                out.append((f.material, Checked(f.name, verdict.content_type, verdict.size, verdict.sha256)))
-            return out
-        finally:
-            for fut in futures:
-                fut.cancel()  # a check still running for a refused request: its worker is stopped
-
-    def close(self) -> None:
-        """Stop the worker processes."""
-        with self._lock:
-            if self._pool is not None:
-                self._pool.stop()
-                self._pool.join(timeout=10)
-                self._pool = None
-
-
-async def _verdict(fut: Any, filename: str) -> filecheck.Verdict:
-    try:
-        result: filecheck.Verdict = await asyncio.wrap_future(fut)
-    except (TimeoutError, ProcessExpired, MemoryError):
-        return filecheck.Verdict(
-            problem=f"文件 {filename} 过于复杂，无法在时限内检查 / "
-            f"File '{filename}' is too complex to be checked in time"
-        )
-    return result
