@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import re
 import shutil
@@ -103,7 +104,8 @@ def nginx_conf(tmp: Path, upstream_ports: list[int], https_port: int, http_port:
     (tmp / "hall.conf").write_text(text)
     main = tmp / "nginx.conf"
     main.write_text(
-        f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\n"
+        # workers as the test's own user: they write large request bodies under tmp (0700)
+        f"user {getpass.getuser()};\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\n"
         f"http {{\n  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n"
         f"  access_log off;\n  include {tmp}/hall.conf;\n}}\n"
     )
@@ -179,3 +181,37 @@ def test_nginx_proxies_api_and_events(api: Api, nginx_in_front: int, tmp_path: P
     assert "/ws/halls/t1/events" in log and "POST /api/v1/halls/t1/tickets" in log
     assert token not in log, "the device token leaked into the access log"
     assert "GET /api/v1/track/*** " in log and issued["track_token"] not in log, "a tracking token in the log"
+
+
+def test_nginx_body_limit_is_the_servers() -> None:
+    """One number: nginx's client_max_body_size is the server's own request cap (MAX_REQUEST_MB)."""
+    from queue_server.cases.uploads import MAX_REQUEST_MB
+
+    sizes = re.findall(r"(?m)^\s*client_max_body_size\s+(\S+);", (DEPLOY / "nginx" / "hall.conf").read_text())
+    assert sizes == [f"{MAX_REQUEST_MB}m"], sizes
+
+
+@sqlite_only
+def test_nginx_passes_the_uploads_the_server_allows(api: Api, nginx_in_front: int) -> None:
+    """Through nginx: a submission with a file at the server's per-file limit is taken (201); a body over the
+    shared cap is refused by nginx itself (413), before any server process reads it."""
+    from queue_server.cases.uploads import MAX_REQUEST_BYTES
+
+    from .cases.helpers import jpeg, submission
+
+    limit = api.server.ctx.hall("t1").case_upload_max_kb * 1024
+    base = f"https://127.0.0.1:{nginx_in_front}"
+    scan = jpeg() + b"\0" * (limit - len(jpeg()))  # a JPEG with trailing padding: still opens
+    with httpx.Client(base_url=base, verify=False, timeout=120) as c:
+        r = c.post(
+            "/api/v1/halls/t1/cases",
+            data={"data": json.dumps(submission())},
+            files=[("file.id_card", ("scan.jpg", scan, "image/jpeg"))],
+            headers=api.auth(KIOSK),
+        )
+        assert r.status_code == 201, r.text
+        big = [("file.id_card", (f"p{i}.jpg", scan, "image/jpeg")) for i in range(MAX_REQUEST_BYTES // limit + 1)]
+        r = c.post(
+            "/api/v1/halls/t1/cases", data={"data": json.dumps(submission())}, files=big, headers=api.auth(KIOSK)
+        )
+        assert r.status_code == 413 and "nginx" in r.text  # nginx's own page

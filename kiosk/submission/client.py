@@ -3,7 +3,8 @@
 `submit` sends one submission once; the caller (the outbox) decides when to send again. Its errors say what
 the outbox must do: `Transient` (no answer, 5xx, 408, 429: keep it and resend later, with the same
 `submission_id`, which the server turns into the same case) or `Final` (any other 4xx: the server will never
-take it; keep it aside with the server's sentence).
+take it; keep it aside with the server's sentence). A 413 without the server's sentence comes from a proxy in
+front of it (nginx's `client_max_body_size`): it is final too, with a sentence of our own for the citizen.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 
 from .model import Submission
+from .strings import both
 
 SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 
@@ -70,7 +72,10 @@ class CasesClient:
             return r
         if r.status_code >= 500 or r.status_code in (408, 429):
             raise Transient(f"HTTP {r.status_code}")
-        raise Final(r.status_code, detail(r))
+        sentence = detail(r)
+        if r.status_code == 413 and sentence == "HTTP 413":  # a proxy's page (nginx), not the server's sentence
+            sentence = both("too_large")
+        raise Final(r.status_code, sentence)
 
     def domains(self) -> list[dict[str, Any]]:
         """GET /items/domains."""

@@ -91,6 +91,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Once sent, query your case here with your ID card",
     ),
     "refused_title": ("未能提交", "Not submitted"),
+    "too_large": (
+        "扫描的材料太大，无法一次提交：请删去部分页面后重试，或到窗口办理",
+        "The scanned papers are too large to send at once: remove some pages and try again, or go to a counter",
+    ),
     "retry_review": ("返回修改", "Go back and change"),
     "query_title": ("办件查询", "Case query"),
     "query_how": (
