@@ -37,14 +37,15 @@ def serve() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
     logging.disable(logging.CRITICAL)  # pypdf's warnings about broken files are not the server's log
     warnings.simplefilter("ignore")
+    answers, sys.stdout = sys.stdout, sys.stderr  # whatever a library prints cannot garble an answer
     for line in sys.stdin.buffer:
         req = json.loads(line)
         try:
             verdict = filecheck.check_path(req["path"], req["name"], req["max_bytes"])
         except Exception:  # a parser bug on a hostile file: refuse the file, keep the worker
             verdict = filecheck.Verdict(problem=filecheck.damaged(req["name"], "?"))
-        sys.stdout.write(json.dumps(asdict(verdict), ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        answers.write(json.dumps(asdict(verdict), ensure_ascii=False) + "\n")
+        answers.flush()
 
 
 class _Worker:

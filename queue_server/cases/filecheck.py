@@ -27,7 +27,7 @@ MAX_PIXELS = 20_000_000
 # A case's material is a form, a certificate, a contract: tens of pages. A 78,000-page PDF is an attack on
 # whoever parses it; 300 pages is more than any material in the catalogue asks for.
 MAX_PDF_PAGES = 300
-MAX_PDF_OBJECTS = 50_000  # indirect objects in one PDF (a 300-page scan has a few thousand)
+MAX_PDF_OBJECTS = 20_000  # indirect objects in one PDF (a 300-page scan has a few thousand)
 MAX_PDF_NODES = 2_000_000  # dictionary and array entries looked at in one PDF
 # Active content: what a viewer would run or open by itself when staff open the file.
 ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/AA", "/EmbeddedFiles", "/EF", "/XFA", "/RichMedia"})

@@ -44,6 +44,31 @@ def pdf() -> bytes:
     return buf.getvalue()
 
 
+def raw_pdf(objects: list[bytes], *, pad: int = 0) -> bytes:
+    """A PDF from object bodies (object 1 is the catalog), with a correct xref; `pad` bytes of comment before it."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
+    if pad:
+        out += (b"%" + b"x" * 78 + b"\n") * (pad // 80)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def many_pages(pages: int, size: int = 0) -> bytes:
+    """A flat page tree of `pages` empty pages, padded to about `size` bytes."""
+    kids = b" ".join(b"%d 0 R" % (i + 3) for i in range(pages))
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count %d /Kids [%s] >>" % (pages, kids)]
+    objs += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
+    plain = raw_pdf(objs)
+    return raw_pdf(objs, pad=max(0, size - len(plain)))
+
+
 def submission(**over: Any) -> dict[str, Any]:
     """The JSON part of a submission."""
     body: dict[str, Any] = {

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from queue_server.cases.filecheck import Verdict, check_bytes, sniff
 
-from .helpers import jpeg, pdf, png
+from .helpers import jpeg, many_pages, pdf, png, raw_pdf
 
 LIMIT = 1 << 20
 
@@ -73,3 +73,19 @@ def test_truncated_real_files_are_invalid_or_fine(cut: int) -> None:
     for data in (jpeg(), png(), pdf()):
         with contextlib.suppress(Invalid):
             check_upload("t", data[: max(1, len(data) - cut)], max_bytes=LIMIT)
+
+
+def test_pdf_bounds_are_read_before_parsing() -> None:
+    """Too many pages or objects: refused from the raw bytes, before pypdf walks anything (milliseconds)."""
+    import time
+
+    from queue_server.cases.filecheck import MAX_PDF_OBJECTS, MAX_PDF_PAGES
+
+    t0 = time.perf_counter()
+    with pytest.raises(Invalid, match=f"more than {MAX_PDF_PAGES} pages"):
+        check_upload("bomb.pdf", many_pages(78_000), max_bytes=LIMIT * 16)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>"]
+    objs += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] >>"] + [b"<< >>"] * MAX_PDF_OBJECTS
+    with pytest.raises(Invalid, match=f"more than {MAX_PDF_OBJECTS} objects"):
+        check_upload("objects.pdf", raw_pdf(objs), max_bytes=LIMIT * 16)
+    assert time.perf_counter() - t0 < 5

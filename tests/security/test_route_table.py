@@ -67,6 +67,7 @@ CASE = {"number": "case"}
 TABLE: dict[str, Rule] = {
     # public: no personal data, or the caller's own proof in the path
     "GET /healthz": PUBLIC,
+    "GET /readyz": PUBLIC,
     "GET /api/v1/halls": PUBLIC,
     "GET /api/v1/halls/{hall}/queues": PUBLIC,
     "GET /api/v1/halls/{hall}/board": PUBLIC,

@@ -24,35 +24,10 @@ from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from queue_server.cases.filecheck import MAX_PDF_PAGES, MAX_PIXELS
 from queue_server.cases.uploads import MAX_REQUEST_BYTES
 
-from ..cases.helpers import jpeg, pdf, post_case, submission
+from ..cases.helpers import jpeg, many_pages, pdf, post_case, raw_pdf, submission
 from ..harness import KIOSK, Api, LiveServer, runtime
 
 LATENCY_S = 0.5  # what /healthz and the board must answer within while an upload is checked
-
-
-def raw_pdf(objects: list[bytes], *, pad: int = 0) -> bytes:
-    """A PDF from object bodies (object 1 is the catalog), with a correct xref; `pad` bytes of comment before it."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
-    if pad:
-        out += (b"%" + b"x" * 78 + b"\n") * (pad // 80)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-def many_pages(pages: int, size: int = 0) -> bytes:
-    """A flat page tree of `pages` empty pages, padded to about `size` bytes."""
-    kids = b" ".join(b"%d 0 R" % (i + 3) for i in range(pages))
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count %d /Kids [%s] >>" % (pages, kids)]
-    objs += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
-    plain = raw_pdf(objs)
-    return raw_pdf(objs, pad=max(0, size - len(plain)))
 
 
 def one_page(catalog_extra: bytes = b"", page_extra: bytes = b"", more: list[bytes] | None = None) -> bytes:
@@ -166,6 +141,25 @@ def test_a_pdf_under_the_page_cap_still_passes(api: Api) -> None:
     r = post_case(api, files=_one_file("long.pdf", many_pages(MAX_PDF_PAGES)))
     assert r.status_code == 201, r.text
     assert post_case(api, files=_one_file("too-long.pdf", many_pages(MAX_PDF_PAGES + 1))).status_code == 422
+
+
+def test_a_check_over_its_time_budget_is_stopped(api: Api) -> None:
+    """A PDF under every cap whose object walk takes long: its worker is killed at the budget, the file refused
+    as too complex, and the next upload gets a fresh worker."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>"]
+    objs += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
+    objs += [b"<< /K [1 2 3 << /D [4 5 << /E 6 >>] >>] >>"] * 15_000
+    checker = api.server.ctx.checker
+    budget, checker.budget_s = checker.budget_s, 0.3
+    try:
+        t0 = time.perf_counter()
+        r = post_case(api, files=_one_file("slow.pdf", raw_pdf(objs)))
+        took = time.perf_counter() - t0
+    finally:
+        checker.budget_s = budget
+    assert r.status_code == 422 and "slow.pdf" in r.json()["detail"] and "too complex" in r.json()["detail"], r.text
+    assert took < 15, took
+    assert post_case(api).status_code == 201
 
 
 # --- 2. active content and oversized images ----------------------------------------------------------------------
