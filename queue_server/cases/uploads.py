@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 import anyio
 import anyio.to_thread
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
@@ -103,6 +104,9 @@ async def receive(request: Request, store: MaterialStore, *, max_file: int) -> R
     except TimeoutError:
         store.discard(out.names)
         raise TooSlow("上传超时，请重试 / The upload took too long; try again") from None
+    except MultipartParseError:
+        store.discard(out.names)
+        raise Invalid("multipart 请求格式有误 / The multipart body is malformed") from None
     except (Invalid, TooLarge):
         store.discard(out.names)
         await _drain(request, declared)

@@ -258,6 +258,18 @@ def test_one_file_over_its_cap_is_413_and_nothing_stays(api: Api) -> None:
     assert _staged(api.server) == []
 
 
+def test_malformed_bodies_are_422_not_500(api: Api) -> None:
+    head = {**api.auth(KIOSK), "Content-Type": "multipart/form-data; boundary=xyz"}
+    for body in (b"--xyz\r\nContent-Disposition: form-data\r\n\r\n\x00" * 3, b"--abc\r\nnot a part", b"\xff" * 5000):
+        r = api.http.post("/api/v1/halls/t1/cases", content=body, headers=head)
+        assert r.status_code == 422, (body[:20], r.status_code, r.text)
+    r = api.http.post(
+        "/api/v1/halls/t1/cases", content=b"{}", headers={**api.auth(KIOSK), "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert _staged(api.server) == []
+
+
 # --- 3. files only with their rows ---------------------------------------------------------------------------------
 
 
