@@ -93,6 +93,7 @@ async def staged_files(
     413/422 (naming the file) or 408; on any error the staged files are gone before the error goes up.
     """
     store = store_of(ctx)
+    await ctx.checker.warm()  # the workers' start overlaps the upload
     got = await uploads.receive(request, store, max_file=max_bytes)
     try:
         return got.fields, await ctx.checker.check(store, got.files, max_bytes), got.names

@@ -4,7 +4,7 @@ Each worker is a plain Python process (`python -c …`, so it never re-imports t
 that lowers its priority before importing anything, caps its address space, and answers one JSON line
 per request on stdin/stdout with a `filecheck.Verdict`. At most `workers` checks run at once (others
 wait their turn); a check that takes longer than `budget_s` gets its worker killed and the file refused
-as too complex; a worker is replaced after `max_tasks` checks. Workers start on first use.
+as too complex; a worker is replaced after `max_tasks` checks. Workers start when the first upload begins.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import resource
+import subprocess
 import sys
-import warnings
-from dataclasses import asdict
 
 from ..errors import Invalid
 from . import filecheck
@@ -27,49 +25,34 @@ log = logging.getLogger(__name__)
 
 CHECK_BUDGET_S = 20.0  # one file's check, wall time; past it the worker process is killed
 CHECK_WORKERS = 2
-CHECK_MEMORY_BYTES = 1 << 30  # address space of a worker (a PDF object-stream bomb ends there)
 NICE = 10  # below the server: on a busy machine the hall's requests come first
-WORKER_MAIN = f"import os; os.nice({NICE}); from queue_server.cases.checker import serve; serve()"
-
-
-def serve() -> None:
-    """The worker process: one JSON request per line on stdin, one verdict per line on stdout."""
-    resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
-    logging.disable(logging.CRITICAL)  # pypdf's warnings about broken files are not the server's log
-    warnings.simplefilter("ignore")
-    answers, sys.stdout = sys.stdout, sys.stderr  # whatever a library prints cannot garble an answer
-    for line in sys.stdin.buffer:
-        req = json.loads(line)
-        try:
-            verdict = filecheck.check_path(req["path"], req["name"], req["max_bytes"])
-        except Exception:  # a parser bug on a hostile file: refuse the file, keep the worker
-            verdict = filecheck.Verdict(problem=filecheck.damaged(req["name"], "?"))
-        answers.write(json.dumps(asdict(verdict), ensure_ascii=False) + "\n")
-        answers.flush()
+# The worker imports filecheck alone (Pillow, pypdf: about 0.5 s), not the server.
+WORKER_MAIN = f"import os; os.nice({NICE}); from queue_server.cases.filecheck import serve; serve()"
 
 
 class _Worker:
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc, self.tasks = proc, 0
+    """One worker process. Started and spoken to from threads: `subprocess` starts it with vfork (no copy of
+    the server's memory, nothing on the event loop), and a blocking read never holds up the loop."""
 
-    @classmethod
-    async def start(cls) -> _Worker:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            WORKER_MAIN,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603  (our own interpreter and code)
+            [sys.executable, "-c", WORKER_MAIN],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
-        return cls(proc)
+        self.tasks = 0
+
+    def _ask(self, line: bytes) -> bytes:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line)
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline()
 
     async def ask(self, path: str, name: str, max_bytes: int) -> filecheck.Verdict:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
         req = {"path": path, "name": name, "max_bytes": max_bytes}
-        self.proc.stdin.write(json.dumps(req, ensure_ascii=False).encode() + b"\n")
-        await self.proc.stdin.drain()
-        line = await self.proc.stdout.readline()
+        # asyncio.to_thread, not anyio's: a timeout stops the waiting at once; `kill` then ends the read
+        line = await asyncio.to_thread(self._ask, json.dumps(req, ensure_ascii=False).encode() + b"\n")
         if not line:
             raise ConnectionError("the check worker ended")
         self.tasks += 1
@@ -78,6 +61,8 @@ class _Worker:
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
+        with contextlib.suppress(RuntimeError):  # reaped in a thread (no loop: at exit, the OS does it)
+            asyncio.get_running_loop().run_in_executor(None, self.proc.wait)
 
 
 class Checker:
@@ -88,6 +73,18 @@ class Checker:
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._slots: asyncio.Semaphore | None = None
+        self._warming = False
+
+    async def warm(self) -> None:
+        """Start the workers now (their imports overlap the upload) unless they run already."""
+        if self._warming or self._idle or self._busy:
+            return
+        self._warming = True
+        try:
+            for _ in range(self.workers):
+                self._idle.append(await asyncio.to_thread(_Worker))
+        finally:
+            self._warming = False
 
     async def check(self, store: MaterialStore, files: list[Staged], max_bytes: int) -> list[tuple[str, Checked]]:
         """Each staged file checked in a worker: (material, Checked); Invalid or TooLarge names the first bad file."""
@@ -104,11 +101,11 @@ class Checker:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.workers)
         async with self._slots:
-            worker = self._idle.pop() if self._idle else await _Worker.start()
+            worker = self._idle.pop() if self._idle else await asyncio.to_thread(_Worker)
             self._busy.add(worker)
             try:
                 verdict = await asyncio.wait_for(worker.ask(path, name, max_bytes), self.budget_s)
-            except (TimeoutError, ConnectionError, ValueError, TypeError):
+            except (TimeoutError, OSError, ValueError, TypeError):
                 worker.kill()
                 log.warning("upload check stopped after %.0f s or failed; file refused", self.budget_s)
                 return filecheck.Verdict(problem=filecheck.too_complex(name))
@@ -134,5 +131,5 @@ class Checker:
         workers = [*self._idle, *self._busy]
         self.close()
         for worker in workers:
-            with contextlib.suppress(ProcessLookupError, TimeoutError):
-                await asyncio.wait_for(worker.proc.wait(), 5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(worker.proc.wait, 5)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import logging
 import re
+import resource
+import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +32,7 @@ MAX_PIXELS = 20_000_000
 # whoever parses it; 300 pages is more than any material in the catalogue asks for.
 MAX_PDF_PAGES = 300
 MAX_PDF_OBJECTS = 20_000  # indirect objects in one PDF (a 300-page scan has a few thousand)
+CHECK_MEMORY_BYTES = 1 << 30  # address space of a worker process (a PDF object-stream bomb ends there)
 MAX_PDF_NODES = 2_000_000  # dictionary and array entries looked at in one PDF
 # Active content: what a viewer would run or open by itself when staff open the file.
 ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/AA", "/EmbeddedFiles", "/EF", "/XFA", "/RichMedia"})
@@ -238,3 +243,19 @@ def check_path(path: str, name: str, max_bytes: int) -> Verdict:
 def check_bytes(data: bytes, name: str, max_bytes: int) -> Verdict:
     """Check an upload held in memory (the same rules as `check_path`)."""
     return check_stream(io.BytesIO(data), name, max_bytes)
+
+
+def serve() -> None:
+    """The worker process: one JSON request per line on stdin, one verdict per line on stdout."""
+    resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
+    logging.disable(logging.CRITICAL)  # pypdf's warnings about broken files are not the server's log
+    warnings.simplefilter("ignore")
+    answers, sys.stdout = sys.stdout, sys.stderr  # whatever a library prints cannot garble an answer
+    for line in sys.stdin.buffer:
+        req = json.loads(line)
+        try:
+            verdict = check_path(req["path"], req["name"], req["max_bytes"])
+        except Exception:  # a parser bug on a hostile file: refuse the file, keep the worker
+            verdict = Verdict(problem=damaged(req["name"], "?"))
+        answers.write(json.dumps(asdict(verdict), ensure_ascii=False) + "\n")
+        answers.flush()

@@ -10,6 +10,8 @@ import io
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -93,47 +95,75 @@ def served_gc() -> Iterator[None]:
 # --- 1. a hostile upload is checked off the event loop --------------------------------------------------------
 
 
-def test_hostile_pdfs_do_not_stall_the_server(api: Api) -> None:
-    """Three 9.8 MB, 78,000-page PDFs from an anonymous citizen: refused (page cap) while /healthz and the board
-    keep answering within 500 ms, measured by concurrent clients for the whole upload and check."""
+UPLOADER = """
+import json, pathlib, sys, httpx
+url, folder = sys.argv[1], pathlib.Path(sys.argv[2])
+pdf = (folder / "big.pdf").read_bytes()
+files = [("file.application", (f"big-{i}.pdf", pdf, "application/pdf")) for i in range(3)]
+r = httpx.post(url, data={"data": (folder / "data.json").read_text()}, files=files, timeout=120)
+print(json.dumps([r.status_code, r.json()["detail"]]))
+"""
+
+
+def test_hostile_pdfs_do_not_stall_the_server(api: Api, tmp_path: Path) -> None:
+    """Three 9.8 MB, 78,000-page PDFs from an anonymous citizen (a process of its own, like a browser): refused
+    (page cap) while /healthz and the board, asked again and again by a concurrent client, keep answering:
+    90 % of the answers within 500 ms, and the slowest no slower than 1 s or 3 × the slowest of the same
+    probes on the same server without the upload, just before and after it, as long (the machine's own
+    noise). Checked on the event loop, as before, they stalled every route for 14 s."""
     hostile = many_pages(78_000, size=9_800_000)
     assert 9_000_000 < len(hostile) < api.server.ctx.hall("t1").case_upload_max_kb * 1024
-    files = [("file.application", (f"big-{i}.pdf", hostile, "application/pdf")) for i in range(3)]
-    stop = threading.Event()
-    worst: dict[str, float] = {"/healthz": 0.0, "/api/v1/halls/t1/board": 0.0}
-    probes = 0
+    (tmp_path / "big.pdf").write_bytes(hostile)
+    (tmp_path / "data.json").write_text(json.dumps(submission()))
+    paths = ("/healthz", "/api/v1/halls/t1/board")
+    phase: list[list[float]] = [[], [], []]  # latencies before the upload, during it, after it
+    now = [0]
+    enough, stop = threading.Event(), threading.Event()
 
     def probe() -> None:
-        nonlocal probes
         with httpx.Client(base_url=api.server.url, timeout=30) as c:
-            for path in worst:  # warm: the first board after the reset builds the hall's state
+            for path in paths:  # warm: the first board after the reset builds the hall's state
                 assert c.get(path).status_code == 200
-            started.set()
             while not stop.is_set():
-                for path in worst:
+                for path in paths:
                     t0 = time.perf_counter()
                     assert c.get(path).status_code == 200
-                    worst[path] = max(worst[path], time.perf_counter() - t0)
-                probes += 1
+                    phase[now[0]].append(time.perf_counter() - t0)
+                if len(phase[0]) >= 40:
+                    enough.set()
 
-    prober, started = threading.Thread(target=probe), threading.Event()
+    prober = threading.Thread(target=probe)
     before = _staged(api.server)
-    with httpx.Client(base_url=api.server.url, timeout=120) as up, served_gc():
+    with served_gc():
         prober.start()
-        started.wait(30)
         try:
+            assert enough.wait(60)
+            now[0] = 1
             t0 = time.perf_counter()
-            r = up.post(
-                "/api/v1/halls/t1/cases", data={"data": json.dumps(submission())}, files=files
-            )  # anonymous: the web channel
+            out = subprocess.run(
+                [sys.executable, "-c", UPLOADER, f"{api.server.url}/api/v1/halls/t1/cases", str(tmp_path)],
+                capture_output=True,
+                timeout=120,
+                check=True,
+            )
             took = time.perf_counter() - t0
+            now[0] = 2
+            stop.wait(took)
         finally:
             stop.set()
             prober.join()
-    assert r.status_code == 422, r.text
-    assert "big-0.pdf" in r.json()["detail"] and str(MAX_PDF_PAGES) in r.json()["detail"]
-    assert probes >= 3, f"only {probes} probe rounds during {took:.2f} s"
-    assert max(worst.values()) < LATENCY_S, f"worst latencies {worst} during a {took:.2f} s upload"
+    status, detail = json.loads(out.stdout)
+    assert status == 422, detail
+    assert "big-0.pdf" in detail and str(MAX_PDF_PAGES) in detail
+    busy, quiet = sorted(phase[1]), sorted(phase[0] + phase[2])
+    assert len(busy) >= 6, f"only {len(busy)} probes answered during the {took:.2f} s upload"
+    p90 = busy[int(len(busy) * 0.9)]
+    report = (
+        f"during the {took:.2f} s upload: p90 {p90:.3f} s, worst {busy[-1]:.3f} s; without: worst {quiet[-1]:.3f} s"
+    )
+    print(report)
+    assert p90 < LATENCY_S, report
+    assert busy[-1] < max(1.0, 3 * quiet[-1]), report
     assert _staged(api.server) == before  # the refused files are gone
 
 
