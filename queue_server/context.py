@@ -31,7 +31,28 @@ from .services.users import load_user
 from .writer import BatchWriter
 
 T = TypeVar("T")
-REFUSE_ORM_RESULTS = False  # see `__post_init__`
+# The writer refuses a change's result that holds an ORM instance (writer.py, `BatchWriter.submit`), except
+# of these classes: debts of issue 19, the cold paths that still return ORM objects from their changes
+# (cases, feedback, notifications, appointments, home visits) and `Ticket` until the ticket services return
+# plain rows. Strike a name once its services return plain values; every other mapped class is refused.
+ORM_RESULTS_STILL_ALLOWED = frozenset(
+    {
+        "Ticket",
+        "Appointment",
+        "HomeVisit",
+        "Notification",
+        "Case",
+        "CaseItem",
+        "CaseHistory",
+        "CaseMaterial",
+        "CaseDocument",
+        "CaseHandover",
+        "CaseDelivery",
+        "Evaluation",
+        "FollowUp",
+        "Complaint",
+    }
+)
 DEFAULT_LANES = 4  # PostgreSQL writer threads per process (bench/README.md, "PostgreSQL batch writer")
 
 
@@ -82,9 +103,7 @@ class HallContext:
         # SQLite one thread instead of request threads queueing on the one write lock, an fsync each; on
         # PostgreSQL lanes of threads instead of a transaction, a commit and a NOTIFY per change.
         lanes = 1 if self.db.is_sqlite else self.writer_lanes or DEFAULT_LANES
-        # The writer refuses a job result holding an ORM instance (writer.py); off in the server until every
-        # service returns plain rows (issue 19), on wherever a test builds a BatchWriter of its own.
-        self.writer = BatchWriter(self.db, self.hub, lanes=lanes, refuse_orm=REFUSE_ORM_RESULTS)
+        self.writer = BatchWriter(self.db, self.hub, lanes=lanes, orm_allowed=ORM_RESULTS_STILL_ALLOWED)
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""

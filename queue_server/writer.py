@@ -59,16 +59,17 @@ class ContractBroken(RuntimeError):
 _PLAIN = (str, int, float, bool, bytes, type(None), datetime, date, dt_time, timedelta, Decimal, UUID, Enum)
 
 
-def orm_inside(value: Any, depth: int = 0) -> str | None:
+def orm_inside(value: Any, allowed: frozenset[str] = frozenset(), depth: int = 0) -> str | None:
     """The class name of an ORM instance (SQLModel table or SQLAlchemy mapped object) in `value`, else None.
 
-    Looks inside tuples (named too), lists, sets, dicts (keys and values), dataclasses and pydantic models.
+    Looks inside tuples (named too), lists, sets, dicts (keys and values), dataclasses and pydantic models;
+    instances of the classes named in `allowed` are let through (and not looked into).
     """
     if isinstance(value, _PLAIN):
         return None
     cls = type(value)
     if getattr(cls, "_sa_class_manager", None) is not None:
-        return cls.__name__
+        return None if cls.__name__ in allowed else cls.__name__
     if depth > 8:
         return None
     items: Any
@@ -83,7 +84,7 @@ def orm_inside(value: Any, depth: int = 0) -> str | None:
     else:
         return None
     for item in items:
-        found = orm_inside(item, depth + 1)
+        found = orm_inside(item, allowed, depth + 1)
         if found is not None:
             return found
     return None
@@ -138,10 +139,10 @@ class BatchWriter:
         max_batch: int = 64,
         lanes: int = 1,
         timeout_s: float = TIMEOUT_S,
-        refuse_orm: bool = True,
+        orm_allowed: frozenset[str] = frozenset(),
     ) -> None:
         self.timeout_s = timeout_s
-        self._lanes = [_Lane(db, hub, max_batch, f"hall-writer-{i}", refuse_orm) for i in range(max(1, lanes))]
+        self._lanes = [_Lane(db, hub, max_batch, f"hall-writer-{i}", orm_allowed) for i in range(max(1, lanes))]
         self._lane_of: dict[str, _Lane] = {}
 
     @property
@@ -168,7 +169,8 @@ class BatchWriter:
           given as `ContractBroken`) is the caller's, its writes are undone, the other jobs commit;
         - it returns plain values: a result holding an ORM instance (a SQLModel/SQLAlchemy mapped object,
           also inside tuples, lists, dicts, dataclasses or pydantic models) is refused with
-          `ContractBroken` and the job undone — such an object is bound to a session closed at the commit.
+          `ContractBroken` and the job undone — such an object is bound to a session closed at the commit
+          (the writer's `orm_allowed` names the classes still let through: debts, see context.py).
         Every submit has a deadline (`timeout_s`, default the writer's): past it the caller gets
         `Unavailable` (HTTP 503) and the job is skipped if it has not started yet (if it has, it may still
         commit). Nothing here blocks the event loop: the job runs on the hall's writer thread.
@@ -220,10 +222,10 @@ class _Lane:
         hub: Hub | None,
         max_batch: int,
         name: str,
-        refuse_orm: bool,
+        orm_allowed: frozenset[str],
     ) -> None:
         self.db = db
-        self.refuse_orm = refuse_orm
+        self.orm_allowed = orm_allowed
         self.hub = hub
         self.max_batch = max_batch
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -359,10 +361,9 @@ class _Lane:
     def _call(self, job: _Job, tx: HallTx) -> Any:
         """Run the job; refuse a result that holds an ORM instance (see `BatchWriter.submit`)."""
         result = job.fn(tx)
-        if self.refuse_orm:
-            leaked = orm_inside(result)
-            if leaked is not None:
-                raise ContractBroken(
-                    f"a hall change returned an ORM instance ({leaked}); return plain values (rows, dataclasses)"
-                )
+        leaked = orm_inside(result, self.orm_allowed)
+        if leaked is not None:
+            raise ContractBroken(
+                f"a hall change returned an ORM instance ({leaked}); return plain values (rows, dataclasses)"
+            )
         return result
