@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from ..config import USERNAME
 from ..errors import TooManyRequests
 from .auth import hash_password, verify_password
 from .users import UserState
@@ -31,6 +33,7 @@ PER_USER = RateLimitItemPerMinute(10, 5)  # attempts for one username since its 
 HASH_SLOTS = max(1, (os.cpu_count() or 2) // 2)  # argon2 runs at once per process (each 64 MiB, one core)
 HASH_WAITING = 16  # attempts that may wait for a slot; more are refused at once
 HASH_WAIT_S = 3.0  # how long one may wait for a slot
+_USERNAME = re.compile(USERNAME)  # what the configuration accepts as a username
 
 
 class LoginThrottled(TooManyRequests):
@@ -61,6 +64,8 @@ class LoginGuard:
         when over a throttle or the hashing bound (before any hashing)."""
         self._admit(PER_ADDRESS, "address", address)
         self._admit(PER_USER, "user", username)
+        if not _USERNAME.fullmatch(username):  # no account can have it: nothing to hash, nothing revealed
+            return None
         state = await anyio.to_thread.run_sync(self._lookup, username)
         ok = await self._verify(None if state is None else state.password_hash, password)
         if not ok or state is None or not state.active:
