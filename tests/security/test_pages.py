@@ -23,7 +23,7 @@ def _html_routes(live: LiveServer) -> list[str]:
     out = []
     for key in sorted(app_routes(live.app)):
         method, path = key.split(" ", 1)
-        if method != "GET" or path.startswith("/api/") or path == "/healthz" or path == "/openapi.json":
+        if method != "GET" or path.startswith("/api/") or path in ("/healthz", "/readyz", "/openapi.json"):
             continue
         for name, value in FILL.items():
             path = path.replace("{" + name + "}", value)
