@@ -35,15 +35,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def ws_base(server: str) -> str:
-    """`http://host:port` → `ws://host:port` (https → wss)."""
-    if server.startswith("https://"):
-        return "wss://" + server[len("https://") :]
-    if server.startswith("http://"):
-        return "ws://" + server[len("http://") :]
-    return server
-
-
 class Feeder:
     """Runs the Subscriber on its own asyncio thread and hands states to the app on the Kivy thread."""
 
@@ -54,7 +45,7 @@ class Feeder:
         self.app, self.args = app, args
         self.loop = asyncio.new_event_loop()
         self.sub = Subscriber(
-            ws_base(args.server),
+            args.server,  # http(s):// is turned into ws(s):// by the follower
             args.hall,
             token=args.token,
             on_state=self._on_state,

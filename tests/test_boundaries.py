@@ -72,3 +72,6 @@ def test_the_kiosk_and_the_board_import_nothing_of_each_other() -> None:
 def test_shared_client_code_belongs_to_no_app() -> None:
     assert crossings("hall_client", (*SERVER, "kiosk", "display_board", "peripherals")) == []
     assert crossings("queue_server/schemas", SERVER + UI) == []
+    server_parts = [c for c in crossings("hall_client", ("queue_server",)) if not c.endswith("queue_server.schemas")]
+    assert server_parts == []  # of the server's package, only the shared schemas
+    assert hits(loaded("hall_client.follower", "hall_client.screen"), SERVER + UI) == []

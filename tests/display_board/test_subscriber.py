@@ -93,7 +93,7 @@ def test_resumes_without_gaps_after_the_connection_drops(api: Api) -> None:
             seq, _ = await asyncio.to_thread(board, api)
             await w.until(lambda: w.at(seq))
             for _ in range(2):
-                ws = w.sub._ws
+                ws = w.sub.follower.connection
                 assert ws is not None
                 ws.transport.abort()  # the network drops: no close handshake
                 # Changes while the board is away, then while it reconnects.

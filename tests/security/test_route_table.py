@@ -194,6 +194,7 @@ TABLE: dict[str, Rule] = {
     "GET /console/cases": PUBLIC,
     "GET /console/reports": PUBLIC,
     "MOUNT /static/board": PUBLIC,
+    "MOUNT /static/shared": PUBLIC,
     "MOUNT /static/console": PUBLIC,
     "MOUNT /static/cases": PUBLIC,
     "MOUNT /static/pad": PUBLIC,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,6 @@ from ..harness import Api, free_port, runtime, serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 if not os.path.exists(CHROMIUM):
     if CI:
@@ -33,6 +33,7 @@ from playwright.sync_api import (  # noqa: E402
     sync_playwright,
 )
 
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"  # where the other page tests publish
 LANDSCAPE: ViewportSize = {"width": 1920, "height": 1080}
 PORTRAIT: ViewportSize = {"width": 1080, "height": 1920}
 
@@ -80,6 +81,19 @@ def test_lobby_shows_a_call_with_its_window_within_a_second(api: Api, board: Pag
     expect(latest).to_have_class("call call-big flash")  # the newest call flashes
     expect(board.locator("li.queue[data-queue=A] .queue-waiting")).to_contain_text("等候 0 人")
     assert board.locator("#offline").is_hidden()
+
+
+def test_a_transferred_or_rejoined_call_leaves_the_lobby(api: Api, board: Page) -> None:
+    first, second, third = api.take("A"), api.take("A"), api.take("A")
+    for window in (1, 2, 5):
+        assert api.call_next(window).status_code == 200
+    expect(board.locator("#latest .call-number")).to_have_text(third["number"])
+    assert api.act(third["id"], "transfer", queue="B").status_code == 200
+    expect(board.locator("#latest .call-number")).to_have_text(second["number"])
+    assert api.act(second["id"], "no-show").status_code == 200
+    assert api.act(second["id"], "rejoin").status_code == 200
+    expect(board.locator("#latest .call-number")).to_have_text(first["number"])
+    expect(board.locator("#calls .call-number")).to_have_count(0)
 
 
 def test_paused_window_shows_paused_on_lobby_and_window_display(api: Api, board: Page, browser: Browser) -> None:
@@ -234,9 +248,8 @@ def test_stale_mark_gap_and_resync_with_a_scripted_stream(api: Api, browser: Bro
 
 
 @sqlite_only
-def test_screenshots(api: Api, browser: Browser) -> None:
-    """Screenshots of a busy hall for docs/screenshots/ (once, on SQLite)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_screenshots(api: Api, browser: Browser, tmp_path: Path) -> None:
+    """Screenshots of a busy hall, as in docs/screenshots/web-board-*.png (once, on SQLite; into a temporary folder)."""
     for q, n in (("A", 9), ("B", 4), ("C", 6)):
         for _ in range(n):
             api.take(q)
@@ -258,7 +271,12 @@ def test_screenshots(api: Api, browser: Browser) -> None:
         page = open_page(browser, f"{api.server.url}{path}", viewport)
         try:
             page.evaluate("document.fonts.ready")
-            page.screenshot(path=str(SHOTS / name))
+            page.screenshot(path=str(tmp_path / name))
         finally:
             page.close()
+    for name, _, _ in shots:
+        assert (tmp_path / name).stat().st_size > 20_000, name  # a rendered board, not a blank page
+    if os.environ.get("HALL_SHOTS_DIR"):  # by hand: HALL_SHOTS_DIR=docs/screenshots pytest -k screenshots
+        for name, _, _ in shots:
+            shutil.copyfile(tmp_path / name, Path(os.environ["HALL_SHOTS_DIR"]) / name)
     assert "http" not in api.http.get("/board/t1").text  # nothing on the page comes from outside the server

@@ -12,10 +12,12 @@ from ...errors import NotFound
 from ..deps import CtxDep
 
 BOARD_DIR = Path(__file__).resolve().parents[2] / "web" / "board"
+SHARED_DIR = BOARD_DIR.with_name("shared")  # ES modules every page uses (the event-stream follower)
 
 router = APIRouter(tags=["boards"])
 # A mounted sub-application: included routers keep their mounts, so create_app needs only include_router.
 router.mount("/static/board", StaticFiles(directory=BOARD_DIR), name="board-static")
+router.mount("/static/shared", StaticFiles(directory=SHARED_DIR), name="shared-static")
 
 
 def _page() -> Response:

@@ -1,62 +1,13 @@
 // Web board of a service hall: lobby board (/board/{hall}) or window display (/board/{hall}/window/{n}).
-// Plain ES module, no framework. Subscribes to the hall event stream, keeps the board state in the
-// snapshot's shape with a small reducer, and renders with textContent only (data is never parsed as HTML).
+// Plain ES module, no framework. Follows the hall event stream (the shared follower), folds it with the board
+// reducer (reducer.js, the same specification as the Kivy board's) and renders with textContent only (data is
+// never parsed as HTML).
 
-const RECENT_CALLS = 10;
-const STALE_MS = 40000; // no event or heartbeat for this long: show "connection lost"
+import { HallStream } from "/static/shared/stream.js";
+import { SnapshotNeeded, apply, fromSnapshot, snapshotView } from "./reducer.js";
+
 const FLASH_MS = 6000; // the newest call flashes this long
-const BACKOFF_MIN_MS = 300;
-const BACKOFF_MAX_MS = 5000;
-const LIVE = new Set(["called", "serving"]); // statuses that keep a ticket at its window
-
-// ---------------------------------------------------------------- reducer (pure: returns a new state)
-
-/** The ticket as the board keeps it: the fields of the server's `brief`. */
-function brief(d) {
-  const t = { id: d.id, number: d.number, queue: d.queue, lane: d.lane, status: d.status };
-  if (d.window !== undefined && d.window !== null) t.window = d.window;
-  return t;
-}
-
-/** Apply one event message to a board state (the snapshot's shape); returns the new state. */
-export function apply(state, msg) {
-  if (msg.type === "snapshot") return structuredClone(msg.data);
-  if (state === null) return state;
-  const s = structuredClone(state);
-  const d = msg.data || {};
-  if (Array.isArray(d.queues)) {
-    for (const q of d.queues) {
-      const mine = s.queues.find((x) => x.code === q.code);
-      if (mine) {
-        mine.waiting = q.waiting;
-        mine.estimated_wait_s = q.estimated_wait_s;
-      }
-    }
-  }
-  if (msg.type === "window.status") {
-    const w = s.windows.find((x) => x.number === d.number);
-    if (w) {
-      for (const k of ["name", "name_en", "queues", "status", "reason"]) if (k in d) w[k] = d[k];
-    }
-  } else if (msg.type === "notice") {
-    s.notice = d.text || "";
-  } else if (msg.type.startsWith("ticket.") && d.id !== undefined) {
-    const t = brief(d);
-    for (const w of s.windows) {
-      if (w.current && w.current.id === t.id) w.current = null;
-    }
-    if (LIVE.has(t.status) && t.window !== undefined) {
-      const w = s.windows.find((x) => x.number === t.window);
-      if (w) w.current = t;
-    }
-    if ((msg.type === "ticket.called" || msg.type === "ticket.recalled") && t.window !== undefined) {
-      s.recent_calls = [{ ...t, at: msg.at }, ...s.recent_calls.filter((c) => c.id !== t.id)].slice(0, RECENT_CALLS);
-    } else {
-      for (const c of s.recent_calls) if (c.id === t.id) c.status = t.status;
-    }
-  }
-  return s;
-}
+const REFUSED_RETRY_MS = 30000; // a wrong hall or token: keep trying, slowly
 
 // ---------------------------------------------------------------- page
 
@@ -67,14 +18,11 @@ const winParam = (m && m[2]) || params.get("window");
 const WINDOW = winParam ? Number(winParam) : null;
 
 const $ = (id) => document.getElementById(id);
-let state = null;
-let lastSeq = null;
-let lastMessageAt = Date.now();
+let board = null; // the reducer's state
+let state = null; // what it shows: the snapshot-shaped view of `board`
 let flashUntil = 0;
 let flashId = null;
-let awaitingSnapshot = false;
-let attempts = 0;
-let socket = null;
+let stream = null;
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -222,7 +170,7 @@ function render() {
   if (WINDOW !== null) renderWindow();
   else renderLobby();
   renderNotice();
-  document.body.dataset.seq = String(lastSeq);
+  document.body.dataset.seq = String(board.seq);
 }
 
 function tickClock() {
@@ -244,85 +192,34 @@ function tickClock() {
 
 // ---------------------------------------------------------------- connection
 
-function streamUrl() {
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const q = lastSeq !== null && state !== null ? `?since=${lastSeq}` : "";
-  return `${proto}//${location.host}/ws/halls/${encodeURIComponent(HALL)}/events${q}`;
+function onSnapshot(msg) {
+  board = fromSnapshot(msg.seq, msg.data);
+  state = snapshotView(board);
+  render();
 }
 
-function askSnapshot() {
-  if (awaitingSnapshot || !socket || socket.readyState !== WebSocket.OPEN) return;
-  awaitingSnapshot = true;
-  socket.send(JSON.stringify({ type: "snapshot" }));
-}
-
-function onMessage(raw) {
-  lastMessageAt = Date.now();
-  attempts = 0;
-  $("offline").hidden = true;
-  let msg;
+function onEvent(msg) {
+  if (board === null) return;
   try {
-    msg = JSON.parse(raw);
-  } catch {
+    board = apply(board, msg);
+  } catch (e) {
+    if (!(e instanceof SnapshotNeeded)) throw e;
+    stream.resync(); // a call left the list and the one that moves up is not known here
     return;
   }
-  if (msg.type === "snapshot") {
-    awaitingSnapshot = false;
-    state = apply(state, msg);
-    lastSeq = msg.seq;
-    render();
-    return;
-  }
-  if (msg.type === "heartbeat") {
-    if (lastSeq !== null && msg.seq > lastSeq) askSnapshot(); // we missed something
-    return;
-  }
-  if (msg.type === "resync") {
-    socket.close(); // reconnect and resume with since
-    return;
-  }
-  if (state === null || awaitingSnapshot || typeof msg.seq !== "number") return;
-  if (msg.seq <= lastSeq) return; // already applied
-  if (msg.seq > lastSeq + 1) {
-    askSnapshot(); // a gap: the snapshot replaces what we have
-    return;
-  }
-  state = apply(state, msg);
-  lastSeq = msg.seq;
-  if ((msg.type === "ticket.called" || msg.type === "ticket.recalled") && msg.data.window !== undefined) {
-    flashId = msg.data.id;
+  state = snapshotView(board);
+  const call = board.lastCall;
+  if (call && call.seq === msg.seq) {
+    flashId = call.id;
     flashUntil = Date.now() + FLASH_MS;
     setTimeout(render, FLASH_MS + 50);
   }
   render();
 }
 
-function connect() {
-  const ws = new WebSocket(streamUrl());
-  socket = ws;
-  awaitingSnapshot = false;
-  ws.onmessage = (e) => {
-    if (socket === ws) onMessage(e.data);
-  };
-  ws.onclose = (e) => {
-    if (socket !== ws) return;
-    socket = null;
-    document.body.dataset.connected = "false";
-    // 4404: no such hall; 4401/4403: token trouble. Keep trying, but slowly.
-    const slow = e.code === 4404 || e.code === 4401 || e.code === 4403;
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempts);
-    attempts += 1;
-    const delay = (slow ? 30000 : base) * (0.8 + Math.random() * 0.4);
-    setTimeout(connect, delay);
-  };
-  ws.onopen = () => {
-    document.body.dataset.connected = "true";
-  };
-  ws.onerror = () => {}; // onclose follows and schedules the reconnect
-}
-
-function watchdog() {
-  if (Date.now() - lastMessageAt > STALE_MS) $("offline").hidden = false;
+function onStatus(online) {
+  $("offline").hidden = online;
+  document.body.dataset.connected = String(online);
 }
 
 function start() {
@@ -334,8 +231,8 @@ function start() {
   tickClock();
   setInterval(tickClock, 1000);
   addEventListener("resize", () => state && renderNotice(true));
-  setInterval(watchdog, 1000);
-  connect();
+  stream = new HallStream(HALL, null, { onSnapshot, onEvent, onStatus }, { refusedRetryMs: REFUSED_RETRY_MS });
+  stream.start();
 }
 
 start();

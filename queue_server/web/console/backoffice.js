@@ -7,7 +7,7 @@ import { $, bi, el, notify, throttle, wallClock } from "./dom.js";
 import { LIGHT, VIEWS, pair, split } from "./bo-labels.js";
 import { fmt, openFile, renderCase } from "./bo-detail.js";
 import { fatal, signIn, signOut, watchAuth } from "./login.js";
-import { HallStream } from "./stream.js";
+import { HallStream } from "/static/shared/stream.js";
 
 const STAFF = new Set(["clerk", "approver", "auditor", "admin"]);
 const HANDOVER_POLL_MS = 20000; // hand-over lists carry no event of their own: re-read them now and then

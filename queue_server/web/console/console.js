@@ -9,7 +9,7 @@ import { PAUSE_REASONS, WINDOW_STATUS, pair } from "./labels.js";
 import { fatal, signIn, signOut, watchAuth } from "./login.js";
 import { registered } from "./panels.js";
 import "./cases-desk.js"; // registers the 办件 Cases panel (收件受理)
-import { HallStream } from "./stream.js";
+import { HallStream } from "/static/shared/stream.js";
 
 const WINDOW_KEY = "hall.console.window";
 const DONE_TEXT = {

@@ -6,7 +6,7 @@ import { $, bi, el, everySecond, notify, syncClock, throttle, tick, wallClock } 
 import { MESSAGE_KIND, pair } from "./labels.js";
 import { fatal, signIn, signOut, watchAuth } from "./login.js";
 import { renderAlerts, renderDevices, renderQueues, renderWindows } from "./overview.js";
-import { HallStream } from "./stream.js";
+import { HallStream } from "/static/shared/stream.js";
 
 const DEAD_POLL_MS = 30000;
 const EDITORS = new Set(["clerk", "admin"]); // who may change the notice and retry messages (server rules)

@@ -1,5 +1,6 @@
 // The window's evaluation pad (评价器, touch mode of the window display): after this window completes a
 // ticket it asks the citizen for one of five levels, optional reasons, posts it, thanks, and times out.
+import { HallStream } from "/static/shared/stream.js";
 import { STRINGS, stars } from "./strings.js";
 
 const ASK_S = 60; // the question disappears unanswered after this long
@@ -175,24 +176,15 @@ function onEvent(msg) {
   }
 }
 
-function connect() {
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(`${proto}//${location.host}/ws/halls/${encodeURIComponent(HALL)}/events?token=${encodeURIComponent(TOKEN)}`);
-  ws.onopen = () => {
-    $("offline").hidden = true;
-    pending().catch(() => {});
-  };
-  ws.onmessage = (e) => {
-    try {
-      onEvent(JSON.parse(e.data));
-    } catch {
-      /* not JSON: ignore */
-    }
-  };
-  ws.onclose = () => {
-    $("offline").hidden = false;
-    setTimeout(connect, 2000 + Math.random() * 2000);
-  };
+function follow() {
+  const stream = new HallStream(HALL, () => TOKEN, {
+    onEvent,
+    onOpen: () => pending().catch(() => {}), // what was completed while the pad was away
+    onStatus: (online) => {
+      $("offline").hidden = online;
+    },
+  });
+  stream.start();
 }
 
 async function start() {
@@ -201,7 +193,7 @@ async function start() {
   $("submit").addEventListener("click", submit);
   timer = setInterval(tick, 500);
   show("idle");
-  connect();
+  follow();
   document.body.dataset.ready = "true";
 }
 

@@ -1,21 +1,29 @@
-// The hall event stream for staff pages: snapshot on connect, resume with ?since=seq after a drop,
-// a fresh snapshot on a gap, reconnect with backoff, a "connection lost" state after silence.
-// The staff token goes as ?token= so the server limits the stream to the clerk's own hall.
+// The hall event stream for every web page (boards, staff console, window pad, tracking): the one follower.
+// Snapshot on connect, resume with ?since=seq after a drop, events handed on in seq order, a fresh snapshot on
+// a gap (or when the page asks: resync()), reconnect with backoff, "connection lost" after silence.
+// The message shapes are queue_server/schemas (envelope {seq, type, at, hall, data}); the Python twin is
+// hall_client/follower.py. A token (device or staff) goes as ?token= so the server limits it to its hall.
 
-const STALE_MS = 40000;
+const STALE_MS = 40000; // no event or heartbeat for this long: offline
 const BACKOFF_MIN_MS = 300;
 const BACKOFF_MAX_MS = 5000;
+const REFUSED = new Set([4401, 4403, 4404]); // bad token, token of another hall, unknown hall
 
 export class HallStream {
   /**
    * @param {string} hall
-   * @param {() => string|null} tokenFn current staff token
-   * @param {{onSnapshot?: Function, onEvent?: Function, onStatus?: Function, onRefused?: Function}} handlers
+   * @param {() => string|null} tokenFn the current token, if any
+   * @param {{onSnapshot?: Function, onEvent?: Function, onStatus?: Function, onRefused?: Function,
+   *          onOpen?: Function}} handlers onSnapshot(msg) and onEvent(msg) get whole messages, events in seq
+   *   order without gaps; onStatus(online) when the connection is lost or back; onOpen() on each connection
+   * @param {{refusedRetryMs?: number|null}} options refused (4401/4403/4404): stop and call onRefused
+   *   (default), or keep trying this slowly (a board on a wall has nobody to fix its URL right away)
    */
-  constructor(hall, tokenFn, handlers) {
+  constructor(hall, tokenFn, handlers, options = {}) {
     this.hall = hall;
     this.tokenFn = tokenFn;
     this.h = handlers;
+    this.refusedRetryMs = options.refusedRetryMs ?? null;
     this.seq = null;
     this.socket = null;
     this.attempts = 0;
@@ -29,10 +37,11 @@ export class HallStream {
   url() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const q = new URLSearchParams();
-    const t = this.tokenFn();
+    const t = this.tokenFn ? this.tokenFn() : null;
     if (t) q.set("token", t);
     if (this.seq !== null) q.set("since", String(this.seq));
-    return `${proto}//${location.host}/ws/halls/${encodeURIComponent(this.hall)}/events?${q}`;
+    const query = q.toString();
+    return `${proto}//${location.host}/ws/halls/${encodeURIComponent(this.hall)}/events${query ? `?${query}` : ""}`;
   }
 
   setOnline(value) {
@@ -46,6 +55,9 @@ export class HallStream {
     const ws = new WebSocket(this.url());
     this.socket = ws;
     this.awaitingSnapshot = false;
+    ws.onopen = () => {
+      if (this.socket === ws && this.h.onOpen) this.h.onOpen();
+    };
     ws.onmessage = (e) => {
       if (this.socket === ws) this.receive(e.data);
     };
@@ -54,13 +66,14 @@ export class HallStream {
       this.socket = null;
       this.setOnline(false);
       if (this.stopped) return;
-      if (e.code === 4401 || e.code === 4403 || e.code === 4404) {
+      let delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempts);
+      if (REFUSED.has(e.code)) {
         if (this.h.onRefused) this.h.onRefused(e.code);
-        return; // the token or the hall is wrong: retrying will not help
+        if (this.refusedRetryMs === null) return; // the token or the hall is wrong: retrying will not help
+        delay = this.refusedRetryMs;
       }
-      const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempts);
       this.attempts += 1;
-      setTimeout(() => this.start(), base * (0.8 + Math.random() * 0.4));
+      setTimeout(() => this.start(), delay * (0.8 + Math.random() * 0.4));
     };
     ws.onerror = () => {}; // onclose follows
   }
@@ -72,7 +85,8 @@ export class HallStream {
     this.socket = null;
   }
 
-  askSnapshot() {
+  /** Ask for a fresh snapshot on this connection; events are ignored until it comes. */
+  resync() {
     if (this.awaitingSnapshot || !this.socket || this.socket.readyState !== WebSocket.OPEN) return;
     this.awaitingSnapshot = true;
     this.socket.send(JSON.stringify({ type: "snapshot" }));
@@ -95,7 +109,7 @@ export class HallStream {
       return;
     }
     if (msg.type === "heartbeat") {
-      if (this.seq !== null && msg.seq > this.seq) this.askSnapshot(); // something was missed
+      if (this.seq !== null && msg.seq > this.seq) this.resync(); // something was missed
       return;
     }
     if (msg.type === "resync") {
@@ -104,7 +118,7 @@ export class HallStream {
     }
     if (this.seq === null || this.awaitingSnapshot || typeof msg.seq !== "number" || msg.seq <= this.seq) return;
     if (msg.seq > this.seq + 1) {
-      this.askSnapshot();
+      this.resync();
       return;
     }
     this.seq = msg.seq;
