@@ -62,7 +62,8 @@ class Follower:
 
     `url_base` is the server's websocket (or HTTP) base, e.g. `ws://127.0.0.1:8000`; `token` a device or staff
     token (optional: the stream is public). `on_stale(stale)` is called when `stale` flips. `max_backoff` caps
-    the reconnect delay.
+    the reconnect delay. With `resume=False` a reconnection starts from a fresh snapshot instead of replaying
+    what was missed (for a client that reacts to what happens now, like the evaluator bridge).
     """
 
     def __init__(
@@ -77,7 +78,9 @@ class Follower:
         heartbeat_timeout: float = 30.0,
         max_backoff: float = 10.0,
         open_timeout: float = 5.0,
+        resume: bool = True,
     ) -> None:
+        self.resume = resume  # False: every connection starts from a snapshot (for live reactions, not state)
         self.url_base = ws_base(url_base.rstrip("/"))
         self.hall = hall
         self.token = token
@@ -102,9 +105,9 @@ class Follower:
         return self._last_traffic is None or time.monotonic() - self._last_traffic > self.heartbeat_timeout
 
     def url(self) -> str:
-        """The stream URL for the next connection: with `since` once something was received."""
+        """The stream URL for the next connection: with `since` once something was received (if resuming)."""
         params: dict[str, str] = {}
-        if self.seq is not None:
+        if self.seq is not None and self.resume:
             params["since"] = str(self.seq)
         if self.token:
             params["token"] = self.token

@@ -122,6 +122,7 @@ class KioskApp(BookingApp, DeviceApp, App):
         self._device_lock = threading.Lock()
         self._reading = False
         self._sim: Any = None  # the simulated reader's SAM (sim:// only): the demo card goes in on a tap
+        self._feed: Any = None  # the queue loads from the event stream (kiosk.feed.QueueFeed)
 
     def load_kv(self, filename: str | None = None) -> Any:
         """The booking screens' rules first: kiosk.kv uses them."""
@@ -143,7 +144,9 @@ class KioskApp(BookingApp, DeviceApp, App):
         self.build_phone_keypad()
         self.render()
         Clock.schedule_interval(self._tick, 0.25)
-        Clock.schedule_interval(lambda _dt: self.refresh_queues(), 10)
+        Clock.schedule_interval(lambda _dt: self.refresh_queues(), 60)  # a fallback: the feed is live
+        self._feed = self.client.queue_feed(lambda qs: self._later(lambda: self.flow.set_domains(qs), render=True))
+        self._feed.start()
         Clock.schedule_interval(lambda _dt: self._background(self._heartbeat), 60)
         self.start_hours()
         self.refresh_queues()
@@ -157,8 +160,10 @@ class KioskApp(BookingApp, DeviceApp, App):
             self._on_ready(self)
 
     def on_stop(self) -> None:
-        """Let the scanner's worker end."""
+        """Let the scanner's worker and the queue feed end."""
         self._stopping.set()
+        if self._feed is not None:
+            self._feed.stop()
         with self._device_lock:
             if self.scanner is not None:
                 self.scanner.close()

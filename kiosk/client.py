@@ -9,9 +9,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from .feed import QueueFeed
 
 
 class KioskClientError(Exception):
@@ -59,6 +62,7 @@ class KioskClient:
     ) -> None:
         """A client of `server` for `hall` with the kiosk's bearer `token`."""
         self.hall, self.attempts, self.backoff = hall, attempts, backoff
+        self.server, self._token = server, token
         self._http = httpx.Client(
             base_url=server,
             timeout=timeout,
@@ -231,6 +235,12 @@ class KioskClient:
             if h.get("code") == self.hall:
                 return dict(h)
         return {}
+
+    def queue_feed(self, on_queues: Callable[[list[dict[str, Any]]], None]) -> QueueFeed:
+        """The hall's queue loads live from its event stream (`kiosk.feed`; call `start()` on it)."""
+        from .feed import QueueFeed
+
+        return QueueFeed(self.server, self.hall, self._token, on_queues)
 
     def report_health(self, status: str, detail: str = "") -> None:
         """Tell the server (and through it the staff) how the kiosk's devices are."""

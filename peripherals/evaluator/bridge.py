@@ -4,21 +4,24 @@ When the window completes a ticket (``ticket.completed`` with its window number)
 the first key press is posted as that ticket's evaluation (channel ``evaluator``) with the bridge's
 device token, and the evaluator thanks the citizen. The question ends unanswered when the window calls
 the next ticket, when the ticket was rated elsewhere (``evaluation.created``: the pad or online), or
-after `ask_s` seconds. Device calls run in worker threads, never on the event loop.
+after `ask_s` seconds. Device calls run in worker threads, never on the event loop. The stream is followed by
+the shared follower (`hall_client.follower`) and read through the shared schemas (`queue_server.schemas`); after
+a reconnection it starts afresh (no replay: a completion missed meanwhile is not asked about late).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from pydantic import ValidationError
+
+from hall_client.follower import Follower
+from queue_server.schemas import EvaluationCreated, TicketChange, event_data
 
 from ..errors import PeripheralError
 from .driver import Evaluator
@@ -54,10 +57,6 @@ class EvaluatorBridge:
         self._health: tuple[str, str] = (health.status, f"evaluator: {health.detail}"[:200])
         self._reported: tuple[str, str] | None = None
 
-    def _ws_url(self) -> str:
-        base = self.server.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-        return f"{base}/ws/halls/{self.hall}/events?token={self.token}"
-
     async def _device(self, fn: Any, *args: Any) -> None:
         try:
             await asyncio.to_thread(fn, *args)
@@ -87,26 +86,32 @@ class EvaluatorBridge:
 
     async def on_event(self, msg: dict[str, Any]) -> None:
         """React to one hall event."""
-        data = msg.get("data") or {}
         kind = msg.get("type")
-        if kind == "ticket.completed" and data.get("window") == self.window:
-            self.question = Question(int(data["id"]), str(data["number"]), time.monotonic() + self.ask_s)
+        try:
+            data = event_data(msg)
+        except ValidationError:
+            log.warning("%s event of an unexpected shape; ignored", kind)
+            return
+        mine = isinstance(data, TicketChange) and data.window == self.window
+        if kind == "ticket.completed" and mine:
+            assert isinstance(data, TicketChange)
+            self.question = Question(data.id, data.number, time.monotonic() + self.ask_s)
             await self._device(self.evaluator.prompt, self.question.number)
         elif self.question is not None and (
-            (kind == "ticket.called" and data.get("window") == self.window)
-            or (kind == "evaluation.created" and data.get("ticket") == self.question.ticket_id)
+            (kind == "ticket.called" and mine)
+            or (isinstance(data, EvaluationCreated) and data.ticket == self.question.ticket_id)
         ):
             self.question = None
             await self._device(self.evaluator.cancel)
 
     async def _events(self) -> None:
-        async for ws in connect(self._ws_url(), open_timeout=5):
+        def snapshot(_msg: dict[str, Any]) -> None:
             self.connected.set()
-            try:
-                async for raw in ws:
-                    await self.on_event(json.loads(raw))
-            except ConnectionClosed:
-                continue
+
+        follower = Follower(
+            self.server, self.hall, token=self.token, on_snapshot=snapshot, on_event=self.on_event, resume=False
+        )
+        await follower.run()
 
     async def _answer(self, http: httpx.AsyncClient, q: Question, press: KeyPress) -> None:
         body = {"ticket_id": q.ticket_id, "level": press.level, "reasons": list(press.reasons), "channel": "evaluator"}
