@@ -15,6 +15,7 @@ from ...context import HallContext
 from ...errors import Unauthorized
 from ...events import Subscriber
 from ...models import Hall
+from ...schemas.events import envelope
 from ...services.halls import board_state
 from ...services.tx import read_events
 from ...timeutil import utcnow
@@ -26,7 +27,7 @@ REPLAY_CHUNK = 1000
 
 def _frame(ctx: HallContext, hall: str, seq: int, type: str, data: object) -> str:
     at = utcnow().astimezone(ctx.zones[hall]).isoformat()
-    return orjson.dumps({"seq": seq, "type": type, "at": at, "hall": hall, "data": data}).decode()
+    return orjson.dumps(envelope(seq, type, at, hall, data)).decode()
 
 
 class Stream:
