@@ -25,7 +25,7 @@ from .cases.items import sync_catalog
 from .cases.outcomes import expire_shortfalls
 from .context import HallContext
 from .db import Database
-from .errors import HallError
+from .errors import HallError, TooManyRequests
 from .feedback.reports import ensure_rollups
 from .migrations import upgrade
 from .models import Hall
@@ -54,6 +54,7 @@ def build_context(runtime: Runtime) -> HallContext:
         var_dir=runtime.settings.var_dir.expanduser().resolve(),
         items_dir=own_items if own_items.is_dir() else None,
         writer_lanes=runtime.settings.writer_lanes,
+        rate_limit_url=runtime.settings.rate_limit_url or runtime.config.server.rate_limit_url,
     )
 
 
@@ -191,6 +192,8 @@ def create_app(
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         if exc.status_code == 503:
             headers = {"Retry-After": "1"}
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

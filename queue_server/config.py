@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+import math
 import re
 import tomllib
 import types
@@ -115,6 +117,7 @@ class QueueConfig(BaseModel):
     daily_cap: int = Field(default=0, ge=0)  # tickets a day (放号上限); 0: no cap
     alert_wait_min: int = Field(default=0, ge=0)  # staff alert when the longest wait passes this; 0: off
     alert_length: int = Field(default=0, ge=0)  # staff alert when this many wait; 0: off
+    remote_share: float | None = Field(default=None, ge=0, le=1)  # the hall's remote_share, for this queue
 
 
 class WindowConfig(BaseModel):
@@ -154,6 +157,11 @@ class HallConfig(BaseModel):
     notify_ahead: int = Field(default=3, ge=0)  # "N ahead" message at this many; 0: none
     output_queue: str | None = None  # 统一出件: the queue whose tickets collect case results
     case_upload_max_kb: int = Field(default=10240, ge=1, le=102400)  # one uploaded case material, at most
+    # 办件编号 prefix: three digits, unique among the halls (checked below); default derived from the code.
+    # Digits only, so that a case number can be typed on the kiosk's digit keypad.
+    case_prefix: str | None = Field(default=None, pattern=r"^[1-9][0-9]{2}$")
+    # 通办取号: the share of a queue's daily_cap that remote tickets may take; the rest is for people in the hall.
+    remote_share: float = Field(default=0.5, ge=0, le=1)
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = Field(default_factory=list)
 
@@ -185,6 +193,22 @@ class HallConfig(BaseModel):
             message = f"unknown time zone '{self.timezone}' (use a name like 'Asia/Shanghai')"
             errors.append(_err(("timezone",), message))
         return _checked(self, errors)
+
+    @property
+    def case_code(self) -> str:
+        """The three digits that start this hall's case numbers (`case_prefix`, or derived from the code)."""
+        return self.case_prefix or self.derived_case_code(self.code)
+
+    @staticmethod
+    def derived_case_code(code: str) -> str:
+        """Three digits (100-999) derived from a hall code: the default `case_prefix`."""
+        return str(100 + int(hashlib.sha256(code.encode()).hexdigest(), 16) % 900)
+
+    def remote_cap(self, code: str) -> int | None:
+        """How many of the queue's tickets a day may be remote (通办取号); None: the queue has no daily cap."""
+        q = self.queue(code)
+        share = self.remote_share if q.remote_share is None else q.remote_share
+        return math.floor(q.daily_cap * share) if q.daily_cap else None
 
     def queue(self, code: str) -> QueueConfig:
         """Return the queue with this code (KeyError if none)."""
@@ -271,6 +295,9 @@ class ServerConfig(BaseModel):
     secret_key: SecretStr | None = None
     database_url: str | None = None
     api_docs: bool | None = None  # /docs and /openapi.json; default: only in demo mode
+    # Where the public routes' rate-limit counts live: "memory://" (one process), "redis://host:6379/0",
+    # or "database"; default memory with one process, the database with several (queue_server/ratelimit.py).
+    rate_limit_url: str | None = Field(default=None, pattern=r"^(memory://|redis://|rediss://|database$)")
 
 
 class AppConfig(BaseModel):
@@ -290,6 +317,11 @@ class AppConfig(BaseModel):
         errors = _repeats("halls", "code", [h.code for h in self.halls], "hall code")
         errors += _repeats("users", "username", [u.username for u in self.users], "username")
         errors += _repeats("devices", "name", [d.name for d in self.devices], "device name")
+        prefixes = [h.case_code for h in self.halls]
+        for i in _duplicates(prefixes):
+            other = self.halls[prefixes.index(prefixes[i])].code
+            message = f"case numbers would start with {prefixes[i]} as hall '{other}''s do: set three other digits"
+            errors.append(_err(("halls", i, "case_prefix"), message))
         tokens = [d.token.get_secret_value() for d in self.devices]
         errors += [_err(("devices", i, "token"), "is the same as another device's token") for i in _duplicates(tokens)]
         if self.notify.provider == "webhook" and self.notify.secret is None and not demo:

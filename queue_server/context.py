@@ -22,7 +22,7 @@ from .db import Database
 from .errors import NotFound
 from .events import HallEvent, Hub
 from .policy import Rules
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, make_storage
 from .services.auth import Principal, TokenService, token_digest
 from .services.logins import LoginGuard
 from .services.tickets import TicketOut
@@ -66,6 +66,7 @@ class HallContext:
     var_dir: Path = Path("var")  # the server's own files (uploaded case materials under data/)
     items_dir: Path | None = None  # the case items catalog (None: the repository's config/items)
     writer_lanes: int = 0  # writer threads on PostgreSQL (0: DEFAULT_LANES); SQLite has one
+    rate_limit_url: str | None = None  # where rate-limit counts live (ratelimit.make_storage)
     hub: Hub = field(init=False)
     tokens: TokenService = field(init=False)
     logins: LoginGuard = field(init=False)
@@ -94,7 +95,7 @@ class HallContext:
         self.cipher = PiiCipher(self.secret_key)
         self.fingerprint_key = hashlib.sha256(b"hall/config-password/v1\0" + self.secret_key.encode()).digest()
         self.zones = {h.code: ZoneInfo(h.timezone) for h in self.config.halls}
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(make_storage(self.rate_limit_url, self.db))
         self.alerts = set()
         self.calendars = {
             h.code: Calendar.build(self.zones[h.code], h.open, h.holidays, h.workdays) for h in self.config.halls

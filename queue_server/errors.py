@@ -44,12 +44,17 @@ class Unauthorized(HallError):
 
 
 class TooManyRequests(HallError):
-    """A public endpoint was called too often from one address or for one phone."""
+    """A public endpoint was called too often from one address or for one phone, case or code."""
 
     status_code = 429
 
+    def __init__(self, detail: str, *, retry_after_s: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
 
 class Unavailable(HallError):
-    """The server cannot do this now (its hall writer is backed up or stopped); the caller may try again."""
+    """The server cannot do this now (its hall writer is backed up or stopped, the rate limiter's Redis does
+    not answer); the caller may try again."""
 
     status_code = 503

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # Writer threads of a process on PostgreSQL (each writes its share of the halls, see writer.py);
     # 0: the default. SQLite always has one (one writer at a time).
     writer_lanes: int = Field(default=0, ge=0, le=64)
+    rate_limit_url: str | None = None  # memory://, redis://host:6379/0 or database (queue_server/ratelimit.py)
 
 
 @dataclass(frozen=True)

@@ -265,6 +265,11 @@ class FeedbackFlow:
         """The reference code of the filed complaint ('' before)."""
         return str((self.result or {}).get("code") or "")
 
+    @property
+    def query_code(self) -> str:
+        """The filed complaint's query code: with the reference, the proof to read the answer ('' before)."""
+        return str((self.result or {}).get("query_code") or "")
+
     # --- time -------------------------------------------------------------------------------------------
 
     def seconds_left(self, now: float) -> int | None:

@@ -37,10 +37,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fb_sending": ("正在提交，请稍候…", "Sending, please wait…"),
     "fb_retrying": ("暂时无法连接服务器，正在重试…", "Cannot reach the server, retrying…"),
     "fb_done_title": ("已受理，感谢监督", "Received: thank you"),
-    "fb_done_code": ("查询码：{code}", "Reference: {code}"),
+    "fb_done_code": ("编号 {code}  查询码 {proof}", "Reference {code}, query code {proof}"),
     "fb_done_hint": (
-        "请记下查询码，可扫描凭条二维码或在网上查询处理进度；{days}个工作日内答复",
-        "Keep this reference to follow it on the web; you get an answer within {days} working days",
+        "请记下编号和查询码，可扫描凭条二维码在网上查询处理进度；{days}个工作日内答复",
+        "Keep the reference and the query code to follow it on the web; you get an answer within {days} working days",
     ),
     "fb_printed": ("凭条已打印，请取走", "Your slip is printed: please take it"),
     "fb_not_printed": ("未能打印，请拍下屏幕上的查询码", "Could not print: photograph the reference on screen"),

@@ -36,6 +36,7 @@ class FeedbackUi(EventDispatcher):
     phone_shown = StringProperty("")
     review_text = StringProperty("")
     code = StringProperty("")
+    query_code = StringProperty("")
     done_hint = StringProperty("")
     print_text = StringProperty("")
     countdown = StringProperty("")
@@ -61,7 +62,7 @@ class FeedbackUi(EventDispatcher):
         self.heading = f.category.label(f.lang) if f.category else ""
         self.phone_shown = f.phone_shown
         self.review_text = f.review_text
-        self.code = f.code
+        self.code, self.query_code = f.code, f.query_code
         self.done_hint = self.tx["fb_done_hint"].format(days=ANSWER_DAYS)
         self.print_text = {"printed": self.tx["fb_printed"], "failed": self.tx["fb_not_printed"]}.get(
             f.print_state or "", ""
@@ -186,8 +187,8 @@ class FeedbackUi(EventDispatcher):
                 hall_name=app._names[0],
                 hall_name_en=app._names[1],
                 number=str(out["code"]),
-                domain_name="投诉建议 查询码",
-                domain_name_en="Complaint reference",
+                domain_name=f"投诉编号 · 查询码 {out.get('query_code') or ''}",
+                domain_name_en=f"Complaint reference · query code {out.get('query_code') or ''}",
                 people_ahead=0,
                 issued_at=datetime.now(app._tz),
                 tracking_url=f"{app.server.rstrip('/')}/feedback/{app.client.hall}",

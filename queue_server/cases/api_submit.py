@@ -20,6 +20,7 @@ from ..api.schemas import Text
 from ..context import HallContext
 from ..errors import Conflict, Forbidden, Invalid
 from ..ids import InvalidIdNumber, validate_id_number
+from ..ratelimit import client_of, guard_proof
 from ..services.auth import Principal
 from ..timeutil import utcnow
 from . import documents as docs
@@ -34,6 +35,8 @@ pages = APIRouter(tags=["cases"])
 WEB_DIR = Path(__file__).resolve().parent / "web"
 pages.mount("/static/cases", StaticFiles(directory=WEB_DIR), name="cases-static")
 T = TypeVar("T")
+PICKUP_PER_KIOSK_HOUR = 60  # pickup codes tried at one 24-hour kiosk
+PICKUP_PER_HALL_HOUR = 300  # … at all of a hall's kiosks together
 
 
 class Applicant(BaseModel):
@@ -127,7 +130,7 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
     h = ctx.hall(hall)
     channel = _may_submit(who, hall)
     if who is None:
-        ctx.limiter.check(f"case:{request.client.host if request.client else '?'}", per_hour=20)
+        await ctx.limiter.check(f"case:{client_of(request)}", per_hour=20)
     fields, files, names = await staged_files(ctx, request, h.case_upload_max_kb * 1024)
     try:
         body = SubmissionBody.model_validate_json(fields.get("data", ""))
@@ -200,11 +203,15 @@ async def add_materials(number: str, request: Request, ctx: CtxDep, who: Princip
 
 
 @router.get("/cases/{number}/receipt.pdf", tags=["public"])
-async def receipt(number: str, ctx: CtxDep, proof: Annotated[str, Query(max_length=32)]) -> Response:
-    """The self-submission receipt (回执) as PDF, with the query code as proof."""
+async def receipt(number: str, request: Request, ctx: CtxDep, proof: Annotated[str, Query(max_length=32)]) -> Response:
+    """The self-submission receipt (回执) as PDF, with the query code (only) as proof; rate-limited like status.
+
+    The receipt prints the query code, so the ID number's last four (a guessable proof) do not open it.
+    """
+    await guard_proof(ctx.limiter, request, "case-query", number.strip().upper())
 
     def build(s: Session) -> dict[str, Any]:
-        c = query.by_proof(s, ctx.cipher, number, proof)
+        c = query.by_proof(s, ctx.cipher, number, proof, last4=False)
         row = items.version_by_id(s, c.item_id)
         sit = items.as_item(row).situation(c.situation)
         tz = ctx.zones[c.hall_code]
@@ -241,8 +248,11 @@ async def query_page() -> Response:
 async def case_status(
     number: str, request: Request, ctx: CtxDep, proof: Annotated[str, Query(min_length=4, max_length=32)]
 ) -> dict[str, Any]:
-    """办件查询: the masked timeline, with the receipt's query code or the ID number's last four as proof."""
-    ctx.limiter.check(f"case-query:{request.client.host if request.client else '?'}", per_hour=60)
+    """办件查询: the masked timeline, with the receipt's query code or the ID number's last four as proof.
+
+    Rate-limited per address and per case number (a number alone opens nothing; its proof cannot be searched).
+    """
+    await guard_proof(ctx.limiter, request, "case-query", number.strip().upper())
 
     def run(s: Session) -> dict[str, Any]:
         c = query.by_proof(s, ctx.cipher, number, proof)
@@ -273,6 +283,8 @@ async def pickup(hall: str, body: PickupBody, ctx: CtxDep, who: PrincipalDep) ->
     ctx.hall(hall)  # 404 for an unknown hall
     if who.role not in ("kiosk", "admin") or not who.in_hall(hall):
         raise Forbidden("只有本大厅的自助终端可以核验取件码 / Only this hall's kiosks verify pickup codes")
-    ctx.limiter.check(f"pickup:{who.name}", per_hour=120)
+    # Per kiosk, and per hall (however many kiosks): an 8-digit code cannot be searched at these rates.
+    await ctx.limiter.check(f"pickup:{who.name}", per_hour=PICKUP_PER_KIOSK_HOUR)
+    await ctx.limiter.check(f"pickup-hall:{hall}", per_hour=PICKUP_PER_HALL_HOUR)
     c = await ctx.change(hall, lambda tx: pickup_with_code(tx, code=body.code, who=who, cipher=ctx.cipher))
     return {"number": c.number, "status": c.status, "status_label": states.label(c.status)}

@@ -103,15 +103,17 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
     }
 
 
-def by_proof(session: Session, cipher: PiiCipher, number: str, proof: str) -> Case:
-    """A case by number and proof (the receipt's query code, or the ID number's last four); 404 either way."""
+def by_proof(session: Session, cipher: PiiCipher, number: str, proof: str, *, last4: bool = True) -> Case:
+    """A case by number and proof (the receipt's query code, or with `last4` the ID number's last four); 404
+    either way. Never by the number alone: numbers are sequential and public in events."""
     try:
         c = load(session, number)
     except NotFound:
         c = None
     p = proof.strip().upper()
     if c is not None and (
-        hmac.compare_digest(c.query_token, p) or hmac.compare_digest(c.id_last4_hash, last4_hash(cipher, number, p))
+        hmac.compare_digest(c.query_token, p)
+        or (last4 and hmac.compare_digest(c.id_last4_hash, last4_hash(cipher, number, p)))
     ):
         return c
     raise NotFound("办件编号或查询码不正确 / Wrong case number or query code")

@@ -102,10 +102,19 @@ def find_submission(tx: HallTx, submission_id: str) -> Case | None:
     ).scalar_one_or_none()
 
 
-def _new_number(tx: HallTx, tz: Any) -> str:
+def new_number(tx: HallTx, tz: Any) -> str:
+    """The next 办件编号 of the hall: its three-digit case code, the date (YYMMDD), a four-digit count.
+
+    Unique per hall by construction: the case codes of the configured halls differ (checked when the
+    configuration loads) and the count runs inside the hall's write transaction. Digits only, so the
+    number can be typed on the kiosk's digit keypad (e.g. 6742612060001).
+    """
     day = tx.now.astimezone(tz).date()
-    prefix = f"{tx.hall.upper().replace('-', '')[:8]}{day:%Y%m%d}"
-    n = tx.session.execute(select(func.count()).where(col(Case.number).like(f"{prefix}%"))).scalar_one()
+    code = tx.config.case_code if tx.config is not None else HallConfig.derived_case_code(tx.hall)
+    prefix = f"{code}{day:%y%m%d}"
+    n = tx.session.execute(
+        select(func.count()).where(col(Case.hall_code) == tx.hall, col(Case.number).like(f"{prefix}%"))
+    ).scalar_one()
     return f"{prefix}{int(n) + 1:04d}"
 
 
@@ -149,7 +158,7 @@ def submit(
         t = tx.session.get(Ticket, s.ticket_id)
         if t is None or t.hall_code != tx.hall:
             raise Invalid(f"本大厅没有票号 {s.ticket_id} / No ticket {s.ticket_id} in this hall")
-    number = _new_number(tx, tz)
+    number = new_number(tx, tz)
     c = Case(
         number=number,
         hall_code=tx.hall,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from typing import Final
 
@@ -24,9 +25,22 @@ OPEN: Final = ("submitted", "assigned", "answered")
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
+PROOF_LENGTH = 6
+
+
 def new_code() -> str:
     """A citizen's reference, e.g. "TS7K2Q9M4X"."""
     return "TS" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+def proof_of(cipher: PiiCipher, code: str) -> str:
+    """The complaint's query code (查询码), e.g. "K7Q2MX": given only to the complainant at submission.
+
+    Derived from the reference with the server's hash key, so a repeated submission (Idempotency-Key) gets
+    it again without it being stored; staff lists and events never show it.
+    """
+    digest = bytes.fromhex(cipher.keyed_hash(f"complaint-proof\0{code.upper()}"))
+    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:PROOF_LENGTH])
 
 
 def submit(
@@ -70,8 +84,13 @@ def submit(
         c.phone_enc, c.phone_masked = cipher.encrypt(digits, context="phone"), mask_phone(digits)
     tx.session.add(c)
     tx.session.flush()
-    tx.emit("complaint.changed", {"id": c.id, "code": c.code, "status": c.status, "category": c.category})
+    tx.emit("complaint.changed", _event(c))
     return c
+
+
+def _event(c: Complaint) -> dict[str, object]:
+    # Public stream (boards watch without a token): never the reference code, which with its proof opens it.
+    return {"id": c.id, "status": c.status, "category": c.category}
 
 
 def submitted_with_key(tx: HallTx, key: str) -> Complaint | None:
@@ -90,7 +109,7 @@ def _load(tx: HallTx, complaint_id: int) -> Complaint:
 def _changed(tx: HallTx, c: Complaint) -> Complaint:
     c.updated_at = tx.now
     tx.session.flush()
-    tx.emit("complaint.changed", {"id": c.id, "code": c.code, "status": c.status, "category": c.category})
+    tx.emit("complaint.changed", _event(c))
     return c
 
 
@@ -130,9 +149,18 @@ def close(tx: HallTx, *, complaint_id: int) -> Complaint:
     return _changed(tx, c)
 
 
-def by_code(session: Session, code: str) -> Complaint:
-    """A complaint by the citizen's reference code."""
-    c = session.execute(select(Complaint).where(col(Complaint.code) == code.upper())).scalar_one_or_none()
-    if c is None:
-        raise NotFound("没有这条投诉 / No such complaint")
-    return c
+def by_proof(session: Session, cipher: PiiCipher, code: str, proof: str) -> Complaint:
+    """A complaint by its reference and the complainant's proof (the query code, or the phone's last four
+    digits when a phone was given); the same 404 for a wrong code or a wrong proof."""
+    c = session.execute(select(Complaint).where(col(Complaint.code) == code.strip().upper())).scalar_one_or_none()
+    p = proof.strip().upper()
+    if c is not None and (
+        hmac.compare_digest(proof_of(cipher, c.code), p)
+        or (c.phone_enc is not None and len(p) == 4 and hmac.compare_digest(_phone_last4(cipher, c.phone_enc), p))
+    ):
+        return c
+    raise NotFound("投诉编号或查询码不正确 / Wrong complaint reference or query code")
+
+
+def _phone_last4(cipher: PiiCipher, phone_enc: str) -> str:
+    return cipher.decrypt(phone_enc, context="phone")[-4:]

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep, json_response
 from ..api.schemas import MAX_ID, Text
+from ..ratelimit import guard_proof
 from ..services.auth import Principal
 from ..timeutil import utcnow
 from . import complaints as complaints_svc
@@ -58,7 +59,7 @@ class ComplaintOut(BaseModel):
 
 
 class ComplaintStatus(BaseModel):
-    """What the citizen sees by the reference code."""
+    """What the citizen sees by the reference code and the query code."""
 
     code: str
     category: str
@@ -66,6 +67,9 @@ class ComplaintStatus(BaseModel):
     answer: str
     created_at: datetime
     deadline: datetime
+    query_code: str | None = Field(
+        default=None, description="only in the submission's answer: with the code, the proof to read the answer"
+    )
 
 
 class AssignIn(BaseModel):
@@ -114,7 +118,7 @@ async def submit_complaint(
     """
     ctx.hall(hall)
     if who is None:
-        ctx.limiter.check(f"complaint:{_client(request)}", per_hour=PUBLIC_PER_HOUR)
+        await ctx.limiter.check(f"complaint:{_client(request)}", per_hour=PUBLIC_PER_HOUR)
         channel = "web"
     else:
         who.require(hall, "kiosk")
@@ -131,13 +135,21 @@ async def submit_complaint(
         ), True  # fmt: skip
 
     c, created = await ctx.change(hall, once)
-    return json_response(_status(c, tz), 201 if created else 200)
+    out = _status(c, tz).model_copy(update={"query_code": complaints_svc.proof_of(ctx.cipher, c.code)})
+    return json_response(out, 201 if created else 200)
 
 
 @router.get("/complaints/{code}", response_model=ComplaintStatus, tags=["public"])
-async def complaint_status(code: Annotated[str, Path(min_length=4, max_length=16)], ctx: CtxDep) -> ComplaintStatus:
-    """The citizen follows a complaint by its reference code."""
-    c = await ctx.read(lambda s: complaints_svc.by_code(s, code))
+async def complaint_status(
+    code: Annotated[str, Path(min_length=4, max_length=16)],
+    request: Request,
+    ctx: CtxDep,
+    proof: Annotated[str, Query(min_length=4, max_length=16)],
+) -> ComplaintStatus:
+    """The citizen follows a complaint: its reference code and their proof (the query code given at
+    submission, or the last four digits of the phone they left). Rate-limited per address and per code."""
+    await guard_proof(ctx.limiter, request, "complaint-query", code.strip().upper())
+    c = await ctx.read(lambda s: complaints_svc.by_proof(s, ctx.cipher, code, proof))
     return _status(c, ctx.zones.get(c.hall_code))
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "issued",
     "no_show",
     "recalled",
+    "verify_code",
 ]
 
 KINDS: Final = (
@@ -38,6 +39,7 @@ KINDS: Final = (
     "appointment_cancelled",
     "feedback_reply",  # a bad review's or a complaint's answer (queue_server/feedback)
     "case_ready",  # a case's result can be collected (queue_server/cases)
+    "verify_code",  # a one-time code proving the phone before a remote ticket (queue_server/notify/verify.py)
 )
 
 SECRET_OPEN: Final = "\ue000"  # noqa: S105 (private-use characters, never in a real text: a marker)
@@ -162,3 +164,12 @@ def case_ready(hall: str, case_no: str, matter: str, code: str, *, hall_en: str 
 def feedback_reply(reference: str, text: str) -> str:
     """Staff's answer to a bad review (reference: the ticket number) or a complaint (its code), as written."""
     return _both(f"关于您的评价或投诉（{reference}）的答复：{text}", f"Reply about your feedback ({reference}): {text}")
+
+
+def verify_code(hall: str, code: str, minutes: int, *, hall_en: str = "") -> str:
+    """The one-time code that proves a phone before a remote ticket (通办取号); marked secret: staff never see it."""
+    return _both(
+        f"您正在{hall}远程取号，验证码{secret(code)}，{minutes}分钟内有效。如非本人操作，请忽略。",
+        f"Your code to take a number at {hall_en or hall} is {secret(code)}, valid for {minutes} minutes. "
+        "If you did not ask for it, ignore this message.",
+    )

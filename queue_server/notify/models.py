@@ -38,3 +38,20 @@ class Notification(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     last_error: str | None = Field(default=None, max_length=300)  # never holds the phone number
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class PhoneCode(SQLModel, table=True):
+    """A one-time code sent to a phone to prove it is the caller's (通办取号); only keyed hashes are kept."""
+
+    __tablename__ = "phone_code"
+
+    __table_args__ = (Index("ix_phone_code_phone", "hall_code", "phone_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    phone_hash: str = Field(max_length=64)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    attempts: int = 0  # wrong codes tried against it
+    used: bool = False

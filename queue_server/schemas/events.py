@@ -127,10 +127,9 @@ class FollowupChanged(Shape):
 
 
 class ComplaintChanged(Shape):
-    """`complaint.changed`."""
+    """`complaint.changed`: never the reference code (the stream is public; the code and its proof open it)."""
 
     id: int
-    code: str
     status: str
     category: str
 

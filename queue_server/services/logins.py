@@ -40,7 +40,7 @@ class LoginThrottled(TooManyRequests):
     """Too many login attempts (for this user, from this address, or at once): retry after some seconds."""
 
     def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
+        super().__init__(detail, retry_after_s=retry_after)
         self.retry_after = retry_after
 
 

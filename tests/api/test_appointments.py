@@ -13,6 +13,7 @@ import pytest
 from queue_server.ids import make_id_number
 
 from ..harness import LiveServer, fresh_database, runtime, serving
+from ..notify.conftest import HOOK_SECRET, Receiver
 
 SH = ZoneInfo("Asia/Shanghai")
 KIOSK = "kiosk-c-token-0123456789"
@@ -20,6 +21,11 @@ KIOSK = "kiosk-c-token-0123456789"
 CONFIG = """
 [server]
 demo = true
+
+[notify]                # remote tickets need the phone's code: a gateway on loopback receives it
+provider = "webhook"
+url = "{url}"
+secret = "{secret}"
 
 [[halls]]
 code = "cal"
@@ -84,12 +90,21 @@ token = "kiosk-s-token-0123456789"
 
 
 @pytest.fixture(scope="module")
-def live3(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def gateway() -> Iterator[Receiver]:
+    """The SMS gateway the hall's messages (and remote tickets' codes) go to."""
+    g = Receiver().start()
+    yield g
+    g.stop()
+
+
+@pytest.fixture(scope="module")
+def live3(backend: str, tmp_path_factory: pytest.TempPathFactory, gateway: Receiver) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp(f"appt-{backend}")
     today = datetime.now(SH).date()
     holidays = ", ".join(f'"{today + timedelta(days=d)}"' for d in (-1, 0, 1))
     cfg = tmp / "hall.toml"
-    cfg.write_text(CONFIG.replace("{holidays}", holidays), encoding="utf-8")
+    text = CONFIG.replace("{holidays}", holidays).replace("{url}", gateway.url).replace("{secret}", HOOK_SECRET)
+    cfg.write_text(text, encoding="utf-8")
     url = fresh_database(backend, tmp, name="appt")
     with serving(runtime(url, tmp / "var", config=cfg)) as srv:
         yield srv
@@ -273,35 +288,37 @@ def test_public_booking_is_rate_limited(http: httpx.Client, live3: LiveServer) -
     assert r.status_code in (201, 409)
 
 
-def remote(http: httpx.Client, phone: str = "13900001111", hall: str = "cal", queue: str = "A") -> httpx.Response:
-    return http.post(f"/api/v1/halls/{hall}/remote-tickets", json={"queue": queue, "phone": phone})
+def remote(
+    http: httpx.Client, gateway: Receiver, phone: str = "13900001111", hall: str = "cal", queue: str = "A"
+) -> httpx.Response:
+    return gateway.remote_ticket(http, hall, queue, phone)
 
 
-def test_remote_ticket_one_per_phone_and_hall(http: httpx.Client) -> None:
-    first = remote(http)
+def test_remote_ticket_one_per_phone_and_hall(http: httpx.Client, gateway: Receiver) -> None:
+    first = remote(http, gateway)
     assert first.status_code == 201, first.text
     body = first.json()
     assert body["channel"] == "remote" and body["status"] == "waiting" and body["phone_masked"] == "139****1111"
-    second = remote(http)
+    second = remote(http, gateway)
     assert second.status_code == 409
     assert body["number"] in second.json()["detail"]
-    assert remote(http, phone="13900002222").status_code == 201  # another phone
+    assert remote(http, gateway, phone="13900002222").status_code == 201  # another phone
     assert http.post(f"/api/v1/track/{body['track_token']}/cancel").json()["status"] == "cancelled"
-    assert remote(http).status_code == 201  # nothing open any more: allowed again
+    assert remote(http, gateway).status_code == 201  # nothing open any more: allowed again
 
 
-def test_remote_ticket_refused_while_closed_and_for_bad_phones(http: httpx.Client) -> None:
-    closed = remote(http, hall="shut")
+def test_remote_ticket_refused_while_closed_and_for_bad_phones(http: httpx.Client, gateway: Receiver) -> None:
+    closed = remote(http, gateway, hall="shut")
     assert closed.status_code == 409
     assert "opens again" in closed.json()["detail"]
-    assert remote(http, phone="12345").status_code == 422
-    assert remote(http, phone="12345").json()["detail"].count("/") >= 1  # a sentence in both languages
+    assert remote(http, gateway, phone="12345").status_code == 422
+    assert remote(http, gateway, phone="12345").json()["detail"].count("/") >= 1  # a sentence in both languages
 
 
-def test_remote_tickets_are_rate_limited_per_phone(http: httpx.Client) -> None:
+def test_remote_tickets_are_rate_limited_per_phone(http: httpx.Client, gateway: Receiver) -> None:
     codes = []
     for _ in range(8):
-        r = remote(http, phone="13900003333")
+        r = remote(http, gateway, phone="13900003333")
         codes.append(r.status_code)
         if r.status_code == 201:
             http.post(f"/api/v1/track/{r.json()['track_token']}/cancel")

@@ -132,7 +132,11 @@ def run_day(http: httpx.Client, gateway: Receiver) -> None:
     soldier = take("B", "13900000300", lane="military")
     senior = take("A", "13900000400", id_number=make_id_number(birth=date(1941, 3, 3), serial=7))
     assert senior["lane"] == "special"
-    r = http.post("/api/v1/halls/day/remote-tickets", json={"queue": "B", "phone": "13900000500"})
+    asked = http.post("/api/v1/halls/day/remote-tickets/verify", json={"queue": "B", "phone": "13900000500"})
+    assert asked.status_code == 202, asked.text
+    expected["verify_code", "verify"] += 1
+    code = gateway.code_for("13900000500")  # the phone proves itself with the code it was sent
+    r = http.post("/api/v1/halls/day/remote-tickets", json={"queue": "B", "phone": "13900000500", "code": code})
     assert r.status_code == 201
     tickets.append(r.json())
     phones[r.json()["number"]] = "13900000500"

@@ -41,9 +41,14 @@ def test_complaint_lifecycle_with_reply_by_message(api: Api) -> None:
     assert other.status_code == 409
     ans = api.http.post(f"{BASE}/{cid}/answer", json={"answer": "已批评教育，感谢监督"}, headers=api.auth("clerk1"))
     assert ans.status_code == 200 and ans.json()["status"] == "answered"
-    public = api.http.get(f"/api/v1/complaints/{code}").json()
+    proof = str(c["query_code"])
+    public = api.http.get(f"/api/v1/complaints/{code}", params={"proof": proof}).json()
     assert (public["status"], public["answer"]) == ("answered", "已批评教育，感谢监督")
-    assert "name_masked" not in public and "content" not in public
+    assert "name_masked" not in public and "content" not in public and public["query_code"] is None
+    by_phone = api.http.get(f"/api/v1/complaints/{code}", params={"proof": "5678"})  # the phone's last four
+    assert by_phone.status_code == 200 and by_phone.json()["answer"] == public["answer"]
+    assert api.http.get(f"/api/v1/complaints/{code}").status_code == 422  # the code alone opens nothing
+    assert api.http.get(f"/api/v1/complaints/{code}", params={"proof": "1234"}).status_code == 404
     closed = api.http.post(f"{BASE}/{cid}/close", headers=api.auth("approver1"))
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     assert api.http.post(f"{BASE}/{cid}/close", headers=api.auth("approver1")).status_code == 409
@@ -61,7 +66,7 @@ def test_anonymous_kiosk_complaint_and_validation(api: Api) -> None:
     assert submit(api, content="短")[0] == 422
     assert submit(api, phone="12345")[0] == 422
     assert submit(api, who="kiosk-t2-token-0123456789")[0] == 403
-    assert api.http.get("/api/v1/complaints/TSNOPE1234").status_code == 404
+    assert api.http.get("/api/v1/complaints/TSNOPE1234", params={"proof": "ABCDEF"}).status_code == 404
 
 
 def test_public_complaints_are_rate_limited(api: Api) -> None:

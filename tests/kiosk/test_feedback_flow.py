@@ -74,8 +74,8 @@ def test_anonymous_review_and_one_request_per_tap() -> None:
     f.retrying("k1")
     assert "retrying" in f.message or "重试" in f.message
     assert not f.done("other-key", {"code": "TSX"}, 2.0)  # a stale answer
-    assert f.done("k1", {"code": "TSABCD2345", "status": "submitted"}, 2.0)
-    assert f.screen == "fb_done" and f.code == "TSABCD2345"
+    assert f.done("k1", {"code": "TSABCD2345", "status": "submitted", "query_code": "K7Q2MX"}, 2.0)
+    assert f.screen == "fb_done" and (f.code, f.query_code) == ("TSABCD2345", "K7Q2MX")
     f.printed(True)
     assert f.print_state == "printed"
     assert f.seconds_left(2.0) == DONE_S and f.tick(2.0 + DONE_S) and f.screen == "" and f.code == ""

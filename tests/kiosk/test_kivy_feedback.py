@@ -85,10 +85,13 @@ def test_complaint_with_phone_by_touch_is_filed_once_shown_and_printed(api: Api,
     assert c["content"] == "工作人员态度生硬；推诿扯皮；W3 14:20"
     assert "13912345678" not in str(rows)
     code = c["code"]
-    public = api.http.get(f"/api/v1/complaints/{code}").json()
+    public = api.http.get(f"/api/v1/complaints/{code}", params={"proof": "5678"}).json()  # the phone's last four
     assert public["status"] == "submitted"
     text = "\n".join(docs[0].text_lines)
     assert code in text and "13912345678" not in text
+    proof = text.split("查询码 ")[1].split()[0]  # the query code is printed for the complainant only
+    assert api.http.get(f"/api/v1/complaints/{code}", params={"proof": proof}).json()["code"] == code
+    assert proof not in log
     at = log.find(code)  # the reference is not logged (the number is: the script steps type it)
     assert at < 0, log[max(0, at - 400) : at + 100]
     assert "kiosk complaint slip: printed" in log

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, text
 from sqlmodel import col
@@ -97,6 +99,29 @@ class Receiver:
         """The message ids received, in order."""
         with self._lock:
             return [h.json["id"] for h in self.hits]
+
+    def code_for(self, phone: str, after: int = 0, timeout: float = 10.0) -> str:
+        """The newest one-time code sent to `phone` (a `verify_code` message) among the hits from number
+        `after` on, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                sent = [
+                    h.json for h in self.hits[after:] if h.json["kind"] == "verify_code" and h.json["phone"] == phone
+                ]
+            if sent:
+                return re.findall(r"\d{6}", sent[-1]["text"])[0]
+            time.sleep(0.02)
+        raise AssertionError(f"no code reached the gateway within {timeout} s")
+
+    def remote_ticket(self, http: httpx.Client, hall: str, queue: str, phone: str) -> httpx.Response:
+        """通办取号 as a phone does it: ask for a code, read it from the message here, take the number with it."""
+        after = len(self.hits)
+        r = http.post(f"/api/v1/halls/{hall}/remote-tickets/verify", json={"queue": queue, "phone": phone})
+        if r.status_code != 202:
+            return r
+        body = {"queue": queue, "phone": phone, "code": self.code_for(phone, after)}
+        return http.post(f"/api/v1/halls/{hall}/remote-tickets", json=body)
 
 
 @pytest.fixture

@@ -81,14 +81,21 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/items/domains": PUBLIC,
     "GET /api/v1/items/{code}": Rule(ALL, hall=False, fill={"code": "item"}),
     "GET /api/v1/feedback/catalogue": PUBLIC,
-    "GET /api/v1/complaints/{code}": Rule(ALL, hall=False, fill={"code": "complaint_code"}),
+    "GET /api/v1/complaints/{code}": Rule(
+        ALL, hall=False, fill={"code": "complaint_code"}, params={"proof": "{complaint_proof}"}
+    ),
     "GET /api/v1/cases/{number}/status": Rule(ALL, hall=False, fill=CASE, params={"proof": "{proof}"}),
     "GET /api/v1/cases/{number}/receipt.pdf": Rule(ALL, hall=False, fill=CASE, params={"proof": "{proof}"}),
     "POST /api/v1/auth/token": Rule(ALL, hall=False, deny_ok=ALL),  # a wrong password: 401 for anyone
     "GET /api/v1/auth/me": Rule(DEVICES_AND_STAFF, hall=False),
     "POST /api/v1/admin/users/{username}/revoke": Rule(only(), hall=False),  # admin: 404 for the unknown user
     # citizens' own requests: anonymous, or a device/clerk of the hall acting for them
-    "POST /api/v1/halls/{hall}/remote-tickets": Rule(ALL, hall=False, json={"queue": "A", "phone": "13800000000"}),
+    "POST /api/v1/halls/{hall}/remote-tickets": Rule(
+        ALL, hall=False, json={"queue": "A", "phone": "13800000000", "code": "000000"}
+    ),
+    "POST /api/v1/halls/{hall}/remote-tickets/verify": Rule(
+        ALL, hall=False, json={"queue": "A", "phone": "13800000000"}
+    ),
     "POST /api/v1/halls/{hall}/appointments": Rule(
         only("anonymous", "kiosk", "clerk"), json={"queue": "A", "start": "{slot}", "name": "张三", "id_number": "x"}
     ),

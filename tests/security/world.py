@@ -82,7 +82,7 @@ def build_world(api: Api) -> dict[str, Any]:
     w["fmt"] = "csv"
     r = api.http.post("/api/v1/halls/t1/complaints", json={"category": "service", "content": "窗口人员态度不好"})
     assert r.status_code == 201, r.text
-    w["complaint_code"] = r.json()["code"]
+    w["complaint_code"], w["complaint_proof"] = r.json()["code"], r.json()["query_code"]
     listed = api.http.get("/api/v1/halls/t1/complaints", headers=api.auth("approver1")).json()
     w["complaint"] = listed[0]["id"]
     return w

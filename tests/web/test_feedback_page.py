@@ -52,7 +52,13 @@ def test_rate_online_then_complain_and_follow(browser: Browser, api: Api) -> Non
         assert [(c["code"], c["category"], c["name_masked"], c["phone_masked"]) for c in rows] == [
             (code, "facility", "李*", "136****2222")
         ]
+        proof = page.get_attribute("#complaint-result", "data-proof")
+        assert proof and proof in (page.text_content("#complaint-result") or "")
         page.fill("#code", code)
+        page.fill("#proof", "0000")  # not the phone's last four: nothing is shown
+        page.click("#lookup-form button[type=submit]")
+        expect(page.locator("#lookup-result")).to_contain_text("Wrong complaint reference or query code")
+        page.fill("#proof", proof)
         page.click("#lookup-form button[type=submit]")
         expect(page.locator("dd[data-field=status]")).to_have_text("已提交 / Submitted")
     finally:

@@ -8,8 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from ...context import HallContext
 from ...errors import Forbidden, Invalid
 from ...ids import InvalidIdNumber, validate_id_number
+from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...services import appointments as svc
 from ...services.auth import Principal
 from ...services.tx import HallTx
@@ -129,7 +131,7 @@ async def book(
     h = ctx.hall(hall)
     _citizen_endpoint(who, hall)
     if who is None:
-        ctx.limiter.check(f"book:{request.client.host if request.client else '?'}", per_hour=20)
+        await ctx.limiter.check(f"book:{client_of(request)}", per_hour=20)
     tz, cal = ctx.zones[hall], ctx.calendars[hall]
 
     def once(tx: HallTx) -> tuple[Any, bool]:
@@ -155,6 +157,12 @@ async def book(
     return json_response(_out(a, tz), 201 if created else 200)
 
 
+async def _limit_anonymous(ctx: HallContext, request: Request, who: Principal | None) -> None:
+    """A booking code or ID number from a caller without a token: counted per address (kiosks are not)."""
+    if who is None:
+        await ctx.limiter.check(f"appointment:{client_of(request)}", per_hour=PER_ADDRESS_HOUR)
+
+
 def _citizen_endpoint(who: Principal | None, hall: str) -> None:
     if who is None:
         return
@@ -168,15 +176,17 @@ async def _hall_of_code(ctx: CtxDep, code: str) -> str:
 
 
 @router.get("/appointments/{code}", response_model=AppointmentOut, tags=["public"])
-async def get_appointment(code: Code, ctx: CtxDep) -> AppointmentOut:
-    """An appointment by its code (the code is the holder's proof)."""
+async def get_appointment(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
+    """An appointment by its code (the code is the holder's proof; rate-limited without a token)."""
+    await _limit_anonymous(ctx, request, who)
     a = await ctx.read(lambda s: svc.load(None, s, code))
     return _out(a, ctx.zones[a.hall_code])
 
 
 @router.post("/appointments/{code}/cancel", response_model=AppointmentOut)
-async def cancel(code: Code, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
+async def cancel(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
     """Cancel a booked appointment; its seat is free again."""
+    await _limit_anonymous(ctx, request, who)
     hall = await _hall_of_code(ctx, code)
     _citizen_endpoint(who, hall)
     a = await ctx.change(hall, lambda tx: svc.cancel(tx, code=code))
@@ -184,8 +194,11 @@ async def cancel(code: Code, ctx: CtxDep, who: OptionalPrincipalDep) -> Appointm
 
 
 @router.post("/appointments/{code}/reschedule", response_model=AppointmentOut)
-async def reschedule(code: Code, body: RescheduleBody, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
+async def reschedule(
+    code: Code, body: RescheduleBody, request: Request, ctx: CtxDep, who: OptionalPrincipalDep
+) -> AppointmentOut:
     """Move a booked appointment to another slot with room."""
+    await _limit_anonymous(ctx, request, who)
     hall = await _hall_of_code(ctx, code)
     _citizen_endpoint(who, hall)
     h, tz = ctx.hall(hall), ctx.zones[hall]
@@ -201,8 +214,9 @@ def _checked_in(c: svc.CheckIn, tz: Any) -> CheckInOut:
 
 
 @router.post("/appointments/{code}/check-in", status_code=201, response_model=CheckInOut)
-async def check_in(code: Code, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckInOut:
+async def check_in(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckInOut:
     """Check in (签到): a ticket in lane `appointment`; too early → 409 saying when; late → an ordinary ticket."""
+    await _limit_anonymous(ctx, request, who)
     hall = await _hall_of_code(ctx, code)
     _citizen_endpoint(who, hall)
     h, tz = ctx.hall(hall), ctx.zones[hall]
@@ -214,11 +228,14 @@ async def check_in(code: Code, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckI
 
 
 @router.post("/halls/{hall}/appointments/check-in", status_code=201, response_model=CheckInOut)
-async def check_in_by_id(hall: str, body: IdCheckInBody, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckInOut:
+async def check_in_by_id(
+    hall: str, body: IdCheckInBody, request: Request, ctx: CtxDep, who: OptionalPrincipalDep
+) -> CheckInOut:
     """Check in with the ID card: that person's earliest booked appointment in this hall due now (today's, or
     one just after midnight whose check-in window is open)."""
     h = ctx.hall(hall)
     _citizen_endpoint(who, hall)
+    await _limit_anonymous(ctx, request, who)
     tz = ctx.zones[hall]
     try:
         idn = validate_id_number(body.id_number)

@@ -19,6 +19,7 @@ from ...feedback.complaints_api import router as complaints_router
 from ...feedback.models import Evaluation, FollowUp
 from ...feedback.pages import router as pages_router
 from ...feedback.reports_api import router as reports_router
+from ...ratelimit import guard_proof
 from ...timeutil import utcnow
 from ..deps import CtxDep, OptionalPrincipalDep, PrincipalDep
 from ..schemas import MAX_ID, Text, WindowNo
@@ -136,7 +137,7 @@ async def evaluate(
     elif who is not None:
         raise Forbidden("评价由群众本人提交 / Evaluations come from citizens, not staff")
     else:
-        ctx.limiter.check(f"evaluate:{_client(request)}", per_hour=PUBLIC_PER_HOUR)
+        await ctx.limiter.check(f"evaluate:{_client(request)}", per_hour=PUBLIC_PER_HOUR)
         if (body.track_token is None) == (body.case_number is None):
             raise Invalid("请提供票据链接或办件编号之一 / Give exactly one of track_token or case_number")
         if body.track_token is not None:
@@ -150,6 +151,7 @@ async def evaluate(
             )  # fmt: skip
         else:
             number = body.case_number or ""
+            await guard_proof(ctx.limiter, request, "case-query", number.strip().upper())
             ev = await ctx.change(
                 hall,
                 lambda tx: eval_svc.evaluate_case(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from ...models import HomeVisit
+from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...services import home_visits as svc
 from ..deps import CtxDep, OptionalPrincipalDep, PrincipalDep
 from ..schemas import Text
@@ -80,7 +81,7 @@ async def request_visit(
     """Ask for a home visit (seniors by the ID number's birth date, or citizens who are disabled)."""
     h = ctx.hall(hall)
     if who is None:
-        ctx.limiter.check(f"visit:{request.client.host if request.client else '?'}", per_hour=10)
+        await ctx.limiter.check(f"visit:{client_of(request)}", per_hour=10)
     else:
         who.require(hall, "kiosk", "clerk")
     v = await ctx.change(
@@ -124,8 +125,9 @@ async def _hall_of(ctx: CtxDep, code: str) -> str:
 
 
 @router.get("/home-visits/{code}", response_model=VisitOut, tags=["public"])
-async def get_visit(code: Code, ctx: CtxDep) -> VisitOut:
-    """A request by its code (the holder's proof)."""
+async def get_visit(code: Code, request: Request, ctx: CtxDep) -> VisitOut:
+    """A request by its code (the holder's proof; rate-limited per address)."""
+    await ctx.limiter.check(f"visit-code:{client_of(request)}", per_hour=PER_ADDRESS_HOUR)
     v = await ctx.read(lambda s: svc.load(s, code))
     return _out(v, ctx.zones[v.hall_code])
 
@@ -157,8 +159,10 @@ async def reject_visit(code: Code, body: NoteBody, ctx: CtxDep, who: PrincipalDe
 
 
 @router.post("/home-visits/{code}/cancel", response_model=VisitOut)
-async def cancel_visit(code: Code, ctx: CtxDep, who: OptionalPrincipalDep) -> VisitOut:
+async def cancel_visit(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> VisitOut:
     """The citizen (with the code) or a clerk withdraws the request."""
+    if who is None:
+        await ctx.limiter.check(f"visit-code:{client_of(request)}", per_hour=PER_ADDRESS_HOUR)
     hall = await _hall_of(ctx, code)
     if who is not None:
         who.require(hall, "clerk", "kiosk")

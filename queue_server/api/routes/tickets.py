@@ -11,8 +11,11 @@ from sqlmodel import Session, col
 
 from ...context import HallContext
 from ...errors import Forbidden, Invalid, NotFound
-from ...ids import InvalidPhone, validate_phone
+from ...ids import InvalidPhone, mask_phone, validate_phone
 from ...models import AuditLog, Ticket
+from ...notify.verify import CODE_TTL, phone_key
+from ...ratelimit import PER_ADDRESS_HOUR, client_of
+from ...services import remote
 from ...services import tickets as svc
 from ...services.auth import Principal
 from ...services.halls import track
@@ -65,41 +68,75 @@ async def take_number(
     return json_response(TicketIssued.of(o, tz), 201 if o.created else 200)
 
 
-class RemoteTicketBody(BaseModel):
-    """通办取号: a number taken from web or mobile, for any hall of the city."""
+class RemoteCodeSent(BaseModel):
+    """The code is on its way."""
+
+    phone_masked: str
+    expires_in_s: int
+
+
+class RemoteCodeBody(BaseModel):
+    """通办取号, step 1: the phone to prove (a one-time code is sent to it) and the queue wanted."""
 
     queue: Text = Field(min_length=1, max_length=8)
-    phone: Text = Field(max_length=32, description="mainland mobile number: the 'N ahead' and call messages go there")
+    phone: Text = Field(
+        max_length=32, description="mainland mobile number: the code, then the 'N ahead' and call messages"
+    )
+
+
+class RemoteTicketBody(RemoteCodeBody):
+    """通办取号, step 2: a number taken from web or mobile, for any hall of the city, with the phone's code."""
+
+    code: str = Field(
+        pattern=r"^[0-9]{6}$", description="the one-time code sent to the phone (…/remote-tickets/verify)"
+    )
+
+
+async def _remote_phone(ctx: HallContext, request: Request, raw: str, step: str) -> str:
+    """The valid phone of a remote-ticket step, counted per client address and per phone (429)."""
+    try:
+        phone = validate_phone(raw)
+    except InvalidPhone as exc:
+        raise Invalid(str(exc)) from None
+    await ctx.limiter.check(f"{step}-ip:{client_of(request)}", per_hour=REMOTE_PER_IP_HOUR)
+    await ctx.limiter.check(f"{step}-phone:{phone_key(ctx.cipher, phone)}", per_hour=REMOTE_PER_PHONE_HOUR)
+    return phone
+
+
+@router.post("/halls/{hall}/remote-tickets/verify", status_code=202, response_model=RemoteCodeSent, tags=["public"])
+async def remote_ticket_code(hall: str, body: RemoteCodeBody, request: Request, ctx: CtxDep) -> RemoteCodeSent:
+    """通办取号, step 1: send the phone a one-time code (valid 5 minutes, 5 tries) through the silent-calling
+    channel. 409 while the hall is closed or the queue's remote share of today's cap is taken; rate-limited
+    per client address and per phone (429)."""
+    h = ctx.hall(hall)
+    phone = await _remote_phone(ctx, request, body.phone, "remote-code")
+    cal, tz = ctx.calendars[hall], ctx.zones[hall]
+    await ctx.change(
+        hall,
+        lambda tx: remote.send_code(tx, hall=h, calendar=cal, tz=tz, queue=body.queue, phone=phone, cipher=ctx.cipher),
+    )
+    return RemoteCodeSent(phone_masked=mask_phone(phone), expires_in_s=int(CODE_TTL.total_seconds()))
 
 
 @router.post("/halls/{hall}/remote-tickets", status_code=201, response_model=TicketIssued, tags=["public"])
 async def remote_ticket(hall: str, body: RemoteTicketBody, request: Request, ctx: CtxDep) -> Response:
-    """Take a number from a phone (通办取号): only while the hall is open, one open remote ticket per phone.
+    """通办取号, step 2: take a number with the phone's code: only while the hall is open, one open remote
+    ticket per phone, and within the queue's remote share of its daily cap (`remote_share`).
 
     The ticket joins the queue at once, marked `channel: "remote"`; its holder times the trip by the
-    "N ahead" messages. Rate-limited per client address and per phone (429).
+    "N ahead" messages. 422 for a wrong or expired code; rate-limited per client address and per phone (429).
     """
     h = ctx.hall(hall)
-    try:
-        phone = validate_phone(body.phone)
-    except InvalidPhone as exc:
-        raise Invalid(str(exc)) from None
-    ctx.limiter.check(f"remote-ip:{request.client.host if request.client else '?'}", per_hour=REMOTE_PER_IP_HOUR)
-    ctx.limiter.check(f"remote-phone:{ctx.cipher.keyed_hash('phone:' + phone)}", per_hour=REMOTE_PER_PHONE_HOUR)
-    tz = ctx.zones[hall]
+    phone = await _remote_phone(ctx, request, body.phone, "remote")
+    tz, cal = ctx.zones[hall], ctx.calendars[hall]
     o = await ctx.change(
         hall,
-        lambda tx: svc.issue(
-            tx,
-            tz=tz,
-            queue=body.queue,
-            channel="remote",
-            phone=phone,
-            cipher=ctx.cipher,
-            hall=h,
-            calendar=ctx.calendars[hall],
+        lambda tx: remote.issue(
+            tx, hall=h, calendar=cal, tz=tz, queue=body.queue, phone=phone, code=body.code, cipher=ctx.cipher
         ),
     )
+    if o is None:
+        raise Invalid(remote.WRONG_CODE)
     return json_response(TicketIssued.of(o, tz), 201)
 
 
@@ -185,8 +222,9 @@ async def track_ticket(track_token: TrackToken, ctx: CtxDep) -> TrackInfo:
 
 
 @router.post("/track/{track_token}/cancel", response_model=TrackInfo, tags=["public"])
-async def cancel_by_citizen(track_token: TrackToken, ctx: CtxDep) -> TrackInfo:
-    """The citizen gives up a waiting ticket from the tracking page."""
+async def cancel_by_citizen(track_token: TrackToken, request: Request, ctx: CtxDep) -> TrackInfo:
+    """The citizen gives up a waiting ticket from the tracking page (rate-limited per address)."""
+    await ctx.limiter.check(f"track-cancel:{client_of(request)}", per_hour=PER_ADDRESS_HOUR)
 
     def find(s: Session) -> Ticket | None:
         return s.execute(select(Ticket).where(col(Ticket.track_token) == track_token)).scalar_one_or_none()

@@ -1,11 +1,14 @@
-// Public feedback page: complaints (吐槽找茬, optionally anonymous), following one by its code, and rating a
+// Public feedback page: complaints (吐槽找茬, optionally anonymous), following one by its code and query code
+// (or the phone's last four digits), and rating a
 // ticket online by its track token (一次一评: the link on the ticket's tracking page, ?t=<token>).
 const $ = (id) => document.getElementById(id);
 const HALL = decodeURIComponent(location.pathname.split("/")[2] || "");
 const TRACK = new URLSearchParams(location.search).get("t");
 const MSG = {
   rated: "感谢您的评价！/ Thank you for your rating!",
-  filed: "已收到，编号 {code}，请保存以便查询。/ Received. Your reference is {code}; keep it to follow up.",
+  filed:
+    "已收到，编号 {code}，查询码 {proof}，请保存以便查询答复。/ Received. Your reference is {code} and your " +
+    "query code {proof}; keep both to read the answer.",
   failed: "提交失败：/ Failed: ",
 };
 let catalogue = null;
@@ -95,8 +98,9 @@ async function complain(ev) {
       name: anonymous ? "" : $("name").value,
       phone: anonymous ? "" : $("phone").value,
     });
-    show("complaint-result", MSG.filed.replaceAll("{code}", c.code));
+    show("complaint-result", MSG.filed.replaceAll("{code}", c.code).replaceAll("{proof}", c.query_code));
     $("complaint-result").dataset.code = c.code;
+    $("complaint-result").dataset.proof = c.query_code;
     $("complaint-form").reset();
     $("contact").hidden = true;
   } catch (e) {
@@ -108,7 +112,8 @@ async function lookup(ev) {
   ev.preventDefault();
   const out = $("lookup-result");
   out.replaceChildren();
-  const r = await fetch(`/api/v1/complaints/${encodeURIComponent($("code").value.trim())}`);
+  const proof = encodeURIComponent($("proof").value.trim());
+  const r = await fetch(`/api/v1/complaints/${encodeURIComponent($("code").value.trim())}?proof=${proof}`);
   const data = await r.json().catch(() => null);
   if (!r.ok) {
     out.append(span(detail(data, r.status)));

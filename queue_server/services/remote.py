@@ -1,0 +1,81 @@
+"""通办取号: a number taken from a phone, once the phone is proven by a one-time code, within the remote share."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from ..calendar import Calendar
+from ..config import HallConfig
+from ..crypto import PiiCipher
+from ..errors import Conflict, NotFound
+from ..models import Ticket
+from ..notify import verify
+from ..timeutil import service_day
+from . import tickets as svc
+from .tx import HallTx
+
+WRONG_CODE = "验证码不正确或已失效，请重新获取 / The code is wrong or has expired; ask for a new one"
+
+
+def send_code(
+    tx: HallTx, *, hall: HallConfig, calendar: Calendar, tz: tzinfo, queue: str, phone: str, cipher: PiiCipher
+) -> None:
+    """Send the phone a one-time code, unless the hall is closed, the queue's remote share taken (409) or the
+    queue unknown (404)."""
+    if not calendar.is_open(tx.now):
+        raise Conflict(calendar.closed_sentence(tx.now))
+    _check_share(tx, hall, tz, queue)
+    verify.send_code(tx, cipher=cipher, phone=phone)
+
+
+def issue(
+    tx: HallTx,
+    *,
+    hall: HallConfig,
+    calendar: Calendar,
+    tz: tzinfo,
+    queue: str,
+    phone: str,
+    code: str,
+    cipher: PiiCipher,
+) -> svc.TicketOut | None:
+    """The remote ticket, if `code` is the phone's live code (spent by it); None for a wrong code (the try
+    is counted, so commit). 409 when the queue's remote share of today's cap is taken (the rest is kept
+    for people in the hall), or as taking a number answers."""
+    _queue(hall, queue)
+    if not verify.use_code(tx, cipher=cipher, phone=phone, code=code):
+        return None
+    _check_share(tx, hall, tz, queue)
+    return svc.issue(tx, tz=tz, queue=queue, channel="remote", phone=phone, cipher=cipher, hall=hall, calendar=calendar)
+
+
+def _check_share(tx: HallTx, hall: HallConfig, tz: tzinfo, queue: str) -> None:
+    """409 when the queue's remote tickets today reached its remote share of the daily cap."""
+    cap = _queue(hall, queue)
+    if cap is None:
+        return
+    taken = tx.session.execute(
+        select(func.count()).where(
+            col(Ticket.hall_code) == tx.hall,
+            col(Ticket.service_day) == service_day(tx.now, tz),
+            col(Ticket.issue_queue) == queue,
+            col(Ticket.channel) == "remote",
+        )
+    ).scalar_one()
+    if taken >= cap:
+        q = hall.queue(queue)
+        raise Conflict(
+            f"今日{q.name}远程取号名额（{cap}个）已满，请到大厅现场取号 / Today's {cap} remote tickets for "
+            f"{q.name_en} are all taken; please take a number in the hall"
+        )
+
+
+def _queue(hall: HallConfig, queue: str) -> int | None:
+    """The queue's remote cap (None: none); 404 for a queue the hall does not have."""
+    try:
+        return hall.remote_cap(queue)
+    except KeyError:
+        raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall") from None
