@@ -1,6 +1,6 @@
 """Events across server processes on PostgreSQL: NOTIFY at commit, LISTEN in every process.
 
-Each hall write transaction ends with `pg_notify('hall_events', '<hall>:<last seq>:<origin>')`, which
+Each hall write transaction ends with `pg_notify(<the schema's channel>, '<hall>:<last seq>:<origin>')`, which
 PostgreSQL delivers at commit, in commit order. Every server process listens on one connection of its
 own and skips its own commits (`origin`: its writer hands them to its hub already). The listener drains
 every other notification that has arrived into "highest `seq` heard per hall", and a second task reads
@@ -23,10 +23,10 @@ from sqlalchemy.engine import make_url
 
 from .context import HallContext
 from .events import HallEvent
+from .pgchannel import CHANNEL_QUERY
 from .services.tx import read_events
 
 log = logging.getLogger(__name__)
-CHANNEL = "hall_events"
 PAGE = 5_000  # events read per query; a hall further behind is read in several pages of one batch
 
 
@@ -64,7 +64,10 @@ class Listener:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(libpq_url(self.ctx.db.url), autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
+                    cur = await conn.execute(CHANNEL_QUERY)  # this schema's channel (pgchannel.py)
+                    row = await cur.fetchone()
+                    assert row is not None
+                    await conn.execute(f'LISTEN "{row[0]}"')
                     delay = 0.2
                     self._heard.clear()
                     await self._catch_up(await asyncio.to_thread(_heads, self.ctx))  # what we missed unheard

@@ -17,6 +17,7 @@ from ..errors import NotFound
 from ..events import HallEvent, Hub
 from ..fastsql import Prepared
 from ..models import Event, Hall
+from ..pgchannel import NOTIFY_SQL
 from ..timeutil import utcnow
 
 
@@ -88,7 +89,7 @@ _HALL_SEQS = (
 # Rows are locked in the order the sort returns them, so every writer locks halls in the order of their
 # codes and two transactions locking several halls cannot deadlock.
 _HALL_SEQS_LOCK = _HALL_SEQS.with_for_update()
-_NOTIFY = text("SELECT pg_notify('hall_events', p) FROM unnest(CAST(:payloads AS text[])) AS p")
+_NOTIFY = text(NOTIFY_SQL)  # on the schema's own channel (pgchannel.py)
 
 
 @contextmanager

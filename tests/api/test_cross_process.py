@@ -99,3 +99,30 @@ def test_postgresql_process_does_not_read_back_its_own_commits(tmp_path: Path) -
             time.sleep(0.01)
         assert listener.heard == 4
         assert listener.delivered == 1  # … and only b's was read from the event table
+
+
+def test_servers_on_another_schema_of_the_database_are_not_heard(tmp_path: Path) -> None:
+    """NOTIFY reaches every session of the database: halls of another schema (same codes) must not move ours."""
+    require_backend("postgresql")
+    ours = runtime(fresh_database("postgresql", tmp_path, name="xours"), tmp_path / "var")
+    theirs = runtime(fresh_database("postgresql", tmp_path, name="xtheirs"), tmp_path / "var-theirs")
+    t2 = {"Authorization": f"Bearer {KIOSK_T2}"}
+    with serving(theirs) as elsewhere, serving(ours) as idle, serving(ours) as busy:
+        for _ in range(5):  # their hall t2 reaches seq 5
+            r = httpx.post(f"{elsewhere.url}/api/v1/halls/t2/tickets", json={"queue": "A"}, headers=t2)
+            assert r.status_code == 201
+        kiosk = {"Authorization": f"Bearer {KIOSK}"}
+        assert httpx.post(f"{busy.url}/api/v1/halls/t1/tickets", json={"queue": "A"}, headers=kiosk).status_code == 201
+        deadline = time.monotonic() + 5  # notifications arrive in commit order: ours comes after theirs
+        while idle.ctx.hub.head("t1") < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert idle.ctx.hub.head("t1") == 1
+        assert _reader(idle).heard == 1  # only our schema's commit
+        assert idle.ctx.hub.head("t2") == 0
+        with connect(events_url(idle, "t2")) as ws:
+            assert json.loads(ws.recv(timeout=5))["seq"] == 0
+            assert httpx.post(f"{idle.url}/api/v1/halls/t2/tickets", json={"queue": "A"}, headers=t2).status_code == 201
+            msg = json.loads(ws.recv(timeout=5))
+            while msg["type"] == "heartbeat":
+                msg = json.loads(ws.recv(timeout=5))
+            assert (msg["seq"], msg["data"]["number"]) == (1, "A001")
