@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,16 @@ PASSWORDS = {
     "auditor1": "auditor1-pass",
     "clerk-t2": "clerk-t2-pass",
 }
+
+
+@cache
+def shots_dir() -> Path:
+    """Where the page and kiosk tests put their screenshots: a temporary folder, so the tree stays clean;
+    `HALL_SHOTS_DIR=docs/screenshots scripts/test tests/web tests/kiosk` refreshes the published ones."""
+    chosen = os.environ.get("HALL_SHOTS_DIR")
+    path = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="hall-shots-"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def free_port() -> int:

@@ -14,10 +14,10 @@ from PIL import Image
 
 from queue_server.models import DeviceStatus
 from tests.conftest import sqlite_only
-from tests.harness import KIOSK, Api
+from tests.harness import KIOSK, Api, shots_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = shots_dir()  # a temporary folder unless HALL_SHOTS_DIR says (tests/harness.py)
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BAR = (13, 69, 140)  # kiosk.kv BAR, give or take rounding
@@ -72,7 +72,7 @@ def check_png(path: Path, size: tuple[int, int]) -> None:
 
 
 def publish(path: Path) -> None:
-    """Copy a checked screenshot to docs/screenshots/ atomically."""
+    """Copy a checked screenshot to the screenshots folder (tests/harness.py `shots_dir`) atomically."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     part = SHOTS / f".{path.name}.{os.getpid()}.part"
     shutil.copyfile(path, part)

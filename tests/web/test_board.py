@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ..conftest import CI, sqlite_only
-from ..harness import Api, free_port, runtime, serving
+from ..harness import Api, free_port, runtime, serving, shots_dir
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
@@ -33,7 +33,7 @@ from playwright.sync_api import (  # noqa: E402
     sync_playwright,
 )
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"  # where the other page tests publish
+SHOTS = shots_dir()  # a temporary folder unless HALL_SHOTS_DIR says (tests/harness.py)
 LANDSCAPE: ViewportSize = {"width": 1920, "height": 1080}
 PORTRAIT: ViewportSize = {"width": 1080, "height": 1920}
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ..api.test_console_api import SCRIPT_NAME, book_and_check_in, console_config
 from ..conftest import CI
-from ..harness import PASSWORDS, Api, LiveServer, free_port, fresh_database, runtime, serving
+from ..harness import PASSWORDS, Api, LiveServer, free_port, fresh_database, runtime, serving, shots_dir
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = shots_dir()  # a temporary folder unless HALL_SHOTS_DIR says (tests/harness.py)
 
 if not os.path.exists(CHROMIUM):
     if CI:
