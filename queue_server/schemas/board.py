@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import IsoTime, Shape, TicketBrief, WindowStatus
+from .common import IsoTime, Shape, TicketBrief, WindowPublic
 
 RECENT_CALLS = 10  # calls the board state lists, newest first
 
@@ -27,15 +27,9 @@ class BoardQueue(Shape):
     estimated_wait_s: int
 
 
-class BoardWindow(Shape):
+class BoardWindow(WindowPublic):
     """A window with its status and the ticket called or served there now."""
 
-    number: int
-    name: str
-    name_en: str
-    queues: list[str]
-    status: WindowStatus
-    reason: str
     current: TicketBrief | None
 
 

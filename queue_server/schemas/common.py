@@ -49,3 +49,14 @@ class TicketBrief(Shape):
     lane: Lane
     status: TicketStatus
     window: int | None = None
+
+
+class WindowPublic(Shape):
+    """A window's public fields, as `window.status` events and boards carry them."""
+
+    number: int
+    name: str
+    name_en: str
+    queues: list[str]
+    status: WindowStatus
+    reason: str

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .common import IsoTime, QueueLoad, Shape, TicketBrief, WindowStatus
+from .common import IsoTime, QueueLoad, Shape, TicketBrief, WindowPublic
 
 
 class Envelope(BaseModel):
@@ -47,15 +47,8 @@ class TicketExpired(TicketBrief):
     """`ticket.expired`: left open at the end of the service day (the loads follow in one `queue.stats`)."""
 
 
-class WindowStatusData(Shape):
+class WindowStatusData(WindowPublic):
     """`window.status`: the window's public fields."""
-
-    number: int
-    name: str
-    name_en: str
-    queues: list[str]
-    status: WindowStatus
-    reason: str
 
 
 class QueueStats(Shape):
