@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -25,19 +27,18 @@ from .policy import Rules
 from .ratelimit import RateLimiter, make_storage
 from .services.auth import Principal, TokenService, token_digest
 from .services.logins import LoginGuard
-from .services.tickets import TicketOut
-from .services.tx import HallTx, read_events
+from .services.ticketing import TicketOut
+from .services.tx import HallTx, hall_tx, read_events
 from .services.users import load_user
 from .writer import BatchWriter
 
 T = TypeVar("T")
 # The writer refuses a change's result that holds an ORM instance (writer.py, `BatchWriter.submit`), except
 # of these classes: debts of issue 19, the cold paths that still return ORM objects from their changes
-# (cases, feedback, notifications, appointments, home visits) and `Ticket` until the ticket services return
-# plain rows. Strike a name once its services return plain values; every other mapped class is refused.
+# (cases, feedback, notifications, appointments, home visits); the ticket services return plain rows
+# (queue_server/store). Strike a name once its services return plain values; every other class is refused.
 ORM_RESULTS_STILL_ALLOWED = frozenset(
     {
-        "Ticket",
         "Appointment",
         "HomeVisit",
         "Notification",
@@ -107,19 +108,41 @@ class HallContext:
         self.writer = BatchWriter(self.db, self.hub, lanes=lanes, orm_allowed=ORM_RESULTS_STILL_ALLOWED)
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
-        """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit."""
+        """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit.
 
-        tz = self.zones.get(hall)
-        config = self.hall(hall) if hall in self.zones else None
+        The transaction carries the hall's configuration, timezone, calendar and the cipher (`attach`).
+        """
 
-        def with_config(tx: HallTx) -> T:
-            tx.config = config
-            return fn(tx)
+        def in_hall(tx: HallTx) -> T:
+            self.attach(tx)
+            result = fn(tx)
+            # The writer runs many changes in one session. A cold path's ORM objects (cases, feedback) go
+            # out of the session after its change, so the next change loads them afresh and never sees a
+            # copy that the store's Core statements (queue_server/store) have since made stale.
+            if tx.session.new or tx.session.dirty or tx.session.deleted:
+                tx.session.flush()
+            if tx.session.identity_map:
+                tx.session.expunge_all()
+            return result
 
-        result: T = await self.writer.submit(hall, with_config, tz=tz)
+        result: T = await self.writer.submit(hall, in_hall, tz=self.zones.get(hall))
         if isinstance(result, TicketOut):
             self.remember_ticket(result.ticket.id, hall)
         return result
+
+    def attach(self, tx: HallTx) -> None:
+        """Give a transaction of a configured hall what its changes need: configuration, timezone, calendar,
+        cipher."""
+        if tx.hall in self.zones:
+            tx.config, tx.tz, tx.calendar = self.hall(tx.hall), self.zones[tx.hall], self.calendars[tx.hall]
+        tx.cipher = self.cipher
+
+    @contextmanager
+    def transaction(self, hall: str, *, now: datetime | None = None) -> Iterator[HallTx]:
+        """A write transaction of the hall outside the writer (start-up, housekeeping, tests), attached."""
+        with hall_tx(self.db, None, hall, now=now, tz=self.zones.get(hall)) as tx:
+            self.attach(tx)
+            yield tx
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` on a read snapshot, off the event loop."""

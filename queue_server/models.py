@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
@@ -146,43 +145,6 @@ class Ticket(SQLModel, table=True):
     track_token: str = Field(max_length=64, unique=True)
     idempotency_key: str | None = Field(default=None, max_length=128)
     clerk: str | None = Field(default=None, max_length=64)  # who completed it (statistics by clerk)
-
-
-@dataclass(slots=True)
-class TicketRow:
-    """A new ticket as plain data: issuance builds this (an ORM instance costs more than the insert itself).
-
-    Same fields as `Ticket`'s columns (a test keeps them in step).
-    """
-
-    hall_code: str
-    service_day: date
-    issue_queue: str
-    seq: int
-    number: str
-    queue: str
-    lane: str
-    status: str
-    channel: str
-    arrived_at: datetime
-    issued_at: datetime
-    track_token: str
-    id: int | None = None
-    called_at: datetime | None = None
-    serving_at: datetime | None = None
-    finished_at: datetime | None = None
-    slot_start: datetime | None = None
-    window: int | None = None
-    target_window: int | None = None
-    recalls: int = 0
-    phone_enc: str | None = None
-    phone_masked: str | None = None
-    phone_hash: str | None = None
-    id_enc: str | None = None
-    id_hash: str | None = None
-    id_masked: str | None = None
-    idempotency_key: str | None = None
-    clerk: str | None = None
 
 
 class Event(SQLModel, table=True):

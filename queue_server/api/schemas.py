@@ -10,7 +10,7 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..schemas import IssuedTicket, PublicTicket
-from ..services.tickets import TicketOut
+from ..services.ticketing import TicketOut
 
 Lane = Literal["normal", "military", "special", "vip"]
 MAX_ID = 2**31 - 1  # ids are 32-bit in the schema; larger numbers are a client error, not a 500
@@ -45,7 +45,6 @@ class TicketPublic(PublicTicket):
     def of(cls, o: TicketOut, tz: ZoneInfo) -> TicketPublic:
         """Build from a service result, times in the hall's timezone."""
         t = o.ticket
-        assert t.id is not None
         return cls(
             id=t.id,
             number=t.number,

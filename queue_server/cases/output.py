@@ -12,7 +12,7 @@ from ..crypto import PiiCipher
 from ..errors import Conflict, Invalid, NotFound
 from ..ids import mask_name
 from ..notify import enqueue, messages
-from ..services import tickets as ticket_svc
+from ..services import issuing as ticket_svc
 from ..services.auth import Principal
 from ..services.tx import HallTx
 from . import states
@@ -71,17 +71,17 @@ def pickup_ticket(tx: HallTx, *, number: str, who: Principal | None, cipher: Pii
     key = f"case-pickup:{c.number}:{tx.now.astimezone(tz).date():%Y%m%d}"
     t = ticket_svc.issue(
         tx,
-        tz=tz,
         queue=hall.output_queue,
         channel="kiosk",
-        cipher=cipher,
-        hall=hall,
         idempotency_key=key,
-        phone_enc=c.phone_enc,
-        phone_masked=c.phone_masked,
-        id_enc=c.id_enc,
-        id_hash=c.id_hash,
-        id_masked=c.id_masked,
+        while_closed=True,
+        personal={
+            "phone_enc": c.phone_enc,
+            "phone_masked": c.phone_masked,
+            "id_enc": c.id_enc,
+            "id_hash": c.id_hash,
+            "id_masked": c.id_masked,
+        },
     )
     existing = tx.session.execute(
         select(CaseDelivery).where(col(CaseDelivery.case_id) == c.id, col(CaseDelivery.method) == "window")

@@ -27,7 +27,8 @@ from ..ids import (
 from ..models import Appointment, SlotBooking
 from ..timeutil import service_day
 from . import notices
-from . import tickets as ticket_svc
+from .issuing import issue_checked_in
+from .ticketing import TicketOut
 from .tx import HallTx
 
 BOOKED, CHECKED_IN, CANCELLED, NO_SHOW = "booked", "checked_in", "cancelled", "no_show"
@@ -44,8 +45,8 @@ def new_code() -> str:
 class CheckIn:
     """The ticket a check-in produced, and why it is ordinary when it is (late arrival)."""
 
-    ticket: ticket_svc.TicketOut
-    appointment: Appointment
+    ticket: TicketOut
+    appointment: str  # its booking code
     note: str = ""
 
 
@@ -244,17 +245,18 @@ def reschedule(tx: HallTx, *, hall: HallConfig, cal: Calendar, code: str, start:
     return a
 
 
-def check_in(tx: HallTx, *, hall: HallConfig, cal: Calendar, a: Appointment, cipher: PiiCipher) -> CheckIn:
+def check_in(tx: HallTx, *, a: Appointment) -> CheckIn:
     """Turn a booked appointment into a ticket: lane `appointment` in time, ordinary (with the reason) if late."""
+    hall, tz = _hall(tx), tx.tz
     if a.status != BOOKED:
         raise Conflict(f"预约当前为 {a.status}，不能签到 / This appointment is {a.status}")
     early = a.slot_start - timedelta(minutes=hall.checkin_early_min)
     late = a.slot_start + timedelta(minutes=hall.checkin_late_min)
-    local = a.slot_start.astimezone(cal.tz)
+    local = a.slot_start.astimezone(tz)
     if tx.now < early:
         raise Conflict(
-            f"签到过早：请于 {early.astimezone(cal.tz):%H:%M} 后签到（预约 {local:%Y-%m-%d %H:%M}） / "
-            f"Too early: check in from {early.astimezone(cal.tz):%H:%M} (appointment {local:%Y-%m-%d %H:%M})"
+            f"签到过早：请于 {early.astimezone(tz):%H:%M} 后签到（预约 {local:%Y-%m-%d %H:%M}） / "
+            f"Too early: check in from {early.astimezone(tz):%H:%M} (appointment {local:%Y-%m-%d %H:%M})"
         )
     note = ""
     lane = "appointment"
@@ -264,24 +266,23 @@ def check_in(tx: HallTx, *, hall: HallConfig, cal: Calendar, a: Appointment, cip
             f"您已迟到超过{hall.checkin_late_min}分钟，已为您取普通号 / "
             f"You are more than {hall.checkin_late_min} minutes late, so this is an ordinary ticket"
         )
-    out = ticket_svc.issue(
-        tx,
-        tz=cal.tz,
-        queue=a.queue,
-        lane=lane,
-        channel="kiosk",
-        phone_enc=a.phone_enc,
-        phone_masked=a.phone_masked,
-        id_enc=a.id_enc,
-        id_hash=a.id_hash,
-        id_masked=a.id_masked,
-        slot_start=a.slot_start if lane == "appointment" else None,
-        cipher=cipher,
-        calendar=None,
-        hall=hall,
-    )
+    personal = {
+        "phone_enc": a.phone_enc,
+        "phone_masked": a.phone_masked,
+        "id_enc": a.id_enc,
+        "id_hash": a.id_hash,
+        "id_masked": a.id_masked,
+    }
+    slot = a.slot_start if lane == "appointment" else None
+    out = issue_checked_in(tx, queue=a.queue, lane=lane, slot_start=slot, personal=personal)
     a.status, a.ticket_id, a.updated_at = CHECKED_IN, out.ticket.id, tx.now
-    return CheckIn(out, a, note)
+    return CheckIn(out, a.code, note)
+
+
+def _hall(tx: HallTx) -> HallConfig:
+    if tx.config is None:
+        raise NotFound(f"大厅不存在 / No hall '{tx.hall}'")
+    return tx.config
 
 
 def find_for_person(tx: HallTx, *, id_hash: str, day: Any, early_min: int) -> Appointment:

@@ -8,15 +8,19 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from .. import policy
 from ..config import HallConfig
 from ..errors import NotFound
-from ..models import DONE, HELD, WAITING, Appointment, DeviceStatus, Event, Hall, Ticket, Window
+from ..models import DONE, HELD, WAITING, Appointment, DeviceStatus, Event, Hall, Ticket
+from ..store import halls as hall_store
+from ..store import tickets as store
+from ..store.rows import TicketRow, WindowRow
 from ..timeutil import service_day
 from .halls import window_public
-from .stats import queue_stats
+from .ticketing import queue_stats
 
 OFFLINE_AFTER = timedelta(minutes=3)  # a kiosk heartbeats every 60 s: three missed beats is offline
 WAITING_LIMIT = 500  # waiting tickets listed per window (the counts stay exact)
@@ -89,7 +93,7 @@ def _empty_counts() -> dict[str, Any]:
     return {k: 0 for k in COUNT_KEYS} | {"avg_service_s": None}
 
 
-def ticket_row(t: Ticket, tz: tzinfo) -> dict[str, Any]:
+def ticket_row(t: TicketRow, tz: tzinfo) -> dict[str, Any]:
     """A ticket as the console lists it: times and lane, personal data only masked."""
     return {
         "id": t.id,
@@ -126,10 +130,8 @@ def appointment_of(session: Session, ticket_id: int, tz: tzinfo) -> dict[str, An
     }
 
 
-def _window(session: Session, hall: str, number: int) -> Window:
-    w = session.execute(
-        select(Window).where(col(Window.hall_code) == hall, col(Window.number) == number)
-    ).scalar_one_or_none()
+def _window(conn: Connection, hall: str, number: int) -> WindowRow:
+    w = hall_store.window(conn, hall, number)
     if w is None:
         raise NotFound(f"没有这个窗口 / No window {number} in this hall")
     return w
@@ -151,43 +153,40 @@ def window_desk(
     (and which one call-next would pick now), tickets held at it, and today's counts (None unless
     `with_counts`: the console asks for them only when an event concerned its window).
     """
-    w = _window(session, hall.code, number)
-    seq = session.execute(select(col(Hall.last_seq)).where(col(Hall.code) == hall.code)).scalar_one()
+    conn = session.connection()
+    w = _window(conn, hall.code, number)
+    seq = hall_store.hall_seq(conn, hall.code)
     queues = w.queues.split(",") if w.queues else []
     current = None
     if w.current_ticket_id is not None:
-        t = session.get(Ticket, w.current_ticket_id)
+        t = store.ticket(conn, w.current_ticket_id)
         if t is not None:
-            current = ticket_row(t, tz) | {"appointment": appointment_of(session, t.id or 0, tz)}
+            current = ticket_row(t, tz) | {"appointment": appointment_of(session, t.id, tz)}
     mine = (col(Ticket.queue).in_(queues) & col(Ticket.target_window).is_(None)) | (col(Ticket.target_window) == number)
-    waiting = (
-        session.execute(
-            select(Ticket)
-            .where(col(Ticket.hall_code) == hall.code, col(Ticket.status) == WAITING, mine)
-            .order_by(col(Ticket.arrived_at), col(Ticket.id))
-            .limit(WAITING_LIMIT)
-        )
-        .scalars()
-        .all()
+    waiting = store.select_tickets(
+        conn,
+        col(Ticket.hall_code) == hall.code,
+        col(Ticket.status) == WAITING,
+        mine,
+        order=[col(Ticket.arrived_at), col(Ticket.id)],
+        limit=WAITING_LIMIT,
     )
     view = policy.WindowView(number, tuple(queues), w.strict_order, w.priority_streak)
     pick = policy.choose(
         view,
-        [policy.Candidate(t.id or 0, t.queue, t.lane, t.arrived_at, t.target_window, t.slot_start) for t in waiting],
+        [policy.Candidate(t.id, t.queue, t.lane, t.arrived_at, t.target_window, t.slot_start) for t in waiting],
         now,
         rules,
     )
-    held = (
-        session.execute(
-            select(Ticket)
-            .where(col(Ticket.hall_code) == hall.code, col(Ticket.status) == HELD, col(Ticket.window) == number)
-            .order_by(col(Ticket.arrived_at))
-        )
-        .scalars()
-        .all()
+    held = store.select_tickets(
+        conn,
+        col(Ticket.hall_code) == hall.code,
+        col(Ticket.status) == HELD,
+        col(Ticket.window) == number,
+        order=[col(Ticket.arrived_at)],
     )
     names = {q.code: q for q in hall.queues}
-    stats = {s["code"]: s for s in queue_stats(session, hall.code, queues)}
+    stats = {s["code"]: s for s in queue_stats(conn, hall.code, queues)}
     return {
         "seq": seq,
         "now": now.astimezone(tz).isoformat(),
@@ -242,13 +241,9 @@ def hall_overview(
     h = session.get(Hall, hall.code)
     if h is None:
         raise NotFound(f"大厅不存在 / No hall '{hall.code}'")
-    windows = (
-        session.execute(select(Window).where(col(Window.hall_code) == hall.code).order_by(col(Window.number)))
-        .scalars()
-        .all()
-    )
-    ids = [w.current_ticket_id for w in windows if w.current_ticket_id is not None]
-    current = {t.id: t for t in session.execute(select(Ticket).where(col(Ticket.id).in_(ids))).scalars()} if ids else {}
+    conn = session.connection()
+    windows = hall_store.windows(conn, hall.code)
+    current = store.tickets(conn, [w.current_ticket_id for w in windows if w.current_ticket_id is not None])
     counts = window_counts(session, hall.code, now, tz)
     held = dict(
         session.execute(
@@ -276,7 +271,7 @@ def hall_overview(
             .group_by(col(Ticket.queue))
         ).all()
     )
-    stats = {s["code"]: s for s in queue_stats(session, hall.code)}
+    stats = {s["code"]: s for s in queue_stats(conn, hall.code)}
     queues = [
         {
             "code": q.code,

@@ -11,9 +11,11 @@ from sqlmodel import Session, col
 from ..config import AppConfig, HallConfig
 from ..errors import Invalid, NotFound
 from ..models import DeviceStatus, Hall, Queue, Ticket, Window
+from ..store import halls as hall_store
+from ..store import tickets as store
+from ..store.rows import WindowRow
 from .auth import Principal
-from .stats import queue_stats
-from .tickets import brief, check_clerk_window, drop_load, lock_window, out
+from .ticketing import brief, check_clerk_window, drop_load, out, queue_stats, window_row
 from .tx import HallTx
 from .users import sync_users
 
@@ -61,18 +63,22 @@ def sync_config(session: Session, config: AppConfig, *, fp_key: bytes) -> None:
         session.add(d)
 
 
-def set_window_status(tx: HallTx, *, number: int, status: str, reason: str, actor: Principal) -> Window:
+def set_window_status(tx: HallTx, *, number: int, status: str, reason: str, actor: Principal) -> WindowRow:
     """Open, pause (with a reason shown on the boards) or close a window."""
     if status not in WINDOW_STATUSES:
         raise Invalid(f"窗口状态只能是 open/paused/closed / Unknown window status '{status}'")
     check_clerk_window(actor, number)
-    w = lock_window(tx, number)
-    w.status, w.status_reason = status, reason if status != "open" else ""
-    w.clerk = actor.name if actor.kind == "user" and status == "open" else w.clerk
-    tx.session.flush()
+    w = window_row(tx, number)
+    w = hall_store.update_window(
+        tx.conn,
+        w,
+        status=status,
+        status_reason=reason if status != "open" else "",
+        clerk=actor.name if actor.kind == "user" and status == "open" else w.clerk,
+    )
     drop_load(tx)  # window capacity changed
     tx.emit("window.status", window_public(w))
-    tx.emit("queue.stats", {"queues": queue_stats(tx.session, tx.hall, w.queues.split(","))})
+    tx.emit("queue.stats", {"queues": queue_stats(tx.conn, tx.hall, w.queues.split(","))})
     return w
 
 
@@ -92,7 +98,7 @@ def report_health(tx: HallTx, *, device: Principal, status: str, detail: str) ->
     tx.emit("device.health", {"device": device.name, "role": device.role, "status": status, "detail": detail})
 
 
-def window_public(w: Window) -> dict[str, Any]:
+def window_public(w: WindowRow) -> dict[str, Any]:
     """A window as boards and consoles see it."""
     return {
         "number": w.number,
@@ -110,7 +116,8 @@ def board_state(session: Session, hall: HallConfig, now: datetime) -> tuple[int,
     if h is None:
         raise NotFound(f"大厅不存在 / No hall '{hall.code}'")
     qnames = {q.code: q for q in hall.queues}
-    stats = queue_stats(session, hall.code)
+    conn = session.connection()
+    stats = queue_stats(conn, hall.code)
     queues = [
         {
             "code": s["code"],
@@ -122,34 +129,21 @@ def board_state(session: Session, hall: HallConfig, now: datetime) -> tuple[int,
         for s in stats
         if s["code"] in qnames
     ]
-    windows = (
-        session.execute(select(Window).where(col(Window.hall_code) == hall.code).order_by(col(Window.number)))
-        .scalars()
-        .all()
-    )
-    current = {}
-    ids = [w.current_ticket_id for w in windows if w.current_ticket_id is not None]
-    if ids:
-        current = {t.id: t for t in session.execute(select(Ticket).where(col(Ticket.id).in_(ids))).scalars()}
+    windows = hall_store.windows(conn, hall.code)
+    current = store.tickets(conn, [w.current_ticket_id for w in windows if w.current_ticket_id is not None])
     wins = []
     for w in windows:
         d = window_public(w)
         cur = current.get(w.current_ticket_id) if w.current_ticket_id is not None else None
         d["current"] = brief(cur) if cur is not None else None
         wins.append(d)
-    recent = (
-        session.execute(
-            select(Ticket)
-            .where(
-                col(Ticket.hall_code) == hall.code,
-                col(Ticket.called_at).is_not(None),
-                col(Ticket.window).is_not(None),
-            )
-            .order_by(col(Ticket.called_at).desc())
-            .limit(RECENT_CALLS)
-        )
-        .scalars()
-        .all()
+    recent = store.select_tickets(
+        conn,
+        col(Ticket.hall_code) == hall.code,
+        col(Ticket.called_at).is_not(None),
+        col(Ticket.window).is_not(None),
+        order=[col(Ticket.called_at).desc()],
+        limit=RECENT_CALLS,
     )
     state = {
         "hall": {
@@ -169,10 +163,11 @@ def board_state(session: Session, hall: HallConfig, now: datetime) -> tuple[int,
 
 def track(session: Session, token: str, now: datetime) -> dict[str, Any]:
     """What a citizen sees by scanning the ticket's QR code."""
-    t = session.execute(select(Ticket).where(col(Ticket.track_token) == token)).scalar_one_or_none()
+    conn = session.connection()
+    t = store.ticket_by_track(conn, token)
     if t is None:
         raise NotFound("没有这张票 / No ticket for this link")
-    o = out(session, t, now)  # people ahead and the estimate, computed once
+    o = out(conn, t, now)  # people ahead and the estimate, computed once
     d: dict[str, Any] = {
         "number": t.number,
         "status": t.status,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, union_all
+from sqlalchemy import func, select
 from sqlmodel import col
 
-from ..fastsql import Prepared
-from ..models import Ticket, TicketRow
 from ..notify import enqueue, messages
 from ..notify.models import Notification
-from .stats import queue_heads, ticket_class
+from ..store import tickets as store
+from ..store.rows import TicketRow
+from .stats import ticket_class
 from .tx import HallTx
 
 
@@ -31,7 +31,7 @@ def issued(tx: HallTx, t: Any, ahead: int, wait_s: int) -> None:
     enqueue(tx, kind="issued", ticket=t.number, phone_enc=t.phone_enc, text=text)
 
 
-def called(tx: HallTx, t: Ticket | TicketRow, *, recall: bool = False) -> None:
+def called(tx: HallTx, t: TicketRow, *, recall: bool = False) -> None:
     """The call itself: which window to go to."""
     if t.window is None:
         return
@@ -43,7 +43,7 @@ def called(tx: HallTx, t: Ticket | TicketRow, *, recall: bool = False) -> None:
     enqueue(tx, kind=kind, ticket=t.number, phone_enc=t.phone_enc, text=text)
 
 
-def no_show(tx: HallTx, t: Ticket | TicketRow) -> None:
+def no_show(tx: HallTx, t: TicketRow) -> None:
     """The ticket was passed over (过号)."""
     enqueue(tx, kind="no_show", ticket=t.number, phone_enc=t.phone_enc, text=messages.no_show(t.number))
 
@@ -53,7 +53,7 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
     n = tx.config.notify_ahead if tx.config is not None else 0
     if n <= 0:
         return
-    rows = _NEXT_IN_LINE.named(tx.session.connection(), {"h": tx.hall, "q": queue, "n": n + 1})
+    rows = store.next_in_line(tx.conn, tx.hall, queue, n)
     ordered = sorted(rows, key=lambda x: (ticket_class(x, tx.now), x.arrived_at, x.id))
     t = ordered[n] if len(ordered) > n else None
     if t is None or not t.phone_enc:
@@ -69,26 +69,6 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
     ).scalar_one()
     if not told:
         enqueue(tx, kind="ahead", ticket=t.number, phone_enc=t.phone_enc, text=messages.ahead(t.number, n))
-
-
-# Who is n-th: the first n+1 of each class by arrival and the appointments, one statement (not three).
-_NEXT_IN_LINE = Prepared(
-    union_all(
-        *queue_heads(
-            (
-                col(Ticket.id),
-                col(Ticket.lane),
-                col(Ticket.slot_start),
-                col(Ticket.arrived_at),
-                col(Ticket.issued_at),
-                col(Ticket.number),
-                col(Ticket.phone_enc),
-            ),
-            bindparam("q"),
-            bindparam("n", type_=Integer),
-        )
-    )
-)
 
 
 def appointment(tx: HallTx, kind: str, a: Any, slot_local: datetime) -> None:

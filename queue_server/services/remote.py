@@ -14,7 +14,8 @@ from ..errors import Conflict, NotFound
 from ..models import Ticket
 from ..notify import verify
 from ..timeutil import service_day
-from . import tickets as svc
+from .issuing import issue as issue_walk_in
+from .ticketing import TicketOut
 from .tx import HallTx
 
 WRONG_CODE = "验证码不正确或已失效，请重新获取 / The code is wrong or has expired; ask for a new one"
@@ -41,7 +42,7 @@ def issue(
     phone: str,
     code: str,
     cipher: PiiCipher,
-) -> svc.TicketOut | None:
+) -> TicketOut | None:
     """The remote ticket, if `code` is the phone's live code (spent by it); None for a wrong code (the try
     is counted, so commit). 409 when the queue's remote share of today's cap is taken (the rest is kept
     for people in the hall), or as taking a number answers."""
@@ -49,7 +50,7 @@ def issue(
     if not verify.use_code(tx, cipher=cipher, phone=phone, code=code):
         return None
     _check_share(tx, hall, tz, queue)
-    return svc.issue(tx, tz=tz, queue=queue, channel="remote", phone=phone, cipher=cipher, hall=hall, calendar=calendar)
+    return issue_walk_in(tx, queue=queue, channel="remote", phone=phone)
 
 
 def _check_share(tx: HallTx, hall: HallConfig, tz: tzinfo, queue: str) -> None:

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, text, update
-from sqlmodel import Session, col
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
+from ..calendar import Calendar
 from ..config import HallConfig
+from ..crypto import PiiCipher
 from ..db import Database
 from ..errors import NotFound
 from ..events import HallEvent, Hub
-from ..fastsql import Prepared
-from ..models import Event, Hall
-from ..pgchannel import NOTIFY_SQL
+from ..policy import Rules
+from ..store import halls as store
 from ..timeutil import utcnow
 
 
@@ -35,7 +36,29 @@ class HallTx:
         # The SQLite writer keeps it across the changes of a batch, so whatever changes the underlying
         # rows must update or drop its entry (see `_load` in tickets.py).
         self.cache: dict[str, object] = {}
-        self.config: HallConfig | None = None  # the hall's configuration, when the caller has it
+        # What the change needs to know of its hall besides the database; HallContext.change (or
+        # HallContext.transaction) sets them, so routes never assemble them into service arguments.
+        self.config: HallConfig | None = None
+        self.tz: tzinfo = now.tzinfo or UTC
+        self.calendar: Calendar | None = None
+        self.cipher: PiiCipher | None = None
+
+    @property
+    def rules(self) -> Rules:
+        """The hall's queue-policy rules."""
+        return Rules(max_priority_streak=self.config.max_priority_streak) if self.config else Rules()
+
+    @property
+    def pii(self) -> PiiCipher:
+        """The cipher for personal data (a change that stores or reveals it runs under HallContext)."""
+        if self.cipher is None:
+            raise RuntimeError("this hall transaction has no cipher: run it through HallContext")
+        return self.cipher
+
+    @property
+    def conn(self) -> Connection:
+        """The transaction's connection, for the store's statements (queue_server/store)."""
+        return self.session.connection()
 
     def emit(self, type: str, data: dict[str, Any]) -> HallEvent:
         """Append an event with the next gap-free `seq` of this hall."""
@@ -57,39 +80,15 @@ def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | N
     if not changed:
         return
     conn = session.connection()
-    seqs = [{"h": tx.hall, "seq": tx.last_seq} for tx in changed]
-    if len(seqs) == 1:
-        _SET_SEQ.run(conn, seqs[0])
-    else:
-        _SET_SEQ.many(conn, seqs)
-    _INSERT_EVENT.many(
-        conn,
-        [
-            {"hall_code": ev.hall, "seq": ev.seq, "type": ev.type, "at": ev.at, "data": orjson.dumps(ev.data).decode()}
-            for tx in changed
-            for ev in tx.events
-        ],
-    )
+    rows = [
+        {"hall_code": ev.hall, "seq": ev.seq, "type": ev.type, "at": ev.at, "data": orjson.dumps(ev.data).decode()}
+        for tx in changed
+        for ev in tx.events
+    ]
+    store.append_events(conn, [(tx.hall, tx.last_seq) for tx in changed], rows)
     if not db.is_sqlite:
         origin = db.origin if hub is not None else ""
-        conn.execute(_NOTIFY, {"payloads": [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed]})
-
-
-# Run by the writer for every batch: `Prepared` (compiled once, executed on the driver's cursor, fastsql.py).
-_SET_SEQ = Prepared(update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq")))
-_INSERT_EVENT = Prepared(insert(Event), column_keys=["hall_code", "seq", "type", "at", "data"])
-_HALL_SEQ_SELECT = select(col(Hall.code), col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
-_HALL_SEQ = Prepared(_HALL_SEQ_SELECT)
-_HALL_SEQ_LOCK = Prepared(_HALL_SEQ_SELECT.with_for_update())
-_HALL_SEQS = (
-    select(col(Hall.code), col(Hall.last_seq))
-    .where(col(Hall.code).in_(bindparam("codes", expanding=True)))
-    .order_by(col(Hall.code))
-)
-# Rows are locked in the order the sort returns them, so every writer locks halls in the order of their
-# codes and two transactions locking several halls cannot deadlock.
-_HALL_SEQS_LOCK = _HALL_SEQS.with_for_update()
-_NOTIFY = text(NOTIFY_SQL)  # on the schema's own channel (pgchannel.py)
+        store.notify(conn, [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed])
 
 
 @contextmanager
@@ -121,7 +120,7 @@ def open_hall(
     if tx is None:
         raise NotFound(f"大厅不存在 / No hall '{hall}'")
     if tz is not None:
-        tx.now = tx.now.astimezone(tz)
+        tx.now, tx.tz = tx.now.astimezone(tz), tz
     return tx
 
 
@@ -130,14 +129,8 @@ def open_halls(session: Session, halls: Iterable[str], *, lock: bool, now: datet
 
     Halls that do not exist are missing from the answer.
     """
-    codes = sorted(set(halls))
-    conn = session.connection()
-    rows: Any
-    if len(codes) == 1:  # the usual case; an expanding IN re-renders its SQL at every execution
-        rows = (_HALL_SEQ_LOCK if lock else _HALL_SEQ).all(conn, {"h": codes[0]})
-    else:
-        rows = conn.execute(_HALL_SEQS_LOCK if lock else _HALL_SEQS, {"codes": codes}).all()
     at = now or utcnow()
+    rows = store.hall_seqs(session.connection(), sorted(set(halls)), lock=lock)
     return {code: HallTx(session, code, last_seq, at) for code, last_seq in rows}
 
 
@@ -145,15 +138,8 @@ def read_events(
     session: Session, hall: str, after: int, before: int | None = None, limit: int = 1000, tz: tzinfo | None = None
 ) -> list[HallEvent]:
     """Committed events of a hall with after < seq (< before), in order; times in `tz` as when sent live."""
-    # Plain rows, not ORM objects: boards' replays and the other processes' events read many at a time.
-    stmt = _EVENT_ROWS.where(col(Event.hall_code) == hall, col(Event.seq) > after)
-    if before is not None:
-        stmt = stmt.where(col(Event.seq) < before)
-    rows = session.execute(stmt.order_by(col(Event.seq)).limit(limit)).all()
+    rows = store.events(session.connection(), hall, after, before, limit)
     return [
         HallEvent.create(hall, seq, kind, at.astimezone(tz) if tz else at, orjson.loads(data))
         for seq, kind, at, data in rows
     ]
-
-
-_EVENT_ROWS = select(col(Event.seq), col(Event.type), col(Event.at), col(Event.data))

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from queue_server.context import HallContext
 from queue_server.notify.models import Notification
+from queue_server.services import issuing
 from queue_server.services import tickets as svc
 from queue_server.services.auth import Principal
 from queue_server.services.tx import HallTx
@@ -35,14 +36,17 @@ def _told_ahead(ctx: HallContext) -> list[str]:
     ],
 )
 def test_the_ticket_with_exactly_n_ahead_is_told(ctx: HallContext, lanes: list[str], told: str) -> None:
-    tz = ctx.zones["t1"]
     assert ctx.hall("t1").notify_ahead == 3
 
     def take(lane: str, i: int):  # type: ignore[no-untyped-def]
         def fn(tx: HallTx) -> str:
             slot = tx.now - timedelta(minutes=10) if lane == "appointment" else None
             phone = f"1391234{i:04d}"
-            out = svc.issue(tx, tz=tz, queue="A", lane=lane, phone=phone, cipher=ctx.cipher, slot_start=slot)
+            if slot is None:
+                out = issuing.issue(tx, queue="A", lane=lane, phone=phone)
+            else:
+                personal = {"phone_enc": ctx.cipher.encrypt(phone, context="phone")}
+                out = issuing.issue_checked_in(tx, queue="A", lane=lane, slot_start=slot, personal=personal)
             return out.ticket.number
 
         return fn
@@ -50,7 +54,7 @@ def test_the_ticket_with_exactly_n_ahead_is_told(ctx: HallContext, lanes: list[s
     async def day() -> str | None:
         for i, lane in enumerate(lanes):
             await ctx.change("t1", take(lane, i))
-        called = await ctx.change("t1", lambda tx: svc.call_next(tx, number=5, rules=ctx.rules("t1"), actor=CLERK))
+        called = await ctx.change("t1", lambda tx: svc.call_next(tx, number=5, actor=CLERK))
         return called.ticket.number if called is not None else None
 
     first = asyncio.run(day())

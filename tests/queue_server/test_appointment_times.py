@@ -15,7 +15,6 @@ from queue_server.errors import Conflict, NotFound
 from queue_server.ids import make_id_number
 from queue_server.models import Appointment
 from queue_server.services import appointments as svc
-from queue_server.services.tx import hall_tx
 
 from ..api.test_appointments import CONFIG
 from ..harness import runtime
@@ -36,7 +35,7 @@ def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
 
 def booked(ctx: HallContext, serial: int = 1, start: datetime = SLOT) -> str:
     hall = ctx.hall("cal")
-    with hall_tx(ctx.db, None, "cal", now=start - timedelta(days=1), tz=SH) as tx:
+    with ctx.transaction("cal", now=start - timedelta(days=1)) as tx:
         a = svc.book(
             tx,
             hall=hall,
@@ -53,9 +52,9 @@ def booked(ctx: HallContext, serial: int = 1, start: datetime = SLOT) -> str:
 
 
 def check_in_at(ctx: HallContext, code: str, at: datetime) -> svc.CheckIn:
-    with hall_tx(ctx.db, None, "cal", now=at, tz=SH) as tx:
+    with ctx.transaction("cal", now=at) as tx:
         a = svc.load(tx, tx.session, code)
-        return svc.check_in(tx, hall=ctx.hall("cal"), cal=ctx.calendars["cal"], a=a, cipher=ctx.cipher)
+        return svc.check_in(tx, a=a)
 
 
 def test_early_window_edges(ctx: HallContext) -> None:
@@ -78,9 +77,9 @@ def test_late_becomes_an_ordinary_ticket_with_the_reason(ctx: HallContext) -> No
 
 def test_missed_slot_becomes_no_show(ctx: HallContext) -> None:
     code = booked(ctx)
-    with hall_tx(ctx.db, None, "cal", now=SLOT + timedelta(minutes=44), tz=SH) as tx:
+    with ctx.transaction("cal", now=SLOT + timedelta(minutes=44)) as tx:
         assert svc.mark_no_shows(tx, late_min=15) == 0  # slot ends 10:30, +15 min grace
-    with hall_tx(ctx.db, None, "cal", now=SLOT + timedelta(minutes=46), tz=SH) as tx:
+    with ctx.transaction("cal", now=SLOT + timedelta(minutes=46)) as tx:
         assert svc.mark_no_shows(tx, late_min=15) == 1
         assert svc.load(tx, tx.session, code).status == "no_show"
     with pytest.raises(Conflict):
@@ -88,7 +87,7 @@ def test_missed_slot_becomes_no_show(ctx: HallContext) -> None:
 
 
 def by_id_at(ctx: HallContext, serial: int, at: datetime) -> Appointment:
-    with hall_tx(ctx.db, None, "cal", now=at, tz=SH) as tx:
+    with ctx.transaction("cal", now=at) as tx:
         return svc.find_for_person(
             tx,
             id_hash=ctx.cipher.keyed_hash(make_id_number(serial=serial)),

@@ -9,9 +9,8 @@ import pytest
 
 from queue_server import policy
 from queue_server.context import HallContext
-from queue_server.models import Ticket
-from queue_server.services import tickets as svc
-from queue_server.services.tx import hall_tx
+from queue_server.services import issuing
+from queue_server.store import tickets as store
 
 NOW = datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
 
@@ -19,18 +18,18 @@ NOW = datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
 @pytest.mark.parametrize("seed", range(6))
 def test_heads_choose_like_all_waiting(ctx: HallContext, seed: int) -> None:
     rnd = random.Random(seed)
-    tz = ctx.zones["t1"]
-    with hall_tx(ctx.db, None, "t1", now=NOW, tz=tz) as tx:
+    with ctx.transaction("t1", now=NOW) as tx:
         for i in range(60):
             tx.now = NOW - timedelta(minutes=rnd.randrange(0, 30), seconds=i)
             lane = rnd.choice(["normal"] * 4 + ["military", "special", "vip", "appointment"])
             slot = NOW + timedelta(minutes=rnd.choice([-20, -5, 10])) if lane == "appointment" else None
-            out = svc.issue(tx, tz=tz, queue=rnd.choice("ABC"), lane=lane, slot_start=slot, cipher=ctx.cipher)
+            queue = rnd.choice("ABC")
+            if slot is None:
+                out = issuing.issue(tx, queue=queue, lane=lane)
+            else:
+                out = issuing.issue_checked_in(tx, queue=queue, lane=lane, slot_start=slot, personal={})
             if rnd.random() < 0.1:
-                t = tx.session.get(Ticket, out.ticket.id)
-                assert t is not None
-                t.target_window = rnd.choice([1, 2, 5])
-        tx.session.flush()
+                store.update_ticket(tx.conn, out.ticket, target_window=rnd.choice([1, 2, 5]))
         tx.now = NOW
         for number, queues, strict in (
             (1, "A,B", False),
@@ -41,8 +40,8 @@ def test_heads_choose_like_all_waiting(ctx: HallContext, seed: int) -> None:
         ):
             for streak in (0, 3):
                 view = policy.WindowView(number, tuple(queues.split(",")), strict, streak)
-                full = policy.choose(view, svc._all_waiting(tx, view), NOW, policy.Rules(3))
-                heads = policy.choose(view, svc._heads(tx, view), NOW, policy.Rules(3))
+                full = policy.choose(view, store.all_waiting(tx.conn, "t1", view), NOW, policy.Rules(3))
+                heads = policy.choose(view, store.heads(tx.conn, "t1", view), NOW, policy.Rules(3))
                 assert (heads.id if heads else None) == (full.id if full else None), (number, streak)
 
 
@@ -71,10 +70,9 @@ def test_a_queues_head_and_a_windows_transfers_are_index_lookups(ctx: HallContex
     """call-next's heads (and the N-ahead message) read the first ordinary ticket of a queue by arrival with
     one index seek, not a sort of the whole waiting queue on every call; the tickets transferred to a
     window are found without reading every waiting ticket of the hall (migration 0009)."""
-    tz = ctx.zones["t1"]
-    with hall_tx(ctx.db, None, "t1", tz=tz) as tx:
+    with ctx.transaction("t1") as tx:
         for i in range(300):
-            svc.issue(tx, tz=tz, queue="ABC"[i % 3], cipher=ctx.cipher)
+            issuing.issue(tx, queue="ABC"[i % 3])
     if not ctx.db.is_sqlite:
         with ctx.db.write() as s:
             s.connection().exec_driver_sql("ANALYZE ticket")

@@ -11,20 +11,19 @@ from queue_server.app import prepare
 from queue_server.context import HallContext
 from queue_server.errors import NotFound
 from queue_server.models import Event, Ticket, Window
-from queue_server.policy import Rules
+from queue_server.services import issuing
 from queue_server.services import tickets as svc
 from queue_server.services.auth import Principal
+from queue_server.services.ticketing import TicketOut
 from queue_server.services.tickets import expire_before
-from queue_server.services.tx import hall_tx
 from queue_server.timeutil import service_day
 
 CLERK = Principal("user", "clerk1", "clerk", "t1")
 
 
-def issue_at(ctx: HallContext, at: datetime, queue: str = "A") -> svc.TicketOut:
-    tz = ctx.zones["t1"]
-    with hall_tx(ctx.db, None, "t1", now=at, tz=tz) as tx:
-        return svc.issue(tx, tz=tz, queue=queue, cipher=ctx.cipher)
+def issue_at(ctx: HallContext, at: datetime, queue: str = "A") -> TicketOut:
+    with ctx.transaction("t1", now=at) as tx:
+        return issuing.issue(tx, queue=queue)
 
 
 def test_service_day_follows_the_hall_timezone(ctx: HallContext) -> None:
@@ -46,15 +45,15 @@ def test_day_end_expires_what_is_left(ctx: HallContext) -> None:
     waiting = issue_at(ctx, day1)
     called = issue_at(ctx, day1 + timedelta(minutes=1))
     done = issue_at(ctx, day1 + timedelta(minutes=2), queue="C")
-    with hall_tx(ctx.db, None, "t1", now=day1 + timedelta(minutes=3), tz=tz) as tx:
-        first = svc.call_next(tx, number=3, rules=Rules(), actor=CLERK)
+    with ctx.transaction("t1", now=day1 + timedelta(minutes=3)) as tx:
+        first = svc.call_next(tx, number=3, actor=CLERK)
         assert first is not None
         assert first.ticket.id == done.ticket.id
-        svc.act(tx, ticket_id=first.ticket.id, action="complete", actor=CLERK, tz=tz)
+        svc.act(tx, ticket_id=first.ticket.id, action="complete", actor=CLERK)
         second = svc.call_ticket(tx, number=1, ticket_id=called.ticket.id, ticket_number=None, actor=CLERK)
         assert second.ticket.status == "called"
     next_day = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
-    with hall_tx(ctx.db, None, "t1", now=next_day, tz=tz) as tx:
+    with ctx.transaction("t1", now=next_day) as tx:
         n = expire_before(tx, service_day(tx.now, tz))
     assert n == 2
     with ctx.db.read() as s:
@@ -66,7 +65,7 @@ def test_day_end_expires_what_is_left(ctx: HallContext) -> None:
     assert types.count("ticket.expired") == 2
     assert types[-1] == "queue.stats"
     # running it again changes nothing and emits nothing
-    with hall_tx(ctx.db, None, "t1", now=next_day, tz=tz) as tx:
+    with ctx.transaction("t1", now=next_day) as tx:
         assert expire_before(tx, service_day(tx.now, tz)) == 0
         assert tx.events == []
 
@@ -79,14 +78,13 @@ def test_startup_closes_earlier_days(ctx: HallContext) -> None:
 
 
 def test_seq_is_gap_free_across_halls_and_failures(ctx: HallContext) -> None:
-    tz = ctx.zones["t1"]
     at = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
     issue_at(ctx, at)
 
     def two_then_fail() -> None:
-        with hall_tx(ctx.db, None, "t1", now=at, tz=tz) as tx:
-            svc.issue(tx, tz=tz, queue="A", cipher=ctx.cipher)  # succeeds inside …
-            svc.issue(tx, tz=tz, queue="Z", cipher=ctx.cipher)  # … then the transaction fails: all rolled back
+        with ctx.transaction("t1", now=at) as tx:
+            issuing.issue(tx, queue="A")  # succeeds inside …
+            issuing.issue(tx, queue="Z")  # … then the transaction fails: all rolled back
 
     with pytest.raises(NotFound, match="No queue"):
         two_then_fail()

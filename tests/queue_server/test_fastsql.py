@@ -13,17 +13,16 @@ from sqlmodel import col
 from queue_server.context import HallContext
 from queue_server.fastsql import Prepared
 from queue_server.models import Queue, Ticket, Window
-from queue_server.services import tickets as svc
-from queue_server.services.tx import hall_tx
+from queue_server.services import issuing as svc
 
 TICKET_COLUMNS = list(Ticket.__table__.columns)  # type: ignore[attr-defined]
 
 
 def test_rows_and_values_are_those_of_sqlalchemy(ctx: HallContext) -> None:
     """Datetimes (UTCDateTime), dates, booleans, floats, NULLs and literal binds come out as through SQLAlchemy."""
-    with hall_tx(ctx.db, None, "t1", tz=ctx.zones["t1"]) as tx:
-        first = svc.issue(tx, tz=ctx.zones["t1"], queue="A", cipher=ctx.cipher).ticket
-        svc.issue(tx, tz=ctx.zones["t1"], queue="A", lane="military", cipher=ctx.cipher)
+    with ctx.transaction("t1") as tx:
+        first = svc.issue(tx, queue="A").ticket
+        svc.issue(tx, queue="A", lane="military")
         conn = tx.session.connection()
         statements: list[tuple[Any, dict[str, Any]]] = [
             (select(*TICKET_COLUMNS).where(col(Ticket.hall_code) == bindparam("h")), {"h": "t1"}),
@@ -43,8 +42,8 @@ def test_rows_and_values_are_those_of_sqlalchemy(ctx: HallContext) -> None:
 def test_writes_store_what_sqlalchemy_would(ctx: HallContext) -> None:
     """An UPDATE with a datetime, an INSERT … RETURNING, and executemany: read back through the ORM's types."""
     at = datetime(2026, 11, 27, 9, 30, 15, 123456, tzinfo=UTC)
-    with hall_tx(ctx.db, None, "t1", tz=ctx.zones["t1"]) as tx:
-        t = svc.issue(tx, tz=ctx.zones["t1"], queue="A", cipher=ctx.cipher).ticket
+    with ctx.transaction("t1") as tx:
+        t = svc.issue(tx, queue="A").ticket
         conn = tx.session.connection()
         set_called = Prepared(update(Ticket).where(col(Ticket.id) == bindparam("pk")).values(called_at=bindparam("c")))
         assert set_called.run(conn, {"pk": t.id, "c": at}) == 1

@@ -14,12 +14,13 @@ from sqlmodel import select
 from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
 from queue_server.ids import make_id_number
-from queue_server.models import Event
+from queue_server.models import Event, Ticket
 from queue_server.notify.models import Notification
 from queue_server.services import appointments as appts
+from queue_server.services import issuing
 from queue_server.services import tickets as svc
+from queue_server.services.auth import Principal
 from queue_server.services.housekeeping import appointment_reminders, queue_alerts
-from queue_server.services.tx import hall_tx
 
 from ..api.test_appointments import CONFIG
 from ..harness import runtime
@@ -42,7 +43,7 @@ def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
 
 
 def alerts_at(ctx: HallContext, at: datetime, active: set[tuple[str, str, str]]) -> list[dict[str, object]]:
-    with hall_tx(ctx.db, None, "cal", now=at, tz=SH) as tx:
+    with ctx.transaction("cal", now=at) as tx:
         queue_alerts(tx, ctx.hall("cal"), active)
         return [e.data for e in tx.events]
 
@@ -50,19 +51,19 @@ def alerts_at(ctx: HallContext, at: datetime, active: set[tuple[str, str, str]])
 def test_alerts_raise_once_and_clear(ctx: HallContext) -> None:
     active: set[tuple[str, str, str]] = set()
     for i in range(3):
-        with hall_tx(ctx.db, None, "cal", now=T0 + timedelta(minutes=i), tz=SH) as tx:
-            svc.issue(tx, tz=SH, queue="A", cipher=ctx.cipher)
+        with ctx.transaction("cal", now=T0 + timedelta(minutes=i)) as tx:
+            issuing.issue(tx, queue="A")
     raised = alerts_at(ctx, T0 + timedelta(minutes=5), active)
     assert raised == [{"queue": "A", "kind": "length", "value": 3, "threshold": 3, "cleared": False}]
     assert alerts_at(ctx, T0 + timedelta(minutes=6), active) == []  # once, not every round
     waited = alerts_at(ctx, T0 + timedelta(minutes=21), active)
     assert [(a["kind"], a["cleared"]) for a in waited] == [("wait", False)]
     with ctx.db.read() as s:
-        ids = [t.id for t in s.exec(select(svc.Ticket)).all()]
-    with hall_tx(ctx.db, None, "cal", now=T0 + timedelta(minutes=22), tz=SH) as tx:
+        ids = [t.id for t in s.exec(select(Ticket)).all()]
+    with ctx.transaction("cal", now=T0 + timedelta(minutes=22)) as tx:
         for tid in ids:
             assert tid is not None
-            svc.act(tx, ticket_id=tid, action="cancel", actor=svc.Principal("user", "c", "clerk", "cal"), tz=SH)
+            svc.act(tx, ticket_id=tid, action="cancel", actor=Principal("user", "c", "clerk", "cal"))
     cleared = alerts_at(ctx, T0 + timedelta(minutes=23), active)
     assert sorted((a["kind"], a["cleared"]) for a in cleared) == [("length", True), ("wait", True)]
     with ctx.db.read() as s:
@@ -72,7 +73,7 @@ def test_alerts_raise_once_and_clear(ctx: HallContext) -> None:
 
 def test_reminder_once_an_hour_before(ctx: HallContext) -> None:
     slot = T0 + timedelta(hours=2)
-    with hall_tx(ctx.db, None, "cal", now=T0 - timedelta(days=1), tz=SH) as tx:
+    with ctx.transaction("cal", now=T0 - timedelta(days=1)) as tx:
         a = appts.book(
             tx,
             hall=ctx.hall("cal"),
@@ -87,7 +88,7 @@ def test_reminder_once_an_hour_before(ctx: HallContext) -> None:
         )
         code = a.code
     for minutes_before, expected in ((90, 0), (59, 1), (30, 0)):
-        with hall_tx(ctx.db, None, "cal", now=slot - timedelta(minutes=minutes_before), tz=SH) as tx:
+        with ctx.transaction("cal", now=slot - timedelta(minutes=minutes_before)) as tx:
             assert appointment_reminders(tx, ctx.hall("cal")) == expected
     with ctx.db.read() as s:
         rows = s.exec(select(Notification).where(Notification.kind == "appointment_reminder")).all()

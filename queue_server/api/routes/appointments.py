@@ -210,7 +210,7 @@ async def reschedule(
 
 def _checked_in(c: svc.CheckIn, tz: Any) -> CheckInOut:
     base = TicketIssued.of(c.ticket, tz).model_dump()
-    return CheckInOut(**base, note=c.note, appointment=c.appointment.code)
+    return CheckInOut(**base, note=c.note, appointment=c.appointment)
 
 
 @router.post("/appointments/{code}/check-in", status_code=201, response_model=CheckInOut)
@@ -219,10 +219,10 @@ async def check_in(code: Code, request: Request, ctx: CtxDep, who: OptionalPrinc
     await _limit_anonymous(ctx, request, who)
     hall = await _hall_of_code(ctx, code)
     _citizen_endpoint(who, hall)
-    h, tz = ctx.hall(hall), ctx.zones[hall]
+    _h, tz = ctx.hall(hall), ctx.zones[hall]
 
     def run(tx: HallTx) -> svc.CheckIn:
-        return svc.check_in(tx, hall=h, cal=ctx.calendars[hall], a=svc.load(tx, tx.session, code), cipher=ctx.cipher)
+        return svc.check_in(tx, a=svc.load(tx, tx.session, code))
 
     return _checked_in(await ctx.change(hall, run), tz)
 
@@ -245,6 +245,6 @@ async def check_in_by_id(
 
     def run(tx: HallTx) -> svc.CheckIn:
         a = svc.find_for_person(tx, id_hash=id_hash, day=service_day(tx.now, tz), early_min=h.checkin_early_min)
-        return svc.check_in(tx, hall=h, cal=ctx.calendars[hall], a=a, cipher=ctx.cipher)
+        return svc.check_in(tx, a=a)
 
     return _checked_in(await ctx.change(hall, run), tz)

@@ -15,7 +15,7 @@ from ...crypto import PiiDecryptError
 from ...errors import NotFound
 from ...models import Appointment, AuditLog, Ticket
 from ...services import console as svc
-from ...services.tickets import check_clerk_window, check_reveal_window, load_ticket
+from ...services.ticketing import check_clerk_window, check_reveal_window, ticket_row
 from ...services.tx import HallTx
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep
@@ -96,7 +96,7 @@ async def reveal(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Unmaske
     h = ctx.hall(hall)
 
     def run(tx: HallTx) -> Unmasked:
-        t = load_ticket(tx, ticket_id)
+        t = ticket_row(tx, ticket_id)
         check_reveal_window(who, t, h)
         tx.session.add(
             AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"ticket:{ticket_id}")

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
-from sqlalchemy import select
 from sqlmodel import col
 
 from ...errors import Forbidden, Unauthorized
 from ...models import OPEN_STATUSES, Ticket
 from ...schemas import BoardSnapshot
-from ...services import tickets as svc
 from ...services.halls import board_state, report_health, set_notice
 from ...services.logins import LoginThrottled
-from ...services.stats import queue_stats
+from ...services.ticketing import out, queue_stats
+from ...store import tickets as store
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep
 from ..schemas import HealthBody, NoticeBody, QueueInfo, TicketPublic, TokenOut
@@ -86,7 +85,7 @@ def queues(hall: str, ctx: CtxDep) -> list[QueueInfo]:
     """Each queue with how many wait and the estimated wait (no login: no personal data)."""
     h = ctx.hall(hall)
     with ctx.db.read() as s:
-        stats = {q["code"]: q for q in queue_stats(s, hall)}
+        stats = {q["code"]: q for q in queue_stats(s.connection(), hall)}
     return [
         QueueInfo(
             code=q.code,
@@ -127,14 +126,15 @@ def list_tickets(
     ctx.hall(hall)
     who.require(hall, "clerk", "approver", "auditor")
     tz = ctx.zones[hall]
-    stmt = select(Ticket).where(col(Ticket.hall_code) == hall)
-    stmt = stmt.where(col(Ticket.status).in_(OPEN_STATUSES) if status == "open" else col(Ticket.status) == status)
+    where = [col(Ticket.hall_code) == hall]
+    where.append(col(Ticket.status).in_(OPEN_STATUSES) if status == "open" else col(Ticket.status) == status)
     if queue:
-        stmt = stmt.where(col(Ticket.queue) == queue)
+        where.append(col(Ticket.queue) == queue)
     now = utcnow()
     with ctx.db.read() as s:
-        rows = s.execute(stmt.order_by(col(Ticket.arrived_at), col(Ticket.id)).limit(limit)).scalars().all()
-        return [TicketPublic.of(svc.out(s, t, now), tz) for t in rows]
+        conn = s.connection()
+        rows = store.select_tickets(conn, *where, order=[col(Ticket.arrived_at), col(Ticket.id)], limit=limit)
+        return [TicketPublic.of(out(conn, t, now), tz) for t in rows]
 
 
 @router.post("/api/v1/halls/{hall}/notice", tags=["halls"])

@@ -6,20 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from ...context import HallContext
 from ...errors import Forbidden, Invalid, NotFound
 from ...ids import InvalidPhone, mask_phone, validate_phone
-from ...models import AuditLog, Ticket
+from ...models import AuditLog
 from ...notify.verify import CODE_TTL, phone_key
 from ...ratelimit import PER_ADDRESS_HOUR, client_of
-from ...services import remote
+from ...services import issuing, remote
 from ...services import tickets as svc
 from ...services.auth import Principal
 from ...services.halls import track
+from ...services.ticketing import check_reveal_window, out, ticket_row
 from ...services.tx import HallTx
+from ...store import tickets as store
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep, json_response
 from ..schemas import Revealed, Text, TicketCreate, TicketId, TicketIssued, TicketPublic, TrackInfo, TransferBody
@@ -44,25 +45,21 @@ async def take_number(
     409 when the hall is closed (the detail names the next opening) or the queue's tickets for today
     are all taken. An ID number of a senior puts the ticket in lane `special`.
     """
-    h = ctx.hall(hall)
+    ctx.hall(hall)
     who.require(hall, "kiosk", "clerk")
     if body.lane == "vip" and who.role not in ("clerk", "admin"):
         raise Forbidden("重点项目通道由窗口工作人员指定 / The key-project lane is assigned by staff")
     tz = ctx.zones[hall]
     o = await ctx.change(
         hall,
-        lambda tx: svc.issue(
+        lambda tx: issuing.issue(
             tx,
-            tz=tz,
             queue=body.queue,
             lane=body.lane,
             channel=body.channel,
             phone=body.phone,
             id_number=body.id_number,
             idempotency_key=idempotency_key,
-            cipher=ctx.cipher,
-            hall=h,
-            calendar=ctx.calendars[hall],
         ),
     )
     return json_response(TicketIssued.of(o, tz), 201 if o.created else 200)
@@ -141,10 +138,7 @@ async def remote_ticket(hall: str, body: RemoteTicketBody, request: Request, ctx
 
 
 async def _hall_of(ctx: CtxDep, ticket_id: int) -> str:
-    def read(s: Session) -> str | None:
-        return s.execute(select(col(Ticket.hall_code)).where(col(Ticket.id) == ticket_id)).scalar_one_or_none()
-
-    hall = await ctx.read(read)
+    hall = await ctx.read(lambda s: store.hall_of_ticket(s.connection(), ticket_id))
     if hall is None:
         raise NotFound("没有这张票 / No such ticket")
     return hall
@@ -157,9 +151,11 @@ async def get_ticket(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Res
     who.require(hall, "clerk", "kiosk", "approver", "auditor")
 
     def read(s: Session) -> TicketPublic:
-        t = s.get(Ticket, ticket_id)
-        assert t is not None
-        return TicketPublic.of(svc.out(s, t, utcnow()), ctx.zones[hall])
+        conn = s.connection()
+        t = store.ticket(conn, ticket_id)
+        if t is None:
+            raise NotFound("没有这张票 / No such ticket")
+        return TicketPublic.of(out(conn, t, utcnow()), ctx.zones[hall])
 
     return json_response(await ctx.read(read))
 
@@ -184,8 +180,8 @@ async def reveal(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Reveale
     h = ctx.hall(hall)
 
     def run(tx: HallTx) -> Revealed:
-        t = svc.load_ticket(tx, ticket_id)
-        svc.check_reveal_window(who, t, h)
+        t = ticket_row(tx, ticket_id)
+        check_reveal_window(who, t, h)
         tx.session.add(
             AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"ticket:{ticket_id}")
         )
@@ -211,7 +207,7 @@ async def ticket_action(ticket_id: TicketId, action: ActionName, ctx: CtxDep, wh
 async def _act(ctx: HallContext, who: Principal, hall: str, ticket_id: int, action: str) -> Response:
     who.require(hall, "clerk", "kiosk")
     tz = ctx.zones[hall]
-    o = await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who, tz=tz))
+    o = await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who))
     return json_response(TicketPublic.of(o, tz))
 
 
@@ -226,15 +222,10 @@ async def cancel_by_citizen(track_token: TrackToken, request: Request, ctx: CtxD
     """The citizen gives up a waiting ticket from the tracking page (rate-limited per address)."""
     await ctx.limiter.check(f"track-cancel:{client_of(request)}", per_hour=PER_ADDRESS_HOUR)
 
-    def find(s: Session) -> Ticket | None:
-        return s.execute(select(Ticket).where(col(Ticket.track_token) == track_token)).scalar_one_or_none()
-
-    t = await ctx.read(find)
-    if t is None or t.id is None:
+    t = await ctx.read(lambda s: store.ticket_by_track(s.connection(), track_token))
+    if t is None:
         raise NotFound("没有这张票 / No ticket for this link")
     ticket_id, hall = t.id, t.hall_code
     citizen = Principal("device", "citizen", "kiosk", hall)
-    await ctx.change(
-        hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action="cancel", actor=citizen, tz=ctx.zones[hall])
-    )
+    await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action="cancel", actor=citizen))
     return TrackInfo(**await ctx.read(lambda s: track(s, track_token, utcnow())))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
-from sqlmodel import col
 
-from ...models import Window
 from ...services import tickets as svc
 from ...services.halls import set_window_status, window_public
+from ...services.ticketing import TicketOut
 from ...services.tx import HallTx
+from ...store import halls as hall_store
 from ..deps import CtxDep, PrincipalDep, json_response
 from ..schemas import CallBody, CompleteAndCallBody, TicketPublic, WindowInfo, WindowNo, WindowStatusBody
 
@@ -30,8 +29,7 @@ async def call_next(hall: str, number: WindowNo, ctx: CtxDep, who: PrincipalDep)
     """Call the next ticket by the hall's queue policy (叫号)."""
     ctx.hall(hall)
     who.require(hall, "clerk")
-    rules = ctx.rules(hall)
-    o = await ctx.change(hall, lambda tx: svc.call_next(tx, number=number, rules=rules, actor=who))
+    o = await ctx.change(hall, lambda tx: svc.call_next(tx, number=number, actor=who))
     return _called(o, ctx.zones[hall])
 
 
@@ -49,17 +47,13 @@ async def complete_and_call_next(
     """办结并叫下一位: complete the window's current ticket and call the next, in one change."""
     ctx.hall(hall)
     who.require(hall, "clerk")
-    rules, tz = ctx.rules(hall), ctx.zones[hall]
     o = await ctx.change(
-        hall,
-        lambda tx: svc.complete_and_call_next(
-            tx, number=number, ticket_id=body.ticket_id, rules=rules, actor=who, tz=tz
-        ),
+        hall, lambda tx: svc.complete_and_call_next(tx, number=number, ticket_id=body.ticket_id, actor=who)
     )
-    return _called(o, tz)
+    return _called(o, ctx.zones[hall])
 
 
-def _called(o: svc.TicketOut | None, tz: ZoneInfo) -> Response:
+def _called(o: TicketOut | None, tz: ZoneInfo) -> Response:
     """200 with the ticket just called, or 204: nobody waits for this window."""
     return Response(status_code=204) if o is None else json_response(TicketPublic.of(o, tz))
 
@@ -96,7 +90,4 @@ def list_windows(hall: str, ctx: CtxDep) -> list[WindowInfo]:
     """Every window of the hall with its status (no personal data)."""
     ctx.hall(hall)
     with ctx.db.read() as s:
-        rows = (
-            s.execute(select(Window).where(col(Window.hall_code) == hall).order_by(col(Window.number))).scalars().all()
-        )
-        return [WindowInfo(**window_public(w)) for w in rows]
+        return [WindowInfo(**window_public(w)) for w in hall_store.windows(s.connection(), hall)]

@@ -1,0 +1,178 @@
+"""Taking a number: walk-ins (kiosk, counter, remote) and appointment check-ins."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, tzinfo
+from typing import Any
+
+from ..errors import Conflict, Invalid, NotFound
+from ..ids import (
+    InvalidIdNumber,
+    InvalidPhone,
+    age_on,
+    mask_id_number,
+    mask_phone,
+    validate_id_number,
+    validate_phone,
+)
+from ..models import WAITING
+from ..store import tickets as store
+from ..timeutil import service_day
+from . import notices
+from .stats import ticket_class
+from .ticketing import TicketOut, brief, emit_counted, load, move, out
+from .tx import HallTx
+
+CHANNELS = ("kiosk", "counter", "mobile", "web", "phone", "remote")
+
+
+def issue(
+    tx: HallTx,
+    *,
+    queue: str,
+    lane: str = "normal",
+    channel: str = "kiosk",
+    phone: str | None = None,
+    id_number: str | None = None,
+    idempotency_key: str | None = None,
+    personal: dict[str, Any] | None = None,
+    while_closed: bool = False,
+) -> TicketOut:
+    """Issue the next number of `queue` to a walk-in; a repeated idempotency key returns the first ticket.
+
+    A closed hall refuses (409 naming the next opening) unless `while_closed`; the queue's daily cap
+    (放号上限) is enforced and a senior's ID number puts a `normal` ticket in lane `special` (from the
+    hall's configuration the transaction carries). `personal`: already encrypted personal data (e.g. a
+    case's `phone_enc`, `id_hash`, …).
+    """
+    tz, hall, calendar = tx.tz, tx.config, None if while_closed else tx.calendar
+    if idempotency_key:
+        prior = store.ticket_by_key(tx.conn, tx.hall, idempotency_key)
+        if prior is not None:
+            if prior.queue != queue and prior.issue_queue != queue:
+                raise Conflict("Idempotency-Key 已用于另一张票 / This Idempotency-Key was used for another ticket")
+            return out(tx.conn, prior, tx.now, created=False)
+    _known_queue(tx, queue)
+    if calendar is not None and not calendar.is_open(tx.now):
+        raise Conflict(calendar.closed_sentence(tx.now))
+    today = tx.now.astimezone(tz).date()
+    try:
+        phone_n = validate_phone(phone) if phone else None
+        id_n = validate_id_number(id_number, today=today) if id_number else None
+    except (InvalidIdNumber, InvalidPhone) as exc:
+        raise Invalid(str(exc)) from None
+    if id_n and hall is not None and hall.senior_age and lane == "normal" and age_on(id_n, today) >= hall.senior_age:
+        lane = "special"  # 老弱病残 priority, decided from the birth date on the ID card
+    personal = dict(personal or {})
+    cipher = tx.pii if phone_n or id_n else None
+    if phone_n and cipher is not None:
+        personal |= {
+            "phone_enc": cipher.encrypt(phone_n, context="phone"),
+            "phone_masked": mask_phone(phone_n),
+            "phone_hash": cipher.keyed_hash("phone:" + phone_n),
+        }
+    if channel == "remote":
+        _one_remote_per_phone(tx, personal.get("phone_hash"))
+    if id_n and cipher is not None:
+        personal |= {
+            "id_enc": cipher.encrypt(id_n, context="id_number"),
+            "id_hash": cipher.keyed_hash(id_n),
+            "id_masked": mask_id_number(id_n),
+        }
+    cap = hall.queue(queue) if hall is not None and lane != "appointment" else None
+    return _issue(tx, tz, queue, lane, channel, idempotency_key, personal, cap_of=cap)
+
+
+def issue_checked_in(
+    tx: HallTx, *, queue: str, lane: str, slot_start: datetime | None, personal: dict[str, Any]
+) -> TicketOut:
+    """Issue the ticket of an appointment checked in, without the opening check (the slot was booked).
+
+    `slot_start` None (a late arrival's ordinary ticket): the daily cap applies. `personal`: the
+    appointment's already encrypted `phone_enc`, `phone_masked`, `id_enc`, `id_hash`, `id_masked`.
+    """
+    _known_queue(tx, queue)
+    hall = tx.config
+    cap = hall.queue(queue) if hall is not None and slot_start is None and lane != "appointment" else None
+    return _issue(tx, tx.tz, queue, lane, "kiosk", None, personal, cap_of=cap, slot_start=slot_start)
+
+
+def _known_queue(tx: HallTx, queue: str) -> None:
+    if queue not in load(tx).avg:  # the hall's queues come from the configuration: the memo knows them all
+        raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall")
+
+
+def _issue(
+    tx: HallTx,
+    tz: tzinfo,
+    queue: str,
+    lane: str,
+    channel: str,
+    idempotency_key: str | None,
+    personal: dict[str, Any],
+    *,
+    cap_of: Any = None,
+    slot_start: datetime | None = None,
+) -> TicketOut:
+    conn = tx.conn
+    day = service_day(tx.now, tz)
+    seq = store.next_number(conn, tx.hall, day, queue)
+    cap = cap_of.daily_cap if cap_of is not None else 0
+    if cap and seq > cap:  # raising rolls the counter back with the transaction: no gap
+        raise Conflict(
+            f"今日{cap_of.name}号已放完（{cap}个） / Today's {cap} tickets for {cap_of.name_en} are all taken"
+        )
+    values: dict[str, Any] = {
+        "hall_code": tx.hall,
+        "service_day": day,
+        "issue_queue": queue,
+        "seq": seq,
+        "number": f"{queue}{seq:03d}",
+        "queue": queue,
+        "lane": lane,
+        "status": WAITING,
+        "channel": channel,
+        "arrived_at": tx.now,
+        "issued_at": tx.now,
+        "called_at": None,
+        "serving_at": None,
+        "finished_at": None,
+        "slot_start": slot_start,
+        "window": None,
+        "target_window": None,
+        "recalls": 0,
+        "phone_enc": None,
+        "phone_masked": None,
+        "phone_hash": None,
+        "id_enc": None,
+        "id_hash": None,
+        "id_masked": None,
+        "track_token": secrets.token_urlsafe(18),
+        "idempotency_key": idempotency_key or None,
+        "clerk": None,
+    } | personal
+    t = store.insert_ticket(conn, values)
+    memo = load(tx)
+    avg = memo.avg[queue]
+    waiting, targeted = store.waiting_in_queue(conn, tx.hall, queue)
+    mine = ticket_class(t, tx.now)
+    # An ordinary newcomer: every other untargeted waiting ticket goes first; else count only the classes
+    # that go before it (a full look at each waiting ticket).
+    ordinary = mine == 3
+    ahead = waiting - targeted - 1 if ordinary else store.waiting_up_to_class(conn, tx.hall, queue, tx.now, mine) - 1
+    stats = [{"code": queue, "waiting": waiting, "estimated_wait_s": memo.estimate(queue, waiting, avg)}]
+    move(tx, {queue: 1})
+    emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats})
+    wait = memo.estimate(queue, ahead, avg)
+    notices.issued(tx, t, ahead, wait)
+    return TicketOut(t, ahead, wait)
+
+
+def _one_remote_per_phone(tx: HallTx, phone_hash: str | None) -> None:
+    """通办取号: a phone holds at most one open remote ticket per hall."""
+    if phone_hash is None:
+        raise Invalid("远程取号需要手机号码 / A remote ticket needs a mobile number")
+    held = store.open_remote_ticket(tx.conn, tx.hall, phone_hash)
+    if held is not None:
+        raise Conflict(f"该手机号已有远程号 {held} / This phone already holds remote ticket {held}")

@@ -1,0 +1,148 @@
+"""Hall rows (event seqs), events, windows and queue averages (Core only, plain rows)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.engine import Connection
+from sqlmodel import col
+
+from ..fastsql import Prepared
+from ..models import Event, Hall, Queue, Window
+from ..pgchannel import NOTIFY_SQL
+from .rows import WindowRow
+
+# Run by the writer for every batch.
+_SET_SEQ = Prepared(update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq")))
+_INSERT_EVENT = Prepared(insert(Event), column_keys=["hall_code", "seq", "type", "at", "data"])
+_HALL_SEQ_SELECT = select(col(Hall.code), col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
+_HALL_SEQ = Prepared(_HALL_SEQ_SELECT)
+_HALL_SEQ_LOCK = Prepared(_HALL_SEQ_SELECT.with_for_update())
+_HALL_SEQS = (
+    select(col(Hall.code), col(Hall.last_seq))
+    .where(col(Hall.code).in_(bindparam("codes", expanding=True)))
+    .order_by(col(Hall.code))
+)
+# Rows are locked in the order the sort returns them, so every writer locks halls in the order of their
+# codes and two transactions locking several halls cannot deadlock.
+_HALL_SEQS_LOCK = _HALL_SEQS.with_for_update()
+_NOTIFY = text(NOTIFY_SQL)  # on the schema's own channel (pgchannel.py)
+
+
+def hall_seqs(conn: Connection, codes: Sequence[str], *, lock: bool) -> list[tuple[str, int]]:
+    """(code, last_seq) of these halls that exist; with `lock`, row-locked in the order of their codes."""
+    if len(codes) == 1:  # the usual case; an expanding IN re-renders its SQL at every execution
+        return [(c, int(s)) for c, s in (_HALL_SEQ_LOCK if lock else _HALL_SEQ).all(conn, {"h": codes[0]})]
+    return [(c, int(s)) for c, s in conn.execute(_HALL_SEQS_LOCK if lock else _HALL_SEQS, {"codes": list(codes)})]
+
+
+def hall_seq(conn: Connection, hall: str) -> int | None:
+    """The hall's last event seq."""
+    rows = _HALL_SEQ.all(conn, {"h": hall})
+    return int(rows[0][1]) if rows else None
+
+
+def append_events(conn: Connection, seqs: Sequence[tuple[str, int]], events: Sequence[dict[str, Any]]) -> None:
+    """Store new events (`hall_code`, `seq`, `type`, `at`, `data` as JSON text) and the halls' new last seqs."""
+    params = [{"h": h, "seq": s} for h, s in seqs]
+    if len(params) == 1:
+        _SET_SEQ.run(conn, params[0])
+    else:
+        _SET_SEQ.many(conn, params)
+    _INSERT_EVENT.many(conn, events)
+
+
+def notify(conn: Connection, payloads: list[str]) -> None:
+    """PostgreSQL: one `pg_notify` on the schema's channel per payload, in one statement."""
+    conn.execute(_NOTIFY, {"payloads": payloads})
+
+
+_EVENT_ROWS = select(col(Event.seq), col(Event.type), col(Event.at), col(Event.data))
+
+
+def events(
+    conn: Connection, hall: str, after: int, before: int | None = None, limit: int = 1000
+) -> list[tuple[int, str, datetime, str]]:
+    """Committed events of a hall with after < seq (< before), in order: (seq, type, at, data as JSON text)."""
+    stmt = _EVENT_ROWS.where(col(Event.hall_code) == hall, col(Event.seq) > after)
+    if before is not None:
+        stmt = stmt.where(col(Event.seq) < before)
+    return [tuple(r) for r in conn.execute(stmt.order_by(col(Event.seq)).limit(limit)).all()]  # type: ignore[misc]
+
+
+_WINDOW_SELECT = select(*Window.__table__.columns)  # type: ignore[attr-defined]
+_WINDOW_BY_NUMBER = _WINDOW_SELECT.where(col(Window.hall_code) == bindparam("h"), col(Window.number) == bindparam("n"))
+_WINDOW = Prepared(_WINDOW_BY_NUMBER)
+_WINDOW_LOCKED = Prepared(_WINDOW_BY_NUMBER.with_for_update())
+_WINDOWS = _WINDOW_SELECT.where(col(Window.hall_code) == bindparam("h")).order_by(col(Window.number))
+_WINDOW_SETS: dict[tuple[str, ...], Prepared] = {}
+
+
+def window(conn: Connection, hall: str, number: int) -> WindowRow | None:
+    """The hall's window with this number (row-locked on PostgreSQL: a write transaction changes it)."""
+    stmt = _WINDOW_LOCKED if conn.dialect.name == "postgresql" else _WINDOW
+    row = stmt.one_or_none(conn, {"h": hall, "n": number})
+    return None if row is None else WindowRow(**dict(zip(stmt.keys, row, strict=True)))
+
+
+def windows(conn: Connection, hall: str) -> list[WindowRow]:
+    """Every window of the hall, by number."""
+    return [WindowRow(**r._mapping) for r in conn.execute(_WINDOWS, {"h": hall}).all()]
+
+
+def update_window(conn: Connection, w: WindowRow, **changes: Any) -> WindowRow:
+    """UPDATE only the changed columns of the window; the row as it is now."""
+    keys = tuple(sorted(changes))
+    stmt = _WINDOW_SETS.get(keys)
+    if stmt is None:
+        table = Window.__table__  # type: ignore[attr-defined]
+        stmt = _WINDOW_SETS[keys] = Prepared(
+            update(table).where(table.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
+        )
+    stmt.run(conn, {"pk": w.id} | {"v_" + k: v for k, v in changes.items()})
+    return dataclasses.replace(w, **changes)
+
+
+def release_windows(conn: Connection, hall: str) -> None:
+    """Free every window of the hall and reset their priority streaks (day's end)."""
+    conn.execute(update(Window).where(col(Window.hall_code) == hall).values(current_ticket_id=None, priority_streak=0))
+
+
+_AVG = Prepared(
+    select(col(Queue.avg_service_s)).where(col(Queue.hall_code) == bindparam("h"), col(Queue.code) == bindparam("q"))
+)
+_SET_AVG = Prepared(
+    update(Queue)
+    .where(col(Queue.hall_code) == bindparam("h"), col(Queue.code) == bindparam("q"))
+    .values(avg_service_s=bindparam("a"))
+)
+_QUEUE_AVGS = Prepared(
+    select(col(Queue.code), col(Queue.avg_service_s))
+    .where(col(Queue.hall_code) == bindparam("h"))
+    .order_by(col(Queue.position))
+)
+_WINDOW_LOADS = Prepared(select(col(Window.queues), col(Window.status)).where(col(Window.hall_code) == bindparam("h")))
+
+
+def queue_avg(conn: Connection, hall: str, queue: str) -> float:
+    """The queue's moving average of service times (seconds)."""
+    return float(_AVG.scalar(conn, {"h": hall, "q": queue}))
+
+
+def set_queue_avg(conn: Connection, hall: str, queue: str, avg: float) -> None:
+    """Store the queue's new moving average of service times."""
+    _SET_AVG.run(conn, {"h": hall, "q": queue, "a": avg})
+
+
+def queue_avgs(conn: Connection, hall: str) -> dict[str, float]:
+    """Every queue's average service time, in the hall's queue order."""
+    return {code: float(a) for code, a in _QUEUE_AVGS.all(conn, {"h": hall})}
+
+
+def window_loads(conn: Connection, hall: str) -> list[tuple[tuple[str, ...], bool]]:
+    """Each window's queues and whether it is open (what estimates depend on)."""
+    return [(tuple(qs.split(",")), st == "open") for qs, st in _WINDOW_LOADS.all(conn, {"h": hall})]

@@ -1,0 +1,329 @@
+"""Ticket rows: read, insert, update, and the counts and candidates calling needs (Core only, plain rows)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlmodel import col
+
+from .. import policy
+from ..fastsql import Prepared
+from ..models import OPEN_STATUSES, WAITING, Ticket, TicketCounter
+from ..services.stats import _priority_lane, class_expr, ticket_class
+from .rows import TicketRow
+
+_COLUMNS = list(Ticket.__table__.columns)  # type: ignore[attr-defined]
+_NEW_COLUMNS = [c.name for c in _COLUMNS if c.name != "id"]
+_SELECT = select(*_COLUMNS)
+_BY_ID = _SELECT.where(col(Ticket.id) == bindparam("id"))
+_TICKET = Prepared(_BY_ID)
+_WAITING = Prepared(_BY_ID.where(col(Ticket.status) == WAITING))
+_WAITING_SKIP_LOCKED = Prepared(_BY_ID.where(col(Ticket.status) == WAITING).with_for_update(skip_locked=True))
+_BY_KEY = Prepared(
+    _SELECT.where(col(Ticket.hall_code) == bindparam("h"), col(Ticket.idempotency_key) == bindparam("k"))
+)
+_BY_TRACK = Prepared(_SELECT.where(col(Ticket.track_token) == bindparam("t")))
+_BY_NUMBER = Prepared(
+    _SELECT.where(
+        col(Ticket.hall_code) == bindparam("h"),
+        col(Ticket.number) == bindparam("n"),
+        or_(*(col(Ticket.status) == s for s in sorted(OPEN_STATUSES))),
+    )
+    .order_by(col(Ticket.id).desc())
+    .limit(1)
+)
+_HALL_OF = Prepared(select(col(Ticket.hall_code)).where(col(Ticket.id) == bindparam("id")))
+_INSERT = Prepared(insert(Ticket).returning(col(Ticket.id)), column_keys=_NEW_COLUMNS)
+_SETS: dict[tuple[str, ...], Prepared] = {}
+
+
+def _row(keys: Sequence[str], values: Sequence[Any]) -> TicketRow:
+    return TicketRow(**dict(zip(keys, values, strict=True)))
+
+
+def _one(conn: Connection, stmt: Prepared, params: dict[str, Any]) -> TicketRow | None:
+    row = stmt.one_or_none(conn, params)
+    return None if row is None else _row(stmt.keys, row)
+
+
+def _is_pg(conn: Connection) -> bool:
+    return bool(conn.dialect.name == "postgresql")
+
+
+def ticket(conn: Connection, ticket_id: int) -> TicketRow | None:
+    """The ticket with this id."""
+    return _one(conn, _TICKET, {"id": ticket_id})
+
+
+def waiting_ticket(conn: Connection, ticket_id: int) -> TicketRow | None:
+    """The ticket if it is waiting; on PostgreSQL row-locked, or None when another transaction holds it."""
+    return _one(conn, _WAITING_SKIP_LOCKED if _is_pg(conn) else _WAITING, {"id": ticket_id})
+
+
+def ticket_by_key(conn: Connection, hall: str, key: str) -> TicketRow | None:
+    """The hall's ticket issued with this Idempotency-Key."""
+    return _one(conn, _BY_KEY, {"h": hall, "k": key})
+
+
+def ticket_by_track(conn: Connection, token: str) -> TicketRow | None:
+    """The ticket with this tracking token."""
+    return _one(conn, _BY_TRACK, {"t": token})
+
+
+def open_ticket_by_number(conn: Connection, hall: str, number: str) -> TicketRow | None:
+    """The hall's newest open ticket with this number (A023)."""
+    return _one(conn, _BY_NUMBER, {"h": hall, "n": number})
+
+
+def hall_of_ticket(conn: Connection, ticket_id: int) -> str | None:
+    """The hall a ticket belongs to."""
+    row = _HALL_OF.one_or_none(conn, {"id": ticket_id})
+    return None if row is None else str(row[0])
+
+
+def tickets(conn: Connection, ids: Iterable[int]) -> dict[int, TicketRow]:
+    """The tickets with these ids, by id."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = conn.execute(_SELECT.where(col(Ticket.id).in_(wanted))).all()
+    return {r.id: _row(r._fields, r) for r in rows}
+
+
+def select_tickets(
+    conn: Connection, *where: Any, order: Sequence[Any] = (), limit: int | None = None
+) -> list[TicketRow]:
+    """Tickets matching the conditions (columns of `models.Ticket`), in `order` (cold reads: lists, boards)."""
+    stmt = _SELECT.where(*where).order_by(*order)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_row(r._fields, r) for r in conn.execute(stmt).all()]
+
+
+def insert_ticket(conn: Connection, values: dict[str, Any]) -> TicketRow:
+    """Insert a new ticket (every column but `id`); the stored row."""
+    new_id = int(_INSERT.scalar(conn, values))
+    return TicketRow(id=new_id, **values)
+
+
+def update_ticket(conn: Connection, t: TicketRow, **changes: Any) -> TicketRow:
+    """UPDATE only the changed columns of the ticket; the row as it is now."""
+    keys = tuple(sorted(changes))
+    stmt = _SETS.get(keys)
+    if stmt is None:
+        table = Ticket.__table__  # type: ignore[attr-defined]
+        stmt = _SETS[keys] = Prepared(
+            update(table).where(table.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
+        )
+    stmt.run(conn, {"pk": t.id} | {"v_" + k: v for k, v in changes.items()})
+    return dataclasses.replace(t, **changes)
+
+
+def _counter_upsert(dialect: Any) -> Any:
+    stmt = dialect.insert(TicketCounter).values(
+        hall_code=bindparam("h"), service_day=bindparam("d"), queue_code=bindparam("q"), last=1
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["hall_code", "service_day", "queue_code"],
+        set_={"last": col(TicketCounter.last) + 1},
+    ).returning(col(TicketCounter.last))
+
+
+_NEXT_NUMBER = {"postgresql": Prepared(_counter_upsert(postgresql)), "sqlite": Prepared(_counter_upsert(sqlite))}
+
+
+def next_number(conn: Connection, hall: str, day: date, queue: str) -> int:
+    """Increment the (hall, day, queue) counter atomically; rolled back with the transaction, so no gaps."""
+    return int(_NEXT_NUMBER[conn.dialect.name].scalar(conn, {"h": hall, "d": day, "q": queue}))
+
+
+_WAITING_HERE = (col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING)
+_WAITING_IN_QUEUE = Prepared(
+    select(func.count(), func.count(col(Ticket.target_window))).where(
+        *_WAITING_HERE, col(Ticket.queue) == bindparam("q")
+    )
+)
+_BEFORE_CLASS = Prepared(
+    select(
+        func.coalesce(
+            func.sum(
+                case(
+                    (and_(col(Ticket.target_window).is_(None), class_expr(bindparam("now")) <= bindparam("cls")), 1),
+                    else_=0,
+                )
+            ),
+            0,
+        ),
+    ).where(*_WAITING_HERE, col(Ticket.queue) == bindparam("q"))
+)
+
+
+def waiting_in_queue(conn: Connection, hall: str, queue: str) -> tuple[int, int]:
+    """Waiting tickets of the queue, and how many of them are transferred to a window."""
+    waiting, targeted = _WAITING_IN_QUEUE.scalar_row(conn, {"h": hall, "q": queue})
+    return int(waiting), int(targeted)
+
+
+def waiting_up_to_class(conn: Connection, hall: str, queue: str, now: datetime, cls: int) -> int:
+    """Waiting tickets of the queue (not transferred to a window) whose class is `cls` or before."""
+    return int(_BEFORE_CLASS.scalar(conn, {"h": hall, "q": queue, "now": now, "cls": cls}))
+
+
+_WAITING_ALL = select(col(Ticket.queue), func.count()).where(*_WAITING_HERE).group_by(col(Ticket.queue))
+_WAITING_COUNTS = Prepared(_WAITING_ALL)
+
+
+def waiting_counts(conn: Connection, hall: str, queues: Iterable[str] | None = None) -> dict[str, int]:
+    """Waiting tickets per queue code (tickets transferred to a window count in their queue too)."""
+    counts = {code: int(n) for code, n in _WAITING_COUNTS.all(conn, {"h": hall})}
+    return counts if queues is None else {q: counts.get(q, 0) for q in queues}
+
+
+def people_ahead(conn: Connection, t: TicketRow, now: datetime) -> int:
+    """Waiting tickets of the same queue that the policy would call before this one."""
+    if t.status != WAITING:
+        return 0
+    cls = class_expr(now)
+    mine = ticket_class(t, now)
+    same_class_earlier = and_(
+        cls == mine,
+        or_(
+            col(Ticket.arrived_at) < t.arrived_at,
+            and_(col(Ticket.arrived_at) == t.arrived_at, col(Ticket.id) < t.id),
+        ),
+    )
+    stmt = select(func.count()).where(
+        col(Ticket.hall_code) == t.hall_code,
+        col(Ticket.status) == WAITING,
+        col(Ticket.queue) == t.queue,
+        col(Ticket.target_window).is_(None),
+        col(Ticket.id) != t.id,
+        or_(cls < mine, same_class_earlier),
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def queue_heads(cols: Iterable[Any], queue: Any, limit: Any) -> list[Any]:
+    """UNION ALL members over a hall's waiting queue (not the tickets transferred to a window): the first
+    `limit` ordinary and the first `limit` priority tickets by arrival, and every appointment ticket (their
+    class depends on the clock). Within a class the earlier arrival comes first, so these hold the queue's
+    first `limit` in call order without sorting the whole queue (call-next, the N-ahead message).
+
+    `queue` and `limit` are bound parameters or values; the hall is the parameter `h`.
+    """
+    cols = tuple(cols)
+    here = (*_WAITING_HERE, col(Ticket.queue) == queue, col(Ticket.target_window).is_(None))
+    members: list[Any] = []
+    for lanes in (col(Ticket.lane) == "normal", _priority_lane()):
+        first = select(*cols).where(*here, lanes).order_by(col(Ticket.arrived_at), col(Ticket.id)).limit(limit)
+        members.append(select(*first.subquery().c))  # LIMIT inside a UNION member needs a subquery
+    members.append(select(*cols).where(*here, col(Ticket.lane) == "appointment"))
+    return members
+
+
+_CANDIDATE_COLUMNS = (
+    col(Ticket.id),
+    col(Ticket.queue),
+    col(Ticket.lane),
+    col(Ticket.arrived_at),
+    col(Ticket.target_window),
+    col(Ticket.slot_start),
+)
+_TARGETED = select(*_CANDIDATE_COLUMNS).where(*_WAITING_HERE, col(Ticket.target_window) == bindparam("w"))
+_HEADS: dict[int, Prepared] = {}
+
+
+def _heads_statement(n: int) -> Prepared:
+    """`heads` as one UNION ALL for a window of `n` queues (one round trip instead of 1 + 3n), built once per n."""
+    stmt = _HEADS.get(n)
+    if stmt is None:
+        members: list[Any] = [_TARGETED]
+        for i in range(n):
+            members += queue_heads(_CANDIDATE_COLUMNS, bindparam(f"q{i}"), 1)
+        stmt = _HEADS[n] = Prepared(union_all(*members))
+    return stmt
+
+
+def heads(conn: Connection, hall: str, view: policy.WindowView) -> list[policy.Candidate]:
+    """The only tickets the policy can pick: per queue, the first ordinary and the first priority ticket by
+    arrival, every appointment ticket (their class depends on the clock), and the transfers to this window.
+
+    Within one queue and class the earliest arrival beats the rest under either ordering of the policy,
+    so choosing among these gives the same answer as choosing among all waiting tickets — without
+    loading a long queue into Python on every call.
+    """
+    params: dict[str, Any] = {"h": hall, "w": view.number} | {f"q{i}": q for i, q in enumerate(view.queues)}
+    rows = _heads_statement(len(view.queues)).all(conn, params)
+    return [policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def all_waiting(conn: Connection, hall: str, view: policy.WindowView) -> list[policy.Candidate]:
+    """Every waiting ticket the window may call."""
+    rows = conn.execute(
+        select(*_CANDIDATE_COLUMNS).where(
+            *_WAITING_HERE,
+            (col(Ticket.queue).in_(view.queues) & col(Ticket.target_window).is_(None))
+            | (col(Ticket.target_window) == view.number),
+        ),
+        {"h": hall},
+    ).all()
+    return [policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+# Who is n-th: the first n+1 of each class by arrival and the appointments, one statement (not three).
+_NEXT_IN_LINE = Prepared(
+    union_all(
+        *queue_heads(
+            (
+                col(Ticket.id),
+                col(Ticket.lane),
+                col(Ticket.slot_start),
+                col(Ticket.arrived_at),
+                col(Ticket.issued_at),
+                col(Ticket.number),
+                col(Ticket.phone_enc),
+            ),
+            bindparam("q"),
+            bindparam("n", type_=Integer),
+        )
+    )
+)
+
+
+def next_in_line(conn: Connection, hall: str, queue: str, n: int) -> list[Any]:
+    """Enough of the queue's first tickets to know who is n-th (named rows: id, lane, slot_start, arrived_at,
+    issued_at, number, phone_enc), unsorted."""
+    return _NEXT_IN_LINE.named(conn, {"h": hall, "q": queue, "n": n + 1})
+
+
+_OPEN_REMOTE = Prepared(
+    select(col(Ticket.number)).where(
+        col(Ticket.hall_code) == bindparam("h"),
+        col(Ticket.phone_hash) == bindparam("p"),
+        col(Ticket.channel) == "remote",
+        or_(*(col(Ticket.status) == s for s in ("waiting", "called", "held"))),
+    )
+)
+
+
+def open_remote_ticket(conn: Connection, hall: str, phone_hash: str) -> str | None:
+    """The number of an open remote ticket of this phone in the hall, if any."""
+    rows = _OPEN_REMOTE.all(conn, {"h": hall, "p": phone_hash})
+    return str(rows[0][0]) if rows else None
+
+
+def open_before(conn: Connection, hall: str, day: date) -> list[TicketRow]:
+    """The hall's tickets still open from service days before `day`, by id."""
+    return select_tickets(
+        conn,
+        col(Ticket.hall_code) == hall,
+        col(Ticket.service_day) < day,
+        col(Ticket.status).in_(OPEN_STATUSES),
+        order=[col(Ticket.id)],
+    )
