@@ -48,7 +48,7 @@ def set_range(page: Page, start: str, end: str, group: str) -> None:
     page.fill("#to", end)
     page.select_option("#group", group)
     page.dispatch_event("#to", "change")
-    page.wait_for_function(f"document.body.dataset.loaded !== '{before}'")
+    page.wait_for_selector(f"body:not([data-loaded='{before}'])")  # a selector, not script: the page's CSP forbids eval
     page.wait_for_timeout(300)  # the later of the change events' refreshes
 
 
