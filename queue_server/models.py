@@ -236,6 +236,7 @@ class Appointment(SQLModel, table=True):
     phone_masked: str | None = Field(default=None, max_length=16)
     ticket_id: int | None = None
     idempotency_key: str | None = Field(default=None, max_length=128)  # a repeated booking request's key
+    reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # the reminder SMS queued
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

@@ -10,7 +10,6 @@ from sqlmodel import col
 from ..config import HallConfig
 from ..models import WAITING, Appointment, Ticket
 from ..notify import enqueue, messages
-from ..notify.models import Notification
 from .tx import HallTx
 
 REMINDER_LEAD = timedelta(minutes=60)
@@ -56,12 +55,14 @@ def queue_alerts(tx: HallTx, hall: HallConfig, active: set[tuple[str, str, str]]
 
 def appointment_reminders(tx: HallTx, hall: HallConfig, lead: timedelta = REMINDER_LEAD) -> int:
     """Remind each booked appointment with a phone once, about an hour before its slot."""
+    # Marked on the appointment: the outbox cannot tell, since it keeps the booking code (a secret) masked.
     due = (
         tx.session.execute(
             select(Appointment).where(
                 col(Appointment.hall_code) == tx.hall,
                 col(Appointment.status) == "booked",
                 col(Appointment.phone_enc).is_not(None),
+                col(Appointment.reminded_at).is_(None),
                 col(Appointment.slot_start) > tx.now,
                 col(Appointment.slot_start) <= tx.now + lead,
             )
@@ -71,17 +72,10 @@ def appointment_reminders(tx: HallTx, hall: HallConfig, lead: timedelta = REMIND
     )
     sent = 0
     for a in due:
-        told = tx.session.execute(
-            select(func.count()).where(
-                col(Notification.hall_code) == tx.hall,
-                col(Notification.kind) == "appointment_reminder",
-                col(Notification.ticket) == a.code,
-            )
-        ).scalar_one()
-        if told:
-            continue
         slot = a.slot_start.astimezone(tx.now.tzinfo)
         text = messages.appointment_reminder(hall.name, slot, a.code, hall_en=hall.name_en)
         enqueue(tx, kind="appointment_reminder", ticket=a.code, phone_enc=a.phone_enc, text=text)
+        a.reminded_at = tx.now
         sent += 1
+    tx.session.flush()
     return sent

@@ -89,6 +89,11 @@ token = "kiosk-s-token-0123456789"
 """
 
 
+def hall_config(holidays: str = "", gateway_url: str = "http://127.0.0.1:9/hook") -> str:
+    """CONFIG with its holidays and notification gateway filled in (the default gateway: nobody listens)."""
+    return CONFIG.replace("{holidays}", holidays).replace("{url}", gateway_url).replace("{secret}", HOOK_SECRET)
+
+
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Receiver]:
     """The SMS gateway the hall's messages (and remote tickets' codes) go to."""
@@ -103,7 +108,7 @@ def live3(backend: str, tmp_path_factory: pytest.TempPathFactory, gateway: Recei
     today = datetime.now(SH).date()
     holidays = ", ".join(f'"{today + timedelta(days=d)}"' for d in (-1, 0, 1))
     cfg = tmp / "hall.toml"
-    text = CONFIG.replace("{holidays}", holidays).replace("{url}", gateway.url).replace("{secret}", HOOK_SECRET)
+    text = hall_config(holidays, gateway.url)
     cfg.write_text(text, encoding="utf-8")
     url = fresh_database(backend, tmp, name="appt")
     with serving(runtime(url, tmp / "var", config=cfg)) as srv:

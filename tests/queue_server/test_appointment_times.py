@@ -16,7 +16,7 @@ from queue_server.ids import make_id_number
 from queue_server.models import Appointment
 from queue_server.services import appointments as svc
 
-from ..api.test_appointments import CONFIG
+from ..api.test_appointments import hall_config
 from ..harness import runtime
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -26,7 +26,7 @@ SLOT = datetime(2030, 3, 4, 10, 0, tzinfo=SH)  # a Monday
 @pytest.fixture
 def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
     cfg = tmp_path / "hall.toml"
-    cfg.write_text(CONFIG.replace("{holidays}", ""), encoding="utf-8")
+    cfg.write_text(hall_config(), encoding="utf-8")
     c = build_context(runtime(tmp_db, tmp_path / "var", config=cfg))
     prepare(c, migrate=False)
     yield c
