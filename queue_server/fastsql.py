@@ -16,6 +16,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import Compiled
@@ -144,3 +145,22 @@ class Prepared:
         """Execute once per parameter set (executemany)."""
         _, cur = self._execute(conn, params, many=True)
         cur.close()
+
+
+class UpdateById:
+    """`UPDATE <table> SET <the changed columns> WHERE id = :pk`, one `Prepared` per set of columns changed."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self._by_columns: dict[tuple[str, ...], Prepared] = {}
+
+    def run(self, conn: Connection, pk: Any, changes: Mapping[str, Any]) -> None:
+        """Set `changes` on the row whose id is `pk`."""
+        keys = tuple(sorted(changes))
+        stmt = self._by_columns.get(keys)
+        if stmt is None:
+            t = self._table
+            stmt = self._by_columns[keys] = Prepared(
+                update(t).where(t.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
+            )
+        stmt.run(conn, {"pk": pk} | {"v_" + k: v for k, v in changes.items()})

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from ..fastsql import Prepared
+from ..fastsql import Prepared, UpdateById
 from ..models import Event, Hall, Queue, Window
 from ..pgchannel import NOTIFY_SQL
 from .rows import WindowRow
@@ -79,7 +79,7 @@ _WINDOW_BY_NUMBER = _WINDOW_SELECT.where(col(Window.hall_code) == bindparam("h")
 _WINDOW = Prepared(_WINDOW_BY_NUMBER)
 _WINDOW_LOCKED = Prepared(_WINDOW_BY_NUMBER.with_for_update())
 _WINDOWS = _WINDOW_SELECT.where(col(Window.hall_code) == bindparam("h")).order_by(col(Window.number))
-_WINDOW_SETS: dict[tuple[str, ...], Prepared] = {}
+_UPDATE_WINDOW = UpdateById(Window.__table__)  # type: ignore[attr-defined]
 
 
 def window(conn: Connection, hall: str, number: int) -> WindowRow | None:
@@ -96,14 +96,7 @@ def windows(conn: Connection, hall: str) -> list[WindowRow]:
 
 def update_window(conn: Connection, w: WindowRow, **changes: Any) -> WindowRow:
     """UPDATE only the changed columns of the window; the row as it is now."""
-    keys = tuple(sorted(changes))
-    stmt = _WINDOW_SETS.get(keys)
-    if stmt is None:
-        table = Window.__table__  # type: ignore[attr-defined]
-        stmt = _WINDOW_SETS[keys] = Prepared(
-            update(table).where(table.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
-        )
-    stmt.run(conn, {"pk": w.id} | {"v_" + k: v for k, v in changes.items()})
+    _UPDATE_WINDOW.run(conn, w.id, changes)
     return dataclasses.replace(w, **changes)
 
 

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, select, union_all, update
+from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from .. import policy
-from ..fastsql import Prepared
+from ..fastsql import Prepared, UpdateById
 from ..models import OPEN_STATUSES, WAITING, Ticket, TicketCounter
 from ..services.stats import _priority_lane, class_expr, ticket_class
 from .rows import TicketRow
@@ -40,7 +40,7 @@ _BY_NUMBER = Prepared(
 )
 _HALL_OF = Prepared(select(col(Ticket.hall_code)).where(col(Ticket.id) == bindparam("id")))
 _INSERT = Prepared(insert(Ticket).returning(col(Ticket.id)), column_keys=_NEW_COLUMNS)
-_SETS: dict[tuple[str, ...], Prepared] = {}
+_UPDATE_TICKET = UpdateById(Ticket.__table__)  # type: ignore[attr-defined]
 
 
 def _row(keys: Sequence[str], values: Sequence[Any]) -> TicketRow:
@@ -114,14 +114,7 @@ def insert_ticket(conn: Connection, values: dict[str, Any]) -> TicketRow:
 
 def update_ticket(conn: Connection, t: TicketRow, **changes: Any) -> TicketRow:
     """UPDATE only the changed columns of the ticket; the row as it is now."""
-    keys = tuple(sorted(changes))
-    stmt = _SETS.get(keys)
-    if stmt is None:
-        table = Ticket.__table__  # type: ignore[attr-defined]
-        stmt = _SETS[keys] = Prepared(
-            update(table).where(table.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
-        )
-    stmt.run(conn, {"pk": t.id} | {"v_" + k: v for k, v in changes.items()})
+    _UPDATE_TICKET.run(conn, t.id, changes)
     return dataclasses.replace(t, **changes)
 
 
