@@ -124,7 +124,15 @@ def test_sqlite_refuses_several_workers(tmp_path: Path) -> None:
 def _workers(parent: int) -> list[int]:
     """The worker processes of a `hall serve --workers N` (its children, less multiprocessing's helper)."""
     out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text()]
+    alive = []
+    for p in out:
+        try:  # a child may exit between pgrep and this read (the killed worker is reaped just then)
+            cmdline = Path(f"/proc/{p}/cmdline").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if "resource_tracker" not in cmdline:
+            alive.append(int(p))
+    return alive
 
 
 def _connections_of(pid: int, port: int) -> int:
