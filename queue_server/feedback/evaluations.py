@@ -20,7 +20,9 @@ from .models import Evaluation, FollowUp
 from .rollups import invalidate
 
 FOLLOWUP_WORKING_DAYS = 2
-# How long after completion the window's pad still offers a ticket for evaluation.
+# How long after completion the window's pad asks about a ticket (whatever the clerk does meanwhile).
+ASK = timedelta(seconds=60)
+# How long after a pad's or evaluator's rating the same device may still add its optional reasons.
 PAD_WINDOW = timedelta(minutes=10)
 
 
@@ -157,19 +159,41 @@ def evaluate_case(
 
 
 def pending_at_window(session: Session, hall: str, window: int, now: datetime, tz: tzinfo) -> Ticket | None:
-    """The ticket this window completed last today, if within the pad's time and not evaluated yet."""
-    t = session.execute(
+    """The oldest ticket this window completed within the pad's asking time (ASK) and not yet rated.
+
+    The pad keeps asking about a completed service until it is rated or ASK passes, whatever the clerk
+    does next: a later completion waits its turn instead of replacing the question."""
+    done = session.execute(
         select(Ticket)
         .where(
             col(Ticket.hall_code) == hall,
             col(Ticket.service_day) == service_day(now, tz),
             col(Ticket.window) == window,
             col(Ticket.status) == DONE,
-            col(Ticket.finished_at) >= now - PAD_WINDOW,
+            col(Ticket.finished_at) >= now - ASK,
         )
-        .order_by(col(Ticket.finished_at).desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if t is None or _existing(session, ticket_id=t.id):
-        return None
-    return t
+        .order_by(col(Ticket.finished_at), col(Ticket.id))
+        .limit(20)
+    ).scalars()
+    for t in done:
+        if not _existing(session, ticket_id=t.id):
+            return t
+    return None
+
+
+def add_reasons(tx: HallTx, *, evaluation_id: int, window: int | None, reasons: list[str], comment: str) -> Evaluation:
+    """The optional reasons (and comment) after a one-tap rating, from the device that recorded it, shortly after."""
+    ev = tx.session.get(Evaluation, evaluation_id)
+    if ev is None or ev.hall_code != tx.hall or ev.ticket_id is None:
+        raise NotFound("没有这条评价 / No such evaluation")
+    if ev.channel not in ("pad", "evaluator") or window is None or ev.window != window:
+        raise Forbidden("只能补充本窗口评价器的评价 / Only this window's own rating can be completed here")
+    if tx.now - ev.created_at > PAD_WINDOW:
+        raise Conflict("评价已提交，不能再修改 / The rating is closed and can no longer be changed")
+    ev.reasons = check_choice(ev.level, reasons)
+    if comment.strip():
+        ev.comment = comment.strip()
+    tx.session.add(ev)
+    if ev.service_day < service_day(tx.now, tx.tz):
+        invalidate(tx.session, tx.hall, ev.service_day)
+    return ev

@@ -123,6 +123,13 @@ TABLE: dict[str, Rule] = {
     "POST /api/v1/cases/{number}/materials": Rule(only("kiosk", "clerk"), fill=CASE, files=True),
     "POST /api/v1/cases/{number}/pickup-ticket": Rule(only("kiosk", "clerk"), fill=CASE),
     "GET /api/v1/halls/{hall}/windows/{number}/evaluation": Rule(frozenset({"display", "kiosk", "admin"})),
+    # the pad's optional reasons after a one-tap rating: only the device of the window that recorded it
+    "POST /api/v1/halls/{hall}/evaluations/{item}/reasons": Rule(
+        only("display", "kiosk"),
+        json={"reasons": ["fast"]},
+        fill={"item": "evaluation"},
+        deny_ok=frozenset({"display", "kiosk", "admin"}),
+    ),
     # tickets and windows
     "GET /api/v1/halls/{hall}/tickets": Rule(only("clerk", "approver", "auditor")),
     "GET /api/v1/tickets/{ticket_id}": Rule(only("clerk", "kiosk", "approver", "auditor")),

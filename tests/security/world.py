@@ -55,6 +55,7 @@ def build_world(api: Api) -> dict[str, Any]:
     assert api.act(t0["id"], "complete").status_code == 200
     r = api.http.post("/api/v1/halls/t1/evaluations", json={"level": 1, "track_token": t0["track_token"]})
     assert r.status_code == 201, r.text
+    w["evaluation"] = r.json()["id"]
     t = api.take("A", phone="13800001111", id_number=make_id_number(serial=5))
     assert api.call_next(1).json()["id"] == t["id"]
     w |= {"ticket_id": t["id"], "track_token": t["track_token"], "action": "recall", "number": 1, "n": 1}

@@ -43,6 +43,13 @@ class EvaluationIn(BaseModel):
     channel: Literal["pad", "evaluator"] | None = None
 
 
+class ReasonsIn(BaseModel):
+    """The optional reasons after a one-tap rating at the window (the level stays as tapped)."""
+
+    reasons: list[Annotated[str, Field(max_length=16)]] = Field(default_factory=list, max_length=10)
+    comment: Text = Field(default="", max_length=500)
+
+
 class EvaluationOut(BaseModel):
     """A stored evaluation (no personal data)."""
 
@@ -168,16 +175,35 @@ async def evaluate(
     return _eval_out(ev, tz, fid)
 
 
-@api.get("/halls/{hall}/windows/{number}/evaluation", responses={204: {"description": "nothing to evaluate"}})
-async def pending_evaluation(hall: str, number: WindowNo, ctx: CtxDep, who: PrincipalDep) -> Response:
-    """The ticket this window just completed and not yet evaluated (for the pad after a reload)."""
+@api.post("/halls/{hall}/evaluations/{item}/reasons", response_model=EvaluationOut)
+async def evaluation_reasons(hall: str, item: ItemId, body: ReasonsIn, ctx: CtxDep, who: PrincipalDep) -> EvaluationOut:
+    """The optional reasons of a rating the window's pad recorded with one tap (same device, shortly after)."""
     ctx.hall(hall)
     who.require(hall, "display", "kiosk")
     tz = ctx.zones[hall]
-    t = await ctx.read(lambda s: eval_svc.pending_at_window(s, hall, number, utcnow(), tz))
-    if t is None:
+    ev = await ctx.change(
+        hall,
+        lambda tx: eval_svc.add_reasons(
+            tx, evaluation_id=item, window=who.window, reasons=body.reasons, comment=body.comment
+        ),
+    )
+    fid = await ctx.read(lambda s: _followup_id(s, ev.id))
+    return _eval_out(ev, tz, fid)
+
+
+@api.get("/halls/{hall}/windows/{number}/evaluation", responses={204: {"description": "nothing to evaluate"}})
+async def pending_evaluation(hall: str, number: WindowNo, ctx: CtxDep, who: PrincipalDep) -> Response:
+    """The oldest service this window completed within the pad's asking time and not yet rated (`remaining_s`
+    of that time left): what the pad asks about after a reload, or next after a rating."""
+    ctx.hall(hall)
+    who.require(hall, "display", "kiosk")
+    tz = ctx.zones[hall]
+    now = utcnow()
+    t = await ctx.read(lambda s: eval_svc.pending_at_window(s, hall, number, now, tz))
+    if t is None or t.finished_at is None:
         return Response(status_code=204)
-    return JSONResponse({"ticket_id": t.id, "number": t.number, "window": number})
+    left = max(1, round((t.finished_at + eval_svc.ASK - now).total_seconds()))
+    return JSONResponse({"ticket_id": t.id, "number": t.number, "window": number, "remaining_s": left})
 
 
 @api.get("/halls/{hall}/evaluations", response_model=list[EvaluationOut])

@@ -1,9 +1,12 @@
-// The window's evaluation pad (评价器, touch mode of the window display): after this window completes a
-// ticket it asks the citizen for one of five levels, optional reasons, posts it, thanks, and times out.
+// The window's evaluation pad (评价器, touch mode of the window display). After this window completes a
+// ticket it asks the citizen about that service until it is rated or ASK_S pass, whatever the clerk does
+// next (calling the next number does not dismiss it; a later completion waits its turn). One tap on a face
+// records the rating for the ticket named in the question; the reasons are optional afterwards.
 import { HallStream } from "/static/shared/stream.js";
 import { STRINGS, stars } from "./strings.js";
 
-const ASK_S = 60; // the question disappears unanswered after this long
+const ASK_S = 60; // the question stays this long after the completion unless answered
+const REASONS_S = 30; // after the tap: this long to add optional reasons
 const THANKS_MS = 5000;
 const GOOD_REASONS = ["fast", "friendly", "clear", "once"];
 const BAD_REASONS = ["slow", "attitude", "unclear", "repeat", "materials", "system"];
@@ -18,15 +21,19 @@ if (params.get("token")) {
   history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
 }
 const TOKEN = sessionStorage.getItem("padToken") || "";
+const BASE = `/api/v1/halls/${encodeURIComponent(HALL)}`;
 
 const $ = (id) => document.getElementById(id);
 const fill = (tpl, vals) => tpl.replace(/\{(\w+)\}/g, (_, k) => String(vals[k] ?? ""));
+const both = (key, vals = {}) => `${fill(STRINGS[key].zh, vals)} / ${fill(STRINGS[key].en, vals)}`;
 let catalogue = null;
-let current = null; // {ticket_id, number}
+let current = null; // the ticket asked about: {ticket_id, number}
+let saved = null; // its rating once the tap was recorded: {id, level, followup_id}
 let level = null;
 let chosen = new Set();
 let deadline = 0;
-let timer = null;
+let sending = false;
+let thanksTimer = null;
 
 function bilingual(el, zh, en) {
   el.textContent = zh;
@@ -38,7 +45,7 @@ function bilingual(el, zh, en) {
 
 function show(state) {
   document.body.dataset.state = state;
-  for (const id of ["idle", "ask", "thanks"]) $(id).hidden = id !== state;
+  for (const id of ["idle", "ask", "thanks", "no-token"]) $(id).hidden = id !== state;
 }
 
 function error(msg) {
@@ -54,6 +61,7 @@ function renderLevels() {
     b.type = "button";
     b.dataset.level = String(l.code);
     b.setAttribute("aria-pressed", String(level === l.code));
+    b.disabled = saved !== null && saved.level !== l.code; // recorded: the tapped face stays lit
     const face = document.createElement("span");
     face.className = "face";
     face.textContent = stars(l.code);
@@ -65,7 +73,7 @@ function renderLevels() {
     en.className = "en";
     en.textContent = l.en;
     b.append(en);
-    b.addEventListener("click", () => pick(l.code));
+    b.addEventListener("click", () => tap(l.code));
     box.append(b);
   }
 }
@@ -82,6 +90,7 @@ function renderReasons() {
     bilingual(b, r.zh, r.en);
     b.addEventListener("click", () => {
       chosen.has(r.code) ? chosen.delete(r.code) : chosen.add(r.code);
+      deadline = Math.max(deadline, Date.now() + REASONS_S * 1000);
       renderReasons();
     });
     box.append(b);
@@ -89,109 +98,168 @@ function renderReasons() {
   $("reasons-box").hidden = false;
 }
 
-function pick(code) {
-  if (level !== code) chosen = new Set();
+async function send(url, method, body) {
+  return fetch(url, {
+    method,
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(body),
+  });
+}
+
+/** One tap records the rating of the ticket in the question; the reasons may follow. */
+async function tap(code) {
+  if (!current || saved !== null || sending) return;
+  sending = true;
   level = code;
-  deadline = Date.now() + ASK_S * 1000; // the citizen is still here
+  renderLevels();
+  const asked = current;
+  let r;
+  try {
+    r = await send(`${BASE}/evaluations`, "POST", { ticket_id: asked.ticket_id, level: code, channel: "pad" });
+  } catch {
+    r = null;
+  } finally {
+    sending = false;
+  }
+  if (current !== asked) return;
+  if (r === null || (!r.ok && r.status !== 409)) {
+    level = null;
+    renderLevels();
+    error(r && (r.status === 401 || r.status === 403) ? both("forbidden") : both("failed"));
+    return;
+  }
+  if (r.status === 409) {
+    error(both("already"));
+    finish(false);
+    return;
+  }
+  error("");
+  saved = await r.json();
+  deadline = Date.now() + REASONS_S * 1000;
+  $("recorded").hidden = false;
   renderLevels();
   renderReasons();
 }
 
-function tick() {
-  const left = Math.ceil((deadline - Date.now()) / 1000);
-  if (document.body.dataset.state !== "ask") return;
-  if (left <= 0) {
-    idle();
-    return;
+/** The optional reasons, added to the rating already recorded. */
+async function submitReasons() {
+  if (!current || saved === null || sending) return;
+  if (chosen.size) {
+    sending = true;
+    try {
+      const r = await send(`${BASE}/evaluations/${saved.id}/reasons`, "POST", { reasons: [...chosen] });
+      if (!r.ok) error(both("failed"));
+    } catch {
+      error(both("failed"));
+    } finally {
+      sending = false;
+    }
   }
-  $("countdown").textContent = `${fill(STRINGS.countdown.zh, { s: left })} / ${fill(STRINGS.countdown.en, { s: left })}`;
+  finish(true);
 }
 
-function ask(ticket) {
+function tick() {
+  if (document.body.dataset.state !== "ask") return;
+  const left = Math.ceil((deadline - Date.now()) / 1000);
+  if (left <= 0) {
+    finish(saved !== null);
+    return;
+  }
+  $("countdown").textContent = both("countdown", { s: left });
+}
+
+function ask(ticket, seconds) {
+  clearTimeout(thanksTimer);
   current = ticket;
+  saved = null;
   level = null;
   chosen = new Set();
   error("");
   $("ask-number").textContent = ticket.number;
+  $("ask").dataset.ticket = String(ticket.ticket_id);
   $("reasons-box").hidden = true;
+  $("recorded").hidden = true;
   renderLevels();
-  deadline = Date.now() + ASK_S * 1000;
+  deadline = Date.now() + seconds * 1000;
   show("ask");
   tick();
 }
 
-function idle() {
+/** Done with the question (rated, or its time is up): thank the citizen, then ask the next one waiting. */
+function finish(thank) {
+  const followup = saved !== null && saved.followup_id !== null;
   current = null;
-  show("idle");
+  saved = null;
+  if (thank) {
+    $("thanks-followup").hidden = !followup;
+    show("thanks");
+    thanksTimer = setTimeout(next, THANKS_MS);
+  } else {
+    thanksTimer = setTimeout(next, 2000);
+  }
 }
 
-async function submit() {
-  if (!current || level === null) return;
-  const body = { ticket_id: current.ticket_id, level, reasons: [...chosen], channel: "pad" };
+/** Ask about the oldest completed service still waiting for its rating, if any; otherwise idle. */
+async function next() {
+  if (document.body.dataset.state === "ask") return;
   let r;
   try {
-    r = await fetch(`/api/v1/halls/${encodeURIComponent(HALL)}/evaluations`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify(body),
-    });
+    r = await fetch(`${BASE}/windows/${WINDOW}/evaluation`, { headers: { Authorization: `Bearer ${TOKEN}` } });
   } catch {
-    error(`${STRINGS.failed.zh} / ${STRINGS.failed.en}`);
+    r = null;
+  }
+  if (r && (r.status === 401 || r.status === 403)) return noToken("invalid");
+  if (document.body.dataset.state === "ask") return;
+  if (r && r.status === 200) {
+    const t = await r.json();
+    ask(t, t.remaining_s || ASK_S);
     return;
   }
-  if (r.status === 409) {
-    error(`${STRINGS.already.zh} / ${STRINGS.already.en}`);
-    setTimeout(idle, THANKS_MS);
-    return;
-  }
-  if (!r.ok) {
-    error(`${STRINGS.failed.zh} / ${STRINGS.failed.en}`);
-    return;
-  }
-  const saved = await r.json();
-  $("thanks-followup").hidden = saved.followup_id === null;
-  current = null;
-  show("thanks");
-  setTimeout(() => {
-    if (document.body.dataset.state === "thanks") idle();
-  }, THANKS_MS);
-}
-
-async function pending() {
-  const r = await fetch(`/api/v1/halls/${encodeURIComponent(HALL)}/windows/${WINDOW}/evaluation`, {
-    headers: { Authorization: `Bearer ${TOKEN}` },
-  });
-  if (r.status === 200) ask(await r.json());
+  error("");
+  show("idle");
 }
 
 function onEvent(msg) {
   const d = msg.data || {};
   if (msg.type === "ticket.completed" && d.window === WINDOW) {
-    ask({ ticket_id: d.id, number: d.number });
-  } else if (msg.type === "ticket.called" && d.window === WINDOW && document.body.dataset.state === "ask") {
-    idle(); // the next citizen is being called: the last one has gone
-  } else if (msg.type === "evaluation.created" && current && d.ticket === current.ticket_id) {
-    show("thanks"); // rated on the serial evaluator or online meanwhile
-    setTimeout(idle, THANKS_MS);
+    // A question still open keeps its place; this one is asked after it (the server keeps the order).
+    if (!current) ask({ ticket_id: d.id, number: d.number }, ASK_S);
+  } else if (msg.type === "evaluation.created" && current && d.ticket === current.ticket_id && saved === null && !sending) {
+    finish(true); // rated on the serial evaluator or online meanwhile
   }
+}
+
+/** A pad without a valid device token cannot save anything: say so instead of looking normal. */
+function noToken(why) {
+  current = null;
+  $("no-token-why").textContent = both(why === "missing" ? "noToken" : "badToken");
+  show("no-token");
+  document.body.dataset.ready = "true";
 }
 
 function follow() {
   const stream = new HallStream(HALL, () => TOKEN, {
     onEvent,
-    onOpen: () => pending().catch(() => {}), // what was completed while the pad was away
+    onOpen: () => {
+      if (!current) next(); // what was completed while the pad was away
+    },
     onStatus: (online) => {
       $("offline").hidden = online;
     },
+    onRefused: () => noToken("invalid"),
   });
   stream.start();
 }
 
 async function start() {
   $("window-name").textContent = `${fill(STRINGS.window.zh, { n: WINDOW })} · ${fill(STRINGS.window.en, { n: WINDOW })}`;
+  if (!TOKEN) {
+    noToken("missing");
+    return;
+  }
   catalogue = await (await fetch("/api/v1/feedback/catalogue")).json();
-  $("submit").addEventListener("click", submit);
-  timer = setInterval(tick, 500);
+  $("submit").addEventListener("click", submitReasons);
+  setInterval(tick, 500);
   show("idle");
   follow();
   document.body.dataset.ready = "true";
