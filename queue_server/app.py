@@ -223,6 +223,7 @@ def create_app(
         appointments,
         cases,
         console,
+        desk,
         docs,
         feedback,
         halls,
@@ -245,6 +246,7 @@ def create_app(
     app.include_router(ws.router)
     app.include_router(web.router)
     app.include_router(console.router)
+    app.include_router(desk.router)
     app.include_router(cases.router)
     app.include_router(feedback.router)
     if api_docs:

@@ -22,6 +22,7 @@ from .models import Complaint
 
 ANSWER_WORKING_DAYS = 5
 OPEN: Final = ("submitted", "assigned", "answered")
+HANDLER_ROLES: Final = ("clerk", "approver", "admin")  # who can answer a complaint routed to them
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
@@ -121,6 +122,8 @@ def assign(tx: HallTx, *, complaint_id: int, handler: str) -> Complaint:
     user = tx.session.get(UserAccount, handler)
     if user is None or not user.active or (user.role != "admin" and user.hall_code != tx.hall):
         raise Invalid(f"没有这个经办人 / No staff user '{handler}' in this hall")
+    if user.role not in HANDLER_ROLES:
+        raise Invalid(f"{handler} 不能答复投诉 / '{handler}' ({user.role}) cannot answer complaints")
     c.handler, c.status = handler, "assigned"
     return _changed(tx, c)
 

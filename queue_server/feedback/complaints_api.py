@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -12,10 +12,13 @@ from sqlmodel import Session, col
 
 from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep, json_response
 from ..api.schemas import MAX_ID, Text
+from ..calendar import Calendar
+from ..models import UserAccount
 from ..ratelimit import guard_proof
 from ..services.auth import Principal
 from ..timeutil import utcnow
 from . import complaints as complaints_svc
+from .deadlines import deadline_day, working_days_left
 from .models import Complaint
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
@@ -52,10 +55,21 @@ class ComplaintOut(BaseModel):
     handler: str | None
     answer: str
     deadline: datetime
+    deadline_day: date = Field(description="the last working day to answer, on the hall's calendar")
+    working_days_left: int = Field(description="working days after today until the deadline; < 0: overdue")
     overdue: bool
+    reply_via: str = Field(description='"sms": the answer goes to the phone left; "code": read with the reference')
     created_at: datetime
     answered_at: datetime | None
     closed_at: datetime | None
+
+
+class Handler(BaseModel):
+    """A staff user a complaint may be routed to."""
+
+    username: str
+    display_name: str
+    role: str
 
 
 class ComplaintStatus(BaseModel):
@@ -84,16 +98,24 @@ class AnswerIn(BaseModel):
     answer: Text = Field(min_length=1, max_length=1000)
 
 
-def _complaint_out(c: Complaint, tz: Any, now: datetime) -> ComplaintOut:
+def _complaint_out(c: Complaint, tz: Any, now: datetime, cal: Calendar) -> ComplaintOut:
     assert c.id is not None
     return ComplaintOut(
         id=c.id, code=c.code, hall=c.hall_code, channel=c.channel, category=c.category, content=c.content,
         anonymous=c.anonymous, name_masked=c.name_masked, phone_masked=c.phone_masked, status=c.status,
         handler=c.handler, answer=c.answer, deadline=c.deadline.astimezone(tz),
+        deadline_day=deadline_day(cal, c.deadline), working_days_left=working_days_left(cal, now, c.deadline),
         overdue=c.status in complaints_svc.OPEN and now > c.deadline, created_at=c.created_at.astimezone(tz),
+        reply_via="sms" if c.phone_enc else "code",
         answered_at=c.answered_at.astimezone(tz) if c.answered_at else None,
         closed_at=c.closed_at.astimezone(tz) if c.closed_at else None,
     )  # fmt: skip
+
+
+def _worklist_order(c: ComplaintOut) -> tuple[int, datetime, int]:
+    """Overdue first, then open ones by deadline, then closed ones (latest first is not needed: by id)."""
+    rank = 0 if c.overdue else 1 if c.status in complaints_svc.OPEN else 2
+    return rank, c.deadline if rank < 2 else c.created_at, c.id
 
 
 def _status(c: Complaint, tz: Any) -> ComplaintStatus:
@@ -153,18 +175,27 @@ async def complaint_status(
     return _status(c, ctx.zones.get(c.hall_code))
 
 
+# Who may see complaints: the hall's supervisors (approver, auditor; admin everywhere) see them all; a clerk
+# sees only those routed to them (the assignee). Routing and closing: approver (and admin); answering: the
+# assignee, an approver or admin. The auditor reads only.
+SUPERVISORS = ("approver", "auditor")
+ROUTERS = ("approver",)
+HANDLER_ROLES = complaints_svc.HANDLER_ROLES
+
+
 def _can_see_complaints(who: Principal, hall: str) -> None:
-    who.require(hall, "approver", "auditor", "clerk")
+    who.require(hall, *SUPERVISORS, "clerk")
 
 
 @router.get("/halls/{hall}/complaints", response_model=list[ComplaintOut])
 async def list_complaints(
     hall: str, ctx: CtxDep, who: PrincipalDep, status: Annotated[str | None, Query(max_length=16)] = None
 ) -> list[ComplaintOut]:
-    """The hall's complaints for staff (a clerk sees those routed to them), oldest first."""
+    """The hall's complaints for staff (a clerk sees those routed to them): overdue first, then open ones by
+    deadline (working days of the hall's calendar), then closed ones."""
     ctx.hall(hall)
     _can_see_complaints(who, hall)
-    tz, now = ctx.zones[hall], utcnow()
+    tz, now, cal = ctx.zones[hall], utcnow(), ctx.calendars[hall]
 
     def read(s: Session) -> list[ComplaintOut]:
         stmt = select(Complaint).where(col(Complaint.hall_code) == hall)
@@ -172,7 +203,8 @@ async def list_complaints(
             stmt = stmt.where(col(Complaint.status) == status)
         if who.role == "clerk":
             stmt = stmt.where(col(Complaint.handler) == who.name)
-        return [_complaint_out(c, tz, now) for c in s.execute(stmt.order_by(col(Complaint.id))).scalars()]
+        rows = [_complaint_out(c, tz, now, cal) for c in s.execute(stmt.order_by(col(Complaint.id))).scalars()]
+        return sorted(rows, key=_worklist_order)
 
     return await ctx.read(read)
 
@@ -181,9 +213,9 @@ async def list_complaints(
 async def assign_complaint(hall: str, item: ItemId, body: AssignIn, ctx: CtxDep, who: PrincipalDep) -> ComplaintOut:
     """Route a complaint to a handler (a staff user of the hall)."""
     ctx.hall(hall)
-    who.require(hall, "approver")
+    who.require(hall, *ROUTERS)
     c = await ctx.change(hall, lambda tx: complaints_svc.assign(tx, complaint_id=item, handler=body.handler))
-    return _complaint_out(c, ctx.zones[hall], utcnow())
+    return _complaint_out(c, ctx.zones[hall], utcnow(), ctx.calendars[hall])
 
 
 @router.post("/halls/{hall}/complaints/{item}/answer", response_model=ComplaintOut)
@@ -197,13 +229,32 @@ async def answer_complaint(hall: str, item: ItemId, body: AnswerIn, ctx: CtxDep,
             tx, complaint_id=item, text=body.answer, actor=who.name, is_admin=who.role in ("admin", "approver")
         ),
     )
-    return _complaint_out(c, ctx.zones[hall], utcnow())
+    return _complaint_out(c, ctx.zones[hall], utcnow(), ctx.calendars[hall])
 
 
 @router.post("/halls/{hall}/complaints/{item}/close", response_model=ComplaintOut)
 async def close_complaint(hall: str, item: ItemId, ctx: CtxDep, who: PrincipalDep) -> ComplaintOut:
     """Close an answered complaint (办结)."""
     ctx.hall(hall)
-    who.require(hall, "approver")
+    who.require(hall, *ROUTERS)
     c = await ctx.change(hall, lambda tx: complaints_svc.close(tx, complaint_id=item))
-    return _complaint_out(c, ctx.zones[hall], utcnow())
+    return _complaint_out(c, ctx.zones[hall], utcnow(), ctx.calendars[hall])
+
+
+@router.get("/halls/{hall}/complaint-handlers", response_model=list[Handler])
+async def complaint_handlers(hall: str, ctx: CtxDep, who: PrincipalDep) -> list[Handler]:
+    """The staff a complaint may be routed to (clerks and approvers of the hall, admins), for the router."""
+    ctx.hall(hall)
+    who.require(hall, *ROUTERS)
+
+    def read(s: Session) -> list[Handler]:
+        stmt = (
+            select(UserAccount)
+            .where(col(UserAccount.active), col(UserAccount.role).in_(HANDLER_ROLES))
+            .order_by(col(UserAccount.role), col(UserAccount.username))
+        )
+        users = [u for u in s.execute(stmt).scalars() if u.role == "admin" or u.hall_code == hall]
+        users.sort(key=lambda u: (HANDLER_ROLES.index(u.role), u.username))  # clerks first, admins last
+        return [Handler(username=u.username, display_name=u.display_name, role=u.role) for u in users]
+
+    return await ctx.read(read)

@@ -164,7 +164,7 @@ def _act(
     allowed, after, event = ACTIONS[action]
     if actor.role == "kiosk" and not (action == "cancel" and t.status == WAITING):
         raise Forbidden("自助终端只能取消等候中的票 / A kiosk may only cancel a waiting ticket")
-    if actor.role != "kiosk":
+    if actor.role != "kiosk" and action != "rejoin":  # a missed ticket rejoins at the general desk, any clerk
         check_clerk_window(actor, t.window)
     if t.status not in allowed:
         raise Conflict(f"{t.number} 当前为 {t.status}，不能{action} / Cannot {action} a ticket that is {t.status}")

@@ -149,6 +149,11 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/halls/{hall}/notifications": Rule(only("clerk", "auditor")),
     "POST /api/v1/notifications/{notification_id}/retry": Rule(only("clerk")),
     "GET /api/v1/tickets/{ticket_id}/cases": Rule(only("clerk")),
+    # the general desk (总服务台, /console/desk): clerks of the hall (and admins) work it — they issue walk-in
+    # tickets, book for callers, check in and rejoin through the routes above that clerks may call
+    "GET /api/v1/halls/{hall}/desk/appointments": Rule(only("clerk")),
+    "GET /api/v1/halls/{hall}/desk/no-shows": Rule(only("clerk")),
+    "POST /api/v1/halls/{hall}/desk/qr": Rule(only("clerk"), json={"text": "https://hall.example/track/x"}),
     # home visits
     "GET /api/v1/halls/{hall}/home-visits": Rule(only("clerk", "auditor")),
     "POST /api/v1/home-visits/{code}/schedule": Rule(only("clerk"), json={"visit_at": "{slot}"}),
@@ -183,7 +188,10 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/halls/{hall}/evaluations": Rule(only("approver", "auditor")),
     "GET /api/v1/halls/{hall}/followups": Rule(only("approver", "auditor")),
     "POST /api/v1/halls/{hall}/followups/{item}/{step}": Rule(only("approver"), json=NOTE, fill={"item": "followup"}),
+    # complaints (/console/complaints): the supervisors (approver, auditor; admin) see them all, a clerk only
+    # those routed to them (the assignee); the approver routes and closes, the assignee or approver answers
     "GET /api/v1/halls/{hall}/complaints": Rule(only("clerk", "approver", "auditor")),
+    "GET /api/v1/halls/{hall}/complaint-handlers": Rule(only("approver")),
     "POST /api/v1/halls/{hall}/complaints/{item}/assign": Rule(
         only("approver"), json={"handler": "clerk1"}, fill={"item": "complaint"}
     ),
@@ -207,6 +215,8 @@ TABLE: dict[str, Rule] = {
     "GET /console/hall": PUBLIC,
     "GET /console/cases": PUBLIC,
     "GET /console/reports": PUBLIC,
+    "GET /console/desk": PUBLIC,  # the desk's data: clerks (desk routes above)
+    "GET /console/complaints": PUBLIC,  # the complaints' data: supervisors, or the assignee (routes above)
     "MOUNT /static/board": PUBLIC,
     "MOUNT /static/shared": PUBLIC,
     "MOUNT /static/console": PUBLIC,
