@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,9 @@ from typing import Any
 import pytest
 
 from ..conftest import CI, sqlite_only
-from ..harness import Api, free_port, runtime, serving, shots_dir
+from ..display_board.blackhole import Blackhole
+from ..display_board.morning import NOTICE, PAUSED, SHOT_TIME, TAKEN, serving_morning
+from ..harness import DISPLAY, Api, free_port, runtime, serving, shots_dir
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
@@ -79,7 +80,7 @@ def test_lobby_shows_a_call_with_its_window_within_a_second(api: Api, board: Pag
     expect(latest.locator(".call-window")).to_contain_text("请到 1 号窗口", timeout=1000)
     assert time.monotonic() - start < 1.0
     expect(latest).to_have_class("call call-big flash")  # the newest call flashes
-    expect(board.locator("li.queue[data-queue=A] .queue-waiting")).to_contain_text("等候 0 人")
+    expect(board.locator("li.queue[data-queue=A] .queue-waiting")).to_contain_text("无人等候")
     assert board.locator("#offline").is_hidden()
 
 
@@ -97,17 +98,26 @@ def test_a_transferred_or_rejoined_call_leaves_the_lobby(api: Api, board: Page) 
 
 
 def test_paused_window_shows_paused_on_lobby_and_window_display(api: Api, board: Page, browser: Browser) -> None:
+    t = api.take("B")
+    assert api.call_next(2).status_code == 200
+    assert api.act(t["id"], "start").status_code == 200
     win = open_page(browser, f"{api.server.url}/board/t1/window/2")
     try:
-        assert board.locator("#paused-box").is_hidden()
+        expect(win.locator("#win-ticket")).to_have_text(t["number"])
+        expect(win.locator("#win-label")).to_contain_text("正在办理")
+        row = board.locator("#rows li.paused-window[data-window='2']")
+        assert row.count() == 0
         _post(api, "/api/v1/halls/t1/windows/2/status", {"status": "paused", "reason": "系统维护"})
-        row = board.locator("#paused li[data-window='2']")
         expect(row).to_contain_text("暂停服务")
         expect(row).to_contain_text("系统维护")
+        # the window display says it is paused, not "now serving" the ticket it still holds
         expect(win.locator("#win-status")).to_contain_text("暂停服务")
+        expect(win.locator("#win-label")).to_have_text("")
+        expect(win.locator("#win-ticket")).to_be_hidden()
         _post(api, "/api/v1/halls/t1/windows/2/status", {"status": "open", "reason": ""})
-        expect(board.locator("#paused-box")).to_be_hidden()
+        expect(row).to_have_count(0)
         expect(win.locator("#win-status")).to_have_text("")
+        expect(win.locator("#win-ticket")).to_have_text(t["number"])
     finally:
         win.close()
 
@@ -160,6 +170,7 @@ def test_unknown_hall_or_window_is_404_and_assets_are_served(api: Api) -> None:
     r = api.http.get("/static/board/board.js")
     assert r.status_code == 200 and "javascript" in r.headers["content-type"]
     assert api.http.get("/static/board/board.css").status_code == 200
+    assert "http" not in api.http.get("/board/t1").text  # nothing on the page comes from outside the server
 
 
 def test_board_reconnects_after_server_restart(browser: Browser, tmp_db: str, tmp_path: Path) -> None:
@@ -217,9 +228,18 @@ def test_stale_mark_gap_and_resync_with_a_scripted_stream(api: Api, browser: Bro
         page.goto(f"{api.server.url}/board/t1")
         page.wait_for_selector("body[data-seq='5']")
         assert page.locator("#offline").is_hidden()
-        page.clock.fast_forward("00:41")  # 41 s without a message
+        assert "heartbeat=1.5" in sockets[0].url  # the board asks for heartbeats every 1.5 s …
+        page.clock.fast_forward(3500)
+        expect(page.locator("#offline")).to_be_hidden()
+        page.clock.fast_forward(1000)  # … and 4.5 s without any message means the connection is lost
         expect(page.locator("#offline")).to_be_visible()
         expect(page.locator("#offline")).to_have_text("连接中断 / Connection lost")
+        # the silent socket was given up for a new one, resuming after the last event
+        deadline = time.monotonic() + 5
+        while len(sockets) < 2 and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        assert len(sockets) == 2 and "since=5" in sockets[1].url
+        sockets.pop(0)
         sockets[0].send(_frame(5, "heartbeat", {}))
         expect(page.locator("#offline")).to_be_hidden()
 
@@ -239,7 +259,7 @@ def test_stale_mark_gap_and_resync_with_a_scripted_stream(api: Api, browser: Bro
         while len(sockets) < 2 and time.monotonic() < deadline:
             page.clock.fast_forward(500)
             page.wait_for_timeout(50)
-        assert len(sockets) == 2 and sockets[1].url.endswith("?since=7")
+        assert len(sockets) == 2 and "?since=7&" in sockets[1].url
         sockets[1].send(_frame(8, "ticket.completed", called | {"status": "done", "queues": []}))
         expect(page.locator("body")).to_have_attribute("data-seq", "8")
         expect(page.locator("#latest .call-number")).to_have_text("B042")
@@ -247,36 +267,179 @@ def test_stale_mark_gap_and_resync_with_a_scripted_stream(api: Api, browser: Bro
         page.close()
 
 
-@sqlite_only
-def test_screenshots(api: Api, browser: Browser, tmp_path: Path) -> None:
-    """Screenshots of a busy hall, as in docs/screenshots/web-board-*.png (once, on SQLite; into a temporary folder)."""
-    for q, n in (("A", 9), ("B", 4), ("C", 6)):
-        for _ in range(n):
-            api.take(q)
-    for w in (3, 2, 5, 1):
-        assert api.call_next(w).status_code == 200
-    _post(api, "/api/v1/halls/t1/windows/4/status", {"status": "paused", "reason": "午休 Lunch break"})
-    _post(
-        api,
-        "/api/v1/halls/t1/notice",
-        {"text": "本中心周六上午 9:00-12:00 提供延时服务 · Open Saturday 9:00-12:00 · 请保管好您的号票"},
-    )
-    shots = [
-        ("web-board-lobby-landscape.png", "/board/t1", LANDSCAPE),
-        ("web-board-lobby-portrait.png", "/board/t1", PORTRAIT),
-        ("web-board-window.png", "/board/t1/window/1", LANDSCAPE),
-        ("web-board-window-paused.png", "/board/t1/window/4", LANDSCAPE),
-    ]
-    for name, path, viewport in shots:
-        page = open_page(browser, f"{api.server.url}{path}", viewport)
+# --- The demo hall (twelve domains) after a morning, at every screen size --------------------------------------
+
+SIZES: dict[str, ViewportSize] = {
+    "1366x768": {"width": 1366, "height": 768},
+    "1600x900": {"width": 1600, "height": 900},
+    "1920x1080": LANDSCAPE,
+    "portrait": PORTRAIT,
+}
+
+# What a screen shows, measured in the page: every visible row and text inside its list and the viewport,
+# the font sizes of the waiting list and the calls, the codes on the current page.
+MEASURE = """() => {
+  const inside = (r, b) => r.left >= b.left - 0.5 && r.right <= b.right + 0.5 && r.top >= b.top - 0.5
+    && r.bottom <= b.bottom + 0.5 && r.width > 0 && r.height > 0;
+  const view = { left: 0, top: 0, right: innerWidth, bottom: innerHeight };
+  const clipped = [];
+  const check = (row, box) => {
+    const rb = row.getBoundingClientRect();
+    if (!inside(rb, box) || !inside(rb, view)) clipped.push(row.textContent);
+    for (const t of row.querySelectorAll("span")) {
+      if (t.textContent && t.offsetParent !== null && !inside(t.getBoundingClientRect(), box))
+        clipped.push(t.textContent);
+    }
+  };
+  for (const row of document.querySelectorAll("#rows > li:not([hidden]), #calls > li:not([hidden])"))
+    check(row, row.parentElement.getBoundingClientRect());
+  for (const el of document.querySelectorAll("#latest .call, .side-head, .top > *, .notice-label"))
+    check(el, (el.closest(".panel") || el.parentElement).getBoundingClientRect());
+  const px = (sel) => [...document.querySelectorAll(sel)].filter((e) => e.offsetParent !== null)
+    .map((e) => parseFloat(getComputedStyle(e).fontSize));
+  const hall = document.querySelector(".hall").getBoundingClientRect();
+  const clock = document.querySelector("#clock").getBoundingClientRect();
+  return {
+    clipped,
+    overlap: hall.right > clock.left,
+    waiting: px("#rows li.queue .queue-waiting .zh"),
+    names: px("#rows li.queue .queue-name .zh"),
+    calls: px("#latest .call-number, #calls li:not([hidden]) .call-number"),
+    shown: [...document.querySelectorAll("#rows > li.queue:not([hidden])")].map((e) => e.dataset.queue),
+    paused: [...document.querySelectorAll("#rows > li.paused-window:not([hidden])")].map((e) => e.dataset.window),
+    earlier: document.querySelectorAll("#calls li:not([hidden])").length,
+    page: document.body.dataset.page,
+  };
+}"""
+
+
+def _scale(viewport: ViewportSize) -> float:
+    """Pixels of this screen per pixel of 1920×1080 (of 1080×1920 in portrait)."""
+    w, h = viewport["width"], viewport["height"]
+    return min(w / 1920, h / 1080) if w >= h else min(w / 1080, h / 1920)
+
+
+@pytest.fixture(scope="module")
+def demo_url() -> Iterator[str]:
+    """The demo hall's live server after the morning (tests/display_board/morning.py)."""
+    with serving_morning() as srv:
+        yield srv.url
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_lobby_shows_every_domain_in_whole_rows_readable_from_far(browser: Browser, demo_url: str, size: str) -> None:
+    viewport = SIZES[size]
+    u = _scale(viewport)
+    page = browser.new_page(viewport=viewport)
+    try:
+        page.clock.set_fixed_time(SHOT_TIME.timestamp())  # the clock in the screenshot; timers still run
+        page.goto(f"{demo_url}/board/demo?page_s=0.6")
+        page.wait_for_selector("body[data-seq]", timeout=10_000)
+        page.evaluate("document.fonts.ready")
+        seen: set[str] = set()
+        paused: set[str] = set()
+        pages: set[str] = set()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (len(seen) < len(TAKEN) or len(pages) < 2):
+            m = page.evaluate(MEASURE)
+            assert m["clipped"] == [], f"{size}, page {m['page']}: cut off: {m['clipped']}"
+            assert not m["overlap"], "the clock covers the hall's name"
+            assert m["shown"] or m["paused"], "an empty page"
+            assert min(m["waiting"]) >= 48 * u - 0.5 and min(m["names"]) >= 48 * u - 0.5, m
+            assert min(m["calls"]) >= 120, m  # the called numbers: never below 120 px
+            assert m["earlier"] >= 2, "fewer than two earlier calls under the newest"
+            seen.update(m["shown"])
+            paused.update(m["paused"])
+            pages.add(m["page"])
+            page.wait_for_timeout(100)
+        assert seen == set(TAKEN), f"{size}: domains never shown: {set(TAKEN) - seen}"
+        assert paused == {str(w) for w in PAUSED}
+        assert len(pages) >= 2 and all(p.endswith(f"/{len(pages)}") for p in pages), pages
+        expect(page.locator("#pager")).to_be_visible()
+        # the notice without a second "通知：" (the staff typed one; the footer has its own label)
+        assert NOTICE.startswith("通知：")
+        expect(page.locator("#notice")).to_have_text(NOTICE.removeprefix("通知："))
+        expect(page.locator(".notice-label")).to_have_text("通知 Notice")
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_lobby_screenshots(browser: Browser, demo_url: str, size: str) -> None:
+    """docs/screenshots/web-board-lobby-<size>.png (`scripts/screenshots`), first page; at 1080p the second too."""
+    pages = [1, 2] if size == "1920x1080" else [1]
+    for n in pages:
+        page = browser.new_page(viewport=SIZES[size])
         try:
+            page.clock.set_fixed_time(SHOT_TIME.timestamp())
+            page.goto(f"{demo_url}/board/demo?page_s=0&page={n}")
+            page.wait_for_selector("body[data-seq]", timeout=10_000)
             page.evaluate("document.fonts.ready")
-            page.screenshot(path=str(tmp_path / name))
+            expect(page.locator("body")).to_have_attribute("data-page", f"{n}/2")
+            name = f"web-board-lobby-{size}" + (f"-page{n}" if n > 1 else "") + ".png"
+            page.screenshot(path=str(SHOTS / name), animations="disabled")
+            assert (SHOTS / name).stat().st_size > 20_000, name
         finally:
             page.close()
-    for name, _, _ in shots:
-        assert (tmp_path / name).stat().st_size > 20_000, name  # a rendered board, not a blank page
-    if os.environ.get("HALL_SHOTS_DIR"):  # by hand: HALL_SHOTS_DIR=docs/screenshots pytest -k screenshots
-        for name, _, _ in shots:
-            shutil.copyfile(tmp_path / name, Path(os.environ["HALL_SHOTS_DIR"]) / name)
-    assert "http" not in api.http.get("/board/t1").text  # nothing on the page comes from outside the server
+
+
+@pytest.mark.parametrize("window", [1, 4])
+def test_window_display_screenshots(browser: Browser, demo_url: str, window: int) -> None:
+    """docs/screenshots/web-board-window.png (serving) and web-board-window-paused.png (window 4, at lunch)."""
+    page = browser.new_page(viewport=LANDSCAPE)
+    try:
+        page.clock.set_fixed_time(SHOT_TIME.timestamp())
+        page.goto(f"{demo_url}/board/demo/window/{window}")
+        page.wait_for_selector("body[data-seq]", timeout=10_000)
+        page.evaluate("document.fonts.ready")
+        if window == 4:
+            expect(page.locator("#win-status")).to_contain_text("暂停服务")
+            expect(page.locator("#win-status")).to_contain_text("午休")
+            expect(page.locator("#win-ticket")).to_be_hidden()
+        else:
+            expect(page.locator("#win-label")).to_contain_text("正在办理")
+        name = "web-board-window.png" if window == 1 else "web-board-window-paused.png"
+        page.screenshot(path=str(SHOTS / name), animations="disabled")
+    finally:
+        page.close()
+
+
+@sqlite_only
+def test_lost_network_shows_within_5_s_and_the_board_catches_up(api: Api, browser: Browser, tmp_path: Path) -> None:
+    """The network between board and server goes silent (nothing closes): "连接中断" within 5 s; when it comes
+    back the board resumes and shows what was called meanwhile."""
+    hole = Blackhole(api.server.port)
+    page = open_page(browser, f"{hole.url}/board/t1")
+    try:
+        first = api.take("A")
+        assert api.call_next(1).status_code == 200
+        expect(page.locator("#latest .call-number")).to_have_text(first["number"])
+        hole.hold()
+        expect(page.locator("#offline")).to_be_visible(timeout=5000)
+        expect(page.locator("#offline")).to_have_text("连接中断 / Connection lost")
+        second = api.take("B")
+        assert api.call_next(2).status_code == 200
+        assert page.locator("#latest .call-number").text_content() == first["number"]
+        hole.release()
+        expect(page.locator("#latest .call-number")).to_have_text(second["number"], timeout=10_000)
+        expect(page.locator("#calls .call-number").first).to_have_text(first["number"])
+        expect(page.locator("#offline")).to_be_hidden()
+    finally:
+        page.close()
+        hole.close()
+
+
+@sqlite_only
+def test_a_board_with_a_display_token_reports_its_health(api: Api, browser: Browser) -> None:
+    """The supervisor sees the board as a device that is fine, not one that never reported."""
+    page = open_page(browser, f"{api.server.url}/board/t1?token={DISPLAY}")
+    try:
+        assert "token" not in page.url  # the token leaves the address bar
+        expect(page.locator("body")).to_have_attribute("data-health", "200")
+        r = api.http.get("/api/v1/halls/t1/console/overview", headers=api.auth("clerk1"))
+        assert r.status_code == 200, r.text
+        dev = next(d for d in r.json()["devices"] if d["name"] == "display-t1")
+        assert dev["status"] == "ok" and dev["online"], dev
+        assert dev["detail"].startswith("web lobby board 1920×1080")
+    finally:
+        page.close()

@@ -23,6 +23,7 @@ from ...timeutil import utcnow
 router = APIRouter()
 log = logging.getLogger(__name__)
 REPLAY_CHUNK = 1000
+MIN_HEARTBEAT_S = 1.0  # the most often a client may ask for a heartbeat
 
 
 def _frame(ctx: HallContext, hall: str, seq: int, type: str, data: object) -> str:
@@ -128,8 +129,13 @@ def seq_of(session: Session, hall: str) -> int:
 
 
 @router.websocket("/ws/halls/{hall}/events")
-async def hall_events(ws: WebSocket, hall: str, since: int | None = None, token: str | None = None) -> None:
-    """Websocket: snapshot (or replay after `since`), then live events, heartbeats when idle."""
+async def hall_events(
+    ws: WebSocket, hall: str, since: int | None = None, token: str | None = None, heartbeat: float | None = None
+) -> None:
+    """Websocket: snapshot (or replay after `since`), then live events, heartbeats when idle.
+
+    `heartbeat` (seconds, at least MIN_HEARTBEAT_S): a client that must notice a dead connection quickly (a
+    board shows "connection lost" within 5 s) asks for heartbeats this often; never less often than the app's."""
     ctx: HallContext = ws.app.state.ctx
     refusal = await _refusal(ctx, ws, hall, token)
     # Accept before closing: a close sent before the handshake completes reaches the client as a bare
@@ -143,7 +149,10 @@ async def hall_events(ws: WebSocket, hall: str, since: int | None = None, token:
     reader = asyncio.create_task(stream.receive())
     try:
         await stream.start(since)
-        runner = asyncio.create_task(stream.run(ctx_heartbeat(ws)))
+        every = ctx_heartbeat(ws)
+        if heartbeat is not None and heartbeat == heartbeat:  # not NaN
+            every = min(every, max(MIN_HEARTBEAT_S, heartbeat))
+        runner = asyncio.create_task(stream.run(every))
         done, _ = await asyncio.wait({runner, reader}, return_when=asyncio.FIRST_COMPLETED)
         runner.cancel()
         for t in done:

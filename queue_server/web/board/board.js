@@ -8,6 +8,10 @@ import { SnapshotNeeded, apply, fromSnapshot, snapshotView } from "./reducer.js"
 
 const FLASH_MS = 6000; // the newest call flashes this long
 const REFUSED_RETRY_MS = 30000; // a wrong hall or token: keep trying, slowly
+const HEARTBEAT_S = 1.5; // the server heartbeats this often on a quiet stream …
+const STALE_MS = 4000; // … so this long without a message means the connection is gone ("连接中断" within 5 s)
+const HEALTH_MS = 60000; // report the board's health this often (the supervisor counts 3 min of silence as offline)
+const MAX_CALLS = 6; // earlier calls listed under the newest, as many as fit
 
 // ---------------------------------------------------------------- page
 
@@ -16,6 +20,19 @@ const params = new URLSearchParams(location.search);
 const HALL = m ? decodeURIComponent(m[1]) : params.get("hall") || "";
 const winParam = (m && m[2]) || params.get("window");
 const WINDOW = winParam ? Number(winParam) : null;
+// The waiting list shows as many rows as fit and turns its pages every PAGE_MS (?page_s=, tests use a short one).
+// ?page_s=0 stops the turning and ?page=N starts on page N (screenshots).
+const PAGE_S = params.has("page_s") ? Number(params.get("page_s")) : 8;
+const PAGE_MS = PAGE_S > 0 ? Math.max(200, 1000 * PAGE_S) : 0;
+// A display's device token (?token=, kept for the tab and taken out of the address bar): it follows the
+// stream as that device and reports the board's health, so the supervisor sees the board as a device.
+if (params.get("token")) {
+  sessionStorage.setItem("boardToken", params.get("token"));
+  params.delete("token");
+  const rest = params.toString();
+  history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : ""));
+}
+const TOKEN = sessionStorage.getItem("boardToken");
 
 const $ = (id) => document.getElementById(id);
 let board = null; // the reducer's state
@@ -23,6 +40,9 @@ let state = null; // what it shows: the snapshot-shaped view of `board`
 let flashUntil = 0;
 let flashId = null;
 let stream = null;
+let page = Math.max(0, (Number(params.get("page")) || 1) - 1); // the waiting list's page on screen
+let pages = [[]]; // rows (elements) of each page
+let online = false;
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -52,9 +72,96 @@ function callRow(c, big) {
   row.dataset.window = String(c.window);
   row.append(el("span", "call-number", c.number));
   const where = el("span", "call-window");
-  where.append(el("span", "zh", `请到 ${c.window} 号窗口`), el("span", "en", `Window ${c.window}`));
+  if (big) {
+    where.append(el("span", "zh", `请到 ${c.window} 号窗口`), el("span", "en", `Window ${c.window}`));
+  } else {
+    const word = el("span", "win-word");
+    word.append(el("span", "zh", "号窗口"), el("span", "en", `Window ${c.window}`));
+    where.append(el("span", "win-no", String(c.window)), word);
+  }
   row.append(where);
   return row;
+}
+
+function queueRow(q) {
+  const li = el("li", "row queue");
+  li.dataset.queue = q.code;
+  const name = el("span", "queue-name");
+  name.append(el("span", "zh", q.name), el("span", "en", q.name_en || ""));
+  const wait = el("span", "queue-waiting");
+  const est = el("span", "queue-estimate");
+  if (q.waiting > 0) {
+    wait.append(el("span", "zh", `等候 ${q.waiting} 人`), el("span", "en", `${q.waiting} waiting`));
+    est.append(el("span", "zh", `约 ${minutes(q.estimated_wait_s)} 分钟`), el("span", "en", `~${minutes(q.estimated_wait_s)} min`));
+  } else {
+    wait.classList.add("none");
+    wait.append(el("span", "zh", "无人等候"), el("span", "en", "No one waiting"));
+    est.append(el("span", "zh", "无需等候"), el("span", "en", "No wait"));
+  }
+  li.append(name, wait, est);
+  return li;
+}
+
+function pausedRow(w) {
+  const li = el("li", "row paused-window");
+  li.dataset.window = String(w.number);
+  const paused = w.status === "paused";
+  const name = el("span", "queue-name");
+  name.append(el("span", "zh", `${w.number} 号窗口`), el("span", "en", `Window ${w.number}`));
+  const text = el("span", "paused-text");
+  text.append(el("span", "zh", paused ? "暂停服务" : "未开放"), el("span", "en", paused ? "Service paused" : "Closed"));
+  const reason = el("span", "paused-reason");
+  reason.append(el("span", "zh", w.reason || ""));
+  li.append(name, text, reason);
+  return li;
+}
+
+/** Hide the earlier calls that do not fit under the newest one, whole rows only. */
+function fitCalls(list) {
+  const bottom = list.getBoundingClientRect().bottom;
+  let full = false;
+  for (const row of list.children) {
+    row.hidden = false;
+    full = full || row.getBoundingClientRect().bottom > bottom + 0.5;
+    row.hidden = full;
+  }
+}
+
+/** Split the rows into pages of whole rows that fit the list's height. */
+function paginate(list) {
+  const rows = [...list.children];
+  rows.forEach((r) => { r.hidden = false; });
+  const room = list.clientHeight;
+  const out = [[]];
+  let used = 0;
+  for (const r of rows) {
+    const h = r.getBoundingClientRect().height;
+    if (used + h > room + 0.5 && out[out.length - 1].length > 0) {
+      out.push([]);
+      used = 0;
+    }
+    out[out.length - 1].push(r);
+    used += h;
+  }
+  return out;
+}
+
+function showPage() {
+  page = pages.length ? page % pages.length : 0;
+  pages.forEach((rows, i) => rows.forEach((r) => { r.hidden = i !== page; }));
+  const pager = $("pager");
+  pager.hidden = pages.length < 2;
+  pager.replaceChildren(
+    el("span", "pager-text", `${page + 1}/${pages.length}`),
+    ...pages.map((_, i) => el("span", i === page ? "dot on" : "dot", i === page ? "●" : "○")),
+  );
+  document.body.dataset.page = `${page + 1}/${pages.length}`;
+}
+
+function turnPage() {
+  if (WINDOW !== null || pages.length < 2) return;
+  page = (page + 1) % pages.length;
+  showPage();
 }
 
 function renderLobby() {
@@ -70,41 +177,14 @@ function renderLobby() {
     if (flashId === calls[0].id && Date.now() < flashUntil) big.classList.add("flash");
     latest.replaceChildren(big);
   }
-  list.replaceChildren(...calls.slice(1, 7).map((c) => callRow(c, false)));
-
-  const queues = $("queues");
-  queues.replaceChildren(
-    ...(state.queues || []).map((q) => {
-      const li = el("li", "queue");
-      li.dataset.queue = q.code;
-      const name = el("span", "queue-name");
-      name.append(el("span", "zh", q.name), el("span", "en", q.name_en || ""));
-      const wait = el("span", "queue-waiting");
-      wait.append(el("span", "zh", `等候 ${q.waiting} 人`), el("span", "en", `${q.waiting} waiting`));
-      const est = el("span", "queue-estimate");
-      if (q.waiting > 0) {
-        est.append(el("span", "zh", `约 ${minutes(q.estimated_wait_s)} 分钟`), el("span", "en", `~${minutes(q.estimated_wait_s)} min`));
-      } else {
-        est.append(el("span", "zh", "无需等候"), el("span", "en", "No wait"));
-      }
-      li.append(name, wait, est);
-      return li;
-    }),
-  );
+  list.replaceChildren(...calls.slice(1, 1 + MAX_CALLS).map((c) => callRow(c, false)));
+  fitCalls(list);
 
   const stopped = (state.windows || []).filter((w) => w.status !== "open");
-  $("paused-box").hidden = stopped.length === 0;
-  $("paused").replaceChildren(
-    ...stopped.map((w) => {
-      const li = el("li", "paused-window");
-      li.dataset.window = String(w.number);
-      li.append(el("span", "paused-number", `${w.number} 号窗口`));
-      li.append(el("span", "paused-text", w.status === "paused" ? "暂停服务" : "未开放"));
-      li.append(el("span", "en", w.status === "paused" ? "Paused" : "Closed"));
-      if (w.reason) li.append(el("span", "paused-reason", w.reason));
-      return li;
-    }),
-  );
+  const rows = $("rows");
+  rows.replaceChildren(...(state.queues || []).map(queueRow), ...stopped.map(pausedRow));
+  pages = paginate(rows);
+  showPage();
 }
 
 function renderWindow() {
@@ -146,8 +226,13 @@ function renderWindow() {
 
 let shownNotice = null;
 
+/** The notice as staff wrote it, without a leading "通知：" / "Notice:" (the footer has its own label). */
+export function noticeText(raw) {
+  return String(raw || "").replace(/^\s*(?:通知|公告|notice)\s*[:：]?\s*/i, "").trim();
+}
+
 function renderNotice(force = false) {
-  const text = state.notice || "";
+  const text = noticeText(state.notice);
   if (text === shownNotice && !force) return; // leave a scrolling line alone
   shownNotice = text;
   const ticker = $("ticker");
@@ -167,6 +252,7 @@ function renderNotice(force = false) {
 function render() {
   if (state === null) return;
   renderHeader();
+  tickClock(); // in the hall's timezone from the first snapshot on
   if (WINDOW !== null) renderWindow();
   else renderLobby();
   renderNotice();
@@ -183,7 +269,8 @@ function tickClock() {
       hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
     }).formatToParts(new Date());
     const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
-    text = `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+    const time = `${p.hour}:${p.minute}:${p.second}`;
+    text = innerHeight > innerWidth ? time : `${p.year}-${p.month}-${p.day} ${time}`; // portrait: no room for the date
   } catch {
     text = new Date().toLocaleString();
   }
@@ -217,9 +304,29 @@ function onEvent(msg) {
   render();
 }
 
-function onStatus(online) {
-  $("offline").hidden = online;
-  document.body.dataset.connected = String(online);
+function onStatus(value) {
+  const back = value && !online;
+  online = value;
+  $("offline").hidden = value;
+  document.body.dataset.connected = String(value);
+  if (back) reportHealth();
+}
+
+/** Tell the server this board is alive (needs a display token): POST /api/v1/devices/health. */
+async function reportHealth() {
+  if (!TOKEN) return;
+  const what = WINDOW !== null ? `window ${WINDOW} display` : "lobby board";
+  const detail = `web ${what} ${innerWidth}×${innerHeight}` + (online ? "" : ", event stream lost");
+  try {
+    const r = await fetch("/api/v1/devices/health", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ status: online ? "ok" : "offline", detail }),
+    });
+    document.body.dataset.health = String(r.status);
+  } catch {
+    document.body.dataset.health = "unreachable";
+  }
 }
 
 function start() {
@@ -230,8 +337,15 @@ function start() {
   }
   tickClock();
   setInterval(tickClock, 1000);
-  addEventListener("resize", () => state && renderNotice(true));
-  stream = new HallStream(HALL, null, { onSnapshot, onEvent, onStatus }, { refusedRetryMs: REFUSED_RETRY_MS });
+  addEventListener("resize", () => {
+    if (state === null) return;
+    render();
+    renderNotice(true);
+  });
+  if (PAGE_MS > 0) setInterval(turnPage, PAGE_MS);
+  setInterval(reportHealth, HEALTH_MS);
+  const options = { refusedRetryMs: REFUSED_RETRY_MS, heartbeatS: HEARTBEAT_S, staleMs: STALE_MS };
+  stream = new HallStream(HALL, () => TOKEN, { onSnapshot, onEvent, onStatus }, options);
   stream.start();
 }
 

@@ -4,7 +4,7 @@
 // The message shapes are queue_server/schemas (envelope {seq, type, at, hall, data}); the Python twin is
 // hall_client/follower.py. A token (device or staff) goes as ?token= so the server limits it to its hall.
 
-const STALE_MS = 40000; // no event or heartbeat for this long: offline
+const STALE_MS = 40000; // no event or heartbeat for this long: offline (the server heartbeats every 15 s)
 const BACKOFF_MIN_MS = 300;
 const BACKOFF_MAX_MS = 5000;
 const REFUSED = new Set([4401, 4403, 4404]); // bad token, token of another hall, unknown hall
@@ -16,22 +16,41 @@ export class HallStream {
    * @param {{onSnapshot?: Function, onEvent?: Function, onStatus?: Function, onRefused?: Function,
    *          onOpen?: Function}} handlers onSnapshot(msg) and onEvent(msg) get whole messages, events in seq
    *   order without gaps; onStatus(online) when the connection is lost or back; onOpen() on each connection
-   * @param {{refusedRetryMs?: number|null}} options refused (4401/4403/4404): stop and call onRefused
-   *   (default), or keep trying this slowly (a board on a wall has nobody to fix its URL right away)
+   * @param {{refusedRetryMs?: number|null, heartbeatS?: number|null, staleMs?: number}} options
+   *   refusedRetryMs: refused (4401/4403/4404): stop and call onRefused (default), or keep trying this slowly
+   *   (a board on a wall has nobody to fix its URL right away). heartbeatS: ask the server for a heartbeat
+   *   after this many seconds of quiet (?heartbeat=, at least 1) instead of its 15 s. staleMs: no message for
+   *   this long means offline (default 40 s; with heartbeatS a few heartbeats); an open but silent connection
+   *   is then dropped and a new one resumes with since.
    */
   constructor(hall, tokenFn, handlers, options = {}) {
     this.hall = hall;
     this.tokenFn = tokenFn;
     this.h = handlers;
     this.refusedRetryMs = options.refusedRetryMs ?? null;
+    this.heartbeatS = options.heartbeatS ?? null;
+    this.staleMs = options.staleMs ?? STALE_MS;
     this.seq = null;
     this.socket = null;
     this.attempts = 0;
     this.awaitingSnapshot = false;
     this.lastMessageAt = Date.now();
+    this.startedAt = Date.now();
     this.stopped = false;
     this.online = null;
-    this.watch = setInterval(() => this.setOnline(Date.now() - this.lastMessageAt < STALE_MS && this.socket !== null), 1000);
+    this.watch = setInterval(() => this.check(), Math.min(1000, this.staleMs / 8));
+  }
+
+  /** Offline when closed or silent too long; a silent socket (a dead network, no close) is replaced. */
+  check() {
+    const now = Date.now();
+    this.setOnline(this.socket !== null && now - this.lastMessageAt < this.staleMs);
+    if (this.socket !== null && !this.stopped && now - Math.max(this.lastMessageAt, this.startedAt) >= this.staleMs) {
+      const dead = this.socket;
+      this.socket = null; // its late messages and its close are ignored from now on
+      dead.close();
+      this.start();
+    }
   }
 
   url() {
@@ -40,6 +59,7 @@ export class HallStream {
     const t = this.tokenFn ? this.tokenFn() : null;
     if (t) q.set("token", t);
     if (this.seq !== null) q.set("since", String(this.seq));
+    if (this.heartbeatS !== null) q.set("heartbeat", String(this.heartbeatS));
     const query = q.toString();
     return `${proto}//${location.host}/ws/halls/${encodeURIComponent(this.hall)}/events${query ? `?${query}` : ""}`;
   }
@@ -52,6 +72,7 @@ export class HallStream {
 
   start() {
     if (this.stopped) return;
+    this.startedAt = Date.now();
     const ws = new WebSocket(this.url());
     this.socket = ws;
     this.awaitingSnapshot = false;
