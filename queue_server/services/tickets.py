@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlmodel import col
+
 from .. import policy
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..estimate import updated_average
@@ -22,6 +24,7 @@ from ..models import (
     NO_SHOW,
     SERVING,
     WAITING,
+    Ticket,
 )
 from ..store import halls as hall_store
 from ..store import tickets as store
@@ -116,12 +119,31 @@ def call_ticket(
         t = store.open_ticket_by_number(tx.conn, tx.hall, ticket_number.upper())
     else:
         raise Invalid("请指定票号 / Give ticket_id or number")
+    if t is None and ticket_number:
+        _missed_today(tx, ticket_number.upper())
     if t is None or t.hall_code != tx.hall:
         raise NotFound("没有这张票 / No such ticket in this hall")
     if t.status != WAITING:
         raise Conflict(f"{t.number} 当前状态为 {t.status}，不能叫号 / {t.number} is {t.status}, not waiting")
     c = policy.Candidate(t.id, t.queue, t.lane, t.arrived_at, t.target_window, t.slot_start)
     return _call(tx, w, t, policy.next_streak(w.priority_streak, c, tx.now))
+
+
+def _missed_today(tx: HallTx, number: str) -> None:
+    """409 naming the way back when `number` is a ticket of today that missed its call (过号): the clerk sends
+    the citizen to the general desk, where 重新排队 puts it back in its queue."""
+    missed = store.select_tickets(
+        tx.conn,
+        col(Ticket.hall_code) == tx.hall,
+        col(Ticket.service_day) == service_day(tx.now, tx.tz),
+        col(Ticket.number) == number,
+        col(Ticket.status) == NO_SHOW,
+        limit=1,
+    )
+    if missed:
+        raise Conflict(
+            f"{number} 已过号，请到总服务台重新排队后再叫 / {number} missed its call: it can rejoin at the general desk"
+        )
 
 
 # action -> (statuses it applies to, status after, event type)

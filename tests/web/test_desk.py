@@ -133,6 +133,10 @@ def test_a_full_day_at_the_general_desk(api: Api, browser: Browser, backend: str
         )
         assert call.status_code == 200, call.text
         assert api.act(missed["id"], "no-show", who="clerk2").status_code == 200
+        early = api.http.post(
+            "/api/v1/halls/t1/windows/2/call", json={"number": missed["number"]}, headers=api.auth("clerk2")
+        )
+        assert early.status_code == 409 and "总服务台" in early.json()["detail"]  # not "没有这张票": the way back
         item = page.locator(f"#noshows li[data-number='{missed['number']}']")
         expect(item).to_contain_text("2 号窗口")
         item.locator("button[data-rejoin]").click()
@@ -168,6 +172,7 @@ def test_a_full_day_at_the_general_desk(api: Api, browser: Browser, backend: str
         for secret in (PHONE, "13900001111", "13700001111", WALKIN_ID, CALLER_ID, SENIOR_ID, "文化西路"):
             assert secret not in text
         page.click("#walkin-queues button[data-queue='A']")
+        page.locator("#hall-name").evaluate("e => { e.textContent = e.textContent.repeat(4); }")  # a long hall name
         page.screenshot(path=str(SHOTS / f"desk-{backend}.png"))
         width, inner_w, height, inner_h = fits(page)
         assert width <= inner_w and height <= inner_h, (width, inner_w, height, inner_h)

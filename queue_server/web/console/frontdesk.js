@@ -47,7 +47,7 @@ function statusBadge(map, status) {
 function renderTiles() {
   const tiles = s.queues.map((q) => {
     const b = el("button", "fd-tile", el("span", "q-code", q.code), el("span", "fd-tile-name", bi([q.name, q.name_en])),
-      el("span", "fd-tile-load", q.waiting ? `等候 ${q.waiting} 人 · 约 ${minutes(q.estimated_wait_s)} 分` : "无人等候 · none waiting"));
+      el("span", "fd-tile-load", q.waiting ? `等候 ${q.waiting} 人 · 约 ${minutes(q.estimated_wait_s)} 分` : "无人等候 · 0"));
     b.type = "button";
     b.dataset.queue = q.code;
     b.setAttribute("role", "radio");
