@@ -116,6 +116,12 @@ def test_a_full_day_at_the_general_desk(api: Api, browser: Browser, backend: str
         row.locator("button.fd-act").click()
         expect(row.locator(".badge")).to_have_attribute("data-status", "checked_in")
         expect(number).to_have_text("A002")
+        page.fill("#appt-q", "1111")  # the caller gives the phone's last four digits
+        page.click("#appt-search button[type=submit]")
+        expect(page.locator("#appts li[data-code]")).to_have_count(1)
+        page.fill("#appt-q", "9999")
+        page.click("#appt-search button[type=submit]")
+        expect(page.locator("#appts")).to_contain_text("No appointment found")
         appt = api.http.get(f"/api/v1/appointments/{code}").json()
         assert appt["status"] == "checked_in"
         t = next(

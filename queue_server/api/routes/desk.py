@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from peripherals.documents.qr import qr_matrix
@@ -106,8 +106,10 @@ async def desk_appointments(
 
     def read(s: Session) -> list[DeskAppointment]:
         stmt = select(Appointment).where(col(Appointment.hall_code) == hall, col(Appointment.service_day) == wanted)
-        if term:
-            stmt = stmt.where(or_(col(Appointment.code) == term, col(Appointment.phone_masked).endswith(term[-4:])))
+        if len(term) == 4 and term.isdigit():  # the phone's last four digits (shown unmasked in "138****5678")
+            stmt = stmt.where(col(Appointment.phone_masked).endswith(term))
+        elif term:
+            stmt = stmt.where(col(Appointment.code) == term)
         stmt = stmt.order_by(col(Appointment.slot_start), col(Appointment.id)).limit(MAX_LISTED)
         return [
             DeskAppointment(
