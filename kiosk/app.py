@@ -212,7 +212,7 @@ class KioskApp(BookingApp, DeviceApp, App):
         self.ahead = f.text("ahead", n=tk.ahead) if tk else ""
         self.lane = f.text("special_lane") if tk and tk.lane == "special" else ""
         self.print_status = {"printing": f.text("printing"), "printed": f.text("printed")}.get(f.print_state or "", "")
-        self.qr = self.track_url(tk.track_token) if tk and f.show_qr else ""
+        self.qr = tk.track_url if tk and f.show_qr else ""
         self.note = f.note if tk else ""
         self.offer_take = f.offer_take
         self.code_shown = " ".join(f.code.ljust(CODE_LEN, "_"))
@@ -255,10 +255,6 @@ class KioskApp(BookingApp, DeviceApp, App):
             self.render()
         else:
             self._render_time()
-
-    def track_url(self, token: str) -> str:
-        """What the on-screen QR code carries: the ticket's public tracking address."""
-        return f"{self.server.rstrip('/')}/api/v1/track/{token}"
 
     # --- taps (Kivy thread; each renders at once: feedback within a frame) -------------------------------
 

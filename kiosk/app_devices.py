@@ -43,7 +43,6 @@ class DeviceApp:
         _device_lock: threading.Lock
 
         def render(self) -> None: ...
-        def track_url(self, token: str) -> str: ...
         def _do(self, fn: Callable[[float], Any]) -> Any: ...
         def _later(self, fn: Callable[[], object], *, render: bool = False) -> None: ...
         def _start_check_in(self, req: CheckInRequest | None) -> None: ...
@@ -162,7 +161,7 @@ class DeviceApp:
                     domain_name_en=d.name_en if d else "",
                     people_ahead=int(ticket.get("ahead") or 0),
                     issued_at=datetime.fromisoformat(str(ticket["issued_at"]).replace("Z", "+00:00")),
-                    tracking_url=self.track_url(str(ticket.get("track_token") or "")),
+                    tracking_url=str(ticket.get("track_url") or ""),  # the answer's, as it is
                     lane=ticket.get("lane") or "normal",
                     estimated_wait_min=round(int(ticket.get("estimated_wait_s") or 0) / 60),
                 )

@@ -100,6 +100,7 @@ class Ticket:
     estimated_wait_s: int
     track_token: str
     phone_masked: str = ""
+    track_url: str = ""  # the tracking page: what the QR codes on screen and on paper encode, as the server gave it
 
     @classmethod
     def from_api(cls, d: Mapping[str, Any]) -> Ticket:
@@ -112,6 +113,7 @@ class Ticket:
             int(d.get("estimated_wait_s") or 0),
             str(d.get("track_token") or ""),
             str(d.get("phone_masked") or ""),
+            str(d.get("track_url") or ""),
         )
 
 

@@ -229,6 +229,7 @@ def create_app(
         halls,
         home_visits,
         tickets,
+        track,
         users,
         web,
         windows,
@@ -237,6 +238,7 @@ def create_app(
 
     # Routes are matched in order: the busiest (take a number, window actions) first.
     app.include_router(tickets.router)
+    app.include_router(track.router)
     app.include_router(windows.router)
     app.include_router(halls.router)
     app.include_router(users.router)

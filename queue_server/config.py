@@ -162,6 +162,9 @@ class HallConfig(BaseModel):
     case_prefix: str | None = Field(default=None, pattern=r"^[1-9][0-9]{2}$")
     # 通办取号: the share of a queue's daily_cap that remote tickets may take; the rest is for people in the hall.
     remote_share: float = Field(default=0.5, ge=0, le=1)
+    # Where citizens reach this server from outside (their phones): the tracking page's address on every
+    # ticket (`track_url`, the QR code) starts with it. Absent: the server's own base URL of the request.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = Field(default_factory=list)
 

@@ -3,9 +3,9 @@
 Every line (uvicorn's access log, its errors, the app's own loggers) passes two filters on the handler:
 
 - `RedactFilter`: the values of every query string (`?id_number=…`, `?proof=…`, `?token=…`), the token or
-  code in a path that is the holder's proof (`/api/v1/track/…`, `/appointments/…`, `/home-visits/…`,
-  `/complaints/…`), and anything shaped like a resident ID or mainland mobile number become `***`, in
-  the message and in a traceback's text.
+  code in a path that is the holder's proof (`/api/v1/track/…`, the tracking page `/track/…` and its stream
+  `/ws/track/…`, `/appointments/…`, `/home-visits/…`, `/complaints/…`), and anything shaped like a resident
+  ID or mainland mobile number become `***`, in the message and in a traceback's text.
 - `ThrottleFilter`: an error (WARNING and above) that repeats — the same logger, message and exception —
   is written once per interval; the next one after the interval says how many were left out. A database
   that is down otherwise writes a traceback per request (megabytes a minute).
@@ -20,7 +20,7 @@ import time
 
 _QUERY_VALUE = re.compile(r"([?&][^=&\s\"'#?]+=)[^&\s\"'#]*")
 _PASSWORD = re.compile(r"((?:token|access_token|password)=)[^&\s\"']+", re.IGNORECASE)  # also in form bodies
-_PATH_PROOF = re.compile(r"(/api/v1/(?:track|appointments|home-visits|complaints)/)[^/?\s\"']+")
+_PATH_PROOF = re.compile(r"(/api/v1/(?:track|appointments|home-visits|complaints)/|(?<!/static)(?:/ws)?/track/)[^/?\s\"']+")
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 MASK = "***"

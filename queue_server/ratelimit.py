@@ -155,11 +155,12 @@ class RateLimiter:
         """Forget every count (tests; an operator lifting a block)."""
         self.storage.reset()
 
-    def hit(self, key: str, *, per_hour: int = 0, per_minute: int = 0) -> None:
-        """Record a call for `key` (blocking); TooManyRequests when the window's calls are spent."""
+    def hit(self, key: str, *, per_hour: int = 0, per_minute: int = 0, count: bool = True) -> None:
+        """Record a call for `key` (blocking); TooManyRequests when the window's calls are spent.
+        `count=False`: only refuse a spent key, without recording a call."""
         item: Any = RateLimitItemPerMinute(per_minute) if per_minute else RateLimitItemPerHour(per_hour)
         try:
-            if self._limiter.hit(item, key):
+            if self._limiter.hit(item, key) if count else self._limiter.test(item, key):
                 return
             reset_at = self._limiter.get_window_stats(item, key).reset_time
         except StorageError as exc:
@@ -172,12 +173,13 @@ class RateLimiter:
             retry_after_s=wait_s,
         )
 
-    async def check(self, key: str, *, per_hour: int = 0, per_minute: int = 0) -> None:
-        """Record a call for `key`; 429 (with Retry-After) when it already made its calls in the window."""
+    async def check(self, key: str, *, per_hour: int = 0, per_minute: int = 0, count: bool = True) -> None:
+        """Record a call for `key`; 429 (with Retry-After) when it already made its calls in the window.
+        `count=False`: the 429 of a spent key only (a caller's misses are counted, its hits are not)."""
         if self._blocking:
-            await anyio.to_thread.run_sync(lambda: self.hit(key, per_hour=per_hour, per_minute=per_minute))
+            await anyio.to_thread.run_sync(lambda: self.hit(key, per_hour=per_hour, per_minute=per_minute, count=count))
         else:
-            self.hit(key, per_hour=per_hour, per_minute=per_minute)
+            self.hit(key, per_hour=per_hour, per_minute=per_minute, count=count)
 
 
 # Budgets of the routes that take a proof, code or ID number from a caller without a token. A proof's

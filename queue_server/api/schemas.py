@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
@@ -42,8 +41,8 @@ class TicketPublic(PublicTicket):
     """The shared public ticket (`queue_server.schemas.PublicTicket`), built from a service result."""
 
     @classmethod
-    def of(cls, o: TicketOut, tz: ZoneInfo) -> TicketPublic:
-        """Build from a service result, times in the hall's timezone."""
+    def of(cls, o: TicketOut, tz: ZoneInfo, **more: str) -> Self:
+        """Build from a service result, times in the hall's timezone (`more`: a subclass's fields)."""
         t = o.ticket
         return cls(
             id=t.id,
@@ -63,12 +62,18 @@ class TicketPublic(PublicTicket):
             recalls=t.recalls,
             phone_masked=t.phone_masked,
             id_number_masked=t.id_masked,
-            track_token=t.track_token,  # kept by TicketIssued only (pydantic ignores it here)
+            **more,
         )
 
 
 class TicketIssued(TicketPublic, IssuedTicket):
-    """The shared issued ticket (`queue_server.schemas.IssuedTicket`): the public one with its tracking token."""
+    """The shared issued ticket (`queue_server.schemas.IssuedTicket`): the public one with its tracking token
+    and its tracking page's address."""
+
+    @classmethod
+    def issued(cls, o: TicketOut, tz: ZoneInfo, track_url: str) -> TicketIssued:
+        """The answer to whoever took the number; `track_url` from the route (api/routes/track.py)."""
+        return cls.of(o, tz, track_token=o.ticket.track_token, track_url=track_url)
 
 
 class TransferBody(BaseModel):
@@ -120,19 +125,6 @@ class QueueInfo(BaseModel):
     name_en: str
     waiting: int
     estimated_wait_s: int
-
-
-class TrackInfo(BaseModel):
-    """What the QR code on a ticket shows."""
-
-    number: str
-    status: str
-    ahead: int
-    window: int | None = None
-    queue: str
-    hall: str
-    estimated_wait_s: int
-    issued_at: datetime
 
 
 class TokenOut(BaseModel):

@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from ..api.deps import CtxDep, PrincipalDep
+from ..api.routes.track import ticket_track_url
 from ..api.schemas import Text
 from ..context import HallContext
 from ..errors import Forbidden, HallError, Invalid, NotFound
@@ -360,7 +361,7 @@ async def material_file(number: str, material_id: int, ctx: CtxDep, who: Princip
 
 
 @router.post("/cases/{number}/pickup-ticket", status_code=201)
-async def pickup_ticket(number: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+async def pickup_ticket(number: str, request: Request, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
     """A ticket of the hall's 统一出件 queue for a ready result (kiosk or clerk); a repeat the same day returns it."""
     hall = await hall_of(ctx, number)
     if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
@@ -371,4 +372,5 @@ async def pickup_ticket(number: str, ctx: CtxDep, who: PrincipalDep) -> dict[str
         "case": number,
         "ticket": {"id": t.ticket.id, "number": t.ticket.number, "queue": t.ticket.queue, "ahead": t.ahead},
         "track_token": t.ticket.track_token,
+        "track_url": ticket_track_url(ctx.hall(hall), request, t.ticket.track_token),
     }

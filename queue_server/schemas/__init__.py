@@ -27,13 +27,16 @@ from .events import (
     envelope,
     event_data,
 )
-from .ticket import IssuedTicket, PublicTicket
+from .ticket import TRACK_PAGE, IssuedTicket, PublicTicket, track_url
+from .track import REJOIN_RULE, TrackState
 
 __all__ = [
     "EVENT_DATA",
     "EVENT_TYPES",
     "RECENT_CALLS",
+    "REJOIN_RULE",
     "STREAM_TYPES",
+    "TRACK_PAGE",
     "AppointmentChange",
     "BoardHall",
     "BoardQueue",
@@ -61,9 +64,11 @@ __all__ = [
     "TicketChange",
     "TicketExpired",
     "TicketStatus",
+    "TrackState",
     "WindowStatus",
     "WindowStatusData",
     "data_model",
     "envelope",
     "event_data",
+    "track_url",
 ]

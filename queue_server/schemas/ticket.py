@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .common import Lane, TicketStatus
 
@@ -33,6 +33,18 @@ class PublicTicket(BaseModel):
 
 
 class IssuedTicket(PublicTicket):
-    """The answer to whoever took the number (take a number, remote ticket, check-in): with its tracking token."""
+    """The answer to whoever took the number (take a number, remote ticket, check-in): with its tracking token
+    and the tracking page's address — what the QR code on the screen and on the paper encodes, as it is."""
 
     track_token: str
+    track_url: str = Field(
+        description="absolute URL of the citizen's tracking page (HTML), built from the hall's public_url"
+    )
+
+
+TRACK_PAGE = "/track/"  # the tracking page's path on the server, followed by the ticket's tracking token
+
+
+def track_url(public_url: str, token: str) -> str:
+    """The tracking page of the ticket with this token, under `public_url` (a base URL, with or without '/')."""
+    return f"{public_url.rstrip('/')}{TRACK_PAGE}{token}"

@@ -1,4 +1,4 @@
-"""Halls and windows: configuration sync, window status, notices, device health, board state, tracking."""
+"""Halls and windows: configuration sync, window status, notices, device health, board state."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..store import halls as hall_store
 from ..store import tickets as store
 from ..store.rows import WindowRow
 from .auth import Principal
-from .ticketing import brief, check_clerk_window, drop_load, out, queue_stats, window_row
+from .ticketing import brief, check_clerk_window, drop_load, queue_stats, window_row
 from .tx import HallTx
 from .users import sync_users
 
@@ -159,24 +159,3 @@ def board_state(session: Session, hall: HallConfig, now: datetime) -> tuple[int,
         "notice": h.notice,
     }
     return h.last_seq, state
-
-
-def track(session: Session, token: str, now: datetime) -> dict[str, Any]:
-    """What a citizen sees by scanning the ticket's QR code."""
-    conn = session.connection()
-    t = store.ticket_by_track(conn, token)
-    if t is None:
-        raise NotFound("没有这张票 / No ticket for this link")
-    o = out(conn, t, now)  # people ahead and the estimate, computed once
-    d: dict[str, Any] = {
-        "number": t.number,
-        "status": t.status,
-        "ahead": o.ahead,
-        "queue": t.queue,
-        "hall": t.hall_code,
-        "estimated_wait_s": o.estimated_wait_s,
-        "issued_at": t.issued_at.isoformat(),
-    }
-    if t.window is not None:
-        d["window"] = t.window
-    return d

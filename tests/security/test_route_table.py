@@ -73,7 +73,7 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/halls/{hall}/board": PUBLIC,
     "GET /api/v1/halls/{hall}/windows": PUBLIC,
     "GET /api/v1/halls/{hall}/slots": Rule(ALL, hall=False, params={"queue": "A", "date": TODAY}),
-    "GET /api/v1/track/{track_token}": PUBLIC,
+    "GET /api/v1/track/{track_token}": PUBLIC,  # misses limited per address (tests/web/test_track_api.py)
     "POST /api/v1/track/{track_token}/cancel": Rule(ALL, hall=False, deny_ok=ALL),  # refused by state: 403
     "GET /api/v1/appointments/{code}": PUBLIC,
     "GET /api/v1/home-visits/{code}": PUBLIC,
@@ -210,6 +210,7 @@ TABLE: dict[str, Rule] = {
     "GET /board/{hall}/window/{n}": PUBLIC,
     "GET /pad/{hall}/window/{n}": PUBLIC,
     "GET /feedback/{hall}": PUBLIC,
+    "GET /track/{track_token}": PUBLIC,  # the tracking page: the same static page for every token
     "GET /cases/query": PUBLIC,
     "GET /console": PUBLIC,
     "GET /console/hall": PUBLIC,
@@ -224,12 +225,15 @@ TABLE: dict[str, Rule] = {
     "MOUNT /static/pad": PUBLIC,
     "MOUNT /static/reports": PUBLIC,
     "MOUNT /static/feedback": PUBLIC,
+    "MOUNT /static/track": PUBLIC,
     "GET /openapi.json": PUBLIC,  # the API docs: in demo mode or with [server] api_docs = true (test_pages.py)
     "GET /docs": PUBLIC,
     "MOUNT /static/swagger": PUBLIC,
     "MOUNT /static/docs": PUBLIC,
     # the hall's event stream: anonymous boards, or a token of the hall (checked in test_websocket_rule)
     "WS /ws/halls/{hall}/events": PUBLIC,
+    # one ticket's public state for its tracking page, by its token (tests/web/test_track_api.py)
+    "WS /ws/track/{token}": PUBLIC,
 }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from ...config import HallConfig
 from ...context import HallContext
 from ...errors import Forbidden, Invalid
 from ...ids import InvalidIdNumber, validate_id_number
@@ -18,6 +19,7 @@ from ...services.tx import HallTx
 from ...timeutil import service_day
 from ..deps import CtxDep, OptionalPrincipalDep, json_response
 from ..schemas import Text, TicketIssued
+from .track import ticket_track_url
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
 Code = Annotated[str, Path(min_length=4, max_length=16, pattern="^[A-Za-z0-9]+$")]
@@ -208,8 +210,9 @@ async def reschedule(
     return _out(a, tz)
 
 
-def _checked_in(c: svc.CheckIn, tz: Any) -> CheckInOut:
-    base = TicketIssued.of(c.ticket, tz).model_dump()
+def _checked_in(c: svc.CheckIn, tz: Any, h: HallConfig, request: Request) -> CheckInOut:
+    o = c.ticket
+    base = TicketIssued.issued(o, tz, ticket_track_url(h, request, o.ticket.track_token)).model_dump()
     return CheckInOut(**base, note=c.note, appointment=c.appointment)
 
 
@@ -219,12 +222,12 @@ async def check_in(code: Code, request: Request, ctx: CtxDep, who: OptionalPrinc
     await _limit_anonymous(ctx, request, who)
     hall = await _hall_of_code(ctx, code)
     _citizen_endpoint(who, hall)
-    _h, tz = ctx.hall(hall), ctx.zones[hall]
+    h, tz = ctx.hall(hall), ctx.zones[hall]
 
     def run(tx: HallTx) -> svc.CheckIn:
         return svc.check_in(tx, a=svc.load(tx, tx.session, code))
 
-    return _checked_in(await ctx.change(hall, run), tz)
+    return _checked_in(await ctx.change(hall, run), tz, h, request)
 
 
 @router.post("/halls/{hall}/appointments/check-in", status_code=201, response_model=CheckInOut)
@@ -247,4 +250,4 @@ async def check_in_by_id(
         a = svc.find_for_person(tx, id_hash=id_hash, day=service_day(tx.now, tz), early_min=h.checkin_early_min)
         return svc.check_in(tx, a=a)
 
-    return _checked_in(await ctx.change(hall, run), tz)
+    return _checked_in(await ctx.change(hall, run), tz, h, request)

@@ -1,4 +1,4 @@
-"""Tickets: take a number, window actions, transfer, public tracking."""
+"""Tickets: take a number, window actions, transfer (the public tracking routes: track.py)."""
 
 from __future__ import annotations
 
@@ -13,29 +13,29 @@ from ...errors import Forbidden, Invalid, NotFound
 from ...ids import InvalidPhone, mask_phone, validate_phone
 from ...models import AuditLog
 from ...notify.verify import CODE_TTL, phone_key
-from ...ratelimit import PER_ADDRESS_HOUR, client_of
+from ...ratelimit import client_of
 from ...services import issuing, remote
 from ...services import tickets as svc
 from ...services.auth import Principal
-from ...services.halls import track
 from ...services.ticketing import check_reveal_window, out, ticket_row
 from ...services.tx import HallTx
 from ...store import tickets as store
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep, json_response
-from ..schemas import Revealed, Text, TicketCreate, TicketId, TicketIssued, TicketPublic, TrackInfo, TransferBody
+from ..schemas import Revealed, Text, TicketCreate, TicketId, TicketIssued, TicketPublic, TransferBody
+from .track import ticket_track_url
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 REMOTE_PER_IP_HOUR = 30
 REMOTE_PER_PHONE_HOUR = 6
 ActionName = Annotated[str, Path(pattern="^(recall|no-show|start|complete|hold|resume|cancel|rejoin)$")]
-TrackToken = Annotated[str, Path(max_length=64)]
 
 
 @router.post("/halls/{hall}/tickets", status_code=201, response_model=TicketIssued)
 async def take_number(
     hall: str,
     body: TicketCreate,
+    request: Request,
     ctx: CtxDep,
     who: PrincipalDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
@@ -45,7 +45,7 @@ async def take_number(
     409 when the hall is closed (the detail names the next opening) or the queue's tickets for today
     are all taken. An ID number of a senior puts the ticket in lane `special`.
     """
-    ctx.hall(hall)
+    h = ctx.hall(hall)
     who.require(hall, "kiosk", "clerk")
     if body.lane == "vip" and who.role not in ("clerk", "admin"):
         raise Forbidden("重点项目通道由窗口工作人员指定 / The key-project lane is assigned by staff")
@@ -62,7 +62,9 @@ async def take_number(
             idempotency_key=idempotency_key,
         ),
     )
-    return json_response(TicketIssued.of(o, tz), 201 if o.created else 200)
+    return json_response(
+        TicketIssued.issued(o, tz, ticket_track_url(h, request, o.ticket.track_token)), 201 if o.created else 200
+    )
 
 
 class RemoteCodeSent(BaseModel):
@@ -134,7 +136,7 @@ async def remote_ticket(hall: str, body: RemoteTicketBody, request: Request, ctx
     )
     if o is None:
         raise Invalid(remote.WRONG_CODE)
-    return json_response(TicketIssued.of(o, tz), 201)
+    return json_response(TicketIssued.issued(o, tz, ticket_track_url(h, request, o.ticket.track_token)), 201)
 
 
 async def _hall_of(ctx: CtxDep, ticket_id: int) -> str:
@@ -209,23 +211,3 @@ async def _act(ctx: HallContext, who: Principal, hall: str, ticket_id: int, acti
     tz = ctx.zones[hall]
     o = await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who))
     return json_response(TicketPublic.of(o, tz))
-
-
-@router.get("/track/{track_token}", response_model=TrackInfo, tags=["public"])
-async def track_ticket(track_token: TrackToken, ctx: CtxDep) -> TrackInfo:
-    """Follow a ticket from the QR code on it (no login)."""
-    return TrackInfo(**await ctx.read(lambda s: track(s, track_token, utcnow())))
-
-
-@router.post("/track/{track_token}/cancel", response_model=TrackInfo, tags=["public"])
-async def cancel_by_citizen(track_token: TrackToken, request: Request, ctx: CtxDep) -> TrackInfo:
-    """The citizen gives up a waiting ticket from the tracking page (rate-limited per address)."""
-    await ctx.limiter.check(f"track-cancel:{client_of(request)}", per_hour=PER_ADDRESS_HOUR)
-
-    t = await ctx.read(lambda s: store.ticket_by_track(s.connection(), track_token))
-    if t is None:
-        raise NotFound("没有这张票 / No ticket for this link")
-    ticket_id, hall = t.id, t.hall_code
-    citizen = Principal("device", "citizen", "kiosk", hall)
-    await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action="cancel", actor=citizen))
-    return TrackInfo(**await ctx.read(lambda s: track(s, track_token, utcnow())))

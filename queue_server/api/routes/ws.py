@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -144,14 +145,24 @@ async def hall_events(
     if refusal is not None:
         await ws.close(code=refusal[0], reason=refusal[1])
         return
-    sub = ctx.hub.subscribe(hall)
-    stream = Stream(ws, ctx, hall, sub)
+    stream = Stream(ws, ctx, hall, ctx.hub.subscribe(hall))
+    await serve(stream, stream.start(since), heartbeat_every(ws, heartbeat))
+
+
+def heartbeat_every(ws: WebSocket, asked: float | None) -> float:
+    """Seconds of quiet before a heartbeat: the app's, or what the client asked for (at least MIN_HEARTBEAT_S)."""
+    every = ctx_heartbeat(ws)
+    if asked is not None and asked == asked:  # not NaN
+        every = min(every, max(MIN_HEARTBEAT_S, asked))
+    return every
+
+
+async def serve(stream: Stream, start: Awaitable[None], every: float) -> None:
+    """Run a subscribed stream: `start` (its first messages), then live messages (a heartbeat after `every`
+    seconds of quiet) while reading the client's; until the client goes. Its mailbox is given back at the end."""
     reader = asyncio.create_task(stream.receive())
     try:
-        await stream.start(since)
-        every = ctx_heartbeat(ws)
-        if heartbeat is not None and heartbeat == heartbeat:  # not NaN
-            every = min(every, max(MIN_HEARTBEAT_S, heartbeat))
+        await start
         runner = asyncio.create_task(stream.run(every))
         done, _ = await asyncio.wait({runner, reader}, return_when=asyncio.FIRST_COMPLETED)
         runner.cancel()
@@ -163,7 +174,7 @@ async def hall_events(
         pass
     finally:
         reader.cancel()
-        ctx.hub.unsubscribe(sub)
+        stream.ctx.hub.unsubscribe(stream.sub)
 
 
 async def _refusal(ctx: HallContext, ws: WebSocket, hall: str, token: str | None) -> tuple[int, str] | None:
