@@ -214,6 +214,7 @@ def test_check_in_in_time_gives_an_appointment_ticket(http: httpx.Client) -> Non
     t = r.json()
     assert t["lane"] == "appointment" and t["number"] == "A001" and t["appointment"] == code
     assert t["phone_masked"] == "138****5678"
+    assert t["track_url"] == f"{str(http.base_url).rstrip('/')}/track/{t['track_token']}"  # no public_url: its own
     assert http.post(f"/api/v1/appointments/{code}/check-in", headers=kiosk()).status_code == 409
 
 

@@ -38,6 +38,7 @@ secret = "{secret}"
 code = "r1"
 name = "通办中心"
 name_en = "Remote Centre"
+public_url = "https://r1.example.gov.cn/hall/"   # where phones reach the server: the tracking page's address
 
   [[halls.queues]]
   code = "A"
@@ -107,7 +108,10 @@ def test_a_remote_ticket_needs_the_code_sent_to_the_phone(srv: LiveServer, gatew
         code = gateway.code_for(phone)
         wrong = take(http, phone, f"{(int(code) + 1) % 1_000_000:06d}")
         assert wrong.status_code == 422 and "code is wrong" in wrong.json()["detail"]
-        assert take(http, phone, code).status_code == 201
+        taken = take(http, phone, code)
+        assert taken.status_code == 201
+        t = taken.json()
+        assert t["track_url"] == f"https://r1.example.gov.cn/hall/track/{t['track_token']}"  # from public_url
         assert take(http, "13900002222", code).status_code == 422  # another phone's code proves nothing
         again = take(http, phone, code)
         assert again.status_code == 422  # spent
