@@ -20,7 +20,9 @@ import time
 
 _QUERY_VALUE = re.compile(r"([?&][^=&\s\"'#?]+=)[^&\s\"'#]*")
 _PASSWORD = re.compile(r"((?:token|access_token|password)=)[^&\s\"']+", re.IGNORECASE)  # also in form bodies
-_PATH_PROOF = re.compile(r"(/api/v1/(?:track|appointments|home-visits|complaints)/|(?<!/static)(?:/ws)?/track/)[^/?\s\"']+")
+_PATH_PROOF = re.compile(
+    r"(/api/v1/(?:track|appointments|home-visits|complaints)/|(?<!/static)(?:/ws)?/track/)[^/?\s\"']+"
+)
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 MASK = "***"
