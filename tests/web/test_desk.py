@@ -79,6 +79,8 @@ def test_a_full_day_at_the_general_desk(api: Api, browser: Browser, backend: str
         assert walkin["phone_masked"] == "138****5678"
         token = qr_url.rsplit("/", 1)[-1]
         assert "/track/" in qr_url and api.http.get(f"/api/v1/track/{token}").json()["number"] == "C001"
+        page_of_qr = api.http.get(qr_url)  # the QR is the answer's track_url: the citizen's live tracking page
+        assert page_of_qr.status_code == 200 and page_of_qr.headers["content-type"].startswith("text/html")
         expect(page.locator("#walkin-id")).to_have_value("")  # nothing personal left on the screen
 
         # printing: the print layout is the ticket alone (80 mm), with the number and the QR
