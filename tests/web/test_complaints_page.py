@@ -24,7 +24,7 @@ from queue_server.feedback.models import Complaint
 
 from ..harness import KIOSK, Api, LiveServer
 from .test_console import CONSOLE, SHOTS, browser, log_in
-from .test_desk import desk_server, fits
+from .test_desk import desk_server, fits, shot
 
 __all__ = ["browser", "desk_server"]  # fixtures used here
 
@@ -119,13 +119,13 @@ def test_a_kiosk_complaint_to_closure(
         boss.click("#cp-filters button[data-filter='open']")
         boss.locator(f"#cp-list li[data-code='{old['code']}']").click()
         expect(detail).to_contain_text("查询码")  # anonymous: read with the reference and query code
-        boss.screenshot(path=str(SHOTS / f"complaints-{backend}.png"))
+        boss.screenshot(path=str(SHOTS / shot("console-complaints", backend)))
         width, inner_w, height, inner_h = fits(boss)
         assert width <= inner_w and height <= inner_h, (width, inner_w, height, inner_h)
         boss.set_viewport_size({"width": 900, "height": 900})
         width, inner_w, _h, _ih = fits(boss)
         assert width <= inner_w, (width, inner_w)
-        boss.screenshot(path=str(SHOTS / f"complaints-narrow-{backend}.png"), full_page=True)
+        boss.screenshot(path=str(SHOTS / shot("console-complaints-narrow", backend)), full_page=True)
         boss.set_viewport_size(CONSOLE)
     finally:
         boss.close()

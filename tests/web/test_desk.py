@@ -51,6 +51,11 @@ def open_desk(browser: Browser, api: Api, user: str = "clerk1") -> Page:
     return page
 
 
+def shot(name: str, backend: str) -> str:
+    """A screenshot's file name: the published one on SQLite, suffixed with the backend otherwise."""
+    return f"{name}.png" if backend == "sqlite" else f"{name}-{backend}.png"
+
+
 def fits(page: Page) -> tuple[int, int, int, int]:
     """(scrollWidth, innerWidth, scrollHeight, innerHeight) of the page."""
     dims = page.evaluate(
@@ -124,6 +129,8 @@ def test_a_full_day_at_the_general_desk(api: Api, browser: Browser, backend: str
         page.fill("#appt-q", "9999")
         page.click("#appt-search button[type=submit]")
         expect(page.locator("#appts")).to_contain_text("No appointment found")
+        page.click("#appt-all")
+        expect(page.locator("#appts li[data-code]")).to_have_count(1)
         appt = api.http.get(f"/api/v1/appointments/{code}").json()
         assert appt["status"] == "checked_in"
         t = next(
@@ -180,14 +187,16 @@ def test_a_full_day_at_the_general_desk(api: Api, browser: Browser, backend: str
         for secret in (PHONE, "13900001111", "13700001111", WALKIN_ID, CALLER_ID, SENIOR_ID, "文化西路"):
             assert secret not in text
         page.click("#walkin-queues button[data-queue='A']")
+        page.screenshot(path=str(SHOTS / shot("console-desk", backend)))
+        name = page.locator("#hall-name").text_content()
         page.locator("#hall-name").evaluate("e => { e.textContent = e.textContent.repeat(4); }")  # a long hall name
-        page.screenshot(path=str(SHOTS / f"desk-{backend}.png"))
         width, inner_w, height, inner_h = fits(page)
         assert width <= inner_w and height <= inner_h, (width, inner_w, height, inner_h)
         page.set_viewport_size({"width": 900, "height": 900})  # narrower: the panels stack, no sideways scroll
         width, inner_w, _h, _ih = fits(page)
         assert width <= inner_w, (width, inner_w)
-        page.screenshot(path=str(SHOTS / f"desk-narrow-{backend}.png"), full_page=True)
+        page.locator("#hall-name").evaluate("(e, text) => { e.textContent = text; }", name)
+        page.screenshot(path=str(SHOTS / shot("console-desk-narrow", backend)), full_page=True)
         page.set_viewport_size(CONSOLE)
     finally:
         page.close()
