@@ -11,10 +11,7 @@ from .common import TicketStatus
 
 # The rule a missed ticket follows (services/tickets.py, action "rejoin"): the same service day, at the back of
 # the queue, by staff at the information desk.
-REJOIN_RULE = (
-    "过号后，当天可到总服务台申请重新排队（排到队尾）。"
-    " / Missed your turn? Ask at the information desk today to rejoin the queue (at the back)."
-)
+REJOIN_RULE = "过号后当天可到总服务台重新排队，排在队尾。 / Ask at the information desk today to rejoin, at the back."
 
 
 class TrackState(BaseModel):

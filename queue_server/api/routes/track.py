@@ -41,6 +41,8 @@ TRACK_DIR = FilePath(__file__).resolve().parents[2] / "web" / "track"
 STREAM_OPENS_HOUR = 240  # one ticket's stream: a phone that reconnects every 15 s for an hour
 OTHERS_EVERY_S = 2.0  # other tickets' events update "people ahead" at most this often; the ticket's own at once
 TrackToken = Annotated[str, Path(max_length=64)]
+MAX_BASES = 64
+_BASES: dict[tuple[object, ...], str] = {}  # (scheme, Host, server, root path) -> the base URL they make
 
 router = APIRouter(tags=["public"])
 router.mount("/static/track", StaticFiles(directory=TRACK_DIR), name="track-static")
@@ -49,7 +51,17 @@ log = logging.getLogger(__name__)
 
 def public_url(hall: HallConfig, request: Request) -> str:
     """Where phones reach this server: the hall's `public_url`, else the base URL the request came to."""
-    return hall.public_url or str(request.base_url)
+    if hall.public_url:
+        return hall.public_url
+    scope = request.scope
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    key = (scope.get("scheme", "http"), host, scope.get("server"), scope.get("root_path", ""))
+    base = _BASES.get(key)
+    if base is None:  # Starlette's base_url parses the request's URL: ~0.1 ms, once per address, not per ticket
+        base = str(request.base_url)
+        if len(_BASES) < MAX_BASES:  # a caller's made-up Host headers cannot grow it
+            _BASES[key] = base
+    return base
 
 
 def ticket_track_url(hall: HallConfig, request: Request, token: str) -> str:

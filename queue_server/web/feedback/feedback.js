@@ -1,91 +1,22 @@
 // Public feedback page: complaints (吐槽找茬, optionally anonymous), following one by its code and query code
 // (or the phone's last four digits), and rating a
 // ticket online by its track token (一次一评: the link on the ticket's tracking page, ?t=<token>).
+import { FAILED, detail, mountRating, post, span } from "/static/shared/rating.js";
+
 const $ = (id) => document.getElementById(id);
 const HALL = decodeURIComponent(location.pathname.split("/")[2] || "");
 const TRACK = new URLSearchParams(location.search).get("t");
 const MSG = {
-  rated: "感谢您的评价！/ Thank you for your rating!",
   filed:
     "已收到，编号 {code}，查询码 {proof}，请保存以便查询答复。/ Received. Your reference is {code} and your " +
     "query code {proof}; keep both to read the answer.",
-  failed: "提交失败：/ Failed: ",
+  failed: FAILED,
 };
 let catalogue = null;
-let level = null;
-const chosen = new Set();
-
-function span(text, cls) {
-  const s = document.createElement("span");
-  s.textContent = text;
-  if (cls) s.className = cls;
-  return s;
-}
-
-function detail(body, status) {
-  const d = body && body.detail;
-  if (typeof d === "string") return d;
-  if (Array.isArray(d)) return d.map((x) => x.msg).join("; ");
-  return `HTTP ${status}`;
-}
-
-async function post(path, body) {
-  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  const data = await r.json().catch(() => null);
-  if (!r.ok) throw new Error(detail(data, r.status));
-  return data;
-}
 
 function show(id, text, error) {
   $(id).textContent = text;
   $(id).className = error ? "result error" : "result";
-}
-
-function renderRate() {
-  $("levels").replaceChildren(
-    ...catalogue.levels.map((l) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.dataset.level = l.code;
-      b.setAttribute("aria-pressed", String(level === l.code));
-      b.append(span(l.zh), span(l.en, "en"));
-      b.addEventListener("click", () => {
-        level = l.code;
-        $("rate-submit").disabled = false;
-        renderRate();
-      });
-      return b;
-    }),
-  );
-  $("reasons").replaceChildren(
-    ...catalogue.reasons.map((r) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.dataset.reason = r.code;
-      b.setAttribute("aria-pressed", String(chosen.has(r.code)));
-      b.append(span(r.zh), span(r.en, "en"));
-      b.addEventListener("click", () => {
-        chosen.has(r.code) ? chosen.delete(r.code) : chosen.add(r.code);
-        renderRate();
-      });
-      return b;
-    }),
-  );
-}
-
-async function rate() {
-  try {
-    await post(`/api/v1/halls/${encodeURIComponent(HALL)}/evaluations`, {
-      track_token: TRACK,
-      level,
-      reasons: [...chosen],
-      comment: $("rate-comment").value,
-    });
-    show("rate-result", MSG.rated);
-    $("rate-submit").disabled = true;
-  } catch (e) {
-    show("rate-result", MSG.failed + e.message, true);
-  }
 }
 
 async function complain(ev) {
@@ -151,8 +82,8 @@ async function start() {
     $("rate").hidden = false;
     const t = await fetch(`/api/v1/track/${encodeURIComponent(TRACK)}`);
     if (t.ok) $("rate-number").textContent = (await t.json()).number || "";
-    renderRate();
-    $("rate-submit").addEventListener("click", rate);
+    const els = { levels: $("levels"), reasons: $("reasons"), comment: $("rate-comment"), submit: $("rate-submit") };
+    mountRating({ ...els, result: $("rate-result") }, catalogue, HALL, TRACK);
   }
   document.body.dataset.ready = "true";
 }

@@ -16,12 +16,14 @@ export class HallStream {
    * @param {{onSnapshot?: Function, onEvent?: Function, onStatus?: Function, onRefused?: Function,
    *          onOpen?: Function}} handlers onSnapshot(msg) and onEvent(msg) get whole messages, events in seq
    *   order without gaps; onStatus(online) when the connection is lost or back; onOpen() on each connection
-   * @param {{refusedRetryMs?: number|null, heartbeatS?: number|null, staleMs?: number}} options
+   * @param {{refusedRetryMs?: number|null, heartbeatS?: number|null, staleMs?: number,
+   *   path?: string}} options
    *   refusedRetryMs: refused (4401/4403/4404): stop and call onRefused (default), or keep trying this slowly
    *   (a board on a wall has nobody to fix its URL right away). heartbeatS: ask the server for a heartbeat
    *   after this many seconds of quiet (?heartbeat=, at least 1) instead of its 15 s. staleMs: no message for
    *   this long means offline (default 40 s; with heartbeatS a few heartbeats); an open but silent connection
-   *   is then dropped and a new one resumes with since.
+   *   is then dropped and a new one resumes with since. path: another stream of the same protocol (a ticket's
+   *   own, /ws/track/<token>) instead of the hall's.
    */
   constructor(hall, tokenFn, handlers, options = {}) {
     this.hall = hall;
@@ -30,6 +32,7 @@ export class HallStream {
     this.refusedRetryMs = options.refusedRetryMs ?? null;
     this.heartbeatS = options.heartbeatS ?? null;
     this.staleMs = options.staleMs ?? STALE_MS;
+    this.path = options.path ?? null;
     this.seq = null;
     this.socket = null;
     this.attempts = 0;
@@ -61,7 +64,8 @@ export class HallStream {
     if (this.seq !== null) q.set("since", String(this.seq));
     if (this.heartbeatS !== null) q.set("heartbeat", String(this.heartbeatS));
     const query = q.toString();
-    return `${proto}//${location.host}/ws/halls/${encodeURIComponent(this.hall)}/events${query ? `?${query}` : ""}`;
+    const path = this.path ?? `/ws/halls/${encodeURIComponent(this.hall)}/events`;
+    return `${proto}//${location.host}${path}${query ? `?${query}` : ""}`;
   }
 
   setOnline(value) {
