@@ -102,6 +102,7 @@ class WindowStatusBody(BaseModel):
 
     status: Literal["open", "paused", "closed"]
     reason: Text = Field(default="", max_length=200)
+    take_over: bool = Field(default=False, description="open a window another clerk holds (the clerk confirmed)")
 
 
 class NoticeBody(BaseModel):

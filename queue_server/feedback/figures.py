@@ -183,6 +183,11 @@ class Figures:
             "evaluations": self.evaluations,
             "satisfied": self.satisfied,
             "satisfaction": round(self.satisfied / self.evaluations, 4) if self.evaluations else None,
+            # the national 好差评 scheme: 好评 = 非常满意, 满意, 基本满意 (5–3); 差评 = 不满意, 非常不满意 (2–1)
+            "good": sum(self.levels[2:]),
+            "good_rate": round(sum(self.levels[2:]) / self.evaluations, 4) if self.evaluations else None,
+            "bad": sum(self.levels[:2]),
+            "bad_rate": round(sum(self.levels[:2]) / self.evaluations, 4) if self.evaluations else None,
             "levels": {str(i + 1): n for i, n in enumerate(self.levels)},
             "appointments": self.appointments,
             "appt_checked_in": self.appt_checked_in,

@@ -14,7 +14,7 @@ from ..errors import Invalid
 from ..timeutil import service_day, utcnow
 from . import reports
 from .cases_report import cases_by_colour
-from .export import to_csv, to_xlsx
+from .export import LANES, to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/reports", tags=["reports"])
 Group = Literal["hall", "queue", "window", "clerk", "lane", "hour", "day"]
@@ -69,6 +69,7 @@ async def export(
     who.require(hall, *READERS)
     start, end, today = _range(ctx, hall, date_from, date_to)
     report = await _summary(ctx, hall, start, end, group, today)
+    report["labels"] = _labels(ctx, hall, group)
     name = f"report-{hall}-{group}-{start}-{end}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
@@ -76,6 +77,22 @@ async def export(
     body = await anyio.to_thread.run_sync(lambda: to_xlsx(report))
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, media_type=xlsx, headers=headers)
+
+
+def _labels(ctx: HallContext, hall: str, group: str) -> dict[str, str]:
+    """How the page names each group's key, for the export to read like the page (1号窗口, not "1")."""
+    h = ctx.hall(hall)
+    if group == "window":
+        return {str(w.number): f"{w.number}号窗口 / Window {w.number}" for w in h.windows}
+    if group == "queue":
+        return {q.code: f"{q.code} {q.name} / {q.name_en}" for q in h.queues}
+    if group == "clerk":
+        return {u.username: u.display_name or u.username for u in ctx.config.users}
+    if group == "hour":
+        return {str(n): f"{n:02d}:00" for n in range(24)}
+    if group == "lane":
+        return dict(LANES)
+    return {}
 
 
 @router.get("/queue-length")
@@ -134,13 +151,13 @@ async def overview(hall: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
     ctx.hall(hall)
     who.require(hall, *READERS)
     _, _, today = _range(ctx, hall, None, None)
-    month_start = today - timedelta(days=30)
+    month_start = today - timedelta(days=29)  # 近30天: the last 30 days, today included
     day = await _summary(ctx, hall, today, today, "hall", today)
-    month = await _summary(ctx, hall, month_start, today - timedelta(days=1), "hall", today)
+    month = await _summary(ctx, hall, month_start, today, "hall", today)
     work = await ctx.read(lambda s: reports.open_work(s, hall=hall, now=utcnow()))
     return {
         "hall": hall,
         "today": {"date": today, "figures": day["total"]},
-        "last_30_days": {"from": month_start, "to": today - timedelta(days=1), "figures": month["total"]},
+        "last_30_days": {"from": month_start, "to": today, "figures": month["total"]},
         "open": work,
     }

@@ -51,6 +51,12 @@ class WindowStatusData(WindowPublic):
     """`window.status`: the window's public fields."""
 
 
+class WindowTakenOver(Shape):
+    """`window.taken_over`: another clerk took the window over (its old console stops; no names)."""
+
+    number: int
+
+
 class QueueStats(Shape):
     """`queue.stats`: the loads of the queues that changed."""
 
@@ -153,6 +159,7 @@ EVENT_DATA: dict[str, type[Shape]] = {
     **dict.fromkeys(TICKET_EVENTS, TicketChange),
     "ticket.expired": TicketExpired,
     "window.status": WindowStatusData,
+    "window.taken_over": WindowTakenOver,
     "queue.stats": QueueStats,
     "queue.alert": QueueAlert,
     "notice": Notice,

@@ -20,7 +20,7 @@ from ..store import tickets as store
 from ..store.rows import TicketRow, WindowRow
 from ..timeutil import service_day
 from .halls import window_public
-from .ticketing import queue_stats
+from .ticketing import queue_stats, staff_name, staff_names
 
 OFFLINE_AFTER = timedelta(minutes=3)  # a kiosk heartbeats every 60 s: three missed beats is offline
 WAITING_LIMIT = 500  # waiting tickets listed per window (the counts stay exact)
@@ -190,7 +190,9 @@ def window_desk(
     return {
         "seq": seq,
         "now": now.astimezone(tz).isoformat(),
-        "window": window_public(w) | {"clerk": w.clerk, "strict_order": w.strict_order},
+        "window": window_public(w)
+        | {"clerk": w.clerk, "clerk_name": staff_name(conn, w.clerk) if w.clerk else None}
+        | {"strict_order": w.strict_order},
         "current": current,
         "next_id": pick.id if pick is not None else None,
         "queues": [
@@ -253,12 +255,14 @@ def hall_overview(
         ).all()
     )
     wins = []
+    names = staff_names(conn)
     for w in windows:
         cur = current.get(w.current_ticket_id) if w.current_ticket_id is not None else None
         wins.append(
             window_public(w)
             | {
                 "clerk": w.clerk,
+                "clerk_name": names.get(w.clerk, w.clerk) if w.clerk else None,
                 "current": ticket_row(cur, tz) if cur is not None else None,
                 "held": int(held.get(w.number, 0)),
                 "counts": counts.get(w.number, _empty_counts()),

@@ -9,13 +9,21 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from ..config import AppConfig, HallConfig
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..models import DeviceStatus, Hall, Queue, Ticket, Window
 from ..store import halls as hall_store
 from ..store import tickets as store
 from ..store.rows import WindowRow
 from .auth import Principal
-from .ticketing import brief, check_clerk_window, drop_load, queue_stats, window_row
+from .ticketing import (
+    brief,
+    check_clerk_window,
+    check_holder,
+    drop_load,
+    queue_stats,
+    staff_name,
+    window_row,
+)
 from .tx import HallTx
 from .users import sync_users
 
@@ -63,20 +71,38 @@ def sync_config(session: Session, config: AppConfig, *, fp_key: bytes) -> None:
         session.add(d)
 
 
-def set_window_status(tx: HallTx, *, number: int, status: str, reason: str, actor: Principal) -> WindowRow:
-    """Open, pause (with a reason shown on the boards) or close a window."""
+def set_window_status(
+    tx: HallTx, *, number: int, status: str, reason: str, actor: Principal, take_over: bool = False
+) -> WindowRow:
+    """Open, pause (with a reason shown on the boards) or close a window.
+
+    A window another staff user holds (opened in their name, not closed since) is taken over only when
+    `take_over` says the clerk confirmed it (else 409); its old console is told by `window.taken_over`
+    and from then on refused (check_holder). Closing a window frees it."""
     if status not in WINDOW_STATUSES:
         raise Invalid(f"窗口状态只能是 open/paused/closed / Unknown window status '{status}'")
     check_clerk_window(actor, number)
     w = window_row(tx, number)
+    taken = actor.kind == "user" and w.clerk and w.clerk != actor.name and w.status != "closed"
+    if taken and not (take_over and status == "open"):
+        by = staff_name(tx.conn, w.clerk or "")
+        if status == "open":
+            raise Conflict(
+                f"{number} 号窗口正由 {by} 使用，接管前请确认 / Window {number} is held by {by}: "
+                "confirm to take it over"
+            )
+        check_holder(tx.conn, actor, w)
+    holder = (actor.name if status == "open" else w.clerk) if actor.kind == "user" else w.clerk
     w = hall_store.update_window(
         tx.conn,
         w,
         status=status,
         status_reason=reason if status != "open" else "",
-        clerk=actor.name if actor.kind == "user" and status == "open" else w.clerk,
+        clerk=None if status == "closed" else holder,
     )
     drop_load(tx)  # window capacity changed
+    if taken:
+        tx.emit("window.taken_over", {"number": number})
     tx.emit("window.status", window_public(w))
     tx.emit("queue.stats", {"queues": queue_stats(tx.conn, tx.hall, w.queues.split(","))})
     return w

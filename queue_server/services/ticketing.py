@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from ..config import HallConfig
-from ..errors import Forbidden, NotFound
-from ..models import WAITING
+from ..errors import Conflict, Forbidden, NotFound
+from ..models import WAITING, UserAccount
 from ..store import halls as hall_store
 from ..store import tickets as store
 from ..store.rows import TicketRow, WindowRow
@@ -58,6 +60,28 @@ def check_clerk_window(actor: Principal, number: int | None) -> None:
     """403 unless a clerk bound to windows is acting at one of them."""
     if actor.windows and number is not None and number not in actor.windows:
         raise Forbidden(f"您不在 {number} 号窗口 / You are not assigned to window {number}")
+
+
+def staff_name(conn: Connection, username: str) -> str:
+    """A staff user's display name (王芳), or the username when none is configured."""
+    stmt = select(col(UserAccount.display_name)).where(col(UserAccount.username) == username)
+    return conn.execute(stmt).scalar() or username
+
+
+def staff_names(conn: Connection) -> dict[str, str]:
+    """Every staff user's display name by username (those without one: their username)."""
+    rows = conn.execute(select(col(UserAccount.username), col(UserAccount.display_name))).all()
+    return {u: d or u for u, d in rows}
+
+
+def check_holder(conn: Connection, actor: Principal, w: WindowRow) -> None:
+    """409 when another staff user holds the window (took it over): the console left behind stops acting."""
+    if actor.kind == "user" and w.clerk and w.clerk != actor.name and w.status != "closed":
+        by = staff_name(conn, w.clerk)
+        raise Conflict(
+            f"{w.number} 号窗口已由 {by} 接管，本页面不能再操作 / Window {w.number} was taken over by {by}: "
+            "this console can no longer act on it"
+        )
 
 
 def check_reveal_window(actor: Principal, t: TicketRow, hall: HallConfig) -> None:

@@ -37,6 +37,7 @@ from .ticketing import (
     TicketOut,
     brief,
     check_clerk_window,
+    check_holder,
     emit_ticket,
     load,
     out,
@@ -73,6 +74,7 @@ def call_next(tx: HallTx, *, number: int, actor: Principal, window: WindowRow | 
     `window` is the window's row when the caller has it, up to date, from this transaction."""
     check_clerk_window(actor, number)
     w = window if window is not None and window.number == number else window_row(tx, number)
+    check_holder(tx.conn, actor, w)
     _ready(tx, w)
     view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
     candidates = store.heads(tx.conn, tx.hall, view)
@@ -97,13 +99,15 @@ def complete_and_call_next(tx: HallTx, *, number: int, ticket_id: int, actor: Pr
     a ticket they do not see; the window is never idle between the two, and a failure undoes both.
     """
     check_clerk_window(actor, number)
+    w = window_row(tx, number)
+    check_holder(tx.conn, actor, w)
     t = ticket_row(tx, ticket_id)
     if t.window != number or t.status not in (CALLED, SERVING):
         raise Conflict(
             f"{t.number} 不是 {number} 号窗口正在办理的号 / {t.number} is not the ticket window {number} is serving"
         )
-    w = _act(tx, t, "complete", actor, window_row(tx, number))[1]
-    return call_next(tx, number=number, actor=actor, window=w)  # w as the completion left it
+    after = _act(tx, t, "complete", actor, w)[1]
+    return call_next(tx, number=number, actor=actor, window=after)  # w as the completion left it
 
 
 def call_ticket(
@@ -112,6 +116,7 @@ def call_ticket(
     """Call one chosen waiting ticket out of order (the clerk picked it from the list)."""
     check_clerk_window(actor, number)
     w = window_row(tx, number)
+    check_holder(tx.conn, actor, w)
     _ready(tx, w)
     if ticket_id is not None:
         t = store.ticket(tx.conn, ticket_id)
@@ -188,6 +193,9 @@ def _act(
         raise Forbidden("自助终端只能取消等候中的票 / A kiosk may only cancel a waiting ticket")
     if actor.role != "kiosk" and action != "rejoin":  # a missed ticket rejoins at the general desk, any clerk
         check_clerk_window(actor, t.window)
+        if t.window is not None and (t.status in AT_WINDOW or action == "resume"):  # at the window now
+            window = window if window is not None and window.number == t.window else window_row(tx, t.window)
+            check_holder(tx.conn, actor, window)
     if t.status not in allowed:
         raise Conflict(f"{t.number} 当前为 {t.status}，不能{action} / Cannot {action} a ticket that is {t.status}")
     now = tx.now
@@ -247,6 +255,8 @@ def transfer(tx: HallTx, *, ticket_id: int, queue: str | None, window: int | Non
         raise Invalid("请指定转往的队列或窗口之一 / Give exactly one of queue or window")
     t = ticket_row(tx, ticket_id)
     check_clerk_window(actor, t.window)
+    if t.window is not None and t.status in AT_WINDOW:
+        check_holder(tx.conn, actor, window_row(tx, t.window))
     if t.status not in (WAITING, CALLED, SERVING, HELD):
         raise Conflict(f"{t.number} 已结束，不能转移 / Cannot transfer a ticket that is {t.status}")
     from_queue, from_window, was_waiting = t.queue, t.window, t.status == WAITING

@@ -47,6 +47,13 @@ def test_exact_figures_of_one_day(api: Api) -> None:
     assert pick(r["total"], HALL) == HALL
     assert (r["total"]["evaluations"], r["total"]["satisfied"], r["total"]["satisfaction"]) == (3, 2, 0.6667)
     assert r["total"]["levels"] == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1}
+    # 好评率 counts 非常满意, 满意 and 基本满意; 差评率 不满意 and 非常不满意
+    assert (r["total"]["good"], r["total"]["good_rate"], r["total"]["bad"], r["total"]["bad_rate"]) == (
+        2,
+        0.6667,
+        1,
+        0.3333,
+    )
     by_window = {row["key"]: row for row in report(api, **{"from": day.isoformat(), "group": "window"})["rows"]}
     assert list(by_window) == ["1", "2", ""]
     w1 = by_window["1"]
@@ -116,25 +123,35 @@ def test_exports_match_the_json(api: Api) -> None:
     assert c.headers["content-type"].startswith("text/csv") and "attachment" in c.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(c.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["分组 / Group", "取号数 / Tickets", "办结数 / Served"]
-    assert [r[0] for r in rows[1:]] == ["1", "2", "", "合计 / Total"]
+    # read like the page: 1号窗口 (not "1"), the never-called tickets named, times in minutes, rates in percent
+    assert [r[0] for r in rows[1:]] == [
+        "1号窗口 / Window 1",
+        "2号窗口 / Window 2",
+        "未叫号 / Not called yet",
+        "合计 / Total",
+    ]
     assert [int(r[1]) for r in rows[1:]] == [row["tickets"] for row in data["rows"]] + [6]
-    assert float(rows[1][7]) == data["rows"][0]["wait_mean_s"]
+    assert rows[0][7] == "平均等候(分) / Mean wait (min)"
+    assert float(rows[1][7]) == round(data["rows"][0]["wait_mean_s"] / 60, 1)
     x = report(api, "/summary.xlsx", **params)
     ws = openpyxl.load_workbook(io.BytesIO(x.content)).active
     assert ws is not None
     values = list(ws.iter_rows(values_only=True))
     assert values[0][1] == "取号数 / Tickets"
     assert [v[1] for v in values[1:]] == [3, 1, 2, 6]
-    assert values[1][7] == 700.0 and values[-1][0] == "合计 / Total"
+    assert values[1][7] == round(700 / 60, 1) and values[-1][0] == "合计 / Total"
 
 
 def test_overview_counts_open_work(api: Api) -> None:
     day = dataset.today() - timedelta(days=3)
     tickets = dataset.load(api, day)
     evaluate(api, who=None, track_token=tickets["B001"]["track_token"], level=1)
+    api.take("A")  # today's ticket counts in 近30天 too: the last 30 days include today
     o = report(api, "/overview")
-    assert o["last_30_days"]["figures"]["tickets"] == 6
-    assert o["today"]["figures"]["tickets"] == 0
+    assert o["last_30_days"]["figures"]["tickets"] == 7
+    assert o["last_30_days"]["to"] == dataset.today().isoformat()
+    assert o["last_30_days"]["from"] == (dataset.today() - timedelta(days=29)).isoformat()
+    assert o["today"]["figures"]["tickets"] == 1
     assert o["open"]["followups_open"] == 1
 
 

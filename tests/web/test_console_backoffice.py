@@ -193,7 +193,10 @@ def test_approver_receives_orders_by_deadline_approves_and_refuses(api: Api, bro
         case.locator("button[data-action=review]").click()
         expect(case).to_have_attribute("data-status", "in_review")
         case.locator("form.bo-approve textarea[name=note]").fill("材料齐全，符合法定条件")
-        case.locator("button[data-action=approve]").click()
+        case.locator("button[data-action=approve]").click()  # asks first: one click never decides
+        expect(case.locator(".bo-confirm")).to_contain_text("准予许可")
+        expect(case).to_have_attribute("data-status", "in_review")
+        case.locator("button[data-action=approve-confirm]").click()
         expect(case).to_have_attribute("data-status", "approved")
         expect(case.locator("ol.bo-timeline li[data-action=approve]")).to_contain_text("approver1")
         kind, data = open_and_read(
@@ -213,6 +216,7 @@ def test_approver_receives_orders_by_deadline_approves_and_refuses(api: Api, bro
         expect(case).to_have_attribute("data-status", "in_review")
         case.locator("form.bo-refuse textarea[name=reason]").fill("申请人已持有有效社会保障卡，不符合首次申领条件")
         case.locator("button[data-action=refuse]").click()
+        case.locator("button[data-action=refuse-confirm]").click()
         expect(case).to_have_attribute("data-status", "refused")
         expect(case.locator(".bo-decided")).to_contain_text("不符合首次申领条件")
         kind, data = open_and_read(

@@ -75,7 +75,11 @@ def test_charts_and_table_match_the_api(browser: Browser, api: Api) -> None:
             mean = "—" if r["wait_mean_s"] is None else f"{r['wait_mean_s'] / 60:.1f}"
             expect(cells.locator("td[data-field=wait_mean_s]")).to_have_text(mean)
         expect(page.locator("#summary tfoot td[data-field=tickets]")).to_have_text("6")
-        expect(page.locator("#summary tfoot td[data-field=satisfaction]")).to_have_text("50.0%")
+        # 好评率 (非常满意, 满意, 基本满意) and 差评率 (不满意, 非常不满意) beside the detail by level
+        expect(page.locator("#summary tfoot td[data-field=good_rate]")).to_have_text("50.0%")
+        expect(page.locator("#summary tfoot td[data-field=bad_rate]")).to_have_text("50.0%")
+        expect(page.locator("#summary tfoot td[data-field=levels]")).to_have_text("1 / 0 / 0 / 1 / 0")
+        expect(page.locator("#summary tbody tr").last).to_contain_text("未叫号")  # not a blank key
         for canvas in ("chart-queue", "chart-hours", "chart-windows", "chart-satisfaction"):
             assert page.evaluate(CANVAS_INK, canvas) > 500, canvas
         with page.expect_download() as dl:
@@ -88,14 +92,18 @@ def test_charts_and_table_match_the_api(browser: Browser, api: Api) -> None:
         page.close()
 
 
-def test_a_clerk_cannot_read_reports(browser: Browser, api: Api) -> None:
+def test_a_clerk_is_told_what_they_may_see(browser: Browser, api: Api) -> None:
     page = browser.new_page()
     try:
         page.goto(f"{api.server.url}/console/reports")
         page.fill("#username", "clerk1")
         page.fill("#password", "clerk1-pass")
         page.click("#login-form button[type=submit]")
-        expect(page.locator("#status")).to_contain_text("may not", timeout=10_000)
+        # says what a clerk may see instead of an empty dashboard with a small error
+        expect(page.locator("#clerk-only")).to_be_visible(timeout=10_000)
+        expect(page.locator("#clerk-only")).to_contain_text("今日本窗口")
+        expect(page.locator("#main")).to_be_hidden()
+        page.screenshot(path=str(SHOTS / "reports-clerk.png"))
     finally:
         page.close()
 

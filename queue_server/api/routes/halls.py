@@ -53,10 +53,12 @@ async def login(
 
 
 @router.get("/api/v1/auth/me", tags=["auth"])
-def me(who: PrincipalDep) -> dict[str, Any]:
-    """Who the token belongs to."""
+def me(who: PrincipalDep, ctx: CtxDep) -> dict[str, Any]:
+    """Who the token belongs to (`display_name`: the staff user's name as configured, else the username)."""
+    shown = next((u.display_name for u in ctx.config.users if u.username == who.name), "") if who.kind == "user" else ""
     return {
         "name": who.name,
+        "display_name": shown or who.name,
         "kind": who.kind,
         "role": who.role,
         "hall": who.hall,

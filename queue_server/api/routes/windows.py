@@ -74,12 +74,15 @@ async def call_ticket(hall: str, number: WindowNo, body: CallBody, ctx: CtxDep, 
 async def window_status(
     hall: str, number: WindowNo, body: WindowStatusBody, ctx: CtxDep, who: PrincipalDep
 ) -> WindowInfo:
-    """Open, pause (暂停服务, with a reason for the boards) or close a window."""
+    """Open, pause (暂停服务, with a reason for the boards) or close a window; `take_over` to open one that
+    another clerk holds (409 without it)."""
     ctx.hall(hall)
     who.require(hall, "clerk")
 
     def run(tx: HallTx) -> WindowInfo:
-        w = set_window_status(tx, number=number, status=body.status, reason=body.reason, actor=who)
+        w = set_window_status(
+            tx, number=number, status=body.status, reason=body.reason, actor=who, take_over=body.take_over
+        )
         return WindowInfo(**window_public(w))
 
     return await ctx.change(hall, run)

@@ -38,6 +38,11 @@ function form(cls, path, body, ctx, ok, ...children) {
   f.autocomplete = "off";
   f.onsubmit = async (e) => {
     e.preventDefault();
+    if (f.dataset.confirm && f.dataset.confirmed !== "true") {
+      askConfirm(f);
+      return;
+    }
+    f.dataset.confirmed = "false";
     for (const b of f.querySelectorAll("button")) b.disabled = true;
     const res = await ctx.act(path, body(f), ok);
     if (!res) for (const b of f.querySelectorAll("button")) b.disabled = false;
@@ -46,6 +51,30 @@ function form(cls, path, body, ctx, ok, ...children) {
 }
 
 const value = (f, name) => f.elements.namedItem(name).value.trim();
+
+/** A decision is issued only after a second, explicit confirmation (one click must not decide a case). */
+function askConfirm(f) {
+  const box = f.querySelector(".bo-confirm");
+  if (box) box.remove();
+  const yes = el("button", "danger", bi(["确认发出", "Confirm"]));
+  yes.type = "button";
+  yes.dataset.action = `${f.dataset.confirm}-confirm`;
+  const no = el("button", null, bi(["取消", "Cancel"]));
+  no.type = "button";
+  const ask = el("div", "bo-confirm",
+    el("p", null, f.dataset.confirm === "approve"
+      ? bi(["确定作出准予许可决定？决定书将立即生成。", "Issue the approval decision now? The decision letter is made at once."])
+      : bi(["确定作出不予许可决定？决定书将立即生成。", "Issue the refusal decision now? The decision letter is made at once."])),
+    yes, no);
+  yes.onclick = () => {
+    f.dataset.confirmed = "true";
+    ask.remove();
+    f.requestSubmit();
+  };
+  no.onclick = () => ask.remove();
+  f.append(ask);
+  yes.focus();
+}
 
 function decisionSummary(v, ctx) {
   if (!v.decision) return null;
@@ -91,6 +120,8 @@ export function renderDecision(v, ctx) {
         "决定书将写明理由，并告知申请人可在收到之日起 60 日内申请行政复议，或 6 个月内提起行政诉讼。",
         el("span", "en", "The decision letter states the reasons and the right to administrative reconsideration within 60 days or litigation within 6 months.")),
       button(["不予许可", "Refuse"], "refuse", "danger"));
+    approve.dataset.confirm = "approve";
+    refuse.dataset.confirm = "refuse";
     if (!acts.has("approve")) approve.hidden = true;
     if (!acts.has("refuse")) refuse.hidden = true;
     parts.push(el("div", "bo-decide", approve, refuse));

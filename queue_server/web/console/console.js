@@ -30,8 +30,13 @@ const s = {
   busy: false,
   stream: null,
   loads: 0,
+  rendered: 0, // the load whose answer is on screen
   countsStale: true, // today's counts change only with events of this window: fetch them only then
+  sat: false, // this console holds its window (opened or took it over in the clerk's name)
+  lost: null, // the display name of whoever took the window over from this console, or null
 };
+
+const shown = (me) => me.display_name || me.name;
 
 const deskPath = () => `${hallPath(s.hall)}/console/windows/${s.number}`;
 
@@ -43,13 +48,17 @@ async function load() {
   s.countsStale = false;
   try {
     const desk = await get(`${deskPath()}?counts=${withCounts}`);
-    if (mine !== s.loads) {
+    if (mine < s.rendered) {
+      // The answer to a later request is already shown (answers may arrive out of order). Showing every
+      // answer not older than the one on screen never starves the page, as dropping all but the latest
+      // did when events kept starting loads (the desk stayed on the previous ticket for seconds).
       if (withCounts) {
-        s.countsStale = true; // the newer load may not have asked for them
+        s.countsStale = true; // the later load may not have asked for them
         reload();
       }
-      return; // a newer load is under way
+      return;
     }
+    s.rendered = mine;
     syncClock(desk.now);
     if (desk.counts === null) desk.counts = s.desk.counts;
     s.desk = desk;
@@ -66,6 +75,10 @@ const reload = throttle(load, 150);
 
 function onEvent(msg) {
   const d = msg.data || {};
+  if (msg.type === "window.taken_over" && d.number === s.number) {
+    load(); // another clerk sat down here: read who, then stop acting (render)
+    return;
+  }
   if (d.window === s.number || d.from_window === s.number) s.countsStale = true;
   reload();
 }
@@ -75,6 +88,8 @@ function onEvent(msg) {
 function render() {
   const d = s.desk;
   if (!d) return;
+  if (s.sat && d.window.clerk && d.window.clerk !== s.me.name && !s.lost) s.lost = d.window.clerk_name || d.window.clerk;
+  renderLost();
   renderTitle(d, s.hallInfo ? s.hallInfo.name : "");
   if (s.revealed && (!d.current || d.current.id !== s.revealed.id)) s.revealed = null;
   renderCurrent($("current"), d, s.revealed, s.hallInfo && s.hallInfo.timezone);
@@ -97,13 +112,24 @@ function render() {
     pause: true,
     "complete-next": !!d.current && open,
   };
-  for (const b of $("actions").querySelectorAll("button[data-action]")) b.disabled = s.busy || !enabled[b.dataset.action];
+  for (const b of $("actions").querySelectorAll("button[data-action]")) b.disabled = s.busy || !!s.lost || !enabled[b.dataset.action];
   const pb = $("pause-button");
   const paused = !open;
   pb.classList.toggle("resume", paused);
   pb.querySelector("b").textContent = paused ? "恢复服务" : "暂停窗口";
   pb.querySelector("small").textContent = paused ? "Resume window" : "Pause window";
-  $("call-form").querySelector("button").disabled = s.busy || !(open && !d.current);
+  $("call-form").querySelector("button").disabled = s.busy || !!s.lost || !(open && !d.current);
+}
+
+/** Taken over by another clerk: this console stops acting on the window and says who has it now. */
+function renderLost() {
+  const box = $("lost");
+  box.hidden = !s.lost;
+  document.body.classList.toggle("lost", !!s.lost);
+  if (s.lost) {
+    $("lost-text").textContent = `${s.number} 号窗口已由 ${s.lost} 接管，本页面已停止操作 · `
+      + `Window ${s.number} was taken over by ${s.lost}; this console no longer acts on it`;
+  }
 }
 
 function panelContext() {
@@ -125,6 +151,7 @@ function mountPanels() {
 async function run(fn) {
   if (s.busy) return;
   s.busy = true;
+  $("flash").hidden = true; // the status line never shows the previous action's message
   render();
   try {
     await fn();
@@ -178,12 +205,29 @@ function callByText(text) {
     const n = Number(v);
     const hits = s.desk.waiting.filter((t) => Number(t.number.replace(/^\D+/, "")) === n);
     if (hits.length === 1) return callTicket({ ticket_id: hits[0].id });
-    notify(hits.length === 0
-      ? `等候中没有 ${v} 号 · No waiting ticket ${v}`
-      : `${hits.map((t) => t.number).join("、")} 都符合，请输入字母 · Several match: type the letter too`);
-    return;
+    if (hits.length === 0) return notify(`等候中没有 ${v} 号 · No waiting ticket ${v}`);
+    return chooseTicket(hits);
   }
   return callTicket({ number: v });
+}
+
+/** Several waiting tickets match the digits (B003, C003): offer them as F-keys (or 1, 2… on a number pad). */
+function chooseTicket(hits) {
+  const dlg = $("choose-dialog");
+  dlg.dataset.digits = "choice";
+  $("choose-list").replaceChildren(...hits.slice(0, 9).map((t, i) => {
+    const b = el("button", "choice", el("kbd", null, `F${i + 1}`), el("b", null, t.number),
+      el("span", "en", `${t.queue} · ${i + 1}`));
+    b.type = "button";
+    b.dataset.key = `F${i + 1}`;
+    b.dataset.ticket = String(t.id);
+    b.onclick = () => {
+      dlg.close();
+      callTicket({ ticket_id: t.id });
+    };
+    return b;
+  }));
+  dlg.showModal();
 }
 
 function setStatus(status, reason) {
@@ -204,10 +248,12 @@ function openTransfer() {
       notify(`${t.number} 已转移 · transferred`, "ok");
     });
   };
-  $("transfer-queues").replaceChildren(...s.desk.targets.queues.map((q) => {
-    const b = el("button", "choice", el("b", null, q.code), bi([q.name, q.name_en]));
+  $("transfer-queues").replaceChildren(...s.desk.targets.queues.map((q, i) => {
+    const key = i < 9 ? `F${i + 1}` : null;
+    const b = el("button", "choice", key ? el("kbd", null, key) : null, el("b", null, q.code), bi([q.name, q.name_en]));
     b.type = "button";
     b.dataset.queue = q.code;
+    if (key) b.dataset.key = key;
     b.onclick = go({ queue: q.code });
     return b;
   }));
@@ -227,9 +273,10 @@ function openPause() {
     dlg.close();
     run(() => setStatus("paused", reason));
   };
-  $("pause-reasons").replaceChildren(...PAUSE_REASONS.map((r) => {
-    const b = el("button", "choice", bi(r));
+  $("pause-reasons").replaceChildren(...PAUSE_REASONS.map((r, i) => {
+    const b = el("button", "choice", el("kbd", null, `F${i + 1}`), bi(r));
     b.type = "button";
+    b.dataset.key = `F${i + 1}`;
     b.onclick = () => pause(`${r[0]} ${r[1]}`);
     return b;
   }));
@@ -247,47 +294,99 @@ function openPause() {
 
 // ---------------------------------------------------------------- start
 
+/** Ask before taking over a window another clerk holds; resolves true to take it over. */
+function confirmTakeover(number, holder) {
+  const dlg = $("takeover-dialog");
+  $("takeover-text").textContent = `${number} 号窗口正由 ${holder} 使用。接管后对方的叫号台将停止操作。`;
+  $("takeover-en").textContent = `Window ${number} is in use by ${holder}. Taking it over stops their console.`;
+  return new Promise((resolve) => {
+    $("takeover-go").onclick = () => dlg.close("take");
+    dlg.onclose = () => resolve(dlg.returnValue === "take");
+    dlg.returnValue = "";
+    dlg.showModal();
+    $("takeover-go").focus();
+  });
+}
+
+/** A window someone else holds (opened in their name, not closed since): their display name, or null. */
+const holderOf = (w) => (w.clerk && w.clerk !== s.me.name && w.status !== "closed" ? w.clerk_name || w.clerk : null);
+
 async function pickWindow() {
-  const wins = await get(`${hallPath(s.hall)}/windows`);
+  const wins = (await get(`${hallPath(s.hall)}/console/overview`)).windows;
   const allowed = s.me.windows.length ? wins.filter((w) => s.me.windows.includes(w.number)) : wins;
-  if (allowed.length === 1 && s.me.windows.length) return allowed[0].number;
+  if (allowed.length === 1 && s.me.windows.length && !holderOf(allowed[0])) return { number: allowed[0].number, takeOver: false };
   $("picker").hidden = false;
   $("picker-hall").textContent = s.hallInfo ? s.hallInfo.name : s.hall;
-  $("picker-user").textContent = s.me.name;
+  $("picker-user").textContent = shown(s.me);
   return new Promise((resolve) => {
-    $("window-list").replaceChildren(...allowed.map((w) => {
-      const b = el("button", `window-choice win-${w.status}`,
+    // From a number pad: F1… picks the n-th window, or its number then Enter.
+    let typed = "";
+    const onKey = (e) => {
+      if ($("picker").hidden || document.querySelector("dialog[open]")) return;
+      const list = $("window-list");
+      let b = /^F\d+$/.test(e.key) ? list.querySelector(`button[data-key="${e.key}"]`) : null;
+      if (/^[0-9]$/.test(e.key)) typed = (typed + e.key).slice(-3);
+      else if (e.key === "Enter" && typed) {
+        b = list.querySelector(`button[data-window="${Number(typed)}"]`);
+        typed = "";
+      } else if (!b) return;
+      e.preventDefault();
+      if (b) b.click();
+    };
+    addEventListener("keydown", onKey);
+    const done = (picked) => {
+      removeEventListener("keydown", onKey);
+      resolve(picked);
+    };
+    $("window-list").replaceChildren(...allowed.map((w, i) => {
+      const holder = holderOf(w);
+      const who = w.clerk && w.status !== "closed"
+        ? (w.clerk === s.me.name ? "您 · You" : `${w.clerk_name || w.clerk} 使用中 · In use`)
+        : "无人 · Free";
+      const b = el("button", `window-choice win-${w.status}${holder ? " held" : ""}`,
         el("span", "wc-number", `${w.number}`), el("span", "wc-label", bi(["号窗口", "Window"])),
-        el("span", "wc-queues", w.queues.join(" · ")), el("span", "wc-status", bi(pair(WINDOW_STATUS, w.status))));
+        el("span", "wc-queues", w.queues.join(" · ")), el("span", "wc-status", bi(pair(WINDOW_STATUS, w.status))),
+        el("span", "wc-holder", who), i < 12 ? el("kbd", "wc-key", `F${i + 1}`) : null);
       b.type = "button";
       b.dataset.window = String(w.number);
-      b.onclick = () => {
+      b.dataset.key = i < 12 ? `F${i + 1}` : "";
+      b.onclick = async () => {
+        const takeOver = holder ? await confirmTakeover(w.number, holder) : false;
+        if (holder && !takeOver) return;
         $("picker").hidden = true;
-        resolve(w.number);
+        done({ number: w.number, takeOver });
       };
       return b;
     }));
   });
 }
 
-async function openDesk() {
+async function openDesk(confirmed) {
   sessionStorage.setItem(WINDOW_KEY, `${s.hall}:${s.number}`);
   mountPanels();
   await load();
   if (!s.desk) return;
   $("desk").hidden = false;
   const w = s.desk.window;
-  // Sitting down at a window that is not paused opens it in this clerk's name (the supervisor sees who).
-  if (w.status !== "paused" && (w.status !== "open" || w.clerk !== s.me.name)) {
+  const holder = holderOf(w);
+  const takeOver = holder !== null && (confirmed || (await confirmTakeover(s.number, holder)));
+  if (holder !== null && !takeOver) {
+    switchWindow(); // not taken over: choose another window
+    return;
+  }
+  // Sitting down at a window that is not paused opens it in this clerk's name (the supervisor sees who);
+  // one another clerk holds is taken over only once confirmed, and their console is told.
+  if (takeOver || (w.status !== "paused" && (w.status !== "open" || w.clerk !== s.me.name))) {
     try {
-      await setStatus("open", "");
-      if (w.status === "open" && w.clerk) notify(`已从 ${w.clerk} 接管本窗口 · Took the window over from ${w.clerk}`, "ok");
+      await post(`${hallPath(s.hall)}/windows/${s.number}/status`, { status: "open", reason: "", take_over: takeOver });
+      if (takeOver) notify(`已从 ${holder} 接管本窗口 · Took the window over from ${holder}`, "ok");
     } catch (err) {
       notify(err.message);
     }
-    await load();
   }
-  $("user").textContent = s.me.name;
+  s.sat = true;
+  await load();
+  $("user").textContent = shown(s.me);
   s.stream = new HallStream(s.hall, token, {
     onSnapshot: () => {
       s.countsStale = true;
@@ -306,19 +405,23 @@ async function openDesk() {
   s.stream.start();
 }
 
+function switchWindow() {
+  sessionStorage.removeItem(WINDOW_KEY);
+  const u = new URL(location.href);
+  u.searchParams.delete("window");
+  location.href = u.toString();
+}
+
 function bindPage() {
   for (const id of ["logout", "picker-logout", "fatal-logout"]) $(id).onclick = signOut;
-  $("switch").onclick = () => {
-    sessionStorage.removeItem(WINDOW_KEY);
-    const u = new URL(location.href);
-    u.searchParams.delete("window");
-    location.href = u.toString();
-  };
+  $("switch").onclick = switchWindow;
+  $("lost-switch").onclick = switchWindow;
   for (const b of $("actions").querySelectorAll("button[data-action]")) b.onclick = () => action(b.dataset.action);
   $("call-form").onsubmit = (e) => {
     e.preventDefault();
     const v = $("call-number").value;
     $("call-number").value = "";
+    $("call-number").blur(); // the F-keys and the number pad work again right away
     callByText(v);
   };
   $("queues").onclick = (e) => {
@@ -341,7 +444,7 @@ function bindPage() {
       s.revealed = await post(`/api/v1/console/tickets/${cur.id}/reveal`);
     });
   };
-  installKeys({ active: () => !!s.desk && !$("desk").hidden, callByText });
+  installKeys({ active: () => !!s.desk && !$("desk").hidden && !s.lost, callByText });
   everySecond(() => {
     if (!$("desk").hidden) $("clock").textContent = wallClock(s.hallInfo && s.hallInfo.timezone);
   });
@@ -368,8 +471,10 @@ async function main() {
     return;
   }
   const wanted = Number(params.get("window") || (savedHall === s.hall ? savedWin : "")) || null;
-  s.number = wanted && (!s.me.windows.length || s.me.windows.includes(wanted)) ? wanted : await pickWindow();
-  await openDesk();
+  const chosen = wanted && (!s.me.windows.length || s.me.windows.includes(wanted))
+    ? { number: wanted, takeOver: false } : await pickWindow();
+  s.number = chosen.number;
+  await openDesk(chosen.takeOver);
 }
 
 main();

@@ -46,7 +46,7 @@ export function renderWindows(box, ov) {
       el("div", "wc-head", el("span", "wc-no", `${w.number}`), el("span", null, w.name || ""),
         el("span", "wc-state", bi(pair(WINDOW_STATUS, w.status)))),
       w.reason ? el("div", "wc-sub wc-reason", `原因 Reason: ${w.reason}`) : null,
-      el("div", "wc-clerk", `工作人员 Clerk: ${w.clerk || "—"} · ${w.queues.join(" ")}`),
+      el("div", "wc-clerk", `工作人员 Clerk: ${w.clerk_name || w.clerk || "—"} · ${w.queues.join(" ")}`),
       cur,
       el("div", "wc-sub", `办结 ${n.completed} · 过号 ${n.no_show} · 转出 ${n.transferred} · 挂起 ${w.held}` +
         (n.avg_service_s ? ` · 均 ${duration(n.avg_service_s)}` : "")));

@@ -42,6 +42,7 @@ function fmt(v, kind) {
   if (v === null || v === undefined) return TEXT.none[0];
   if (kind === "s") return (v / 60).toFixed(1);
   if (kind === "p") return `${(v * 100).toFixed(1)}%`;
+  if (kind === "l") return ["5", "4", "3", "2", "1"].map((k) => v[k] || 0).join(" / ");
   return String(v);
 }
 
@@ -67,7 +68,7 @@ function preset(name) {
   if (name === "today") return [today, today];
   if (name === "yesterday") return [days(-1), days(-1)];
   if (name === "week") return [days(-6), today];
-  if (name === "month") return [days(-30), days(-1)];
+  if (name === "month") return [days(-29), today]; // 近30天: today included
   const first = new Date(today.getFullYear(), today.getMonth() - 1, 1);
   return [first, new Date(today.getFullYear(), today.getMonth(), 0)];
 }
@@ -80,7 +81,7 @@ function card(id, figures, keys) {
   for (const k of keys) {
     const dt = el("dt", CARD[k][0]);
     dt.append(el("span", CARD[k][1], "en"));
-    const kind = k.endsWith("_s") ? "s" : k === "satisfaction" ? "p" : "n";
+    const kind = k.endsWith("_s") ? "s" : k.endsWith("_rate") ? "p" : "n";
     const dd = el("dd", fmt(figures[k], kind));
     dd.dataset.key = k;
     if (kind === "s" && figures[k] !== null) dd.append(el("small", ` ${TEXT.min[0]}`));
@@ -113,9 +114,13 @@ function chart(id, type, labels, datasets, yMax) {
 function renderTable(report, group) {
   const table = $("summary");
   const head = el("tr");
-  for (const [, zh, en, kind] of COLUMNS) head.append(heading(zh, en, kind === "s" ? TEXT.min[1] : ""));
+  for (const [f, zh, en, kind] of COLUMNS) {
+    const th = heading(zh, en, kind === "s" ? TEXT.min[1] : "");
+    if (f === "levels") th.title = both(TEXT.levelsHint);
+    head.append(th);
+  }
   table.tHead.replaceChildren(head);
-  const label = (key) => (group === "window" && key ? both(TEXT.win).replaceAll("{n}", key) : key || TEXT.none[0]);
+  const label = (key) => (group === "window" && key ? both(TEXT.win).replaceAll("{n}", key) : key || both(TEXT.notCalled));
   const row = (r, first) => {
     const tr = el("tr");
     tr.dataset.key = r.key;
@@ -143,7 +148,7 @@ async function renderFollowups() {
       tr.dataset.id = f.id;
       if (f.overdue) tr.className = "overdue";
       const e = f.evaluation;
-      const deadline = f.deadline.slice(0, 16).replace("T", " ");
+      const deadline = lastDay(f.deadline);
       const reasons = e.reasons.map((r) => labels.reasons[r] || r).join("、");
       for (const v of [e.ticket_number || e.case_number, e.window ?? "", e.clerk ?? "", labels.levels[e.level] || e.level, reasons])
         tr.append(el("td", String(v)));
@@ -165,6 +170,15 @@ async function renderFollowups() {
   $("followups-empty").hidden = rows.length > 0;
 }
 
+/** A deadline at midnight is the end of the day before: show that last day, not "next day 00:00". */
+function lastDay(at) {
+  const [day, time] = at.split("T");
+  if (!time.startsWith("00:00")) return at.slice(0, 16).replace("T", " ");
+  const d = new Date(`${day}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
 async function advance(id, step) {
   const note = step === "close" ? "" : prompt(both(TEXT.note));
   if (note === null) return;
@@ -182,7 +196,7 @@ async function advance(id, step) {
 
 async function renderOverview() {
   const o = await api(`${base()}/reports/overview`);
-  const keys = ["tickets", "wait_mean_s", "wait_p90_s", "satisfaction"];
+  const keys = ["tickets", "wait_mean_s", "wait_p90_s", "good_rate", "bad_rate"];
   card("card-today", o.today.figures, keys);
   card("card-month", o.last_30_days.figures, keys);
   card("card-open", o.open, ["followups_open", "followups_overdue", "complaints_open"]);
@@ -222,7 +236,7 @@ async function refresh() {
       { label: both(TEXT.util), data: util.windows.map((w) => +(w.utilisation * 100).toFixed(1)), backgroundColor: "#34d399" },
     ]);
     chart("chart-satisfaction", "line", days.rows.map((r) => r.key.slice(5)), [
-      { label: both(TEXT.sat), data: days.rows.map((r) => (r.satisfaction === null ? null : +(r.satisfaction * 100).toFixed(1))), borderColor: "#16a34a", backgroundColor: "#16a34a", spanGaps: true },
+      { label: both(TEXT.sat), data: days.rows.map((r) => (r.good_rate === null ? null : +(r.good_rate * 100).toFixed(1))), borderColor: "#16a34a", backgroundColor: "#16a34a", spanGaps: true },
     ], 100);
     $("status").textContent = "";
     document.body.dataset.loaded = String(Date.now());
@@ -248,6 +262,7 @@ async function download(fmtName) {
 
 function showLogin() {
   $("login").hidden = false;
+  $("clerk-only").hidden = true;
   $("main").hidden = true;
   $("logout").hidden = true;
   $("user").textContent = "";
@@ -281,10 +296,16 @@ async function enter() {
   const mine = me.hall ? halls.filter((h) => h.code === me.hall) : halls;
   $("hall").replaceChildren(...mine.map((h) => new Option(`${h.name} / ${h.name_en || h.code}`, h.code)));
   hall = $("hall").value;
-  $("user").textContent = me.name;
+  $("user").textContent = me.display_name || me.name;
   $("login").hidden = true;
-  $("main").hidden = false;
   $("logout").hidden = false;
+  if (me.role === "clerk") {
+    // The figures are the supervisors'; say what a clerk may see instead of an empty dashboard.
+    $("clerk-only").hidden = false;
+    $("clerk-only-text").textContent = both(TEXT.clerkOnly);
+    return;
+  }
+  $("main").hidden = false;
   await refresh();
 }
 

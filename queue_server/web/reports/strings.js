@@ -14,7 +14,7 @@ export const PRESETS = [
   ["yesterday", "昨天", "Yesterday"],
   ["week", "近7天", "Last 7 days"],
   ["last-month", "上月", "Last month"],
-  ["month", "近30天", "Last 30 days"],
+  ["month", "近30天", "Last 30 days (incl. today)"],
 ];
 
 // [field, zh, en, kind]; kind: n (number), s (seconds → minutes), p (rate → percent)
@@ -29,14 +29,17 @@ export const COLUMNS = [
   ["service_mean_s", "平均办理", "Mean service", "s"],
   ["service_p90_s", "办理P90", "P90 service", "s"],
   ["evaluations", "评价", "Ratings", "n"],
-  ["satisfaction", "满意率", "Satisfied", "p"],
+  ["good_rate", "好评率", "Good", "p"],
+  ["bad_rate", "差评率", "Bad", "p"],
+  ["levels", "明细 5→1", "By level 5→1", "l"],
 ];
 
 export const CARD = {
   tickets: ["取号", "Tickets"],
   wait_mean_s: ["平均等候", "Mean wait"],
   wait_p90_s: ["等候P90", "P90 wait"],
-  satisfaction: ["满意率", "Satisfaction"],
+  good_rate: ["好评率", "Good ratings"],
+  bad_rate: ["差评率", "Bad ratings"],
   followups_open: ["待跟进差评", "Open follow-ups"],
   followups_overdue: ["已超期", "Overdue"],
   complaints_open: ["待办投诉", "Open complaints"],
@@ -77,6 +80,12 @@ export const TEXT = {
   mean: ["平均等候(分)", "Mean wait (min)"],
   p90: ["P90等候(分)", "P90 wait (min)"],
   util: ["利用率(%)", "Utilisation (%)"],
-  sat: ["满意率(%)", "Satisfaction (%)"],
+  sat: ["好评率(%)", "Good ratings (%)"],
   win: ["{n}号窗口", "Window {n}"],
+  notCalled: ["未叫号", "Not called yet"],
+  levelsHint: ["非常满意/满意/基本满意/不满意/非常不满意", "very satisfied … very dissatisfied"],
+  clerkOnly: [
+    "统计报表供审批、监察人员和管理员查看。窗口工作人员可在叫号台“今日本窗口”查看本窗口今日的叫号、办结、过号和平均办理时间。",
+    "Reports are for approvers, auditors and admins. As window staff, see your window's figures for today under 'Today at this window' on your console.",
+  ],
 };
