@@ -216,8 +216,9 @@ function chooseTicket(hits) {
   const dlg = $("choose-dialog");
   dlg.dataset.digits = "choice";
   $("choose-list").replaceChildren(...hits.slice(0, 9).map((t, i) => {
+    const q = s.desk.queues.find((x) => x.code === t.queue);
     const b = el("button", "choice", el("kbd", null, `F${i + 1}`), el("b", null, t.number),
-      el("span", "en", `${t.queue} · ${i + 1}`));
+      el("span", "en", q ? `${q.name} · ${q.name_en}` : t.queue));
     b.type = "button";
     b.dataset.key = `F${i + 1}`;
     b.dataset.ticket = String(t.id);
