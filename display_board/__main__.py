@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--window", type=int, default=None, help="show one window's display (窗口屏)")
     p.add_argument("--portrait", action="store_true", help="lobby board in portrait (1080×1920)")
     p.add_argument("--fullscreen", action="store_true", help="take the whole screen")
+    p.add_argument("--size", default=None, help="window size WxH (default 1920x1080, 1080x1920 with --portrait)")
     p.add_argument("--token", default=None, help="display device token")
-    p.add_argument("--heartbeat-timeout", type=float, default=30.0, help="seconds without traffic = connection lost")
+    p.add_argument("--heartbeat", type=float, default=1.5, help="ask the server for a heartbeat this often (s)")
+    p.add_argument("--heartbeat-timeout", type=float, default=4.0, help="seconds without traffic = connection lost")
+    p.add_argument("--health-every", type=float, default=60.0, help="report the board's health this often (s)")
+    p.add_argument("--page-seconds", type=float, default=8.0, help="turn the waiting list's page this often (0: never)")
+    p.add_argument("--fixed-time", default=None, help="ISO 8601 time the clock shows (screenshots)")
     p.add_argument("--voice-repeat", type=int, default=2, help="times each call is spoken (halls not silent)")
     p.add_argument("--no-chime", action="store_true", help="no chime before an announcement")
     p.add_argument("--voice-wav-dir", type=Path, default=None, help="write announcements as WAV files here")
@@ -32,6 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stale", action="store_true", help="with --state: show the connection-lost mark")
     p.add_argument("--screenshot", type=Path, default=None, help="save a PNG after --screenshot-delay s and exit")
     p.add_argument("--screenshot-delay", type=float, default=1.5)
+    p.add_argument("--layout-report", type=Path, default=None, help="with --screenshot: write what is where (JSON)")
     return p.parse_args(argv)
 
 
@@ -40,6 +47,7 @@ class Feeder:
 
     def __init__(self, app: Any, args: argparse.Namespace) -> None:
         """Prepare; `start()` begins following the stream."""
+        from .health import Health
         from .subscriber import Subscriber
 
         self.app, self.args = app, args
@@ -50,8 +58,11 @@ class Feeder:
             token=args.token,
             on_state=self._on_state,
             heartbeat_timeout=args.heartbeat_timeout,
+            heartbeat=args.heartbeat,
             on_stale=self._on_stale,
         )
+        stale = lambda: self.sub.stale  # noqa: E731
+        self.health = Health(args.server, args.token, args.window, every=args.health_every, stale=stale)
         self.thread = threading.Thread(target=self._run, name="subscriber", daemon=True)
         self.announcer: Any = None
         self._last: dict[str, Any] | None = None
@@ -75,11 +86,14 @@ class Feeder:
 
         from .subscriber import SubscriptionRefused
 
+        health = self.loop.create_task(self.health.run())
         try:
             self.loop.run_until_complete(self.sub.run())
         except SubscriptionRefused as e:
             log.error("the server refused the board: %s", e)
             Clock.schedule_once(lambda _dt: self.app.stop())
+        finally:
+            health.cancel()
 
     def _on_state(self, state: Any) -> None:
         """On the asyncio loop: copy the state and hop to the Kivy thread."""
@@ -94,6 +108,10 @@ class Feeder:
     def _on_stale(self, stale: bool) -> None:
         """On the asyncio loop: the connection-lost mark flips."""
         from kivy.clock import Clock
+
+        log.info("connection lost" if stale else "connection back")
+        if not stale:
+            self.health.poke()
 
         Clock.schedule_once(lambda _dt: self._show(self._last, None, stale=stale) if self._last else None)
 
@@ -146,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     from hall_client.screen import configure_window
 
     configure_window(portrait=args.portrait, fullscreen=args.fullscreen)
+    if args.size:
+        from kivy.config import Config  # type: ignore[import-untyped]
+
+        width, height = args.size.lower().split("x")
+        Config.set("graphics", "width", str(int(width)))
+        Config.set("graphics", "height", str(int(height)))
     from .app import BoardApp
 
     feeder: Feeder | None = None
@@ -160,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.screenshot is not None:
             from kivy.clock import Clock
 
-            Clock.schedule_once(lambda _dt: _screenshot(app, args.screenshot), args.screenshot_delay)
+            shot, report = args.screenshot, args.layout_report
+            Clock.schedule_once(lambda _dt: _screenshot(app, shot, report=report), args.screenshot_delay)
 
-    app = BoardApp(window=args.window, portrait=args.portrait, on_ready=ready)
+    fixed = datetime.fromisoformat(args.fixed_time) if args.fixed_time else None
+    app = BoardApp(
+        window=args.window, portrait=args.portrait, page_s=args.page_seconds, fixed_time=fixed, on_ready=ready
+    )
     try:
         app.run()
     finally:
@@ -171,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _screenshot(app: Any, target: Path, frames: int = 5) -> None:
+def _screenshot(app: Any, target: Path, frames: int = 5, report: Path | None = None) -> None:
     """Save the board to `target` once it is laid out and `frames` more frames have run, then quit.
 
     A slow first frame (cold shader cache, busy CPU) can make the delay expire before the first layout,
@@ -181,14 +209,24 @@ def _screenshot(app: Any, target: Path, frames: int = 5) -> None:
     from kivy.core.window import Window  # type: ignore[import-untyped]
 
     seen = 0
+    frozen = False
 
     def check(_dt: float) -> bool:
-        nonlocal seen
+        nonlocal seen, frozen
+        if not frozen:
+            if not app.cycled():
+                return True  # every page of the waiting list shown once first (the report says what was seen)
+            app.freeze()  # then back to the first page, no more turning: what is saved is what is reported
+            frozen = True
         seen = seen + 1 if tuple(app.root.size) == tuple(Window.size) else 0
         if seen < frames:
             return True
         target.parent.mkdir(parents=True, exist_ok=True)
         app.root.export_to_png(str(target))
+        if report is not None:
+            from .layout import layout_report
+
+            report.write_text(json.dumps(layout_report(app), ensure_ascii=False, indent=1), encoding="utf-8")
         app.stop()
         return False
 

@@ -18,31 +18,74 @@ from kivy.properties import (  # type: ignore[import-untyped]
 )
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.stencilview import StencilView  # type: ignore[import-untyped]
+from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
 from hall_client.screen import register_font
 
 from . import strings as s
-from .view import Flash, board_view, paused_text, ticker_x, window_view
+from .view import BoardView, Flash, PausedLine, QueueLine, board_view, pages, ticker_x, window_view
 
 KV_FILE = Path(__file__).with_name("board.kv")
 
 
 class CallRow(BoxLayout):
-    """One earlier call in the list."""
+    """One earlier call under the newest: the number, then the window ("12 号窗口 / Window 12")."""
 
     number = StringProperty("")
+    window = NumericProperty(0)
     place_zh = StringProperty("")
     place_en = StringProperty("")
 
 
-class QueueRow(BoxLayout):
-    """One queue with its waiting count and estimate."""
+class ListRow(BoxLayout):
+    """A row of the waiting list: a domain with its waiting count and estimate, or a window not serving."""
 
+    code = StringProperty("")  # the queue's code, or "window N"
     name = StringProperty("")
     name_en = StringProperty("")
-    zh = StringProperty("")
-    en = StringProperty("")
-    waiting = NumericProperty(0)
+    mid = StringProperty("")
+    mid_en = StringProperty("")
+    right = StringProperty("")
+    right_en = StringProperty("")
+    highlight = BooleanProperty(False)
+    paused = BooleanProperty(False)
+
+
+def queue_row(q: QueueLine) -> dict[str, Any]:
+    """The row of one domain: "市场准入 | 等候 12 人 | 约 25 分钟" over the English (ListRow's properties)."""
+    if q.waiting <= 0:
+        mid, mid_en = s.zh("waiting_none"), s.en("waiting_none")
+        right, right_en = s.zh("no_wait"), s.en("no_wait")
+    else:
+        mid, mid_en = s.zh("waiting_n", n=q.waiting), s.en("waiting_n", n=q.waiting)
+        minutes = q.minutes or 1
+        right, right_en = s.zh("about_min", minutes=minutes), s.en("about_min", minutes=minutes)
+    return {
+        "code": q.code,
+        "name": q.name,
+        "name_en": q.name_en,
+        "mid": mid,
+        "mid_en": mid_en,
+        "right": right,
+        "right_en": right_en,
+        "highlight": q.waiting > 0,
+        "paused": False,
+    }
+
+
+def paused_row(p: PausedLine) -> dict[str, Any]:
+    """The row of a window that is not serving: "4 号窗口 | 暂停服务 | 午休" (ListRow's properties)."""
+    return {
+        "code": f"window {p.window}",
+        "name": s.zh("window_title", window=p.window),
+        "name_en": s.en("window_title", window=p.window),
+        "mid": p.zh,
+        "mid_en": p.en,
+        "right": p.reason,
+        "right_en": "",
+        "highlight": False,
+        "paused": True,
+    }
 
 
 class NoticeTicker(StencilView):
@@ -57,39 +100,94 @@ class NoticeTicker(StencilView):
 
 
 class LobbyBoard(BoxLayout):
-    """The lobby board: hall and clock, latest calls, waiting per queue, paused windows, notice."""
+    """The lobby board: hall and clock, latest calls, waiting per domain and windows not serving, notice.
+
+    Only whole rows are shown: the earlier calls that do not fit under the newest are left out, and the waiting
+    list is cut into pages of the rows that fit, turned by `turn_page()` (the app's clock)."""
 
     portrait = BooleanProperty(False)
     hall_name = StringProperty("")
+    hall_name_en = StringProperty("")
     clock_text = StringProperty("")
     stale_text = StringProperty("")
     newest_number = StringProperty("")
     newest_zh = StringProperty("")
     newest_en = StringProperty("")
     notice_text = StringProperty("")
-    paused_text = StringProperty("")
+    pager_text = StringProperty("")
     lit = BooleanProperty(True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.view: BoardView | None = None
+        self.page = 0
+        self.pages: list[list[ListRow]] = [[]]
+        self.seen: set[str] = set()  # codes of the rows shown so far (tests: every domain within a cycle)
+        self._rows: dict[str, ListRow] = {}  # kept between updates: building widgets is the slow part
+        self.ids.queues.bind(height=lambda *_: self.relayout())
+        self.ids.calls.bind(height=lambda *_: self.relayout())
 
     def show(self, state: Mapping[str, Any], stale: bool) -> str | None:
         """Show `state`; returns the newest call's key (for flashing)."""
-        v = board_view(state, stale=stale, max_calls=7 if self.portrait else 6)
+        v = board_view(state, stale=stale)
+        self.view = v
         self.hall_name = v.hall_name
+        self.hall_name_en = v.hall_name_en
         self.stale_text = v.stale_text
-        self.notice_text = v.notice_text
+        self.notice_text = v.notice
         newest = v.calls[0] if v.calls else None
         self.newest_number = newest.number if newest else ""
         self.newest_zh = newest.zh if newest else s.zh("no_current")
         self.newest_en = newest.en if newest else s.en("no_current")
+        self.relayout()
+        return v.newest_key
+
+    def relayout(self) -> None:
+        """Fill the calls and the waiting list with the rows that fit their boxes now."""
+        v = self.view
+        if v is None:
+            return
+        app = App.get_running_app()
         calls = self.ids.calls
         calls.clear_widgets()
-        for c in v.calls[1:]:
-            calls.add_widget(CallRow(number=c.number, place_zh=c.zh, place_en=c.en))
-        queues = self.ids.queues
-        queues.clear_widgets()
-        for q in v.queues:
-            queues.add_widget(QueueRow(name=q.name, name_en=q.name_en, zh=q.zh, en=q.en, waiting=q.waiting))
-        self.paused_text = paused_text(v.paused)
-        return v.newest_key
+        fit = int(calls.height // app.call_h) if app.call_h else 0
+        for c in v.calls[1 : 1 + fit]:
+            calls.add_widget(CallRow(number=c.number, window=c.window, place_zh=s.zh("window_word"), place_en=c.en))
+        calls.add_widget(Widget())
+        rows = [self._row(props) for props in [*map(queue_row, v.queues), *map(paused_row, v.paused)]]
+        per = int(self.ids.queues.height // app.row_h) if app.row_h else 1
+        self.pages = pages(rows, per)
+        self.show_page()
+
+    def _row(self, props: dict[str, Any]) -> ListRow:
+        """The row widget for `props`, reused when its code was shown before."""
+        row = self._rows.get(props["code"])
+        if row is None:
+            row = self._rows[props["code"]] = ListRow(**props)
+        else:
+            for k, val in props.items():
+                if getattr(row, k) != val:
+                    setattr(row, k, val)
+        return row
+
+    def show_page(self) -> None:
+        """Put the current page's rows in the list."""
+        self.page %= len(self.pages)
+        box = self.ids.queues
+        box.clear_widgets()
+        for row in self.pages[self.page]:
+            box.add_widget(row)
+            self.seen.add(row.code)
+        box.add_widget(Widget())
+        n = len(self.pages)
+        dots = " ".join("●" if i == self.page else "○" for i in range(n))
+        self.pager_text = f"{self.page + 1}/{n} {dots}" if n > 1 else ""
+
+    def turn_page(self) -> None:
+        """The next page of the waiting list."""
+        if len(self.pages) > 1:
+            self.page += 1
+            self.show_page()
 
 
 class WindowDisplay(BoxLayout):
@@ -101,7 +199,8 @@ class WindowDisplay(BoxLayout):
     window_name = StringProperty("")
     current = StringProperty("")
     has_current = BooleanProperty(False)
-    status_text = StringProperty("")
+    status_zh = StringProperty("")
+    status_en = StringProperty("")
     reason = StringProperty("")
     paused = BooleanProperty(False)
     stale_text = StringProperty("")
@@ -115,16 +214,25 @@ class WindowDisplay(BoxLayout):
         self.current = v.current_zh
         self.has_current = v.current is not None
         self.paused = v.paused
-        self.status_text = f"{v.status_zh} {v.status_en}" if v.paused else ""
+        self.status_zh, self.status_en = (v.status_zh, v.status_en) if v.paused else ("", "")
         self.reason = v.reason
         self.stale_text = s.both("connection_lost", sep=" / ") if stale else ""
         return v.current
 
 
 class BoardApp(App):
-    """The board application. `update(state, stale)` must be called on the Kivy thread."""
+    """The board application. `update(state, stale)` must be called on the Kivy thread.
+
+    Every size is a multiple of `u`, one pixel of a 1920×1080 screen (of 1080×1920 in portrait), so the board
+    keeps its proportions on any screen; the called numbers never go below 120 px."""
 
     kv_file = str(KV_FILE)  # App.run() loads it once, before build()
+    u = NumericProperty(1.0)
+    row_h = NumericProperty(108.0)  # a row of the waiting list
+    call_px = NumericProperty(120.0)  # an earlier call's number
+    call_h = NumericProperty(144.0)
+    newest_px = NumericProperty(200.0)  # the newest call's number
+    newest_h = NumericProperty(400.0)
 
     def __init__(
         self,
@@ -132,11 +240,16 @@ class BoardApp(App):
         window: int | None = None,
         portrait: bool = False,
         flash_s: float = 5.0,
+        page_s: float = 8.0,
+        fixed_time: datetime | None = None,
         on_ready: Callable[[BoardApp], None] | None = None,
         **kwargs: Any,
     ) -> None:
-        """A lobby board, or the display of window `window`."""
+        """A lobby board, or the display of window `window`; the waiting list turns a page every `page_s`
+        seconds (0: never); `fixed_time` stops the clock there (screenshots)."""
         super().__init__(**kwargs)
+        self.page_s = page_s
+        self.fixed_time = fixed_time
         self.window_number = window
         self.portrait = portrait
         self.flash = Flash(seconds=flash_s)
@@ -149,14 +262,50 @@ class BoardApp(App):
 
     def build(self) -> LobbyBoard | WindowDisplay:
         """Load the layout and build the lobby board or the window display."""
+        from kivy.core.window import Window  # type: ignore[import-untyped]
+
         register_font()
         self.title = "display_board"
+        self.scale(Window, Window.size)
+        Window.bind(size=self.scale)
         if self.window_number is not None:
             self.board = WindowDisplay(number=self.window_number)
         else:
             self.board = LobbyBoard(portrait=self.portrait)
         Clock.schedule_interval(self._tick, 1 / 30)
+        self._turning = Clock.schedule_interval(self._turn_page, self.page_s) if self.page_s > 0 else None
         return self.board
+
+    def cycled(self) -> bool:
+        """Whether every row of the waiting list has been on screen (always, when pages do not turn)."""
+        board = self.board
+        if not isinstance(board, LobbyBoard) or self._turning is None or board.view is None:
+            return True
+        return {r.code for page in board.pages for r in page} <= board.seen
+
+    def freeze(self) -> None:
+        """Stop turning pages and the notice, back to the first page (screenshots)."""
+        if self._turning is not None:
+            self._turning.cancel()
+        self.fixed_time = self.fixed_time or datetime.now(self._tz)
+        if isinstance(self.board, LobbyBoard):
+            self.board.page = 0
+            self.board.show_page()
+
+    def scale(self, _window: Any, size: tuple[int, int]) -> None:
+        """The sizes for a screen of `size` pixels."""
+        w, h = size
+        u = min(w / 1920, h / 1080) if w >= h else min(w / 1080, h / 1920)
+        self.u = u
+        self.row_h = round(48 * u * 1.25 + 28 * u * 1.3 + 12 * u)
+        self.call_px = max(120.0, 120 * u)
+        self.call_h = round(self.call_px * 1.2)
+        self.newest_px = max(150.0, 200 * u)
+        self.newest_h = round(self.newest_px * 1.2 + max(72, 88 * u) * 1.2 + max(30, 40 * u) * 1.25 + 20 * u)
+
+    def _turn_page(self, _dt: float) -> None:
+        if isinstance(self.board, LobbyBoard):
+            self.board.turn_page()
 
     def on_start(self) -> None:
         """Hand the app to whoever feeds it."""
@@ -180,8 +329,8 @@ class BoardApp(App):
         board = self.board
         if isinstance(board, LobbyBoard):
             fmt = "%H:%M:%S" if board.portrait else "%Y-%m-%d %H:%M:%S"
-            board.clock_text = datetime.now(self._tz).strftime(fmt)
+            board.clock_text = (self.fixed_time or datetime.now(self._tz)).astimezone(self._tz).strftime(fmt)
             board.lit = self.flash.lit(now)
-            board.ids.ticker.tick(now - self._t0)
+            board.ids.ticker.tick(0 if self.fixed_time else now - self._t0)
         elif isinstance(board, WindowDisplay):
             board.lit = self.flash.active(now) and self.flash.lit(now)

@@ -37,6 +37,7 @@ class Subscriber:
         on_stale: Callable[[bool], None] | None = None,
         max_backoff: float = 10.0,
         open_timeout: float = 5.0,
+        heartbeat: float | None = None,
     ) -> None:
         self.on_state = on_state
         self.state: BoardState | None = None
@@ -50,11 +51,12 @@ class Subscriber:
             heartbeat_timeout=heartbeat_timeout,
             max_backoff=max_backoff,
             open_timeout=open_timeout,
+            heartbeat=heartbeat,
         )
 
     @property
     def stale(self) -> bool:
-        """True before the first message and after `heartbeat_timeout` seconds without any."""
+        """True before the first connection, without one, and after `heartbeat_timeout` s without a message."""
         return self.follower.stale
 
     @property

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import strings as s
 
-# How many recent calls each layout lists (the newest included).
-MAX_CALLS = 8
+# How many recent calls each layout lists (the newest included), at most: the board shows as many as fit.
+MAX_CALLS = 7
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class QueueLine:
     waiting: int
     zh: str  # "等候 12 人 · 约 25 分钟"
     en: str
+    minutes: int | None = None  # the estimate in whole minutes, if any
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,20 @@ class BoardView:
     def notice_text(self) -> str:
         """The notice line with its label, or "" when there is no notice."""
         return s.zh("notice_label") + self.notice if self.notice else ""
+
+
+NOTICE_LABEL = re.compile(r"^\s*(?:通知|公告|notice)\s*[:：]?\s*", re.IGNORECASE)
+
+
+def clean_notice(text: str) -> str:
+    """The notice without a label staff typed themselves ("通知：…"): the board adds its own, once."""
+    return NOTICE_LABEL.sub("", text).strip()
+
+
+def pages(items: Sequence[T], per_page: int) -> list[list[T]]:
+    """`items` in pages of `per_page` whole rows (at least one page, at least one row a page)."""
+    per = max(1, per_page)
+    return [list(items[i : i + per]) for i in range(0, len(items), per)] or [[]]
 
 
 def wait_minutes(estimated_wait_s: float | None) -> int | None:
@@ -148,6 +165,7 @@ def board_view(state: Mapping[str, Any], *, stale: bool = False, max_calls: int 
                 waiting=waiting,
                 zh=zh,
                 en=en,
+                minutes=wait_minutes(q.get("estimated_wait_s")),
             )
         )
     paused = []
@@ -169,7 +187,7 @@ def board_view(state: Mapping[str, Any], *, stale: bool = False, max_calls: int 
         calls=calls,
         queues=queues,
         paused=paused,
-        notice=str(state.get("notice") or ""),
+        notice=clean_notice(str(state.get("notice") or "")),
         stale=stale,
         stale_text=s.both("connection_lost", sep=" / ") if stale else "",
         newest_key=newest_key,

@@ -13,6 +13,7 @@ from display_board.view import (
     board_view,
     call_line,
     new_calls,
+    pages,
     ticker_x,
     unwrap_snapshot,
     wait_minutes,
@@ -245,3 +246,19 @@ def test_every_catalogue_entry_has_chinese_and_english() -> None:
         assert zh and en, key
         assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), key
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in en), key
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["通知：本中心周六延时服务", "通知: 本中心周六延时服务", " 公告：本中心周六延时服务", "Notice: 本中心周六延时服务"],
+)
+def test_a_label_staff_typed_is_not_shown_twice(raw: str) -> None:
+    v = board_view({**sample_state(), "notice": raw})
+    assert v.notice == "本中心周六延时服务"
+    assert v.notice_text == "通知：本中心周六延时服务"
+
+
+def test_pages_hold_whole_rows_and_every_row() -> None:
+    assert pages(list("ABCDEFGHJKLM"), 5) == [list("ABCDE"), list("FGHJK"), list("LM")]
+    assert pages(list("AB"), 0) == [["A"], ["B"]]  # a list too short for one row still shows each, one a page
+    assert pages([], 6) == [[]]
