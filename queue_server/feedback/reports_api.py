@@ -51,7 +51,7 @@ async def summary(
     ctx.hall(hall)
     who.require(hall, *READERS)
     start, end, today = _range(ctx, hall, date_from, date_to)
-    return await _summary(ctx, hall, start, end, group, today)
+    return await _summary(ctx, hall, start, end, group, today) | {"labels": _labels(ctx, hall, group)}
 
 
 @router.get("/summary.{fmt}", response_class=Response)
@@ -68,8 +68,7 @@ async def export(
     ctx.hall(hall)
     who.require(hall, *READERS)
     start, end, today = _range(ctx, hall, date_from, date_to)
-    report = await _summary(ctx, hall, start, end, group, today)
-    report["labels"] = _labels(ctx, hall, group)
+    report = await _summary(ctx, hall, start, end, group, today) | {"labels": _labels(ctx, hall, group)}
     name = f"report-{hall}-{group}-{start}-{end}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":

@@ -54,7 +54,9 @@ def test_exact_figures_of_one_day(api: Api) -> None:
         1,
         0.3333,
     )
-    by_window = {row["key"]: row for row in report(api, **{"from": day.isoformat(), "group": "window"})["rows"]}
+    windows = report(api, **{"from": day.isoformat(), "group": "window"})
+    assert windows["labels"]["1"] == "1号窗口 / Window 1"  # the page names the keys as the export does
+    by_window = {row["key"]: row for row in windows["rows"]}
     assert list(by_window) == ["1", "2", ""]
     w1 = by_window["1"]
     assert pick(w1, ["tickets", "served", "no_show", "wait_mean_s", "wait_median_s", "wait_p90_s"]) == {

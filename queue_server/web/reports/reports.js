@@ -120,7 +120,8 @@ function renderTable(report, group) {
     head.append(th);
   }
   table.tHead.replaceChildren(head);
-  const label = (key) => (group === "window" && key ? both(TEXT.win).replaceAll("{n}", key) : key || both(TEXT.notCalled));
+  const names = report.labels || {}; // the server's names of the keys (1号窗口, 王芳, A 市场准入 …)
+  const label = (key) => (key ? names[key] || (group === "window" ? both(TEXT.win).replaceAll("{n}", key) : key) : both(TEXT.notCalled));
   const row = (r, first) => {
     const tr = el("tr");
     tr.dataset.key = r.key;
