@@ -21,7 +21,7 @@ from ..store import tickets as store
 from ..timeutil import service_day
 from . import notices
 from .stats import ticket_class
-from .ticketing import TicketOut, brief, emit_counted, load, move, out
+from .ticketing import TicketOut, brief, emit_counted, load, move, out, waiting
 from .tx import HallTx
 
 CHANNELS = ("kiosk", "counter", "mobile", "web", "phone", "remote")
@@ -155,14 +155,16 @@ def _issue(
     t = store.insert_ticket(conn, values)
     memo = load(tx)
     avg = memo.avg[queue]
-    waiting, targeted = store.waiting_in_queue(conn, tx.hall, queue)
+    move(tx, {queue: 1})
+    waiting_now = waiting(tx)[queue]  # the hall's memo of the waiting counts (counted once, then kept exact)
     mine = ticket_class(t, tx.now)
     # An ordinary newcomer: every other untargeted waiting ticket goes first; else count only the classes
     # that go before it (a full look at each waiting ticket).
-    ordinary = mine == 3
-    ahead = waiting - targeted - 1 if ordinary else store.waiting_up_to_class(conn, tx.hall, queue, tx.now, mine) - 1
-    stats = [{"code": queue, "waiting": waiting, "estimated_wait_s": memo.estimate(queue, waiting, avg)}]
-    move(tx, {queue: 1})
+    if mine == 3:
+        ahead = waiting_now - store.targeted_in_queue(conn, tx.hall, queue) - 1
+    else:
+        ahead = store.waiting_up_to_class(conn, tx.hall, queue, tx.now, mine) - 1
+    stats = [{"code": queue, "waiting": waiting_now, "estimated_wait_s": memo.estimate(queue, waiting_now, avg)}]
     emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats})
     wait = memo.estimate(queue, ahead, avg)
     notices.issued(tx, t, ahead, wait)
