@@ -32,7 +32,7 @@ def _columns(stmt: Any) -> Any:
 class _Compiled:
     """One statement's SQL and processors for one dialect."""
 
-    __slots__ = ("binds", "defaults", "dialect", "names", "positional", "results", "sql", "types")
+    __slots__ = ("binds", "defaults", "dialect", "names", "plan", "positional", "results", "sql", "types")
 
     def __init__(self, stmt: Any, dialect: Dialect, column_keys: Sequence[str] | None) -> None:
         compiled: Compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
@@ -45,13 +45,16 @@ class _Compiled:
         binds = compiled.binds  # type: ignore[attr-defined]
         self.defaults: dict[str, Any] = {n: None if binds[n].required else binds[n].effective_value for n in self.names}
         self.binds: list[_Proc] = [binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in self.names]
+        self.plan = list(zip(self.names, [self.defaults[n] for n in self.names], self.binds, strict=True))
         self.types = [c.type.dialect_impl(dialect) for c in _columns(stmt)]
         self.dialect = dialect
         self.results: list[_Proc] | None = None  # known at the first result: they depend on the driver's type codes
 
     def params(self, given: Mapping[str, Any]) -> Any:
-        values = [given[n] if n in given else self.defaults[n] for n in self.names]
-        values = [v if p is None or v is None else p(v) for v, p in zip(values, self.binds, strict=True)]
+        values = []  # one pass: the given value or the statement's own, through the type's bind processor
+        for name, default, proc in self.plan:
+            v = given.get(name, default)
+            values.append(v if proc is None or v is None else proc(v))
         return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
     def rows(self, raw: Sequence[Any], description: Sequence[Any]) -> list[tuple[Any, ...]]:

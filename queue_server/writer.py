@@ -57,6 +57,16 @@ class ContractBroken(RuntimeError):
 
 
 _PLAIN = (str, int, float, bool, bytes, type(None), datetime, date, dt_time, timedelta, Decimal, UUID, Enum)
+# The exact types of nearly every value a change returns (a row's columns): one set look-up, no isinstance walk.
+_PLAIN_EXACT = frozenset({str, int, float, bool, bytes, type(None), datetime, date, dt_time, timedelta, Decimal, UUID})
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, read once per class
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def orm_inside(value: Any, allowed: frozenset[str] = frozenset(), depth: int = 0) -> str | None:
@@ -65,9 +75,9 @@ def orm_inside(value: Any, allowed: frozenset[str] = frozenset(), depth: int = 0
     Looks inside tuples (named too), lists, sets, dicts (keys and values), dataclasses and pydantic models;
     instances of the classes named in `allowed` are let through (and not looked into).
     """
-    if isinstance(value, _PLAIN):
-        return None
     cls = type(value)
+    if cls in _PLAIN_EXACT or isinstance(value, _PLAIN):
+        return None
     if getattr(cls, "_sa_class_manager", None) is not None:
         return None if cls.__name__ in allowed else cls.__name__
     if depth > 8:
@@ -78,12 +88,14 @@ def orm_inside(value: Any, allowed: frozenset[str] = frozenset(), depth: int = 0
     elif isinstance(value, (list, tuple, set, frozenset)):
         items = value
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        items = (getattr(value, f.name) for f in dataclasses.fields(value))
+        items = [getattr(value, name) for name in _field_names(cls)]
     elif isinstance(value, BaseModel):
         items = value.__dict__.values()
     else:
         return None
     for item in items:
+        if type(item) in _PLAIN_EXACT:  # a row's columns: skip the call
+            continue
         found = orm_inside(item, allowed, depth + 1)
         if found is not None:
             return found
