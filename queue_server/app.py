@@ -176,6 +176,8 @@ def create_app(
         docs_url=None,  # our own /docs (api/routes/docs.py): local files, no inline script
         redoc_url=None,
         openapi_url="/openapi.json" if api_docs else None,
+        # FastAPI's OpenTelemetry bridge asks the global providers on every request; the server exports none.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ctx = ctx
     app.add_middleware(PageHeaders)  # CSP and framing rules on every HTML page
