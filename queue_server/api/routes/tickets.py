@@ -36,7 +36,6 @@ async def take_number(
     hall: str,
     body: TicketCreate,
     request: Request,
-    ctx: CtxDep,
     who: PrincipalDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Response:
@@ -45,6 +44,9 @@ async def take_number(
     409 when the hall is closed (the detail names the next opening) or the queue's tickets for today
     are all taken. An ID number of a senior puts the ticket in lane `special`.
     """
+    # The context from the request, not `CtxDep`: a dependency of its own costs FastAPI a solving round (its
+    # path, query, header and cookie parameters looked at) on the busiest route.
+    ctx: HallContext = request.app.state.ctx
     h = ctx.hall(hall)
     who.require(hall, "kiosk", "clerk")
     if body.lane == "vip" and who.role not in ("clerk", "admin"):
