@@ -297,7 +297,7 @@ class BoardApp(App):
         w, h = size
         u = min(w / 1920, h / 1080) if w >= h else min(w / 1080, h / 1920)
         self.u = u
-        self.row_h = round(48 * u * 1.25 + 28 * u * 1.3 + 12 * u)
+        self.row_h = round(48 * u * 1.22 + 28 * u * 1.25 + 6 * u)
         self.call_px = max(120.0, 120 * u)
         self.call_h = round(self.call_px * 1.2)
         self.newest_px = max(150.0, 200 * u)
