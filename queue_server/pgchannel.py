@@ -6,6 +6,5 @@
 # channel names the schema: a hash, because a channel name is at most 63 bytes and a schema name may be 63.
 CHANNEL_QUERY = "SELECT 'hall_events_' || left(md5(current_schema()), 16)"
 NOTIFY_SQL = (
-    "SELECT pg_notify('hall_events_' || left(md5(current_schema()), 16), p) "
-    "FROM unnest(CAST(:payloads AS text[])) AS p"
+    "SELECT pg_notify('hall_events_' || left(md5(current_schema()), 16), p) FROM unnest(CAST(:payloads AS text[])) AS p"
 )
