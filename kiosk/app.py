@@ -24,6 +24,7 @@ from kivy.properties import (  # type: ignore[import-untyped]
 )
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.button import Button  # type: ignore[import-untyped]
+from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
 from hall_client.screen import register_font
 
@@ -31,7 +32,7 @@ from .app_booking import BookingApp
 from .app_devices import DeviceApp
 from .client import KioskClient, KioskClientError, Refused, Unreachable
 from .flow import CODE_ALPHABET, CODE_LEN, CheckInRequest, Flow, IssueRequest
-from .strings import CATALOGUE
+from .strings import CATALOGUE, both
 from .widgets import DomainTile, QrCode
 
 __all__ = ["KioskApp", "QrCode"]
@@ -93,6 +94,12 @@ class KioskApp(BookingApp, DeviceApp, App):
     can_book = BooleanProperty(False)
     booked_service = StringProperty("")
     demo_card = BooleanProperty(False)  # a sim:// reader: a button inserts the demo card
+    banner = StringProperty("")  # home's health banner (both languages), "" when all is well
+    paused = BooleanProperty(False)  # the server is away: what needs it is greyed out
+    has_reader = BooleanProperty(False)  # an ID-card reader: home invites the card
+    page = NumericProperty(0)  # the domain screen's page (from 0) and how many there are
+    pages = NumericProperty(1)
+    page_dots = StringProperty("")
 
     def __init__(
         self,
@@ -112,6 +119,7 @@ class KioskApp(BookingApp, DeviceApp, App):
         self.printer_url, self.id_reader_url, self.scanner_url = printer_url, id_reader_url, scanner_url
         self.portrait = portrait
         self.flow = Flow(id_reader=id_reader_url is not None)
+        self.flow.portrait = portrait
         self._on_ready = on_ready
         self._names = ("", "")
         self._tz = ZoneInfo("Asia/Shanghai")
@@ -120,7 +128,8 @@ class KioskApp(BookingApp, DeviceApp, App):
         self.scanner: Any = None  # the code scanner (the --script runner scans with a sim:// one)
         self._stopping = threading.Event()
         self._device_lock = threading.Lock()
-        self._reading = False
+        self.printer_problem = ""  # the printer's status when it cannot print ("" when it can)
+        self._card_wanted = False  # read by the card reader's worker: whether the screen takes a card now
         self._sim: Any = None  # the simulated reader's SAM (sim:// only): the demo card goes in on a tap
         self._feed: Any = None  # the queue loads from the event stream (kiosk.feed.QueueFeed)
 
@@ -141,7 +150,6 @@ class KioskApp(BookingApp, DeviceApp, App):
         root = KioskRoot(portrait=self.portrait)
         self.root = root
         self._build_keypad()
-        self.build_phone_keypad()
         self.render()
         Clock.schedule_interval(self._tick, 0.25)
         Clock.schedule_interval(lambda _dt: self.refresh_queues(), 60)  # a fallback: the feed is live
@@ -201,15 +209,20 @@ class KioskApp(BookingApp, DeviceApp, App):
         zh, en = self._names
         self.hall_name = (en or zh) if f.lang == "en" else zh
         self.message = f.message
-        self.card_status = f.text("id_unreadable") if f.card_error else (f.text("id_reading") if self._reading else "")
+        self.paused = f.paused
+        problem = "paused" if f.paused else ("printer_down" if self.printer_problem else "")
+        self.banner = both(problem, sep="\n") if problem else ""
+        self.card_status = f.text("id_unreadable") if f.card_error else ""
         if f.domain is not None:
             self.confirm_service = f.text("confirm_service", name=f.domain.label(f.lang))
-        self.confirm_card = f.text("confirm_with_card" if f.id_number else "confirm_without_card")
+        self.has_reader = self._reader is not None
+        card_key = "confirm_with_card" if f.id_number else ("confirm_card_hint" if self.has_reader else "")
+        self.confirm_card = f.text(card_key) if card_key else ""
         tk = f.ticket
         self.number = tk.number if tk else ""
         d = next((x for x in f.domains if tk and x.code == tk.queue), None)
         self.ticket_service = d.label(f.lang) if d else (tk.queue if tk else "")
-        self.ahead = f.text("ahead", n=tk.ahead) if tk else ""
+        self.ahead = (f.text("ahead", n=tk.ahead) if tk.ahead else f.text("no_wait")) if tk else ""
         self.lane = f.text("special_lane") if tk and tk.lane == "special" else ""
         self.print_status = {"printing": f.text("printing"), "printed": f.text("printed")}.get(f.print_state or "", "")
         self.qr = tk.track_url if tk and f.show_qr else ""
@@ -222,26 +235,41 @@ class KioskApp(BookingApp, DeviceApp, App):
         if self.root is not None and self.root.ids.sm.current != shown:
             self.root.ids.sm.current = shown
         self.screen = f.screen
+        self._card_wanted = self.card_wanted()
         self._render_time()
 
     def _render_domains(self) -> None:
+        """The page of domain tiles shown; the page's empty places keep the tiles' size."""
+        f = self.flow
+        self.page, self.pages = min(f.page, f.pages - 1), f.pages
+        dots = " ".join("●" if i == self.page else "○" for i in range(f.pages))
+        self.page_dots = f"{dots}\n{f.text('page_of', m=self.page + 1, n=f.pages)}"
         if self.root is None:
             return
         grid = self.root.ids.domains
-        f = self.flow
-        grid.cols = f.columns if not self.portrait else (1 if f.elder else 2)
-        tiles = list(reversed(grid.children))  # Kivy keeps children last-added first
-        if [t.code for t in tiles] == [d.code for d in f.domains]:
+        grid.rows = None  # a GridLayout refuses more children than cols × rows, even for a moment
+        grid.cols = f.grid[0]
+        shown = f.page_domains
+        tiles = [t for t in reversed(grid.children) if isinstance(t, DomainTile)]  # Kivy keeps children last first
+        if [t.code for t in tiles] == [d.code for d in shown] and len(grid.children) == f.per_page:
             # the same tiles: update their text in place, so a finger already down on one (the queue
             # refresh redraws every few seconds) still releases on the same button and the tap counts
-            for t, d in zip(tiles, f.domains, strict=True):
+            for t, d in zip(tiles, shown, strict=True):
                 t.title, t.load = d.label(f.lang), d.load(f.lang)
-            return
+        else:
+            self._new_tiles(grid, shown)
+        if len(grid.children) == f.per_page:
+            grid.rows = f.grid[1]
+
+    def _new_tiles(self, grid: Any, shown: list[Any]) -> None:
+        f = self.flow
         grid.clear_widgets()
-        for d in f.domains:
+        for d in shown:
             tile = DomainTile(code=d.code, title=d.label(f.lang), load=d.load(f.lang))
             tile.bind(on_release=lambda w: self.tap_domain(w.code))
             grid.add_widget(tile)
+        for _ in range(f.per_page - len(shown)):
+            grid.add_widget(Widget())
 
     def _render_time(self) -> None:
         left = self.flow.seconds_left(time.monotonic())
@@ -271,23 +299,19 @@ class KioskApp(BookingApp, DeviceApp, App):
     def tap_domain(self, code: str) -> None:
         """A domain tile."""
         self._do(lambda now: self.flow.choose_domain(code, now))
-        if self.flow.screen == "idcard":
-            self.read_card()
 
-    def tap_skip(self) -> None:
-        """Continue without the ID card."""
-        self._do(self.flow.skip_card)
+    def tap_page(self, step: int) -> None:
+        """上一页 (-1) / 下一页 (+1) of the domain tiles."""
+        self._do(lambda now: self.flow.turn_page(step, now))
 
     def tap_retry_card(self) -> None:
-        """Read the card again."""
+        """Read the card again (the reader listens all along: this clears the message)."""
         self.flow.card_error = False
-        self.read_card()
+        self.render()
 
     def tap_back(self) -> None:
-        """Back (to a screen waiting for the ID card: the reader listens again)."""
+        """Back."""
         self._do(self.flow.back)
-        if self.flow.screen in ("idcard", "book_card"):
-            self.read_card()
 
     def tap_home(self) -> None:
         """Home."""
@@ -312,8 +336,6 @@ class KioskApp(BookingApp, DeviceApp, App):
     def tap_checkin(self) -> None:
         """Home: appointment check-in (the scanner and the ID card reader listen while it shows)."""
         self._do(self.flow.check_in)
-        if self.flow.screen == "checkin":
-            self.read_card()
 
     def tap_key(self, ch: str) -> None:
         """One key of the code keypad."""

@@ -13,7 +13,6 @@ from kivy.uix.button import Button  # type: ignore[import-untyped]
 
 from .booking import BookRequest, mask_phone
 from .client import AlreadyBooked, KioskClientError, Refused, Unreachable
-from .strings import t
 
 if TYPE_CHECKING:
     from .client import KioskClient
@@ -59,7 +58,6 @@ class BookingApp:
         def render(self) -> None: ...
         def _do(self, fn: Callable[[float], Any]) -> Any: ...
         def _later(self, fn: Callable[[], object], *, render: bool = False) -> None: ...
-        def read_card(self) -> None: ...
         @staticmethod
         def _background(fn: Callable[[], None]) -> None: ...
 
@@ -83,6 +81,7 @@ class BookingApp:
             def done() -> None:
                 if info:
                     self._names = (str(info.get("name") or ""), str(info.get("name_en") or ""))
+                    self._tz = hall_zone(info, self._tz)
                 if info and self.flow.set_hall(info):
                     log.info("kiosk mode: %s", "open" if self.flow.open_now else "closed")
                 self.render()
@@ -120,9 +119,6 @@ class BookingApp:
         self.booked_service = f.text("confirm_service", name=d.label(f.lang)) if d else ""
         if self.root is not None:
             self._fill_grids()
-            for b in self.root.ids.sm.get_screen("phone").ids.keypad.children:
-                if getattr(b, "role", None) == "backspace":
-                    b.text = f.text("backspace")
 
     def _booked_when(self, b: dict[str, Any]) -> str:
         if not b.get("start"):
@@ -175,27 +171,6 @@ class BookingApp:
             b.bind(on_release=lambda w: tap(w.key))
             grid.add_widget(b)
 
-    def build_phone_keypad(self) -> None:
-        """Digits 1–9, delete, 0, OK — the usual phone layout."""
-        pad = self.root.ids.sm.get_screen("phone").ids.keypad
-        for ch in "123456789⌫0":
-            if ch == "⌫":
-                b = Button(
-                    text=t("backspace", "zh"),
-                    font_size=40,
-                    background_normal="",
-                    background_color=(0.35, 0.40, 0.48, 1),
-                )
-                b.role = "backspace"
-                b.bind(on_release=lambda _w: self.tap_phone_backspace())
-            else:
-                b = Button(text=ch, font_size=56, bold=True, background_normal="", background_color=KEY)
-                b.bind(on_release=lambda w: self.tap_phone_key(w.text))
-            pad.add_widget(b)
-        ok = Button(text="OK", font_size=48, bold=True, background_normal="", background_color=(0.05, 0.50, 0.40, 1))
-        ok.bind(on_release=lambda _w: self.tap_phone_ok())
-        pad.add_widget(ok)
-
     # --- taps -------------------------------------------------------------------------------------------
 
     def tap_book(self) -> None:
@@ -212,10 +187,8 @@ class BookingApp:
         self._do(lambda now: self.flow.book_choose_day(day, now))
 
     def tap_book_slot(self, start: datetime) -> None:
-        """A free slot: the ID card reader starts listening."""
+        """A free slot: on to the ID card (the reader listens while that screen shows)."""
         self._do(lambda now: self.flow.book_choose_slot(start, now))
-        if self.flow.screen == "book_card":
-            self.read_card()
 
     def tap_phone(self) -> None:
         """Confirm screen: add a mobile number for silent calling."""
@@ -300,7 +273,7 @@ class BookingApp:
         from peripherals.printer import TicketData
 
         d = next((x for x in self.flow.domains if x.code == appt.get("queue")), None)
-        start = datetime.fromisoformat(str(appt["start"]))
+        start = datetime.fromisoformat(str(appt["start"])).astimezone(self._tz)
         with self._device_lock:
             if self._printer is None:
                 return
@@ -322,6 +295,16 @@ class BookingApp:
             except PrinterError:
                 state = "not printed"
         log.info("kiosk booking slip: %s", state)
+
+
+def hall_zone(info: dict[str, Any], default: Any) -> Any:
+    """The hall's timezone from its GET /api/v1/halls entry (the clock, tickets and receipts use it)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(str(info["timezone"])) if info.get("timezone") else default
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
 
 
 def _day_label(d: date, lang: str) -> str:

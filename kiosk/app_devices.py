@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .client import KioskClientError
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from .flow import CheckInRequest, Flow
 
 log = logging.getLogger("kiosk")
+HEALTH_POLL_S = 3.0  # how often the home screen's banner is checked (server answer, printer status)
 
 
 class DeviceApp:
@@ -35,10 +37,12 @@ class DeviceApp:
         qr: str
         demo_card: bool
         _names: tuple[str, str]
+        _tz: Any
+        printer_problem: str
         _printer: Any
         _reader: Any
         _sim: Any
-        _reading: bool
+        _card_wanted: bool
         _stopping: threading.Event
         _device_lock: threading.Lock
 
@@ -64,12 +68,34 @@ class DeviceApp:
                 self._later(lambda: setattr(self, "demo_card", True))
             elif self.id_reader_url:
                 self._reader = open_id_reader(self.id_reader_url)
+            if self._reader is not None:
+                self._background(self._card_loop)
             if self.scanner_url:
                 from peripherals import open_scanner
 
                 self.scanner = open_scanner(self.scanner_url)
                 self._background(self._scan_loop)
+        self._background(self._health_loop)
         self._heartbeat()
+
+    def _health_loop(self) -> None:
+        """Every HEALTH_POLL_S: does the server answer, can the printer print? Changes go to the Kivy thread."""
+        seen: tuple[bool, str] | None = None
+        while not self._stopping.is_set():
+            server_ok = self.client.ping()
+            with self._device_lock:
+                health = self._printer.health() if self._printer is not None else None
+            printer = "" if health is None or health.status in ("ok", "paper_low") else str(health.status)
+            if (server_ok, printer) != seen:
+                seen = (server_ok, printer)
+                log.info("kiosk health: server %s, printer %s", "ok" if server_ok else "unreachable", printer or "ok")
+                self._later(partial(self.set_health, server_ok, printer), render=True)
+            self._stopping.wait(HEALTH_POLL_S)
+
+    def set_health(self, server_ok: bool, printer: str) -> None:
+        """What the health poll found (Kivy thread): the flow pauses ticketing while the server is away."""
+        self.flow.paused = not server_ok
+        self.printer_problem = printer
 
     def _scan_loop(self) -> None:
         """The scanner's worker: every code goes to the flow on the Kivy thread (it ignores codes off-screen)."""
@@ -110,45 +136,57 @@ class DeviceApp:
             self._sim.card = demo_card()
         self.flow.touch(time.monotonic())
 
-    def read_card(self) -> None:
-        """Wait for an ID card in the background."""
-        if self._reader is None or self._reading:
-            return
-        self._reading = True
-        self.render()
+    def card_wanted(self) -> bool:
+        """Whether the screen shown takes an ID card (take-a-number's screens, check-in, booking)."""
+        return self.flow.wants_card or self.flow.screen in ("checkin", "book_card")
 
-        def work() -> None:
-            number: str | None = None
-            name = ""
+    def _card_loop(self) -> None:
+        """The ID-card reader's worker: reads while a screen takes a card; each card goes to the Kivy thread once.
+
+        A card left on the reader is handed over once, until a read finds the reader empty (it was taken away).
+        """
+        last: str | None = None
+        while not self._stopping.is_set():
+            if not self._card_wanted:
+                self._stopping.wait(0.2)
+                continue
             try:
-                card = self._reader.read(timeout=15)
-                number, name = getattr(card, "id_number", None), str(getattr(card, "name", "") or "")
-            except Exception as e:  # any reader failure (unreadable, removed mid-read) means: retry or skip
+                card = self._reader.read(timeout=1.0)
+            except Exception as e:  # unreadable, removed mid-read, a reader fault: say so, keep listening
                 log.warning("kiosk ID card: %s", type(e).__name__)
-            if number and self._sim is not None:
+                self._later(lambda: self.flow.card_failed(time.monotonic()), render=True)
+                self._stopping.wait(1.0)
+                continue
+            number = str(getattr(card, "id_number", "") or "") if card is not None else ""
+            if not number:
+                last = None
+                continue
+            if number == last:
+                continue
+            last = number
+            if self._sim is not None:
                 self._sim.card = None  # the demo citizen takes the card back
+            name = str(getattr(card, "name", "") or "")
+            self._later(partial(self.card_arrived, number, name), render=True)
 
-            def done() -> None:
-                self._reading = False
-                if number and self.flow.screen == "book_card":
-                    self.flow.book_card_read(name, number, time.monotonic())
-                elif number and self.flow.screen == "checkin":
-                    self._start_check_in(self.flow.checkin_card(number, time.monotonic()))
-                elif number:
-                    self.flow.card_read(number, time.monotonic())
-                else:
-                    self.flow.card_failed(time.monotonic())
-                self.render()
-
-            self._later(done)
-
-        self._background(work)
+    def card_arrived(self, number: str, name: str) -> None:
+        """A card was read (Kivy thread): booking, check-in or take-a-number, by the screen shown."""
+        now = time.monotonic()
+        if self.flow.screen == "book_card":
+            self.flow.book_card_read(name, number, now)
+        elif self.flow.screen == "checkin":
+            self._start_check_in(self.flow.checkin_card(number, now))
+        else:
+            self.flow.card_read(number, now)
+            if self.flow.screen in ("domain", "confirm"):
+                log.info("kiosk ID card read for take-a-number")
 
     def _print(self, ticket: dict[str, Any]) -> None:
         from peripherals import PrinterError
         from peripherals.printer import TicketData
 
         state: PrintState = "fault"
+        issued = datetime.fromisoformat(str(ticket["issued_at"]).replace("Z", "+00:00"))
         d = next((x for x in self.flow.domains if x.code == ticket.get("queue")), None)
         with self._device_lock:
             printer = self._printer
@@ -160,7 +198,7 @@ class DeviceApp:
                     domain_name=d.name if d else str(ticket.get("queue")),
                     domain_name_en=d.name_en if d else "",
                     people_ahead=int(ticket.get("ahead") or 0),
-                    issued_at=datetime.fromisoformat(str(ticket["issued_at"]).replace("Z", "+00:00")),
+                    issued_at=issued.astimezone(self._tz),  # the hall's clock, whatever this computer's zone
                     tracking_url=str(ticket.get("track_url") or ""),  # the answer's, as it is
                     lane=ticket.get("lane") or "normal",
                     estimated_wait_min=round(int(ticket.get("estimated_wait_s") or 0) / 60),

@@ -30,6 +30,12 @@ def valid_phone(number: str) -> bool:
     return MOBILE.fullmatch(number) is not None
 
 
+def typed_phone(typed: str) -> str:
+    """A mobile number on the keypad's display, grouped as typed ('138 1234 5678'), masked once complete."""
+    shown = mask_phone(typed) if len(typed) == PHONE_LEN else typed
+    return " ".join(part for part in (shown[:3], shown[3:7], shown[7:]) if part)
+
+
 def mask_phone(number: str) -> str:
     """'138****1234' (nothing for no number)."""
     return f"{number[:3]}****{number[-4:]}" if len(number) >= 7 else "*" * len(number)
@@ -180,9 +186,8 @@ class BookingSteps:
 
     @property
     def phone_shown(self) -> str:
-        """What the keypad's display shows: the digits so far, masked once complete."""
-        p = self.phone_typed
-        return mask_phone(p) if len(p) == PHONE_LEN else p
+        """What the keypad's display shows: the digits so far, grouped, masked once complete."""
+        return typed_phone(self.phone_typed)
 
     # --- booking ----------------------------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ class CheckInSteps:
     def check_in(self, now: float) -> None:
         """Home's 'check in' tile: scan, type the code, or read the ID card."""
         self.touch(now)
-        if self.screen == "home" and self.open_now:
+        if self.screen == "home" and self.open_now and not getattr(self, "paused", False):
             self.screen, self.code, self.message = "checkin", "", ""
 
     def key(self, ch: str, now: float) -> None:

@@ -242,6 +242,13 @@ class KioskClient:
 
         return QueueFeed(self.server, self.hall, self._token, on_queues)
 
+    def ping(self, timeout: float = 2.0) -> bool:
+        """Whether the server answers its liveness check now (one try, no retries: for the health banner)."""
+        try:
+            return self._http.get("/healthz", timeout=timeout).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def report_health(self, status: str, detail: str = "") -> None:
         """Tell the server (and through it the staff) how the kiosk's devices are."""
         self._send("POST", "/api/v1/devices/health", json={"status": status, "detail": detail})

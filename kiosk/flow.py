@@ -1,6 +1,8 @@
 """The take-a-number flow as a plain state machine: no Kivy, no I/O, time passed in by the caller.
 
-Screens: home → domain → idcard (optional, skip allowed) → confirm → issuing → ticket → home (timeout).
+Screens: home → domain (pages of tiles) → confirm → issuing → ticket → home (timeout): three taps. The ID card is
+optional and read whenever it arrives: on home it starts take-a-number with the card read, on the domain and
+confirm screens it is kept for the ticket (the server picks the priority lane from it).
 Appointment check-in: home → checkin (scan `HALLAPPT:<code>`, type the code, or the ID card) → checking →
 ticket (with the server's note when late) or error (the server's sentence, an ordinary number on offer).
 Closed hall (24-hour mode), booking and the phone keypad: see `booking.BookingSteps`, mixed in here.
@@ -27,7 +29,6 @@ __all__ = ["CODE_ALPHABET", "CODE_LEN", "QR_PREFIX", "CheckInRequest", "Flow", "
 Screen = Literal[
     "home",
     "domain",
-    "idcard",
     "confirm",
     "phone",
     "issuing",
@@ -48,6 +49,7 @@ PrintState = Literal["printing", "printed", "paper_out", "fault"]
 
 IDLE_S = 60.0  # seconds without a touch before a screen returns home
 TICKET_S = 20.0  # the ticket screen's own timeout
+UNPRINTED_S = 45.0  # …when the ticket could not be printed: time to photograph the number on screen
 ELDER_FACTOR = 2.0  # elder mode: slower timeouts
 
 
@@ -74,9 +76,10 @@ class Domain:
 
     def load(self, lang: Lang) -> str:
         """'12 waiting · about 30 min'."""
+        if not self.waiting:
+            return t("no_wait", lang)
         minutes = max(1, round(self.estimated_wait_s / 60))
-        wait = t("wait_min", lang, m=minutes) if self.waiting else t("wait_none", lang)
-        return f"{t('waiting', lang, n=self.waiting)} · {wait}"
+        return f"{t('waiting', lang, n=self.waiting)} · {t('wait_min', lang, m=minutes)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,8 @@ class Flow(CheckInSteps, BookingSteps):
         self.domains: list[Domain] = []
         self.lang: Lang = "zh"
         self.elder = False
+        self.portrait = False  # the screen's shape decides how many tiles a page holds
+        self.paused = False  # the server does not answer: home offers nothing that needs it
         self.last_touch = 0.0
         self._clear()
 
@@ -144,6 +149,7 @@ class Flow(CheckInSteps, BookingSteps):
         self.domain: Domain | None = None
         self.id_number: str | None = None
         self.card_error = False
+        self.page = 0  # the domain screen's page: every visit starts on the first
         self.pending: IssueRequest | None = None
         self.checkin: CheckInRequest | None = None  # a check-in under way
         self.code = ""  # the booking code typed so far
@@ -163,6 +169,8 @@ class Flow(CheckInSteps, BookingSteps):
     def take_number(self, now: float) -> None:
         """Home's 'take a number' tile."""
         self.touch(now)
+        if self.paused:
+            return
         if (self.screen == "home" and self.open_now) or (self.screen == "error" and self.offer_take):
             lang, elder = self.lang, self.elder
             self._clear()
@@ -181,37 +189,68 @@ class Flow(CheckInSteps, BookingSteps):
             return
         self.domain = next((d for d in self.domains if d.code == code), None)
         if self.domain is not None:
-            self.screen, self.card_error = ("idcard" if self.id_reader else "confirm"), False
+            self.screen, self.card_error = "confirm", False
+
+    # --- pages of domain tiles --------------------------------------------------------------------------
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """(columns, rows) of domain tiles on one page: fewer, larger tiles in elder mode."""
+        if self.portrait:
+            return (2, 3) if self.elder else (2, 4)
+        return (2, 2) if self.elder else (3, 2)
+
+    @property
+    def per_page(self) -> int:
+        """Domain tiles on one page."""
+        cols, rows = self.grid
+        return cols * rows
+
+    @property
+    def pages(self) -> int:
+        """How many pages the domains fill (at least one)."""
+        return max(1, -(-len(self.domains) // self.per_page))
+
+    @property
+    def page_domains(self) -> list[Domain]:
+        """The domains on the page shown."""
+        start = min(self.page, self.pages - 1) * self.per_page
+        return self.domains[start : start + self.per_page]
+
+    def turn_page(self, step: int, now: float) -> None:
+        """上一页 (-1) / 下一页 (+1); nothing past either end."""
+        self.touch(now)
+        if self.screen == "domain":
+            self.page = max(0, min(self.pages - 1, self.page + step))
+
+    # --- the ID card --------------------------------------------------------------------------------------
+
+    @property
+    def wants_card(self) -> bool:
+        """Whether a card on the reader means something now (take-a-number's screens)."""
+        return self.screen in ("home", "domain", "confirm") and self.open_now and not self.paused
 
     def card_read(self, id_number: str, now: float) -> None:
-        """The reader gave a card: keep only its number (the server picks the lane from it)."""
+        """The reader gave a card: on home it starts take-a-number; on its screens it is kept for the ticket."""
+        if self.screen == "home" and self.open_now:
+            self.take_number(now)
         self.touch(now)
-        if self.screen == "idcard":
-            self.id_number, self.card_error, self.screen = id_number, False, "confirm"
+        if self.screen in ("domain", "confirm"):
+            self.id_number, self.card_error = id_number, False
 
     def card_failed(self, now: float) -> None:
-        """No card, unreadable, or removed mid-read: stay, offer retry or skip."""
+        """A card that could not be read (removed mid-read): a plain sentence; the reader keeps listening."""
         self.touch(now)
-        if self.screen in ("idcard", "book_card"):
+        if self.screen in ("domain", "confirm", "book_card"):
             self.card_error = True
-
-    def skip_card(self, now: float) -> None:
-        """Continue without the ID card."""
-        self.touch(now)
-        if self.screen == "idcard":
-            self.id_number, self.card_error, self.screen = None, False, "confirm"
 
     def back(self, now: float) -> None:
         """Back one step (from the ticket or an error: home)."""
         self.touch(now)
         if self.screen == "domain":
             self.home(now)
-        elif self.screen == "idcard":
-            self.screen, self.domain, self.card_error = "domain", None, False
-        elif self.screen == "confirm" and self.id_reader:
-            self.screen, self.id_number = "idcard", None
         elif self.screen == "confirm":
-            self.screen, self.domain = "domain", None
+            self.screen, self.domain, self.card_error = "domain", None, False
         elif self.screen == "checkin" and self.code:
             self.code, self.message = "", ""
         elif self.screen == "phone":
@@ -245,6 +284,7 @@ class Flow(CheckInSteps, BookingSteps):
         """Elder mode on/off: larger type, fewer tiles per row, slower timeouts."""
         self.touch(now)
         self.elder = not self.elder
+        self.page = min(self.page, self.pages - 1)
 
     # --- issuing ----------------------------------------------------------------------------------------
 
@@ -305,6 +345,8 @@ class Flow(CheckInSteps, BookingSteps):
         if self.screen == "home" or self.screen in BUSY:
             return None
         base = self.ticket_s if self.screen in ("ticket", "booked") else self.idle_s
+        if self.screen == "ticket" and self.print_state in ("paper_out", "fault"):
+            base = max(base, UNPRINTED_S)  # counted from when the ticket was shown (its last touch)
         return base * (ELDER_FACTOR if self.elder else 1.0)
 
     def seconds_left(self, now: float) -> int | None:
@@ -333,4 +375,4 @@ class Flow(CheckInSteps, BookingSteps):
     @property
     def columns(self) -> int:
         """Domain tiles per row: fewer, larger ones in elder mode."""
-        return 2 if self.elder else 3
+        return self.grid[0]

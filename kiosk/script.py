@@ -4,11 +4,13 @@ Each tap step finds the button on screen (by the catalogue text it shows in the 
 code, a keypad key) and presses it with a real touch through the window's input dispatch (Kivy's own
 `UnitTestTouch`: down, then up a moment later), so a button that is hidden, covered or disabled does not fire.
 
-Steps: `take`, `checkin`, `book`, `domain:A`, `bookdomain:A`, `day:N`, `slot:N` (the Nth shown, from 0), `skip`,
-`retry`, `confirm`, `phoneadd`, `phone:DIGITS`, `phoneok`, `phoneskip`, `phonedel`, `bookconfirm`, `card` (demo:
-put the simulated card on the reader), `back`, `home`, `lang`, `elder`, `key:CHARS` (code keypad), `backspace`,
-`submit`, `double:STEP` (two touches at once), `scan:PAYLOAD` (a sim:// scanner reads PAYLOAD), `wait:SCREEN`
-(until the flow shows it; `closed` is home while the hall is closed), `sleep:SECONDS`, `shot:NAME`
+Steps: `take`, `checkin`, `book`, `domain:A` (a tile on another page: `pagenext` is tapped first until it shows),
+`pagenext`, `pageprev`, `bookdomain:A`, `day:N`, `slot:N` (the Nth shown, from 0), `retry`, `confirm`, `phoneadd`,
+`phone:DIGITS`, `phoneok`, `phoneskip`, `phonedel`, `bookconfirm`, `card` (demo: put the simulated card on the
+reader), `back`, `home`, `lang`, `elder`, `key:CHARS` (code keypad), `backspace`, `submit`, `double:STEP` (two
+touches at once), `scan:PAYLOAD` (a sim:// scanner reads PAYLOAD), `wait:SCREEN` (until the flow shows it;
+`closed` is home while the hall is closed, `paused` home with the health banner, `card` an ID card read for
+take-a-number), `expect:SCREEN` (fails unless SCREEN is shown now), `sleep:SECONDS`, `shot:NAME`
 (DIR/kiosk-NAME.png), `quit`.
 """
 
@@ -27,8 +29,9 @@ BY_TEXT = {
     "take": "take_number",
     "checkin": "check_in",
     "book": "book",
-    "skip": "skip",
     "retry": "retry",
+    "pagenext": "page_next",
+    "pageprev": "page_prev",
     "confirm": "confirm",
     "phoneadd": "phone_add",
     "phoneskip": "phone_none",
@@ -98,6 +101,11 @@ class ScriptRunner:
             Clock.schedule_once(lambda _dt: self._next(), float(arg))
         elif name == "quit":
             app.stop()
+        elif name == "expect":  # the screen shown now must be `arg` (a tap that must not have worked)
+            if app.flow.screen != arg:
+                self._fail(f"expected screen {arg}")
+                return
+            Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
         elif name == "scan" and app.scanner is not None:
             app.scanner.scan(arg)
             Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
@@ -107,6 +115,13 @@ class ScriptRunner:
                 self._fail(f"unknown step {step!r}")
                 return
             self._tap(finder, step, times=2)
+        elif name == "domain" and not self._tile(arg) and self._by_text(app.tx["page_next"]) is not None:
+            nxt = self._by_text(app.tx["page_next"])
+            if nxt.disabled:
+                self._fail(f"no tile for {step!r} on any page")
+                return
+            self.steps[:0] = ["pagenext", step]  # the citizen turns the page, then taps the tile
+            self._next()
         elif name in ("key", "phone"):
             self.steps[:0] = [f"press:{ch}" for ch in arg]
             self._next()
@@ -125,10 +140,10 @@ class ScriptRunner:
         if name == "elder":
             return lambda: self._by_text(app.tx["elder_off" if app.flow.elder else "elder_on"])
         if name == "press" or name == "phoneok":
-            label = "OK" if name == "phoneok" else arg
+            label = app.tx["phone_ok"] if name == "phoneok" else arg
             return lambda: next((b for b in visible_buttons(app.root) if b.text == label), None)
         if name == "domain":
-            return lambda: next((b for b in visible_buttons(app.root) if getattr(b, "code", None) == arg), None)
+            return lambda: self._tile(arg)
         if name == "bookdomain":
             return lambda: next((b for b in visible_buttons(app.root) if getattr(b, "key", None) == arg), None)
         if name in ("day", "slot"):
@@ -139,6 +154,10 @@ class ScriptRunner:
 
             return nth
         return None
+
+    def _tile(self, code: str) -> Any:
+        """The domain tile of `code` on screen now, or None."""
+        return next((b for b in visible_buttons(self.app.root) if getattr(b, "code", None) == code), None)
 
     def _by_text(self, text: str) -> Any:
         return next((b for b in visible_buttons(self.app.root) if text in texts(b)), None)
@@ -153,6 +172,11 @@ class ScriptRunner:
             self._fail(f"no button on screen for step {step!r}")
             return
         x, y = button.to_window(*button.center)
+        from kivy.core.window import Window  # type: ignore[import-untyped]
+
+        if not (0 <= x <= Window.width and 0 <= y <= Window.height):  # it would need scrolling: not a tap
+            self._fail(f"the button for step {step!r} is off the screen at {x:.0f},{y:.0f}")
+            return
         for _ in range(times - 1):  # the extra taps of a double tap land wherever the first one led
             extra = UnitTestTouch(x, y)
             extra.touch_down()
@@ -171,6 +195,10 @@ class ScriptRunner:
         f = self.app.flow
         if screen == "closed":
             ok = f.screen == "home" and not f.open_now
+        elif screen == "paused":  # the health banner says ticketing is paused
+            ok = f.screen == "home" and self.app.paused and bool(self.app.banner)
+        elif screen == "card":  # an ID card was read for take-a-number
+            ok = f.id_number is not None
         else:
             loaded = not (screen == "domain" and not f.domains) and not (
                 screen == "ticket" and f.print_state == "printing"
@@ -192,4 +220,8 @@ class ScriptRunner:
             target = self.shots / f"kiosk-{name}.png"
             self.app.root.export_to_png(str(target))
             log.info("kiosk screenshot: %s", target)
+            from .widgets import misfits
+
+            for problem in misfits(self.app.root):  # the tour's test reads these: no text may be cut or broken
+                log.warning("kiosk fit: %s: %s", name, problem)
         self._next()

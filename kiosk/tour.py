@@ -1,8 +1,11 @@
-"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen as a PNG, named `<zh|en|elder>-<screen>.png`.
+"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen, `<landscape|portrait>-<zh|en|elder>-<screen>.png`.
 
-Starts a throwaway queue server (SQLite in a temporary directory) with two halls — one open that takes bookings,
-one closed today — and runs the real kiosk against it, by touch, once in Chinese, once in English and once in
-elder mode, writing DIR/<variant>-<screen>.png. Under no display it runs itself under `xvfb-run`.
+Starts a throwaway queue server (SQLite in a temporary directory) with the demo hall's twelve domains
+(config/demo.toml) in two halls — one open that takes bookings, one closed today — and runs the real kiosk
+against it by touch, on a landscape (1920×1080) and a portrait (1080×1920) screen, in Chinese, English and
+elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is checked for text that does not fit
+(cut, shortened, a word broken, a lone character on its last line: `kiosk.widgets.misfits`); the problems are
+written to DIR/misfits.txt (empty when every label fits). Under no display it runs itself under `xvfb-run`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -24,112 +28,88 @@ import httpx
 
 TOKEN = "tour-kiosk-token-0123456789"  # noqa: S105 - the throwaway tour server's device token
 VARIANTS = ("zh", "en", "elder")
-# Every screen the tour visits, in order (the file names are <variant>-<screen>.png).
-SCREENS = (
+ORIENTATIONS = ("landscape", "portrait")
+SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
     "home",
     "domain",
-    "idcard",
+    "domain-2",
     "confirm",
     "phone",
     "phone-invalid",
     "confirm-phone",
     "ticket",
     "checkin",
-    "book-domain",
-    "book-day",
-    "book-slot",
-    "book-card",
-    "book-phone",
-    "book-confirm",
-    "booked",
-    "closed",
+    "query",
+    "query-proof",
+    "pickup",
 )
-CONFIG = """
-[server]
-demo = true
-
+SCREENS_CLOSED = ("closed", "book-domain", "book-day", "book-slot", "book-card", "book-phone", "book-confirm", "booked")
+SCREENS = SCREENS_OPEN + SCREENS_CLOSED
+DEMO = Path(__file__).resolve().parents[1] / "config" / "demo.toml"
+HALL = """
 [[halls]]
-code = "tour"
-name = "市民中心政务服务大厅"
-name_en = "Civic Centre Service Hall"
+code = "{code}"
+name = "{name}"
+name_en = "{name_en}"
+timezone = "{timezone}"
 slot_minutes = 30
-
-  [[halls.queues]]
-  code = "A"
-  name = "市场准入"
-  name_en = "Market access"
-  slot_capacity = 4  # the home screen offers booking too
-
-  [[halls.queues]]
-  code = "B"
-  name = "投资建设"
-  name_en = "Investment & construction"
-
-  [[halls.queues]]
-  code = "C"
-  name = "社会事务"
-  name_en = "Social affairs"
-
-  [[halls.queues]]
-  code = "D"
-  name = "不动产登记"
-  name_en = "Real estate registration"
-
+{hours}
+{queues}
   [[halls.windows]]
   number = 1
-  queues = ["A", "B", "C", "D"]
-
-[[halls]]
-code = "night"
-name = "市民中心政务服务大厅"
-name_en = "Civic Centre Service Hall"
-open = ["mon-fri 09:00-12:00", "mon-fri 13:30-17:00", "sat 09:00-12:00"]
-holidays = ["{today}"]
-
-  [[halls.queues]]
-  code = "A"
-  name = "市场准入"
-  name_en = "Market access"
-  slot_capacity = 4
-
-  [[halls.queues]]
-  code = "B"
-  name = "投资建设"
-  name_en = "Investment & construction"
-  slot_capacity = 2
-
-  [[halls.windows]]
-  number = 1
-  queues = ["A", "B"]
-
-[[devices]]
-name = "tour-kiosk"
-role = "kiosk"
-hall = "tour"
-token = "{token}"
-
-[[devices]]
-name = "tour-kiosk-night"
-role = "kiosk"
-hall = "night"
-token = "{token}-night"
+  queues = [{codes}]
 """
+QUEUE = """
+  [[halls.queues]]
+  code = "{code}"
+  name = "{name}"
+  name_en = "{name_en}"
+  slot_capacity = {slots}
+"""
+DEVICE = """
+[[devices]]
+name = "tour-kiosk-{hall}"
+role = "kiosk"
+hall = "{hall}"
+token = "{token}"
+"""
+CLOSED_TODAY = 'open = ["mon-fri 09:00-12:00", "mon-fri 13:30-17:00", "sat 09:00-12:00"]\nholidays = ["{today}"]'
 
 
-def _scripts(variant: str, n: int) -> tuple[str, str]:
-    """The touch scripts of one variant in the open hall and in the closed one (which books; day `n` apart)."""
-    lead = ["wait:home", "sleep:0.5"] + (["lang"] if variant == "en" else ["elder"] if variant == "elder" else [])
-    shot = lambda name: f"shot:{variant}-{name}"  # noqa: E731
-    s = [shot("home"), "take", "wait:domain", shot("domain"), "domain:A", "wait:idcard", shot("idcard"), "card"]
-    s += ["wait:confirm", shot("confirm"), "phoneadd", "wait:phone", shot("phone"), "phone:1281234", "phoneok"]
-    s += [shot("phone-invalid"), "back", "phoneadd", "phone:13812345678", "phoneok", "wait:confirm"]
-    s += [shot("confirm-phone"), "confirm", "wait:ticket", "sleep:0.3", shot("ticket"), "home", "checkin"]
-    s += ["wait:checkin", shot("checkin")]
-    b = ["wait:closed", shot("closed"), "book", "wait:book_domain", shot("book-domain"), "bookdomain:A"]
-    b += ["wait:book_day", shot("book-day"), f"day:{n}", "wait:book_slot", shot("book-slot"), "slot:1"]
-    b += ["wait:book_card", shot("book-card"), "card", "wait:phone", "phone:13912345678", shot("book-phone")]
-    b += ["phoneok", "wait:book_confirm", shot("book-confirm"), "bookconfirm", "wait:booked", "sleep:0.3"]
-    return ",".join([*lead, *s]), ",".join([*lead, *b, shot("booked")])
+def tour_config(today: str) -> str:
+    """The tour's configuration: the demo hall's name and twelve domains, open ("tour") and closed today ("night")."""
+    hall = next(h for h in tomllib.loads(DEMO.read_text(encoding="utf-8"))["halls"] if h["code"] == "demo")
+    queues = "".join(
+        QUEUE.format(code=q["code"], name=q["name"], name_en=q["name_en"], slots=q.get("slot_capacity", 0))
+        for q in hall["queues"]
+    )
+    codes = ", ".join(f'"{q["code"]}"' for q in hall["queues"])
+    out = "[server]\ndemo = true\n"
+    for code, hours in (("tour", ""), ("night", CLOSED_TODAY.format(today=today))):
+        out += HALL.format(code=code, name=hall["name"], name_en=hall["name_en"], timezone=hall["timezone"],
+                           hours=hours, queues=queues, codes=codes)  # fmt: skip
+    return out + DEVICE.format(hall="tour", token=TOKEN) + DEVICE.format(hall="night", token=f"{TOKEN}-night")
+
+
+def _scripts(n: int) -> tuple[str, str]:
+    """The touch scripts in the open hall and in the closed one (which books, a day apart per variant)."""
+    s, b = ["wait:home", "sleep:0.5"], ["wait:closed", "sleep:0.5"]
+    for i, variant in enumerate(VARIANTS):
+        switch = {"zh": [], "en": ["lang"], "elder": ["lang", "elder"]}[variant]  # from the variant before
+        shot = lambda name, v=variant: f"shot:{v}-{name}"  # noqa: E731
+        s += ["home", "wait:home", *switch, "sleep:0.3", shot("home"), "take", "wait:domain", shot("domain")]
+        s += ["pagenext", shot("domain-2"), "pageprev", "domain:A", "wait:confirm", shot("confirm"), "phoneadd"]
+        s += ["wait:phone", shot("phone"), "phone:1281234", "phoneok", shot("phone-invalid"), "back", "phoneadd"]
+        s += ["phone:13812345678", "phoneok", "wait:confirm", shot("confirm-phone"), "confirm", "wait:ticket"]
+        s += ["sleep:0.3", shot("ticket"), "home", "checkin", "wait:checkin", shot("checkin"), "home"]
+        s += ["sub:query_tile", "wait:q_entry", "phone:1012612", shot("query"), "field:proof", "key:3FA9"]
+        s += [shot("query-proof"), "home", "sub:pickup_tile", "wait:pk_entry", "phone:1234", shot("pickup")]
+        b += ["home", "wait:closed", *switch, "sleep:0.3", shot("closed"), "book", "wait:book_domain"]
+        b += [shot("book-domain"), "bookdomain:A", "wait:book_day", shot("book-day"), f"day:{n + i}"]
+        b += ["wait:book_slot", shot("book-slot"), "slot:1", "wait:book_card", shot("book-card"), "card"]
+        b += ["wait:phone", "phone:13912345678", shot("book-phone"), "phoneok", "wait:book_confirm"]
+        b += [shot("book-confirm"), "bookconfirm", "wait:booked", "sleep:0.3", shot("booked")]
+    return ",".join(s), ",".join(b)
 
 
 def free_port() -> int:
@@ -138,16 +118,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _kiosk(url: str, hall: str, token: str, script: str, out: Path, env: dict[str, str]) -> None:
-    """Run the kiosk with `script` to its end (under xvfb-run when there is no display)."""
+def _kiosk(url: str, hall: str, token: str, script: str, out: Path, env: dict[str, str], portrait: bool) -> list[str]:
+    """Run the kiosk with `script` to its end (under xvfb-run when there is no display); the fit problems."""
     cmd = [sys.executable, "-m", "kiosk", "--server", url, "--hall", hall, "--token", token, "--script", script]
     cmd += ["--screenshot-dir", str(out), "--printer", "sim://?state=paper_out", "--id-reader", "sim://"]
+    cmd += ["--portrait"] if portrait else []
     if not os.environ.get("DISPLAY"):
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", *cmd]
-    proc = subprocess.run(cmd, env=env, capture_output=True, timeout=300, check=False)  # noqa: S603 - our own argv
+        cmd = ["xvfb-run", "-a", "-s", f"-screen 0 {'1080x1920' if portrait else '1920x1080'}x24", *cmd]
+    proc = subprocess.run(cmd, env=env, capture_output=True, timeout=600, check=False)  # noqa: S603 - our own argv
     log = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
     if proc.returncode != 0 or "kiosk script:" in log:
         raise RuntimeError(f"kiosk tour failed:\n{log[-3000:]}")
+    return [line.split("kiosk fit: ", 1)[1] for line in log.splitlines() if "kiosk fit: " in line]
 
 
 @contextlib.contextmanager
@@ -183,27 +165,29 @@ def throwaway_server(config: str) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def tour(out: Path) -> list[Path]:
-    """Render the tour into `out`; the PNGs written."""
+    """Render the tour into `out`; the PNGs written (and out/misfits.txt)."""
     out.mkdir(parents=True, exist_ok=True)
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    with throwaway_server(CONFIG.format(today=today, token=TOKEN)) as (url, env):
+    problems: list[str] = []
+    with throwaway_server(tour_config(today)) as (url, env):
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-            for q in "AABBBCD":  # some load on the tiles
+            for q in "AABBBCDM":  # some load on the tiles
                 body = {"queue": q, "lane": "normal", "channel": "kiosk"}
                 http.post("/api/v1/halls/tour/tickets", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
-        for n, variant in enumerate(VARIANTS):
-            open_script, closed_script = _scripts(variant, n)
-            _kiosk(url, "tour", TOKEN, open_script, out, env)
-            _kiosk(url, "night", f"{TOKEN}-night", closed_script, out, env)
-    written = []
-    for p in sorted(out.glob("kiosk-*.png")):  # the script's shot:NAME writes kiosk-NAME.png
-        target = p.with_name(p.name.removeprefix("kiosk-"))
-        p.replace(target)
-        written.append(target)
-    return written
+        for n, orientation in enumerate(ORIENTATIONS):
+            shots = out / orientation
+            open_script, closed_script = _scripts(n * len(VARIANTS))
+            portrait = orientation == "portrait"
+            problems += _kiosk(url, "tour", TOKEN, open_script, shots, env, portrait)
+            problems += _kiosk(url, "night", f"{TOKEN}-night", closed_script, shots, env, portrait)
+            for p in sorted(shots.glob("kiosk-*.png")):  # the script's shot:NAME writes kiosk-NAME.png
+                p.replace(out / f"{orientation}-{p.name.removeprefix('kiosk-')}")
+            shutil.rmtree(shots, ignore_errors=True)
+    (out / "misfits.txt").write_text("".join(f"{p}\n" for p in problems), encoding="utf-8")
+    return sorted(out.glob("*.png"))
 
 
-def _wait_up(url: str, timeout: float = 30.0) -> None:
+def _wait_up(url: str, timeout: float = 120.0) -> None:  # migrations take a while on a busy machine
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -222,4 +206,7 @@ def main(out: Path) -> int:
         return 2
     for p in tour(out):
         print(p)
+    misfits = (out / "misfits.txt").read_text(encoding="utf-8")
+    if misfits:
+        print(f"text that does not fit its box:\n{misfits}", file=sys.stderr)
     return 0

@@ -1,13 +1,21 @@
-"""The kiosk's own widgets: a QR code and a service tile."""
+"""The kiosk's own widgets: a QR code, a service tile, the keypad, a label that fits its box, and the fit check."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
+from kivy.clock import Clock  # type: ignore[import-untyped]
 from kivy.graphics import Color, Rectangle  # type: ignore[import-untyped]
-from kivy.properties import StringProperty  # type: ignore[import-untyped]
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty  # type: ignore[import-untyped]
+from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.button import Button  # type: ignore[import-untyped]
+from kivy.uix.label import Label  # type: ignore[import-untyped]
 from kivy.uix.widget import Widget  # type: ignore[import-untyped]
+
+KEY_BLUE = (0.09, 0.40, 0.75, 1)
+KEY_GREY = (0.35, 0.40, 0.48, 1)
+KEY_GREEN = (0.05, 0.50, 0.40, 1)
 
 
 class QrCode(Widget):
@@ -50,3 +58,167 @@ class DomainTile(Button):
     code = StringProperty("")
     title = StringProperty("")
     load = StringProperty("")
+
+
+class FitLabel(Label):
+    """A label that fits its box: the largest font size up to `max_font_size` at which the text fits the box
+    with no Latin word broken and no single character left alone on its last line (down to `min_font_size`).
+
+    Words wrap at spaces; a Chinese phrase wraps between characters only when it cannot fit on one line even
+    at the smallest size. `one_line` keeps the text on a single line (a hall name), shrinking it to fit.
+    """
+
+    max_font_size = NumericProperty(32)
+    min_font_size = NumericProperty(14)
+    one_line = BooleanProperty(False)
+
+    def __init__(self, **kw: Any) -> None:
+        """Refit whenever the text, the box or the largest size changes."""
+        kw.setdefault("halign", "center")
+        kw.setdefault("valign", "middle")
+        super().__init__(**kw)
+        self._refit = Clock.create_trigger(self._fit, -1)
+        self.bind(text=self._refit, size=self._refit, max_font_size=self._refit, bold=self._refit, one_line=self._refit)
+        self._refit()
+
+    def _fit(self, *_a: Any) -> None:
+        if self.width < 4 or self.height < 4:
+            return
+        size = float(self.max_font_size)
+        pad = self.padding
+        box = (max(1.0, self.width - pad[0] - pad[2]), max(1.0, self.height - pad[1] - pad[3]))
+        while True:
+            self.font_size = size
+            if size <= self.min_font_size or not misfit(self, box):
+                break
+            size = max(float(self.min_font_size), size * 0.92)
+        self.text_size = (box[0] + 1 if self.one_line else box[0], None)  # the width, for halign
+
+
+def measure(label: Any, width: float | None) -> tuple[tuple[int, int], list[str]]:
+    """Lay `label`'s text out as it is drawn, `width` wide (None: one line): the texture size and the lines."""
+    from kivy.core.text import Label as CoreLabel  # type: ignore[import-untyped]
+
+    options = dict(label._label.options)
+    options.update(font_size=label.font_size, text_size=(width, None), shorten=False)
+    core = CoreLabel(**{k: v for k, v in options.items() if k != "text"})
+    core.text = label.text
+    core.refresh()
+    lines = ["".join(w.text for w in line.words) for line in (getattr(core, "_cached_lines", None) or [])]
+    return (core.texture.size if core.texture else (0, 0)), lines
+
+
+def _cjk(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
+
+
+def misfit(label: Any, box: tuple[float, float] | None = None) -> str:
+    """Why `label`'s text does not fit its box ('' when it does): cut off, shortened, a word broken, an orphan."""
+    text = label.text
+    if not text.strip():
+        return ""
+    pad = label.padding
+    w, h = box or (label.width - pad[0] - pad[2], label.height - pad[1] - pad[3])
+    wraps = (not label.one_line) if isinstance(label, FitLabel) else label.text_size[0] is not None
+    (tw, th), lines = measure(label, w if wraps else None)
+    if tw > w + 2 or th > h + 2:
+        return f"cut: {tw}×{th} of text in a {w:.0f}×{h:.0f} box"
+    flat = " ".join(text.split())
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    for a, b in itertools.pairwise(lines):
+        latin = a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum()
+        if latin and f"{a}{b}" in flat and f"{a} {b}" not in flat:
+            return f"word broken: {a!r} / {b!r}"
+    if len(lines) > 1 and len(lines[-1]) == 1 and _cjk(lines[-1]):
+        return f"orphan: {lines[-2]!r} / {lines[-1]!r}"
+    return ""
+
+
+class Keypad(BoxLayout):
+    """The kiosk's one keypad, everywhere a number is typed: 1–9, then 删除 · 0 · 确定, like a phone's.
+
+    `letters` adds a row of letter keys above the digits (a query code's A–F, an ID number's X). Taps fire
+    `on_key(ch)`, `on_delete()` and `on_ok()`; `delete_text` and `ok_text` are the two words, in the kiosk's
+    language (确定, never OK, in Chinese). `ok_text` "" leaves the 确定 key out (the screen has its own button).
+    """
+
+    letters = StringProperty("")
+    delete_text = StringProperty("删除")
+    ok_text = StringProperty("确定")
+    key_font = NumericProperty(56)
+
+    __events__ = ("on_key", "on_delete", "on_ok")
+
+    def __init__(self, **kw: Any) -> None:
+        """Build the keys; rebuild when the letters change."""
+        kw.setdefault("orientation", "vertical")
+        kw.setdefault("spacing", 10)
+        super().__init__(**kw)
+        self._build()
+        self.bind(letters=lambda *_a: self._build())
+
+    def _key(self, text: str, colour: tuple[float, ...], on: Any, font: float | None = None) -> Button:
+        b = Button(text=text, font_size=font or self.key_font, bold=True, background_normal="", background_color=colour)
+        b.bind(on_release=on)
+        return b
+
+    def _build(self) -> None:
+        from kivy.uix.gridlayout import GridLayout  # type: ignore[import-untyped]
+
+        self.clear_widgets()
+        if self.letters:
+            row = GridLayout(cols=len(self.letters), spacing=self.spacing, size_hint_y=0.8)
+            for ch in self.letters:
+                row.add_widget(self._key(ch, KEY_BLUE, lambda w: self.dispatch("on_key", w.text)))
+            self.add_widget(row)
+        pad = GridLayout(cols=3, spacing=self.spacing, size_hint_y=4)
+        for ch in "123456789":
+            pad.add_widget(self._key(ch, KEY_BLUE, lambda w: self.dispatch("on_key", w.text)))
+        delete = self._key(self.delete_text, KEY_GREY, lambda _w: self.dispatch("on_delete"), font=self.key_font * 0.7)
+        self.bind(delete_text=lambda _s, v: setattr(delete, "text", v))
+        pad.add_widget(delete)
+        pad.add_widget(self._key("0", KEY_BLUE, lambda w: self.dispatch("on_key", w.text)))
+        ok = self._key(self.ok_text, KEY_GREEN, lambda _w: self.dispatch("on_ok"), font=self.key_font * 0.8)
+        ok.role = "ok"
+
+        def ok_shown(_self: Any, text: str) -> None:
+            ok.text, ok.opacity, ok.disabled = text, (1 if text else 0), not text
+
+        self.bind(ok_text=ok_shown)
+        ok_shown(self, self.ok_text)
+        pad.add_widget(ok)
+        self.add_widget(pad)
+
+    def on_key(self, ch: str) -> None:
+        """A digit or letter key (handled by whoever binds it)."""
+
+    def on_delete(self) -> None:
+        """删除 (handled by whoever binds it)."""
+
+    def on_ok(self) -> None:
+        """确定 (handled by whoever binds it)."""
+
+
+def misfits(root: Any) -> list[str]:
+    """Every label on screen whose text does not fit (see `misfit`) or reaches past the window's edge."""
+    from kivy.core.window import Window  # type: ignore[import-untyped]
+    from kivy.uix.scrollview import ScrollView  # type: ignore[import-untyped]
+
+    out: list[str] = []
+
+    def walk(w: Any, scrolled: bool) -> None:
+        if w.opacity <= 0 or w.width <= 2 or w.height <= 2:
+            return
+        scrolled = scrolled or isinstance(w, ScrollView)
+        if isinstance(w, Label) and w.text.strip():
+            why = misfit(w)
+            x0, y0 = w.to_window(w.x, w.y)
+            if not why and not scrolled and (y0 < -2 or y0 + w.height > Window.height + 2 or x0 < -2):
+                why = f"off the screen at {x0:.0f},{y0:.0f}"
+            if why:
+                out.append(f"{w.text[:40]!r}: {why}")
+        for child in w.children:
+            walk(child, scrolled)
+
+    walk(root, False)
+    return out

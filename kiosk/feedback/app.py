@@ -78,24 +78,9 @@ class FeedbackMixin:
         sm = root.ids.sm
         for cls in SCREENS:
             sm.add_widget(getattr(Factory, cls)())
-        self._fb_keypad(sm.get_screen("fb_phone").ids.keypad)
         self._fb_add_tiles(root)
         self.render()
         return root
-
-    def _fb_keypad(self, pad: Any) -> None:
-        """The kiosk's phone keypad layout: 1–9, delete, 0, OK (the same keys the booking keypad has)."""
-        for ch in "123456789⌫0":
-            if ch == "⌫":
-                b = Button(text="删除", font_size=40, background_normal="", background_color=(0.35, 0.40, 0.48, 1))
-                b.bind(on_release=lambda _w: self.fb.tap_phone_backspace())
-            else:
-                b = Button(text=ch, font_size=56, bold=True, background_normal="", background_color=KEY)
-                b.bind(on_release=lambda w: self.fb.tap_phone_key(w.text))
-            pad.add_widget(b)
-        ok = Button(text="OK", font_size=48, bold=True, background_normal="", background_color=(0.05, 0.50, 0.40, 1))
-        ok.bind(on_release=lambda _w: self.fb.tap_phone_ok())
-        pad.add_widget(ok)
 
     def _fb_tile(self) -> FeedbackTile:
         tile = FeedbackTile(background_normal="", background_color=TILE_COLOUR)
@@ -110,16 +95,10 @@ class FeedbackMixin:
             for row in rows.values():
                 row.add_widget(self._fb_tile())
             return
-        home = root.ids.sm.get_screen("home")
-        first = home.children[0]
-        home.remove_widget(first)
-        column = BoxLayout(orientation="vertical", padding=(0, 0, 0, 60), spacing=0)
-        first.size_hint_y = 2.2 if not self.portrait else 3  # type: ignore[attr-defined]
-        column.add_widget(first)
-        row = BoxLayout(padding=(60, 0), spacing=40)
+        root.ids.home_tiles.size_hint_y = 2.2 if not self.portrait else 3  # type: ignore[attr-defined]
+        row = BoxLayout(padding=(60, 0, 60, 40), spacing=40)
         row.add_widget(self._fb_tile())
-        column.add_widget(row)
-        home.add_widget(column)
+        root.ids.home_column.add_widget(row, index=1)  # under the big tiles, above the hint line
         closed = root.ids.sm.get_screen("closed").children[0]
         extra = BoxLayout(size_hint=(0.5, None), height=160, pos_hint={"center_x": 0.5})
         extra.add_widget(self._fb_tile())
@@ -137,6 +116,7 @@ class FeedbackMixin:
         fb.render(self.flow.lang)  # type: ignore[attr-defined]
         for tile in self._fb_tiles:
             tile.title, tile.hint = fb.tx["fb_tile"], fb.tx["fb_tile_hint"]
+            tile.disabled = bool(getattr(self, "paused", False))  # a complaint needs the server
         current = fb.current
         sm = self.root.ids.sm  # type: ignore[attr-defined]
         if current and sm.has_screen(current):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kiosk.booking import PHONE_LEN, mask_phone, valid_phone
+from kiosk.booking import PHONE_LEN, mask_phone, typed_phone, valid_phone
 from kiosk.strings import Lang
 from kiosk.strings import t as kt
 
@@ -186,9 +186,8 @@ class FeedbackFlow:
 
     @property
     def phone_shown(self) -> str:
-        """The keypad's display: the digits so far, masked once complete."""
-        p = self.phone_typed
-        return mask_phone(p) if len(p) == PHONE_LEN else p
+        """The keypad's display: the digits so far, grouped, masked once complete."""
+        return typed_phone(self.phone_typed)
 
     @property
     def review_text(self) -> str:

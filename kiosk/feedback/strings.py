@@ -35,7 +35,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fb_review_contact_phone": ("答复短信：{phone}", "Answer by text to: {phone}"),
     "fb_submit": ("提交", "Submit"),
     "fb_sending": ("正在提交，请稍候…", "Sending, please wait…"),
-    "fb_retrying": ("暂时无法连接服务器，正在重试…", "Cannot reach the server, retrying…"),
+    "fb_retrying": ("网络不畅，正在重试…", "The connection is slow, retrying…"),
     "fb_done_title": ("已受理，感谢监督", "Received: thank you"),
     "fb_done_code": ("编号 {code}  查询码 {proof}", "Reference {code}, query code {proof}"),
     "fb_done_hint": (
@@ -45,8 +45,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fb_printed": ("凭条已打印，请取走", "Your slip is printed: please take it"),
     "fb_not_printed": ("未能打印，请拍下屏幕上的查询码", "Could not print: photograph the reference on screen"),
     "fb_gave_up": (
-        "暂时无法连接服务器，未能提交，请稍后再试或到总服务台反映",
-        "Cannot reach the server: nothing was sent. Try later or tell the general desk",
+        "网络不畅，未能提交，请稍后再试或到总服务台反映",
+        "The connection is down: nothing was sent. Try later or tell the general desk",
     ),
 }
 

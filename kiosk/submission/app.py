@@ -77,16 +77,11 @@ class SubmissionKioskApp(KioskApp):
 
     def _add_tiles(self, root: Any) -> None:
         """A second row of tiles on home; the same row on the closed hall's screen (they work unattended)."""
-        home = root.ids.sm.get_screen("home")
-        first = home.children[0]
-        home.remove_widget(first)
-        column = BoxLayout(orientation="vertical", padding=(0, 0, 0, 60), spacing=0)
-        first.size_hint_y = 1.6 if not self.portrait else 2
-        column.add_widget(first)
+        column = root.ids.home_column
+        root.ids.home_tiles.size_hint_y = 1.6 if not self.portrait else 2
         row = self._row()
-        row.padding = (60, 0)
-        column.add_widget(row)
-        home.add_widget(column)
+        row.padding = (60, 0, 60, 40)
+        column.add_widget(row, index=1)  # under the big tiles, above the hint line
         closed = root.ids.sm.get_screen("closed").children[0]
         extra = self._row()
         extra.size_hint_y = None
@@ -103,6 +98,7 @@ class SubmissionKioskApp(KioskApp):
         sub.render(self.flow.lang, self.flow.elder)
         for tile in self._tiles:
             tile.title, tile.hint = sub.tx[tile.key], sub.tx[tile.key + "_hint"]
+            tile.disabled = self.paused and tile.key != "submit_tile"  # submissions wait in the outbox
         current = sub.current
         sm = self.root.ids.sm if self.root is not None else None
         if current and sm is not None and sm.has_screen(current):
@@ -112,6 +108,17 @@ class SubmissionKioskApp(KioskApp):
                 sm.transition.stop()  # else the manager ignores touches until the next frame
             self.screen = current
             self.countdown = sub.countdown
+
+    def card_wanted(self) -> bool:
+        """The kiosk's card screens, and this part's."""
+        return (self.sub is not None and self.sub.wants_card) or super().card_wanted()
+
+    def card_arrived(self, number: str, name: str) -> None:
+        """To this part when one of its card screens shows, else the kiosk's."""
+        if self.sub.wants_card:
+            self.sub.card(name, number)
+        else:
+            super().card_arrived(number, name)
 
     def _tick(self, dt: float) -> None:
         super()._tick(dt)

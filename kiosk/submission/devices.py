@@ -27,7 +27,6 @@ class DeviceSteps:
         cases: CasesClient
         flow: SubmissionFlow
         query: QueryFlow
-        _reading: bool
 
         @property
         def current(self) -> str | None: ...
@@ -58,7 +57,7 @@ class DeviceSteps:
                     item_name=item_name[0],
                     item_name_en=item_name[1],
                     query_code=code,
-                    submitted_at=datetime.now().astimezone(),
+                    submitted_at=datetime.now(self.app._tz),  # the hall's clock, not this computer's
                     query_url=f"{self.app.server.rstrip('/')}/cases/query?n={number}&p={code}",
                     pages=pages,
                     to_follow=to_follow,
@@ -71,34 +70,8 @@ class DeviceSteps:
         log.info("kiosk receipt %s: %s", number, "printed" if ok else "not printed")
         self.app._later(lambda: self.flow.printed(ok), render=True)
 
-    def _read_card(self) -> None:
-        """Wait for an ID card while a screen taking one is shown (worker thread)."""
-        reader = getattr(self.app, "_reader", None)
-        if reader is None or self._reading:
-            return
-        self._reading = True
-
-        def work() -> None:
-            try:
-                while self.current in ("sub_card", "q_entry") and not self.app._stopping.is_set():
-                    try:
-                        card = reader.read(timeout=2)
-                    except Exception as e:  # no card yet, unreadable, removed mid-read: keep listening
-                        log.debug("kiosk ID card: %s", type(e).__name__)
-                        continue
-                    number, name = getattr(card, "id_number", None), str(getattr(card, "name", "") or "")
-                    if not number:
-                        continue
-                    if getattr(self.app, "_sim", None) is not None:
-                        self.app._sim.card = None  # the demo citizen takes the card back
-                    self.app._later(lambda n=name, i=str(number): self._card(n, i), render=True)
-                    return
-            finally:
-                self._reading = False
-
-        self.app._background(work)
-
-    def _card(self, name: str, number: str) -> None:
+    def card(self, name: str, number: str) -> None:
+        """A card read while one of this part's screens shows (Kivy thread)."""
         now = time.monotonic()
         if self.flow.screen == "sub_card":
             self.flow.card_read(name, number, now)

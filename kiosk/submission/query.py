@@ -17,7 +17,8 @@ from kiosk.strings import Lang
 from .strings import t
 
 QScreen = Literal["q_entry", "q_loading", "q_list", "pk_entry", "pk_loading", "pk_done"]
-KEYS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # case numbers are the hall code (letters) and digits
+NUMBER_KEYS = "0123456789"  # case numbers are digits only: the hall's case prefix, YYMMDD, the day's count
+PROOF_KEYS = "0123456789ABCDEFX"  # the receipt's query code (hex) or the ID number's last four (X)
 PICKUP_LEN = 8
 IDLE_S = 60.0
 ELDER_FACTOR = 2.0
@@ -75,6 +76,7 @@ class QueryFlow:
         self.field: Literal["number", "proof"] = "number"
         self.cases: list[CaseLine] = []
         self.message = ""
+        self.message_ok = False  # the message is good news (a ticket taken), not a problem
         self.picked = ""
 
     def touch(self, now: float) -> None:
@@ -104,10 +106,10 @@ class QueryFlow:
         ch = ch.upper()
         if self.screen == "pk_entry" and ch.isdigit() and len(self.code) < PICKUP_LEN:
             self.code += ch
-        elif self.screen == "q_entry" and len(ch) == 1 and ch in KEYS:
-            if self.field == "number" and len(self.number) < 24:
+        elif self.screen == "q_entry" and len(ch) == 1:
+            if self.field == "number" and ch in NUMBER_KEYS and len(self.number) < 24:
                 self.number += ch
-            elif self.field == "proof" and len(self.proof) < 8:
+            elif self.field == "proof" and ch in PROOF_KEYS and len(self.proof) < 8:
                 self.proof += ch
         self.message = ""
 
@@ -163,7 +165,7 @@ class QueryFlow:
         """A ticket of the output queue for a ready result."""
         self.touch(now)
         if self.screen == "q_list":
-            self.message = t("pickup_ticket_taken", self.lang, number=number)
+            self.message, self.message_ok = t("pickup_ticket_taken", self.lang, number=number), True
 
     def ask_pickup(self, now: float) -> str | None:
         """'Collect' with the typed code: the code to send, or None with a sentence."""

@@ -17,8 +17,6 @@ from kivy.uix.button import Button  # type: ignore[import-untyped]
 from kivy.uix.image import Image  # type: ignore[import-untyped]
 from kivy.uix.label import Label  # type: ignore[import-untyped]
 
-from .query import KEYS
-
 if TYPE_CHECKING:
     from .ui import SubmissionUi
 
@@ -44,7 +42,6 @@ SCREENS = [
     ("PickupDoneScreen", None),
 ]
 INK = (0.10, 0.12, 0.16, 1)
-KEY = (0.09, 0.40, 0.75, 1)
 
 
 class SubTile(Button):
@@ -66,22 +63,12 @@ def load_kv() -> None:
 
 
 def install(sm: Any, ui: SubmissionUi) -> None:
-    """Add the screens to the kiosk's ScreenManager and build their keypads."""
+    """Add the screens to the kiosk's ScreenManager."""
     for cls, name in SCREENS:
         screen = getattr(Factory, cls)()
         if name:
             screen.name = name
         sm.add_widget(screen)
-    _keypad(sm.get_screen("sub_phone").ids.pad, "1234567890", ui)
-    _keypad(sm.get_screen("pk_entry").ids.pad, "1234567890", ui)
-    _keypad(sm.get_screen("q_entry").ids.pad, KEYS, ui)
-
-
-def _keypad(grid: Any, keys: str, ui: SubmissionUi) -> None:
-    for ch in keys:
-        b = Button(text=ch, font_size=44, bold=True, background_normal="", background_color=KEY)
-        b.bind(on_press=lambda w: ui.tap_phone_key(w.text))
-        grid.add_widget(b)
 
 
 def _label(text: str, fs: float, *, bold: bool = False, color: tuple[float, ...] = INK) -> Label:
@@ -108,31 +95,37 @@ def fill(ui: SubmissionUi, sm: Any, fs: float) -> None:
     if name == "sub_domains":
         grid = sm.get_screen(name).ids.grid
         for domain, domain_en, n in f.domains if _changed(grid, (lang, tuple(f.domains))) else []:
-            tile = SubTile(key=domain, title=domain_en if lang == "en" and domain_en else domain, subtitle=f"{n}")
+            title = domain_en if lang == "en" and domain_en else domain
+            tile = SubTile(key=domain, title=title, subtitle=ui.text("n_items", n=n))  # "12 项事项", not "12"
             tile.bind(on_release=lambda w: ui.tap_domain(w.key))
             grid.add_widget(tile)
     elif name == "sub_items":
         grid = sm.get_screen(name).ids.grid
         items = f.items or []
         for item in items if _changed(grid, (lang, tuple(items))) else []:
-            tile = SubTile(key=item.code, title=item.label(lang), subtitle=item.code)
+            tile = SubTile(key=item.code, title=item.label(lang), subtitle=ui.text("item_code", code=item.code))
             tile.bind(on_release=lambda w: ui.tap_item(w.key))
             grid.add_widget(tile)
     elif name == "sub_situation" and f.item is not None:
         grid = sm.get_screen(name).ids.grid
         for s in f.item.situations if _changed(grid, (lang, f.item.code, f.item.version)) else ():
-            tile = SubTile(key=s.code, title=s.label(lang), subtitle=f"{len(s.materials)}")
+            tile = SubTile(key=s.code, title=s.label(lang), subtitle=ui.text("n_materials", n=len(s.materials)))
             tile.bind(on_release=lambda w: ui.tap_situation(w.key))
             grid.add_widget(tile)
     elif name == "sub_template":
         box = sm.get_screen(name).ids.lines
         shape = (lang, fs, f.item.code if f.item else "", f.situation.code if f.situation else "")
-        for i, m in enumerate(f.materials if _changed(box, shape) else (), 1):
+        changed = _changed(box, shape)
+        for i, m in enumerate(f.materials if changed else (), 1):
             tags = " ".join(f"[{t}]" for t in m.tags(lang))
             box.add_widget(_label(f"{i}. {m.label(lang)}  {tags}  {m.form}", fs, bold=True))
             for key, text in (("sample", m.sample), ("notes", m.notes)):
                 if text:
                     box.add_widget(_label("    " + ui.text(key, text=text), fs * 0.8, color=(0.35, 0.40, 0.48, 1)))
+        if changed:  # what the two tags mean, one line each (only those that occur)
+            for flag, key in (("shortfall_allowed", "explain_shortfall"), ("commitment_allowed", "explain_commitment")):
+                if any(getattr(m, flag) for m in f.materials):
+                    box.add_widget(_label(ui.text(key), fs * 0.8, color=(0.05, 0.27, 0.55, 1)))
     elif name == "sub_capture" and f.material is not None:
         screen = sm.get_screen(name)
         m = f.material

@@ -1,7 +1,8 @@
 """`--script` steps for self-submission, case query and pickup, on top of `kiosk.script.ScriptRunner`.
 
 Extra steps: `sub:KEY` (the button showing this part's catalogue string KEY: `sub:capture`, `sub:next`,
-`sub:submit`, `sub:bring_later`, `sub:start`, `sub:phone_skip`, `sub:submit_tile`, …), `tile:KEY` (a domain,
+`sub:submit`, `sub:bring_later`, `sub:start`, `sub:phone_skip`, `sub:submit_tile`, …), `field:number|proof` (the
+case query's field the keypad types into), `tile:KEY` (a domain,
 item or situation tile by its key), `search:TEXT` (type TEXT in the search box and search), `wait:SCREEN` also
 for this part's screens (`sub_review`, `sub_queued`, `q_list`, …) and `wait:outbox-empty` (every queued
 submission sent, up to 120 s), `gate:PATH` (wait until the file PATH exists: a test's signal).
@@ -82,6 +83,10 @@ class SubmissionScriptRunner(ScriptRunner):
         app = self.app
         if name == "sub":
             return lambda: self._by_text(app.sub.tx[arg])
+        if name == "field":  # the case query's field: `field:number` or `field:proof` (its label, then what is typed)
+            return lambda: next(
+                (b for b in visible_buttons(app.root) if b.text.startswith(app.sub.tx[f"query_{arg}"])), None
+            )
         if name == "tile":
             return lambda: next((b for b in visible_buttons(app.root) if getattr(b, "key", None) == arg), None)
         return super()._finder(name, arg)

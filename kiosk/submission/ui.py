@@ -15,6 +15,8 @@ from typing import Any
 from kivy.event import EventDispatcher  # type: ignore[import-untyped]
 from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
 
+from kiosk.booking import typed_phone
+
 from .client import CasesClient, CasesClientError, Final
 from .devices import DeviceSteps
 from .flow import SubmissionFlow
@@ -31,6 +33,8 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
     tx = DictProperty({k: zh for k, (zh, _en) in CATALOGUE.items()})
     screen = StringProperty("")
     message = StringProperty("")
+    message_ok = BooleanProperty(False)  # the message is good news (drawn green, not red)
+    print_ok = BooleanProperty(False)
     heading = StringProperty("")
     detail = StringProperty("")
     phone_shown = StringProperty("")
@@ -58,7 +62,6 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
         self.flow = SubmissionFlow()
         self.query = QueryFlow()
         self.thumbs_version = 0
-        self._reading = False
         self._camera_lock = threading.Lock()
 
     # --- what the app asks ------------------------------------------------------------------------------
@@ -95,19 +98,17 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
 
     def back(self, now: float) -> bool:
         """Back within this part; False when it left (the app shows its home)."""
-        stay = self.flow.back(now) if self.flow.screen else self.query.back(now)
-        self._after_move()
-        return stay
+        return self.flow.back(now) if self.flow.screen else self.query.back(now)
 
     def home(self) -> None:
         """Leave, forgetting everything."""
         self.flow.home()
         self.query.home()
 
-    def _after_move(self) -> None:
-        """Listen for the ID card on the screens that take one."""
-        if self.current in ("sub_card", "q_entry"):
-            self._read_card()
+    @property
+    def wants_card(self) -> bool:
+        """Whether this part's screen takes an ID card (the applicant's, or the case query's)."""
+        return self.current in ("sub_card", "q_entry")
 
     # --- rendering --------------------------------------------------------------------------------------
 
@@ -119,6 +120,7 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
         f, q = self.flow, self.query
         self.screen = self.current or ""
         self.message = f.message if f.screen else q.message
+        self.message_ok = not f.screen and q.message_ok
         self.heading, self.detail = "", ""
         if f.screen == "sub_items":
             self.heading = self.text("items_in", domain=f.domain or f.query, n=len(f.items or []))
@@ -134,7 +136,7 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
             self.pages_text = self.text("pages", n=len(f.pages.get(m.code, [])))
             self.can_later, self.later_marked = m.may_follow, m.code in f.later
         self.capturing = f.capturing
-        self.phone_shown = f.phone_typed
+        self.phone_shown = typed_phone(f.phone_typed)
         if f.screen == "sub_review" and f.item is not None and f.situation is not None:
             lines = [
                 self.text("review_item", name=f.item.label(f.lang)),
@@ -150,6 +152,7 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
         self.result_number = self.text("case_number", number=f.case_number) if f.case_number else ""
         self.result_code = self.text("query_code", code=f.query_code) if f.query_code else ""
         ps = f.print_state
+        self.print_ok = ps == "printed"
         self.print_text = {"printed": self.text("receipt_printed"), "failed": self.text("receipt_failed")}.get(
             ps or "", ""
         )
@@ -196,7 +199,6 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
     def tap_begin(self) -> None:
         """Start under the template: the ID card."""
         self._go(self.flow.begin)
-        self._after_move()
 
     def tap_phone_key(self, digit: str) -> None:
         """A phone keypad digit (submission) or a query/pickup keypad key."""
@@ -301,7 +303,6 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
     def tap_query_tile(self) -> None:
         """Home: 办件查询 (the reader listens)."""
         self._go(lambda now: self.query.start_query(now, lang=self.app.flow.lang, elder=self.app.flow.elder))
-        self._after_move()
 
     def tap_pickup_tile(self) -> None:
         """Home: 取件."""
@@ -337,7 +338,7 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
         self._fetch(lambda: self.cases.pickup_ticket(number), done, failed=failed)
 
     def _say(self, sentence: str) -> None:
-        self.query.message = sentence
+        self.query.message, self.query.message_ok = sentence, False
 
     def tap_pickup_go(self) -> None:
         """Collect with the pickup code."""

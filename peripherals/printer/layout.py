@@ -5,13 +5,13 @@ The layout follows the "Printed ticket" sketch in docs/ux.md::
           威海市政务服务中心            hall name (bold, centred)
         Weihai Service Centre           80 mm only
      ------------------------------
-                A023                    the number, bold, double width and height
+                A023                    the number, bold, 4× width and height: the largest thing on the slip
      ------------------------------
      市场准入  [绿色通道]                domain and lane mark
      Market access  [Green lane]        80 mm only
-     前面还有 7 人 · 约 15 分钟
-     7 people ahead · about 15 min      80 mm only
-     2026-11-27 09:42                   issue time, local
+     前面还有 7 人 · 约 15 分钟          nobody ahead: 无需等候
+     7 people ahead · about 15 min      80 mm only; nobody ahead: No wait
+     2026-11-27 09:42                   issue time, in the hall's timezone (as the server gave it)
             ▓▓▓▓▓▓                      QR code of the tracking URL
          扫码查看排队进度
       Scan to follow your turn           80 mm only
@@ -40,7 +40,8 @@ LANE_MARK_APPOINTMENT = ("预约", "Appointment")
 SCAN_HINT = ("扫码查看排队进度", "Scan to follow your turn")
 PRIVACY_LINE = ("过号请到总服务台 · 请妥善保管本票", "Missed your turn? Ask at the general desk · Keep this ticket")
 
-NUMBER_SIZE = 2  # width and height multiplier of the ticket number
+NUMBER_SIZE = 4  # width and height multiplier of the ticket number (quad: the largest thing on the slip)
+NUMBER_SIZE_MIN = 2  # a long number (a case number) is never smaller than double width and height
 SEPARATOR = " · "
 # Lines stay one column short of the paper: a line that fills the print area exactly makes many printers wrap
 # by themselves, and the LF that follows then feeds an extra blank line.
@@ -51,8 +52,9 @@ LINE_MARGIN = 1
 class TicketData:
     """What a printed ticket shows; deliberately nothing that identifies the citizen.
 
-    `issued_at` is shown in local time: an aware datetime is converted with `astimezone()`, a naive one is
-    taken as local already. `estimated_wait_min` None leaves the estimate out.
+    `issued_at` is printed as the wall-clock time it carries: pass it in the hall's timezone (the server's
+    answer is), never converted to the printing computer's zone. `estimated_wait_min` None leaves the
+    estimate out.
     """
 
     hall_name: str
@@ -76,23 +78,36 @@ def lane_mark(lane: str) -> tuple[str, str] | None:
     return None
 
 
+NO_WAIT = ("无需等候", "No wait")
+
+
 def wait_line_zh(people_ahead: int, wait_min: int | None) -> str:
-    """The Chinese wait line, "前面还有 7 人 · 约 15 分钟" (the estimate left out when unknown)."""
+    """The Chinese wait line, "前面还有 7 人 · 约 15 分钟" (the estimate left out when unknown), or 无需等候."""
+    if people_ahead <= 0:
+        return NO_WAIT[0]
     text = f"前面还有 {people_ahead} 人"
     return text if wait_min is None else f"{text} · 约 {wait_min} 分钟"
 
 
 def wait_line_en(people_ahead: int, wait_min: int | None) -> str:
-    """The English wait line, "7 people ahead · about 15 min" (the estimate left out when unknown)."""
+    """The English wait line, "7 people ahead · about 15 min" (the estimate left out when unknown); or "No wait"."""
+    if people_ahead <= 0:
+        return NO_WAIT[1]
     text = f"{people_ahead} {'person' if people_ahead == 1 else 'people'} ahead"
     return text if wait_min is None else f"{text} · about {wait_min} min"
 
 
 def local_time(moment: datetime) -> str:
-    """`YYYY-MM-DD HH:MM` in local time (aware datetimes are converted, naive ones taken as local)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone()
+    """`YYYY-MM-DD HH:MM` as the datetime's own wall clock (its own zone: the hall's, not this computer's)."""
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def number_size(text: str, columns: int) -> int:
+    """The largest size (NUMBER_SIZE down to NUMBER_SIZE_MIN) at which `text` fits on one line of `columns`."""
+    for size in range(NUMBER_SIZE, NUMBER_SIZE_MIN, -1):
+        if display_width(text) * size <= columns:
+            return size
+    return NUMBER_SIZE_MIN
 
 
 def wrap(text: str, columns: int) -> list[str]:
@@ -149,8 +164,9 @@ def render_ticket(data: TicketData, paper: Paper = PAPER_80) -> bytes:
     if english and data.hall_name_en:
         _lines(enc, data.hall_name_en, cols)
     enc.line("-" * cols)
-    enc.bold(True).size(NUMBER_SIZE, NUMBER_SIZE)
-    _lines(enc, data.number, cols // NUMBER_SIZE)
+    big = number_size(data.number, cols)
+    enc.bold(True).size(big, big)
+    _lines(enc, data.number, cols // big)
     enc.size(1, 1).bold(False)
     enc.line("-" * cols)
 

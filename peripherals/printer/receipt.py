@@ -5,14 +5,14 @@
         自助申报回执                     title (bold)
     Self-submission receipt             80 mm only
     ------------------------------
-       T1202611270001                   the case number, bold, double width and height
+    1012611270001                       the case number, bold, as large as fits (3× on 80 mm, 2× on 58 mm)
     ------------------------------
     事项：个体工商户设立登记
     Item: Registration of …             80 mm only
     查询码 Query code: 3FA9C2D1
     提交材料 3 页 · 稍后补交 1 项
     Pages: 3 · to follow: 1             80 mm only
-    2026-11-27 09:42                    submission time, local
+    2026-11-27 09:42                    submission time, in the hall's timezone
            ▓▓▓▓▓▓                       QR code of the public query page
     扫码或凭办件编号和查询码查询办理进度
     Scan, or use the number and code, …  80 mm only
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .encoder import PAPER_80, EscposEncoder, Paper
-from .layout import NUMBER_SIZE, _lines, local_time
+from .layout import _lines, local_time, number_size
 
 TITLE = ("自助申报回执", "Self-submission receipt")
 SCAN = ("扫码或凭办件编号和查询码查询办理进度", "Scan, or use the case number and query code, to follow your case")
@@ -67,8 +67,9 @@ def render_receipt(data: ReceiptData, paper: Paper = PAPER_80) -> bytes:
     if english:
         _lines(enc, TITLE[1], cols)
     enc.line("-" * cols)
-    enc.bold(True).size(NUMBER_SIZE, NUMBER_SIZE)
-    _lines(enc, data.case_number, cols // NUMBER_SIZE)
+    big = number_size(data.case_number, cols)
+    enc.bold(True).size(big, big)
+    _lines(enc, data.case_number, cols // big)
     enc.size(1, 1).bold(False)
     enc.line("-" * cols)
     enc.align("left")

@@ -127,7 +127,7 @@ def test_booking_path_gives_one_request_and_forgets_the_card() -> None:
     assert f.screen == "phone"  # a booking needs the number
     for d in "13812345678":
         f.phone_key(d, 0)
-    assert f.phone_shown == "138****5678"
+    assert f.phone_shown == "138 **** 5678"  # grouped as read aloud, masked once complete
     assert f.phone_ok(0) and f.screen == "book_confirm"
     assert "李*明" in f.book_summary and "138****5678" in f.book_summary and "李小明" not in f.book_summary
     req = f.book_confirm(0)
@@ -178,7 +178,6 @@ def test_phone_keypad_on_take_a_number_is_optional_and_validated() -> None:
     f = flow(OPEN)
     f.take_number(0)
     f.choose_domain("A", 0)
-    f.skip_card(0)
     f.ask_phone(0)
     assert f.screen == "phone" and f.phone_for == "ticket"
     for d in "1281234567":
@@ -205,7 +204,6 @@ def test_phone_skip_leaves_no_number() -> None:
     f = flow(OPEN)
     f.take_number(0)
     f.choose_domain("A", 0)
-    f.skip_card(0)
     f.ask_phone(0)
     f.phone_key("1", 0)
     f.phone_skip(0)
@@ -226,3 +224,11 @@ def test_idle_timeout_forgets_a_half_typed_phone_and_booking() -> None:
     assert f.tick(f.idle_s + 1)
     assert f.screen == "home" and f.card_number == "" and f.phone_typed == "" and f.book_slot is None
     assert not f.open_now  # the hall's hours are not the citizen's: they stay
+
+
+def test_a_phone_number_is_grouped_as_it_is_typed() -> None:
+    from kiosk.booking import typed_phone
+
+    shown = [typed_phone("13812345678"[:n]) for n in (2, 3, 5, 7, 9)]
+    assert shown == ["13", "138", "138 12", "138 1234", "138 1234 56"]
+    assert typed_phone("13812345678") == "138 **** 5678"  # complete: masked, still grouped

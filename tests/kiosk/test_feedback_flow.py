@@ -94,7 +94,7 @@ def test_phone_keypad_checks_the_number_and_review_masks_it() -> None:
         f.phone_backspace(0.0)
     for d in "139123456789":  # a twelfth digit is ignored
         f.phone_key(d, 0.0)
-    assert f.phone_shown == "139****5678" and f.phone_ok(0.0) and f.screen == "fb_review"
+    assert f.phone_shown == "139 **** 5678" and f.phone_ok(0.0) and f.screen == "fb_review"
     assert "139****5678" in f.review_text and "13912345678" not in f.review_text
     f.back(0.0)
     assert f.screen == "fb_phone"

@@ -39,8 +39,6 @@ def to_confirm(f: Flow, now: float = 0.0, card: str | None = None) -> None:
     f.choose_domain("A", now)
     if card:
         f.card_read(card, now)
-    else:
-        f.skip_card(now)
     assert f.screen == "confirm"
 
 
@@ -49,8 +47,8 @@ def test_happy_path_with_a_card_sends_the_number_and_forgets_it_after_issuing() 
     f.take_number(0)
     assert f.screen == "domain"
     f.choose_domain("A", 1)
-    assert f.screen == "idcard" and f.domain is not None and f.domain.code == "A"
-    f.card_read(SENIOR_ID, 2)
+    assert f.screen == "confirm" and f.domain is not None and f.domain.code == "A"
+    f.card_read(SENIOR_ID, 2)  # the card may come on the confirm screen too
     assert f.screen == "confirm" and f.id_number == SENIOR_ID
     req = f.confirm(3)
     assert req is not None and req.queue == "A" and req.id_number == SENIOR_ID and req.key == "key-1"
@@ -63,35 +61,89 @@ def test_happy_path_with_a_card_sends_the_number_and_forgets_it_after_issuing() 
     assert f.print_state == "printed" and not f.show_qr and f.message == ""
 
 
-def test_skip_the_card_and_go_back() -> None:
+def test_three_taps_without_a_card_and_back() -> None:
+    f = flow()
+    f.take_number(0)  # 1
+    f.choose_domain("A", 0)  # 2
+    assert f.screen == "confirm" and f.id_number is None
+    assert f.confirm(1) is not None  # 3
     f = flow()
     to_confirm(f)
-    assert f.id_number is None
     f.back(1)
-    assert f.screen == "idcard"
-    f.back(2)
     assert f.screen == "domain" and f.domain is None
-    f.back(3)
+    f.back(2)
     assert f.screen == "home"
 
 
-def test_without_a_reader_there_is_no_card_step() -> None:
-    f = flow(id_reader=False)
-    f.take_number(0)
-    f.choose_domain("A", 0)
-    assert f.screen == "confirm"
-    f.back(1)
-    assert f.screen == "domain"
+def test_a_card_on_the_home_screen_starts_take_a_number_with_it() -> None:
+    f = flow()
+    assert f.wants_card
+    f.card_read(SENIOR_ID, 0)
+    assert f.screen == "domain" and f.id_number == SENIOR_ID
+    f.choose_domain("B", 1)
+    req = f.confirm(2)
+    assert req is not None and req.id_number == SENIOR_ID and req.queue == "B"
+    assert not f.wants_card  # issuing: a card now means nothing
+    f = flow()
+    f.open_now = False  # the closed hall's screen: the card starts nothing
+    assert not f.wants_card
+    f.card_read(SENIOR_ID, 0)
+    assert f.screen == "home" and f.id_number is None
 
 
-def test_unreadable_card_offers_retry_or_skip() -> None:
+def test_unreadable_card_says_so_and_the_flow_goes_on() -> None:
     f = flow()
     f.take_number(0)
     f.choose_domain("B", 0)
     f.card_failed(1)
-    assert f.screen == "idcard" and f.card_error
-    f.skip_card(2)
-    assert f.screen == "confirm" and not f.card_error
+    assert f.screen == "confirm" and f.card_error
+    f.card_read(SENIOR_ID, 2)
+    assert f.screen == "confirm" and not f.card_error and f.id_number == SENIOR_ID
+
+
+TWELVE = [
+    {"code": c, "name": f"事项{c}", "name_en": f"Domain {c}", "waiting": 0, "estimated_wait_s": 0}
+    for c in "ABCDEFGHJKLM"
+]
+
+
+@pytest.mark.parametrize(
+    ("portrait", "elder", "grid", "pages"),
+    [(False, False, (3, 2), 2), (False, True, (2, 2), 3), (True, False, (2, 4), 2), (True, True, (2, 3), 2)],
+)
+def test_twelve_domains_in_pages_every_visit_from_page_one(
+    portrait: bool, elder: bool, grid: tuple[int, int], pages: int
+) -> None:
+    f = flow()
+    f.portrait, f.elder = portrait, elder
+    f.set_domains(TWELVE)
+    f.take_number(0)
+    assert f.grid == grid and f.pages == pages and f.page == 0
+    seen: list[str] = []
+    for _ in range(pages):
+        assert len(f.page_domains) <= f.per_page
+        seen += [d.code for d in f.page_domains]
+        f.turn_page(1, 1)
+    assert seen == list("ABCDEFGHJKLM")  # every domain once, in the hall's order (the comprehensive three first)
+    assert f.page == pages - 1  # no page past the last
+    f.turn_page(-1, 2)
+    assert f.page == pages - 2
+    f.choose_domain(f.page_domains[0].code, 3)
+    f.home(4)
+    f.take_number(5)
+    assert f.page == 0  # the next visit starts on page one
+
+
+def test_elder_mode_keeps_the_page_in_range() -> None:
+    f = flow()
+    f.set_domains(TWELVE)
+    f.toggle_elder(0)
+    f.take_number(0)
+    f.turn_page(1, 0)
+    f.turn_page(1, 0)
+    assert f.page == 2
+    f.toggle_elder(1)  # three pages of four become two of six
+    assert f.page == 1 and f.page_domains[-1].code == "M"
 
 
 def test_double_tap_issues_one_request() -> None:
@@ -135,10 +187,10 @@ def test_server_errors_become_plain_sentences() -> None:
     req = f.confirm(1)
     assert req is not None
     f.retrying(req.key)
-    assert f.screen == "issuing" and f.message == "暂时无法连接服务器，正在重试…"
+    assert f.screen == "issuing" and f.message == t("unreachable", "zh") and "服务器" not in f.message
     f.lang = "en"
     f.retrying(req.key)
-    assert f.message == "Cannot reach the server, retrying…"
+    assert f.message == t("unreachable", "en")
     sentence = "本中心已闭厅，将于 2026-11-30 09:00 开放 / The hall opens again on 2026-11-30 at 09:00"
     f.refused(req.key, sentence, 2)
     assert f.screen == "error" and f.message == sentence  # the server's own sentence, as it is
@@ -180,10 +232,25 @@ def test_ticket_screen_returns_home_after_its_own_timeout() -> None:
     req = f.confirm(1)
     assert req is not None
     f.issued(req.key, TICKET, 2)
-    f.printed("paper_out")
+    f.printed("printed")
     assert f.seconds_left(2) == int(TICKET_S)
     assert f.tick(2 + TICKET_S)
     assert f.ticket is None and f.message == "" and not f.show_qr
+
+
+@pytest.mark.parametrize("elder", [False, True])
+def test_an_unprinted_ticket_stays_long_enough_to_photograph(elder: bool) -> None:
+    f = flow()
+    f.elder = elder
+    to_confirm(f)
+    req = f.confirm(1)
+    assert req is not None
+    f.issued(req.key, TICKET, 2)  # shown at 2
+    f.printed("paper_out")  # the printer's answer comes later; the time counts from when it was shown
+    hold = 90 if elder else 45
+    assert f.seconds_left(2) == hold
+    assert not f.tick(2 + hold - 0.5) and f.show_qr
+    assert f.tick(2 + hold)
 
 
 def test_no_timeout_while_issuing() -> None:
@@ -218,7 +285,7 @@ def test_language_switch_changes_every_text() -> None:
     f.toggle_lang(0)
     assert f.text("take_number") == "Take a number"
     assert f.domains[0].label("en") == "Market access"
-    assert f.domains[1].load("en") == "0 waiting · no wait"
+    assert f.domains[1].load("en") == "No wait" and f.domains[1].load("zh") == "无需等候"  # not "0 waiting"
     f.toggle_lang(1)
     assert f.lang == "zh"
 

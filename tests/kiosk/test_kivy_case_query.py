@@ -69,6 +69,23 @@ def test_query_by_id_card_then_collect_with_the_pickup_code(api: Api, tmp_path: 
         publish(shots / f"kiosk-{name}.png")
 
 
+@sqlite_only
+@pytest.mark.usefixtures("kiosk_tools")
+def test_query_by_case_number_and_query_code_on_the_keypad(api: Api, tmp_path: Path) -> None:
+    c = new_case(api)
+    number, code = str(c["number"]), str(c["query_token"])
+    assert number.isdigit()  # case numbers are digits only: the keypad's digits key them
+    script = ["wait:home", "sub:query_tile", "wait:q_entry", f"phone:{number}", "field:proof", "sleep:0.3"]
+    script += ["shot:query-keypad", f"key:{code}", "sub:query_go", "wait:q_list", "sleep:0.5", "shot:query-by-number"]
+    shots = tmp_path / "shots"
+    log = Kiosk(api.server.url, tmp_path / "state", shots, script).wait()
+    assert "kiosk script step: wait:q_list" in log and "kiosk cases API" not in log  # found, no refusal
+    assert code not in "".join(line for line in log.splitlines() if "script step" not in line)
+    for name in ("query-keypad", "query-by-number"):
+        check_png(shots / f"kiosk-{name}.png", (1920, 1080))
+        publish(shots / f"kiosk-{name}.png")
+
+
 @pytest.mark.usefixtures("kiosk_tools")
 def test_the_closed_hall_keeps_self_submission_query_and_pickup(live_cl: LiveServer, tmp_path: Path) -> None:  # noqa: F811
     script = [

@@ -126,7 +126,7 @@ def test_kiosk_takes_a_number_with_paper_out_and_shows_it_on_screen(api: Api, tm
 @sqlite_only
 @pytest.mark.usefixtures("kiosk_tools")
 def test_kiosk_portrait_with_the_id_card_and_a_printed_ticket(api: Api, tmp_path: Path) -> None:
-    script = "wait:home,shot:home-portrait,take,wait:domain,domain:B,wait:idcard,sleep:1,card,wait:confirm"
+    script = "wait:home,shot:home-portrait,take,wait:domain,domain:B,wait:confirm,card,wait:card"
     script += ",phoneadd,wait:phone,phone:138123456,phoneok,phone:78,phoneok,wait:confirm,shot:confirm-portrait"
     script += ",confirm,wait:ticket,shot:ticket-portrait"
     log = run_kiosk(api, tmp_path, script, "--portrait", "--printer", "sim://", "--id-reader", "sim://")

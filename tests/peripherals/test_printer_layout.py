@@ -78,11 +78,21 @@ def test_58mm_drops_english() -> None:
     assert doc.qr_payloads == [URL]
 
 
-def test_the_number_is_big_bold_and_centred() -> None:
-    (number,) = [line for line in printed(ticket(), PAPER_80).lines if line.text == "A023"]
-    assert (number.bold, number.width, number.height, number.align) == (True, 2, 2, "center")
-    hall = printed(ticket(), PAPER_80).lines[0]
+@pytest.mark.parametrize("paper", [PAPER_80, PAPER_58], ids=["80mm", "58mm"])
+def test_the_number_is_the_largest_thing_on_the_slip(paper: Paper) -> None:
+    lines = printed(ticket(), paper).lines
+    (number,) = [line for line in lines if line.text == "A023"]
+    assert (number.bold, number.width, number.height, number.align) == (True, 4, 4, "center")  # quad size
+    assert all(line.width < 4 and line.height < 4 for line in lines if line is not number)
+    assert b"\x1d!\x33A023" in render_ticket(ticket(), paper)  # GS ! n: width 4, height 4
+    hall = lines[0]
     assert (hall.bold, hall.width, hall.align) == (True, 1, "center")
+
+
+def test_nobody_ahead_reads_no_wait() -> None:
+    texts = printed(ticket(people_ahead=0, estimated_wait_min=0), PAPER_80).text_lines
+    assert "无需等候" in texts and "No wait" in texts
+    assert not any("0 人" in t or "0 people" in t or "0 min" in t for t in texts)
 
 
 @pytest.mark.parametrize(
@@ -143,17 +153,20 @@ def test_wrap_counts_chinese_as_two_columns() -> None:
 
 def test_wait_lines() -> None:
     assert wait_line_zh(7, 15) == "前面还有 7 人 · 约 15 分钟"
-    assert wait_line_zh(0, None) == "前面还有 0 人"
+    assert wait_line_zh(0, None) == wait_line_zh(0, 0) == "无需等候"
+    assert wait_line_en(0, 0) == "No wait"
+    assert wait_line_zh(1, None) == "前面还有 1 人"
     assert wait_line_en(7, 15) == "7 people ahead · about 15 min"
     assert wait_line_en(1, None) == "1 person ahead"
 
 
-def test_issue_time_is_local() -> None:
-    aware = datetime(2026, 11, 27, 1, 42, tzinfo=UTC)
-    assert local_time(aware) == aware.astimezone().strftime("%Y-%m-%d %H:%M")
+def test_issue_time_is_the_halls_wall_clock_not_this_computers() -> None:
     beijing = datetime(2026, 11, 27, 9, 42, tzinfo=timezone(timedelta(hours=8)))
-    assert local_time(beijing) == beijing.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert local_time(beijing) == "2026-11-27 09:42"  # whatever TZ the printing computer has
+    assert local_time(beijing.astimezone(UTC)) == "2026-11-27 01:42"  # the zone it is given is the one printed
     assert local_time(datetime(2026, 11, 27, 9, 42)) == "2026-11-27 09:42"
+    texts = printed(ticket(issued_at=beijing), PAPER_80).text_lines
+    assert "2026-11-27 09:42" in texts
 
 
 def test_nothing_personal_can_be_printed() -> None:

@@ -14,12 +14,12 @@ from peripherals.printer.simdevice import QrCode, SimulatedPrinter
 DATA = ReceiptData(
     hall_name="威海市政务服务中心",
     hall_name_en="Weihai Service Centre",
-    case_number="T1202611270001",
+    case_number="1012611270001",
     item_name="个体工商户设立登记",
     item_name_en="Registration of a sole proprietorship",
     query_code="3FA9C2D1",
     submitted_at=datetime(2026, 11, 27, 1, 42, tzinfo=UTC),
-    query_url="http://hall.example/cases/query?n=T1202611270001&p=3FA9C2D1",
+    query_url="http://hall.example/cases/query?n=1012611270001&p=3FA9C2D1",
     pages=3,
     to_follow=1,
 )
@@ -33,7 +33,7 @@ def test_receipt_reads_back_on_80_mm() -> None:
     [doc] = sim.documents
     text = "\n".join(doc.text_lines)
     assert doc.cut == "partial"
-    expected = ["威海市政务服务中心", "自助申报回执", "Self-submission receipt", "T1202611270001", "个体工商户设立登记"]
+    expected = ["威海市政务服务中心", "自助申报回执", "Self-submission receipt", "1012611270001", "个体工商户设立登记"]
     expected += ["查询码 Query code: 3FA9C2D1", "提交材料 3 页 · 稍后补交 1 项", "本回执不代表已受理"]
     for part in expected:
         assert part in text, part
@@ -49,9 +49,18 @@ def test_58_mm_drops_the_english_lines() -> None:
     assert all(len(line.encode("gbk")) <= PAPER_58.columns for line in sim.documents[0].text_lines)
 
 
+@pytest.mark.parametrize(("paper", "size"), [(PAPER_80, 3), (PAPER_58, 2)], ids=["80mm", "58mm"])
+def test_the_case_number_is_as_large_as_fits_on_one_line(paper: object, size: int) -> None:
+    sim = SimulatedPrinter(paper.columns)  # type: ignore[attr-defined]
+    sim.feed(render_receipt(DATA, paper))  # type: ignore[arg-type]
+    (number,) = [line for line in sim.documents[0].lines if line.text == DATA.case_number]
+    assert (number.width, number.height) == (size, size)
+    assert max(line.height for line in sim.documents[0].lines if line is not number) < size
+
+
 def test_a_printer_out_of_paper_gets_nothing() -> None:
     printer = open_printer("sim://?state=paper_out")
     with pytest.raises(PrinterError):
         printer.print_job(render_receipt(DATA))  # type: ignore[attr-defined]
     sim = printer.transport.simulator  # type: ignore[attr-defined]
-    assert not sim.documents and b"T1202611270001" not in bytes(sim.job_bytes)
+    assert not sim.documents and b"1012611270001" not in bytes(sim.job_bytes)

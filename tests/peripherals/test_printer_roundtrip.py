@@ -60,6 +60,9 @@ EXPECTED_58 = [
 def check(doc: Document, paper: Paper) -> None:
     """The document is the ticket, line for line, with its QR code and a partial cut."""
     assert doc.text_lines == (EXPECTED_80 if paper is PAPER_80 else EXPECTED_58)
+    (number,) = [line for line in doc.lines if line.text == "B007"]
+    assert (number.width, number.height) == (4, 4)  # quad size, read back from the wire's GS ! bytes
+    assert max(line.height for line in doc.lines if line is not number) < 4
     assert doc.qr_payloads == [URL]
     assert doc.cut == "partial"
 
