@@ -141,7 +141,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "网络不畅，未能预约，请稍后再试",
         "The connection is down: nothing was booked, please try again later",
     ),
-    "simulate_card": ("模拟刷卡（演示）", "Simulate ID card (demo)"),
+    "simulate_card": ("模拟刷卡（演示）", "Demo ID card"),
     "error_generic": ("暂时无法取号，请到总服务台咨询", "No number can be issued now: please ask at the general desk"),
 }
 

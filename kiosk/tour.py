@@ -20,6 +20,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -79,8 +80,11 @@ CLOSED_TODAY = 'open = ["mon-fri 09:00-12:00", "mon-fri 13:30-17:00", "sat 09:00
 def tour_config(today: str) -> str:
     """The tour's configuration: the demo hall's name and twelve domains, open ("tour") and closed today ("night")."""
     hall = next(h for h in tomllib.loads(DEMO.read_text(encoding="utf-8"))["halls"] if h["code"] == "demo")
+    slots = {"B": 2}  # a second domain to book: each screen shape books its own (one booking per person a day)
     queues = "".join(
-        QUEUE.format(code=q["code"], name=q["name"], name_en=q["name_en"], slots=q.get("slot_capacity", 0))
+        QUEUE.format(
+            code=q["code"], name=q["name"], name_en=q["name_en"], slots=slots.get(q["code"], q.get("slot_capacity", 0))
+        )
         for q in hall["queues"]
     )
     codes = ", ".join(f'"{q["code"]}"' for q in hall["queues"])
@@ -91,8 +95,8 @@ def tour_config(today: str) -> str:
     return out + DEVICE.format(hall="tour", token=TOKEN) + DEVICE.format(hall="night", token=f"{TOKEN}-night")
 
 
-def _scripts(n: int) -> tuple[str, str]:
-    """The touch scripts in the open hall and in the closed one (which books, a day apart per variant)."""
+def _scripts(booked: str) -> tuple[str, str]:
+    """The touch scripts in the open hall and in the closed one (which books domain `booked`, a day per variant)."""
     s, b = ["wait:home", "sleep:0.5"], ["wait:closed", "sleep:0.5"]
     for i, variant in enumerate(VARIANTS):
         switch = {"zh": [], "en": ["lang"], "elder": ["lang", "elder"]}[variant]  # from the variant before
@@ -105,7 +109,7 @@ def _scripts(n: int) -> tuple[str, str]:
         s += ["sub:query_tile", "wait:q_entry", "phone:1012612", shot("query"), "field:proof", "key:3FA9"]
         s += [shot("query-proof"), "home", "sub:pickup_tile", "wait:pk_entry", "phone:1234", shot("pickup")]
         b += ["home", "wait:closed", *switch, "sleep:0.3", shot("closed"), "book", "wait:book_domain"]
-        b += [shot("book-domain"), "bookdomain:A", "wait:book_day", shot("book-day"), f"day:{n + i}"]
+        b += [shot("book-domain"), f"bookdomain:{booked}", "wait:book_day", shot("book-day"), f"day:{i}"]
         b += ["wait:book_slot", shot("book-slot"), "slot:1", "wait:book_card", shot("book-card"), "card"]
         b += ["wait:phone", "phone:13912345678", shot("book-phone"), "phoneok", "wait:book_confirm"]
         b += [shot("book-confirm"), "bookconfirm", "wait:booked", "sleep:0.3", shot("booked")]
@@ -125,11 +129,12 @@ def _kiosk(url: str, hall: str, token: str, script: str, out: Path, env: dict[st
     cmd += ["--portrait"] if portrait else []
     if not os.environ.get("DISPLAY"):
         cmd = ["xvfb-run", "-a", "-s", f"-screen 0 {'1080x1920' if portrait else '1920x1080'}x24", *cmd]
-    proc = subprocess.run(cmd, env=env, capture_output=True, timeout=600, check=False)  # noqa: S603 - our own argv
+    proc = subprocess.run(cmd, env=env, capture_output=True, timeout=1200, check=False)  # noqa: S603 - our own argv
     log = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
     if proc.returncode != 0 or "kiosk script:" in log:
         raise RuntimeError(f"kiosk tour failed:\n{log[-3000:]}")
-    return [line.split("kiosk fit: ", 1)[1] for line in log.splitlines() if "kiosk fit: " in line]
+    screen = "portrait" if portrait else "landscape"
+    return [f"{screen}-{line.split('kiosk fit: ', 1)[1]}" for line in log.splitlines() if "kiosk fit: " in line]
 
 
 @contextlib.contextmanager
@@ -174,12 +179,23 @@ def tour(out: Path) -> list[Path]:
             for q in "AABBBCDM":  # some load on the tiles
                 body = {"queue": q, "lane": "normal", "channel": "kiosk"}
                 http.post("/api/v1/halls/tour/tickets", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
+        runs = []  # the four kiosks (two screens × open and closed hall) run side by side: the tour's time
         for n, orientation in enumerate(ORIENTATIONS):
+            open_script, closed_script = _scripts("AB"[n])
+            portrait, shots = orientation == "portrait", out / orientation
+            runs.append(("tour", TOKEN, open_script, shots, portrait))
+            runs.append(("night", f"{TOKEN}-night", closed_script, shots, portrait))
+
+        def run(i: int) -> list[str]:
+            time.sleep(2.0 * i)  # xvfb-run -a picks a free display: not four at the same instant
+            hall, token, script, shots, portrait = runs[i]
+            return _kiosk(url, hall, token, script, shots, env, portrait)
+
+        with ThreadPoolExecutor(len(runs)) as pool:
+            for found in pool.map(run, range(len(runs))):
+                problems += found
+        for orientation in ORIENTATIONS:
             shots = out / orientation
-            open_script, closed_script = _scripts(n * len(VARIANTS))
-            portrait = orientation == "portrait"
-            problems += _kiosk(url, "tour", TOKEN, open_script, shots, env, portrait)
-            problems += _kiosk(url, "night", f"{TOKEN}-night", closed_script, shots, env, portrait)
             for p in sorted(shots.glob("kiosk-*.png")):  # the script's shot:NAME writes kiosk-NAME.png
                 p.replace(out / f"{orientation}-{p.name.removeprefix('kiosk-')}")
             shutil.rmtree(shots, ignore_errors=True)

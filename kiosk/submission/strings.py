@@ -132,7 +132,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "light_green": ("正常", "on time"),
     "backspace": ("删除", "Delete"),
     "countdown": ("{s} 秒后返回首页", "Back to home in {s} s"),
-    "simulate_card": ("模拟刷卡（演示）", "Simulate ID card (demo)"),
+    "simulate_card": ("模拟刷卡（演示）", "Demo ID card"),
 }
 
 
