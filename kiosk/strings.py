@@ -98,7 +98,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "phone_add": ("短信叫号（可选）", "SMS call (optional)"),
     "phone_title": ("请输入手机号码", "Enter your mobile number"),
     "phone_hint_ticket": (
-        "可选：轮到您之前会发短信通知，不必一直看叫号屏",
+        "可选：快轮到您时发短信通知您",
         "Optional: a text message tells you when your turn is near",
     ),
     "phone_hint_booking": ("用于预约提醒", "For reminders of your booking"),

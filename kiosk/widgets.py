@@ -158,8 +158,10 @@ class Keypad(BoxLayout):
         self.bind(letters=lambda *_a: self._build())
 
     def _key(self, text: str, colour: tuple[float, ...], on: Any, font: float | None = None) -> Button:
-        b = Button(text=text, font_size=font or self.key_font, bold=True, background_normal="", background_color=colour)
+        size = font or self.key_font
+        b = Button(text=text, font_size=size, bold=True, background_normal="", background_color=colour)
         b.bind(on_release=on)
+        b.bind(height=lambda w, h: setattr(w, "font_size", min(size, h * 0.7)))  # a short key: smaller type
         return b
 
     def _build(self) -> None:
