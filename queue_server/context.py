@@ -28,8 +28,9 @@ from .ratelimit import RateLimiter, make_storage
 from .services.auth import Principal, TokenService, token_digest
 from .services.logins import LoginGuard
 from .services.ticketing import TicketOut
-from .services.tx import HallTx, hall_tx, read_events
+from .services.tx import HallRead, HallTx, hall_tx, read_events
 from .services.users import load_user
+from .timeutil import utcnow
 from .writer import BatchWriter
 
 T = TypeVar("T")
@@ -130,9 +131,9 @@ class HallContext:
             self.remember_ticket(result.ticket.id, hall)
         return result
 
-    def attach(self, tx: HallTx) -> None:
-        """Give a transaction of a configured hall what its changes need: configuration, timezone, calendar,
-        cipher."""
+    def attach(self, tx: HallRead) -> None:
+        """Give a transaction (or read) of a configured hall what its functions need: configuration,
+        timezone, calendar, cipher."""
         if tx.hall in self.zones:
             tx.config, tx.tz, tx.calendar = self.hall(tx.hall), self.zones[tx.hall], self.calendars[tx.hall]
         tx.cipher = self.cipher
@@ -143,6 +144,26 @@ class HallContext:
         with hall_tx(self.db, None, hall, now=now, tz=self.zones.get(hall)) as tx:
             self.attach(tx)
             yield tx
+
+    @contextmanager
+    def reading(self, hall: str) -> Iterator[HallRead]:
+        """A read snapshot of a configured hall (NotFound otherwise), attached like a change's transaction;
+        blocking: for code already off the event loop (`read_hall` for the rest)."""
+        self.hall(hall)
+        with self.db.read() as s:
+            r = HallRead(s, hall, utcnow().astimezone(self.zones[hall]))
+            self.attach(r)
+            yield r
+
+    async def read_hall(self, hall: str, fn: Callable[[HallRead], T]) -> T:
+        """Run `fn` on a read snapshot of a configured hall (NotFound otherwise), off the event loop."""
+        self.hall(hall)
+
+        def run() -> T:
+            with self.reading(hall) as r:
+                return fn(r)
+
+        return await anyio.to_thread.run_sync(run)
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` on a read snapshot, off the event loop."""

@@ -366,8 +366,7 @@ async def pickup_ticket(number: str, request: Request, ctx: CtxDep, who: Princip
     hall = await hall_of(ctx, number)
     if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
         raise Forbidden("无权为此办件取出件号 / You may not take a pickup ticket for this case")
-    tz = ctx.zones[hall]
-    _, t = await ctx.change(hall, lambda tx: output.pickup_ticket(tx, number=number, who=who, cipher=ctx.cipher, tz=tz))
+    t = await ctx.change(hall, lambda tx: output.pickup_ticket(tx, number=number, who=who))
     return {
         "case": number,
         "ticket": {"id": t.ticket.id, "number": t.ticket.number, "queue": t.ticket.queue, "ahead": t.ahead},

@@ -14,6 +14,7 @@ from ..ids import mask_name
 from ..notify import enqueue, messages
 from ..services import issuing as ticket_svc
 from ..services.auth import Principal
+from ..services.ticketing import TicketOut
 from ..services.tx import HallTx
 from . import states
 from .models import Case, CaseDelivery
@@ -58,8 +59,9 @@ def _delivery(tx: HallTx, c: Case, method: str, who: Principal | None, **kw: Any
     return d
 
 
-def pickup_ticket(tx: HallTx, *, number: str, who: Principal | None, cipher: PiiCipher, tz: Any) -> tuple[Case, Any]:
-    """A ticket of the hall's 统一出件 queue to collect a ready result; one per case (a repeat returns it)."""
+def pickup_ticket(tx: HallTx, *, number: str, who: Principal | None) -> TicketOut:
+    """A ticket of the hall's 统一出件 queue to collect a ready result; one per case (a repeat the same day
+    returns it). The hall's configuration and timezone come with the transaction."""
     c = load(tx.session, number, lock=True)
     if who is not None and not who.in_hall(c.hall_code):
         raise Conflict("办件不属于本大厅 / The case belongs to another hall")
@@ -68,7 +70,7 @@ def pickup_ticket(tx: HallTx, *, number: str, who: Principal | None, cipher: Pii
     hall = tx.config
     if hall is None or hall.output_queue is None:
         raise Conflict("本大厅未设置统一出件队列 / This hall has no output queue (output_queue)")
-    key = f"case-pickup:{c.number}:{tx.now.astimezone(tz).date():%Y%m%d}"
+    key = f"case-pickup:{c.number}:{tx.now.astimezone(tx.tz).date():%Y%m%d}"
     t = ticket_svc.issue(
         tx,
         queue=hall.output_queue,
@@ -88,7 +90,7 @@ def pickup_ticket(tx: HallTx, *, number: str, who: Principal | None, cipher: Pii
     ).scalar_one_or_none()
     if existing is None:
         _delivery(tx, c, "window", who, status="prepared", ticket_number=t.ticket.number)
-    return c, t
+    return t
 
 
 def deliver_at_window(tx: HallTx, *, number: str, who: Principal, note: str = "") -> CaseDelivery:

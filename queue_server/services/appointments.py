@@ -13,7 +13,6 @@ from sqlmodel import Session, col
 
 from ..calendar import Calendar
 from ..config import HallConfig
-from ..crypto import PiiCipher
 from ..errors import Conflict, Invalid, NotFound
 from ..ids import (
     InvalidIdNumber,
@@ -29,7 +28,7 @@ from ..timeutil import service_day
 from . import notices
 from .issuing import issue_checked_in
 from .ticketing import TicketOut
-from .tx import HallTx
+from .tx import HallRead, HallTx
 
 BOOKED, CHECKED_IN, CANCELLED, NO_SHOW = "booked", "checked_in", "cancelled", "no_show"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud over the phone
@@ -42,17 +41,47 @@ def new_code() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class AppointmentInfo:
+    """An appointment as a change returns it: a plain value, personal data only masked."""
+
+    id: int
+    code: str
+    hall_code: str
+    queue: str
+    status: str
+    channel: str
+    slot_start: datetime
+    slot_end: datetime
+    name_masked: str
+    id_masked: str
+    phone_masked: str | None
+
+    @classmethod
+    def of(cls, a: Appointment) -> AppointmentInfo:
+        """The plain value of an appointment row (built inside the transaction that loaded it)."""
+        assert a.id is not None
+        return cls(
+            a.id,
+            a.code,
+            a.hall_code,
+            a.queue,
+            a.status,
+            a.channel,
+            a.slot_start,
+            a.slot_end,
+            a.name_masked,
+            a.id_masked,
+            a.phone_masked,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CheckIn:
     """The ticket a check-in produced, and why it is ordinary when it is (late arrival)."""
 
     ticket: TicketOut
     appointment: str  # its booking code
     note: str = ""
-
-
-def calendar_of(hall: HallConfig, tz: Any) -> Calendar:
-    """The hall's opening calendar."""
-    return Calendar.build(tz, hall.open, hall.holidays, hall.workdays)
 
 
 def _capacity(hall: HallConfig, queue: str) -> int:
@@ -65,8 +94,9 @@ def _capacity(hall: HallConfig, queue: str) -> int:
     return q.slot_capacity
 
 
-def slots(session: Session, hall: HallConfig, cal: Calendar, queue: str, day: Any) -> list[dict[str, Any]]:
+def slots(r: HallRead, queue: str, day: Any) -> list[dict[str, Any]]:
     """The day's slots of a queue with capacity and how many are booked."""
+    hall, cal, session = r.hall_config, _calendar(r), r.session
     cap = _capacity(hall, queue)
     spans = cal.slots(day, hall.slot_minutes)
     if not spans:
@@ -125,18 +155,21 @@ def brief(a: Appointment) -> dict[str, Any]:
 def book(
     tx: HallTx,
     *,
-    hall: HallConfig,
-    cal: Calendar,
     queue: str,
     start: datetime,
     name: str,
     id_number: str,
     phone: str | None,
     channel: str,
-    cipher: PiiCipher,
     idempotency_key: str | None = None,
-) -> Appointment:
-    """Book a slot: it must be a real future slot with room; one active appointment per person, queue and day."""
+) -> AppointmentInfo:
+    """Book a slot: it must be a real future slot with room; one active appointment per person, queue and day.
+
+    A repeated `idempotency_key` returns the first booking (`booked_with_key` tells them apart). The
+    hall's configuration, calendar and cipher come with the transaction.
+    """
+    hall, cal, cipher = tx.hall_config, _calendar(tx), tx.pii
+    start = start.replace(tzinfo=cal.tz) if start.tzinfo is None else start
     cap = _capacity(hall, queue)
     slot_start, slot_end = _slot_of(hall, cal, start)
     if slot_start <= tx.now:
@@ -190,28 +223,34 @@ def book(
     tx.session.flush()
     tx.emit("appointment.booked", _event(a))
     notices.appointment(tx, "appointment_booked", a, slot_start.astimezone(cal.tz))
-    return a
+    return AppointmentInfo.of(a)
 
 
-def booked_with_key(tx: HallTx, *, queue: str, key: str) -> Appointment | None:
+def booked_with_key(tx: HallTx, *, queue: str, key: str) -> AppointmentInfo | None:
     """The booking an earlier request with this Idempotency-Key made (409 if it was for another service)."""
     prior = tx.session.execute(
         select(Appointment).where(col(Appointment.hall_code) == tx.hall, col(Appointment.idempotency_key) == key)
     ).scalar_one_or_none()
     if prior is not None and prior.queue != queue:
         raise Conflict("Idempotency-Key 已用于另一个预约 / This Idempotency-Key was used for another booking")
-    return prior
+    return AppointmentInfo.of(prior) if prior is not None else None
 
 
 def load(tx: HallTx | None, session: Session, code: str) -> Appointment:
-    """The appointment with this booking code, or NotFound."""
+    """The appointment row with this booking code (of the transaction's hall), or NotFound; for use inside
+    the transaction only — a change returns `AppointmentInfo`, a read `find`."""
     a = session.execute(select(Appointment).where(col(Appointment.code) == code.strip().upper())).scalar_one_or_none()
     if a is None or (tx is not None and a.hall_code != tx.hall):
         raise NotFound("没有这个预约 / No appointment with this code")
     return a
 
 
-def cancel(tx: HallTx, *, code: str) -> Appointment:
+def find(session: Session, code: str) -> AppointmentInfo:
+    """The appointment with this booking code, as a plain value (reads), or NotFound."""
+    return AppointmentInfo.of(load(None, session, code))
+
+
+def cancel(tx: HallTx, *, code: str) -> AppointmentInfo:
     """Cancel a booked appointment and free its seat."""
     a = load(tx, tx.session, code)
     if a.status != BOOKED:
@@ -219,12 +258,15 @@ def cancel(tx: HallTx, *, code: str) -> Appointment:
     a.status, a.updated_at = CANCELLED, tx.now
     _free_seat(tx, a)
     tx.emit("appointment.cancelled", _event(a))
-    notices.appointment(tx, "appointment_cancelled", a, a.slot_start.astimezone(tx.now.tzinfo or a.slot_start.tzinfo))
-    return a
+    notices.appointment(tx, "appointment_cancelled", a, a.slot_start.astimezone(tx.tz))
+    return AppointmentInfo.of(a)
 
 
-def reschedule(tx: HallTx, *, hall: HallConfig, cal: Calendar, code: str, start: datetime) -> Appointment:
-    """Move a booked appointment to another slot (with room) of the same queue."""
+def reschedule(tx: HallTx, *, code: str, start: datetime) -> AppointmentInfo:
+    """Move a booked appointment to another slot (with room) of the same queue (`start` without a zone: the
+    hall's local time)."""
+    hall, cal = tx.hall_config, _calendar(tx)
+    start = start.replace(tzinfo=cal.tz) if start.tzinfo is None else start
     a = load(tx, tx.session, code)
     if a.status != BOOKED:
         raise Conflict(f"预约当前为 {a.status}，不能改期 / Cannot reschedule an appointment that is {a.status}")
@@ -232,7 +274,7 @@ def reschedule(tx: HallTx, *, hall: HallConfig, cal: Calendar, code: str, start:
     if slot_start <= tx.now:
         raise Invalid("不能改到已开始的时段 / That slot has already begun")
     if slot_start == a.slot_start:
-        return a
+        return AppointmentInfo.of(a)
     _take_seat(tx, a.queue, slot_start, _capacity(hall, a.queue))
     _free_seat(tx, a)
     a.slot_start, a.slot_end, a.service_day, a.updated_at = (
@@ -242,12 +284,12 @@ def reschedule(tx: HallTx, *, hall: HallConfig, cal: Calendar, code: str, start:
         tx.now,
     )
     tx.emit("appointment.rescheduled", _event(a))
-    return a
+    return AppointmentInfo.of(a)
 
 
 def check_in(tx: HallTx, *, a: Appointment) -> CheckIn:
     """Turn a booked appointment into a ticket: lane `appointment` in time, ordinary (with the reason) if late."""
-    hall, tz = _hall(tx), tx.tz
+    hall, tz = tx.hall_config, tx.tz
     if a.status != BOOKED:
         raise Conflict(f"预约当前为 {a.status}，不能签到 / This appointment is {a.status}")
     early = a.slot_start - timedelta(minutes=hall.checkin_early_min)
@@ -279,16 +321,17 @@ def check_in(tx: HallTx, *, a: Appointment) -> CheckIn:
     return CheckIn(out, a.code, note)
 
 
-def _hall(tx: HallTx) -> HallConfig:
-    if tx.config is None:
-        raise NotFound(f"大厅不存在 / No hall '{tx.hall}'")
-    return tx.config
+def _calendar(r: HallRead) -> Calendar:
+    if r.calendar is None:
+        raise NotFound(f"大厅不存在 / No hall '{r.hall}'")
+    return r.calendar
 
 
-def find_for_person(tx: HallTx, *, id_hash: str, day: Any, early_min: int) -> Appointment:
+def find_for_person(tx: HallTx, *, id_hash: str) -> Appointment:
     """The person's booked appointment to check in now (by the ID number's keyed hash), earliest slot first:
     one of today's, or one whose check-in window is already open though its slot is on the next day (a
     24-hour hall's 00:00 slot at 23:45)."""
+    day, early_min = service_day(tx.now, tx.tz), tx.hall_config.checkin_early_min
     a = tx.session.execute(
         select(Appointment)
         .where(

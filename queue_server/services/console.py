@@ -12,15 +12,15 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from .. import policy
-from ..config import HallConfig
 from ..errors import NotFound
-from ..models import DONE, HELD, WAITING, Appointment, DeviceStatus, Event, Hall, Ticket
+from ..models import DONE, HELD, WAITING, Appointment, DeviceStatus, Event, Ticket
 from ..store import halls as hall_store
 from ..store import tickets as store
 from ..store.rows import TicketRow, WindowRow
 from ..timeutil import service_day
-from .halls import window_public
+from .halls import hall_row, window_public
 from .ticketing import queue_stats, staff_name, staff_names
+from .tx import HallRead
 
 OFFLINE_AFTER = timedelta(minutes=3)  # a kiosk heartbeats every 60 s: three missed beats is offline
 WAITING_LIMIT = 500  # waiting tickets listed per window (the counts stay exact)
@@ -52,7 +52,7 @@ def window_counts(session: Session, hall: str, now: datetime, tz: tzinfo) -> dic
     Counted from the event stream (the record of every decision), so a transfer out is counted at the
     window it left; service times come from today's completed tickets.
     """
-    last = session.execute(select(col(Hall.last_seq)).where(col(Hall.code) == hall)).scalar_one_or_none() or 0
+    last = hall_store.hall_seq(session.connection(), hall) or 0
     start = day_start(now, tz)
     rows = session.execute(
         select(col(Event.type), col(Event.data)).where(
@@ -137,23 +137,14 @@ def _window(conn: Connection, hall: str, number: int) -> WindowRow:
     return w
 
 
-def window_desk(
-    session: Session,
-    hall: HallConfig,
-    number: int,
-    *,
-    now: datetime,
-    tz: tzinfo,
-    rules: policy.Rules,
-    with_counts: bool = True,
-) -> dict[str, Any]:
+def window_desk(r: HallRead, number: int, *, with_counts: bool = True) -> dict[str, Any]:
     """Everything a clerk's console shows for one window, read from one snapshot.
 
     The window and its current ticket (with appointment details), the tickets it may call by domain
     (and which one call-next would pick now), tickets held at it, and today's counts (None unless
     `with_counts`: the console asks for them only when an event concerned its window).
     """
-    conn = session.connection()
+    session, conn, hall, now, tz = r.session, r.conn, r.hall_config, r.now, r.tz
     w = _window(conn, hall.code, number)
     seq = hall_store.hall_seq(conn, hall.code)
     queues = w.queues.split(",") if w.queues else []
@@ -176,7 +167,7 @@ def window_desk(
         view,
         [policy.Candidate(t.id, t.queue, t.lane, t.arrived_at, t.target_window, t.slot_start) for t in waiting],
         now,
-        rules,
+        r.rules,
     )
     held = store.select_tickets(
         conn,
@@ -236,14 +227,10 @@ def devices(session: Session, hall: str, *, now: datetime, tz: tzinfo) -> list[d
     return out
 
 
-def hall_overview(
-    session: Session, hall: HallConfig, *, now: datetime, tz: tzinfo, alerts: set[tuple[str, str, str]]
-) -> dict[str, Any]:
+def hall_overview(r: HallRead, *, alerts: set[tuple[str, str, str]]) -> dict[str, Any]:
     """The supervisor's picture of a hall: every window, every queue's load, devices, alerts, notice."""
-    h = session.get(Hall, hall.code)
-    if h is None:
-        raise NotFound(f"大厅不存在 / No hall '{hall.code}'")
-    conn = session.connection()
+    session, conn, hall, now, tz = r.session, r.conn, r.hall_config, r.now, r.tz
+    h = hall_row(conn, hall.code)
     windows = hall_store.windows(conn, hall.code)
     current = store.tickets(conn, [w.current_ticket_id for w in windows if w.current_ticket_id is not None])
     counts = window_counts(session, hall.code, now, tz)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
-from ..config import AppConfig, HallConfig
+from ..config import AppConfig
 from ..errors import Conflict, Invalid, NotFound
 from ..models import DeviceStatus, Hall, Queue, Ticket, Window
 from ..store import halls as hall_store
 from ..store import tickets as store
-from ..store.rows import WindowRow
+from ..store.rows import HallRow, WindowRow
 from .auth import Principal
 from .ticketing import (
     brief,
@@ -24,7 +24,7 @@ from .ticketing import (
     staff_name,
     window_row,
 )
-from .tx import HallTx
+from .tx import HallRead, HallTx
 from .users import sync_users
 
 WINDOW_STATUSES = ("open", "paused", "closed")
@@ -110,9 +110,7 @@ def set_window_status(
 
 def set_notice(tx: HallTx, text: str) -> None:
     """Replace the scrolling notice line of the boards."""
-    h = tx.session.get(Hall, tx.hall)
-    assert h is not None
-    h.notice = text
+    hall_store.set_notice(tx.conn, tx.hall, text)
     tx.emit("notice", {"text": text})
 
 
@@ -136,13 +134,19 @@ def window_public(w: WindowRow) -> dict[str, Any]:
     }
 
 
-def board_state(session: Session, hall: HallConfig, now: datetime) -> tuple[int, dict[str, Any]]:
-    """The board state and the `seq` it reflects, read from one snapshot."""
-    h = session.get(Hall, hall.code)
+def hall_row(conn: Connection, code: str) -> HallRow:
+    """The hall's row (plain, from the store), or NotFound."""
+    h = hall_store.hall(conn, code)
     if h is None:
-        raise NotFound(f"大厅不存在 / No hall '{hall.code}'")
+        raise NotFound(f"大厅不存在 / No hall '{code}'")
+    return h
+
+
+def board_state(r: HallRead) -> tuple[int, dict[str, Any]]:
+    """The board state and the `seq` it reflects, read from one snapshot."""
+    hall, conn = r.hall_config, r.conn
+    h = hall_row(conn, hall.code)
     qnames = {q.code: q for q in hall.queues}
-    conn = session.connection()
     stats = queue_stats(conn, hall.code)
     queues = [
         {

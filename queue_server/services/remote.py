@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
-
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from ..calendar import Calendar
 from ..config import HallConfig
-from ..crypto import PiiCipher
 from ..errors import Conflict, NotFound
 from ..models import Ticket
 from ..notify import verify
@@ -21,47 +17,37 @@ from .tx import HallTx
 WRONG_CODE = "验证码不正确或已失效，请重新获取 / The code is wrong or has expired; ask for a new one"
 
 
-def send_code(
-    tx: HallTx, *, hall: HallConfig, calendar: Calendar, tz: tzinfo, queue: str, phone: str, cipher: PiiCipher
-) -> None:
+def send_code(tx: HallTx, *, queue: str, phone: str) -> None:
     """Send the phone a one-time code, unless the hall is closed, the queue's remote share taken (409) or the
-    queue unknown (404)."""
-    if not calendar.is_open(tx.now):
+    queue unknown (404). The hall's configuration, calendar and cipher come with the transaction."""
+    calendar = tx.calendar
+    if calendar is not None and not calendar.is_open(tx.now):
         raise Conflict(calendar.closed_sentence(tx.now))
-    _check_share(tx, hall, tz, queue)
-    verify.send_code(tx, cipher=cipher, phone=phone)
+    _check_share(tx, queue)
+    verify.send_code(tx, cipher=tx.pii, phone=phone)
 
 
-def issue(
-    tx: HallTx,
-    *,
-    hall: HallConfig,
-    calendar: Calendar,
-    tz: tzinfo,
-    queue: str,
-    phone: str,
-    code: str,
-    cipher: PiiCipher,
-) -> TicketOut | None:
+def issue(tx: HallTx, *, queue: str, phone: str, code: str) -> TicketOut | None:
     """The remote ticket, if `code` is the phone's live code (spent by it); None for a wrong code (the try
     is counted, so commit). 409 when the queue's remote share of today's cap is taken (the rest is kept
-    for people in the hall), or as taking a number answers."""
-    _queue(hall, queue)
-    if not verify.use_code(tx, cipher=cipher, phone=phone, code=code):
+    for people in the hall), or as taking a number answers (a closed hall too)."""
+    _queue(tx.hall_config, queue)
+    if not verify.use_code(tx, cipher=tx.pii, phone=phone, code=code):
         return None
-    _check_share(tx, hall, tz, queue)
+    _check_share(tx, queue)
     return issue_walk_in(tx, queue=queue, channel="remote", phone=phone)
 
 
-def _check_share(tx: HallTx, hall: HallConfig, tz: tzinfo, queue: str) -> None:
+def _check_share(tx: HallTx, queue: str) -> None:
     """409 when the queue's remote tickets today reached its remote share of the daily cap."""
+    hall = tx.hall_config
     cap = _queue(hall, queue)
     if cap is None:
         return
     taken = tx.session.execute(
         select(func.count()).where(
             col(Ticket.hall_code) == tx.hall,
-            col(Ticket.service_day) == service_day(tx.now, tz),
+            col(Ticket.service_day) == service_day(tx.now, tx.tz),
             col(Ticket.issue_queue) == queue,
             col(Ticket.channel) == "remote",
         )

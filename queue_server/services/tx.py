@@ -22,22 +22,16 @@ from ..store import halls as store
 from ..timeutil import utcnow
 
 
-class HallTx:
-    """One write transaction of one hall; `emit` appends an event committed with the change."""
+class HallRead:
+    """One hall as a database snapshot sees it, with what its functions need to know of the hall besides the
+    database: configuration, timezone, calendar, cipher. `HallContext` attaches them (`attach`), so routes
+    never assemble them into service arguments. A read (`HallContext.read_hall`) gets a `HallRead`; a
+    change gets a `HallTx`, which is one too, so a read function also runs inside a change."""
 
-    def __init__(self, session: Session, hall: str, last_seq: int, now: datetime) -> None:
+    def __init__(self, session: Session, hall: str, now: datetime) -> None:
         self.session = session
         self.hall = hall
         self.now = now
-        self.first_seq = last_seq
-        self.last_seq = last_seq
-        self.events: list[HallEvent] = []
-        # Memo of what the hall's changes read again and again (its load: service averages and windows).
-        # The SQLite writer keeps it across the changes of a batch, so whatever changes the underlying
-        # rows must update or drop its entry (see `_load` in tickets.py).
-        self.cache: dict[str, object] = {}
-        # What the change needs to know of its hall besides the database; HallContext.change (or
-        # HallContext.transaction) sets them, so routes never assemble them into service arguments.
         self.config: HallConfig | None = None
         self.tz: tzinfo = now.tzinfo or UTC
         self.calendar: Calendar | None = None
@@ -47,6 +41,13 @@ class HallTx:
     def rules(self) -> Rules:
         """The hall's queue-policy rules."""
         return Rules(max_priority_streak=self.config.max_priority_streak) if self.config else Rules()
+
+    @property
+    def hall_config(self) -> HallConfig:
+        """The hall's configuration (NotFound for a hall the configuration does not have)."""
+        if self.config is None:
+            raise NotFound(f"大厅不存在 / No hall '{self.hall}'")
+        return self.config
 
     @property
     def pii(self) -> PiiCipher:
@@ -59,6 +60,20 @@ class HallTx:
     def conn(self) -> Connection:
         """The transaction's connection, for the store's statements (queue_server/store)."""
         return self.session.connection()
+
+
+class HallTx(HallRead):
+    """One write transaction of one hall; `emit` appends an event committed with the change."""
+
+    def __init__(self, session: Session, hall: str, last_seq: int, now: datetime) -> None:
+        super().__init__(session, hall, now)
+        self.first_seq = last_seq
+        self.last_seq = last_seq
+        self.events: list[HallEvent] = []
+        # Memo of what the hall's changes read again and again (its load: service averages and windows).
+        # The SQLite writer keeps it across the changes of a batch, so whatever changes the underlying
+        # rows must update or drop its entry (see `_load` in tickets.py).
+        self.cache: dict[str, object] = {}
 
     def emit(self, type: str, data: dict[str, Any]) -> HallEvent:
         """Append an event with the next gap-free `seq` of this hall."""

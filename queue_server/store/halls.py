@@ -14,7 +14,7 @@ from sqlmodel import col
 from ..fastsql import Prepared, UpdateById
 from ..models import Event, Hall, Queue, Window
 from ..pgchannel import NOTIFY_SQL
-from .rows import WindowRow
+from .rows import HallRow, WindowRow
 
 # Run by the writer for every batch.
 _SET_SEQ = Prepared(update(Hall).where(col(Hall.code) == bindparam("h")).values(last_seq=bindparam("seq")))
@@ -31,6 +31,20 @@ _HALL_SEQS = (
 # codes and two transactions locking several halls cannot deadlock.
 _HALL_SEQS_LOCK = _HALL_SEQS.with_for_update()
 _NOTIFY = text(NOTIFY_SQL)  # on the schema's own channel (pgchannel.py)
+
+
+_HALL = select(*Hall.__table__.columns).where(col(Hall.code) == bindparam("h"))  # type: ignore[attr-defined]
+
+
+def hall(conn: Connection, code: str) -> HallRow | None:
+    """The hall's row (its names, notice and last event seq), or None."""
+    row = conn.execute(_HALL, {"h": code}).one_or_none()
+    return None if row is None else HallRow(**row._mapping)
+
+
+def set_notice(conn: Connection, code: str, text: str) -> None:
+    """Replace the hall's scrolling notice."""
+    conn.execute(update(Hall).where(col(Hall.code) == code).values(notice=text))
 
 
 def hall_seqs(conn: Connection, codes: Sequence[str], *, lock: bool) -> list[tuple[str, int]]:

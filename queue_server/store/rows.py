@@ -56,3 +56,16 @@ class WindowRow:
     current_ticket_id: int | None
     priority_streak: int
     clerk: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HallRow:
+    """A hall row: the same fields as `models.Hall`'s columns."""
+
+    code: str
+    name: str
+    name_en: str
+    timezone: str
+    silent: bool
+    last_seq: int
+    notice: str

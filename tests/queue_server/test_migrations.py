@@ -30,10 +30,12 @@ def test_upgrade_is_idempotent(tmp_db: str) -> None:
 def test_ticket_row_has_the_ticket_columns() -> None:
     import dataclasses
 
-    from queue_server.models import Ticket, Window
-    from queue_server.store.rows import TicketRow, WindowRow
+    from queue_server.models import Hall, Ticket, Window
+    from queue_server.store.rows import HallRow, TicketRow, WindowRow
 
     columns = {c.name for c in Ticket.__table__.columns}  # type: ignore[attr-defined]
     assert {f.name for f in dataclasses.fields(TicketRow)} == columns
     window_columns = {c.name for c in Window.__table__.columns}  # type: ignore[attr-defined]
     assert {f.name for f in dataclasses.fields(WindowRow)} == window_columns
+    hall_columns = {c.name for c in Hall.__table__.columns}  # type: ignore[attr-defined]
+    assert {f.name for f in dataclasses.fields(HallRow)} == hall_columns

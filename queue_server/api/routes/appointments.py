@@ -16,7 +16,6 @@ from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...services import appointments as svc
 from ...services.auth import Principal
 from ...services.tx import HallTx
-from ...timeutil import service_day
 from ..deps import CtxDep, OptionalPrincipalDep, json_response
 from ..schemas import Text, TicketIssued
 from .track import ticket_track_url
@@ -79,7 +78,7 @@ class CheckInOut(TicketIssued):
     appointment: str
 
 
-def _out(a: Any, tz: Any) -> AppointmentOut:
+def _out(a: svc.AppointmentInfo, tz: Any) -> AppointmentOut:
     return AppointmentOut(
         code=a.code,
         status=a.status,
@@ -94,10 +93,6 @@ def _out(a: Any, tz: Any) -> AppointmentOut:
     )
 
 
-def _local(start: datetime, tz: Any) -> datetime:
-    return start.replace(tzinfo=tz) if start.tzinfo is None else start
-
-
 @router.get("/halls/{hall}/slots", response_model=list[SlotInfo], tags=["public"])
 async def list_slots(
     hall: str,
@@ -106,8 +101,7 @@ async def list_slots(
     day: Annotated[date, Query(alias="date")],
 ) -> list[SlotInfo]:
     """A day's slots of a queue with capacity and bookings (no login: no personal data)."""
-    h = ctx.hall(hall)
-    rows = await ctx.read(lambda s: svc.slots(s, h, ctx.calendars[hall], queue, day))
+    rows = await ctx.read_hall(hall, lambda r: svc.slots(r, queue, day))
     tz = ctx.zones[hall]
     return [
         SlotInfo(
@@ -130,33 +124,29 @@ async def book(
 
     Repeating the same `Idempotency-Key` returns the first booking (200): a kiosk that lost the answer retries.
     """
-    h = ctx.hall(hall)
+    ctx.hall(hall)
     _citizen_endpoint(who, hall)
     if who is None:
         await ctx.limiter.check(f"book:{client_of(request)}", per_hour=20)
-    tz, cal = ctx.zones[hall], ctx.calendars[hall]
 
-    def once(tx: HallTx) -> tuple[Any, bool]:
+    def once(tx: HallTx) -> tuple[svc.AppointmentInfo, bool]:
         prior = svc.booked_with_key(tx, queue=body.queue, key=idempotency_key) if idempotency_key else None
-        return (prior, False) if prior is not None else (new(tx), True)
-
-    def new(tx: HallTx) -> Any:
-        return svc.book(
+        if prior is not None:
+            return prior, False
+        new = svc.book(
             tx,
-            hall=h,
-            cal=cal,
             queue=body.queue,
-            start=_local(body.start, tz),
+            start=body.start,
             name=body.name,
             id_number=body.id_number,
             phone=body.phone,
             channel=body.channel,
-            cipher=ctx.cipher,
             idempotency_key=idempotency_key,
         )
+        return new, True
 
     a, created = await ctx.change(hall, once)
-    return json_response(_out(a, tz), 201 if created else 200)
+    return json_response(_out(a, ctx.zones[hall]), 201 if created else 200)
 
 
 async def _limit_anonymous(ctx: HallContext, request: Request, who: Principal | None) -> None:
@@ -173,7 +163,7 @@ def _citizen_endpoint(who: Principal | None, hall: str) -> None:
 
 
 async def _hall_of_code(ctx: CtxDep, code: str) -> str:
-    a = await ctx.read(lambda s: svc.load(None, s, code))
+    a = await ctx.read(lambda s: svc.find(s, code))
     return a.hall_code
 
 
@@ -181,7 +171,7 @@ async def _hall_of_code(ctx: CtxDep, code: str) -> str:
 async def get_appointment(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
     """An appointment by its code (the code is the holder's proof; rate-limited without a token)."""
     await _limit_anonymous(ctx, request, who)
-    a = await ctx.read(lambda s: svc.load(None, s, code))
+    a = await ctx.read(lambda s: svc.find(s, code))
     return _out(a, ctx.zones[a.hall_code])
 
 
@@ -203,11 +193,8 @@ async def reschedule(
     await _limit_anonymous(ctx, request, who)
     hall = await _hall_of_code(ctx, code)
     _citizen_endpoint(who, hall)
-    h, tz = ctx.hall(hall), ctx.zones[hall]
-    a = await ctx.change(
-        hall, lambda tx: svc.reschedule(tx, hall=h, cal=ctx.calendars[hall], code=code, start=_local(body.start, tz))
-    )
-    return _out(a, tz)
+    a = await ctx.change(hall, lambda tx: svc.reschedule(tx, code=code, start=body.start))
+    return _out(a, ctx.zones[hall])
 
 
 def _checked_in(c: svc.CheckIn, tz: Any, h: HallConfig, request: Request) -> CheckInOut:
@@ -239,7 +226,6 @@ async def check_in_by_id(
     h = ctx.hall(hall)
     _citizen_endpoint(who, hall)
     await _limit_anonymous(ctx, request, who)
-    tz = ctx.zones[hall]
     try:
         idn = validate_id_number(body.id_number)
     except InvalidIdNumber as exc:
@@ -247,7 +233,6 @@ async def check_in_by_id(
     id_hash = ctx.cipher.keyed_hash(idn)
 
     def run(tx: HallTx) -> svc.CheckIn:
-        a = svc.find_for_person(tx, id_hash=id_hash, day=service_day(tx.now, tz), early_min=h.checkin_early_min)
-        return svc.check_in(tx, a=a)
+        return svc.check_in(tx, a=svc.find_for_person(tx, id_hash=id_hash))
 
-    return _checked_in(await ctx.change(hall, run), tz, h, request)
+    return _checked_in(await ctx.change(hall, run), ctx.zones[hall], h, request)

@@ -17,7 +17,6 @@ from ...models import Appointment, AuditLog, Ticket
 from ...services import console as svc
 from ...services.ticketing import check_clerk_window, check_reveal_window, ticket_row
 from ...services.tx import HallTx
-from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep
 from ..schemas import TicketId, WindowNo
 
@@ -56,21 +55,19 @@ async def window_desk(
 
     `counts=false` leaves today's counts out (`null`): cheaper, for a refresh caused by another window.
     """
-    h = ctx.hall(hall)
+    ctx.hall(hall)
     who.require(hall, "clerk")
     check_clerk_window(who, number)
-    tz, rules = ctx.zones[hall], ctx.rules(hall)
-    return await ctx.read(lambda s: svc.window_desk(s, h, number, now=utcnow(), tz=tz, rules=rules, with_counts=counts))
+    return await ctx.read_hall(hall, lambda r: svc.window_desk(r, number, with_counts=counts))
 
 
 @router.get("/api/v1/halls/{hall}/console/overview")
 async def hall_overview(hall: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
     """The supervisor view of a hall (any staff role of the hall; no personal data)."""
-    h = ctx.hall(hall)
+    ctx.hall(hall)
     who.require(hall, "clerk", "approver", "auditor")
-    tz = ctx.zones[hall]
     alerts = set(ctx.alerts)
-    return await ctx.read(lambda s: svc.hall_overview(s, h, now=utcnow(), tz=tz, alerts=alerts))
+    return await ctx.read_hall(hall, lambda r: svc.hall_overview(r, alerts=alerts))
 
 
 class Unmasked(BaseModel):
@@ -93,11 +90,10 @@ async def reveal(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Unmaske
     if hall is None:
         raise NotFound("没有这张票 / No such ticket")
     who.require(hall, "clerk")
-    h = ctx.hall(hall)
 
     def run(tx: HallTx) -> Unmasked:
         t = ticket_row(tx, ticket_id)
-        check_reveal_window(who, t, h)
+        check_reveal_window(who, t, tx.hall_config)
         tx.session.add(
             AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"ticket:{ticket_id}")
         )
@@ -107,7 +103,7 @@ async def reveal(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Unmaske
             if not token:
                 return None
             try:
-                return ctx.cipher.decrypt(token, context=context)
+                return tx.pii.decrypt(token, context=context)
             except PiiDecryptError:
                 return None
 

@@ -106,9 +106,8 @@ def queues(hall: str, ctx: CtxDep) -> list[QueueInfo]:
 )
 def board(hall: str, ctx: CtxDep) -> dict[str, Any]:
     """The board state the websocket snapshot carries, with its `seq`."""
-    h = ctx.hall(hall)
-    with ctx.db.read() as s:
-        seq, state = board_state(s, h, utcnow())
+    with ctx.reading(hall) as r:
+        seq, state = board_state(r)
     return {"seq": seq, "data": state}
 
 

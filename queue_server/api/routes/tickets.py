@@ -109,13 +109,9 @@ async def remote_ticket_code(hall: str, body: RemoteCodeBody, request: Request, 
     """通办取号, step 1: send the phone a one-time code (valid 5 minutes, 5 tries) through the silent-calling
     channel. 409 while the hall is closed or the queue's remote share of today's cap is taken; rate-limited
     per client address and per phone (429)."""
-    h = ctx.hall(hall)
+    ctx.hall(hall)
     phone = await _remote_phone(ctx, request, body.phone, "remote-code")
-    cal, tz = ctx.calendars[hall], ctx.zones[hall]
-    await ctx.change(
-        hall,
-        lambda tx: remote.send_code(tx, hall=h, calendar=cal, tz=tz, queue=body.queue, phone=phone, cipher=ctx.cipher),
-    )
+    await ctx.change(hall, lambda tx: remote.send_code(tx, queue=body.queue, phone=phone))
     return RemoteCodeSent(phone_masked=mask_phone(phone), expires_in_s=int(CODE_TTL.total_seconds()))
 
 
@@ -129,16 +125,11 @@ async def remote_ticket(hall: str, body: RemoteTicketBody, request: Request, ctx
     """
     h = ctx.hall(hall)
     phone = await _remote_phone(ctx, request, body.phone, "remote")
-    tz, cal = ctx.zones[hall], ctx.calendars[hall]
-    o = await ctx.change(
-        hall,
-        lambda tx: remote.issue(
-            tx, hall=h, calendar=cal, tz=tz, queue=body.queue, phone=phone, code=body.code, cipher=ctx.cipher
-        ),
-    )
+    o = await ctx.change(hall, lambda tx: remote.issue(tx, queue=body.queue, phone=phone, code=body.code))
     if o is None:
         raise Invalid(remote.WRONG_CODE)
-    return json_response(TicketIssued.issued(o, tz, ticket_track_url(h, request, o.ticket.track_token)), 201)
+    url = ticket_track_url(h, request, o.ticket.track_token)
+    return json_response(TicketIssued.issued(o, ctx.zones[hall], url), 201)
 
 
 async def _hall_of(ctx: CtxDep, ticket_id: int) -> str:
@@ -181,16 +172,15 @@ async def reveal(ticket_id: TicketId, ctx: CtxDep, who: PrincipalDep) -> Reveale
     approver of the hall; every read is audited."""
     hall = await _hall_of(ctx, ticket_id)
     who.require(hall, "clerk", "approver")
-    h = ctx.hall(hall)
 
     def run(tx: HallTx) -> Revealed:
         t = ticket_row(tx, ticket_id)
-        check_reveal_window(who, t, h)
+        check_reveal_window(who, t, tx.hall_config)
         tx.session.add(
             AuditLog(at=tx.now, actor=who.name, action="reveal", hall_code=hall, subject=f"ticket:{ticket_id}")
         )
-        phone = ctx.cipher.decrypt(t.phone_enc, context="phone") if t.phone_enc else None
-        idn = ctx.cipher.decrypt(t.id_enc, context="id_number") if t.id_enc else None
+        phone = tx.pii.decrypt(t.phone_enc, context="phone") if t.phone_enc else None
+        idn = tx.pii.decrypt(t.id_enc, context="id_number") if t.id_enc else None
         return Revealed(id=ticket_id, phone=phone, id_number=idn)
 
     return await ctx.change(hall, run)

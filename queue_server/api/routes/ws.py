@@ -9,16 +9,14 @@ from collections.abc import Awaitable
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import select
-from sqlmodel import Session, col
 
 from ...context import HallContext
 from ...errors import Unauthorized
 from ...events import Subscriber
-from ...models import Hall
 from ...schemas.events import envelope
 from ...services.halls import board_state
 from ...services.tx import read_events
+from ...store import halls as hall_store
 from ...timeutil import utcnow
 
 router = APIRouter()
@@ -42,13 +40,7 @@ class Stream:
 
     async def snapshot(self) -> None:
         """Send the board state and the `seq` it reflects."""
-        h = self.ctx.hall(self.hall)
-
-        def read() -> tuple[int, dict[str, object]]:
-            with self.ctx.db.read() as s:
-                return board_state(s, h, utcnow())
-
-        seq, state = await asyncio.to_thread(read)
+        seq, state = await self.ctx.read_hall(self.hall, board_state)
         await self.ws.send_text(_frame(self.ctx, self.hall, seq, "snapshot", state))
         self.last = seq
 
@@ -82,7 +74,7 @@ class Stream:
 
     def _db_head(self) -> int:
         with self.ctx.db.read() as s:
-            return seq_of(s, self.hall)
+            return hall_store.hall_seq(s.connection(), self.hall) or 0
 
     async def run(self, heartbeat_s: float) -> None:
         """Forward live events; heartbeat when idle; tell an overflowed client to resync."""
@@ -122,11 +114,6 @@ class Stream:
                 if orjson.loads(payload).get("type") == "snapshot":
                     self.want_snapshot = True
                     self.sub.wake.set()
-
-
-def seq_of(session: Session, hall: str) -> int:
-    """The hall's last committed `seq`."""
-    return int(session.execute(select(col(Hall.last_seq)).where(col(Hall.code) == hall)).scalar_one())
 
 
 @router.websocket("/ws/halls/{hall}/events")
