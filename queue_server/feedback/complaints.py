@@ -9,7 +9,6 @@ from typing import Final
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from ..calendar import Calendar
 from ..crypto import PiiCipher
 from ..errors import Conflict, Invalid, NotFound
 from ..ids import InvalidPhone, mask_name, mask_phone, validate_phone
@@ -47,8 +46,6 @@ def proof_of(cipher: PiiCipher, code: str) -> str:
 def submit(
     tx: HallTx,
     *,
-    cal: Calendar,
-    cipher: PiiCipher,
     channel: str,
     category: str,
     content: str,
@@ -56,7 +53,11 @@ def submit(
     phone: str = "",
     idempotency_key: str | None = None,
 ) -> Complaint:
-    """Accept a complaint; without a name and phone it is anonymous. Personal data is stored encrypted."""
+    """Accept a complaint; without a name and phone it is anonymous. Personal data is stored encrypted.
+
+    The hall's calendar (the answer's deadline) and the cipher come with the transaction.
+    """
+    cal, cipher = tx.hall_calendar, tx.pii
     if category not in COMPLAINT_CATEGORIES:
         raise Invalid(f"未知的类别 / Unknown category '{category}'")
     content = content.strip()

@@ -16,6 +16,7 @@ from ..calendar import Calendar
 from ..models import UserAccount
 from ..ratelimit import guard_proof
 from ..services.auth import Principal
+from ..services.tx import HallTx
 from ..timeutil import utcnow
 from . import complaints as complaints_svc
 from .deadlines import deadline_day, working_days_left
@@ -112,6 +113,11 @@ def _complaint_out(c: Complaint, tz: Any, now: datetime, cal: Calendar) -> Compl
     )  # fmt: skip
 
 
+def _changed(tx: HallTx, c: Complaint) -> ComplaintOut:
+    """A changed complaint as staff see it, built inside its transaction."""
+    return _complaint_out(c, tx.tz, tx.now, tx.hall_calendar)
+
+
 def _worklist_order(c: ComplaintOut) -> tuple[int, datetime, int]:
     """Overdue first, then open ones by deadline, then closed ones (latest first is not needed: by id)."""
     rank = 0 if c.overdue else 1 if c.status in complaints_svc.OPEN else 2
@@ -145,19 +151,18 @@ async def submit_complaint(
     else:
         who.require(hall, "kiosk")
         channel = "kiosk"
-    cal, tz = ctx.calendars[hall], ctx.zones[hall]
 
-    def once(tx: Any) -> tuple[Complaint, bool]:
+    def once(tx: HallTx) -> tuple[ComplaintStatus, bool]:
         prior = complaints_svc.submitted_with_key(tx, idempotency_key) if idempotency_key else None
-        if prior is not None:
-            return prior, False
-        return complaints_svc.submit(
-            tx, cal=cal, cipher=ctx.cipher, channel=channel, category=body.category,
-            content=body.content, name=body.name, phone=body.phone, idempotency_key=idempotency_key,
-        ), True  # fmt: skip
+        created = prior is None
+        c = prior or complaints_svc.submit(
+            tx, channel=channel, category=body.category, content=body.content, name=body.name, phone=body.phone,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+        proof = complaints_svc.proof_of(tx.pii, c.code)
+        return _status(c, tx.tz).model_copy(update={"query_code": proof}), created
 
-    c, created = await ctx.change(hall, once)
-    out = _status(c, tz).model_copy(update={"query_code": complaints_svc.proof_of(ctx.cipher, c.code)})
+    out, created = await ctx.change(hall, once)
     return json_response(out, 201 if created else 200)
 
 
@@ -214,8 +219,9 @@ async def assign_complaint(hall: str, item: ItemId, body: AssignIn, ctx: CtxDep,
     """Route a complaint to a handler (a staff user of the hall)."""
     ctx.hall(hall)
     who.require(hall, *ROUTERS)
-    c = await ctx.change(hall, lambda tx: complaints_svc.assign(tx, complaint_id=item, handler=body.handler))
-    return _complaint_out(c, ctx.zones[hall], utcnow(), ctx.calendars[hall])
+    return await ctx.change(
+        hall, lambda tx: _changed(tx, complaints_svc.assign(tx, complaint_id=item, handler=body.handler))
+    )
 
 
 @router.post("/halls/{hall}/complaints/{item}/answer", response_model=ComplaintOut)
@@ -223,13 +229,14 @@ async def answer_complaint(hall: str, item: ItemId, body: AnswerIn, ctx: CtxDep,
     """The handler answers; a citizen who left a phone number gets the answer by message."""
     ctx.hall(hall)
     who.require(hall, "approver", "clerk")
-    c = await ctx.change(
-        hall,
-        lambda tx: complaints_svc.answer(
-            tx, complaint_id=item, text=body.answer, actor=who.name, is_admin=who.role in ("admin", "approver")
-        ),
-    )
-    return _complaint_out(c, ctx.zones[hall], utcnow(), ctx.calendars[hall])
+    is_admin = who.role in ("admin", "approver")
+
+    def run(tx: HallTx) -> ComplaintOut:
+        return _changed(
+            tx, complaints_svc.answer(tx, complaint_id=item, text=body.answer, actor=who.name, is_admin=is_admin)
+        )
+
+    return await ctx.change(hall, run)
 
 
 @router.post("/halls/{hall}/complaints/{item}/close", response_model=ComplaintOut)
@@ -237,8 +244,7 @@ async def close_complaint(hall: str, item: ItemId, ctx: CtxDep, who: PrincipalDe
     """Close an answered complaint (办结)."""
     ctx.hall(hall)
     who.require(hall, *ROUTERS)
-    c = await ctx.change(hall, lambda tx: complaints_svc.close(tx, complaint_id=item))
-    return _complaint_out(c, ctx.zones[hall], utcnow(), ctx.calendars[hall])
+    return await ctx.change(hall, lambda tx: _changed(tx, complaints_svc.close(tx, complaint_id=item)))
 
 
 @router.get("/halls/{hall}/complaint-handlers", response_model=list[Handler])

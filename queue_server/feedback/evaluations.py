@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from ..calendar import Calendar
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import DONE, Ticket
 from ..services.tx import HallTx
+from ..store import tickets
+from ..store.rows import TicketRow
 from ..timeutil import service_day
 from .catalogue import BAD_LEVELS, CHANNELS, LEVELS, REASONS
 from .deadlines import working_days_after
@@ -45,7 +46,8 @@ def _existing(session: Session, *, ticket_id: int | None = None, hall: str = "",
     return session.execute(stmt).first() is not None
 
 
-def _store(tx: HallTx, ev: Evaluation, cal: Calendar) -> Evaluation:
+def _store(tx: HallTx, ev: Evaluation) -> Evaluation:
+    cal = tx.hall_calendar
     tx.session.add(ev)
     tx.session.flush()
     assert ev.id is not None
@@ -75,7 +77,6 @@ def _store(tx: HallTx, ev: Evaluation, cal: Calendar) -> Evaluation:
 def evaluate_ticket(
     tx: HallTx,
     *,
-    cal: Calendar,
     level: int,
     reasons: list[str],
     comment: str,
@@ -86,15 +87,17 @@ def evaluate_ticket(
 ) -> Evaluation:
     """Evaluate a completed ticket, found by id (a device of the hall) or by its track token (the citizen).
 
-    `window`: the window the evaluating device belongs to; the ticket must have been served there.
+    `window`: the window the evaluating device belongs to; the ticket must have been served there. The
+    hall's calendar (a bad review's follow-up deadline) comes with the transaction; the row is for use
+    inside it (the route builds its answer there).
     """
     stored = check_choice(level, reasons)
     if channel not in CHANNELS:
         raise Invalid(f"未知渠道 / Unknown channel '{channel}'")
     if track_token is not None:
-        t = tx.session.execute(select(Ticket).where(col(Ticket.track_token) == track_token)).scalar_one_or_none()
+        t = tickets.ticket_by_track(tx.conn, track_token)
     else:
-        t = tx.session.get(Ticket, ticket_id) if ticket_id is not None else None
+        t = tickets.ticket(tx.conn, ticket_id) if ticket_id is not None else None
     if t is None or t.hall_code != tx.hall:
         raise NotFound("没有这张票 / No such ticket")
     if t.status != DONE:
@@ -117,7 +120,7 @@ def evaluate_ticket(
         service_day=t.service_day,
         created_at=tx.now,
     )
-    return _store(tx, ev, cal)
+    return _store(tx, ev)
 
 
 # A case is rated once it is decided or over (一事一评 after 办结), not while it is running.
@@ -138,7 +141,7 @@ def _check_case(session: Session, hall: str, number: str, token: str) -> None:
 
 
 def evaluate_case(
-    tx: HallTx, *, cal: Calendar, case_number: str, case_token: str, level: int, reasons: list[str], comment: str
+    tx: HallTx, *, case_number: str, case_token: str, level: int, reasons: list[str], comment: str
 ) -> Evaluation:
     """一事一评: evaluate a decided case once, online, by its number and the query code on its receipt."""
     stored = check_choice(level, reasons)
@@ -152,29 +155,27 @@ def evaluate_case(
         reasons=stored,
         comment=comment.strip(),
         channel="web",
-        service_day=service_day(tx.now, cal.tz),
+        service_day=service_day(tx.now, tx.tz),
         created_at=tx.now,
     )
-    return _store(tx, ev, cal)
+    return _store(tx, ev)
 
 
-def pending_at_window(session: Session, hall: str, window: int, now: datetime, tz: tzinfo) -> Ticket | None:
+def pending_at_window(session: Session, hall: str, window: int, now: datetime, tz: tzinfo) -> TicketRow | None:
     """The oldest ticket this window completed within the pad's asking time (ASK) and not yet rated.
 
     The pad keeps asking about a completed service until it is rated or ASK passes, whatever the clerk
     does next: a later completion waits its turn instead of replacing the question."""
-    done = session.execute(
-        select(Ticket)
-        .where(
-            col(Ticket.hall_code) == hall,
-            col(Ticket.service_day) == service_day(now, tz),
-            col(Ticket.window) == window,
-            col(Ticket.status) == DONE,
-            col(Ticket.finished_at) >= now - ASK,
-        )
-        .order_by(col(Ticket.finished_at), col(Ticket.id))
-        .limit(20)
-    ).scalars()
+    done = tickets.select_tickets(
+        session.connection(),
+        col(Ticket.hall_code) == hall,
+        col(Ticket.service_day) == service_day(now, tz),
+        col(Ticket.window) == window,
+        col(Ticket.status) == DONE,
+        col(Ticket.finished_at) >= now - ASK,
+        order=[col(Ticket.finished_at), col(Ticket.id)],
+        limit=20,
+    )
     for t in done:
         if not _existing(session, ticket_id=t.id):
             return t

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
@@ -45,7 +44,7 @@ class NotificationInfo(BaseModel):
     sent_at: datetime | None
 
     @classmethod
-    def of(cls, n: Notification, cipher: PiiCipher, tz: ZoneInfo) -> NotificationInfo:
+    def of(cls, n: Notification, cipher: PiiCipher, tz: tzinfo) -> NotificationInfo:
         """Build from a row, decrypting the phone number only to mask it."""
         assert n.id is not None
         try:
@@ -107,7 +106,7 @@ async def retry_notification(
         raise NotFound(f"消息不存在 / No notification {notification_id}")
     who.require(hall, "clerk")
 
-    def requeue(tx: HallTx) -> Notification:
+    def requeue(tx: HallTx) -> NotificationInfo:
         r = tx.session.connection().execute(
             update(N)
             .where(col(N.id) == notification_id, col(N.status) == DEAD)
@@ -126,7 +125,6 @@ async def retry_notification(
         )
         wake_after_commit(tx.session)
         row = tx.session.execute(select(N).where(col(N.id) == notification_id)).scalar_one()
-        return row
+        return NotificationInfo.of(row, tx.pii, tx.tz)
 
-    row = await ctx.change(hall, requeue)
-    return NotificationInfo.of(row, ctx.cipher, ctx.zones[hall])
+    return await ctx.change(hall, requeue)

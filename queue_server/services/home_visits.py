@@ -12,8 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from ..config import HallConfig
-from ..crypto import PiiCipher
 from ..errors import Conflict, Invalid, NotFound
 from ..ids import (
     InvalidIdNumber,
@@ -36,7 +34,6 @@ OPEN = (REQUESTED, SCHEDULED)
 def request(
     tx: HallTx,
     *,
-    hall: HallConfig,
     queue: str,
     name: str,
     id_number: str,
@@ -44,9 +41,12 @@ def request(
     address: str,
     reason: str,
     disabled: bool,
-    cipher: PiiCipher,
 ) -> HomeVisit:
-    """Record a request; only for seniors (by the ID number) or citizens who say they are disabled."""
+    """Record a request; only for seniors (by the ID number) or citizens who say they are disabled.
+
+    The hall's configuration and the cipher come with the transaction; the row is for use inside it.
+    """
+    hall, cipher = tx.hall_config, tx.pii
     try:
         hall.queue(queue)
     except KeyError:

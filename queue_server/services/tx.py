@@ -50,6 +50,13 @@ class HallRead:
         return self.config
 
     @property
+    def hall_calendar(self) -> Calendar:
+        """The hall's opening calendar (NotFound for a hall the configuration does not have)."""
+        if self.calendar is None:
+            raise NotFound(f"大厅不存在 / No hall '{self.hall}'")
+        return self.calendar
+
+    @property
     def pii(self) -> PiiCipher:
         """The cipher for personal data (a change that stores or reveals it runs under HallContext)."""
         if self.cipher is None:

@@ -187,5 +187,27 @@ def test_the_server_refuses_orm_results_but_its_listed_debts(ctx: HallContext) -
     assert _stored_types(ctx) == []
 
 
+def test_the_server_refuses_the_cold_paths_rows_it_no_longer_lets_through(ctx: HallContext) -> None:
+    """Appointments, home visits, notifications, evaluations, follow-ups and complaints were debts of issue 19;
+    their changes now return plain values (the routes' tests pass through this writer), and a row of any of
+    them is refused like a ticket's."""
+    from queue_server.context import ORM_RESULTS_STILL_ALLOWED
+    from queue_server.feedback.models import Complaint, Evaluation, FollowUp
+    from queue_server.models import Appointment, HomeVisit
+    from queue_server.notify.models import Notification
+
+    struck = [Appointment, HomeVisit, Notification, Evaluation, FollowUp, Complaint]
+    assert not {c.__name__ for c in struck} & ORM_RESULTS_STILL_ALLOWED
+
+    def leak(tx: HallTx, cls: type) -> object:
+        tx.emit("test.leak", {})
+        return {"row": cls()}
+
+    results = asyncio.run(_gather(*(ctx.writer.submit("t1", lambda tx, c=c: leak(tx, c)) for c in struck)))
+    for cls, r in zip(struck, results, strict=True):
+        assert isinstance(r, ContractBroken) and f"ORM instance ({cls.__name__})" in str(r), cls
+    assert _stored_types(ctx) == []
+
+
 async def _gather(*aws: object) -> list[object]:
     return await asyncio.gather(*aws, return_exceptions=True)  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from ...feedback.models import Evaluation, FollowUp
 from ...feedback.pages import router as pages_router
 from ...feedback.reports_api import router as reports_router
 from ...ratelimit import guard_proof
+from ...services.tx import HallTx
 from ...timeutil import utcnow
 from ..deps import CtxDep, OptionalPrincipalDep, PrincipalDep
 from ..schemas import MAX_ID, Text, WindowNo
@@ -111,6 +112,11 @@ def _followup_id(s: Session, evaluation_id: int | None) -> int | None:
     return s.execute(select(col(FollowUp.id)).where(col(FollowUp.evaluation_id) == evaluation_id)).scalar()
 
 
+def _evaluated(tx: HallTx, e: Evaluation) -> EvaluationOut:
+    """The answer to an evaluation, built inside its transaction (with the follow-up a bad one opened)."""
+    return _eval_out(e, tx.tz, _followup_id(tx.session, e.id))
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
@@ -127,19 +133,18 @@ async def evaluate(
 ) -> EvaluationOut:
     """一次一评 at the window (pad or evaluator device) or online by track token; 一事一评 by case number."""
     ctx.hall(hall)
-    cal, tz = ctx.calendars[hall], ctx.zones[hall]
     if who is not None and who.kind == "device":
         who.require(hall, "display", "kiosk")
         if body.ticket_id is None:
             raise Invalid("请指定票号 / ticket_id is required")
         ticket_id, window = body.ticket_id, who.window
         channel = body.channel or "pad"
-        ev = await ctx.change(
+        return await ctx.change(
             hall,
-            lambda tx: eval_svc.evaluate_ticket(
-                tx, cal=cal, level=body.level, reasons=body.reasons, comment=body.comment,
+            lambda tx: _evaluated(tx, eval_svc.evaluate_ticket(
+                tx, level=body.level, reasons=body.reasons, comment=body.comment,
                 channel=channel, ticket_id=ticket_id, window=window,
-            ),
+            )),
         )  # fmt: skip
     elif who is not None:
         raise Forbidden("评价由群众本人提交 / Evaluations come from citizens, not staff")
@@ -149,30 +154,23 @@ async def evaluate(
             raise Invalid("请提供票据链接或办件编号之一 / Give exactly one of track_token or case_number")
         if body.track_token is not None:
             token = body.track_token
-            ev = await ctx.change(
+            return await ctx.change(
                 hall,
-                lambda tx: eval_svc.evaluate_ticket(
-                    tx, cal=cal, level=body.level, reasons=body.reasons, comment=body.comment,
+                lambda tx: _evaluated(tx, eval_svc.evaluate_ticket(
+                    tx, level=body.level, reasons=body.reasons, comment=body.comment,
                     channel="web", track_token=token,
-                ),
+                )),
             )  # fmt: skip
         else:
             number = body.case_number or ""
             await guard_proof(ctx.limiter, request, "case-query", number.strip().upper())
-            ev = await ctx.change(
+            return await ctx.change(
                 hall,
-                lambda tx: eval_svc.evaluate_case(
-                    tx,
-                    cal=cal,
-                    case_number=number,
-                    case_token=body.case_token,
-                    level=body.level,
-                    reasons=body.reasons,
-                    comment=body.comment,
-                ),
-            )
-    fid = await ctx.read(lambda s: _followup_id(s, ev.id))
-    return _eval_out(ev, tz, fid)
+                lambda tx: _evaluated(tx, eval_svc.evaluate_case(
+                    tx, case_number=number, case_token=body.case_token,
+                    level=body.level, reasons=body.reasons, comment=body.comment,
+                )),
+            )  # fmt: skip
 
 
 @api.post("/halls/{hall}/evaluations/{item}/reasons", response_model=EvaluationOut)
@@ -180,15 +178,12 @@ async def evaluation_reasons(hall: str, item: ItemId, body: ReasonsIn, ctx: CtxD
     """The optional reasons of a rating the window's pad recorded with one tap (same device, shortly after)."""
     ctx.hall(hall)
     who.require(hall, "display", "kiosk")
-    tz = ctx.zones[hall]
-    ev = await ctx.change(
+    return await ctx.change(
         hall,
-        lambda tx: eval_svc.add_reasons(
+        lambda tx: _evaluated(tx, eval_svc.add_reasons(
             tx, evaluation_id=item, window=who.window, reasons=body.reasons, comment=body.comment
-        ),
-    )
-    fid = await ctx.read(lambda s: _followup_id(s, ev.id))
-    return _eval_out(ev, tz, fid)
+        )),
+    )  # fmt: skip
 
 
 @api.get("/halls/{hall}/windows/{number}/evaluation", responses={204: {"description": "nothing to evaluate"}})
@@ -278,16 +273,14 @@ async def followup_step(
     """Verify 核实 · rectify 整改 · reply 反馈 · close 办结, in this order (409 otherwise)."""
     ctx.hall(hall)
     who.require(hall, "approver")
-    f = await ctx.change(
-        hall, lambda tx: fu_svc.advance(tx, followup_id=item, step=step, actor=who.name, note=body.note)
-    )
 
-    def read(s: Session) -> FollowUpOut:
-        e = s.get(Evaluation, f.evaluation_id)
+    def run(tx: HallTx) -> FollowUpOut:
+        f = fu_svc.advance(tx, followup_id=item, step=step, actor=who.name, note=body.note)
+        e = tx.session.get(Evaluation, f.evaluation_id)
         assert e is not None
-        return _fu_out(f, e, ctx.zones[hall], utcnow())
+        return _fu_out(f, e, tx.tz, tx.now)
 
-    return await ctx.read(read)
+    return await ctx.change(hall, run)
 
 
 router = APIRouter()

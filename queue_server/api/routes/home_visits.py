@@ -79,27 +79,13 @@ async def request_visit(
     hall: str, body: VisitRequest, request: Request, ctx: CtxDep, who: OptionalPrincipalDep
 ) -> VisitOut:
     """Ask for a home visit (seniors by the ID number's birth date, or citizens who are disabled)."""
-    h = ctx.hall(hall)
+    ctx.hall(hall)
     if who is None:
         await ctx.limiter.check(f"visit:{client_of(request)}", per_hour=10)
     else:
         who.require(hall, "kiosk", "clerk")
-    v = await ctx.change(
-        hall,
-        lambda tx: svc.request(
-            tx,
-            hall=h,
-            queue=body.queue,
-            name=body.name,
-            id_number=body.id_number,
-            phone=body.phone,
-            address=body.address,
-            reason=body.reason,
-            disabled=body.disabled,
-            cipher=ctx.cipher,
-        ),
-    )
-    return _out(v, ctx.zones[hall])
+    fields = body.model_dump(include={"queue", "name", "id_number", "phone", "address", "reason", "disabled"})
+    return await ctx.change(hall, lambda tx: _out(svc.request(tx, **fields), tx.tz))
 
 
 @router.get("/halls/{hall}/home-visits", response_model=list[VisitOut])
@@ -139,7 +125,7 @@ async def schedule_visit(code: Code, body: ScheduleBody, ctx: CtxDep, who: Princ
     who.require(hall, "clerk")
     tz = ctx.zones[hall]
     at = body.visit_at if body.visit_at.tzinfo else body.visit_at.replace(tzinfo=tz)
-    return _out(await ctx.change(hall, lambda tx: svc.schedule(tx, code=code, visit_at=at, clerk=who.name)), tz)
+    return await ctx.change(hall, lambda tx: _out(svc.schedule(tx, code=code, visit_at=at, clerk=who.name), tx.tz))
 
 
 @router.post("/home-visits/{code}/complete", response_model=VisitOut)
@@ -147,7 +133,7 @@ async def complete_visit(code: Code, body: NoteBody, ctx: CtxDep, who: Principal
     """The clerk records that the visit took place."""
     hall = await _hall_of(ctx, code)
     who.require(hall, "clerk")
-    return _out(await ctx.change(hall, lambda tx: svc.complete(tx, code=code, note=body.note)), ctx.zones[hall])
+    return await ctx.change(hall, lambda tx: _out(svc.complete(tx, code=code, note=body.note), tx.tz))
 
 
 @router.post("/home-visits/{code}/reject", response_model=VisitOut)
@@ -155,7 +141,7 @@ async def reject_visit(code: Code, body: NoteBody, ctx: CtxDep, who: PrincipalDe
     """A clerk declines the request with the reason."""
     hall = await _hall_of(ctx, code)
     who.require(hall, "clerk")
-    return _out(await ctx.change(hall, lambda tx: svc.reject(tx, code=code, reason=body.note)), ctx.zones[hall])
+    return await ctx.change(hall, lambda tx: _out(svc.reject(tx, code=code, reason=body.note), tx.tz))
 
 
 @router.post("/home-visits/{code}/cancel", response_model=VisitOut)
@@ -166,4 +152,4 @@ async def cancel_visit(code: Code, request: Request, ctx: CtxDep, who: OptionalP
     hall = await _hall_of(ctx, code)
     if who is not None:
         who.require(hall, "clerk", "kiosk")
-    return _out(await ctx.change(hall, lambda tx: svc.cancel(tx, code=code)), ctx.zones[hall])
+    return await ctx.change(hall, lambda tx: _out(svc.cancel(tx, code=code), tx.tz))
