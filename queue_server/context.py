@@ -35,21 +35,10 @@ from .writer import BatchWriter
 
 T = TypeVar("T")
 # The writer refuses a change's result that holds an ORM instance (writer.py, `BatchWriter.submit`), except
-# of these classes: debts of issue 19, the cases' changes that still return ORM objects. The ticket services
-# return plain rows (queue_server/store); appointments, home visits, notifications, evaluations, follow-ups
-# and complaints return plain values built inside the transaction. Strike a name once its changes return
-# plain values; every other class is refused (tests/queue_server/test_writer.py).
-ORM_RESULTS_STILL_ALLOWED = frozenset(
-    {
-        "Case",
-        "CaseItem",
-        "CaseHistory",
-        "CaseMaterial",
-        "CaseDocument",
-        "CaseHandover",
-        "CaseDelivery",
-    }
-)
+# of the classes named here. None is left: the ticket services return plain rows (queue_server/store), and
+# the cold paths (appointments, home visits, notifications, evaluations, follow-ups, complaints, cases)
+# return plain values built inside the transaction (tests/queue_server/test_writer.py). Keep it empty.
+ORM_RESULTS_STILL_ALLOWED: frozenset[str] = frozenset()
 DEFAULT_LANES = 4  # PostgreSQL writer threads per process (bench/README.md, "PostgreSQL batch writer")
 
 

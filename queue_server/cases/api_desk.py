@@ -26,7 +26,7 @@ from ..timeutil import utcnow
 from . import documents as docs
 from . import items, output, query, states
 from .api_submit import hall_of, pdf_response, store_of
-from .models import Case, CaseDocument, CaseMaterial
+from .models import CaseDocument, CaseMaterial
 from .outcomes import DEFAULT_VERIFICATION_DAYS, Outcome, apply, commitment_fields, plain_move
 from .service import check_staff, load, texts
 
@@ -276,19 +276,19 @@ async def document_pdf(number: str, doc_id: int, ctx: CtxDep, who: PrincipalDep)
     hall = await hall_of(ctx, number)
     check_staff(who, hall, *VIEWERS)
 
-    def run(tx: HallTx) -> tuple[CaseDocument, Case]:
+    full = docs.full_id_for(who)
+
+    def run(tx: HallTx) -> docs.Printable:
         c = load(tx.session, number)
         d = tx.session.get(CaseDocument, doc_id)
         if d is None or d.case_id != c.id:
             raise NotFound("没有这份文书 / No such document")
         tx.session.add(docs.downloaded(who, hall, f"case:{number}", d.kind, tx.now))
-        return d, c
+        return docs.printable(d, None if d.kind == "handover_list" else c, tx.pii, full_id=full)
 
-    d, c = await ctx.change(hall, run)
-    case = None if d.kind == "handover_list" else c
-    full = docs.full_id_for(who)
-    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, case, ctx.cipher, full_id=full))
-    return pdf_response(pdf, f"{number}-{d.kind}.pdf")
+    p = await ctx.change(hall, run)
+    pdf = await anyio.to_thread.run_sync(lambda: docs.render(p))
+    return pdf_response(pdf, f"{number}-{p.kind}.pdf")
 
 
 @router.get("/cases/{number}/commitment-letter.pdf")
@@ -321,13 +321,14 @@ async def commitment_preview(
 
     d = await ctx.read(run)
 
-    def audited(tx: HallTx) -> Case:
-        tx.session.add(docs.downloaded(who, hall, f"case:{number}", "commitment_letter", tx.now))
-        return load(tx.session, number)
-
-    c = await ctx.change(hall, audited)
     full = docs.full_id_for(who)
-    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, c, ctx.cipher, full_id=full))
+
+    def audited(tx: HallTx) -> docs.Printable:
+        tx.session.add(docs.downloaded(who, hall, f"case:{number}", "commitment_letter", tx.now))
+        return docs.printable(d, load(tx.session, number), tx.pii, full_id=full)
+
+    p = await ctx.change(hall, audited)
+    pdf = await anyio.to_thread.run_sync(lambda: docs.render(p))
     return pdf_response(pdf, f"{number}-commitment-letter.pdf")
 
 
@@ -337,7 +338,7 @@ async def material_file(number: str, material_id: int, ctx: CtxDep, who: Princip
     hall = await hall_of(ctx, number)
     check_staff(who, hall, *VIEWERS)
 
-    def run(tx: HallTx) -> CaseMaterial:
+    def run(tx: HallTx) -> tuple[str, str, str]:
         c = load(tx.session, number)
         m = tx.session.get(CaseMaterial, material_id)
         if m is None or m.case_id != c.id:
@@ -345,17 +346,17 @@ async def material_file(number: str, material_id: int, ctx: CtxDep, who: Princip
         tx.session.add(
             AuditLog(at=tx.now, actor=who.name, action="case.material", hall_code=hall, subject=f"case:{number}")
         )
-        return m
+        return m.storage_name, m.content_type, m.material
 
-    m = await ctx.change(hall, run)
-    path = store_of(ctx).path(m.storage_name)
+    storage_name, content_type, material = await ctx.change(hall, run)
+    path = store_of(ctx).path(storage_name)
     if not path.is_file():
         raise NotFound("材料文件缺失 / The stored file is missing")
-    ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[m.content_type]
+    ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[content_type]
     return FileResponse(
         path,
-        media_type=m.content_type,
-        filename=f"{number}-{m.material}-{m.id}.{ext}",
+        media_type=content_type,
+        filename=f"{number}-{material}-{material_id}.{ext}",
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 

@@ -34,14 +34,13 @@ class HandoverBody(BaseModel):
 async def create_handover(hall: str, body: HandoverBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
     """A hand-over list (移交清单) of accepted cases to the back office, with its PDF."""
     ctx.hall(hall)  # 404 for an unknown hall
-    tz = ctx.zones[hall]
-    h, d = await ctx.change(hall, lambda tx: handover(tx, numbers=body.cases, who=who, tz=tz))
-    return {
-        "number": h.number,
-        "cases": body.cases,
-        "url": f"/api/v1/halls/{hall}/handovers/{h.number}.pdf",
-        "id": d.id,
-    }
+
+    def run(tx: HallTx) -> tuple[str, int | None]:
+        h, d = handover(tx, numbers=body.cases, who=who)
+        return h.number, d.id
+
+    number, doc_id = await ctx.change(hall, run)
+    return {"number": number, "cases": body.cases, "url": f"/api/v1/halls/{hall}/handovers/{number}.pdf", "id": doc_id}
 
 
 def _handover_out(h: CaseHandover, cases: list[str]) -> dict[str, Any]:
@@ -104,7 +103,7 @@ async def handover_pdf(hall: str, number: str, ctx: CtxDep, who: PrincipalDep) -
     ctx.hall(hall)  # 404 for an unknown hall
     check_staff(who, hall, *VIEWERS)
 
-    def run(tx: HallTx) -> CaseDocument:
+    def run(tx: HallTx) -> docs.Printable:
         s = tx.session
         h = s.execute(
             select(CaseHandover).where(col(CaseHandover.hall_code) == hall, col(CaseHandover.number) == number)
@@ -113,8 +112,8 @@ async def handover_pdf(hall: str, number: str, ctx: CtxDep, who: PrincipalDep) -
         if d is None:
             raise NotFound("没有这份移交清单 / No such hand-over list")
         s.add(docs.downloaded(who, hall, f"handover:{number}", d.kind, tx.now))
-        return d
+        return docs.printable(d, None, tx.pii)
 
-    d = await ctx.change(hall, run)
-    pdf = await anyio.to_thread.run_sync(lambda: docs.render(d, None, ctx.cipher))
+    p = await ctx.change(hall, run)
+    pdf = await anyio.to_thread.run_sync(lambda: docs.render(p))
     return pdf_response(pdf, f"{number}.pdf")

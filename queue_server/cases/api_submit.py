@@ -22,6 +22,7 @@ from ..errors import Conflict, Forbidden, Invalid
 from ..ids import InvalidIdNumber, validate_id_number
 from ..ratelimit import client_of, guard_proof
 from ..services.auth import Principal
+from ..services.tx import HallTx
 from ..timeutil import utcnow
 from . import documents as docs
 from . import items, query, states, uploads
@@ -159,18 +160,18 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         ticket_id=body.ticket_id,
     )
     tz = ctx.zones[hall]
+
+    def run(tx: HallTx) -> tuple[str, str, bool]:
+        c, created = submit(tx, s=sub, who=who, cipher=tx.pii, tz=tx.tz)
+        return c.number, c.query_token, created
+
     # a replay stores nothing: the first submission's files are the case's
-    c, created = await commit_files(
-        ctx,
-        names,
-        lambda: ctx.change(hall, lambda tx: submit(tx, s=sub, who=who, cipher=ctx.cipher, tz=tz)),
-        kept=lambda r: r[1],
-    )
+    number, token, created = await commit_files(ctx, names, lambda: ctx.change(hall, run), kept=lambda r: r[2])
     cal, today = ctx.calendars[hall], utcnow().astimezone(tz).date()
-    out = await ctx.read(lambda s: query.public(s, load(s, c.number), cal, today))
+    out = await ctx.read(lambda s: query.public(s, load(s, number), cal, today))
     out |= {
-        "query_token": c.query_token,
-        "receipt_url": f"/api/v1/cases/{c.number}/receipt.pdf?proof={c.query_token}",
+        "query_token": token,
+        "receipt_url": f"/api/v1/cases/{number}/receipt.pdf?proof={token}",
         "replayed": not created,
     }
     return Response(orjson.dumps(out), status_code=201 if created else 200, media_type="application/json")
@@ -286,5 +287,9 @@ async def pickup(hall: str, body: PickupBody, ctx: CtxDep, who: PrincipalDep) ->
     # Per kiosk, and per hall (however many kiosks): an 8-digit code cannot be searched at these rates.
     await ctx.limiter.check(f"pickup:{who.name}", per_hour=PICKUP_PER_KIOSK_HOUR)
     await ctx.limiter.check(f"pickup-hall:{hall}", per_hour=PICKUP_PER_HALL_HOUR)
-    c = await ctx.change(hall, lambda tx: pickup_with_code(tx, code=body.code, who=who, cipher=ctx.cipher))
-    return {"number": c.number, "status": c.status, "status_label": states.label(c.status)}
+
+    def run(tx: HallTx) -> dict[str, Any]:
+        c = pickup_with_code(tx, code=body.code, who=who, cipher=tx.pii)
+        return {"number": c.number, "status": c.status, "status_label": states.label(c.status)}
+
+    return await ctx.change(hall, run)

@@ -9,6 +9,7 @@ document by staff is written to the audit log (`downloaded`), saying whether it 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,17 @@ def base_fields(hall: HallConfig, case: Case, matter: str, tz: Any) -> dict[str,
     }
 
 
-def render(doc: CaseDocument, case: Case | None, cipher: PiiCipher, *, full_id: bool = False) -> bytes:
-    """Draw a stored document as PDF, decrypting the applicant's name for it (and the ID number, where the
+@dataclass(frozen=True, slots=True)
+class Printable:
+    """A document ready to draw: its kind and its fields, the applicant's name decrypted (plain values, built
+    inside the transaction that read the rows; drawn after it, off the writer)."""
+
+    kind: str
+    fields: dict[str, Any]
+
+
+def printable(doc: CaseDocument, case: Case | None, cipher: PiiCipher, *, full_id: bool = False) -> Printable:
+    """A stored document's fields, decrypting the applicant's name for it (and the ID number, where the
     document carries one, in full only with `full_id`: else masked)."""
     fields: dict[str, Any] = orjson.loads(doc.data)
     fields["document_no"] = doc.document_no
@@ -85,7 +95,12 @@ def render(doc: CaseDocument, case: Case | None, cipher: PiiCipher, *, full_id: 
         fields["applicant"] = cipher.decrypt(case.name_enc, context="name")
         if doc.kind == "commitment_letter":
             fields["applicant_id_no"] = cipher.decrypt(case.id_enc, context="id_number") if full_id else case.id_masked
-    return render_case_document(doc.kind, fields, templates=templates())
+    return Printable(doc.kind, fields)
+
+
+def render(p: Printable) -> bytes:
+    """Draw a document as PDF (seconds of CPU for a long one: never on the event loop or in a writer job)."""
+    return render_case_document(p.kind, p.fields, templates=templates())
 
 
 def full_id_for(who: Principal) -> bool:

@@ -263,8 +263,9 @@ def plain_move(tx: HallTx, *, number: str, action: str, who: Principal | None, n
     return c
 
 
-def handover(tx: HallTx, *, numbers: list[str], who: Principal, tz: Any) -> tuple[CaseHandover, CaseDocument]:
-    """A hand-over list (移交清单) of accepted cases to the back office; each case appears in one list only."""
+def handover(tx: HallTx, *, numbers: list[str], who: Principal) -> tuple[CaseHandover, CaseDocument]:
+    """A hand-over list (移交清单) of accepted cases to the back office; each case appears in one list only
+    (its rows, for use inside the transaction)."""
     check_staff(who, tx.hall, "clerk")
     if not numbers:
         raise Invalid("移交清单不能为空 / The hand-over list is empty")
@@ -279,7 +280,7 @@ def handover(tx: HallTx, *, numbers: list[str], who: Principal, tz: Any) -> tupl
             raise Conflict(f"办件 {n} 已经移交 / Case {n} was already handed over")
         cases.append(c)
     count = tx.session.execute(select(CaseHandover).where(col(CaseHandover.hall_code) == tx.hall)).all()
-    day = local_date(tx.now, tz)
+    day = local_date(tx.now, tx.tz)
     h = CaseHandover(
         hall_code=tx.hall,
         number=f"{tx.hall.upper()}-YJ-{day:%Y%m%d}-{len(count) + 1:03d}",
