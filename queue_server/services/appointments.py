@@ -96,7 +96,7 @@ def _capacity(hall: HallConfig, queue: str) -> int:
 
 def slots(r: HallRead, queue: str, day: Any) -> list[dict[str, Any]]:
     """The day's slots of a queue with capacity and how many are booked."""
-    hall, cal, session = r.hall_config, _calendar(r), r.session
+    hall, cal, session = r.hall_config, r.hall_calendar, r.session
     cap = _capacity(hall, queue)
     spans = cal.slots(day, hall.slot_minutes)
     if not spans:
@@ -168,7 +168,7 @@ def book(
     A repeated `idempotency_key` returns the first booking (`booked_with_key` tells them apart). The
     hall's configuration, calendar and cipher come with the transaction.
     """
-    hall, cal, cipher = tx.hall_config, _calendar(tx), tx.pii
+    hall, cal, cipher = tx.hall_config, tx.hall_calendar, tx.pii
     start = start.replace(tzinfo=cal.tz) if start.tzinfo is None else start
     cap = _capacity(hall, queue)
     slot_start, slot_end = _slot_of(hall, cal, start)
@@ -265,7 +265,7 @@ def cancel(tx: HallTx, *, code: str) -> AppointmentInfo:
 def reschedule(tx: HallTx, *, code: str, start: datetime) -> AppointmentInfo:
     """Move a booked appointment to another slot (with room) of the same queue (`start` without a zone: the
     hall's local time)."""
-    hall, cal = tx.hall_config, _calendar(tx)
+    hall, cal = tx.hall_config, tx.hall_calendar
     start = start.replace(tzinfo=cal.tz) if start.tzinfo is None else start
     a = load(tx, tx.session, code)
     if a.status != BOOKED:
@@ -319,12 +319,6 @@ def check_in(tx: HallTx, *, a: Appointment) -> CheckIn:
     out = issue_checked_in(tx, queue=a.queue, lane=lane, slot_start=slot, personal=personal)
     a.status, a.ticket_id, a.updated_at = CHECKED_IN, out.ticket.id, tx.now
     return CheckIn(out, a.code, note)
-
-
-def _calendar(r: HallRead) -> Calendar:
-    if r.calendar is None:
-        raise NotFound(f"大厅不存在 / No hall '{r.hall}'")
-    return r.calendar
 
 
 def find_for_person(tx: HallTx, *, id_hash: str) -> Appointment:
