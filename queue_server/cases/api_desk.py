@@ -221,10 +221,9 @@ async def act(number: str, action: Action, body: ActionBody, ctx: CtxDep, who: P
         raise Forbidden("不能操作其他大厅的办件 / This case belongs to another hall")
     if who.kind != "user" and action not in ("resubmit",):
         raise Forbidden("此操作需要工作人员登录 / Staff only")
-    cal, tz = ctx.calendars[hall], ctx.zones[hall]
-    extra: dict[str, Any] = {}
 
-    def run(tx: HallTx) -> Any:
+    def run(tx: HallTx) -> dict[str, Any]:
+        """The action; what its answer adds to the case view (documents issued, the pickup code)."""
         if action in WITH_DOCUMENT:
             o = Outcome(
                 action=action,
@@ -240,19 +239,19 @@ async def act(number: str, action: Action, body: ActionBody, ctx: CtxDep, who: P
                 signed=body.signed,
                 verification_days=body.verification_days,
             )
-            _, issued = apply(tx, number=number, o=o, who=who, cal=cal, tz=tz)
-            extra["documents"] = [{"id": d.id, "kind": d.kind, "document_no": d.document_no} for d in issued]
-        elif action == "ready":
-            _, code = output.ready(tx, number=number, who=who, cipher=ctx.cipher)
-            extra["pickup_code"] = code
-        elif action == "deliver":
+            _, issued = apply(tx, number=number, o=o, who=who, cal=tx.hall_calendar, tz=tx.tz)
+            return {"documents": [{"id": d.id, "kind": d.kind, "document_no": d.document_no} for d in issued]}
+        if action == "ready":
+            _, code = output.ready(tx, number=number, who=who, cipher=tx.pii)
+            return {"pickup_code": code}
+        if action == "deliver":
             output.deliver_at_window(tx, number=number, who=who, note=body.note)
         elif action == "mail":
             output.mail(
                 tx,
                 number=number,
                 who=who,
-                cipher=ctx.cipher,
+                cipher=tx.pii,
                 recipient=body.recipient,
                 address=body.address,
                 waybill=body.waybill,
@@ -261,10 +260,12 @@ async def act(number: str, action: Action, body: ActionBody, ctx: CtxDep, who: P
             output.sign(tx, number=number, who=who, signed_by=body.signed_by)
         else:
             plain_move(tx, number=number, action=action, who=who, note=body.note)
+        return {}
 
-    await ctx.change(hall, run)
+    extra = await ctx.change(hall, run)
     for d in extra.get("documents", []):
         d["url"] = f"/api/v1/cases/{number}/documents/{d['id']}.pdf"
+    cal = ctx.calendars[hall]
     view = await ctx.read(lambda s: query.staff(s, load(s, number), cal, _today(ctx, hall), who.role))
     return view | extra
 
