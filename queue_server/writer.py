@@ -182,7 +182,8 @@ class BatchWriter:
         - it returns plain values: a result holding an ORM instance (a SQLModel/SQLAlchemy mapped object,
           also inside tuples, lists, dicts, dataclasses or pydantic models) is refused with
           `ContractBroken` and the job undone — such an object is bound to a session closed at the commit
-          (the writer's `orm_allowed` names the classes still let through: debts, see context.py).
+          (`orm_allowed` could name classes to let through; the server's list, context.py's
+          `ORM_RESULTS_STILL_ALLOWED`, is empty: no ORM result crosses).
         Every submit has a deadline (`timeout_s`, default the writer's): past it the caller gets
         `Unavailable` (HTTP 503) and the job is skipped if it has not started yet (if it has, it may still
         commit). Nothing here blocks the event loop: the job runs on the hall's writer thread.
