@@ -6,7 +6,7 @@ import { get, hallPath, post, token } from "./api.js";
 import { $, bi, el, notify, throttle, wallClock } from "./dom.js";
 import { LIGHT, VIEWS, pair, split } from "./bo-labels.js";
 import { fmt, openFile, renderCase } from "./bo-detail.js";
-import { fatal, signIn, signOut, watchAuth } from "./login.js";
+import { chooseHall, fatal, signIn, signOut, watchAuth } from "./login.js";
 import { HallStream } from "/static/shared/stream.js";
 
 const STAFF = new Set(["clerk", "approver", "auditor", "admin"]);
@@ -213,22 +213,10 @@ async function main() {
     return;
   }
   const params = new URLSearchParams(location.search);
-  const halls = await get("/api/v1/halls");
-  s.hall = params.get("hall") || s.me.hall || (halls[0] && halls[0].code);
-  const hall = halls.find((h) => h.code === s.hall);
+  const { code, info: hall } = await chooseHall(s.me);
+  s.hall = code;
   s.tz = hall ? hall.timezone : undefined;
   $("hall-name").textContent = hall ? `${hall.name} ${hall.name_en || ""}` : s.hall;
-  if (s.me.role === "admin" && halls.length > 1) {
-    const sel = $("hall-select");
-    sel.replaceChildren(...halls.map((h) => {
-      const o = el("option", null, `${h.name} (${h.code})`);
-      o.value = h.code;
-      return o;
-    }));
-    sel.value = s.hall;
-    sel.hidden = false;
-    sel.onchange = () => { location.search = `?hall=${encodeURIComponent(sel.value)}`; };
-  }
   // clerks start at the output stage, the others at the timed worklist; ?view= and ?case= pick directly
   s.view = params.get("view") || (s.me.role === "clerk" ? "decided" : "running");
   $("user").textContent = `${s.me.name} (${s.me.role})`;

@@ -4,7 +4,7 @@
 
 import { get, hallPath, post, token } from "./api.js";
 import { $, bi, el, everySecond, notify, throttle, wallClock } from "./dom.js";
-import { fatal, signIn, signOut, watchAuth } from "./login.js";
+import { chooseHall, fatal, signIn, signOut, watchAuth } from "./login.js";
 import { HallStream } from "/static/shared/stream.js";
 
 const READERS = new Set(["approver", "auditor", "admin", "clerk"]); // server: SUPERVISORS + the assignee (clerk)
@@ -233,25 +233,13 @@ async function main() {
     fatal(`您的角色（${s.me.role}）无权查看投诉 / Your role may not see complaints`);
     return;
   }
-  const params = new URLSearchParams(location.search);
-  const [halls, cat] = await Promise.all([get("/api/v1/halls"), get("/api/v1/feedback/catalogue")]);
+  const [hall, cat] = await Promise.all([chooseHall(s.me), get("/api/v1/feedback/catalogue")]);
   s.categories = Object.fromEntries(cat.complaint_categories.map((x) => [x.code, [x.zh, x.en]]));
-  s.hall = params.get("hall") || s.me.hall || (halls[0] && halls[0].code);
-  s.info = halls.find((h) => h.code === s.hall) || null;
+  s.hall = hall.code;
+  s.info = hall.info;
   if (!s.info) {
     fatal("没有这个大厅 / No such hall");
     return;
-  }
-  if (s.me.role === "admin" && halls.length > 1) {
-    const sel = $("hall-select");
-    sel.replaceChildren(...halls.map((h) => {
-      const o = el("option", null, `${h.name} (${h.code})`);
-      o.value = h.code;
-      return o;
-    }));
-    sel.value = s.hall;
-    sel.hidden = false;
-    sel.onchange = () => { location.search = `?hall=${encodeURIComponent(sel.value)}`; };
   }
   $("hall-name").textContent = `${s.info.name} ${s.info.name_en || ""}`;
   $("user").textContent = `${s.me.name} (${s.me.role})`;

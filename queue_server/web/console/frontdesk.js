@@ -5,7 +5,7 @@
 import { get, hallPath, post, token } from "./api.js";
 import { $, bi, clockTime, el, everySecond, minutes, notify, throttle, tick, wallClock } from "./dom.js";
 import { CHANNEL, LANE, pair } from "./labels.js";
-import { fatal, signIn, signOut, watchAuth } from "./login.js";
+import { chooseHall, fatal, signIn, signOut, watchAuth } from "./login.js";
 import { drawQr, fillPrint } from "./frontdesk-ticket.js";
 import { HallStream } from "/static/shared/stream.js";
 
@@ -387,24 +387,10 @@ async function main() {
     fatal(`总服务台仅供窗口工作人员使用（您的角色：${s.me.role}）/ For desk staff (clerks) only; your role is ${s.me.role}`);
     return;
   }
-  const params = new URLSearchParams(location.search);
-  const halls = await get("/api/v1/halls");
-  s.hall = params.get("hall") || s.me.hall || (halls[0] && halls[0].code);
-  s.info = halls.find((h) => h.code === s.hall) || null;
+  ({ code: s.hall, info: s.info } = await chooseHall(s.me));
   if (!s.info) {
     fatal("没有这个大厅 / No such hall");
     return;
-  }
-  if (s.me.role === "admin" && halls.length > 1) {
-    const sel = $("hall-select");
-    sel.replaceChildren(...halls.map((h) => {
-      const o = el("option", null, `${h.name} (${h.code})`);
-      o.value = h.code;
-      return o;
-    }));
-    sel.value = s.hall;
-    sel.hidden = false;
-    sel.onchange = () => { location.search = `?hall=${encodeURIComponent(sel.value)}`; };
   }
   $("hall-name").textContent = `${s.info.name} ${s.info.name_en || ""}`;
   $("user").textContent = `${s.me.name} (${s.me.role})`;

@@ -4,7 +4,7 @@
 import { get, hallPath, post, token } from "./api.js";
 import { $, bi, el, everySecond, notify, syncClock, throttle, tick, wallClock } from "./dom.js";
 import { MESSAGE_KIND, pair } from "./labels.js";
-import { fatal, signIn, signOut, watchAuth } from "./login.js";
+import { chooseHall, fatal, signIn, signOut, watchAuth } from "./login.js";
 import { renderAlerts, renderDevices, renderQueues, renderWindows } from "./overview.js";
 import { HallStream } from "/static/shared/stream.js";
 
@@ -125,20 +125,7 @@ async function main() {
   $("logout").onclick = signOut;
   $("fatal-logout").onclick = signOut;
   s.me = await signIn();
-  const params = new URLSearchParams(location.search);
-  const halls = await get("/api/v1/halls");
-  s.hall = params.get("hall") || s.me.hall || (halls[0] && halls[0].code);
-  if (s.me.role === "admin" && halls.length > 1) {
-    const sel = $("hall-select");
-    sel.replaceChildren(...halls.map((h) => {
-      const o = el("option", null, `${h.name} (${h.code})`);
-      o.value = h.code;
-      return o;
-    }));
-    sel.value = s.hall;
-    sel.hidden = false;
-    sel.onchange = () => { location.search = `?hall=${encodeURIComponent(sel.value)}`; };
-  }
+  s.hall = (await chooseHall(s.me)).code;
   $("user").textContent = `${s.me.name} (${s.me.role})`;
   await load();
   if (!s.ov) return;

@@ -1,7 +1,7 @@
 // The login form shared by the staff pages: nothing is shown or fetched before a valid token exists.
 
 import { forget, get, login, token } from "./api.js";
-import { $ } from "./dom.js";
+import { $, el } from "./dom.js";
 
 /** Resolve with `/auth/me` once the user is logged in (asking with the form when needed). */
 export async function signIn() {
@@ -59,4 +59,26 @@ export function fatal(text) {
   const box = $("fatal");
   box.hidden = false;
   $("fatal-text").textContent = text;
+}
+
+/**
+ * The hall a staff page shows: `?hall=`, else the user's own, else the first; an admin of several halls
+ * gets the page's hall picker (`#hall-select`), which reloads the page on the chosen hall.
+ * Resolves with the hall's code and its `/api/v1/halls` entry (`info`, null for an unknown code).
+ */
+export async function chooseHall(me) {
+  const halls = await get("/api/v1/halls");
+  const code = new URLSearchParams(location.search).get("hall") || me.hall || (halls[0] && halls[0].code);
+  if (me.role === "admin" && halls.length > 1) {
+    const sel = $("hall-select");
+    sel.replaceChildren(...halls.map((h) => {
+      const o = el("option", null, `${h.name} (${h.code})`);
+      o.value = h.code;
+      return o;
+    }));
+    sel.value = code;
+    sel.hidden = false;
+    sel.onchange = () => { location.search = `?hall=${encodeURIComponent(sel.value)}`; };
+  }
+  return { code, info: halls.find((h) => h.code === code) || null };
 }
