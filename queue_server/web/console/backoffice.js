@@ -2,12 +2,11 @@
 // worklist with its traffic lights, and one case's detail with the decision and output forms.
 // Live from the hall event stream (`case.status`); everything rendered with textContent.
 
-import { get, hallPath, post, token } from "./api.js";
+import { get, hallPath, post } from "./api.js";
 import { $, bi, el, notify, throttle, wallClock } from "./dom.js";
 import { LIGHT, VIEWS, pair, split } from "./bo-labels.js";
 import { fmt, openFile, renderCase } from "./bo-detail.js";
-import { chooseHall, fatal, signIn, signOut, watchAuth } from "./login.js";
-import { HallStream } from "/static/shared/stream.js";
+import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
 
 const STAFF = new Set(["clerk", "approver", "auditor", "admin"]);
 const HANDOVER_POLL_MS = 20000; // hand-over lists carry no event of their own: re-read them now and then
@@ -228,22 +227,14 @@ async function main() {
   loadHandovers();
   setInterval(loadHandovers, HANDOVER_POLL_MS);
   if (params.get("case")) select(params.get("case"));
-  const stream = new HallStream(s.hall, token, {
+  const stream = staffStream(s.hall, {
     onSnapshot: (msg) => {
       document.body.dataset.seq = String(msg.seq); // tests wait for it before changing cases behind the page
       reload();
       reloadCase();
     },
     onEvent,
-    onStatus: (online) => {
-      $("conn").dataset.online = String(online);
-      $("conn").textContent = online ? "● 在线 Live" : "● 连接中断 Offline";
-    },
-    onRefused: (code) => {
-      if (code === 4401) dispatchEvent(new CustomEvent("auth-lost"));
-      else stop(new Error("事件流拒绝连接：无权查看该大厅 / The event stream refused: not your hall"));
-    },
-  });
+  }, (text) => stop(new Error(text)));
   stream.start();
   const clock = () => { $("clock").textContent = wallClock(s.tz); };
   clock();

@@ -2,10 +2,9 @@
 // deadlines in working days of the hall's calendar. The server decides who sees what (supervisors all, a
 // clerk those routed to them); the page only offers the steps the caller's role may take.
 
-import { get, hallPath, post, token } from "./api.js";
+import { get, hallPath, post } from "./api.js";
 import { $, bi, el, everySecond, notify, throttle, wallClock } from "./dom.js";
-import { chooseHall, fatal, signIn, signOut, watchAuth } from "./login.js";
-import { HallStream } from "/static/shared/stream.js";
+import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
 
 const READERS = new Set(["approver", "auditor", "admin", "clerk"]); // server: SUPERVISORS + the assignee (clerk)
 const ROUTERS = new Set(["approver", "admin"]); // route and close
@@ -255,17 +254,9 @@ async function main() {
   }
   $("hall").hidden = false;
   await load();
-  const stream = new HallStream(s.hall, token, {
+  const stream = staffStream(s.hall, {
     onSnapshot: () => reload(),
     onEvent: (msg) => { if (msg.type === "complaint.changed") reload(); },
-    onStatus: (online) => {
-      $("conn").dataset.online = String(online);
-      $("conn").textContent = online ? "● 在线 Live" : "● 连接中断 Offline";
-    },
-    onRefused: (code) => {
-      if (code === 4401) dispatchEvent(new CustomEvent("auth-lost"));
-      else fatal("事件流拒绝连接：无权查看该大厅 / The event stream refused: not your hall");
-    },
   });
   stream.start();
   everySecond(() => { $("clock").textContent = wallClock(tz()); });

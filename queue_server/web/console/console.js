@@ -1,15 +1,14 @@
 // The clerk console page (/console): log in, pick a window, then call and serve with buttons or keys.
 // State comes from the desk read model, refreshed whenever the hall event stream reports a change.
 
-import { get, hallPath, post, token } from "./api.js";
+import { get, hallPath, post } from "./api.js";
 import { $, bi, el, everySecond, notify, syncClock, throttle, tick, wallClock } from "./dom.js";
 import { installKeys } from "./keys.js";
 import { renderCounts, renderCurrent, renderHeld, renderTitle, renderWaiting } from "./desk.js";
 import { PAUSE_REASONS, WINDOW_STATUS, pair } from "./labels.js";
-import { fatal, signIn, signOut, watchAuth } from "./login.js";
+import { fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
 import { registered } from "./panels.js";
 import "./cases-desk.js"; // registers the 办件 Cases panel (收件受理)
-import { HallStream } from "/static/shared/stream.js";
 
 const WINDOW_KEY = "hall.console.window";
 const DONE_TEXT = {
@@ -388,20 +387,12 @@ async function openDesk(confirmed) {
   s.sat = true;
   await load();
   $("user").textContent = shown(s.me);
-  s.stream = new HallStream(s.hall, token, {
+  s.stream = staffStream(s.hall, {
     onSnapshot: () => {
       s.countsStale = true;
       reload();
     },
     onEvent,
-    onStatus: (online) => {
-      $("conn").dataset.online = String(online);
-      $("conn").textContent = online ? "● 在线 Live" : "● 连接中断 Offline";
-    },
-    onRefused: (code) => {
-      if (code === 4401) dispatchEvent(new CustomEvent("auth-lost")); // the token expired: log in again
-      else fatal("事件流拒绝连接：无权查看该大厅 / The event stream refused: not your hall");
-    },
   });
   s.stream.start();
 }

@@ -2,12 +2,11 @@
 // check-in, no-show rejoin and home-visit requests. Every action is an API call a clerk may make; the lists
 // follow the hall's event stream. Personal data is shown masked only.
 
-import { get, hallPath, post, token } from "./api.js";
+import { get, hallPath, post } from "./api.js";
 import { $, bi, clockTime, el, everySecond, minutes, notify, throttle, tick, wallClock } from "./dom.js";
 import { CHANNEL, LANE, pair } from "./labels.js";
-import { chooseHall, fatal, signIn, signOut, watchAuth } from "./login.js";
+import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
 import { drawQr, fillPrint } from "./frontdesk-ticket.js";
-import { HallStream } from "/static/shared/stream.js";
 
 const DESK_ROLES = new Set(["clerk", "admin"]); // the server's rule (api/routes/desk.py)
 const LANES = ["normal", "military", "special", "vip"];
@@ -400,17 +399,9 @@ async function main() {
   $("hall").hidden = false;
   await Promise.all([loadQueues(), loadAppointments(), loadNoShows(), loadVisits()]);
   document.body.dataset.ready = "1";
-  const stream = new HallStream(s.hall, token, {
+  const stream = staffStream(s.hall, {
     onSnapshot: () => refresh(),
     onEvent,
-    onStatus: (online) => {
-      $("conn").dataset.online = String(online);
-      $("conn").textContent = online ? "● 在线 Live" : "● 连接中断 Offline";
-    },
-    onRefused: (code) => {
-      if (code === 4401) dispatchEvent(new CustomEvent("auth-lost"));
-      else fatal("事件流拒绝连接：无权查看该大厅 / The event stream refused: not your hall");
-    },
   });
   stream.start();
   everySecond(() => { $("clock").textContent = wallClock(tz()); });

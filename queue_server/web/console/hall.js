@@ -1,12 +1,11 @@
 // The hall supervisor view (/console/hall): every window, queue loads, devices, alerts, the board
 // notice and failed messages, live from the hall event stream.
 
-import { get, hallPath, post, token } from "./api.js";
+import { get, hallPath, post } from "./api.js";
 import { $, bi, el, everySecond, notify, syncClock, throttle, tick, wallClock } from "./dom.js";
 import { MESSAGE_KIND, pair } from "./labels.js";
-import { chooseHall, fatal, signIn, signOut, watchAuth } from "./login.js";
+import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
 import { renderAlerts, renderDevices, renderQueues, renderWindows } from "./overview.js";
-import { HallStream } from "/static/shared/stream.js";
 
 const DEAD_POLL_MS = 30000;
 const EDITORS = new Set(["clerk", "admin"]); // who may change the notice and retry messages (server rules)
@@ -133,17 +132,9 @@ async function main() {
   bindNotice();
   loadDead();
   setInterval(loadDead, DEAD_POLL_MS);
-  s.stream = new HallStream(s.hall, token, {
+  s.stream = staffStream(s.hall, {
     onSnapshot: () => reload(),
     onEvent,
-    onStatus: (online) => {
-      $("conn").dataset.online = String(online);
-      $("conn").textContent = online ? "● 在线 Live" : "● 连接中断 Offline";
-    },
-    onRefused: (code) => {
-      if (code === 4401) dispatchEvent(new CustomEvent("auth-lost")); // the token expired: log in again
-      else fatal("事件流拒绝连接：无权查看该大厅 / The event stream refused: not your hall");
-    },
   });
   s.stream.start();
   everySecond(() => {

@@ -2,6 +2,7 @@
 
 import { forget, get, login, token } from "./api.js";
 import { $, el } from "./dom.js";
+import { HallStream } from "/static/shared/stream.js";
 
 /** Resolve with `/auth/me` once the user is logged in (asking with the form when needed). */
 export async function signIn() {
@@ -81,4 +82,23 @@ export async function chooseHall(me) {
     sel.onchange = () => { location.search = `?hall=${encodeURIComponent(sel.value)}`; };
   }
   return { code, info: halls.find((h) => h.code === code) || null };
+}
+
+/**
+ * The hall's event stream for a staff page (`handlers`: onSnapshot, onEvent): the page's `#conn` mark
+ * follows the connection; a refused token sends the user back to the login form, a refused hall ends the
+ * page with `notYourHall(text)` (by default `fatal`).
+ */
+export function staffStream(hall, handlers, notYourHall = fatal) {
+  return new HallStream(hall, token, {
+    ...handlers,
+    onStatus: (online) => {
+      $("conn").dataset.online = String(online);
+      $("conn").textContent = online ? "● 在线 Live" : "● 连接中断 Offline";
+    },
+    onRefused: (code) => {
+      if (code === 4401) dispatchEvent(new CustomEvent("auth-lost")); // the token expired: log in again
+      else notYourHall("事件流拒绝连接：无权查看该大厅 / The event stream refused: not your hall");
+    },
+  });
 }
