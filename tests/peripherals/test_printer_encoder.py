@@ -142,7 +142,7 @@ def test_small_ticket_exact_bytes() -> None:
         b"\x1c\x26"  # FS & Chinese mode
         b"\x1b\x61\x01\x1b\x45\x01"  # centre, bold
         b"\xd5\xfe\xce\xf1\xd6\xd0\xd0\xc4\n"  # 政务中心
-        b"\x1b\x45\x00" + rule + b"\x1b\x45\x01\x1d\x21\x11"  # bold, double width and height
+        b"\x1b\x45\x00" + rule + b"\x1b\x45\x01\x1d\x21\x33"  # bold, quad width and height (the largest thing)
         b"A1\n"
         b"\x1d\x21\x00\x1b\x45\x00" + rule + b"\x1b\x61\x00"  # left
         b"\xc9\xe7\xb1\xa3  [\xc2\xcc\xc9\xab\xcd\xa8\xb5\xc0]\n"  # 社保  [绿色通道]
