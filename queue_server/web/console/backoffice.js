@@ -130,6 +130,11 @@ async function loadCase() {
   try {
     const view = await get(`/api/v1/cases/${encodeURIComponent(number)}`);
     if (number !== s.selected) return;
+    // an event's reload that brings nothing new keeps the view as it is: a reason being typed or an open
+    // confirmation (准予/不予许可) is not wiped by another change in the hall
+    const shown = JSON.stringify([number, view, s.extra]);
+    if (shown === s.shown) return;
+    s.shown = shown;
     $("detail-number").textContent = number;
     renderCase($("case"), view, ctx());
   } catch (err) {
