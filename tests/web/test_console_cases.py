@@ -185,7 +185,7 @@ def test_a_called_citizens_case_gets_a_one_time_notice(api: Api, browser: Browse
         form.locator("[data-material='application'] input.f-tick").check()
         form.locator("[data-material='application'] input.f-tick").uncheck()  # changed the clerk's mind
         form.locator("[data-material='premises'] input.f-tick").check()  # not uploaded: "未提交" prefilled
-        expect(form.locator("[data-material='premises'] input.f-problem")).to_have_value("未提交 Not provided")
+        expect(form.locator("[data-material='premises'] input.f-problem")).to_have_value("未提交")  # printed: Chinese
         form.locator("[data-material='premises'] input.f-req").fill("提交房屋租赁合同复印件")
         shot(page, "notice")
         with page.context.expect_page():  # the notice opens in a new tab for printing
@@ -196,6 +196,7 @@ def test_a_called_citizens_case_gets_a_one_time_notice(api: Api, browser: Browse
         assert "一次性告知书" in text
         assert "经营者身份证件" in text and "身份证复印件不清晰" in text
         assert "经营场所使用证明" in text and "未提交" in text and "房屋租赁合同" in text
+        assert "Not provided" not in text  # the quick pick's English labels the pick only
         assert "个体工商户登记（备案）申请书" not in text
         close_popups(page)
         shot(page, "result")

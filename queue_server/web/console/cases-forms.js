@@ -6,12 +6,14 @@ import { PROBLEMS } from "./cases-labels.js";
 
 let picks = null;
 
-/** The quick picks of a problem text (one <datalist> for every form). */
+/** The quick picks of a problem text (one <datalist> for every form): the Chinese goes into the field and so
+ * onto the 一次性告知书 (a Chinese document); the English only labels the pick. */
 function problemPicks() {
   if (picks && picks.isConnected) return picks.id;
   picks = el("datalist", null, ...PROBLEMS.map(([zh, en]) => {
     const o = el("option");
-    o.value = `${zh} ${en}`;
+    o.value = zh;
+    o.label = en;
     return o;
   }));
   picks.id = "case-problem-picks";
@@ -99,7 +101,7 @@ function notifyMissing(v) {
     const req = input("f-req", requirementOf(m), "要求 · What to bring", 300);
     box.onchange = () => {
       row.classList.toggle("ticked", box.checked);
-      if (box.checked && !problem.value) problem.value = files.has(m.code) ? "" : `${PROBLEMS[0][0]} ${PROBLEMS[0][1]}`;
+      if (box.checked && !problem.value) problem.value = files.has(m.code) ? "" : PROBLEMS[0][0];
       if (box.checked) problem.focus();
     };
     const row = el("div", "prob-row", el("label", "prob-name", box, el("span", null, m.name), el("span", "en", m.name_en)), problem, req);
