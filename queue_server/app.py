@@ -27,6 +27,7 @@ from .context import HallContext
 from .db import Database
 from .errors import HallError, TooManyRequests
 from .feedback.reports import ensure_rollups
+from .metrics import Metrics, RequestMetrics
 from .migrations import upgrade
 from .models import Hall
 from .notify import api as notify_api
@@ -181,6 +182,14 @@ def create_app(
     )
     app.state.ctx = ctx
     app.add_middleware(PageHeaders)  # CSP and framing rules on every HTML page
+    # Prometheus metrics (metrics.py). Request latency: RequestMetrics calls `metrics.observe_request(scope,
+    # status, seconds)` once per HTTP request; a middleware that replaces it calls that function the same way.
+    metrics = app.state.metrics = Metrics(ctx)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    ctx.writer.observe(metrics.on_batch)
+    ctx.hub.on_count = metrics.on_subscribers
+    if metrics.enabled():  # demo mode, or [server] metrics_token set
+        app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], tags=["public"], include_in_schema=False)
     ready = Readiness(ctx.db, ctx.var_dir)
 
     @app.get("/readyz", tags=["public"])

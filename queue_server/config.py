@@ -301,6 +301,9 @@ class ServerConfig(BaseModel):
     # Where the public routes' rate-limit counts live: "memory://" (one process), "redis://host:6379/0",
     # or "database"; default memory with one process, the database with several (queue_server/ratelimit.py).
     rate_limit_url: str | None = Field(default=None, pattern=r"^(memory://|redis://|rediss://|database$)")
+    # Who may read /metrics (queue_server/metrics.py): with a token, only `Authorization: Bearer <token>`;
+    # without one, anyone in demo mode and nobody outside it (the route is not served).
+    metrics_token: SecretStr | None = Field(default=None, min_length=TOKEN_MIN_DEMO)
 
 
 class AppConfig(BaseModel):
@@ -347,6 +350,12 @@ class AppConfig(BaseModel):
                 errors += _weak_key(("devices", i, "token"), device.token.get_secret_value())
             windows = [] if device.window is None else [device.window]
             errors += self._hall_refs(("devices", i), device.hall, windows, halls)
+        metrics_token = self.server.metrics_token
+        if metrics_token is not None and not demo:
+            if len(metrics_token.get_secret_value()) < TOKEN_MIN:
+                errors.append(_err(("server", "metrics_token"), f"must be at least {TOKEN_MIN} characters long"))
+            else:
+                errors += _weak_key(("server", "metrics_token"), metrics_token.get_secret_value())
         return _checked(self, errors)
 
     @staticmethod

@@ -97,6 +97,7 @@ class Hub:
         self._pending: dict[str, dict[int, HallEvent]] = {}
         self._gap_timer: dict[str, asyncio.TimerHandle] = {}
         self._subs: dict[str, set[Subscriber]] = {}
+        self.on_count: Callable[[str, int], None] | None = None  # (hall, +1 | -1): the metrics' gauge
 
     def attach(self, loop: asyncio.AbstractEventLoop, heads: dict[str, int]) -> None:
         """Bind to the server's event loop, starting from each hall's committed head."""
@@ -155,11 +156,17 @@ class Hub:
         """Register a mailbox for a hall's events (call from the event loop)."""
         sub = Subscriber(hall, self.max_queue)
         self._subs.setdefault(hall, set()).add(sub)
+        if self.on_count is not None:
+            self.on_count(hall, 1)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
         """Forget a mailbox."""
-        self._subs.get(sub.hall, set()).discard(sub)
+        subs = self._subs.get(sub.hall)
+        if subs is not None and sub in subs:
+            subs.discard(sub)
+            if self.on_count is not None:
+                self.on_count(sub.hall, -1)
 
     def subscriber_count(self, hall: str | None = None) -> int:
         """How many mailboxes are registered (for one hall or all)."""

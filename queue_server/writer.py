@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import queue
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from pydantic import BaseModel
 
 from .db import Database
 from .errors import NotFound, Unavailable
-from .events import Hub
+from .events import HallEvent, Hub
 from .services.tx import HallTx, open_halls, write_events
 from .timeutil import utcnow
 
@@ -157,6 +158,11 @@ class BatchWriter:
         self._lanes = [_Lane(db, hub, max_batch, f"hall-writer-{i}", orm_allowed) for i in range(max(1, lanes))]
         self._lane_of: dict[str, _Lane] = {}
 
+    def observe(self, fn: BatchObserver) -> None:
+        """Call `fn(changes, seconds, events)` after each committed batch, on the writer thread (metrics.py)."""
+        for lane in self._lanes:
+            lane.observer = fn
+
     @property
     def batches(self) -> int:
         """Transactions committed (or failed) so far."""
@@ -226,6 +232,9 @@ def _expire(job: _Job) -> None:
     job.future.set_exception(Unavailable(BUSY))
 
 
+BatchObserver = Callable[[int, float, list[HallEvent]], None]
+
+
 class _Lane:
     """One writer thread and the halls' memos it keeps."""
 
@@ -252,6 +261,7 @@ class _Lane:
         # Dropped when a batch fails or on `forget()`.
         self._memo: dict[str, tuple[int, dict[str, object]]] = {}  # hall -> (seq after our commit, memo)
         self.stale = False
+        self.observer: BatchObserver | None = None
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.thread.start()
 
@@ -302,6 +312,8 @@ class _Lane:
 
     def _attempt(self, batch: list[_Job], *, isolate: bool) -> list[tuple[_Job, Any, BaseException | None]]:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        started = time.perf_counter()
+        committed: list[HallEvent] | None = None
         if self.stale:
             self.stale = False
             self._memo.clear()
@@ -314,8 +326,9 @@ class _Lane:
                 session.commit()
                 for tx in opened:
                     self._memo[tx.hall] = (tx.last_seq, tx.cache)
+                committed = [ev for tx in opened for ev in tx.events]
                 if self.hub is not None:  # SQLite: still under the write lock, so the hub sees commit order
-                    self.hub.publish(ev for tx in opened for ev in tx.events)
+                    self.hub.publish(committed)
         except _Retry:
             self._memo.clear()  # it may hold what the rolled-back changes wrote
             raise
@@ -323,6 +336,11 @@ class _Lane:
             self._memo.clear()
             log.exception("write batch of %d failed", len(batch))
             outcomes = [(job, None, _failure(exc)) for job in batch]
+        if committed is not None and self.observer is not None:
+            try:
+                self.observer(len(batch), time.perf_counter() - started, committed)
+            except Exception:  # metrics never fail a committed batch
+                log.exception("batch observer failed")
         return outcomes
 
     def _hall_memo(self, tx: HallTx) -> dict[str, object]:
