@@ -50,6 +50,7 @@ def serve(
     from .app import build_context, create_app, prepare
     from .db import SQLITE_ONE_PROCESS
     from .logs import log_config
+    from .metrics import MULTIPROC_ENV, multiprocess_dir, remove_multiprocess_dir
     from .workers import serve_workers
 
     rt = _runtime(config, host=host, port=port)
@@ -80,11 +81,18 @@ def serve(
         HALL_DATABASE_URL=rt.database_url,
         HALL_SECRET_KEY=rt.secret_key,
     )
+    # Prometheus multiprocess mode: each worker writes its metrics to files here, /metrics adds them up
+    # (metrics.py); set before the workers start, since prometheus-client reads it once at import.
+    metrics_dir, made = multiprocess_dir()
+    os.environ[MULTIPROC_ENV] = str(metrics_dir)
     try:
         status = serve_workers(workers, common)
     except OSError as exc:  # the port is taken, or the address is not this machine's
         typer.echo(f"无法监听 / cannot listen on {common['host']}:{common['port']}: {exc.strerror}", err=True)
         raise typer.Exit(1) from None
+    finally:
+        if made:
+            remove_multiprocess_dir(metrics_dir)
     if status:
         raise typer.Exit(status)
 

@@ -28,6 +28,8 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
 
+from .metrics import worker_died
+
 log = logging.getLogger("queue_server.workers")
 
 STARTUP_GRACE_S = 5.0  # a worker dying sooner than this after its start is a start-up failure
@@ -103,6 +105,8 @@ class Supervisor:
                         self.stopping, status = True, (code if code > 0 else 1)
                         break
                     log.error("worker %d (pid %s) died with status %s: starting it again", i + 1, proc.pid, code)
+                    if proc.pid is not None:
+                        worker_died(proc.pid)  # its live gauges (websocket subscribers) leave /metrics
                     self._start(i)
         finally:
             self._shutdown()

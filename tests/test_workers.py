@@ -80,12 +80,31 @@ def test_two_workers(tmp_path: Path) -> None:
             msg = json.loads(ws.recv(timeout=10))
             if msg["type"] != "heartbeat":
                 frames.append(msg)
+        # /metrics adds up every worker's figures (prometheus-client's multiprocess mode), whichever answers
+        for _ in range(4):
+            with httpx.Client(timeout=30) as c:  # a new connection each time: either worker may answer
+                samples = _metrics(c.get(f"http://127.0.0.1:{port}/metrics").text)
+            assert sum(v for (name, _), v in samples.items() if name == "hall_tickets_issued_total") == 40
+            assert samples["hall_tickets_issued_total", (("hall", "t1"), ("queue", "C"))] == 10
+            assert sum(v for (name, _), v in samples.items() if name == "hall_tickets_called_total") == 40
+            assert samples["hall_websocket_subscribers", (("hall", "t1"),)] == 1  # the one board, on one worker
+            assert samples["hall_tickets_waiting", (("hall", "t1"), ("queue", "A"))] == 0
     seqs = [m["seq"] for m in frames]
     assert seqs == list(range(1, 121))  # every event once, in order, whichever worker committed it
     for q, n in (("A", 15), ("B", 15), ("C", 10)):
         assert sorted(x for x in numbers if x[0] == q) == [f"{q}{i:03d}" for i in range(1, n + 1)]
     assert len(called) == 40 and len(set(called)) == 40  # every ticket called exactly once
     assert sorted(m["data"]["id"] for m in frames if m["type"] == "ticket.called") == sorted(called)
+
+
+def _metrics(body: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
 
 
 def _login(port: int) -> str:
