@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from queue_server.calendar import CalendarError, parse_day, parse_rule
+from queue_server.policy import LANES
 from queue_server.strength import GENERATE_HINT, SECRET_MIN_BITS, TOKEN_MIN_BITS, key_problem, password_problem
 
 Loc = tuple[str | int, ...]
@@ -165,6 +166,13 @@ class HallConfig(BaseModel):
     # Where citizens reach this server from outside (their phones): the tracking page's address on every
     # ticket (`track_url`, the QR code) starts with it. Absent: the server's own base URL of the request.
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    # 过号重排, the rule of the desk's 重新排队 (queue_server/rejoin.py; the tracking page shows it): tickets of
+    # these lanes may rejoin ([]: nobody), at most this often (0: no limit), within this many minutes of the
+    # missed call (0: the rest of the day), at the back (0) or behind the first N people waiting (顺延N位).
+    rejoin_lanes: list[str] = Field(default_factory=lambda: list(LANES))
+    rejoin_times: int = Field(default=0, ge=0, le=99)
+    rejoin_within_min: int = Field(default=0, ge=0, le=1440)
+    rejoin_place: int = Field(default=0, ge=0, le=999)
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = Field(default_factory=list)
 
@@ -178,6 +186,8 @@ class HallConfig(BaseModel):
             for code in (c for c in window.queues if c not in codes):
                 message = f"window {window.number} names unknown queue '{code}' (this hall has {known})"
                 errors.append(_err(("windows", i, "queues"), message))
+        for lane in (x for x in self.rejoin_lanes if x not in LANES):
+            errors.append(_err(("rejoin_lanes",), f"unknown lane '{lane}' (lanes are {', '.join(LANES)})"))
         if self.output_queue is not None and self.output_queue not in codes:
             errors.append(_err(("output_queue",), f"unknown queue '{self.output_queue}' (this hall has {known})"))
         for key, values, parse in (

@@ -136,6 +136,7 @@ class Ticket(SQLModel, table=True):
     window: int | None = None  # window that called it (or holds it)
     target_window: int | None = None  # transferred to this window explicitly
     recalls: int = 0
+    rejoins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # 过号重排 so far (rejoin_times)
     phone_enc: str | None = Field(default=None, sa_column=Column(Text))
     phone_masked: str | None = Field(default=None, max_length=16)
     phone_hash: str | None = Field(default=None, max_length=64, index=True)  # keyed hash: one remote ticket per phone

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from .common import TicketStatus
 
-# The rule a missed ticket follows (services/tickets.py, action "rejoin"): the same service day, at the back of
-# the queue, by staff at the information desk.
+# The rule a missed ticket follows in a hall without `rejoin_*` keys (queue_server/rejoin.py): the same service
+# day, at the back of the queue, by staff at the information desk.
 REJOIN_RULE = "过号后当天可到总服务台重新排队，排在队尾。 / Ask at the information desk today to rejoin, at the back."
 
 

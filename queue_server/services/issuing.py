@@ -142,6 +142,7 @@ def _issue(
         "window": None,
         "target_window": None,
         "recalls": 0,
+        "rejoins": 0,
         "phone_enc": None,
         "phone_masked": None,
         "phone_hash": None,

@@ -26,6 +26,7 @@ from ..models import (
     WAITING,
     Ticket,
 )
+from ..rejoin import RejoinRule
 from ..store import halls as hall_store
 from ..store import tickets as store
 from ..store.rows import TicketRow, WindowRow
@@ -176,16 +177,22 @@ def _release_window(tx: HallTx, t: TicketRow, w: WindowRow | None = None) -> Win
     return w
 
 
-def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal) -> TicketOut:
-    """Apply one window action; 409 (Conflict) when it does not fit the ticket's status."""
+def act(tx: HallTx, *, ticket_id: int, action: str, actor: Principal, rejoin: RejoinRule | None = None) -> TicketOut:
+    """Apply one window action; 409 (Conflict) when it does not fit the ticket's status (`rejoin`: the hall's
+    rejoin rule, default the rule without keys)."""
     if action not in ACTIONS:
         raise NotFound(f"没有这个操作 / No action '{action}'")
-    t = _act(tx, ticket_row(tx, ticket_id), action, actor)[0]
+    t = _act(tx, ticket_row(tx, ticket_id), action, actor, rejoin=rejoin)[0]
     return out(tx.conn, t, tx.now)
 
 
 def _act(
-    tx: HallTx, t: TicketRow, action: str, actor: Principal, window: WindowRow | None = None
+    tx: HallTx,
+    t: TicketRow,
+    action: str,
+    actor: Principal,
+    window: WindowRow | None = None,
+    rejoin: RejoinRule | None = None,
 ) -> tuple[TicketRow, WindowRow | None]:
     """The action on `t` (`window`: its window's row when the caller has it); the ticket and window after."""
     allowed, after, event = ACTIONS[action]
@@ -213,8 +220,13 @@ def _act(
     elif action == "rejoin":
         if t.service_day != service_day(now, tx.tz):
             raise Conflict("过号票只能当天重新排队 / A missed ticket can only rejoin on the same day")
+        rule = rejoin or RejoinRule()
+        refusal = rule.refusal(lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now)
+        if refusal is not None:
+            raise Conflict(refusal)
         window = _release_window(tx, t, window)
-        changes |= {"arrived_at": now, "window": None, "called_at": None}  # back of the queue: the rejoin rule
+        arrival = rule.arrival(now, _waiting_arrivals(tx, t.queue, rule.place + 1) if rule.place else [])
+        changes |= {"arrived_at": arrival, "window": None, "called_at": None, "rejoins": t.rejoins + 1}
     if after in (DONE, NO_SHOW, CANCELLED, HELD):
         if t.status in AT_WINDOW:
             window = _release_window(tx, t, window)
@@ -234,6 +246,20 @@ def _act(
     elif action == "no-show":
         notices.no_show(tx, t)
     return t, window
+
+
+def _waiting_arrivals(tx: HallTx, queue: str, limit: int) -> list:
+    """Arrival times of the first `limit` tickets waiting in `queue` (not sent to a window), oldest first."""
+    rows = store.select_tickets(
+        tx.conn,
+        col(Ticket.hall_code) == tx.hall,
+        col(Ticket.status) == WAITING,
+        col(Ticket.queue) == queue,
+        col(Ticket.target_window).is_(None),
+        order=[col(Ticket.arrived_at), col(Ticket.id)],
+        limit=limit,
+    )
+    return [r.arrived_at for r in rows]
 
 
 def _record_service_time(tx: HallTx, queue: str, seconds: float) -> None:

@@ -14,7 +14,8 @@ from ..config import HallConfig
 from ..errors import NotFound
 from ..feedback.models import Evaluation
 from ..models import DONE, NO_SHOW, Hall
-from ..schemas.track import REJOIN_RULE, TrackState
+from ..rejoin import RejoinRule
+from ..schemas.track import TrackState
 from ..store import tickets as store
 from ..store.rows import TicketRow
 from .ticketing import out
@@ -29,6 +30,14 @@ class Tracked:
     seq: int
     ticket: TicketRow
     state: TrackState
+
+
+def rejoin_text(rule: RejoinRule, t: TicketRow, now: datetime) -> str:
+    """The hall's rejoin rule for a missed ticket; when this ticket can no longer rejoin, why (and what to do)."""
+    refusal = rule.refusal(lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now)
+    if refusal is None or rule.nobody:
+        return rule.sentence()
+    return refusal
 
 
 def tracked(session: Session, token: str, now: datetime, hall_of: Callable[[str], HallConfig]) -> Tracked:
@@ -65,7 +74,7 @@ def tracked(session: Session, token: str, now: datetime, hall_of: Callable[[str]
         transferred=t.queue != t.issue_queue or t.target_window is not None,
         target_window=t.target_window,
         notice=notice or "",
-        rejoin_rule=REJOIN_RULE if t.status == NO_SHOW else "",
+        rejoin_rule=rejoin_text(RejoinRule.of(h), t, now) if t.status == NO_SHOW else "",
         evaluated=evaluated,
     )
     return Tracked(int(seq), t, state)

@@ -30,6 +30,7 @@ class TicketRow:
     window: int | None = None
     target_window: int | None = None
     recalls: int = 0
+    rejoins: int = 0
     phone_enc: str | None = None
     phone_masked: str | None = None
     phone_hash: str | None = None

@@ -154,6 +154,7 @@ TABLE: dict[str, Rule] = {
     # tickets, book for callers, check in and rejoin through the routes above that clerks may call
     "GET /api/v1/halls/{hall}/desk/appointments": Rule(only("clerk")),
     "GET /api/v1/halls/{hall}/desk/no-shows": Rule(only("clerk")),
+    "GET /api/v1/halls/{hall}/desk/setup": Rule(only("clerk")),
     "POST /api/v1/halls/{hall}/desk/qr": Rule(only("clerk"), json={"text": "https://hall.example/track/x"}),
     # home visits
     "GET /api/v1/halls/{hall}/home-visits": Rule(only("clerk", "auditor")),

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from queue_server.ids import make_id_number
 
 from ..api.test_console_api import console_config
+from ..api.test_desk_api import desk_config
 from ..harness import KIOSK, Api, LiveServer, fresh_database, runtime, serving
 from .test_console import CONSOLE, SHOTS, browser, log_in
 
@@ -31,7 +32,7 @@ SENIOR_ID = make_id_number(birth=date(1941, 7, 8), serial=23)
 def desk_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A live server on this backend with appointments in queue A (console_config)."""
     tmp = tmp_path_factory.mktemp(f"desk-{backend}")
-    cfg = console_config(tmp)
+    cfg = desk_config(tmp, base=console_config(tmp))
     with serving(runtime(fresh_database(backend, tmp, name="desk"), tmp / "var", config=cfg), heartbeat_s=1.0) as srv:
         yield srv
 
@@ -164,6 +165,12 @@ def test_a_full_day_at_the_general_desk(api: Api, browser: Browser, backend: str
             "/api/v1/halls/t1/windows/2/call", json={"number": missed["number"]}, headers=api.auth("clerk2")
         )
         assert again.status_code == 200 and again.json()["status"] == "called"  # its number can be called again
+        # the hall's rule (rejoin_* keys) is the one the page states, and it allows one rejoin only
+        expect(page.locator("#rejoin-rule")).to_contain_text("30 分钟内")
+        expect(page.locator("#rejoin-rule")).to_contain_text("at most 1 time a ticket")
+        assert api.act(missed["id"], "no-show", who="clerk2").status_code == 200
+        expect(item.locator(".fd-refusal")).to_contain_text("上限 1 次")
+        expect(item.locator("button[data-rejoin]")).to_be_disabled()
 
         # 5. a home visit (预约上门) for a senior who cannot come
         page.click("#open-visit")

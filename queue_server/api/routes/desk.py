@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 from peripherals.documents.qr import qr_matrix
 
 from ...models import Appointment, Ticket
+from ...rejoin import RejoinRule
 from ...services.auth import Principal
 from ...store import tickets as store
 from ...timeutil import service_day, utcnow
@@ -70,6 +71,14 @@ class MissedTicket(BaseModel):
     missed_at: datetime | None
     recalls: int
     phone_masked: str | None
+    rejoins: int = 0
+    rejoin_refusal: str | None = None  # why the hall's rule does not let it rejoin now (None: it may)
+
+
+class DeskSetup(BaseModel):
+    """What the desk page shows of the hall's setup: the rejoin rule's sentence ("中文 / English")."""
+
+    rejoin_rule: str
 
 
 class QrBody(BaseModel):
@@ -132,11 +141,13 @@ async def desk_appointments(
 
 @router.get("/api/v1/halls/{hall}/desk/no-shows", response_model=list[MissedTicket])
 async def desk_no_shows(hall: str, ctx: CtxDep, who: PrincipalDep) -> list[MissedTicket]:
-    """Today's tickets that missed their call, latest first: the hall's rule lets them rejoin today only."""
+    """Today's tickets that missed their call, latest first, each with whether the hall's rule lets it rejoin."""
     ctx.hall(hall)
     _desk(who, hall)
     tz = ctx.zones[hall]
-    today = service_day(utcnow(), tz)
+    now = utcnow()
+    today = service_day(now, tz)
+    rule = RejoinRule.of(ctx.hall(hall))
 
     def read(s: Session) -> list[MissedTicket]:
         rows = store.select_tickets(
@@ -159,11 +170,21 @@ async def desk_no_shows(hall: str, ctx: CtxDep, who: PrincipalDep) -> list[Misse
                 missed_at=t.finished_at.astimezone(tz) if t.finished_at else None,
                 recalls=t.recalls,
                 phone_masked=t.phone_masked,
+                rejoins=t.rejoins,
+                rejoin_refusal=rule.refusal(lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now),
             )
             for t in rows
         ]
 
     return await ctx.read(read)
+
+
+@router.get("/api/v1/halls/{hall}/desk/setup", response_model=DeskSetup)
+async def desk_setup(hall: str, ctx: CtxDep, who: PrincipalDep) -> DeskSetup:
+    """The hall's desk setup: its no-show rejoin rule (`rejoin_*` keys of `[[halls]]`)."""
+    h = ctx.hall(hall)
+    _desk(who, hall)
+    return DeskSetup(rejoin_rule=RejoinRule.of(h).sentence())
 
 
 @router.post("/api/v1/halls/{hall}/desk/qr", response_model=QrCode)

@@ -14,6 +14,7 @@ from ...ids import InvalidPhone, mask_phone, validate_phone
 from ...models import AuditLog
 from ...notify.verify import CODE_TTL, phone_key
 from ...ratelimit import client_of
+from ...rejoin import RejoinRule
 from ...services import issuing, remote
 from ...services import tickets as svc
 from ...services.auth import Principal
@@ -201,5 +202,6 @@ async def ticket_action(ticket_id: TicketId, action: ActionName, ctx: CtxDep, wh
 async def _act(ctx: HallContext, who: Principal, hall: str, ticket_id: int, action: str) -> Response:
     who.require(hall, "clerk", "kiosk")
     tz = ctx.zones[hall]
-    o = await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who))
+    rule = RejoinRule.of(ctx.hall(hall))
+    o = await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action=action, actor=who, rejoin=rule))
     return json_response(TicketPublic.of(o, tz))

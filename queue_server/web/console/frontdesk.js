@@ -205,11 +205,17 @@ async function loadNoShows() {
       b.type = "button";
       b.dataset.rejoin = String(t.id);
       b.onclick = () => rejoin(t, b);
+      // the hall's rule (rejoin_* keys) may refuse it: the button stays, disabled, with the reason beside it
+      const refused = t.rejoin_refusal ? t.rejoin_refusal.split(" / ") : null;
+      b.disabled = Boolean(refused);
       const li = el("li", "fd-item", el("span", "t-number", t.number), el("span", "q-code", t.queue),
         el("span", "muted", t.window ? `${t.window} 号窗口过号 · missed at window ${t.window}` : ""),
         el("span", "fd-time", t.missed_at ? clockTime(t.missed_at, tz()) : ""),
-        t.recalls ? el("span", "muted", `重呼 ${t.recalls} 次`) : null, b);
+        t.recalls ? el("span", "muted", `重呼 ${t.recalls} 次`) : null,
+        t.rejoins ? el("span", "muted", `已重排 ${t.rejoins} 次 · rejoined ${t.rejoins}×`) : null,
+        refused ? el("span", "fd-refusal", bi([refused[0], refused[1] || ""])) : null, b);
       li.dataset.number = t.number;
+      if (refused) li.dataset.refused = "1";
       return li;
     });
     if (items.length === 0) items.push(el("li", "empty", "今日没有过号 · No missed calls today"));
@@ -229,6 +235,16 @@ async function rejoin(t, button) {
   } catch (err) {
     notify(err.message);
     button.disabled = false;
+  }
+}
+
+async function loadSetup() {
+  try {
+    const setup = await get(`${hallPath(s.hall)}/desk/setup`);
+    const [zh, en] = setup.rejoin_rule.split(" / ");
+    $("rejoin-rule").replaceChildren(bi([zh, en || ""]));
+  } catch (err) {
+    notify(err.message);
   }
 }
 
@@ -397,7 +413,7 @@ async function main() {
   bind();
   renderLanes();
   $("hall").hidden = false;
-  await Promise.all([loadQueues(), loadAppointments(), loadNoShows(), loadVisits()]);
+  await Promise.all([loadSetup(), loadQueues(), loadAppointments(), loadNoShows(), loadVisits()]);
   document.body.dataset.ready = "1";
   const stream = staffStream(s.hall, {
     onSnapshot: () => refresh(),
