@@ -14,11 +14,14 @@ seal is stamped on paper or added by the electronic-seal service, never drawn by
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
+from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 from reportlab.platypus import (  # type: ignore[import-untyped]
     CondPageBreak,
@@ -47,6 +50,10 @@ CASE_DOCUMENT_KINDS = (
 )
 """The built-in kinds: 受理凭证, 一次性告知书, 不予受理通知书, 容缺受理通知书, 告知承诺书."""
 
+# A table cell that is one code (case number 6742612060001, waybill, item code SCZT-GTH-001): never broken
+# across lines — the CJK line breaker would split it anywhere — but drawn smaller when the column is narrow.
+CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-_/.]*")
+CELL_PADDING = 10.0  # left + right padding of `grid` cells
 BLANK_NAME = "_" * 18
 BLANK_DATE = "______年____月____日"
 
@@ -62,8 +69,20 @@ def _list_table(block: FilledTable, styles: Styles) -> Table:
     total = sum(block.widths)
     widths = [FRAME_WIDTH * w / total for w in block.widths]
     data: list[list[object]] = [[bilingual(styles, zh, en, stacked=True) for zh, en in block.headers]]
-    data += [[Paragraph(plain(cell), styles.cell) for cell in row] for row in block.rows]
+    data += [[_cell(cell, styles, width) for cell, width in zip(row, widths, strict=True)] for row in block.rows]
     return grid(data, widths, header=True)
+
+
+def _cell(text: str, styles: Styles, width: float) -> Paragraph:
+    """A table cell; a code (`CODE`) on one line, shrunk to the column's width when it would not fit."""
+    if not CODE.fullmatch(text):
+        return Paragraph(plain(text), styles.cell)
+    room = width - CELL_PADDING
+    size = min(styles.cell.fontSize, room / stringWidth(text, styles.font, 1.0))
+    if size >= styles.cell.fontSize:
+        return Paragraph(plain(text), styles.cell)
+    style = ParagraphStyle("cell_code", parent=styles.cell, fontSize=size, wordWrap=None, splitLongWords=False)
+    return Paragraph(plain(text), style)
 
 
 def _signature(block: Signature, styles: Styles) -> Flowable:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from ..api.deps import CtxDep, PrincipalDep
 from ..errors import Conflict, NotFound
+from ..services.ticketing import staff_names
 from ..services.tx import HallTx
 from . import documents as docs
 from .api_submit import pdf_response
@@ -43,13 +44,17 @@ async def create_handover(hall: str, body: HandoverBody, ctx: CtxDep, who: Princ
     return {"number": number, "cases": body.cases, "url": f"/api/v1/halls/{hall}/handovers/{number}.pdf", "id": doc_id}
 
 
-def _handover_out(h: CaseHandover, cases: list[str]) -> dict[str, Any]:
+def _handover_out(s: Session, h: CaseHandover, cases: list[str]) -> dict[str, Any]:
+    """A list as the pages show it; staff by username and by display name (`*_name`: 王芳)."""
+    names = staff_names(s.connection())
     return {
         "number": h.number,
         "created_at": h.created_at.isoformat(),
         "created_by": h.created_by,
         "received_at": h.received_at.isoformat() if h.received_at else None,
         "received_by": h.received_by,
+        "created_by_name": names.get(h.created_by, h.created_by),
+        "received_by_name": names.get(h.received_by, h.received_by) if h.received_by else None,
         "cases": cases,
         "url": f"/api/v1/halls/{h.hall_code}/handovers/{h.number}.pdf",
     }
@@ -68,7 +73,7 @@ async def list_handovers(hall: str, ctx: CtxDep, who: PrincipalDep) -> list[dict
 
     def run(s: Session) -> list[dict[str, Any]]:
         stmt = select(CaseHandover).where(col(CaseHandover.hall_code) == hall).order_by(col(CaseHandover.id).desc())
-        return [_handover_out(h, _handover_cases(s, h)) for h in s.execute(stmt).scalars()]
+        return [_handover_out(s, h, _handover_cases(s, h)) for h in s.execute(stmt).scalars()]
 
     return await ctx.read(run)
 
@@ -88,11 +93,12 @@ async def receive_handover(hall: str, number: str, ctx: CtxDep, who: PrincipalDe
         if h is None:
             raise NotFound("没有这份移交清单 / No such hand-over list")
         if h.received_at is not None:
-            raise Conflict(f"移交清单已由 {h.received_by} 签收 / Already received by {h.received_by}")
+            by = staff_names(tx.session.connection()).get(h.received_by, h.received_by)
+            raise Conflict(f"移交清单已由 {by} 签收 / Already received by {by}")
         h.received_at, h.received_by = tx.now, who.name
         tx.session.add(h)
         tx.session.flush()
-        return _handover_out(h, _handover_cases(tx.session, h))
+        return _handover_out(tx.session, h, _handover_cases(tx.session, h))
 
     return await ctx.change(hall, run)
 

@@ -13,6 +13,7 @@ from sqlmodel import col
 from ..calendar import Calendar
 from ..errors import Conflict, Invalid
 from ..services.auth import Principal
+from ..services.ticketing import staff_name
 from ..services.tx import HallTx
 from . import documents as docs
 from . import states
@@ -111,7 +112,8 @@ class _Apply:
     def receipt_fields(self) -> None:
         """What the acceptance receipt adds: the materials received and the promised date."""
         self.fields["materials"] = _materials_received(self.tx, self.c, self.item)
-        self.fields |= {"promised_days": self.c.time_limit_days, "promised_by": self.c.deadline, "clerk": self.who.name}
+        self.fields |= {"promised_days": self.c.time_limit_days, "promised_by": self.c.deadline}
+        self.fields["clerk"] = staff_name(self.tx.session.connection(), self.who.name)  # 王芳, not clerk1
 
 
 # One handler per outcome. Each validates its body before changing anything (the transaction is all or
@@ -305,7 +307,8 @@ def handover(tx: HallTx, *, numbers: list[str], who: Principal) -> tuple[CaseHan
         )
     hall = tx.config
     assert hall is not None
-    fields = {"organ": hall.name, "cases": rows, "created_by": who.name, "issue_date": day}
+    by = staff_name(tx.session.connection(), who.name)  # the display name (王芳), not the username
+    fields = {"organ": hall.name, "cases": rows, "created_by": by, "issue_date": day}
     doc = issue_document(tx, cases[0], "handover_list", fields, who)
     h.document_id = doc.id
     tx.session.add(h)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from ..calendar import Calendar
 from ..crypto import PiiCipher
 from ..errors import NotFound
+from ..services.ticketing import staff_names
 from . import states
 from .items import as_item
 from .models import Case, CaseDocument, CaseHistory, CaseItem, CaseMaterial
@@ -62,6 +63,7 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
     documents = session.execute(
         select(CaseDocument).where(col(CaseDocument.case_id) == c.id).order_by(col(CaseDocument.id))
     )
+    names = staff_names(session.connection())
     return public(session, c, cal, today) | {
         "situation": c.situation,
         "channel": c.channel,
@@ -76,6 +78,7 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
             {
                 "at": h.at.isoformat(),
                 "actor": h.actor,
+                "actor_name": names.get(h.actor, h.actor),  # a staff user's display name (王芳)
                 "role": h.actor_role,
                 "action": h.action,
                 "from": h.from_status,

@@ -307,6 +307,27 @@ def test_long_table_runs_onto_more_pages(tmp_path: Path) -> None:
     assert "材料第60项" in text and "第2页" in text
 
 
+def test_a_code_in_a_narrow_column_is_never_broken(tmp_path: Path) -> None:
+    path = tmp_path / "list.toml"
+    path.write_text(
+        '[list]\ntitle = "清单"\n[[list.blocks]]\ntype = "table"\nsource = "rows"\ncolumns = [\n'
+        '  { header = "办件编号", cell = "{no}", width = 1 },\n'
+        '  { header = "事项", cell = "{matter}", width = 8 },\n]\n',
+        encoding="utf-8",
+    )
+    rows = [
+        {"no": "67426120600012345", "matter": "个体工商户设立登记"},
+        {"no": "T1-YJ-20261206-001", "matter": "食品经营"},
+    ]
+    pdf = render_case_document("list", {"rows": rows}, templates=load_templates(path))
+    source = tmp_path / "list.pdf"
+    source.write_bytes(pdf)
+    out = subprocess.run([require_tool("pdftotext"), "-layout", str(source), "-"], capture_output=True, check=True)
+    lines = out.stdout.decode("utf-8").splitlines()
+    for row in rows:  # each number whole on one line (a broken one would be split over two)
+        assert any(row["no"] in line for line in lines), (row["no"], lines)
+
+
 def test_optional_paragraph_only_when_its_field_is_given(tmp_path: Path) -> None:
     fields = FIELDS["non_acceptance_notice"]
     assert "请向" not in pdf_text(render_case_document("non_acceptance_notice", fields), tmp_path)

@@ -47,7 +47,7 @@ async function loadHandovers() {
       };
       const li = el("li", "bo-handover",
         el("div", "bo-ho-main", el("b", null, h.number),
-          el("span", "muted", `${fmt(h.created_at, s.tz)} · ${h.created_by} · ${h.cases.length} 件 cases`),
+          el("span", "muted", `${fmt(h.created_at, s.tz)} · ${h.created_by_name} · ${h.cases.length} 件 cases`),
           el("span", "bo-ho-cases", h.cases.join("  "))),
         el("div", "bo-ho-act", pdf, take));
       li.dataset.handover = h.number;

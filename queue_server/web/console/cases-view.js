@@ -203,7 +203,7 @@ function history(v, tz) {
   return el("section", "case-sec",
     el("h4", null, bi(["办理记录", "History"])),
     el("ol", "history", ...(v.history || []).map((h) => el("li", null,
-      el("span", "h-at", when(h.at, tz)), el("span", "h-who", `${ROLE[h.role] || h.role} ${h.actor}`),
+      el("span", "h-at", when(h.at, tz)), el("span", "h-who", `${ROLE[h.role] || h.role} ${h.actor_name || h.actor}`),
       el("span", "h-to", split(v.timeline.find((t) => t.status === h.to)?.label || h.to)[0]),
       h.note ? el("span", "h-note", h.note) : null))));
 }

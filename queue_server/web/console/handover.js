@@ -76,9 +76,9 @@ export async function showHandover(ctx, open) {
     show.type = "button";
     show.onclick = () => pdf.replaceChildren(docLinks(h.url, `${h.number}.pdf`, true));
     pdf.append(show);
-    const tr = el("tr", null, el("td", null, h.number), el("td", null, when(h.created_at, ctx.tz)), el("td", null, h.created_by),
+    const tr = el("tr", null, el("td", null, h.number), el("td", null, when(h.created_at, ctx.tz)), el("td", null, h.created_by_name),
       el("td", "ho-cases", h.cases.join("、")),
-      el("td", h.received_at ? "ok" : "warn", h.received_at ? `${h.received_by} ${when(h.received_at, ctx.tz)}` : "未签收 · Not received"),
+      el("td", h.received_at ? "ok" : "warn", h.received_at ? `${h.received_by_name} ${when(h.received_at, ctx.tz)}` : "未签收 · Not received"),
       pdf);
     tr.dataset.handover = h.number;
     return tr;
