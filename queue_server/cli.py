@@ -58,7 +58,7 @@ def serve(
     common = {
         "host": rt.settings.host,
         "port": rt.settings.port,
-        "log_config": log_config(rt.settings.log_level),
+        "log_config": log_config(rt.settings.log_level, rt.settings.log_format),
         "ws": "websockets-sansio",
         "timeout_graceful_shutdown": 5,
     }

@@ -6,9 +6,14 @@ Every line (uvicorn's access log, its errors, the app's own loggers) passes two 
   code in a path that is the holder's proof (`/api/v1/track/…`, the tracking page `/track/…` and its stream
   `/ws/track/…`, `/appointments/…`, `/home-visits/…`, `/complaints/…`), and anything shaped like a resident
   ID or mainland mobile number become `***`, in the message and in a traceback's text.
+- `AccessFilter` (uvicorn's access log only): the path is written without its query string at all.
 - `ThrottleFilter`: an error (WARNING and above) that repeats — the same logger, message and exception —
   is written once per interval; the next one after the interval says how many were left out. A database
   that is down otherwise writes a traceback per request (megabytes a minute).
+
+`HALL_LOG_FORMAT=json` writes each record as one JSON object on one line (`JsonFormatter`): `ts`, `level`,
+`logger`, `msg`, for an access line also `client`, `method`, `path`, `status`, and a traceback as `exc`
+(redacted like the message) — the same filters run first, so the same things are masked.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ import logging
 import re
 import threading
 import time
+from datetime import UTC, datetime
+from typing import Literal
+
+import orjson
 
 _QUERY_VALUE = re.compile(r"([?&][^=&\s\"'#?]+=)[^&\s\"'#]*")
 _PASSWORD = re.compile(r"((?:token|access_token|password)=)[^&\s\"']+", re.IGNORECASE)  # also in form bodies
@@ -45,6 +54,8 @@ class RedactFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""
+        if isinstance(record.args, tuple) and record.args:  # each argument first: structured (JSON) fields stay
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         msg = record.getMessage()
         clean = redact(msg)
         if clean != msg:
@@ -89,16 +100,74 @@ class ThrottleFilter(logging.Filter):
         return True
 
 
-def log_config(level: str = "info") -> dict[str, object]:
+ACCESS_LOGGER = "uvicorn.access"
+
+
+_WS_LINE = '"WebSocket %s"'  # uvicorn's websocket lines: '%s - "WebSocket %s" [accepted]' (or a status)
+
+
+class AccessFilter(logging.Filter):
+    """uvicorn's access lines without the path's query string: `client - "METHOD path HTTP/v" status`, and
+    its websocket lines `client - "WebSocket path" [accepted]`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Cut `?…` off the path argument; never drops the record."""
+        args = record.args
+        if not isinstance(args, tuple):
+            return True
+        if record.name == ACCESS_LOGGER and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], *args[3:])
+        elif len(args) >= 2 and isinstance(args[1], str) and _WS_LINE in str(record.msg):
+            record.args = (args[0], args[1].split("?", 1)[0], *args[2:])
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line (a traceback is a field, its newlines escaped).
+
+    Hand-written rather than python-json-logger: a dict and `orjson.dumps` are all it takes, and it must
+    read the traceback text the redaction filter left (`exc_text`), never format the exception afresh.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line."""
+        out: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        args = record.args
+        if record.name == ACCESS_LOGGER and isinstance(args, tuple) and len(args) == 5:
+            out.update(client=args[0], method=args[1], path=args[2], status=args[4])
+        if record.exc_info and not record.exc_text:  # no redaction filter ran (not our handler): redact here
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            out["exc"] = record.exc_text
+        return orjson.dumps(out, default=str).decode()
+
+
+def log_config(level: str = "info", fmt: Literal["text", "json"] = "text") -> dict[str, object]:
     """A logging dict config for uvicorn and the app, with redaction and throttling on every handler."""
     lvl = level.upper()
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"throttle": {"()": ThrottleFilter}, "redact": {"()": RedactFilter}},
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "filters": {
+            "throttle": {"()": ThrottleFilter},
+            "access": {"()": AccessFilter},
+            "redact": {"()": RedactFilter},
+        },
+        "formatters": {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+            "json": {"()": JsonFormatter},
+        },
         "handlers": {
-            "default": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["throttle", "redact"]}
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": fmt,
+                "filters": ["throttle", "access", "redact"],
+            }
         },
         "loggers": {
             "": {"handlers": ["default"], "level": lvl},

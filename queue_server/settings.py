@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     port: int = 8000
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line (queue_server/logs.py)
     # Writer threads of a process on PostgreSQL (each writes its share of the halls, see writer.py);
     # 0: the default. SQLite always has one (one writer at a time).
     writer_lanes: int = Field(default=0, ge=0, le=64)
