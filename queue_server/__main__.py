@@ -4,6 +4,15 @@ import sys
 
 from .cli import app
 
-if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "check-config", "migrate", "devices", "--help"):
+if len(sys.argv) < 2 or sys.argv[1] not in (
+    "serve",
+    "check-config",
+    "migrate",
+    "backup",
+    "restore",
+    "devices",
+    "users",
+    "--help",
+):
     sys.argv.insert(1, "serve")
 app()

@@ -1,4 +1,4 @@
-"""The `hall` command: serve, check the configuration, migrate, revoke staff sessions."""
+"""The `hall` command: serve, check the configuration, migrate, back up and restore, revoke staff sessions."""
 
 from __future__ import annotations
 
@@ -127,6 +127,50 @@ def migrate(config: Annotated[Path | None, typer.Option(help="hall configuration
     rt = _runtime(config)
     upgrade(rt.database_url)
     typer.echo(f"migrated {_safe(rt.database_url)}")
+
+
+@app.command()
+def backup(
+    out_dir: Annotated[Path, typer.Argument(help="directory to write the backup into")],
+    config: Annotated[Path | None, typer.Option(help="hall configuration TOML (default: the demo hall)")] = None,
+) -> None:
+    """Back up the database while the server runs (SQLite: online backup; PostgreSQL: pg_dump) and the
+    uploaded case materials."""
+    from .backup import BackupError
+    from .backup import backup as do_backup
+
+    rt = _runtime(config)
+    try:
+        done = do_backup(rt.database_url, rt.settings.var_dir.expanduser().resolve(), out_dir)
+    except BackupError as exc:
+        typer.echo(f"备份失败 / backup failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backup of {_safe(rt.database_url)}: {done.database}")
+    if done.materials is not None:
+        typer.echo(f"case materials: {done.materials}")
+    typer.echo("the secret key (HALL_SECRET_KEY) is not in it: keep it apart, the backup cannot be read without it")
+
+
+@app.command()
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="a .db or .dump file written by `hall backup`")],
+    config: Annotated[Path | None, typer.Option(help="hall configuration TOML (default: the demo hall)")] = None,
+    replace: Annotated[bool, typer.Option(help="overwrite a database that already holds a hall")] = False,
+) -> None:
+    """Restore a backup into the configured database (empty, unless --replace); no server may be running."""
+    from .backup import BackupError
+    from .backup import restore as do_restore
+
+    rt = _runtime(config)
+    try:
+        done = do_restore(backup_file, rt.database_url, rt.settings.var_dir.expanduser().resolve(), replace=replace)
+    except BackupError as exc:
+        typer.echo(f"恢复失败 / restore failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {done.database} into {_safe(rt.database_url)}")
+    if done.materials is not None:
+        typer.echo(f"case materials from {done.materials}")
+    typer.echo("start the server with the same secret key (it applies any newer migrations)")
 
 
 devices_app = typer.Typer(help="Peripherals of the configured kiosks.", no_args_is_help=True)
