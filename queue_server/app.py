@@ -38,7 +38,7 @@ from .services.housekeeping import appointment_reminders, queue_alerts
 from .services.tickets import expire_before
 from .services.tx import hall_tx
 from .settings import Runtime
-from .timeutil import service_day
+from .timeutil import service_day, utcnow
 
 log = logging.getLogger(__name__)
 ROLLOVER_CHECK_S = 30.0
@@ -67,6 +67,10 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
         sync_config(s, ctx.config, fp_key=ctx.fingerprint_key)
         sync_catalog(s, load_catalog(ctx.items_dir))
     close_past_days(ctx)
+    for hall in ctx.config.halls:  # said once, at start-up (and in the supervisor view)
+        notice = ctx.calendars[hall.code].national_gap_notice(service_day(utcnow(), ctx.zones[hall.code]))
+        if notice:
+            log.warning("hall %s: %s", hall.code, notice)
     ctx.materials.sweep(ctx.db, full=True)  # what a crash left in staging, files a restored database lost
 
 

@@ -5,6 +5,14 @@ hours, 延时服务) or ``"daily 08:30-12:00"``; several rules add up, so a midd
 staggered hours (错时服务) are one more. ``24:00`` may end a rule. A holiday closes a day whose weekday is
 open; a 调休 workday opens a day whose weekday is closed, with Monday's hours. A hall without rules is
 always open.
+
+National holidays (``national=True``, the configuration's default ``national_holidays``): the State
+Council's yearly arrangement (国务院办公厅关于某年部分节假日安排的通知), from the ``chinesecalendar``
+package, which carries each notice's whole 放假 ranges (weekend days inside them too, so a hall that opens
+on Saturdays is closed on the Saturday of the Spring Festival) and its 调休 workdays, and knows which years
+it has (README: why this package and not ``holidays``). The hall's own dates come on top: its `holidays`
+close a national workday, its `workdays` open a national holiday. A year the package has no notice for
+keeps the weekday rules (`national_gaps` names it, for the start-up log and the supervisor view).
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+
+import chinese_calendar  # type: ignore[import-untyped]
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RULE = re.compile(r"^\s*(?P<days>[a-z,\-]+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
@@ -71,6 +81,21 @@ def parse_day(text: str) -> date:
         raise CalendarError(f"'{text}' is not a date (write YYYY-MM-DD)") from None
 
 
+@dataclass(frozen=True, slots=True)
+class NationalDays:
+    """The State Council's arrangements the installed ``chinesecalendar`` carries."""
+
+    holidays: frozenset[date]  # every day of each notice's 放假 ranges
+    workdays: frozenset[date]  # the 调休 days worked (上班) although they fall on a weekend
+    years: frozenset[int]  # the years with a notice
+
+
+def national_days() -> NationalDays:
+    """The national holidays and 调休 workdays of every year the installed package has a notice for."""
+    holidays, workdays = frozenset(chinese_calendar.holidays), frozenset(chinese_calendar.workdays)
+    return NationalDays(holidays, workdays, frozenset(d.year for d in holidays))
+
+
 @dataclass(frozen=True)
 class Calendar:
     """When a hall is open, in its own timezone."""
@@ -79,14 +104,45 @@ class Calendar:
     rules: tuple[OpenRule, ...] | None = None  # None: always open
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
+    national_years: frozenset[int] | None = None  # None: national holidays off; else the years with a notice
 
     @classmethod
     def build(
-        cls, tz: tzinfo, rules: Iterable[str] | None, holidays: Iterable[str] = (), workdays: Iterable[str] = ()
+        cls,
+        tz: tzinfo,
+        rules: Iterable[str] | None,
+        holidays: Iterable[str] = (),
+        workdays: Iterable[str] = (),
+        *,
+        national: NationalDays | None = None,
     ) -> Calendar:
-        """A calendar from the configuration's strings."""
+        """A calendar from the configuration's strings, on top of the national arrangement when given."""
         parsed = None if rules is None else tuple(parse_rule(r) for r in rules)
-        return cls(tz, parsed, frozenset(map(parse_day, holidays)), frozenset(map(parse_day, workdays)))
+        own_off, own_on = frozenset(map(parse_day, holidays)), frozenset(map(parse_day, workdays))
+        if national is None:
+            return cls(tz, parsed, own_off, own_on)
+        off = (national.holidays - own_on) | own_off
+        on = (national.workdays - own_off) | own_on
+        return cls(tz, parsed, off, on, national.years)
+
+    def national_gaps(self, today: date) -> list[int]:
+        """The years the hall counts days in (this one; from November, the next) that have no national
+        arrangement in the installed package: weekday rules only there. Empty with national holidays off."""
+        if self.national_years is None:
+            return []
+        years = [today.year, today.year + 1] if today.month >= 11 else [today.year]
+        return [y for y in years if y not in self.national_years]
+
+    def national_gap_notice(self, today: date) -> str | None:
+        """The sentence for staff when a year the hall counts days in has no national arrangement."""
+        gaps = "、".join(map(str, self.national_gaps(today)))
+        if not gaps:
+            return None
+        return (
+            f"节假日数据缺少 {gaps} 年的国务院放假安排，该年按每周开放规则计算；请更新 chinesecalendar 或在配置中填写"
+            f" holidays/workdays / No national holiday arrangement for {gaps} in the installed chinesecalendar:"
+            " weekday rules apply there; update the package or list the dates in holidays/workdays"
+        )
 
     @property
     def always_open(self) -> bool:

@@ -151,6 +151,8 @@ class HallConfig(BaseModel):
     open: list[str] | None = None  # opening rules, e.g. "mon-fri 09:00-12:00"; absent: always open
     holidays: list[str] = Field(default_factory=list)  # closed although the weekday is open
     workdays: list[str] = Field(default_factory=list)  # 调休: open with Monday's hours
+    # The State Council's holidays and 调休 workdays (queue_server/calendar.py); off: only the hall's own dates
+    national_holidays: bool = True
     slot_minutes: int = Field(default=30, ge=5, le=240)
     checkin_early_min: int = Field(default=30, ge=0, le=240)
     checkin_late_min: int = Field(default=15, ge=0, le=240)

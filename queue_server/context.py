@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 from sqlmodel import Session
 
-from .calendar import Calendar
+from .calendar import Calendar, national_days
 from .cases.checker import Checker
 from .cases.storage import MaterialStore
 from .config import AppConfig, HallConfig
@@ -83,8 +83,12 @@ class HallContext:
         self.zones = {h.code: ZoneInfo(h.timezone) for h in self.config.halls}
         self.limiter = RateLimiter(make_storage(self.rate_limit_url, self.db))
         self.alerts = set()
+        national = national_days() if any(h.national_holidays for h in self.config.halls) else None
         self.calendars = {
-            h.code: Calendar.build(self.zones[h.code], h.open, h.holidays, h.workdays) for h in self.config.halls
+            h.code: Calendar.build(
+                self.zones[h.code], h.open, h.holidays, h.workdays, national=national if h.national_holidays else None
+            )
+            for h in self.config.halls
         }
         # Every change goes through the writer, which commits them in batches (group commit, writer.py): on
         # SQLite one thread instead of request threads queueing on the one write lock, an fsync each; on

@@ -3,6 +3,8 @@
 A working day is a day the hall is open under its rules; a holiday never is and a 调休 workday always is.
 A hall without opening rules (always open, like the demo) still counts only Monday to Friday, minus its
 holidays, plus its 调休 workdays: the time limits of the law are in working days, not in opening hours.
+The holidays and workdays are the hall calendar's: the national arrangement under the hall's own dates
+(`calendar.py`, `national_holidays`).
 
 Deadline: the N-th working day after the day of acceptance (the day itself is not counted, as in
 《行政许可法》第八十二条's counting of periods). A limit of 0 (即办) is due on the day of acceptance.

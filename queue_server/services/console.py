@@ -295,4 +295,6 @@ def hall_overview(r: HallRead, *, alerts: set[tuple[str, str, str]]) -> dict[str
         "offline_after_s": int(OFFLINE_AFTER.total_seconds()),
         "alerts": raised,
         "notice": h.notice,
+        # a year the hall counts days in without the State Council's arrangement (weekday rules there)
+        "calendar_notice": r.hall_calendar.national_gap_notice(now.astimezone(tz).date()),
     }

@@ -53,6 +53,7 @@ code = "op"
 name = "全天中心"
 name_en = "All-day Centre"
 open = ["daily 00:00-24:00"]
+national_holidays = false  # a 24-hour zone: open on national holidays too
 
   [[halls.queues]]
   code = "A"

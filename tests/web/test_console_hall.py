@@ -5,6 +5,8 @@ Fixtures (the module's own live SQLite server, the browser) come from test_conso
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from playwright.sync_api import Browser, expect
 
 from queue_server.app import close_past_days
@@ -60,6 +62,11 @@ def test_supervisor_sees_devices_alerts_and_failed_messages(api: Api, browser: B
         row = hall.locator("#devices tr[data-device='kiosk-t1']")
         expect(row).to_have_attribute("data-status", "ok")
         expect(hall.locator("#alerts")).not_to_contain_text("kiosk-t1")
+        # a year the hall counts days in without the national holiday arrangement (from November: the next)
+        gaps = api.server.ctx.calendars["t1"].national_gaps(datetime.now(api.server.ctx.zones["t1"]).date())
+        expect(hall.locator("#alerts [data-alert='calendar']")).to_have_count(1 if gaps else 0)
+        if gaps:
+            expect(hall.locator("#alerts [data-alert='calendar']")).to_contain_text(f"{gaps[0]} 年的国务院放假安排")
         r = api.http.post(
             "/api/v1/devices/health", json={"status": "paper_out", "detail": "缺纸"}, headers=api.auth(KIOSK)
         )

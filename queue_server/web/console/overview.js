@@ -117,6 +117,11 @@ export function renderAlerts(box, ov, raised) {
     e.dataset.alert = `device:${d.name}`;
     items.push(e);
   }
+  if (ov.calendar_notice) {  // a year without the national holiday arrangement: weekday rules there
+    const e = el("span", "alert warn", ov.calendar_notice);
+    e.dataset.alert = "calendar";
+    items.push(e);
+  }
   if (items.length === 0) items.push(el("span", "alert none", "✓ 一切正常 · All clear"));
   box.replaceChildren(...items);
 }
