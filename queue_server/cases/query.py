@@ -17,7 +17,7 @@ from . import states
 from .items import as_item
 from .models import Case, CaseDocument, CaseHistory, CaseItem, CaseMaterial
 from .output import deliveries
-from .service import last4_hash, load
+from .service import ANONYMOUS, last4_hash, load
 from .workdays import light
 
 
@@ -55,6 +55,23 @@ def public(session: Session, c: Case, cal: Calendar, today: date) -> dict[str, A
     }
 
 
+def _entry(h: CaseHistory, names: dict[str, str]) -> dict[str, Any]:
+    """One history entry for staff: who by display name (王芳); the submission's channel as `channel` (its
+    note says ``channel=web``); an anonymous citizen's submission (recorded with the kiosk's role) as ``citizen``."""
+    channel = h.note.removeprefix("channel=") if h.action == "submit" and h.note.startswith("channel=") else None
+    return {
+        "at": h.at.isoformat(),
+        "actor": h.actor,
+        "actor_name": names.get(h.actor, h.actor),
+        "role": "citizen" if h.actor == ANONYMOUS else h.actor_role,
+        "action": h.action,
+        "from": h.from_status,
+        "to": h.to_status,
+        "channel": channel,
+        "note": "" if channel else h.note,
+    }
+
+
 def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> dict[str, Any]:
     """The case as staff see it: masked applicant, history with who, materials, documents, deliveries, actions."""
     item = session.get(CaseItem, c.item_id)
@@ -74,19 +91,7 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
         "decision_reason": c.decision_reason,
         "handed_over": c.handover_id is not None,
         "ticket_id": c.ticket_id,
-        "history": [
-            {
-                "at": h.at.isoformat(),
-                "actor": h.actor,
-                "actor_name": names.get(h.actor, h.actor),  # a staff user's display name (王芳)
-                "role": h.actor_role,
-                "action": h.action,
-                "from": h.from_status,
-                "to": h.to_status,
-                "note": h.note,
-            }
-            for h in _history(session, c)
-        ],
+        "history": [_entry(h, names) for h in _history(session, c)],
         "materials": [
             {"id": m.id, "material": m.material, "content_type": m.content_type, "size": m.size, "sha256": m.sha256}
             for m in mats.scalars()

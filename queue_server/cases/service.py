@@ -49,9 +49,12 @@ def role_of(who: Principal | None) -> str:
     return who.role
 
 
+ANONYMOUS = "citizen"  # the history's actor of a submission without a login (the web)
+
+
 def actor_name(who: Principal | None) -> str:
     """Who to write in the history: the user or device name, or ``citizen``."""
-    return who.name if who is not None else "citizen"
+    return who.name if who is not None else ANONYMOUS
 
 
 def last4_hash(cipher: PiiCipher, number: str, id_number: str) -> str:

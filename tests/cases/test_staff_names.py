@@ -11,7 +11,7 @@ import pytest
 from ..conftest import require_backend
 from ..harness import Api, LiveServer, fresh_database, runtime, serving
 from ..web.test_console_takeover import named_config
-from .helpers import act, new_case
+from .helpers import act, new_case, post_case, submission
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -68,3 +68,12 @@ def test_documents_and_handover_lists_name_staff_by_display_name(api: Api) -> No
     view = api.http.get(f"/api/v1/cases/{numbers[0]}", headers=api.auth("approver1")).json()
     accepted = [e for e in view["history"] if e["action"] == "accept"]
     assert [(e["actor"], e["actor_name"]) for e in accepted] == [("clerk1", "王芳")]
+
+
+def test_history_names_the_channel_and_the_anonymous_citizen(api: Api) -> None:
+    web = post_case(api, submission(), who=None).json()["number"]
+    counter = post_case(api, submission(), who="clerk1").json()["number"]
+    for number, who, role, channel in ((web, "citizen", "citizen", "web"), (counter, "王芳", "clerk", "counter")):
+        view = api.http.get(f"/api/v1/cases/{number}", headers=api.auth("approver1")).json()
+        [entry] = [e for e in view["history"] if e["action"] == "submit"]
+        assert (entry["actor_name"], entry["role"], entry["channel"], entry["note"]) == (who, role, channel, "")

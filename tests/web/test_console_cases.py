@@ -354,6 +354,31 @@ def test_the_open_case_follows_a_change_made_elsewhere(api: Api, browser: Browse
         done(page)
 
 
+def test_a_web_submissions_history_names_its_channel(api: Api, browser: Browser) -> None:
+    r = post_case(api, submission(), who=None)  # a citizen on the web, without a login
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+    page = desk(browser, api)
+    try:
+        open_by_number(page, number)
+        entry = case_view(page).locator("ol.history li").first
+        expect(entry.locator(".h-who")).to_have_text("申请人")
+        expect(entry.locator(".h-channel")).to_have_text("网上Web")  # 网上 and, in small type, Web
+        expect(entry).not_to_contain_text("自助终端")
+        expect(entry).not_to_contain_text("channel=")
+        expect(case_view(page)).to_contain_text("网上")
+        shot(page, "web-history")
+        page.goto(f"{api.server.url}/console/cases?case={number}")  # the back office: same labels
+        expect(page.locator("#case")).to_have_attribute("data-number", number)
+        submitted = page.locator("#case .bo-timeline li[data-action='submit']")
+        expect(submitted.locator(".bo-who")).to_contain_text("申请人")
+        expect(submitted.locator(".bo-channel")).to_contain_text("网上")
+        expect(submitted).not_to_contain_text("自助终端")
+        expect(submitted).not_to_contain_text("channel=")
+    finally:
+        done(page)
+
+
 def test_reject_with_a_reason(api: Api, browser: Browser, tmp_path: Path) -> None:
     number = new_case(api)["number"]
     page = desk(browser, api)

@@ -160,7 +160,8 @@ function history(v, tz) {
     const li = el("li", null,
       el("span", "bo-at", fmt(h.at, tz)),
       el("span", "bo-what", bi(pair(ACTION, h.action))),
-      el("span", "bo-who", `${h.actor_name || h.actor} · ${pair(ROLE, h.role)[0]}`),
+      el("span", "bo-who", h.role === "citizen" ? bi(pair(ROLE, h.role)) : `${h.actor_name || h.actor} · ${pair(ROLE, h.role)[0]}`),
+      h.channel ? el("span", "bo-note bo-channel", bi(pair(CHANNEL, h.channel))) : null,
       h.note ? el("span", "bo-note", h.note) : null);
     li.dataset.action = h.action;
     return li;

@@ -49,11 +49,7 @@ export const DELIVERY_STATUS = {
   delivered: ["已送达", "Delivered"],
 };
 
-export const CHANNEL = {
-  kiosk: ["自助终端", "Kiosk"],
-  counter: ["窗口", "Counter"],
-  web: ["网上申报", "Web"],
-};
+export { CHANNEL } from "./labels.js";
 
 export const ROLE = {
   clerk: ["窗口人员", "Clerk"],
@@ -62,6 +58,7 @@ export const ROLE = {
   admin: ["管理员", "Admin"],
   kiosk: ["自助终端", "Kiosk"],
   system: ["系统", "System"],
+  citizen: ["申请人", "Applicant"],
 };
 
 // The list views: the worklist (time limit running) and the output stages.

@@ -24,11 +24,7 @@ export const OUTCOMES = [
   ["withdraw", ["撤回", "Withdraw"]],
 ];
 
-export const CHANNEL = {
-  kiosk: ["自助终端", "Kiosk"],
-  counter: ["窗口", "Counter"],
-  web: ["网上", "Web"],
-};
+export { CHANNEL } from "./labels.js";
 
 export const PROBLEMS = [
   ["未提交", "Not provided"],
@@ -40,7 +36,9 @@ export const PROBLEMS = [
 
 export const LIGHT = { green: ["正常", "On time"], yellow: ["临近", "Due soon"], red: ["紧急", "Urgent"] };
 
-export const ROLE = { clerk: "窗口", approver: "审批", auditor: "监督", admin: "管理员", kiosk: "自助终端", system: "系统" };
+export const ROLE = {
+  clerk: "窗口", approver: "审批", auditor: "监督", admin: "管理员", kiosk: "自助终端", system: "系统", citizen: "申请人",
+};
 
 export const pair = (table, key) => table[key] || [key, key];
 

@@ -203,8 +203,10 @@ function history(v, tz) {
   return el("section", "case-sec",
     el("h4", null, bi(["办理记录", "History"])),
     el("ol", "history", ...(v.history || []).map((h) => el("li", null,
-      el("span", "h-at", when(h.at, tz)), el("span", "h-who", `${ROLE[h.role] || h.role} ${h.actor_name || h.actor}`),
+      el("span", "h-at", when(h.at, tz)),
+      el("span", "h-who", h.role === "citizen" ? ROLE.citizen : `${ROLE[h.role] || h.role} ${h.actor_name || h.actor}`),
       el("span", "h-to", split(v.timeline.find((t) => t.status === h.to)?.label || h.to)[0]),
+      h.channel ? el("span", "h-note h-channel", bi(pair(CHANNEL, h.channel))) : null,
       h.note ? el("span", "h-note", h.note) : null))));
 }
 

@@ -4,6 +4,7 @@
 
 import { get, hallPath, post } from "./api.js";
 import { $, bi, el, everySecond, notify, throttle, wallClock } from "./dom.js";
+import { CHANNEL } from "./labels.js";
 import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
 
 const READERS = new Set(["approver", "auditor", "admin", "clerk"]); // server: SUPERVISORS + the assignee (clerk)
@@ -15,7 +16,6 @@ const STATUS = {
   closed: ["已办结", "Closed"],
 };
 const ROLE = { clerk: ["窗口人员", "Clerk"], approver: ["审批负责人", "Approver"], admin: ["管理员", "Admin"] };
-const CHANNEL = { kiosk: ["自助终端", "Kiosk"], web: ["网上", "Web"] };
 const FILTERS = [
   ["open", ["待办", "Open"]],
   ["closed", ["已办结", "Closed"]],

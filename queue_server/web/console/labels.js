@@ -38,13 +38,17 @@ export const DEVICE_STATUS = {
 
 export const DEVICE_ROLE = { kiosk: ["自助终端", "Kiosk"], display: ["显示屏", "Display"] };
 
+/** Every channel a ticket, booking, case, complaint or rating comes through: the one catalogue all staff
+ * pages use (the case pages and the back office re-export it). */
 export const CHANNEL = {
   kiosk: ["自助终端", "Kiosk"],
-  counter: ["窗口代取", "Counter"],
+  counter: ["窗口", "Counter"],
   mobile: ["手机", "Mobile"],
   web: ["网上", "Web"],
   phone: ["电话", "Phone"],
   remote: ["远程取号", "Remote"],
+  pad: ["评价器", "Rating pad"],
+  evaluator: ["评价器", "Rating pad"],
 };
 
 export const COUNTS = [
