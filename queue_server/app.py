@@ -71,6 +71,7 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
         notice = ctx.calendars[hall.code].national_gap_notice(service_day(utcnow(), ctx.zones[hall.code]))
         if notice:
             log.warning("hall %s: %s", hall.code, notice)
+    _ = ctx.signer  # a configured signing key that cannot be read stops the start (SigningError names the file)
     ctx.materials.sweep(ctx.db, full=True)  # what a crash left in staging, files a restored database lost
 
 

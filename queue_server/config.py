@@ -318,11 +318,27 @@ class ServerConfig(BaseModel):
     metrics_token: SecretStr | None = Field(default=None, min_length=TOKEN_MIN_DEMO)
 
 
+class CertificatesConfig(BaseModel):
+    """`[certificates]`: the key and certificate the halls sign electronic certificates (电子证照) with.
+
+    PEM or DER files; `chain_files` hold the issuing CA certificates (the self-signed one is the trust root the
+    verification checks against). Absent in demo mode: a demo CA is made under `<var_dir>/pki/`
+    (queue_server/cases/signing.py); absent otherwise: approvals issue no electronic certificate.
+    """
+
+    model_config = _STRICT
+    key_file: str = Field(min_length=1)
+    cert_file: str = Field(min_length=1)
+    chain_files: list[str] = Field(default_factory=list)
+    key_password: SecretStr | None = None
+
+
 class AppConfig(BaseModel):
     """The whole configuration file: server, halls, users and devices."""
 
     model_config = _STRICT
     server: ServerConfig = Field(default_factory=ServerConfig)
+    certificates: CertificatesConfig | None = None
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     halls: list[HallConfig] = Field(min_length=1)
     users: list[UserConfig] = Field(default_factory=list)

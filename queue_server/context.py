@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from .calendar import Calendar, national_days
 from .cases.checker import Checker
+from .cases.signing import HallSigner, SignerFiles, demo_pki, load_signer
 from .cases.storage import MaterialStore
 from .config import AppConfig, HallConfig
 from .crypto import PiiCipher
@@ -95,6 +96,19 @@ class HallContext:
         # PostgreSQL lanes of threads instead of a transaction, a commit and a NOTIFY per change.
         lanes = 1 if self.db.is_sqlite else self.writer_lanes or DEFAULT_LANES
         self.writer = BatchWriter(self.db, self.hub, lanes=lanes, orm_allowed=ORM_RESULTS_STILL_ALLOWED)
+
+    @functools.cached_property
+    def signer(self) -> HallSigner | None:
+        """The signer of electronic certificates: `[certificates]` of the config, the demo CA in demo mode,
+        else None (no certificate is issued). Loaded on first use; `prepare` loads it at start-up."""
+        conf = self.config.certificates
+        if conf is not None:
+            password = conf.key_password.get_secret_value() if conf.key_password else None
+            chain = tuple(Path(p) for p in conf.chain_files)
+            return load_signer(SignerFiles(Path(conf.key_file), Path(conf.cert_file), chain, password))
+        if self.config.server.demo:
+            return load_signer(demo_pki(self.var_dir, self.config.halls[0].name))
+        return None
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit.

@@ -25,6 +25,7 @@ from ..services.tx import HallTx
 from ..timeutil import utcnow
 from . import documents as docs
 from . import items, output, query, states
+from .api_certificates import sign_pending
 from .api_submit import hall_of, pdf_response, store_of
 from .models import CaseDocument, CaseMaterial
 from .outcomes import DEFAULT_VERIFICATION_DAYS, Outcome, apply, commitment_fields, plain_move
@@ -214,7 +215,9 @@ async def cases_of_ticket(ticket_id: int, ctx: CtxDep, who: PrincipalDep) -> lis
 
 
 @router.post("/cases/{number}/actions/{action}")
-async def act(number: str, action: Action, body: ActionBody, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+async def act(
+    number: str, action: Action, body: ActionBody, request: Request, ctx: CtxDep, who: PrincipalDep
+) -> dict[str, Any]:
     """Take an action on a case: 403 for a role that may never take it, 409 when the state does not allow it."""
     hall = await hall_of(ctx, number)
     if not who.in_hall(hall):
@@ -263,6 +266,8 @@ async def act(number: str, action: Action, body: ActionBody, ctx: CtxDep, who: P
         return {}
 
     extra = await ctx.change(hall, run)
+    if action == "approve":  # the 电子证照 the approval issued, drawn and signed now (off the writer)
+        await sign_pending(ctx, request, number)
     for d in extra.get("documents", []):
         d["url"] = f"/api/v1/cases/{number}/documents/{d['id']}.pdf"
     cal = ctx.calendars[hall]

@@ -71,6 +71,17 @@ class Situation(BaseModel):
         return next((m for m in self.materials if m.code == code), None)
 
 
+class Licence(BaseModel):
+    """The licence (证照) an approval of the item issues: with it, an approved case gets a signed 电子证照."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=60)  # 个体工商户营业执照
+    name_en: str = Field(min_length=1, max_length=120)
+    valid_years: int | None = Field(default=None, ge=1, le=30)  # None: 长期有效
+    # form fields printed on the licence (e.g. the business name), as label -> form field code
+    shows: dict[str, str] = Field(default_factory=dict)
+
+
 class Item(BaseModel):
     """A service item (事项) as one catalog file describes it."""
 
@@ -92,6 +103,7 @@ class Item(BaseModel):
     fees_en: str = "Free of charge"
     commitment_allowed: bool = False  # 告知承诺制 applies to this item
     keywords: list[str] = Field(default_factory=list)
+    licence: Licence | None = None  # 实体证照与电子证照同步制发: the approval issues this licence, signed
     situations: list[Situation] = Field(min_length=1)
 
     @model_validator(mode="after")

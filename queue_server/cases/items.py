@@ -16,7 +16,9 @@ from .models import CaseItem
 
 
 def _canonical(item: Item) -> bytes:
-    return orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    # without the optional parts an item does not use (licence, rules): adding such a field to the catalogue
+    # keeps the digest, hence the version, of every item that does not use it
+    return orjson.dumps(item.model_dump(mode="json", exclude_none=True), option=orjson.OPT_SORT_KEYS)
 
 
 def _latest(session: Session, code: str, source: str | None = None) -> CaseItem | None:

@@ -151,3 +151,29 @@ class CaseDelivery(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     delivered_by: str | None = Field(default=None, max_length=64)
+
+
+class CaseCertificate(SQLModel, table=True):
+    """An electronic certificate (电子证照) an approved case issued: its public code, what and to whom (masked),
+    the signed PDF (encrypted: it carries the holder's name), and its revocation."""
+
+    __tablename__ = "case_certificate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="hall_case.id", index=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    code: str = Field(max_length=48, unique=True)  # random, in the QR's /verify/<code>
+    certificate_no: str = Field(max_length=64)  # 证照编号
+    name: str = Field(max_length=60)
+    name_en: str = Field(max_length=120)
+    holder_masked: str = Field(max_length=64)
+    data: str = Field(sa_column=Column(Text, nullable=False))  # JSON fields printed (no name or ID number)
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    valid_until: date | None = None  # None: 长期有效
+    issued_by: str = Field(max_length=64)
+    pdf_enc: str | None = Field(default=None, sa_column=Column(Text))  # the signed PDF, encrypted (base64 inside)
+    sha256: str | None = Field(default=None, max_length=64)  # of the signed PDF
+    signer: str | None = Field(default=None, max_length=300)  # the signing certificate's subject
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    revoked_by: str | None = Field(default=None, max_length=64)
+    revoke_reason: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -15,8 +15,8 @@ from ..errors import Conflict, Invalid
 from ..services.auth import Principal
 from ..services.ticketing import staff_name
 from ..services.tx import HallTx
+from . import certificates, states
 from . import documents as docs
-from . import states
 from .catalog import Item
 from .models import Case, CaseDocument, CaseHandover, CaseMaterial
 from .service import check_move, check_staff, issue_document, item_of, load, local_date, move, start_deadline
@@ -249,6 +249,8 @@ def apply(
     kind = docs.ISSUED_BY.get(o.action)
     if kind is not None:
         issued.append(issue_document(tx, c, kind, fields, who))
+    if o.action == "approve":  # 电子证照 with the decision (signed after this transaction: api_certificates)
+        certificates.issue(tx, c, item, who)
     if step.receipt_too:  # the acceptance receipt goes with the signed letter
         step.receipt_fields()
         issued.append(issue_document(tx, c, "acceptance_receipt", fields, who))

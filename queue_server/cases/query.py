@@ -13,7 +13,7 @@ from ..calendar import Calendar
 from ..crypto import PiiCipher
 from ..errors import NotFound
 from ..services.ticketing import staff_names
-from . import states
+from . import certificates, states
 from .items import as_item
 from .models import Case, CaseDocument, CaseHistory, CaseItem, CaseMaterial
 from .output import deliveries
@@ -106,6 +106,7 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
             for d in documents.scalars()
         ],
         "deliveries": deliveries(session, c),
+        "certificates": certificates.staff_listing(session, c, today),
         "actions": states.allowed_actions(c.status, role),
         "item_detail": as_item(item).model_dump(mode="json"),
     }

@@ -87,6 +87,10 @@ TABLE: dict[str, Rule] = {
     ),
     "GET /api/v1/cases/{number}/status": Rule(ALL, hall=False, fill=CASE, params={"proof": "{proof}"}),
     "GET /api/v1/cases/{number}/receipt.pdf": Rule(ALL, hall=False, fill=CASE, params={"proof": "{proof}"}),
+    # the citizen's own 电子证照 with the receipt's query code (the world's case has none yet: 404 for anyone)
+    "GET /api/v1/cases/{number}/certificate.pdf": Rule(ALL, hall=False, fill=CASE, params={"proof": "{proof}"}),
+    # a certificate's public verification (random 192-bit code; limited per address, test_certificates.py)
+    "GET /api/v1/verify/{code}": Rule(ALL, hall=False, fill={"code": "cert_code"}),
     "POST /api/v1/auth/token": Rule(ALL, hall=False, deny_ok=ALL),  # a wrong password: 401 for anyone
     "GET /api/v1/auth/me": Rule(DEVICES_AND_STAFF, hall=False),
     "POST /api/v1/admin/users/{username}/revoke": Rule(only(), hall=False),  # admin: 404 for the unknown user
@@ -177,6 +181,12 @@ TABLE: dict[str, Rule] = {
         only("clerk"), fill=CASE, params={"commitments": "x"}, deny_ok=frozenset({"clerk", "admin"})
     ),
     "GET /api/v1/cases/{number}/materials/{material_id}": Rule(only("clerk", "approver", "auditor"), fill=CASE),
+    "GET /api/v1/cases/{number}/certificates/{code}.pdf": Rule(
+        only("clerk", "approver", "auditor"), fill={"number": "cert_case", "code": "cert_code"}
+    ),
+    "POST /api/v1/certificates/{code}/revoke": Rule(
+        only("approver"), json={"reason": "test"}, fill={"code": "cert_code"}
+    ),
     "POST /api/v1/halls/{hall}/handovers": Rule(only("clerk"), json={"cases": ["{case}"]}),
     "GET /api/v1/halls/{hall}/handovers": Rule(only("clerk", "approver", "auditor")),
     "POST /api/v1/halls/{hall}/handovers/{number}/receive": Rule(only("approver"), fill={"number": "handover"}),
@@ -214,6 +224,7 @@ TABLE: dict[str, Rule] = {
     "GET /feedback/{hall}": PUBLIC,
     "GET /track/{track_token}": PUBLIC,  # the tracking page: the same static page for every token
     "GET /cases/query": PUBLIC,
+    "GET /verify/{code}": Rule(ALL, hall=False, fill={"code": "cert_code"}),  # the same static page for every code
     "GET /console": PUBLIC,
     "GET /console/hall": PUBLIC,
     "GET /console/cases": PUBLIC,

@@ -80,6 +80,12 @@ def build_world(api: Api) -> dict[str, Any]:
     assert r.status_code == 201, r.text
     w["handover"] = r.json()["number"]
     w["item"], w["case_action"] = "SCZT-GTH-001", "review"
+    # an approved case of a licence item: its signed 电子证照
+    c2 = new_case(api)["number"]
+    for action, who in (("accept", "clerk1"), ("review", "approver1"), ("approve", "approver1")):
+        r = act(api, c2, action, who)
+        assert r.status_code == 200, r.text
+    w["cert_case"], w["cert_code"] = c2, r.json()["certificates"][0]["code"]
     w["fmt"] = "csv"
     r = api.http.post("/api/v1/halls/t1/complaints", json={"category": "service", "content": "窗口人员态度不好"})
     assert r.status_code == 201, r.text
