@@ -10,6 +10,7 @@ if len(sys.argv) < 2 or sys.argv[1] not in (
     "migrate",
     "backup",
     "restore",
+    "example-config",
     "devices",
     "users",
     "--help",

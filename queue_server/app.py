@@ -37,7 +37,7 @@ from .services.halls import sync_config
 from .services.housekeeping import appointment_reminders, queue_alerts
 from .services.tickets import expire_before
 from .services.tx import hall_tx
-from .settings import Runtime
+from .settings import Runtime, items_dir
 from .timeutil import service_day, utcnow
 
 log = logging.getLogger(__name__)
@@ -47,13 +47,12 @@ ROLLOVER_CHECK_S = 30.0
 def build_context(runtime: Runtime) -> HallContext:
     """Open the database and build the shared parts from resolved settings."""
     db = Database(runtime.database_url, sqlite_synchronous=runtime.settings.sqlite_synchronous)
-    own_items = runtime.config_path.parent / "items"
     return HallContext(
         config=runtime.config,
         db=db,
         secret_key=runtime.secret_key,
         var_dir=runtime.settings.var_dir.expanduser().resolve(),
-        items_dir=own_items if own_items.is_dir() else None,
+        items_dir=items_dir(runtime.config_path),
         writer_lanes=runtime.settings.writer_lanes,
         rate_limit_url=runtime.settings.rate_limit_url or runtime.config.server.rate_limit_url,
     )

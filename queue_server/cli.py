@@ -32,6 +32,27 @@ def _runtime(config: Path | None, **overrides: object) -> Runtime:
         raise typer.Exit(2) from None
 
 
+def _check_catalog(rt: Runtime) -> int:
+    """The number of items in the catalogue the server will load; a missing or broken one stops with its
+    problems (file and line), never a traceback."""
+    from .cases.catalog import CatalogError, default_items_dir, load_catalog
+    from .settings import items_dir
+
+    where = items_dir(rt.config_path)
+    try:
+        return len(load_catalog(where))
+    except CatalogError as exc:
+        beside = rt.config_path.parent / "items"
+        hint = (
+            f"put the item files (*.toml) into {beside}, or remove that directory to use the catalogue shipped "
+            f"with the server ({default_items_dir()})"
+            if where is not None
+            else "the catalogue shipped with the server is missing: reinstall the package"
+        )
+        typer.echo(f"事项目录错误 / item catalogue error:\n{exc}\n{hint}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def serve(
     config: Annotated[Path | None, typer.Option(help="hall configuration TOML (default: the demo hall)")] = None,
@@ -54,6 +75,7 @@ def serve(
     from .workers import serve_workers
 
     rt = _runtime(config, host=host, port=port)
+    _check_catalog(rt)
     typer.echo(f"hall: {len(rt.config.halls)} hall(s) from {rt.config_path}; database {_safe(rt.database_url)}")
     common = {
         "host": rt.settings.host,
@@ -112,11 +134,33 @@ def _claim(ctx: HallContext) -> None:
 def check_config(config: Annotated[Path | None, typer.Argument(help="TOML file to check")] = None) -> None:
     """Validate a configuration file and report every problem with its line."""
     rt = _runtime(config)
+    n_items = _check_catalog(rt)
     n_windows = sum(len(h.windows) for h in rt.config.halls)
     typer.echo(
         f"ok: {len(rt.config.halls)} halls, {n_windows} windows, "
-        f"{len(rt.config.users)} users, {len(rt.config.devices)} devices"
+        f"{len(rt.config.users)} users, {len(rt.config.devices)} devices, {n_items} items"
     )
+
+
+@app.command("example-config")
+def example_config(
+    items: Annotated[
+        Path | None,
+        typer.Option(help="also copy the shipped item catalogue into this directory (e.g. /etc/hall/items)"),
+    ] = None,
+) -> None:
+    """Print the demo hall's configuration (shipped with the server) to start your own from."""
+    import shutil
+
+    from .cases.catalog import default_items_dir
+    from .settings import demo_config_path
+
+    if items is not None:
+        items.mkdir(parents=True, exist_ok=True)
+        for path in sorted(default_items_dir().glob("*.toml")):
+            shutil.copyfile(path, items / path.name)
+        typer.echo(f"# item catalogue copied to {items}", err=True)
+    typer.echo(demo_config_path().read_text(encoding="utf-8"), nl=False)
 
 
 @app.command()

@@ -17,8 +17,15 @@ KEY_FILE_NAME = "secret.key"
 
 
 def demo_config_path() -> Path:
-    """Return the path of the demo configuration shipped in the repository's `config/`."""
-    return Path(__file__).resolve().parent.parent / "config" / "demo.toml"
+    """The demo configuration shipped with the server: `queue_server/defaults/demo.toml` (in the repository
+    a link to `config/demo.toml`; in the wheel, package data)."""
+    return (Path(__file__).parent / "defaults" / "demo.toml").resolve()
+
+
+def items_dir(config_path: Path) -> Path | None:
+    """The item catalogue beside a configuration file (`items/`), else None: the one shipped with the server."""
+    own = config_path.parent / "items"
+    return own if own.is_dir() else None
 
 
 class Settings(BaseSettings):

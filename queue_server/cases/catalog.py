@@ -23,8 +23,9 @@ _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def default_items_dir() -> Path:
-    """The catalog shipped in the repository's ``config/items``."""
-    return Path(__file__).resolve().parent.parent.parent / "config" / "items"
+    """The catalog shipped with the server: ``queue_server/defaults/items`` (in the repository a link to
+    ``config/items``; in the wheel, package data)."""
+    return (Path(__file__).parent.parent / "defaults" / "items").resolve()
 
 
 class Material(BaseModel):

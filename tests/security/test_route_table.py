@@ -68,7 +68,8 @@ TABLE: dict[str, Rule] = {
     # public: no personal data, or the caller's own proof in the path
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
-    "GET /metrics": PUBLIC,  # demo mode; outside it only with [server] metrics_token (test_metrics.py)
+    "GET /metrics": PUBLIC,
+    "GET /favicon.ico": PUBLIC,  # demo mode; outside it only with [server] metrics_token (test_metrics.py)
     "GET /api/v1/halls": PUBLIC,
     "GET /api/v1/halls/{hall}/queues": PUBLIC,
     "GET /api/v1/halls/{hall}/board": PUBLIC,

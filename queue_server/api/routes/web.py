@@ -20,6 +20,14 @@ router.mount("/static/board", StaticFiles(directory=BOARD_DIR), name="board-stat
 router.mount("/static/shared", StaticFiles(directory=SHARED_DIR), name="shared-static")
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """The pages' icon (政务红, 厅); browsers ask for it by this name, so no page needs a link to it."""
+    return FileResponse(
+        SHARED_DIR / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
+    )
+
+
 def _page() -> Response:
     return FileResponse(BOARD_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
 
