@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
 import orjson
+from pypinyin import Style, lazy_pinyin
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -103,14 +105,25 @@ def current_all(session: Session) -> list[CaseItem]:
     return sorted(rows, key=lambda r: (r.domain, r.code))
 
 
+@functools.lru_cache(maxsize=4096)
+def initials(name: str) -> str:
+    """The pinyin initials of a name, lower case (个体工商户设立登记 → gtgshsldj), to find an item by typing them.
+
+    pypinyin's phrase dictionary picks the right reading of 多音字 (登记 dengji, 银行 yinhang), which a
+    character table cannot."""
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+
 def summary(row: CaseItem) -> dict[str, Any]:
-    """An item in a list: code, version, names, domain, time limit."""
+    """An item in a list: code, version, names, pinyin initials, keywords, domain, time limit."""
     item = as_item(row)
     return {
         "code": row.code,
         "version": row.version,
         "name": row.name,
         "name_en": row.name_en,
+        "initials": initials(row.name),
+        "keywords": item.keywords,
         "domain": row.domain,
         "domain_en": row.domain_en,
         "time_limit_days": item.time_limit_days,
@@ -125,7 +138,8 @@ def detail(row: CaseItem) -> dict[str, Any]:
 
 
 def browse(session: Session, *, domain: str | None = None, q: str | None = None) -> list[dict[str, Any]]:
-    """Current items, optionally of one domain and matching a text (name, English name, code, keywords)."""
+    """Current items, optionally of one domain and matching a text (name, English name, pinyin initials, code,
+    keywords)."""
     out = []
     needle = (q or "").strip().lower()
     for row in current_all(session):
@@ -133,7 +147,8 @@ def browse(session: Session, *, domain: str | None = None, q: str | None = None)
             continue
         if needle:
             item = as_item(row)
-            hay = " ".join([item.code, item.name, item.name_en, item.department, *item.keywords]).lower()
+            words = [item.code, item.name, item.name_en, initials(item.name), item.department, *item.keywords]
+            hay = " ".join(words).lower()
             if needle not in hay:
                 continue
         out.append(summary(row))

@@ -93,6 +93,9 @@ def test_browse_search_and_template(api: Api) -> None:
     assert api.http.get("/api/v1/items", params={"domain": "Market access"}).json() == market
     found = api.http.get("/api/v1/items", params={"q": "驾照"}).json()
     assert [i["code"] for i in found] == ["GA-JSZ-001"]
+    by_initials = api.http.get("/api/v1/items", params={"q": "gtgshsldj"}).json()  # 个体工商户设立登记
+    assert [(i["code"], i["initials"]) for i in by_initials] == [("SCZT-GTH-001", "gtgshsldj")]
+    assert "开店" in by_initials[0]["keywords"]
     domains = api.http.get("/api/v1/items/domains").json()
     assert sum(d["items"] for d in domains) == len(r.json())
     item = api.http.get(f"/api/v1/items/{ITEM}").json()

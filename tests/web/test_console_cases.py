@@ -354,6 +354,48 @@ def test_the_open_case_follows_a_change_made_elsewhere(api: Api, browser: Browse
         done(page)
 
 
+def test_the_item_picker_filters_by_the_tickets_domain_and_searches(api: Api, browser: Browser) -> None:
+    ticket = api.take("B")  # 投资建设
+    page = desk(browser, api)
+    try:
+        page.keyboard.press("F1")
+        expect(page.locator("#current .cur-number")).to_have_text(ticket["number"])
+        page.keyboard.press("Alt+N")
+        expect(page.locator("#new-case-form")).to_be_visible()
+        items = page.locator("#new-item option")
+        expect(page.locator("#new-item-domain")).to_have_value("投资建设")  # the called ticket's domain
+        expect(items).to_have_count(2)
+        expect(page.locator("#new-item")).to_contain_text("建设工程施工许可证核发")
+        expect(page.locator("#new-item-q")).to_be_focused()
+        page.keyboard.type("ghxk")  # pinyin initials of 规划许可
+        expect(items).to_have_count(1)
+        expect(page.locator("#new-item")).to_have_value("TZJS-GHXK-002")  # the one match is chosen
+        expect(page.locator("#new-situation")).to_be_enabled()
+        page.select_option("#new-item-domain", "")  # all domains
+        page.fill("#new-item-q", "gtgsh")  # 个体工商户
+        expect(items).to_have_count(1)
+        expect(page.locator("#new-item")).to_have_value("SCZT-GTH-001")
+        page.fill("#new-item-q", "sbyb-yd")  # the item code
+        expect(page.locator("#new-item")).to_have_value("SBYB-YD-002")
+        page.fill("#new-item-q", "驾驶证")
+        expect(items).to_have_count(1)
+        page.fill("#new-item-q", "开店")  # a keyword of 个体工商户设立登记
+        expect(page.locator("#new-item")).to_have_value("SCZT-GTH-001")
+        page.fill("#new-item-q", "许可")
+        expect(page.locator("#new-item option").first).to_be_attached()
+        assert items.count() > 2
+        page.keyboard.press("Enter")  # picks the first match and never submits the form
+        expect(page.locator("#new-item")).not_to_have_value("")
+        expect(page.locator("#new-case-form")).to_be_visible()
+        shot(page, "item-picker")
+        page.fill("#new-item-q", "zzzz")
+        expect(items).to_have_count(0)
+        expect(page.locator(".ip-count")).to_contain_text("没有符合的事项")
+        expect(page.locator("#new-situation")).to_be_disabled()
+    finally:
+        done(page)
+
+
 def test_a_web_submissions_history_names_its_channel(api: Api, browser: Browser) -> None:
     r = post_case(api, submission(), who=None)  # a citizen on the web, without a login
     assert r.status_code == 201, r.text

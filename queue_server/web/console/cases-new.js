@@ -5,6 +5,7 @@
 import { bi, el } from "./dom.js";
 import { postForm, uuid } from "./cases-api.js";
 import { say, showDialog } from "./cases-view.js";
+import { itemPicker } from "./cases-picker.js";
 
 function input(id, label, attrs = {}) {
   const i = el("input", null);
@@ -29,16 +30,10 @@ export async function startCase(ctx, done) {
     return;
   }
   const submissionId = uuid();
-  const itemSel = el("select", null, option("", "— 请选择事项 Choose an item —"));
-  itemSel.id = "new-item";
-  const domains = [...new Set(items.map((i) => i.domain))];
-  for (const d of domains) {
-    const first = items.find((i) => i.domain === d);
-    const g = el("optgroup");
-    g.label = `${d} ${first.domain_en}`;
-    g.append(...items.filter((i) => i.domain === d).map((i) => option(i.code, `${i.name} · ${i.name_en}`)));
-    itemSel.append(g);
-  }
+  const cur = ctx.desk && ctx.desk.current;
+  const queue = cur && ((ctx.desk.targets && ctx.desk.targets.queues) || []).find((q) => q.code === cur.queue);
+  const picker = itemPicker(items, queue ? queue.name : null, () => itemChanged());
+  const itemSel = picker.select;
   const sitSel = el("select", null);
   sitSel.id = "new-situation";
   sitSel.disabled = true;
@@ -49,7 +44,6 @@ export async function startCase(ctx, done) {
   const idn = input("new-id", ["身份证号码", "ID number"], { maxLength: 18, autocomplete: "off", spellcheck: false });
   const phone = input("new-phone", ["手机（可不填）", "Mobile (optional)"], { maxLength: 11, autocomplete: "off", inputMode: "tel" });
   const who = el("div", "new-person", name, idn, phone);
-  const cur = ctx.desk && ctx.desk.current;
   if (cur && cur.id_number_masked) {
     const take = el("button", "take-id", bi(["使用取号证件", "Use the ticket's ID"]), el("span", "muted", ` ${cur.id_number_masked}`));
     take.type = "button";
@@ -85,7 +79,7 @@ export async function startCase(ctx, done) {
       return row;
     }));
   };
-  itemSel.onchange = async () => {
+  const itemChanged = async () => {
     detail = null;
     sitSel.replaceChildren();
     sitSel.disabled = true;
@@ -103,11 +97,13 @@ export async function startCase(ctx, done) {
   };
   sitSel.onchange = showMaterials;
 
+  const itemLabel = el("label", "ff-label", bi(["事项", "Item"]));
+  itemLabel.htmlFor = picker.search.id;
   const go = el("button", "primary", bi(["提交申请", "Submit"]));
   go.type = "submit";
   const form = el("form", "new-case",
     el("div", "new-grid",
-      el("label", "ff", el("span", "ff-label", bi(["事项", "Item"])), itemSel),
+      el("div", "ff", itemLabel, picker.box),
       el("label", "ff", el("span", "ff-label", bi(["办事情形", "Situation"])), sitSel)),
     who,
     el("h4", null, bi(["申请材料", "Materials"]), el("small", "muted", " JPEG / PNG / PDF")),
@@ -146,5 +142,6 @@ export async function startCase(ctx, done) {
   showDialog([bi(["在窗口新建办件", "Start a case at the counter"])],
     el("p", "hint", cur ? `当前号 ${cur.number}：办件将关联此号 · The case is linked to ticket ${cur.number}` : "当前无叫号 · No ticket at the window"),
     form);
-  itemSel.focus();
+  if (itemSel.value) itemChanged();
+  picker.search.focus();
 }
