@@ -35,8 +35,8 @@ def browser() -> Iterator[Browser]:
 def sign_in(browser: Browser, api: Api, user: str = "approver1", password: str = "approver1-pass") -> Page:
     page = browser.new_page(viewport={"width": 1440, "height": 1400}, locale="zh-CN")
     page.goto(f"{api.server.url}/console/reports")
-    page.fill("#username", user)
-    page.fill("#password", password)
+    page.fill("#login-user", user)
+    page.fill("#login-pass", password)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("body[data-loaded]", timeout=15_000)
     return page
@@ -96,8 +96,8 @@ def test_a_clerk_is_told_what_they_may_see(browser: Browser, api: Api) -> None:
     page = browser.new_page()
     try:
         page.goto(f"{api.server.url}/console/reports")
-        page.fill("#username", "clerk1")
-        page.fill("#password", "clerk1-pass")
+        page.fill("#login-user", "clerk1")
+        page.fill("#login-pass", "clerk1-pass")
         page.click("#login-form button[type=submit]")
         # says what a clerk may see instead of an empty dashboard with a small error
         expect(page.locator("#clerk-only")).to_be_visible(timeout=10_000)

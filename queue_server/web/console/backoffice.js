@@ -210,7 +210,6 @@ function bindFilters() {
 async function main() {
   watchAuth();
   $("logout").onclick = signOut;
-  $("fatal-logout").onclick = signOut;
   s.me = await signIn();
   if (!STAFF.has(s.me.role)) {
     fatal("仅限大厅工作人员 / For hall staff only");

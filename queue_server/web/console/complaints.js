@@ -226,7 +226,6 @@ const reload = throttle(load, 1000);
 async function main() {
   watchAuth();
   $("logout").onclick = signOut;
-  $("fatal-logout").onclick = signOut;
   s.me = await signIn();
   if (!READERS.has(s.me.role)) {
     fatal(`您的角色（${s.me.role}）无权查看投诉 / Your role may not see complaints`);

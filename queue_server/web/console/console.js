@@ -405,7 +405,7 @@ function switchWindow() {
 }
 
 function bindPage() {
-  for (const id of ["logout", "picker-logout", "fatal-logout"]) $(id).onclick = signOut;
+  for (const id of ["logout", "picker-logout"]) $(id).onclick = signOut;
   $("switch").onclick = switchWindow;
   $("lost-switch").onclick = switchWindow;
   for (const b of $("actions").querySelectorAll("button[data-action]")) b.onclick = () => action(b.dataset.action);

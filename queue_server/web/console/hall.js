@@ -122,7 +122,6 @@ function bindNotice() {
 async function main() {
   watchAuth();
   $("logout").onclick = signOut;
-  $("fatal-logout").onclick = signOut;
   s.me = await signIn();
   s.hall = (await chooseHall(s.me)).code;
   $("user").textContent = `${s.me.name} (${s.me.role})`;

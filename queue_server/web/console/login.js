@@ -1,8 +1,55 @@
 // The login form shared by the staff pages: nothing is shown or fetched before a valid token exists.
+// The form and the fatal box are drawn here, into the page's one placeholder `<div id="staff-gate">`,
+// titled after the page's <title> ("窗口叫号台 / Clerk console").
 
 import { forget, get, login, token } from "./api.js";
 import { $, el } from "./dom.js";
 import { HallStream } from "/static/shared/stream.js";
+
+function field(id, zh, en, attrs) {
+  const input = el("input");
+  input.id = id;
+  for (const [k, v] of Object.entries(attrs)) input.setAttribute(k, v);
+  return el("label", null, el("span", null, `${zh} `, el("span", "en", en)), input);
+}
+
+/** Draw the login form (`#login`) and the fatal box (`#fatal`) in place of `#staff-gate`; once. */
+export function drawGate() {
+  const holder = $("staff-gate");
+  if (!holder) return;
+  const [zh, en = ""] = document.title.split(" / ");
+  const submit = el("button", "primary", "登录 ", el("span", "en", "Log in"));
+  submit.type = "submit";
+  const error = el("p", "error");
+  error.id = "login-error";
+  error.setAttribute("role", "alert");
+  const form = el("form", "login-card",
+    el("h1", null, `${zh} `, el("span", "en", en)),
+    field("login-user", "用户名", "Username", { name: "username", required: "", maxlength: "64", autocomplete: "username" }),
+    field("login-pass", "密码", "Password",
+      { name: "password", type: "password", required: "", maxlength: "256", autocomplete: "current-password" }),
+    submit, error);
+  form.id = "login-form";
+  form.autocomplete = "off";
+  const login = el("section", "login", form);
+  login.id = "login";
+  login.hidden = true;
+  const text = el("p");
+  text.id = "fatal-text";
+  text.setAttribute("role", "alert");
+  const out = el("button", null, "退出登录 ", el("span", "en", "Log out"));
+  out.type = "button";
+  out.id = "fatal-logout";
+  out.onclick = signOut;
+  const box = el("section", "fatal", text, out);
+  box.id = "fatal";
+  box.hidden = true;
+  holder.replaceWith(login, box);
+}
+
+// Drawn when the module loads (module scripts run after the page is parsed), so a page's own start-up
+// finds #login and #fatal as if they were in its HTML.
+drawGate();
 
 /** Resolve with `/auth/me` once the user is logged in (asking with the form when needed). */
 export async function signIn() {

@@ -1,8 +1,9 @@
 // The supervisors' statistics page: overview cards, four charts (Chart.js, vendored) and the detail table,
 // for any date range and grouping, with CSV/XLSX export and the open bad-review follow-ups.
 import { CARD, COLUMNS, FU, GROUPS, NEXT_STEP, PRESETS, STEP_LABEL, TEXT } from "./strings.js";
+import { signIn, signOut, watchAuth } from "/static/console/login.js"; // one sign-in for the staff pages
 
-const TOKEN_KEY = "hall.staff.token"; // shared with the console: one sign-in for the staff pages
+const TOKEN_KEY = "hall.staff.token"; // the console's (api.js)
 const $ = (id) => document.getElementById(id);
 const both = ([zh, en]) => `${zh} / ${en}`;
 const charts = {};
@@ -17,7 +18,7 @@ async function call(path, opts = {}) {
   const r = await fetch(path, { ...opts, headers: { ...headers, ...(opts.headers || {}) }, credentials: "omit" });
   if (r.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showLogin();
+    dispatchEvent(new CustomEvent("auth-lost")); // back to the login form (watchAuth)
     throw new Error("401");
   }
   if (!r.ok) {
@@ -261,35 +262,8 @@ async function download(fmtName) {
 
 // ------------------------------------------------------------------ start-up
 
-function showLogin() {
-  $("login").hidden = false;
-  $("clerk-only").hidden = true;
-  $("main").hidden = true;
-  $("logout").hidden = true;
-  $("user").textContent = "";
-}
-
-async function login(ev) {
-  ev.preventDefault();
-  const form = new URLSearchParams({ username: $("username").value, password: $("password").value });
-  const r = await fetch("/api/v1/auth/token", { method: "POST", body: form, credentials: "omit" });
-  if (!r.ok) {
-    $("login-error").hidden = false;
-    $("login-error").textContent = (await r.json()).detail || `HTTP ${r.status}`;
-    return;
-  }
-  sessionStorage.setItem(TOKEN_KEY, (await r.json()).access_token);
-  $("password").value = "";
-  $("login-error").hidden = true;
-  await enter();
-}
-
 async function enter() {
-  try {
-    me = await api("/api/v1/auth/me");
-  } catch {
-    return;
-  }
+  me = await signIn();
   const halls = await (await fetch("/api/v1/halls")).json();
   const cat = await (await fetch("/api/v1/feedback/catalogue")).json();
   const pairs = (list) => Object.fromEntries(list.map((x) => [x.code, `${x.zh} ${x.en}`]));
@@ -298,7 +272,6 @@ async function enter() {
   $("hall").replaceChildren(...mine.map((h) => new Option(`${h.name} / ${h.name_en || h.code}`, h.code)));
   hall = $("hall").value;
   $("user").textContent = me.display_name || me.name;
-  $("login").hidden = true;
   $("logout").hidden = false;
   if (me.role === "clerk") {
     // The figures are the supervisors'; say what a clerk may see instead of an empty dashboard.
@@ -336,13 +309,9 @@ function setup() {
   });
   $("csv").addEventListener("click", () => download("csv"));
   $("xlsx").addEventListener("click", () => download("xlsx"));
-  $("login-form").addEventListener("submit", login);
-  $("logout").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    showLogin();
-  });
-  if (sessionStorage.getItem(TOKEN_KEY)) enter();
-  else showLogin();
+  $("logout").addEventListener("click", signOut);
+  watchAuth();
+  enter();
 }
 
 setup();
