@@ -76,12 +76,20 @@ class Validation:
         return self.intact and self.valid and self.trusted and self.covers_whole_file
 
 
+def _fit(value: str, limit: int = 64) -> str:
+    """The value cut to X.509's upper bound of a name attribute (64, counted in UTF-8 bytes by cryptography):
+    the demo hall's name and the signing suffix are 65."""
+    while len(value.encode()) > limit:
+        value = value[:-1]
+    return value
+
+
 def _name(org: str, cn: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(org)),
+            x509.NameAttribute(NameOID.COMMON_NAME, _fit(cn)),
         ]
     )
 
