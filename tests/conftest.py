@@ -11,7 +11,7 @@ import pytest
 from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
 
-from .harness import Api, LiveServer, fresh_database, pg_available, runtime
+from .harness import PG_BASE, Api, LiveServer, fresh_database, pg_available, runtime
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -23,11 +23,25 @@ def backends() -> list[str]:
 
 
 def require_backend(backend: str) -> None:
-    """Skip PostgreSQL tests on a developer machine without it; never in CI."""
+    """Skip a test of a backend HALL_TEST_DB leaves out, and PostgreSQL tests on a developer machine without
+    it (never in CI); the message names the URL in use."""
+    if backend not in backends():
+        choice = os.environ.get("HALL_TEST_DB", "both")
+        pytest.skip(f"HALL_TEST_DB={choice}: {backend} tests are not run (PostgreSQL URL would be {_pg_shown()})")
     if backend == "postgresql" and not pg_available():
         if CI:
-            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required in CI")
-        pytest.skip("PostgreSQL is not running at 127.0.0.1:5432 (set HALL_TEST_DB=sqlite to test SQLite only)")
+            pytest.fail(f"PostgreSQL at {_pg_shown()} is required in CI")
+        pytest.skip(
+            f"PostgreSQL is not answering at {_pg_shown()} (set HALL_TEST_POSTGRES_URL, run scripts/test, which "
+            "starts one, or set HALL_TEST_DB=sqlite to test SQLite only)"
+        )
+
+
+def _pg_shown() -> str:
+    """The test PostgreSQL URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_BASE).render_as_string(hide_password=True)
 
 
 # For tests of programs that never see the database (boards, kiosk, screenshots): run them once, on SQLite.
