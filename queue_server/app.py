@@ -239,6 +239,7 @@ def create_app(
         cases,
         console,
         desk,
+        desk_agent,
         docs,
         feedback,
         halls,
@@ -264,6 +265,7 @@ def create_app(
     app.include_router(web.router)
     app.include_router(console.router)
     app.include_router(desk.router)
+    app.include_router(desk_agent.router)
     app.include_router(cases.router)
     app.include_router(feedback.router)
     if api_docs:

@@ -264,11 +264,11 @@ class UserConfig(BaseModel):
 
 
 class DeviceConfig(BaseModel):
-    """A kiosk or display board of a hall, authenticated by its token."""
+    """A kiosk, display board or general-desk agent (`desk`: its card reader and printer) of a hall."""
 
     model_config = _STRICT
     name: str = Field(min_length=1)
-    role: Literal["kiosk", "display"]
+    role: Literal["kiosk", "display", "desk"]
     hall: str
     token: SecretStr = Field(min_length=TOKEN_MIN_DEMO)
     window: int | None = Field(default=None, ge=1)

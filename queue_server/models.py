@@ -209,6 +209,20 @@ class DeviceStatus(SQLModel, table=True):
     at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
+class DeskCard(SQLModel, table=True):
+    """A card the general desk's reader read (api/routes/desk_agent.py): held encrypted for the desk page's one
+    authorized fetch, then deleted; left-overs go after a few minutes. Never in an event."""
+
+    __tablename__ = "desk_card"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_code: str = Field(max_length=32, index=True)
+    device: str = Field(max_length=64)  # the desk agent (its [[devices]] name)
+    request: str = Field(max_length=64)  # the page's 读卡 request it answers
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    data_enc: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the card, encrypted (PiiCipher)
+
+
 class Appointment(SQLModel, table=True):
     """A booked time slot of a queue (预约); checked in at the kiosk it becomes a ticket in lane `appointment`."""
 

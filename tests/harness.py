@@ -32,6 +32,7 @@ PG_BASE = os.environ.get("HALL_TEST_POSTGRES_URL", "postgresql+psycopg://postgre
 KIOSK = "kiosk-t1-token-0123456789"
 DISPLAY = "display-t1-token-0123456789"
 KIOSK_T2 = "kiosk-t2-token-0123456789"
+DESK = "desk-t1-token-0123456789"  # the general desk's agent of t1 (role desk)
 PASSWORDS = {
     "admin": "admin-pass",
     "clerk1": "clerk1-pass",

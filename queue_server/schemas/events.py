@@ -141,6 +141,42 @@ class CaseStatus(Shape):
     status: str
 
 
+class DeskRead(Shape):
+    """`desk.read`: the desk page pressed 读卡; the agent `device` reads its card reader (answers `request`)."""
+
+    device: str
+    request: str
+
+
+class DeskCardRead(Shape):
+    """`desk.card_read`: the agent answered a 读卡 request: `read` is the card to fetch (GET …/desk/cards/{read},
+    staff only), or None with `error`. Never the card's data: the stream is public."""
+
+    device: str
+    request: str
+    read: int | None = None
+    kind: Literal["id_card", "uid"] | None = None
+    error: str | None = None
+
+
+class DeskPrint(Shape):
+    """`desk.print`: print ticket `ticket` on the desk agent `device`'s printer (job `job`)."""
+
+    device: str
+    job: str
+    ticket: int
+
+
+class DeskPrinted(Shape):
+    """`desk.printed`: the agent's answer to a print job: printed, or failed with the printer's `detail`."""
+
+    device: str
+    job: str
+    number: str
+    status: Literal["printed", "failed"]
+    detail: str = ""
+
+
 TICKET_EVENTS = (
     "ticket.issued",
     "ticket.called",
@@ -170,6 +206,10 @@ EVENT_DATA: dict[str, type[Shape]] = {
     "followup.changed": FollowupChanged,
     "complaint.changed": ComplaintChanged,
     "case.status": CaseStatus,
+    "desk.read": DeskRead,
+    "desk.card_read": DeskCardRead,
+    "desk.print": DeskPrint,
+    "desk.printed": DeskPrinted,
 }
 EVENT_TYPES = frozenset(k for k in EVENT_DATA if not k.endswith("."))
 STREAM_TYPES = frozenset({"snapshot", "heartbeat", "resync"})  # messages that are not events

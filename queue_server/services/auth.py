@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .users import UserState
 
 STAFF_ROLES = frozenset({"admin", "clerk", "approver", "auditor"})
-DEVICE_ROLES = frozenset({"kiosk", "display"})
+DEVICE_ROLES = frozenset({"kiosk", "display", "desk"})
 TOKEN_TTL = timedelta(hours=12)
 # How long a process trusts what it read of a user's row: a revocation or a config change made by another
 # process reaches this one within that time. One read per user per second is nothing on the call path.

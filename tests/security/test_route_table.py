@@ -24,11 +24,12 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Mount, WebSocketRoute
 
-from ..harness import DISPLAY, KIOSK, KIOSK_T2, Api, LiveServer
+from ..harness import DESK, DISPLAY, KIOSK, KIOSK_T2, Api, LiveServer
 from .world import build_world
 
-CALLERS = ("anonymous", "kiosk", "display", "clerk", "approver", "auditor", "admin")
+CALLERS = ("anonymous", "kiosk", "display", "desk", "clerk", "approver", "auditor", "admin")
 TOKENS = {"kiosk": KIOSK, "display": DISPLAY, "clerk": "clerk1", "approver": "approver1", "auditor": "auditor1"}
+TOKENS["desk"] = DESK  # the general desk's agent (peripherals/desk_agent)
 TOKENS["admin"] = "admin"
 OTHER_HALL = ("clerk-t2", KIOSK_T2)  # callers of hall t2
 OTHER_WINDOW = "clerk2"  # a clerk of t1 bound to window 2
@@ -123,7 +124,7 @@ TABLE: dict[str, Rule] = {
     ),
     # devices
     "POST /api/v1/halls/{hall}/tickets": Rule(only("kiosk", "clerk"), json={"queue": "A"}),
-    "POST /api/v1/devices/health": Rule(frozenset({"kiosk", "display"}), hall=False, json={"status": "ok"}),
+    "POST /api/v1/devices/health": Rule(frozenset({"kiosk", "display", "desk"}), hall=False, json={"status": "ok"}),
     "POST /api/v1/halls/{hall}/pickup": Rule(only("kiosk"), json={"number": "{case}", "code": "000000"}),
     "POST /api/v1/halls/{hall}/cases/lookup": Rule(only("kiosk", "clerk"), json={"id_number": "{id_number}"}),
     "POST /api/v1/cases/{number}/materials": Rule(only("kiosk", "clerk"), fill=CASE, files=True),
@@ -160,6 +161,16 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/halls/{hall}/desk/appointments": Rule(only("clerk")),
     "GET /api/v1/halls/{hall}/desk/no-shows": Rule(only("clerk")),
     "GET /api/v1/halls/{hall}/desk/setup": Rule(only("clerk")),
+    # the desk page's 读卡 / 打印 (409 while no agent is connected) and its one fetch of a read card (404 here)
+    "POST /api/v1/halls/{hall}/desk/read": Rule(only("clerk"), json={"device": "desk-t1"}),
+    "POST /api/v1/halls/{hall}/desk/print": Rule(only("clerk"), json={"device": "desk-t1", "ticket_id": "{ticket_id}"}),
+    "GET /api/v1/halls/{hall}/desk/cards/{card_id}": Rule(only("clerk"), fill={"card_id": "ticket_id"}),
+    # the desk agent's own calls, with its device token
+    "POST /api/v1/desk-agent/cards": Rule(frozenset({"desk"}), json={"request": "r1", "error": "no card"}),
+    "GET /api/v1/desk-agent/tickets/{ticket_id}": Rule(frozenset({"desk"})),
+    "POST /api/v1/desk-agent/printed": Rule(
+        frozenset({"desk"}), json={"job": "j1", "ticket_id": "{ticket_id}", "ok": True}
+    ),
     "POST /api/v1/halls/{hall}/desk/qr": Rule(only("clerk"), json={"text": "https://hall.example/track/x"}),
     # home visits
     "GET /api/v1/halls/{hall}/home-visits": Rule(only("clerk", "auditor")),

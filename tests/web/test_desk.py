@@ -7,17 +7,27 @@ checked against the API as well, and the page's fit at 1366×768 and its reflow 
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import func, select
 
+from peripherals.idcard import demo_card
+from peripherals.idcard.sam_simulator import PtySamSimulator, SamSimulator
+from peripherals.printer.simulator import PtySimulator
 from queue_server.ids import make_id_number
+from queue_server.models import AuditLog, DeskCard, Event
 
 from ..api.test_console_api import console_config
 from ..api.test_desk_api import desk_config
-from ..harness import KIOSK, Api, LiveServer, fresh_database, runtime, serving
+from ..harness import DESK, KIOSK, Api, LiveServer, fresh_database, runtime, serving
 from .test_console import CONSOLE, SHOTS, browser, log_in
 
 __all__ = ["browser"]  # fixture used here
@@ -26,6 +36,7 @@ PHONE = "13812345678"
 WALKIN_ID = make_id_number(birth=date(1950, 3, 4), serial=21)  # a senior: the server puts them in lane special
 CALLER_ID = make_id_number(birth=date(1988, 5, 6), serial=22)
 SENIOR_ID = make_id_number(birth=date(1941, 7, 8), serial=23)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +229,116 @@ def test_the_desk_is_for_clerks_and_tells_others_so(api: Api, browser: Browser) 
         page.close()
     r = api.http.get("/api/v1/halls/t1/desk/no-shows", headers=api.auth("approver1"))
     assert r.status_code == 403
+
+
+def agent_state(api: Api) -> dict[str, object]:
+    """The desk agent desk-t1 as the desk page sees it (GET …/desk/setup)."""
+    setup = api.http.get("/api/v1/halls/t1/desk/setup", headers=api.auth("clerk1")).json()
+    return dict(next(a for a in setup["agents"] if a["name"] == "desk-t1"))
+
+
+def start_agent(api: Api, reader_url: str, printer_url: str) -> subprocess.Popen[bytes]:
+    """`python -m peripherals.desk_agent` as a hall runs it, with desk-t1's token; returns once it reported."""
+    cmd = [sys.executable, "-m", "peripherals.desk_agent", "--server", api.server.url, "--token", DESK]
+    cmd += ["--id-reader", reader_url, "--printer", printer_url, "--read-timeout", "3"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not agent_state(api)["online"]:
+        assert proc.poll() is None, (proc.stderr.read() if proc.stderr else b"").decode()
+        assert time.monotonic() < deadline, "the desk agent did not report"
+        time.sleep(0.2)
+    return proc
+
+
+def stop_agent(proc: subprocess.Popen[bytes]) -> str:
+    """Stop the agent as a hall's service manager would (SIGTERM); its log."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")
+
+
+def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser: Browser) -> None:
+    """读卡 from a SAM reader and 打印 on an ESC/POS printer, both over pseudo-terminals, through the desk agent;
+    without the agent the page says so and falls back to the browser's print."""
+    card = demo_card()
+    page = open_desk(browser, api)
+    proc: subprocess.Popen[bytes] | None = None
+    with PtySamSimulator(SamSimulator(card)) as sam, PtySimulator() as printer:
+        try:
+            # no agent yet: 读卡 says so, 打印 goes to the browser and says so
+            expect(page.locator("#desk-devices")).to_have_attribute("data-online", "false")
+            page.click("#walkin-read")
+            expect(page.locator("#flash")).to_contain_text("未连接总服务台读卡器")
+            page.click("#walkin-queues button[data-queue='B']")
+            page.click("#walkin-take")
+            expect(page.locator("#issued .fd-ticket-number")).to_have_text("B001")
+            page.click("#print")
+            expect(page.locator("#flash")).to_contain_text("未连接总服务台打印机，已改用浏览器打印")
+            expect(page.locator("body")).to_have_attribute("data-printed-via", "browser")
+            expect(page.locator("body")).to_have_attribute("data-printed", "B001")
+
+            # the agent starts: the page sees it connected (its health report is a hall event)
+            proc = start_agent(api, sam.url, printer.url)
+            expect(page.locator("#desk-devices")).to_have_attribute("data-online", "true")
+
+            # 读卡 fills the walk-in form from the SAM reader (the card's data never in the public stream)
+            page.click("#walkin-read")
+            expect(page.locator("#walkin-id")).to_have_value(card.id_number)
+            expect(page.locator("body")).to_have_attribute("data-card-read", "walkin")
+            page.click("#walkin-queues button[data-queue='C']")
+            page.click("#walkin-take")
+            number = page.locator("#issued .fd-ticket-number")
+            expect(number).to_have_text("C001")
+            ticket = next(
+                t
+                for t in api.http.get("/api/v1/halls/t1/tickets", headers=api.auth("clerk1")).json()
+                if t["number"] == "C001"
+            )
+            assert ticket["id_number_masked"] == card.id_number[:4] + "**********" + card.id_number[-4:]
+
+            # 打印 on the desk's ESC/POS printer: the number and the QR = the ticket's track_url, in the bytes
+            qr_url = page.locator("#issued .fd-qr").get_attribute("data-url") or ""
+            page.click("#print")
+            expect(page.locator("#flash")).to_contain_text("已在总服务台打印机打印")
+            expect(page.locator("body")).to_have_attribute("data-printed-via", "desk")
+            doc = printer.printer.wait_for_documents(1, timeout=20)[0]
+            assert doc.qr_payloads == [qr_url] and "/track/" in qr_url
+            assert any("C001" in line for line in doc.text_lines)
+            assert any("社会事务" in line for line in doc.text_lines)
+            sent = bytes(printer.printer.job_bytes)
+            assert b"C001" in sent and qr_url.encode() in sent and b"\x1d(k" in sent  # GS ( k: the QR code
+            assert card.id_number.encode() not in sent and card.name.encode("gb18030") not in sent
+
+            # the booking dialog's 读卡 fills the caller's name and ID number
+            page.click("#open-booking")
+            page.click("#book-read")
+            expect(page.locator("#book-id")).to_have_value(card.id_number)
+            expect(page.locator("#book-name")).to_have_value(card.name)
+            page.click("#booking-cancel")
+
+            # nothing of the card in the hall's event stream, and the one fetch is audited and gone
+            with api.server.ctx.db.read() as s:
+                texts = [str(x) for x in s.execute(select(Event.data)).scalars()]
+                left = s.execute(select(func.count()).select_from(DeskCard)).scalar_one()
+                looks = s.execute(select(AuditLog.actor).where(AuditLog.action == "desk_card")).scalars().all()
+            assert any("desk.card_read" in t or "request" in t for t in texts)
+            assert not any(card.id_number in t or card.name in t for t in texts)
+            assert left == 0 and looks == ["clerk1", "clerk1"]  # two reads, each fetched once by the clerk
+
+            # the agent stops: it says so, and the page prints through the browser again
+            log = stop_agent(proc)
+            assert card.id_number not in log and card.name not in log
+            expect(page.locator("#desk-devices")).to_have_attribute("data-online", "false")
+            page.click("#print")
+            expect(page.locator("#flash")).to_contain_text("已改用浏览器打印")
+            expect(page.locator("body")).to_have_attribute("data-printed-via", "browser")
+            assert len(printer.printer.documents) == 1
+        finally:
+            if proc is not None:
+                stop_agent(proc)
+            page.close()

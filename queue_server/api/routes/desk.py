@@ -21,6 +21,7 @@ from peripherals.documents.qr import qr_matrix
 from ...models import Appointment, Ticket
 from ...rejoin import RejoinRule
 from ...services.auth import Principal
+from ...services.desk_devices import agent_states
 from ...store import tickets as store
 from ...timeutil import service_day, utcnow
 from ..deps import CtxDep, PrincipalDep
@@ -75,10 +76,21 @@ class MissedTicket(BaseModel):
     rejoin_refusal: str | None = None  # why the hall's rule does not let it rejoin now (None: it may)
 
 
+class DeskAgent(BaseModel):
+    """A desk agent of the hall (its card reader and ticket printer) and whether it is connected now."""
+
+    name: str
+    online: bool
+    status: str  # its last health report: ok, paper_out, unplugged, offline …
+    detail: str
+
+
 class DeskSetup(BaseModel):
-    """What the desk page shows of the hall's setup: the rejoin rule's sentence ("中文 / English")."""
+    """What the desk page shows of the hall's setup: the rejoin rule's sentence ("中文 / English") and the hall's
+    desk agents (`[[devices]]` with role desk), configured order."""
 
     rejoin_rule: str
+    agents: list[DeskAgent] = []
 
 
 class QrBody(BaseModel):
@@ -181,10 +193,13 @@ async def desk_no_shows(hall: str, ctx: CtxDep, who: PrincipalDep) -> list[Misse
 
 @router.get("/api/v1/halls/{hall}/desk/setup", response_model=DeskSetup)
 async def desk_setup(hall: str, ctx: CtxDep, who: PrincipalDep) -> DeskSetup:
-    """The hall's desk setup: its no-show rejoin rule (`rejoin_*` keys of `[[halls]]`)."""
+    """The hall's desk setup: its no-show rejoin rule (`rejoin_*` keys of `[[halls]]`) and its desk agents."""
     h = ctx.hall(hall)
     _desk(who, hall)
-    return DeskSetup(rejoin_rule=RejoinRule.of(h).sentence())
+    names = [d.name for d in ctx.config.devices if d.role == "desk" and d.hall == hall]
+    states = await ctx.read(lambda s: agent_states(s, names, utcnow())) if names else []
+    agents = [DeskAgent(name=a.name, online=a.online, status=a.status, detail=a.detail) for a in states]
+    return DeskSetup(rejoin_rule=RejoinRule.of(h).sentence(), agents=agents)
 
 
 @router.post("/api/v1/halls/{hall}/desk/qr", response_model=QrCode)

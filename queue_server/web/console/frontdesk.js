@@ -6,6 +6,7 @@ import { get, hallPath, post } from "./api.js";
 import { $, bi, clockTime, el, everySecond, minutes, notify, throttle, tick, wallClock } from "./dom.js";
 import { CHANNEL, LANE, pair } from "./labels.js";
 import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
+import { onDeviceEvent, printTicket, readCard, setAgents } from "./frontdesk-devices.js";
 import { drawQr, fillPrint } from "./frontdesk-ticket.js";
 
 const DESK_ROLES = new Set(["clerk", "admin"]); // the server's rule (api/routes/desk.py)
@@ -145,11 +146,12 @@ async function showTicket(t, note) {
   } catch (err) {
     qrBox.replaceChildren(el("p", "muted", err.message));
   }
-  print.onclick = () => {
+  // the desk's printer through its agent; the browser's print dialog when none is connected (the page says so)
+  print.onclick = () => printTicket(t, () => {
     fillPrint($("print-ticket"), { hall: s.info, ticket: t, domain: [zh, en], qr, tz: tz() });
     document.body.dataset.printed = t.number;
     window.print();
-  };
+  });
 }
 
 // ------------------------------------------------------------------ appointments
@@ -243,6 +245,7 @@ async function loadSetup() {
     const setup = await get(`${hallPath(s.hall)}/desk/setup`);
     const [zh, en] = setup.rejoin_rule.split(" / ");
     $("rejoin-rule").replaceChildren(bi([zh, en || ""]));
+    setAgents(s.hall, setup.agents);
   } catch (err) {
     notify(err.message);
   }
@@ -365,9 +368,11 @@ async function saveBooking(e) {
 const refresh = throttle(() => { loadQueues(); loadNoShows(); }, 1000);
 const refreshAppts = throttle(() => loadAppointments($("appt-q").value.trim()), 1000);
 const refreshVisits = throttle(loadVisits, 1000);
+const refreshSetup = throttle(loadSetup, 1000);
 
 function onEvent(msg) {
   const type = msg.type || "";
+  onDeviceEvent(msg, refreshSetup);
   if (type.startsWith("ticket.") || type === "queue.stats") refresh();
   if (type.startsWith("appointment.")) refreshAppts();
   if (type.startsWith("home_visit.")) refreshVisits();
@@ -375,6 +380,9 @@ function onEvent(msg) {
 
 function bind() {
   $("walkin-form").onsubmit = takeNumber;
+  $("walkin-read").onclick = () => readCard("walkin");
+  $("appt-read").onclick = () => readCard("appt");
+  $("book-read").onclick = () => readCard("booking");
   $("appt-search").onsubmit = (e) => { e.preventDefault(); loadAppointments($("appt-q").value.trim()); };
   $("appt-all").onclick = () => { $("appt-q").value = ""; loadAppointments(); };
   $("appt-id-form").onsubmit = (e) => {
