@@ -209,6 +209,9 @@ class DeskAgent:
         self.name, self.hall = str(me["name"]), str(me["hall"])
 
     async def _reports(self) -> None:
+        # The first report says "connected" to the desk page: only once the stream is followed, so that a 读卡
+        # pressed right after it is heard.
+        await self.connected.wait()
         while True:
             await self.report()
             await asyncio.sleep(self.report_s)

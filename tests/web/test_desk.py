@@ -288,7 +288,7 @@ def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser
 
             # 读卡 fills the walk-in form from the SAM reader (the card's data never in the public stream)
             page.click("#walkin-read")
-            expect(page.locator("#walkin-id")).to_have_value(card.id_number)
+            expect(page.locator("#walkin-id")).to_have_value(card.id_number, timeout=15_000)
             expect(page.locator("body")).to_have_attribute("data-card-read", "walkin")
             page.click("#walkin-queues button[data-queue='C']")
             page.click("#walkin-take")
@@ -304,7 +304,7 @@ def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser
             # 打印 on the desk's ESC/POS printer: the number and the QR = the ticket's track_url, in the bytes
             qr_url = page.locator("#issued .fd-qr").get_attribute("data-url") or ""
             page.click("#print")
-            expect(page.locator("#flash")).to_contain_text("已在总服务台打印机打印")
+            expect(page.locator("#flash")).to_contain_text("已在总服务台打印机打印", timeout=15_000)
             expect(page.locator("body")).to_have_attribute("data-printed-via", "desk")
             doc = printer.printer.wait_for_documents(1, timeout=20)[0]
             assert doc.qr_payloads == [qr_url] and "/track/" in qr_url
@@ -317,7 +317,7 @@ def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser
             # the booking dialog's 读卡 fills the caller's name and ID number
             page.click("#open-booking")
             page.click("#book-read")
-            expect(page.locator("#book-id")).to_have_value(card.id_number)
+            expect(page.locator("#book-id")).to_have_value(card.id_number, timeout=15_000)
             expect(page.locator("#book-name")).to_have_value(card.name)
             page.click("#booking-cancel")
 
