@@ -1,7 +1,7 @@
 """desk_card: a card the general desk's reader read, held encrypted for the desk page's one fetch
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import queue_server.timeutil
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
