@@ -15,6 +15,7 @@ from ..timeutil import service_day, utcnow
 from . import reports
 from .cases_report import cases_by_colour
 from .export import LANES, to_csv, to_xlsx
+from .figures import Figures
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/reports", tags=["reports"])
 Group = Literal["hall", "queue", "window", "clerk", "lane", "hour", "day"]
@@ -160,3 +161,21 @@ async def overview(hall: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
         "last_30_days": {"from": month_start, "to": today, "figures": month["total"]},
         "open": work,
     }
+
+
+@router.get("/mine")
+async def mine(hall: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
+    """A clerk's own figures: today and this week (Monday to today) — served, handling time, ratings; nobody
+    else's (the hall's reports are the supervisors')."""
+    ctx.hall(hall)
+    who.require(hall, "clerk")
+    _, _, today = _range(ctx, hall, None, None)
+    monday = today - timedelta(days=today.weekday())
+    empty = Figures().row()
+
+    async def own(start: date) -> dict[str, Any]:
+        rows = (await _summary(ctx, hall, start, today, "clerk", today))["rows"]
+        figures = next((r for r in rows if r["key"] == who.name), {"key": who.name} | empty)
+        return {"from": start, "to": today, "figures": figures}
+
+    return {"hall": hall, "clerk": who.name, "today": await own(today), "week": await own(monday)}

@@ -229,6 +229,7 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/halls/{hall}/reports/utilisation": Rule(only("approver", "auditor")),
     "GET /api/v1/halls/{hall}/reports/cases": Rule(only("approver", "auditor")),
     "GET /api/v1/halls/{hall}/reports/overview": Rule(only("approver", "auditor")),
+    "GET /api/v1/halls/{hall}/reports/mine": Rule(only("clerk")),  # the caller's own figures only
     # pages (they hold no data: it comes from the API with the caller's token), static files, the API docs
     "GET /board/{hall}": PUBLIC,
     "GET /board/{hall}/window/{n}": PUBLIC,

@@ -92,16 +92,37 @@ def test_charts_and_table_match_the_api(browser: Browser, api: Api) -> None:
         page.close()
 
 
-def test_a_clerk_is_told_what_they_may_see(browser: Browser, api: Api) -> None:
+def test_a_clerk_sees_their_own_figures(browser: Browser, api: Api) -> None:
+    mine = [served(api, window=1), served(api, window=1)]
+    assert evaluate(api, ticket_id=mine[0]["id"], level=3).status_code == 201  # 基本满意: a good rating
+    assert evaluate(api, ticket_id=mine[1]["id"], level=1).status_code == 201  # 非常不满意: a bad one
+    served(api, window=2, who="clerk2")  # a colleague's: not in clerk1's figures
+    own = api.http.get("/api/v1/halls/t1/reports/mine", headers=api.auth("clerk1")).json()
+    assert own["clerk"] == "clerk1"
+    for part in ("today", "week"):
+        f = own[part]["figures"]
+        assert (f["served"], f["evaluations"], f["good_rate"], f["bad_rate"]) == (2, 2, 0.5, 0.5), part
+        assert f["service_mean_s"] is not None and f["levels"]["3"] == 1 and f["levels"]["1"] == 1
+    assert (
+        api.http.get("/api/v1/halls/t1/reports/mine", headers=api.auth("clerk2")).json()["today"]["figures"]["served"]
+        == 1
+    )
+    assert api.http.get("/api/v1/halls/t1/reports/summary", headers=api.auth("clerk1")).status_code == 403
     page = browser.new_page()
     try:
         page.goto(f"{api.server.url}/console/reports")
         page.fill("#login-user", "clerk1")
         page.fill("#login-pass", "clerk1-pass")
         page.click("#login-form button[type=submit]")
-        # says what a clerk may see instead of an empty dashboard with a small error
-        expect(page.locator("#clerk-only")).to_be_visible(timeout=10_000)
-        expect(page.locator("#clerk-only")).to_contain_text("今日本窗口")
+        box = page.locator("#clerk-only")
+        expect(box).to_be_visible(timeout=10_000)
+        expect(page.locator("#mine-today dd[data-key=served]")).to_have_text("2")
+        expect(page.locator("#mine-today dd[data-key=evaluations]")).to_have_text("2")
+        expect(page.locator("#mine-today dd[data-key=good_rate]")).to_have_text("50.0%")
+        expect(page.locator("#mine-week dd[data-key=bad_rate]")).to_have_text("50.0%")
+        expect(page.locator("#mine-today dd[data-key=service_mean_s]")).to_contain_text("分")
+        expect(page.locator("#mine-today-levels")).to_contain_text("基本满意 1")
+        expect(box).to_contain_text("您本人")
         expect(page.locator("#main")).to_be_hidden()
         page.screenshot(path=str(SHOTS / "reports-clerk.png"))
     finally:

@@ -206,6 +206,24 @@ async function renderOverview() {
   card("card-cases", cases.running, ["green", "yellow", "red"]);
 }
 
+/** A clerk's own figures (`/reports/mine`): served, mean handling time and ratings, today and this week. */
+async function renderMine() {
+  try {
+    const m = await api(`${base()}/reports/mine`);
+    const keys = ["served", "service_mean_s", "evaluations", "good_rate", "bad_rate"];
+    $("mine-who").textContent = me.display_name || me.name;
+    $("mine-week-range").textContent = `${m.week.from} – ${m.week.to}`;
+    for (const [id, part] of [["mine-today", m.today], ["mine-week", m.week]]) {
+      card(id, part.figures, keys);
+      const levels = ["5", "4", "3", "2", "1"].map((k) => `${(labels.levels[k] || k).split(" ")[0]} ${part.figures.levels[k] || 0}`);
+      $(`${id}-levels`).textContent = levels.join(" · ");
+    }
+    document.body.dataset.loaded = String(Date.now());
+  } catch (e) {
+    if (e.message !== "401") $("clerk-only-text").textContent = e.message;
+  }
+}
+
 function range() {
   return `from=${$("from").value}&to=${$("to").value}`;
 }
@@ -274,9 +292,10 @@ async function enter() {
   $("user").textContent = me.display_name || me.name;
   $("logout").hidden = false;
   if (me.role === "clerk") {
-    // The figures are the supervisors'; say what a clerk may see instead of an empty dashboard.
+    // The hall's figures are the supervisors'; a clerk sees their own, today and this week.
     $("clerk-only").hidden = false;
     $("clerk-only-text").textContent = both(TEXT.clerkOnly);
+    await renderMine();
     return;
   }
   $("main").hidden = false;

@@ -36,6 +36,9 @@ export const COLUMNS = [
 
 export const CARD = {
   tickets: ["取号", "Tickets"],
+  served: ["办结", "Served"],
+  service_mean_s: ["平均办理", "Mean handling"],
+  evaluations: ["评价", "Ratings"],
   wait_mean_s: ["平均等候", "Mean wait"],
   wait_p90_s: ["等候P90", "P90 wait"],
   good_rate: ["好评率", "Good ratings"],
@@ -85,7 +88,7 @@ export const TEXT = {
   notCalled: ["未叫号", "Not called yet"],
   levelsHint: ["非常满意/满意/基本满意/不满意/非常不满意", "very satisfied … very dissatisfied"],
   clerkOnly: [
-    "统计报表供审批、监察人员和管理员查看。窗口工作人员可在叫号台“今日本窗口”查看本窗口今日的叫号、办结、过号和平均办理时间。",
-    "Reports are for approvers, auditors and admins. As window staff, see your window's figures for today under 'Today at this window' on your console.",
+    "这里只显示您本人的办件统计；全大厅的统计报表供审批、监察人员和管理员查看。",
+    "Only your own figures show here; the hall's reports are for approvers, auditors and admins.",
   ],
 };
