@@ -284,13 +284,35 @@ class DeviceConfig(BaseModel):
         return _checked(self, [_err(("window",), "only a display can be bound to a window")] if bad else [])
 
 
+class TemplateConfig(BaseModel):
+    """A registered template of a template provider for one kind of message: `[notify.templates.<kind>]`."""
+
+    model_config = _STRICT
+    code: str = Field(min_length=1, max_length=64)  # Alibaba TemplateCode, Tencent TemplateId, WeChat template_id
+    # The template's variables, in its order, each filled with one of the message's values (messages.PARAMS):
+    # e.g. {number = "number", window = "window"}; Tencent's {1}, {2} take them by position.
+    params: dict[str, str] = Field(default_factory=dict)
+    page: str | None = None  # WeChat: the mini program page the message opens
+
+
+TEMPLATE_PROVIDERS = ("aliyun", "tencent", "wechat")
+
+
 class NotifyConfig(BaseModel):
     """Where messages to citizens' phones go (silent calling): the `[notify]` table."""
 
     model_config = _STRICT
-    provider: Literal["log", "webhook"] = "log"
+    provider: Literal["log", "webhook", "aliyun", "tencent", "wechat"] = "log"
+    # webhook: the gateway's address; aliyun, tencent, wechat: the service's own address when not the public one
     url: str | None = None
-    secret: SecretStr | None = None  # HMAC-SHA256 key of the X-Hall-Signature header
+    # webhook: the HMAC-SHA256 key of X-Hall-Signature; aliyun: AccessKey secret; tencent: SecretKey;
+    # wechat: the AppSecret
+    secret: SecretStr | None = None
+    key_id: str | None = None  # aliyun: AccessKey ID; tencent: SecretId; wechat: AppID
+    sign_name: str | None = None  # SMS signature (短信签名) registered with Alibaba Cloud or Tencent Cloud
+    sdk_app_id: str | None = None  # tencent: SmsSdkAppId
+    region: str = "ap-guangzhou"  # tencent: the API region
+    templates: dict[str, TemplateConfig] = Field(default_factory=dict)  # by message kind
     timeout_s: float = Field(default=5.0, gt=0, le=60)
     max_attempts: int = Field(default=8, ge=1, le=100)
 
@@ -299,7 +321,30 @@ class NotifyConfig(BaseModel):
         errors = []
         if self.provider == "webhook" and not (self.url or "").startswith(("http://", "https://")):
             errors.append(_err(("url",), 'the webhook provider needs url = "http(s)://…"'))
+        if self.provider in TEMPLATE_PROVIDERS:
+            errors += self._template_errors()
         return _checked(self, errors)
+
+    def _template_errors(self) -> list[InitErrorDetails]:
+        from .notify.messages import PARAMS  # here: the notify package imports this module
+
+        needed = {"key_id": self.key_id, "secret": self.secret, "templates": self.templates}
+        if self.provider != "wechat":
+            needed["sign_name"] = self.sign_name
+        if self.provider == "tencent":
+            needed["sdk_app_id"] = self.sdk_app_id
+        errors = [_err((k,), f"the {self.provider} provider needs {k}") for k, v in needed.items() if not v]
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            errors.append(_err(("url",), 'url must be "http(s)://…" (leave it out for the public service)'))
+        for kind, t in self.templates.items():
+            if kind not in PARAMS:
+                errors.append(_err(("templates", kind), f"unknown message kind '{kind}' (one of {', '.join(PARAMS)})"))
+                continue
+            for var, name in t.params.items():
+                if name not in PARAMS[kind]:
+                    has = ", ".join(PARAMS[kind])
+                    errors.append(_err(("templates", kind, "params", var), f"a {kind} message has no '{name}' ({has})"))
+        return errors
 
 
 class ServerConfig(BaseModel):

@@ -140,7 +140,8 @@ def answer(tx: HallTx, *, complaint_id: int, text: str, actor: str, is_admin: bo
     if not text:
         raise Invalid("请填写答复内容 / The answer is empty")
     c.answer, c.status, c.answered_at = text, "answered", tx.now
-    enqueue(tx, kind="feedback_reply", ticket=c.code, phone_enc=c.phone_enc, text=messages.feedback_reply(c.code, text))
+    body, params = messages.feedback_reply(c.code, text), {"reference": c.code, "answer": text}
+    enqueue(tx, kind="feedback_reply", ticket=c.code, phone_enc=c.phone_enc, text=body, params=params)
     return _changed(tx, c)
 
 

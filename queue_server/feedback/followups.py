@@ -62,7 +62,8 @@ def _tell_citizen(tx: HallTx, fu: FollowUp, text: str) -> None:
     if t is None or not t.phone_enc:
         return
     body = messages.feedback_reply(t.number, text)
-    enqueue(tx, kind="feedback_reply", ticket=t.number, phone_enc=t.phone_enc, text=body)
+    params = {"reference": t.number, "answer": text}
+    enqueue(tx, kind="feedback_reply", ticket=t.number, phone_enc=t.phone_enc, text=body, params=params)
 
 
 def list_followups(session: Session, hall: str, *, open_only: bool) -> list[tuple[FollowUp, Evaluation]]:

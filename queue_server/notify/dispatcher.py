@@ -240,11 +240,13 @@ class Dispatcher:
         except PiiDecryptError:
             return _Claim(row.id, row.attempts, None)
         ticket, text = row.ticket, row.text
+        params: dict[str, str] = orjson.loads(row.params) if row.params else {}
         if row.secret:  # the message as sent; the row's own columns are as staff see it (outbox.py)
             sent = orjson.loads(row.secret)
             ticket, text = str(sent["ticket"]), str(sent["text"])
+            params = sent.get("params", params)
         msg = OutgoingMessage(
-            row.msg_id, row.kind, row.hall_code, ticket, phone, text, row.created_at, row.ticket, row.text
+            row.msg_id, row.kind, row.hall_code, ticket, phone, text, row.created_at, row.ticket, row.text, params
         )
         return _Claim(row.id, row.attempts, msg)
 

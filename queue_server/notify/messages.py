@@ -15,6 +15,7 @@ from typing import Final
 
 __all__ = [
     "KINDS",
+    "PARAMS",
     "ahead",
     "appointment_booked",
     "appointment_cancelled",
@@ -25,6 +26,7 @@ __all__ = [
     "issued",
     "no_show",
     "recalled",
+    "slot_param",
     "verify_code",
 ]
 
@@ -41,6 +43,23 @@ KINDS: Final = (
     "case_ready",  # a case's result can be collected (queue_server/cases)
     "verify_code",  # a one-time code proving the phone before a remote ticket (queue_server/notify/verify.py)
 )
+
+# The values each kind's message carries, by name: what a template SMS (Alibaba Cloud, Tencent Cloud) or a
+# WeChat subscription message fills its registered template with (`[notify.templates.<kind>] params`), since
+# those services send a template they approved, never our text. Values marked `secret` stay secret there too.
+PARAMS: Final[dict[str, tuple[str, ...]]] = {
+    "issued": ("hall", "number", "ahead", "minutes"),
+    "ahead": ("number", "ahead"),
+    "called": ("number", "window"),
+    "recalled": ("number", "window"),
+    "no_show": ("number",),
+    "appointment_booked": ("hall", "time", "code"),
+    "appointment_reminder": ("hall", "time", "code"),
+    "appointment_cancelled": ("hall", "time", "code"),
+    "feedback_reply": ("reference", "answer"),
+    "case_ready": ("hall", "case_no", "matter", "code"),
+    "verify_code": ("hall", "code", "minutes"),
+}
 
 SECRET_OPEN: Final = "\ue000"  # noqa: S105 (private-use characters, never in a real text: a marker)
 SECRET_CLOSE: Final = "\ue001"  # noqa: S105
@@ -72,6 +91,11 @@ def _slot_zh(at: datetime) -> str:
 
 def _slot_en(at: datetime) -> str:
     return f"{at.day} {_MONTHS[at.month - 1]} {at:%H:%M}"
+
+
+def slot_param(at: datetime) -> str:
+    """A slot's start as a template parameter ("2026-12-07 09:30", in the time zone given)."""
+    return f"{at:%Y-%m-%d %H:%M}"
 
 
 def issued(hall: str, number: str, ahead: int, minutes: int | None, *, hall_en: str = "") -> str:

@@ -30,7 +30,9 @@ class Notification(SQLModel, table=True):
     ticket: str = Field(max_length=32)  # the ticket number ("A023") or the appointment code
     phone_enc: str = Field(sa_column=Column(Text, nullable=False))  # PiiCipher, context "phone"
     text: str = Field(sa_column=Column(Text, nullable=False))  # as staff may see it: secret values masked
-    # {"text", "ticket"} as sent, when the message carries a secret value (outbox.py); cleared once sent
+    # the message's values by name (JSON, messages.PARAMS), for template providers; secret values masked
+    params: str | None = Field(default=None, sa_column=Column(Text))
+    # {"text", "ticket", "params"} as sent, when the message carries a secret value (outbox.py); cleared once sent
     secret: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     status: str = Field(default=PENDING, max_length=16)

@@ -4,9 +4,12 @@ So a message exists exactly when its change committed: a rolled-back call leaves
 committed one is never lost. The dispatcher sends the rows later, off the request path.
 
 Secrets: a text's values marked with `messages.secret` (pickup, booking, verification codes) are kept
-apart. The row's `text` and `ticket` are what staff and logs may see, with those values masked; the
-text and ticket as sent are in `secret` (JSON), read only by the dispatcher for the provider's send and
-cleared once the message is sent.
+apart. The row's `text`, `ticket` and `params` are what staff and logs may see, with those values
+masked; the text, ticket and params as sent are in `secret` (JSON), read only by the dispatcher for the
+provider's send and cleared once the message is sent.
+
+Params: the message's values by name (`messages.PARAMS`), for the providers that send a registered
+template instead of our text (Alibaba Cloud and Tencent Cloud SMS, WeChat subscription messages).
 
 Waking the dispatcher: `enqueue` hooks the session's commit, and after the outermost commit of a
 transaction that enqueued, every running dispatcher of that database is woken (thread-safe). Nothing
@@ -21,13 +24,14 @@ import re
 import threading
 import uuid
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from sqlalchemy import event, insert
 from sqlmodel import Session
 
-from .messages import KINDS, SECRET_CLOSE, SECRET_OPEN
+from .messages import KINDS, PARAMS, SECRET_CLOSE, SECRET_OPEN
 from .models import PENDING, Notification
 
 if TYPE_CHECKING:
@@ -82,20 +86,36 @@ def new_msg_id() -> str:
     return uuid.uuid4().hex
 
 
-def enqueue(tx: HallTx, *, kind: str, ticket: str, phone_enc: str | None, text: str) -> None:
+def enqueue(
+    tx: HallTx,
+    *,
+    kind: str,
+    ticket: str,
+    phone_enc: str | None,
+    text: str,
+    params: Mapping[str, object] | None = None,
+) -> None:
     """Add a pending message in the caller's transaction; it commits or rolls back with the change.
 
     `phone_enc` is the phone number encrypted with `PiiCipher.encrypt(phone, context="phone")` (the
     ticket's or appointment's `phone_enc` as it is; None or empty: no phone, nothing is queued);
     `ticket` is the number ("A023") or the booking code; `kind` one of `messages.KINDS`. Values of
     `text` marked with `messages.secret` are masked in the stored text (and `ticket`, when it is one of
-    them) and kept for the send only.
+    them) and kept for the send only. `params` are the message's values by name (`messages.PARAMS[kind]`,
+    secret ones marked the same way), for the template providers.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
+    if params is not None and set(params) != set(PARAMS[kind]):
+        raise ValueError(f"a {kind} message carries {sorted(PARAMS[kind])}, not {sorted(params)}")
     if not phone_enc:
         return
     shown, sent, values = split_secrets(text)
+    shown_params: dict[str, str] = {}
+    sent_params: dict[str, str] = {}
+    for name, value in (params or {}).items():
+        shown_params[name], sent_params[name], secret_values = split_secrets(str(value))
+        values += secret_values
     row = {
         "msg_id": new_msg_id(),
         "hall_code": tx.hall,
@@ -103,7 +123,8 @@ def enqueue(tx: HallTx, *, kind: str, ticket: str, phone_enc: str | None, text: 
         "ticket": mask_secret(ticket) if ticket in values else ticket,
         "phone_enc": phone_enc,
         "text": shown,
-        "secret": orjson.dumps({"text": sent, "ticket": ticket}).decode() if values else None,
+        "params": orjson.dumps(shown_params).decode() if params is not None else None,
+        "secret": orjson.dumps({"text": sent, "ticket": ticket, "params": sent_params}).decode() if values else None,
         "created_at": tx.now,
         "status": PENDING,
         "attempts": 0,

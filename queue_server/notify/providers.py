@@ -1,4 +1,5 @@
-"""Where messages go: a log line (`log`, for demos) or a signed webhook to an SMS gateway (`webhook`)."""
+"""Where messages go: a log line (`log`, for demos), a signed webhook to an SMS gateway (`webhook`), or a
+registered template of Alibaba Cloud SMS, Tencent Cloud SMS or WeChat subscription messages (cloud.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -48,6 +49,7 @@ class OutgoingMessage:
     at: datetime
     shown_ticket: str = ""
     shown_text: str = ""
+    params: dict[str, str] = field(default_factory=dict)  # the values by name, for template providers
 
     def __repr__(self) -> str:
         return f"OutgoingMessage(msg_id={self.msg_id!r}, kind={self.kind!r}, phone={mask_phone(self.phone)!r})"
@@ -158,6 +160,10 @@ class WebhookProvider:
 
 def make_provider(config: NotifyConfig) -> Provider:
     """The provider the `[notify]` table names."""
+    if config.provider in ("aliyun", "tencent", "wechat"):
+        from .cloud import make_cloud_provider  # the SDKs load only when a hall uses them
+
+        return make_cloud_provider(config)
     if config.provider == "webhook":
         assert config.url is not None  # NotifyConfig checks it
         secret = config.secret.get_secret_value() if config.secret is not None else None

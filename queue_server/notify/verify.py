@@ -57,7 +57,16 @@ def send_code(tx: HallTx, *, cipher: PiiCipher, phone: str) -> None:
     text = messages.verify_code(
         name, code, int(CODE_TTL.total_seconds() // 60), hall_en=name_en
     )  # code masked for staff
-    enqueue(tx, kind="verify_code", ticket="verify", phone_enc=cipher.encrypt(phone, context="phone"), text=text)
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    params = {"hall": name, "code": messages.secret(code), "minutes": minutes}
+    enqueue(
+        tx,
+        kind="verify_code",
+        ticket="verify",
+        phone_enc=cipher.encrypt(phone, context="phone"),
+        text=text,
+        params=params,
+    )
 
 
 def use_code(tx: HallTx, *, cipher: PiiCipher, phone: str, code: str) -> bool:

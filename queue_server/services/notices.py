@@ -27,8 +27,10 @@ def issued(tx: HallTx, t: Any, ahead: int, wait_s: int) -> None:
     if not t.phone_enc:
         return
     name, name_en = _hall_names(tx)
-    text = messages.issued(name, t.number, ahead, (wait_s + 59) // 60, hall_en=name_en)
-    enqueue(tx, kind="issued", ticket=t.number, phone_enc=t.phone_enc, text=text)
+    minutes = (wait_s + 59) // 60
+    text = messages.issued(name, t.number, ahead, minutes, hall_en=name_en)
+    params = {"hall": name, "number": t.number, "ahead": ahead, "minutes": minutes}
+    enqueue(tx, kind="issued", ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
 
 
 def called(tx: HallTx, t: TicketRow, *, recall: bool = False) -> None:
@@ -40,12 +42,14 @@ def called(tx: HallTx, t: TicketRow, *, recall: bool = False) -> None:
         if recall
         else ("called", messages.called(t.number, t.window))
     )
-    enqueue(tx, kind=kind, ticket=t.number, phone_enc=t.phone_enc, text=text)
+    params = {"number": t.number, "window": t.window}
+    enqueue(tx, kind=kind, ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
 
 
 def no_show(tx: HallTx, t: TicketRow) -> None:
     """The ticket was passed over (过号)."""
-    enqueue(tx, kind="no_show", ticket=t.number, phone_enc=t.phone_enc, text=messages.no_show(t.number))
+    text, params = messages.no_show(t.number), {"number": t.number}
+    enqueue(tx, kind="no_show", ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
 
 
 def ahead_after_call(tx: HallTx, queue: str) -> None:
@@ -68,7 +72,8 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
         )
     ).scalar_one()
     if not told:
-        enqueue(tx, kind="ahead", ticket=t.number, phone_enc=t.phone_enc, text=messages.ahead(t.number, n))
+        text, params = messages.ahead(t.number, n), {"number": t.number, "ahead": n}
+        enqueue(tx, kind="ahead", ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
 
 
 def appointment(tx: HallTx, kind: str, a: Any, slot_local: datetime) -> None:
@@ -76,4 +81,5 @@ def appointment(tx: HallTx, kind: str, a: Any, slot_local: datetime) -> None:
     name, name_en = _hall_names(tx)
     build = messages.appointment_booked if kind == "appointment_booked" else messages.appointment_cancelled
     text = build(name, slot_local, a.code, hall_en=name_en)
-    enqueue(tx, kind=kind, ticket=a.code, phone_enc=a.phone_enc, text=text)
+    params = {"hall": name, "time": messages.slot_param(slot_local), "code": messages.secret(a.code)}
+    enqueue(tx, kind=kind, ticket=a.code, phone_enc=a.phone_enc, text=text, params=params)

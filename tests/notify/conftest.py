@@ -45,6 +45,28 @@ class Hit:
         return dict(json.loads(self.body))
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps the test output clean."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def listen(port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """Serve `handler` on loopback `port` from a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    return server
+
+
+def shut(server: ThreadingHTTPServer | None) -> None:
+    """Stop a server of `listen` (its port then refuses connections)."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
 @dataclass
 class Receiver:
     """A tiny SMS gateway on loopback: records every POST and answers `status(n)` (n = 1, 2, …)."""
@@ -65,7 +87,7 @@ class Receiver:
         """Listen (again) on `port`."""
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver._lock:
@@ -80,20 +102,13 @@ class Receiver:
                     self.end_headers()
                     self.wfile.write(b"ok")
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        self._server = listen(self.port, Handler)
         return self
 
     def stop(self) -> None:
         """Stop listening (the port then refuses connections)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shut(self._server)
+        self._server = None
 
     def ids(self) -> list[str]:
         """The message ids received, in order."""

@@ -62,4 +62,5 @@ def test_appointment_texts_carry_hall_slot_and_code() -> None:
 
 
 def test_every_kind_has_a_builder() -> None:
-    assert set(m.KINDS) == {n for n in m.__all__ if n != "KINDS"}
+    assert set(m.KINDS) == {n for n in m.__all__ if n not in ("KINDS", "PARAMS", "slot_param")}
+    assert set(m.PARAMS) == set(m.KINDS)  # and every kind names its values, for template providers
