@@ -76,8 +76,11 @@ def _aim(params: dict[str, Any], hall: str | None, small_id: int | None, token_i
     return params
 
 
+# 25 random examples per operation on top of schemathesis's coverage phase (boundary values, NULs, big
+# integers, missing fields — what found every 5xx so far): 4,800 calls per principal instead of 7,000 at 50,
+# a third less time; the findings are pinned below as plain requests.
 FUZZ = settings(
-    max_examples=50,
+    max_examples=25,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,
