@@ -99,8 +99,9 @@ def _today(ctx: HallContext, hall: str) -> date:
 async def _view(ctx: HallContext, number: str, who: Principal) -> dict[str, Any]:
     hall = await hall_of(ctx, number)
     check_staff(who, hall, *VIEWERS)
-    cal, today = ctx.calendars[hall], _today(ctx, hall)
-    return await ctx.read(lambda s: query.staff(s, load(s, number), cal, today, who.role))
+    return await ctx.read_hall(
+        hall, lambda r: query.staff(r.session, load(r.session, number), r.hall_calendar, r.now.date(), who.role)
+    )
 
 
 @router.get("/cases/{number}")
@@ -150,8 +151,8 @@ async def list_cases(
             f"Send the ID number in the body of POST /api/v1/halls/{hall}/cases/search"
         )
     wanted = _statuses(status)
-    cal, today = ctx.calendars[hall], _today(ctx, hall)
-    return await ctx.read(lambda s: query.worklist(s, hall, cal, today, wanted or frozenset(states.STATES)))
+    statuses = wanted or frozenset(states.STATES)
+    return await ctx.read_hall(hall, lambda r: query.worklist(r.session, hall, r.hall_calendar, r.now.date(), statuses))
 
 
 class PersonQuery(BaseModel):
@@ -171,13 +172,13 @@ async def search_cases(hall: str, body: PersonQuery, ctx: CtxDep, who: Principal
         digest = ctx.cipher.keyed_hash(validate_id_number(body.id_number))
     except InvalidIdNumber as exc:
         raise Invalid(str(exc)) from None
-    cal, today = ctx.calendars[hall], _today(ctx, hall)
-    return await ctx.read(
-        lambda s: [
-            query.listing(s, c, cal, today)
-            for c in query.by_person(s, hall, digest)
+    return await ctx.read_hall(
+        hall,
+        lambda r: [
+            query.listing(r.session, c, r.hall_calendar, r.now.date())
+            for c in query.by_person(r.session, hall, digest)
             if wanted is None or c.status in wanted
-        ]
+        ],
     )
 
 
@@ -193,8 +194,7 @@ async def worklist(hall: str, ctx: CtxDep, who: PrincipalDep) -> list[dict[str, 
     """The back-office worklist: cases whose time limit runs, nearest deadline first, with the traffic light."""
     ctx.hall(hall)  # 404 for an unknown hall
     check_staff(who, hall, *VIEWERS)
-    cal, today = ctx.calendars[hall], _today(ctx, hall)
-    return await ctx.read(lambda s: query.worklist(s, hall, cal, today))
+    return await ctx.read_hall(hall, lambda r: query.worklist(r.session, hall, r.hall_calendar, r.now.date()))
 
 
 @router.get("/tickets/{ticket_id}/cases")
@@ -270,8 +270,9 @@ async def act(
         await sign_pending(ctx, request, number)
     for d in extra.get("documents", []):
         d["url"] = f"/api/v1/cases/{number}/documents/{d['id']}.pdf"
-    cal = ctx.calendars[hall]
-    view = await ctx.read(lambda s: query.staff(s, load(s, number), cal, _today(ctx, hall), who.role))
+    view = await ctx.read_hall(
+        hall, lambda r: query.staff(r.session, load(r.session, number), r.hall_calendar, r.now.date(), who.role)
+    )
     return view | extra
 
 

@@ -159,7 +159,6 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         channel=channel,
         ticket_id=body.ticket_id,
     )
-    tz = ctx.zones[hall]
 
     def run(tx: HallTx) -> tuple[str, str, bool]:
         c, created = submit(tx, s=sub, who=who, cipher=tx.pii, tz=tx.tz)
@@ -167,8 +166,9 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
 
     # a replay stores nothing: the first submission's files are the case's
     number, token, created = await commit_files(ctx, names, lambda: ctx.change(hall, run), kept=lambda r: r[2])
-    cal, today = ctx.calendars[hall], utcnow().astimezone(tz).date()
-    out = await ctx.read(lambda s: query.public(s, load(s, number), cal, today))
+    out = await ctx.read_hall(
+        hall, lambda r: query.public(r.session, load(r.session, number), r.hall_calendar, r.now.date())
+    )
     out |= {
         "query_token": token,
         "receipt_url": f"/api/v1/cases/{number}/receipt.pdf?proof={token}",
@@ -273,9 +273,13 @@ async def lookup(hall: str, body: LookupBody, ctx: CtxDep, who: PrincipalDep) ->
         idn = validate_id_number(body.id_number)
     except InvalidIdNumber as exc:
         raise Invalid(str(exc)) from None
-    digest, cal, tz = ctx.cipher.keyed_hash(idn), ctx.calendars[hall], ctx.zones[hall]
-    today = utcnow().astimezone(tz).date()
-    return await ctx.read(lambda s: [query.public(s, c, cal, today) for c in query.by_person(s, hall, digest)])
+    digest = ctx.cipher.keyed_hash(idn)
+    return await ctx.read_hall(
+        hall,
+        lambda r: [
+            query.public(r.session, c, r.hall_calendar, r.now.date()) for c in query.by_person(r.session, hall, digest)
+        ],
+    )
 
 
 @router.post("/halls/{hall}/pickup")

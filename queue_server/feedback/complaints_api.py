@@ -16,8 +16,7 @@ from ..calendar import Calendar
 from ..models import UserAccount
 from ..ratelimit import guard_proof
 from ..services.auth import Principal
-from ..services.tx import HallTx
-from ..timeutil import utcnow
+from ..services.tx import HallRead, HallTx
 from . import complaints as complaints_svc
 from .deadlines import deadline_day, working_days_left
 from .models import Complaint
@@ -200,18 +199,17 @@ async def list_complaints(
     deadline (working days of the hall's calendar), then closed ones."""
     ctx.hall(hall)
     _can_see_complaints(who, hall)
-    tz, now, cal = ctx.zones[hall], utcnow(), ctx.calendars[hall]
 
-    def read(s: Session) -> list[ComplaintOut]:
+    def read(r: HallRead) -> list[ComplaintOut]:
         stmt = select(Complaint).where(col(Complaint.hall_code) == hall)
         if status:
             stmt = stmt.where(col(Complaint.status) == status)
         if who.role == "clerk":
             stmt = stmt.where(col(Complaint.handler) == who.name)
-        rows = [_complaint_out(c, tz, now, cal) for c in s.execute(stmt.order_by(col(Complaint.id))).scalars()]
-        return sorted(rows, key=_worklist_order)
+        found = r.session.execute(stmt.order_by(col(Complaint.id))).scalars()
+        return sorted((_complaint_out(c, r.tz, r.now, r.hall_calendar) for c in found), key=_worklist_order)
 
-    return await ctx.read(read)
+    return await ctx.read_hall(hall, read)
 
 
 @router.post("/halls/{hall}/complaints/{item}/assign", response_model=ComplaintOut)

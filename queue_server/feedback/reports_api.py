@@ -139,9 +139,11 @@ async def cases(
     ctx.hall(hall)
     who.require(hall, *READERS)
     start, end, today = _range(ctx, hall, date_from, date_to)
-    cal, tz = ctx.calendars[hall], ctx.zones[hall]
-    return await ctx.read(
-        lambda s: cases_by_colour(s, hall=hall, cal=cal, today=today, start=start, end=end, tz=tz)
+    return await ctx.read_hall(
+        hall,
+        lambda r: cases_by_colour(
+            r.session, hall=hall, cal=r.hall_calendar, today=today, start=start, end=end, tz=r.tz
+        ),
     ) | {"hall": hall, "from": start.isoformat(), "to": end.isoformat()}
 
 
