@@ -47,12 +47,14 @@ ROLLOVER_CHECK_S = 30.0
 def build_context(runtime: Runtime) -> HallContext:
     """Open the database and build the shared parts from resolved settings."""
     db = Database(runtime.database_url, sqlite_synchronous=runtime.settings.sqlite_synchronous)
+    own_data = runtime.config_path.parent / "shared-data"
     return HallContext(
         config=runtime.config,
         db=db,
         secret_key=runtime.secret_key,
         var_dir=runtime.settings.var_dir.expanduser().resolve(),
         items_dir=items_dir(runtime.config_path),
+        shared_data_dir=own_data if own_data.is_dir() else None,
         writer_lanes=runtime.settings.writer_lanes,
         rate_limit_url=runtime.settings.rate_limit_url or runtime.config.server.rate_limit_url,
     )
@@ -71,6 +73,7 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
         if notice:
             log.warning("hall %s: %s", hall.code, notice)
     _ = ctx.signer  # a configured signing key that cannot be read stops the start (SigningError names the file)
+    _ = ctx.sources  # so does a broken data-source fixture (ConfigError names the file)
     ctx.materials.sweep(ctx.db, full=True)  # what a crash left in staging, files a restored database lost
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from .calendar import Calendar, national_days
 from .cases.checker import Checker
 from .cases.signing import HallSigner, SignerFiles, demo_pki, load_signer
+from .cases.sources import DataSource, load_sources
 from .cases.storage import MaterialStore
 from .config import AppConfig, HallConfig
 from .crypto import PiiCipher
@@ -52,6 +53,7 @@ class HallContext:
     secret_key: str
     var_dir: Path = Path("var")  # the server's own files (uploaded case materials under data/)
     items_dir: Path | None = None  # the case items catalog (None: the repository's config/items)
+    shared_data_dir: Path | None = None  # 秒批秒办's simulated data sources (None: config/shared-data)
     writer_lanes: int = 0  # writer threads on PostgreSQL (0: DEFAULT_LANES); SQLite has one
     rate_limit_url: str | None = None  # where rate-limit counts live (ratelimit.make_storage)
     hub: Hub = field(init=False)
@@ -109,6 +111,11 @@ class HallContext:
         if self.config.server.demo:
             return load_signer(demo_pki(self.var_dir, self.config.halls[0].name))
         return None
+
+    @functools.cached_property
+    def sources(self) -> dict[str, DataSource]:
+        """The shared data sources 秒批秒办 rules check (the simulator's fixture files); `prepare` loads them."""
+        return load_sources(self.shared_data_dir)
 
     async def change(self, hall: str, fn: Callable[[HallTx], T]) -> T:
         """Run `fn` in one write transaction of the hall, off the event loop; events go out after commit.

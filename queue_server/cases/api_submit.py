@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -25,8 +26,8 @@ from ..services.auth import Principal
 from ..services.tx import HallTx
 from ..timeutil import utcnow
 from . import documents as docs
-from . import items, query, states, uploads
-from .models import CaseMaterial
+from . import items, query, rules, smart, states, uploads
+from .models import CaseItem, CaseMaterial
 from .output import pickup_with_code
 from .service import Submission, add_files, check_files, item_of, load, submit
 from .storage import Checked, MaterialStore
@@ -147,6 +148,7 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
     except BaseException:
         store_of(ctx).discard(names)
         raise
+    check = await smart_check(ctx, row, body, files)
     sub = Submission(
         item=row,
         situation=body.situation,
@@ -160,12 +162,17 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         ticket_id=body.ticket_id,
     )
 
-    def run(tx: HallTx) -> tuple[str, str, bool]:
+    def run(tx: HallTx) -> tuple[str, str, bool, bool]:
         c, created = submit(tx, s=sub, who=who, cipher=tx.pii, tz=tx.tz)
-        return c.number, c.query_token, created
+        at_once = created and check is not None and smart.settle(tx, c, check)
+        return c.number, c.query_token, created, at_once
 
     # a replay stores nothing: the first submission's files are the case's
-    number, token, created = await commit_files(ctx, names, lambda: ctx.change(hall, run), kept=lambda r: r[2])
+    number, token, created, at_once = await commit_files(ctx, names, lambda: ctx.change(hall, run), kept=lambda r: r[2])
+    if at_once:  # 秒批秒办: the certificate of the approval, signed now (off the writer)
+        from .api_certificates import sign_pending  # api_certificates imports this module
+
+        await sign_pending(ctx, request, number)
     out = await ctx.read_hall(
         hall, lambda r: query.public(r.session, load(r.session, number), r.hall_calendar, r.now.date())
     )
@@ -173,8 +180,31 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         "query_token": token,
         "receipt_url": f"/api/v1/cases/{number}/receipt.pdf?proof={token}",
         "replayed": not created,
+        "smart_approved": at_once,
     }
     return Response(orjson.dumps(out), status_code=201 if created else 200, media_type="application/json")
+
+
+async def smart_check(
+    ctx: HallContext, row: CaseItem, body: SubmissionBody, files: list[tuple[str, Checked]]
+) -> rules.SmartCheck | None:
+    """The item's 秒批秒办 rules checked against the submission in a worker thread (data sources block); None
+    when the item version has no rules for the situation."""
+    item = items.as_item(row)
+    if not item.rules or not any(r.applies_to(body.situation) for r in item.rules):
+        return None
+    return await anyio.to_thread.run_sync(
+        functools.partial(
+            rules.evaluate,
+            item.rules,
+            version=row.version,
+            situation=body.situation,
+            form=dict(body.form),
+            materials={code for code, _ in files},
+            id_number=body.applicant.id_number.strip().upper(),
+            sources=ctx.sources,
+        )
+    )
 
 
 async def hall_of(ctx: HallContext, number: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config import ConfigError, ConfigProblem, format_path, locate_line
+from .rules import Rule
 
 ITEM_CODE = r"^[A-Z0-9][A-Z0-9-]{2,31}$"
 PART_CODE = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -105,6 +106,7 @@ class Item(BaseModel):
     commitment_allowed: bool = False  # 告知承诺制 applies to this item
     keywords: list[str] = Field(default_factory=list)
     licence: Licence | None = None  # 实体证照与电子证照同步制发: the approval issues this licence, signed
+    rules: list[Rule] | None = None  # 秒批秒办: a submission meeting every rule is approved at once (rules.py)
     situations: list[Situation] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -117,7 +119,24 @@ class Item(BaseModel):
             raise ValueError("time_limit_days (承诺时限) cannot be longer than legal_days (法定时限)")
         if not self.commitment_allowed and any(m.commitment_allowed for s in self.situations for m in s.materials):
             raise ValueError("a material allows 告知承诺 but the item does not: set commitment_allowed = true")
+        self._check_rules()
         return self
+
+    def _check_rules(self) -> None:
+        rules = self.rules or []
+        codes = [r.code for r in rules]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(f"item '{self.code}' lists rule {', '.join(twice)} twice")
+        known = {s.code: s for s in self.situations}
+        for r in rules:
+            unknown = [s for s in r.situations if s not in known]
+            if unknown:
+                raise ValueError(f"rule '{r.code}': no situation {', '.join(unknown)}")
+            if r.kind == "material":
+                lacking = [s for s in r.situations or known if known[s].material(r.material or "") is None]
+                if lacking:
+                    raise ValueError(f"rule '{r.code}': situation {', '.join(lacking)} has no material '{r.material}'")
 
     def situation(self, code: str) -> Situation | None:
         """The situation with this code, or None."""

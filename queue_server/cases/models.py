@@ -69,6 +69,7 @@ class Case(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     handover_id: int | None = Field(default=None, foreign_key="case_handover.id")
     pickup_code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    smart_result: str | None = Field(default=None, sa_column=Column(Text))  # 秒批秒办: the rules' outcome (JSON)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 

@@ -13,7 +13,7 @@ from ..calendar import Calendar
 from ..crypto import PiiCipher
 from ..errors import NotFound
 from ..services.ticketing import staff_names
-from . import certificates, states
+from . import certificates, smart, states
 from .items import as_item
 from .models import Case, CaseDocument, CaseHistory, CaseItem, CaseMaterial
 from .output import deliveries
@@ -107,6 +107,7 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
         ],
         "deliveries": deliveries(session, c),
         "certificates": certificates.staff_listing(session, c, today),
+        "smart_check": smart.shown(c),
         "actions": states.allowed_actions(c.status, role),
         "item_detail": as_item(item).model_dump(mode="json"),
     }
@@ -151,6 +152,7 @@ def listing(session: Session, c: Case, cal: Calendar, today: date) -> dict[str, 
         "applicant_masked": c.name_masked,
         "submitted_at": c.submitted_at.isoformat(),
         "handed_over": c.handover_id is not None,
+        "smart_failed": smart.failed_labels(c),  # 秒批秒办 rules that sent it to the ordinary acceptance
         **traffic(c, cal, today),
     }
 
