@@ -4,6 +4,7 @@ verification page's data (valid, revoked, unknown; masked), revocation by the ap
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -106,3 +107,9 @@ def test_unknown_codes_are_404_and_an_address_is_limited(api: Api) -> None:
 def test_an_item_without_a_licence_issues_no_certificate(api: Api) -> None:
     view = approved(api, item="SBYB-SBK-001", situation="first", form={})
     assert view["decision"] == "approved" and view["certificates"] == []
+
+
+def test_a_long_hall_name_still_makes_the_demo_ca(tmp_path: Path) -> None:
+    long_name = "某某省某某市某某区人民政府政务服务中心（市民中心）" * 3  # over X.520's 64 characters
+    s = signing.load_signer(signing.demo_pki(tmp_path, long_name))
+    assert "电子证照签章" in s.subject
