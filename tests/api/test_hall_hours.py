@@ -26,6 +26,7 @@ name = "闭馆测试中心"
 name_en = "Closed Centre"
 open = ["daily 08:30-12:00", "daily 13:30-17:00"]
 holidays = ["{today}", "{tomorrow}"]
+national_holidays = false  # its own two days only, whatever day the test runs
 
   [[halls.queues]]
   code = "A"

@@ -28,6 +28,7 @@ def hall_config(tmp_path: Path) -> Path:
     text = TEST_CONFIG.read_text(encoding="utf-8")
     marker = 'output_queue = "C"'
     text = text.replace(marker, marker + HOURS, 1)
+    text = text.replace("national_holidays = false", "national_holidays = true", 1)  # t1's, the default
     text = text.replace('code = "A"\n  name = "市场准入"', 'code = "A"\n  name = "市场准入"\n  slot_capacity = 2', 1)
     path = tmp_path / "hall.toml"
     path.write_text(text, encoding="utf-8")
@@ -120,8 +121,7 @@ def test_a_year_without_the_arrangement_is_said_at_start_up_and_in_the_superviso
 ) -> None:
     missing = max(national_days().years) + 1  # the first year the installed package has no notice for
     text = hall_config(tmp_path).read_text(encoding="utf-8")
-    # Hall t2 turns the national arrangement off (a 24-hour zone would): it says nothing.
-    text = text.replace("silent = false", "silent = false\nnational_holidays = false", 1)
+    assert text.count("national_holidays = false") == 1  # hall t2 has it off (a 24-hour zone would): silent
     (tmp_path / "hall.toml").write_text(text, encoding="utf-8")
     rt = runtime(tmp_db, tmp_path / "var", config=tmp_path / "hall.toml")
     clock = time_machine.travel(datetime(missing, 3, 2, 10, 0, tzinfo=SH), tick=True)
