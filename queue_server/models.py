@@ -296,5 +296,6 @@ class HomeVisit(SQLModel, table=True):
 
 # The case workflow's and feedback's tables live in their own packages; importing them here puts them in
 # SQLModel.metadata, which the migrations and their tests compare against.
+from .cases import ledger_models as _ledger_models  # noqa: E402,F401
 from .cases import models as _cases_models  # noqa: E402,F401
 from .feedback import models as _feedback_models  # noqa: E402,F401

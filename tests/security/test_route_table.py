@@ -205,6 +205,24 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/halls/{hall}/handovers/{number}.pdf": Rule(
         only("clerk", "approver", "auditor"), fill={"number": "handover"}
     ),
+    # the 帮办代办 ledger: the window's clerks write, supervisors and clerks read
+    "POST /api/v1/halls/{hall}/assist/records": Rule(
+        only("clerk"), json={"kind": "assist", "person": "李四", "minutes": 5, "outcome": "advice"}
+    ),
+    "GET /api/v1/halls/{hall}/assist/records": Rule(only("clerk", "approver", "auditor")),
+    "GET /api/v1/halls/{hall}/assist/records.{fmt}": Rule(only("clerk", "approver", "auditor")),
+    "GET /api/v1/halls/{hall}/assist/stats": Rule(only("clerk", "approver", "auditor")),
+    "POST /api/v1/halls/{hall}/assist/projects": Rule(only("clerk"), json={"name": "项目", "organisation": "某公司"}),
+    "GET /api/v1/halls/{hall}/assist/projects": Rule(only("clerk", "approver", "auditor")),
+    "POST /api/v1/assist/projects/{project_id}/milestones": Rule(
+        only("clerk"), json={"name": "立项", "due": TODAY}, fill={"project_id": "assist_project"}
+    ),
+    "POST /api/v1/assist/projects/{project_id}/milestones/{milestone_id}/done": Rule(
+        only("clerk"),
+        json={},
+        fill={"project_id": "assist_project", "milestone_id": "assist_milestone"},
+        deny_ok=frozenset(),
+    ),
     # items (the catalogue's editing is the admin's)
     "GET /api/v1/items/{code}/versions": Rule(only(), hall=False, fill={"code": "item"}),
     "POST /api/v1/items": Rule(only(), hall=False, json={}),

@@ -86,6 +86,21 @@ def build_world(api: Api) -> dict[str, Any]:
         r = act(api, c2, action, who)
         assert r.status_code == 200, r.text
     w["cert_case"], w["cert_code"] = c2, r.json()["certificates"][0]["code"]
+    # a key project of the 帮办代办 ledger with one milestone
+    r = api.http.post(
+        "/api/v1/halls/t1/assist/projects",
+        json={"name": "厂房建设", "organisation": "某公司"},
+        headers=api.auth("clerk1"),
+    )
+    assert r.status_code == 201, r.text
+    w["assist_project"] = r.json()["id"]
+    r = api.http.post(
+        f"/api/v1/assist/projects/{w['assist_project']}/milestones",
+        json={"name": "规划许可", "due": w["today"]},
+        headers=api.auth("clerk1"),
+    )
+    assert r.status_code == 201, r.text
+    w["assist_milestone"] = r.json()["milestones"][0]["id"]
     w["fmt"] = "csv"
     r = api.http.post("/api/v1/halls/t1/complaints", json={"category": "service", "content": "窗口人员态度不好"})
     assert r.status_code == 201, r.text

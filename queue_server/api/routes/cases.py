@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ...cases import api_certificates, api_desk, api_handover, api_items, api_submit
+from ...cases import api_certificates, api_desk, api_handover, api_items, api_ledger, api_submit
 
 router = APIRouter()
 router.include_router(api_items.router)
@@ -14,3 +14,4 @@ router.include_router(api_handover.router)
 router.include_router(api_submit.pages)
 router.include_router(api_certificates.router)
 router.include_router(api_certificates.pages)
+router.include_router(api_ledger.router)
