@@ -262,7 +262,7 @@ def stop_agent(proc: subprocess.Popen[bytes]) -> str:
     return (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")
 
 
-def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser: Browser) -> None:
+def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser: Browser, backend: str) -> None:
     """读卡 from a SAM reader and 打印 on an ESC/POS printer, both over pseudo-terminals, through the desk agent;
     without the agent the page says so and falls back to the browser's print."""
     card = demo_card()
@@ -284,7 +284,7 @@ def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser
 
             # the agent starts: the page sees it connected (its health report is a hall event)
             proc = start_agent(api, sam.url, printer.url)
-            expect(page.locator("#desk-devices")).to_have_attribute("data-online", "true")
+            expect(page.locator("#desk-devices")).to_have_attribute("data-online", "true", timeout=15_000)
 
             # 读卡 fills the walk-in form from the SAM reader (the card's data never in the public stream)
             page.click("#walkin-read")
@@ -305,7 +305,8 @@ def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser
             qr_url = page.locator("#issued .fd-qr").get_attribute("data-url") or ""
             page.click("#print")
             expect(page.locator("#flash")).to_contain_text("已在总服务台打印机打印", timeout=15_000)
-            expect(page.locator("body")).to_have_attribute("data-printed-via", "desk")
+            expect(page.locator("body")).to_have_attribute("data-printed-via", "desk", timeout=15_000)
+            page.screenshot(path=str(SHOTS / shot("console-desk-devices", backend)))
             doc = printer.printer.wait_for_documents(1, timeout=20)[0]
             assert doc.qr_payloads == [qr_url] and "/track/" in qr_url
             assert any("C001" in line for line in doc.text_lines)
@@ -333,7 +334,7 @@ def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser
             # the agent stops: it says so, and the page prints through the browser again
             log = stop_agent(proc)
             assert card.id_number not in log and card.name not in log
-            expect(page.locator("#desk-devices")).to_have_attribute("data-online", "false")
+            expect(page.locator("#desk-devices")).to_have_attribute("data-online", "false", timeout=15_000)
             page.click("#print")
             expect(page.locator("#flash")).to_contain_text("已改用浏览器打印")
             expect(page.locator("body")).to_have_attribute("data-printed-via", "browser")
