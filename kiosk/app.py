@@ -23,7 +23,6 @@ from kivy.properties import (  # type: ignore[import-untyped]
     StringProperty,
 )
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
-from kivy.uix.button import Button  # type: ignore[import-untyped]
 from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
 from hall_client.screen import register_font
@@ -31,7 +30,7 @@ from hall_client.screen import register_font
 from .app_booking import BookingApp
 from .app_devices import DeviceApp
 from .client import KioskClient, KioskClientError, Refused, Unreachable
-from .flow import CODE_ALPHABET, CODE_LEN, CheckInRequest, Flow, IssueRequest
+from .flow import CODE_LEN, CheckInRequest, Flow, IssueRequest
 from .strings import CATALOGUE, both
 from .widgets import DomainTile, QrCode
 
@@ -149,7 +148,6 @@ class KioskApp(BookingApp, DeviceApp, App):
         self.title = "kiosk"
         root = KioskRoot(portrait=self.portrait)
         self.root = root
-        self._build_keypad()
         self.render()
         Clock.schedule_interval(self._tick, 0.25)
         Clock.schedule_interval(lambda _dt: self.refresh_queues(), 60)  # a fallback: the feed is live
@@ -175,14 +173,6 @@ class KioskApp(BookingApp, DeviceApp, App):
         with self._device_lock:
             if self.scanner is not None:
                 self.scanner.close()
-
-    def _build_keypad(self) -> None:
-        """The booking-code keypad: the code alphabet's 32 keys (no I, O, 0, 1)."""
-        pad = self.root.ids.sm.get_screen("checkin").ids.keypad
-        for ch in CODE_ALPHABET:
-            b = Button(text=ch, font_size=44, bold=True, background_normal="", background_color=(0.09, 0.40, 0.75, 1))
-            b.bind(on_press=lambda w: self.tap_key(w.text))
-            pad.add_widget(b)
 
     @staticmethod
     def _background(fn: Callable[[], None]) -> None:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .flow import PrintState, Screen, Ticket
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # appointment codes: no I, O, 0, 1
+CODE_LETTERS = "".join(c for c in CODE_ALPHABET if c.isalpha())  # the keypad's letter keys
 CODE_LEN = 8
 QR_PREFIX = "HALLAPPT:"
 

@@ -137,12 +137,17 @@ def misfit(label: Any, box: tuple[float, float] | None = None) -> str:
 class Keypad(BoxLayout):
     """The kiosk's one keypad, everywhere a number is typed: 1–9, then 删除 · 0 · 确定, like a phone's.
 
-    `letters` adds a row of letter keys above the digits (a query code's A–F, an ID number's X). Taps fire
-    `on_key(ch)`, `on_delete()` and `on_ok()`; `delete_text` and `ok_text` are the two words, in the kiosk's
-    language (确定, never OK, in Chinese). `ok_text` "" leaves the 确定 key out (the screen has its own button).
+    `letters` adds letter keys above the digits (a query code's A–F, an ID number's X), in one row or, with
+    `letter_cols`, in rows of that many (an appointment code's 24 letters); with `orientation` "horizontal" the
+    letters stand left of the digits (a landscape screen's height is short). `off` lists digits the code cannot
+    contain: their keys are greyed out and fire nothing. Taps fire `on_key(ch)`, `on_delete()` and `on_ok()`;
+    `delete_text` and `ok_text` are the two words, in the kiosk's language (确定, never OK, in Chinese).
+    `ok_text` "" leaves the 确定 key out (the screen has its own button).
     """
 
     letters = StringProperty("")
+    letter_cols = NumericProperty(0)  # 0: every letter in one row
+    off = StringProperty("")
     delete_text = StringProperty("删除")
     ok_text = StringProperty("确定")
     key_font = NumericProperty(56)
@@ -155,7 +160,8 @@ class Keypad(BoxLayout):
         kw.setdefault("spacing", 10)
         super().__init__(**kw)
         self._build()
-        self.bind(letters=lambda *_a: self._build())
+        rebuild = lambda *_a: self._build()  # noqa: E731
+        self.bind(letters=rebuild, letter_cols=rebuild, off=rebuild, orientation=rebuild)
 
     def _key(self, text: str, colour: tuple[float, ...], on: Any, font: float | None = None) -> Button:
         size = font or self.key_font
@@ -164,22 +170,31 @@ class Keypad(BoxLayout):
         b.bind(height=lambda w, h: setattr(w, "font_size", min(size, h * 0.7)))  # a short key: smaller type
         return b
 
+    def _digit(self, ch: str) -> Button:
+        b = self._key(ch, KEY_BLUE, lambda w: self.dispatch("on_key", w.text))
+        b.disabled = ch in self.off  # greyed out: the code never has it
+        return b
+
     def _build(self) -> None:
         from kivy.uix.gridlayout import GridLayout  # type: ignore[import-untyped]
 
         self.clear_widgets()
+        across = self.orientation == "horizontal"
         if self.letters:
-            row = GridLayout(cols=len(self.letters), spacing=self.spacing, size_hint_y=0.8)
+            cols = int(self.letter_cols) or len(self.letters)
+            rows = -(-len(self.letters) // cols)
+            grid = GridLayout(cols=cols, spacing=self.spacing)
+            grid.size_hint = (cols / 3, 1) if across else (1, 0.8 * rows if rows == 1 else rows)
             for ch in self.letters:
-                row.add_widget(self._key(ch, KEY_BLUE, lambda w: self.dispatch("on_key", w.text)))
-            self.add_widget(row)
-        pad = GridLayout(cols=3, spacing=self.spacing, size_hint_y=4)
+                grid.add_widget(self._key(ch, KEY_BLUE, lambda w: self.dispatch("on_key", w.text)))
+            self.add_widget(grid)
+        pad = GridLayout(cols=3, spacing=self.spacing, size_hint=(1, 1) if across else (1, 4))
         for ch in "123456789":
-            pad.add_widget(self._key(ch, KEY_BLUE, lambda w: self.dispatch("on_key", w.text)))
+            pad.add_widget(self._digit(ch))
         delete = self._key(self.delete_text, KEY_GREY, lambda _w: self.dispatch("on_delete"), font=self.key_font * 0.7)
         self.bind(delete_text=lambda _s, v: setattr(delete, "text", v))
         pad.add_widget(delete)
-        pad.add_widget(self._key("0", KEY_BLUE, lambda w: self.dispatch("on_key", w.text)))
+        pad.add_widget(self._digit("0"))
         ok = self._key(self.ok_text, KEY_GREEN, lambda _w: self.dispatch("on_ok"), font=self.key_font * 0.8)
         ok.role = "ok"
 
