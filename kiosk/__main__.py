@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 log = logging.getLogger("kiosk")
@@ -34,6 +35,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--screenshot-tour", type=Path, default=None, metavar="DIR", help="render every screen (zh, en, elder) to DIR"
     )
+    p.add_argument(
+        "--tour-subset", action="store_true", help="with --screenshot-tour: each screen once (the tests' subset)"
+    )
+    p.add_argument(
+        "--fixed-time", default=None, help="ISO 8601 time the kiosk takes for now: its clock, the days to book (shots)"
+    )
     args = p.parse_args(argv)
     if args.token is None and args.screenshot_tour is None:
         p.error("--token is required")
@@ -46,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot_tour is not None:
         from .tour import main as tour
 
-        return tour(args.screenshot_tour)
+        return tour(args.screenshot_tour, subset=args.tour_subset)
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout, force=True)
@@ -74,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         app = make_app(args, client, ready)  # the kiosk with self-submission etc.; opens --camera now
+        if args.fixed_time:
+            app.fixed_time = datetime.fromisoformat(args.fixed_time)
     except DeviceUnavailable as e:
         log.error("%s", e)
         client.close()

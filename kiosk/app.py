@@ -5,10 +5,11 @@ Results come back to the Kivy thread with `Clock.schedule_once`; nothing here bl
 
 from __future__ import annotations
 
+import argparse
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from kivy.properties import (  # type: ignore[import-untyped]
     BooleanProperty,
     DictProperty,
     NumericProperty,
+    ObjectProperty,
     StringProperty,
 )
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
@@ -31,8 +33,9 @@ from .app_booking import BookingApp
 from .app_devices import DeviceApp
 from .client import KioskClient, KioskClientError, Refused, Unreachable
 from .flow import CODE_LEN, CheckInRequest, Flow, IssueRequest
-from .strings import CATALOGUE, both
-from .widgets import DomainTile, QrCode
+from .parts import Part, PartFactory, Tile
+from .strings import both, messages
+from .widgets import DomainTile, PartTile, QrCode
 
 __all__ = ["KioskApp", "QrCode"]
 
@@ -55,7 +58,7 @@ class KioskApp(BookingApp, DeviceApp, App):
     """The kiosk; `flow` holds the state, the properties below are what the .kv draws."""
 
     kv_file = str(KV_FILE)
-    tx = DictProperty({k: zh for k, (zh, _en) in CATALOGUE.items()})  # catalogue strings, current language
+    tx = DictProperty(dict(messages("zh")))  # the message catalogue in the current language (kiosk.strings)
     screen = StringProperty("home")
     lang = StringProperty("zh")
     hall_name = StringProperty("")
@@ -110,9 +113,12 @@ class KioskApp(BookingApp, DeviceApp, App):
         scanner_url: str | None = None,
         portrait: bool = False,
         on_ready: Callable[[KioskApp], None] | None = None,
+        parts: Sequence[PartFactory] = (),
+        args: argparse.Namespace | None = None,
         **kw: Any,
     ) -> None:
-        """A kiosk talking to `server` through `client`, with the devices the URLs name."""
+        """A kiosk talking to `server` through `client`, with the devices the URLs name and the `parts` (services
+        beyond take-a-number, `kiosk.parts`), each made from the app and the command line `args`."""
         super().__init__(**kw)
         self.client, self.server = client, server
         self.printer_url, self.id_reader_url, self.scanner_url = printer_url, id_reader_url, scanner_url
@@ -131,11 +137,21 @@ class KioskApp(BookingApp, DeviceApp, App):
         self._card_wanted = False  # read by the card reader's worker: whether the screen takes a card now
         self._sim: Any = None  # the simulated reader's SAM (sim:// only): the demo card goes in on a tap
         self._feed: Any = None  # the queue loads from the event stream (kiosk.feed.QueueFeed)
+        self.fixed_time: datetime | None = None  # the hall's time, when fixed (--fixed-time: screenshots)
+        self.parts: list[Part] = []
+        self._part_tiles: list[tuple[Tile, PartTile]] = []
+        for make in parts:
+            part = make(self, args)
+            self.apply_property(**{part.name: ObjectProperty(part, rebind=True)})  # app.<name> in the .kv files
+            self.parts.append(part)
 
     def load_kv(self, filename: str | None = None) -> Any:
         """The booking screens' rules first: kiosk.kv uses them."""
         from kivy.lang import Builder  # type: ignore[import-untyped]
 
+        for part in self.parts:
+            for kv in part.kv_files:
+                Builder.load_file(str(kv))
         Builder.load_file(str(BOOKING_KV))
         Builder.load_file(str(CHECKIN_KV))
         return super().load_kv(filename)
@@ -157,7 +173,39 @@ class KioskApp(BookingApp, DeviceApp, App):
         self.start_hours()
         self.refresh_queues()
         self._background(self._open_devices)
+        for part in self.parts:
+            part.install(root.ids.sm)
+        self._add_part_tiles(root)
+        for part in self.parts:
+            part.start()
+        self.render()
         return root
+
+    def _part_tile(self, tile: Tile) -> PartTile:
+        w = PartTile(key=tile.key, background_color=tile.colour)
+        w.bind(on_release=lambda _w: tile.tap())
+        self._part_tiles.append((tile, w))
+        return w
+
+    def _add_part_tiles(self, root: KioskRoot) -> None:
+        """The parts' tiles in a row under take-a-number's big tiles on home, and those that need no staff in a
+        row on the closed hall's 24-hour screen."""
+        tiles = [t for part in self.parts for t in part.tiles()]
+        if not tiles:
+            return
+        root.ids.home_tiles.size_hint_y = 1.6 if not self.portrait else 2
+        row = BoxLayout(spacing=40, padding=(60, 0, 60, 40))
+        for t in tiles:
+            row.add_widget(self._part_tile(t))
+        root.ids.home_column.add_widget(row, index=1)  # under the big tiles, above the hint line
+        unattended = [t for t in tiles if t.when_closed]
+        if unattended:
+            closed = root.ids.sm.get_screen("closed").children[0]
+            extra = BoxLayout(spacing=40, size_hint_y=None, height=160)
+            for t in unattended:
+                extra.add_widget(self._part_tile(t))
+            closed.spacing = min(closed.spacing, 20)  # room for the extra row on a 1080-pixel landscape screen
+            closed.add_widget(extra, index=1)  # above the bottom spacer
 
     def on_start(self) -> None:
         """Hand the app to whoever drives it (the --script runner); log once the home screen has been drawn."""
@@ -166,13 +214,19 @@ class KioskApp(BookingApp, DeviceApp, App):
             self._on_ready(self)
 
     def on_stop(self) -> None:
-        """Let the scanner's worker and the queue feed end."""
+        """Let the scanner's worker, the queue feed and the parts' workers end."""
+        for part in self.parts:
+            part.stop()
         self._stopping.set()
         if self._feed is not None:
             self._feed.stop()
         with self._device_lock:
             if self.scanner is not None:
                 self.scanner.close()
+
+    def now(self) -> datetime:
+        """The hall's local time now (`fixed_time` when it is fixed: the screenshot tour)."""
+        return (self.fixed_time or datetime.now(self._tz)).astimezone(self._tz)
 
     @staticmethod
     def _background(fn: Callable[[], None]) -> None:
@@ -193,7 +247,7 @@ class KioskApp(BookingApp, DeviceApp, App):
     def render(self) -> None:
         """Copy the flow's state into the properties the .kv draws (Kivy thread)."""
         f = self.flow
-        self.tx = {k: (zh if f.lang == "zh" else en) for k, (zh, en) in CATALOGUE.items()}  # unformatted
+        self.tx = dict(messages(f.lang))  # unformatted
         self.elder, self.fs = f.elder, (44 if f.elder else 32)
         self.lang = f.lang
         zh, en = self._names
@@ -225,8 +279,35 @@ class KioskApp(BookingApp, DeviceApp, App):
         if self.root is not None and self.root.ids.sm.current != shown:
             self.root.ids.sm.current = shown
         self.screen = f.screen
-        self._card_wanted = self.card_wanted()
         self._render_time()
+        self._render_parts()
+        self._card_wanted = self.card_wanted()
+
+    def _render_parts(self) -> None:
+        """Each part's drawing and tiles; the screen of the part whose screen shows (over the kiosk's own)."""
+        f = self.flow
+        for part in self.parts:
+            part.render(f.lang, f.elder)
+        for tile, w in self._part_tiles:
+            w.title, w.hint = self.tx[tile.key], self.tx[tile.key + "_hint"]
+            w.disabled = self.paused and tile.needs_server
+        sm = self.root.ids.sm if self.root is not None else None
+        for part in self.parts:
+            current = part.current
+            if not current or sm is None or not sm.has_screen(current):
+                continue
+            switched = sm.current != current  # the kiosk's render just showed its own screen underneath
+            sm.current = current
+            if switched and sm.transition.is_active:
+                sm.transition.stop()  # else the manager ignores touches until the next frame
+            part.shown(sm, current)
+            self.screen = current
+            self.countdown = part.countdown
+            return
+
+    def shown_part(self) -> Part | None:
+        """The part whose screen shows now, if any."""
+        return next((p for p in self.parts if p.current), None)
 
     def _render_domains(self) -> None:
         """The page of domain tiles shown; the page's empty places keep the tiles' size."""
@@ -265,7 +346,7 @@ class KioskApp(BookingApp, DeviceApp, App):
         left = self.flow.seconds_left(time.monotonic())
         self.countdown = self.flow.text("countdown", s=left) if left is not None else ""
         fmt = "%H:%M" if self.portrait else "%Y-%m-%d %H:%M"
-        self.clock_text = datetime.now(self._tz).strftime(fmt)
+        self.clock_text = self.now().strftime(fmt)
 
     def _tick(self, _dt: float) -> None:
         if self.flow.tick(time.monotonic()):
@@ -273,6 +354,13 @@ class KioskApp(BookingApp, DeviceApp, App):
             self.render()
         else:
             self._render_time()
+        part = self.shown_part()
+        if part is None:
+            return
+        if part.tick(time.monotonic()):
+            self.render()
+        else:
+            self.countdown = part.countdown
 
     # --- taps (Kivy thread; each renders at once: feedback within a frame) -------------------------------
 
@@ -300,11 +388,18 @@ class KioskApp(BookingApp, DeviceApp, App):
         self.render()
 
     def tap_back(self) -> None:
-        """Back."""
+        """Back: within the part whose screen shows, else the kiosk's own."""
+        part = self.shown_part()
+        if part is not None:
+            part.back(time.monotonic())
+            self.render()
+            return
         self._do(self.flow.back)
 
     def tap_home(self) -> None:
-        """Home."""
+        """Home, forgetting the citizen in every part too."""
+        for part in self.parts:
+            part.home()
         self._do(self.flow.home)
 
     def tap_lang(self) -> None:
@@ -344,8 +439,37 @@ class KioskApp(BookingApp, DeviceApp, App):
             self._background(lambda: self._check_in(req))
 
     def tap_touch_activity(self) -> None:
-        """Any touch restarts the idle timer."""
-        self.flow.touch(time.monotonic())
+        """Any touch restarts the idle timers (the kiosk's and the parts')."""
+        now = time.monotonic()
+        self.flow.touch(now)
+        for part in self.parts:
+            part.touch(now)
+
+    def card_wanted(self) -> bool:
+        """The kiosk's card screens, and the parts'."""
+        return any(p.wants_card for p in self.parts) or super().card_wanted()
+
+    def card_arrived(self, number: str, name: str) -> None:
+        """To the part whose card screen shows, else the kiosk's."""
+        part = next((p for p in self.parts if p.wants_card), None)
+        if part is not None:
+            part.card(name, number)
+        else:
+            super().card_arrived(number, name)
+
+    def _heartbeat(self) -> None:
+        """The kiosk's report, unless the printer is fine and a part's devices or queue need staff."""
+        problems = [p for part in self.parts for p in part.problems()]
+        if problems:
+            with self._device_lock:
+                printer = self._printer.health() if self._printer is not None else None
+            if printer is None or printer.ok:
+                try:
+                    self.client.report_health("error", "; ".join(problems)[:200])
+                except KioskClientError as e:
+                    log.warning("kiosk health report: %s", type(e).__name__)
+                return
+        super()._heartbeat()
 
     # --- workers (threads; results back with Clock) ------------------------------------------------------
 

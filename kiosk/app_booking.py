@@ -42,6 +42,9 @@ class BookingApp:
         booked_service: str
         fs: float
         opening: str
+
+        def now(self) -> datetime: ...
+
         phone_shown: str
         phone_hint: str
         phone_skip_ok: bool
@@ -99,7 +102,7 @@ class BookingApp:
         self.opening = f.opening()
         self.phone_shown = f.phone_shown
         self.phone_skip_ok = f.phone_for == "ticket"
-        self.phone_hint = f.text("phone_hint_ticket" if f.phone_for == "ticket" else "phone_hint_booking")
+        self.phone_hint = f.text("phone_hint_ticket") if f.phone_for == "ticket" else f.text("phone_hint_booking")
         self.confirm_phone = f.text("phone_on_ticket", phone=mask_phone(f.phone)) if f.phone else ""
         tk = f.ticket
         self.ticket_phone = f.text("phone_on_ticket", phone=tk.phone_masked) if tk and tk.phone_masked else ""
@@ -221,7 +224,7 @@ class BookingApp:
     # --- workers ----------------------------------------------------------------------------------------
 
     def _load_slots(self, queue: str) -> None:
-        today = datetime.now(self._tz).date()
+        today = self.now().date()
         found: list[dict[str, Any]] = []
         try:
             for n in range(SLOT_DAYS):
@@ -230,7 +233,7 @@ class BookingApp:
                     break
         except KioskClientError as e:
             log.warning("kiosk slots: %s", e)
-        now_at = datetime.now(self._tz)
+        now_at = self.now()
         self._later(lambda: self.flow.set_slots(queue, found, now_at), render=True)
 
     def _book(self, req: BookRequest) -> None:

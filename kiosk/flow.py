@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from .booking import BookingSteps
 from .checkin import CODE_ALPHABET, CODE_LEN, QR_PREFIX, CheckInRequest, CheckInSteps, parse_qr, valid_code
-from .strings import Lang, t
+from .strings import Lang, next_lang, t
 
 __all__ = ["CODE_ALPHABET", "CODE_LEN", "QR_PREFIX", "CheckInRequest", "Flow", "parse_qr", "valid_code"]
 
@@ -278,7 +278,7 @@ class Flow(CheckInSteps, BookingSteps):
     def toggle_lang(self, now: float) -> None:
         """中文 ⇄ English."""
         self.touch(now)
-        self.lang = "en" if self.lang == "zh" else "zh"
+        self.lang = next_lang(self.lang)
 
     def toggle_elder(self, now: float) -> None:
         """Elder mode on/off: larger type, fewer tiles per row, slower timeouts."""

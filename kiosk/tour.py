@@ -6,6 +6,14 @@ against it by touch, on a landscape (1920×1080) and a portrait (1080×1920) scr
 elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is checked for text that does not fit
 (cut, shortened, a word broken, a lone character on its last line: `kiosk.widgets.misfits`); the problems are
 written to DIR/misfits.txt (empty when every label fits). Under no display it runs itself under `xvfb-run`.
+
+The same PNGs every run: the servers and the kiosks run under libfaketime (`faketime`, Debian's package) from
+SHOT_TIME, so every date on screen (the next opening, the days and times to book) is the same; the kiosks take
+SHOT_TIME for now (`--fixed-time`: their clock and the days they offer to book; they do not run under libfaketime,
+whose monotonic clock stalls Python's timed waits); each kiosk has a server of its own whose random numbers
+(ticket tracking tokens, booking codes) come from a seeded generator, so the QR codes are the same too (a throwaway
+server's tokens guard nothing). `tour(out, subset=True)` shoots a representative subset for the tests: every
+screen once, every orientation, language and elder mode at least once.
 """
 
 from __future__ import annotations
@@ -46,6 +54,25 @@ SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
 )
 SCREENS_CLOSED = ("closed", "book-domain", "book-day", "book-slot", "book-card", "book-phone", "book-confirm", "booked")
 SCREENS = SCREENS_OPEN + SCREENS_CLOSED
+SHOT_TIME = datetime(2026, 12, 7, 10, 42, 7, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday morning, like the boards'
+# The subset the tests shoot: (orientation, hall) → the variants it runs. Every screen once; every orientation,
+# language and elder mode at least once (elder in landscape, English in portrait).
+SUBSET = {
+    ("landscape", "open"): ("zh",),
+    ("landscape", "closed"): ("elder",),
+    ("portrait", "open"): ("en",),
+    ("portrait", "closed"): ("zh",),
+}
+# The throwaway server, with the tokens and codes it makes (secrets.*: tracking tokens, booking and query codes)
+# from a seeded generator: every run the same QR codes (the tour's server guards nothing). os.urandom stays: other
+# users of it (uuid4 per message …) are called a varying number of times, and nothing of theirs is on screen.
+SEEDED_SERVER = (
+    "import base64, random, runpy, secrets, sys; g = random.Random(20); "
+    "secrets.token_bytes = lambda n=32: g.randbytes(n); secrets.token_hex = lambda n=32: g.randbytes(n).hex(); "
+    "secrets.token_urlsafe = lambda n=32: base64.urlsafe_b64encode(g.randbytes(n)).rstrip(b'=').decode(); "
+    "secrets.choice = g.choice; sys.argv[0] = 'queue_server'; "
+    "runpy.run_module('queue_server', run_name='__main__', alter_sys=True)"
+)
 DEMO = Path(__file__).resolve().parents[1] / "config" / "demo.toml"
 HALL = """
 [[halls]]
@@ -95,11 +122,23 @@ def tour_config(today: str) -> str:
     return out + DEVICE.format(hall="tour", token=TOKEN) + DEVICE.format(hall="night", token=f"{TOKEN}-night")
 
 
-def _scripts(booked: str) -> tuple[str, str]:
+MODES = {"zh": ("zh", False), "en": ("en", False), "elder": ("zh", True)}  # each variant's language and elder mode
+
+
+def _switch(now: str, to: str) -> list[str]:
+    """The taps from variant `now` to variant `to` (中文/English, then elder mode)."""
+    (lang0, elder0), (lang1, elder1) = MODES[now], MODES[to]
+    return (["lang"] if lang0 != lang1 else []) + (["elder"] if elder0 != elder1 else [])
+
+
+def _scripts(
+    booked: str, open_variants: tuple[str, ...] = VARIANTS, closed_variants: tuple[str, ...] = VARIANTS
+) -> tuple[str, str]:
     """The touch scripts in the open hall and in the closed one (which books domain `booked`, a day per variant)."""
     s, b = ["wait:home", "sleep:0.5"], ["wait:closed", "sleep:0.5"]
-    for i, variant in enumerate(VARIANTS):
-        switch = {"zh": [], "en": ["lang"], "elder": ["lang", "elder"]}[variant]  # from the variant before
+    now = "zh"
+    for variant in open_variants:
+        switch, now = _switch(now, variant), variant
         shot = lambda name, v=variant: f"shot:{v}-{name}"  # noqa: E731
         s += ["home", "wait:home", *switch, "sleep:0.3", shot("home"), "take", "wait:domain", shot("domain")]
         s += ["pagenext", shot("domain-2"), "pageprev", "domain:A", "wait:confirm", shot("confirm"), "phoneadd"]
@@ -108,12 +147,33 @@ def _scripts(booked: str) -> tuple[str, str]:
         s += ["sleep:0.3", shot("ticket"), "home", "checkin", "wait:checkin", shot("checkin"), "home"]
         s += ["sub:query_tile", "wait:q_entry", "phone:1012612", shot("query"), "field:proof", "key:3FA9"]
         s += [shot("query-proof"), "home", "sub:pickup_tile", "wait:pk_entry", "phone:1234", shot("pickup")]
+    now = "zh"
+    for variant in closed_variants:
+        switch, now = _switch(now, variant), variant
+        shot = lambda name, v=variant: f"shot:{v}-{name}"  # noqa: E731
+        day = VARIANTS.index(variant)  # one booking per person a day: each variant books its own day
         b += ["home", "wait:closed", *switch, "sleep:0.3", shot("closed"), "book", "wait:book_domain"]
-        b += [shot("book-domain"), f"bookdomain:{booked}", "wait:book_day", shot("book-day"), f"day:{i}"]
+        b += [shot("book-domain"), f"bookdomain:{booked}", "wait:book_day", shot("book-day"), f"day:{day}"]
         b += ["wait:book_slot", shot("book-slot"), "slot:1", "wait:book_card", shot("book-card"), "card"]
         b += ["wait:phone", "phone:13912345678", shot("book-phone"), "phoneok", "wait:book_confirm"]
         b += [shot("book-confirm"), "bookconfirm", "wait:booked", "sleep:0.3", shot("booked")]
     return ",".join(s), ",".join(b)
+
+
+def faketime() -> list[str]:
+    """The command that runs the server on the tour's clock (SHOT_TIME, running on from the server's start)."""
+    start = SHOT_TIME.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
+    return ["faketime", "-f", f"@{start}"]  # with the environment's TZ=UTC (see throwaway_server)
+
+
+def expected(subset: bool = False) -> set[str]:
+    """The PNGs a tour writes: `<orientation>-<variant>-<screen>.png`."""
+    out = set()
+    for o in ORIENTATIONS:
+        for hall, screens in (("open", SCREENS_OPEN), ("closed", SCREENS_CLOSED)):
+            variants = SUBSET[o, hall] if subset else VARIANTS
+            out |= {f"{o}-{v}-{s}.png" for v in variants for s in screens}
+    return out
 
 
 def free_port() -> int:
@@ -124,7 +184,8 @@ def free_port() -> int:
 
 def _kiosk(url: str, hall: str, token: str, script: str, out: Path, env: dict[str, str], portrait: bool) -> list[str]:
     """Run the kiosk with `script` to its end (under xvfb-run when there is no display); the fit problems."""
-    cmd = [sys.executable, "-m", "kiosk", "--server", url, "--hall", hall, "--token", token, "--script", script]
+    cmd = [sys.executable, "-m", "kiosk", "--server", url, "--hall", hall, "--token", token]
+    cmd += ["--script", script, "--fixed-time", SHOT_TIME.isoformat()]
     cmd += ["--screenshot-dir", str(out), "--printer", "sim://?state=paper_out", "--id-reader", "sim://"]
     cmd += ["--portrait"] if portrait else []
     if not os.environ.get("DISPLAY"):
@@ -153,9 +214,10 @@ def throwaway_server(config: str) -> Iterator[tuple[str, dict[str, str]]]:
             "KIVY_LOG_MODE": "PYTHON",
             "KIVY_HOME": str(Path(tmp) / "kivy"),
             "PYTHONPATH": str(root),
+            "TZ": "UTC",  # faketime's start time is read in it
         }
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "queue_server", "serve", "--config", str(cfg), "--port", str(port)],
+            [*faketime(), sys.executable, "-c", SEEDED_SERVER, "serve", "--config", str(cfg), "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -169,37 +231,40 @@ def throwaway_server(config: str) -> Iterator[tuple[str, dict[str, str]]]:
             server.wait(timeout=10)
 
 
-def tour(out: Path) -> list[Path]:
-    """Render the tour into `out`; the PNGs written (and out/misfits.txt)."""
+def tour(out: Path, *, subset: bool = False) -> list[Path]:
+    """Render the tour into `out` (`subset`: the tests' subset); the PNGs written (and out/misfits.txt)."""
     out.mkdir(parents=True, exist_ok=True)
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    problems: list[str] = []
-    with throwaway_server(tour_config(today)) as (url, env):
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-            for q in "AABBBCDM":  # some load on the tiles
-                body = {"queue": q, "lane": "normal", "channel": "kiosk"}
-                http.post("/api/v1/halls/tour/tickets", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
-        runs = []  # the four kiosks (two screens × open and closed hall) run side by side: the tour's time
-        for n, orientation in enumerate(ORIENTATIONS):
-            open_script, closed_script = _scripts("AB"[n])
-            portrait, shots = orientation == "portrait", out / orientation
-            runs.append(("tour", TOKEN, open_script, shots, portrait))
-            runs.append(("night", f"{TOKEN}-night", closed_script, shots, portrait))
+    config = tour_config(SHOT_TIME.date().isoformat())
+    runs = []  # the four kiosks (two screens × open and closed hall), each with its own server, run side by side
+    for n, orientation in enumerate(ORIENTATIONS):
+        opened = SUBSET[orientation, "open"] if subset else VARIANTS
+        closed = SUBSET[orientation, "closed"] if subset else VARIANTS
+        open_script, closed_script = _scripts("AB"[n], opened, closed)
+        portrait, shots = orientation == "portrait", out / orientation
+        runs.append(("tour", TOKEN, open_script, shots, portrait))
+        runs.append(("night", f"{TOKEN}-night", closed_script, shots, portrait))
 
-        def run(i: int) -> list[str]:
-            time.sleep(2.0 * i)  # xvfb-run -a picks a free display: not four at the same instant
-            hall, token, script, shots, portrait = runs[i]
+    def run(i: int) -> list[str]:
+        hall, token, script, shots, portrait = runs[i]
+        with throwaway_server(config) as (url, env):
+            if hall == "tour":
+                with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+                    for n, q in enumerate("AABBBCDM"):  # some load on the tiles
+                        body = {"queue": q, "lane": "normal", "channel": "kiosk"}
+                        http.post("/api/v1/halls/tour/tickets", json=body, headers={"Idempotency-Key": f"load-{n}"})
+            time.sleep(1.0 * i)  # xvfb-run -a picks a free display: not four at the same instant
             return _kiosk(url, hall, token, script, shots, env, portrait)
 
-        with ThreadPoolExecutor(len(runs)) as pool:
-            for found in pool.map(run, range(len(runs))):
-                problems += found
-        for orientation in ORIENTATIONS:
-            shots = out / orientation
-            for p in sorted(shots.glob("kiosk-*.png")):  # the script's shot:NAME writes kiosk-NAME.png
-                p.replace(out / f"{orientation}-{p.name.removeprefix('kiosk-')}")
-            shutil.rmtree(shots, ignore_errors=True)
-    (out / "misfits.txt").write_text("".join(f"{p}\n" for p in problems), encoding="utf-8")
+    problems: list[str] = []
+    with ThreadPoolExecutor(len(runs)) as pool:
+        for found in pool.map(run, range(len(runs))):
+            problems += found
+    for orientation in ORIENTATIONS:
+        shots = out / orientation
+        for p in sorted(shots.glob("kiosk-*.png")):  # the script's shot:NAME writes kiosk-NAME.png
+            p.replace(out / f"{orientation}-{p.name.removeprefix('kiosk-')}")
+        shutil.rmtree(shots, ignore_errors=True)
+    (out / "misfits.txt").write_text("".join(f"{p}\n" for p in sorted(problems)), encoding="utf-8")
     return sorted(out.glob("*.png"))
 
 
@@ -215,12 +280,15 @@ def _wait_up(url: str, timeout: float = 120.0) -> None:  # migrations take a whi
     raise RuntimeError("the tour's queue server did not start")
 
 
-def main(out: Path) -> int:
+def main(out: Path, *, subset: bool = False) -> int:
     """Run the tour, print what was written."""
     if not os.environ.get("DISPLAY") and shutil.which("xvfb-run") is None:
         print("no display and no xvfb-run (apt-get install xvfb)", file=sys.stderr)
         return 2
-    for p in tour(out):
+    if shutil.which("faketime") is None:
+        print("no faketime (apt-get install faketime): the tour runs on a fixed clock", file=sys.stderr)
+        return 2
+    for p in tour(out, subset=subset):
         print(p)
     misfits = (out / "misfits.txt").read_text(encoding="utf-8")
     if misfits:

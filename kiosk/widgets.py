@@ -60,6 +60,14 @@ class DomainTile(Button):
     load = StringProperty("")
 
 
+class PartTile(Button):
+    """A part's home tile (`kiosk.parts.Tile`): its title and a hint line, in the part's colour."""
+
+    key = StringProperty("")
+    title = StringProperty("")
+    hint = StringProperty("")
+
+
 class FitLabel(Label):
     """A label that fits its box: the largest font size up to `max_font_size` at which the text fits the box
     with no Latin word broken and no single character left alone on its last line (down to `min_font_size`).
@@ -167,7 +175,12 @@ class Keypad(BoxLayout):
         size = font or self.key_font
         b = Button(text=text, font_size=size, bold=True, background_normal="", background_color=colour)
         b.bind(on_release=on)
-        b.bind(height=lambda w, h: setattr(w, "font_size", min(size, h * 0.7)))  # a short key: smaller type
+
+        def fit(w: Button, *_a: Any) -> None:  # a short key: smaller type; a narrow key: its word still fits
+            if w.texture_size[0] > w.width - 12 and w.font_size > 14:
+                w.font_size = max(14, w.font_size * 0.9)
+
+        b.bind(size=lambda w, wh: setattr(w, "font_size", min(size, wh[1] * 0.7)), texture_size=fit)
         return b
 
     def _digit(self, ch: str) -> Button:

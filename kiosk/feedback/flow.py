@@ -16,10 +16,20 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kiosk.booking import PHONE_LEN, mask_phone, typed_phone, valid_phone
-from kiosk.strings import Lang
-from kiosk.strings import t as kt
+from kiosk.strings import Lang, t
 
-from .strings import PHRASES, t
+# Preset lines per server category (queue_server.feedback.catalogue.COMPLAINT_CATEGORIES), how many each: their
+# text is the catalogue's fb_phrase_<category>_<n>. A kiosk has no Chinese input method, so the citizen taps what
+# happened; the Chinese line is what staff read.
+PHRASES: dict[str, int] = {
+    "service": 4,
+    "efficiency": 4,
+    "process": 4,
+    "facility": 4,
+    "integrity": 3,
+    "suggestion": 3,
+    "other": 1,
+}
 
 Screen = Literal[
     "", "fb_category", "fb_reasons", "fb_contact", "fb_phone", "fb_review", "fb_sending", "fb_done", "fb_error"
@@ -116,7 +126,9 @@ class FeedbackFlow:
         """The preset lines of the chosen category (zh, en)."""
         if self.category is None:
             return ()
-        return PHRASES.get(self.category.code, PHRASES["other"])
+        code = self.category.code if self.category.code in PHRASES else "other"
+        keys = [f"fb_phrase_{code}_{i}" for i in range(1, PHRASES[code] + 1)]
+        return tuple((t(k, "zh"), t(k, self.lang)) for k in keys)
 
     def toggle_phrase(self, index: int, now: float) -> None:
         """Tap a preset line: chosen ⇄ not chosen."""
@@ -179,7 +191,7 @@ class FeedbackFlow:
         if self.screen != "fb_phone":
             return False
         if not valid_phone(self.phone_typed):
-            self.message = kt("phone_invalid", self.lang)
+            self.message = t("phone_invalid", self.lang)
             return False
         self.phone, self.screen, self.message = self.phone_typed, "fb_review", ""
         return True

@@ -9,18 +9,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
 from typing import Any
 
 from kivy.event import EventDispatcher  # type: ignore[import-untyped]
 from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
 
 from kiosk.client import KioskClientError, Refused, Unreachable
-from kiosk.strings import CATALOGUE as KIOSK_CATALOGUE
+from kiosk.strings import messages
 
 from . import client as api
 from .flow import ANSWER_DAYS, ComplaintRequest, FeedbackFlow
-from .strings import CATALOGUE
 
 log = logging.getLogger("kiosk")
 
@@ -28,7 +26,7 @@ log = logging.getLogger("kiosk")
 class FeedbackUi(EventDispatcher):
     """The complaint tile in the kiosk app (see the module doc)."""
 
-    tx = DictProperty({k: zh for k, (zh, _en) in (KIOSK_CATALOGUE | CATALOGUE).items()})
+    tx = DictProperty(dict(messages("zh")))
     screen = StringProperty("")
     message = StringProperty("")
     heading = StringProperty("")
@@ -57,7 +55,7 @@ class FeedbackUi(EventDispatcher):
         """Copy the flow's state into the properties (Kivy thread)."""
         f = self.flow
         use = f.lang if f.screen else lang
-        self.tx = {k: (zh if use == "zh" else en) for k, (zh, en) in (KIOSK_CATALOGUE | CATALOGUE).items()}
+        self.tx = dict(messages(use))
         self.screen, self.message, self.categories_loaded = f.screen, f.message, bool(f.categories)
         self.heading = f.category.label(f.lang) if f.category else ""
         self.phone_shown = f.phone_shown
@@ -190,7 +188,7 @@ class FeedbackUi(EventDispatcher):
                 domain_name=f"投诉编号 · 查询码 {out.get('query_code') or ''}",
                 domain_name_en=f"Complaint reference · query code {out.get('query_code') or ''}",
                 people_ahead=0,
-                issued_at=datetime.now(app._tz),
+                issued_at=app.now(),
                 tracking_url=f"{app.server.rstrip('/')}/feedback/{app.client.hall}",
                 lane="normal",
                 estimated_wait_min=0,

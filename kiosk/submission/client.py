@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx
 
+from kiosk.strings import both
+
 from .model import Submission
-from .strings import both
 
 SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 

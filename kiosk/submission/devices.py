@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ class DeviceSteps:
                     item_name=item_name[0],
                     item_name_en=item_name[1],
                     query_code=code,
-                    submitted_at=datetime.now(self.app._tz),  # the hall's clock, not this computer's
+                    submitted_at=self.app.now(),  # the hall's clock, not this computer's
                     query_url=f"{self.app.server.rstrip('/')}/cases/query?n={number}&p={code}",
                     pages=pages,
                     to_follow=to_follow,

@@ -16,10 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from kiosk.booking import mask_name, mask_phone, valid_phone
-from kiosk.strings import Lang
+from kiosk.strings import Lang, t
 
 from .model import ItemDetail, ItemSummary, Material, Page, Situation, Submission
-from .strings import t
 
 __all__ = ["ItemDetail", "ItemSummary", "Material", "Page", "Situation", "Submission", "SubmissionFlow"]
 

@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.strings import Lang
-
-from .strings import t
+from kiosk.strings import Lang, t
 
 
 @dataclass(frozen=True, slots=True)

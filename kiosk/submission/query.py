@@ -12,9 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kiosk.strings import Lang
-
-from .strings import t
+from kiosk.strings import Lang, t
 
 QScreen = Literal["q_entry", "q_loading", "q_list", "pk_entry", "pk_loading", "pk_done"]
 NUMBER_KEYS = "0123456789"  # case numbers are digits only: the hall's case prefix, YYMMDD, the day's count

@@ -16,13 +16,13 @@ from kivy.event import EventDispatcher  # type: ignore[import-untyped]
 from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
 
 from kiosk.booking import typed_phone
+from kiosk.strings import both, messages
 
 from .client import CasesClient, CasesClientError, Final
 from .devices import DeviceSteps
 from .flow import SubmissionFlow
 from .outbox import Outbox, OutboxError
 from .query import QueryFlow
-from .strings import CATALOGUE, both
 
 log = logging.getLogger("kiosk")
 
@@ -30,7 +30,7 @@ log = logging.getLogger("kiosk")
 class SubmissionUi(DeviceSteps, EventDispatcher):
     """Self-submission, case query and pickup in the kiosk app (see the module doc)."""
 
-    tx = DictProperty({k: zh for k, (zh, _en) in CATALOGUE.items()})
+    tx = DictProperty(dict(messages("zh")))
     screen = StringProperty("")
     message = StringProperty("")
     message_ok = BooleanProperty(False)  # the message is good news (drawn green, not red)
@@ -116,7 +116,7 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
         """Copy the flows' state into the properties (Kivy thread); the screens fill their lists themselves."""
         for fl in (self.flow, self.query):
             fl.lang, fl.elder = ("en" if lang == "en" else "zh"), elder
-        self.tx = {k: (zh if lang == "zh" else en) for k, (zh, en) in CATALOGUE.items()}
+        self.tx = dict(messages(lang))
         f, q = self.flow, self.query
         self.screen = self.current or ""
         self.message = f.message if f.screen else q.message
@@ -276,7 +276,7 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
                 case, kind, sentence = None, "refused", e.sentence
             except (CasesClientError, OutboxError) as e:
                 log.error("kiosk submission not stored: %s", e)
-                case, kind, sentence = None, "refused", both("unreachable")
+                case, kind, sentence = None, "refused", both("connection_down")
             now = time.monotonic()
             if kind == "sent" and case is not None:
                 log.info("kiosk submission sent: case %s", case.get("number"))
@@ -323,17 +323,17 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
         self.query.found(cases, time.monotonic())
 
     def _query_failed(self, e: CasesClientError) -> None:
-        sentence = self.text("query_none") if isinstance(e, Final) else self.text("unreachable")
+        sentence = self.text("query_none") if isinstance(e, Final) else self.text("connection_down")
         self.query.failed(sentence, time.monotonic())
 
     def tap_pickup_ticket(self, number: str) -> None:
         """领取结果: a ticket of the output queue."""
 
-        def done(t: dict[str, Any]) -> None:
-            self.query.ticket_taken(str(t["ticket"]["number"]), time.monotonic())
+        def done(answer: dict[str, Any]) -> None:
+            self.query.ticket_taken(str(answer["ticket"]["number"]), time.monotonic())
 
         def failed(e: CasesClientError) -> None:
-            self._say(e.sentence if isinstance(e, Final) else self.text("unreachable"))
+            self._say(e.sentence if isinstance(e, Final) else self.text("connection_down"))
 
         self._fetch(lambda: self.cases.pickup_ticket(number), done, failed=failed)
 
@@ -347,7 +347,9 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
             return
 
         def failed(e: CasesClientError) -> None:
-            self.query.failed(self.text("pickup_wrong" if isinstance(e, Final) else "unreachable"), time.monotonic())
+            self.query.failed(
+                self.text("pickup_wrong" if isinstance(e, Final) else "connection_down"), time.monotonic()
+            )
 
         self._fetch(lambda: self.cases.pickup(code), lambda r: self.query.picked_up(str(r["number"]), time.monotonic()),
                     failed=failed)  # fmt: skip
@@ -370,7 +372,7 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
                 log.warning("kiosk cases API: %s", type(e).__name__)
                 err = e
                 self.app._later(
-                    lambda: failed(err) if failed else setattr(self.flow, "message", self.text("unreachable")),
+                    lambda: failed(err) if failed else setattr(self.flow, "message", self.text("connection_down")),
                     render=True,
                 )
                 return

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from kiosk.flow import ELDER_FACTOR, IDLE_S, TICKET_S, Flow
-from kiosk.strings import CATALOGUE, both, t
+from kiosk.strings import t
 
 QUEUES = [
     {"code": "A", "name": "市场准入", "name_en": "Market access", "waiting": 3, "estimated_wait_s": 600},
@@ -288,12 +288,3 @@ def test_language_switch_changes_every_text() -> None:
     assert f.domains[1].load("en") == "No wait" and f.domains[1].load("zh") == "无需等候"  # not "0 waiting"
     f.toggle_lang(1)
     assert f.lang == "zh"
-
-
-@pytest.mark.parametrize("key", sorted(CATALOGUE))
-def test_catalogue_has_both_languages(key: str) -> None:
-    zh, en = CATALOGUE[key]
-    assert zh.strip() and en.strip()
-    kw: dict[str, int | str] = {"n": 1, "m": 2, "s": 3, "name": "x", "day": "d", "time": "t", "hhmm": "h"}
-    kw |= {"phone": "p", "code": "c"}
-    assert t(key, "zh", **kw) and t(key, "en", **kw) and " / " in both(key, **kw)

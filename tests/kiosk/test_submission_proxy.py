@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 
+from kiosk.strings import both
 from kiosk.submission.client import CasesClient
 from kiosk.submission.flow import Page, Submission
 from kiosk.submission.outbox import Outbox, load_key
-from kiosk.submission.strings import both
 from peripherals.capture.simulator import demo_page
 from queue_server.cases.uploads import MAX_REQUEST_BYTES
 from queue_server.ids import make_id_number

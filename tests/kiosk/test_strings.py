@@ -1,0 +1,46 @@
+"""The kiosk's one message catalogue (kiosk/strings.py): gettext .po files read with Babel, one per language.
+
+A configured language that misses a string, or a {placeholder}, fails here; so does a key the code uses that the
+template lacks (Babel's extraction over the kiosk's .py and .kv files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.strings import LANGS, both, extracted, known, messages, next_lang, po_path, problems, t, template
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_configured_language_has_every_string(lang: str) -> None:
+    assert po_path(lang).is_file()
+    assert problems(lang) == []
+    assert set(messages(lang)) == set(template())
+
+
+def test_a_language_missing_a_string_or_a_placeholder_is_caught(tmp_path: Path) -> None:
+    text = po_path("en").read_text(encoding="utf-8")
+    broken = tmp_path / "kiosk.po"
+    broken.write_text(
+        text.replace('msgstr "Take a number"', 'msgstr ""').replace('msgstr "{n} waiting"', 'msgstr "{count} waiting"'),
+        encoding="utf-8",
+    )
+    assert problems("xx", broken) == ["xx: take_number missing", "xx: waiting has ['count'], not ['n']"]
+
+
+def test_every_key_the_code_names_is_in_the_template() -> None:
+    found = extracted()
+    assert {"take_number", "checkin_submit", "fb_tile", "query_go", "choose_area"} <= set(found)  # every part
+    # known: a template id, or several run together (Babel joins the literals of t("a" if x else "b"))
+    unknown = {k: w for k, w in found.items() if not known(k)}
+    assert unknown == {}
+
+
+def test_lookups_and_the_two_language_form() -> None:
+    assert t("take_number", "zh") == "取号" and t("take_number", "en") == "Take a number"
+    assert t("waiting", "en", n=3) == "3 waiting"
+    assert both("no_wait") == "无需等候 / No wait"
+    assert t("phone_ok", "zh") == "确定"  # never "OK" in Chinese
+    assert [next_lang(x) for x in LANGS] == [*LANGS[1:], LANGS[0]]
+    assert t("fb_phrase_service_1", "zh") == "工作人员态度生硬"
