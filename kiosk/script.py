@@ -215,12 +215,21 @@ class ScriptRunner:
         return True
 
     def _shot(self, name: str) -> None:
+        from kivy.clock import Clock
+
+        if self.shots is not None and getattr(self.app, "fixed_time", None) is not None:
+            # the screenshot tour: the same PNG every run, so the countdown is the full one, as just after a
+            # touch; the labels take the new text on the next frames
+            self.app.tap_touch_activity()
+            self.app._tick(0)
+            Clock.schedule_once(lambda _dt: Clock.schedule_once(lambda _dt: self._export(name), 0), 0)
+            return
+        self._export(name)
+
+    def _export(self, name: str) -> None:
         if self.shots is not None:
             self.shots.mkdir(parents=True, exist_ok=True)
             target = self.shots / f"kiosk-{name}.png"
-            if getattr(self.app, "fixed_time", None) is not None:  # the screenshot tour: the same PNG every run,
-                self.app.tap_touch_activity()  # so the countdown is the full one, as just after a touch
-                self.app._tick(0)
             self.app.root.export_to_png(str(target))
             log.info("kiosk screenshot: %s", target)
             from .widgets import misfits

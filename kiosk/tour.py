@@ -80,6 +80,7 @@ code = "{code}"
 name = "{name}"
 name_en = "{name_en}"
 timezone = "{timezone}"
+public_url = "http://127.0.0.1:8000"
 slot_minutes = 30
 {hours}
 {queues}
@@ -105,7 +106,8 @@ CLOSED_TODAY = 'open = ["mon-fri 09:00-12:00", "mon-fri 13:30-17:00", "sat 09:00
 
 
 def tour_config(today: str) -> str:
-    """The tour's configuration: the demo hall's name and twelve domains, open ("tour") and closed today ("night")."""
+    """The tour's configuration: the demo hall's name and twelve domains, open ("tour") and closed today ("night");
+    the QR codes carry the demo's address (public_url), not the throwaway server's port."""
     hall = next(h for h in tomllib.loads(DEMO.read_text(encoding="utf-8"))["halls"] if h["code"] == "demo")
     slots = {"B": 2}  # a second domain to book: each screen shape books its own (one booking per person a day)
     queues = "".join(
