@@ -215,16 +215,24 @@ class ScriptRunner:
         return True
 
     def _shot(self, name: str) -> None:
-        from kivy.clock import Clock
-
         if self.shots is not None and getattr(self.app, "fixed_time", None) is not None:
-            # the screenshot tour: the same PNG every run, so the countdown is the full one, as just after a
-            # touch; the labels take the new text on the next frames
-            self.app.tap_touch_activity()
-            self.app._tick(0)
-            Clock.schedule_once(lambda _dt: Clock.schedule_once(lambda _dt: self._export(name), 0), 0)
-            return
+            self._settle()
         self._export(name)
+
+    def _settle(self) -> None:
+        """The screenshot tour: the same PNG every run — the countdown as just after a touch (its full time), every
+        label's text drawn now rather than on the next frame (which may come a second later on a busy machine)."""
+        from kivy.uix.label import Label
+
+        from .widgets import FitLabel
+
+        self.app.tap_touch_activity()
+        self.app._tick(0)
+        for w in self.app.root.walk(restrict=True):
+            if isinstance(w, FitLabel):
+                w._fit()
+            if isinstance(w, Label):
+                w.texture_update()
 
     def _export(self, name: str) -> None:
         if self.shots is not None:
