@@ -210,6 +210,22 @@ function history(v, tz) {
       h.note ? el("span", "h-note", h.note) : null))));
 }
 
+/** 秒批秒办: the item's rules as checked at submission — the ones not met are why the case is at the window. */
+function smartCheck(v) {
+  const c = v.smart_check;
+  if (!c) return null;
+  const failed = c.results.filter((r) => !r.passed);
+  const head = c.passed
+    ? bi([`智能审批：${c.results.length} 条规则全部通过`, "Smart approval: every rule passed"])
+    : bi([`智能审批未通过（${failed.length}/${c.results.length} 条规则）`, "Smart approval: rules not met"]);
+  return el("section", `case-sec smart-check${c.passed ? " passed" : ""}`, el("h4", null, head),
+    el("ul", "smart-failed", ...failed.map((r) => {
+      const li = el("li", null, el("strong", null, r.label), el("span", "h-note", ` — ${r.detail}`));
+      li.dataset.rule = r.code;
+      return li;
+    })));
+}
+
 function outcomes(v) {
   const allowed = OUTCOMES.filter(([a]) => (v.actions || []).includes(a));
   const bar = el("div", "outcomes", ...allowed.map(([a, label]) => {
@@ -285,7 +301,7 @@ function render() {
       ? el("ul", "docs", ...v.documents.map((d) => docRow(v.number, d, false)))
       : el("p", "muted", "尚无文书 · None yet"));
   const left = el("div", "case-left", applicant(v, shown.revealed), materials(v), history(v, tz));
-  const right = el("div", "case-right", outcomes(v), docs);
+  const right = el("div", "case-right", smartCheck(v), outcomes(v), docs);
   const body = el("div", "case-view", meta, el("div", "case-cols", left, right));
   body.dataset.number = v.number;
   body.dataset.status = v.status;
