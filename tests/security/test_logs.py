@@ -78,7 +78,8 @@ def test_no_secret_in_any_log_line(backend: str, tmp_path: Path) -> None:
             ws.recv(timeout=10)
         h.post(f"/api/v1/track/{token}/cancel")
     text = log.read_text()
-    assert "/api/v1/track/***" in text and "id_number=***" in text, text[-2000:]  # the lines are there
+    # the lines are there: path proofs masked, query strings masked or (the access log since issue 23) dropped
+    assert "/api/v1/track/***" in text and '"GET /api/v1/halls/t1/cases' in text, text[-2000:]
     for secret in (ID, PHONE, token, "SECRETPROOF", "APPTCODE77", "CMPLCODE77", KIOSK, f"{ID[-4:]}xyz"):
         assert secret not in text, f"{secret!r} in the log:\n{text[-3000:]}"
 

@@ -15,7 +15,8 @@ from queue_server.settings import Settings, resolve
 from ..harness import Api, LiveServer, fresh_database, serving
 from .test_route_table import TABLE, app_routes
 
-FILL = {"hall": "t1", "n": "1", "track_token": "no-such-token"}
+NOT_PAGES = ("/healthz", "/readyz", "/openapi.json", "/favicon.ico")
+FILL = {"hall": "t1", "n": "1", "track_token": "no-such-token", "code": "no-such-code"}
 
 
 def _html_routes(live: LiveServer) -> list[str]:
@@ -23,7 +24,7 @@ def _html_routes(live: LiveServer) -> list[str]:
     out = []
     for key in sorted(app_routes(live.app)):
         method, path = key.split(" ", 1)
-        if method != "GET" or path.startswith("/api/") or path in ("/healthz", "/readyz", "/openapi.json"):
+        if method != "GET" or path.startswith("/api/") or path in NOT_PAGES:
             continue
         for name, value in FILL.items():
             path = path.replace("{" + name + "}", value)
