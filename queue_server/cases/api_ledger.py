@@ -8,10 +8,12 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from ..api.deps import CtxDep, PrincipalDep
+from ..api.routes.console import CONSOLE_DIR, PAGE_HEADERS
 from ..api.schemas import Text
 from ..context import HallContext
 from ..errors import Invalid, NotFound
@@ -22,6 +24,7 @@ from .items import current
 from .service import check_staff
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
+pages = APIRouter(tags=["pages"])
 WRITERS = ("clerk",)
 READERS = ("clerk", "approver", "auditor")
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (default: this month)")]
@@ -185,3 +188,9 @@ async def reach_milestone(
         return ledger.project_view(tx.session, ledger.project_of(tx.session, project_id), today)
 
     return await ctx.change(hall, run)
+
+
+@pages.get("/console/assist", include_in_schema=False)
+async def ledger_page() -> Response:
+    """The ledger's staff page (its data comes from the routes above with the user's token)."""
+    return FileResponse(CONSOLE_DIR / "assist.html", media_type="text/html", headers=PAGE_HEADERS)

@@ -262,6 +262,7 @@ TABLE: dict[str, Rule] = {
     "GET /console/reports": PUBLIC,
     "GET /console/desk": PUBLIC,  # the desk's data: clerks (desk routes above)
     "GET /console/complaints": PUBLIC,  # the complaints' data: supervisors, or the assignee (routes above)
+    "GET /console/assist": PUBLIC,  # the 帮办代办 ledger's data: the assist routes above
     "MOUNT /static/board": PUBLIC,
     "MOUNT /static/shared": PUBLIC,
     "MOUNT /static/console": PUBLIC,
