@@ -49,7 +49,7 @@ def _check_catalog(rt: Runtime) -> int:
             if where is not None
             else "the catalogue shipped with the server is missing: reinstall the package"
         )
-        typer.echo(f"事项目录错误 / item catalogue error:\n{exc}\n{hint}", err=True)
+        typer.echo(f"事项目录错误 / item catalogue error: {exc}; {hint}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -64,23 +64,32 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the queue server (HTTP API, websockets, boards)."""
+    import logging
+    import logging.config
     import os
+
+    from .logs import log_config
+
+    rt = _runtime(config, host=host, port=port)
+    logs = log_config(rt.settings.log_level, rt.settings.log_format)
+    # Logging first, so that what importing the server says (a library's warning, a calendar notice) is a
+    # log line like any other: one JSON object with HALL_LOG_FORMAT=json.
+    logging.config.dictConfig(logs)
+    logging.captureWarnings(True)
+    _check_catalog(rt)
 
     import uvicorn
 
     from .app import build_context, create_app, prepare
     from .db import SQLITE_ONE_PROCESS
-    from .logs import log_config
     from .metrics import MULTIPROC_ENV, multiprocess_dir, remove_multiprocess_dir
     from .workers import serve_workers
 
-    rt = _runtime(config, host=host, port=port)
-    _check_catalog(rt)
     typer.echo(f"hall: {len(rt.config.halls)} hall(s) from {rt.config_path}; database {_safe(rt.database_url)}")
     common = {
         "host": rt.settings.host,
         "port": rt.settings.port,
-        "log_config": log_config(rt.settings.log_level, rt.settings.log_format),
+        "log_config": logs,
         "ws": "websockets-sansio",
         "timeout_graceful_shutdown": 5,
     }

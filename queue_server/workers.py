@@ -63,7 +63,8 @@ def _worker(sock: socket.socket, uvicorn_kwargs: dict[str, Any]) -> None:
     """A worker process: the application from the environment (see `app.worker_app`) on its socket."""
     import uvicorn
 
-    config = uvicorn.Config("queue_server.app:worker_app", factory=True, **uvicorn_kwargs)
+    config = uvicorn.Config("queue_server.app:worker_app", factory=True, **uvicorn_kwargs)  # configures logging
+    logging.captureWarnings(True)  # warnings while the app is imported are log lines too
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -28,7 +28,7 @@ def env(tmp: Path, **extra: str) -> dict[str, str]:
 def running(cmd: list[str], cwd: Path, environ: dict[str, str], port: int) -> Iterator[subprocess.Popen[str]]:
     proc = subprocess.Popen(cmd, cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts slowly (workers, migrations); not a speed test
         while time.monotonic() < deadline:
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             try:
