@@ -153,6 +153,7 @@ async def verify(code: Code, request: Request, ctx: CtxDep) -> dict[str, Any]:
 
 
 @pages.get("/verify/{code}", include_in_schema=False)
-async def verify_page(code: Code) -> Response:
-    """The verification page behind a certificate's QR code: the same static page for every code."""
+async def verify_page(code: str) -> Response:
+    """The verification page behind a certificate's QR code: the same static page for every code (a mistyped or
+    cut code gets the page too, which then says 未找到 from the API's answer, not a JSON error)."""
     return FileResponse(WEB_DIR / "verify.html", media_type="text/html", headers={"Cache-Control": "no-cache"})

@@ -15,7 +15,7 @@ from queue_server.settings import Settings, resolve
 from ..harness import Api, LiveServer, fresh_database, serving
 from .test_route_table import TABLE, app_routes
 
-NOT_PAGES = ("/healthz", "/readyz", "/openapi.json", "/favicon.ico")
+NOT_PAGES = ("/healthz", "/readyz", "/openapi.json", "/favicon.ico", "/metrics")
 FILL = {"hall": "t1", "n": "1", "track_token": "no-such-token", "code": "no-such-code"}
 
 
