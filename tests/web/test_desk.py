@@ -321,6 +321,11 @@ def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser
             expect(page.locator("#book-id")).to_have_value(card.id_number, timeout=15_000)
             expect(page.locator("#book-name")).to_have_value(card.name)
             page.click("#booking-cancel")
+            page.click("#open-visit")  # and the home-visit request's
+            page.click("#visit-read")
+            expect(page.locator("#visit-id")).to_have_value(card.id_number, timeout=15_000)
+            expect(page.locator("#visit-name")).to_have_value(card.name)
+            page.click("#visit-cancel")
 
             # nothing of the card in the hall's event stream, and the one fetch is audited and gone
             with api.server.ctx.db.read() as s:
@@ -329,7 +334,7 @@ def test_the_desk_reads_the_card_and_prints_on_its_own_devices(api: Api, browser
                 looks = s.execute(select(AuditLog.actor).where(AuditLog.action == "desk_card")).scalars().all()
             assert any("desk.card_read" in t or "request" in t for t in texts)
             assert not any(card.id_number in t or card.name in t for t in texts)
-            assert left == 0 and looks == ["clerk1", "clerk1"]  # two reads, each fetched once by the clerk
+            assert left == 0 and looks == ["clerk1"] * 3  # three reads, each fetched once by the clerk
 
             # the agent stops: it says so, and the page prints through the browser again
             log = stop_agent(proc)

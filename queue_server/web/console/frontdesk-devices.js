@@ -8,6 +8,7 @@ import { get, hallPath, post } from "./api.js";
 import { $, bi, notify } from "./dom.js";
 
 const PRINT_WAIT_MS = 12000; // no answer from the agent by then: the browser prints instead
+const READ_WAIT_MS = 20000; // the agent waits 10 s for a card; no answer by then: say so
 const NO_READER = "未连接总服务台读卡器：请用USB读卡器刷卡或手工输入 / No desk card reader connected: swipe a USB reader or type the number";
 const NO_PRINTER = "未连接总服务台打印机，已改用浏览器打印 / No desk printer connected: printing through the browser";
 // Which fields a card fills, by the form that asked for it.
@@ -54,6 +55,12 @@ export async function readCard(target) {
     const r = await post(`${hallPath(dev.hall)}/desk/read`, { device: dev.name });
     dev.read = { request: r.request, target };
     notify("请将身份证放在读卡器上… / Place the ID card on the reader…", "ok");
+    setTimeout(() => {
+      if (dev.read && dev.read.request === r.request) {
+        dev.read = null;
+        notify("读卡器无应答，请重试或手工输入 / The card reader did not answer: try again or type the number");
+      }
+    }, READ_WAIT_MS);
   } catch (err) {
     notify(err.message);
   }

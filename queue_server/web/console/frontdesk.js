@@ -383,6 +383,7 @@ function bind() {
   $("walkin-read").onclick = () => readCard("walkin");
   $("appt-read").onclick = () => readCard("appt");
   $("book-read").onclick = () => readCard("booking");
+  $("visit-read").onclick = () => readCard("visit");
   $("appt-search").onsubmit = (e) => { e.preventDefault(); loadAppointments($("appt-q").value.trim()); };
   $("appt-all").onclick = () => { $("appt-q").value = ""; loadAppointments(); };
   $("appt-id-form").onsubmit = (e) => {
