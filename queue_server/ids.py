@@ -1,4 +1,16 @@
-"""Resident ID numbers (GB 11643-1999) and mobile numbers: validation, derived facts and masking.
+"""Identity numbers (GB 11643-1999 resident ID numbers, foreigners' permanent residence numbers) and
+mobile numbers: validation, derived facts and masking.
+
+Permanent residence numbers (外国人永久居留身份证号码) come in two editions:
+
+- 2017 edition, 15 characters: the nationality's ISO 3166-1 alpha-3 code, the 4-digit code of the city
+  that took the application, the birth date as YYMMDD, one sequence digit (odd for men) and a check
+  digit computed like ICAO 9303's (weights 7, 3, 1; A–Z count 10–35) over the first 14 characters.
+- 2023 edition (issued since 2023-12-01), 18 characters shaped like a resident ID number: "9", the
+  2-digit province code, the nationality's ISO 3166-1 numeric code, the birth date as YYYYMMDD, three
+  sequence digits (odd for men) and GB 11643's MOD 11-2 check character (国家移民管理局《新版外国人永久
+  居留身份证机读信息规则》, 2023). Its birth date and sex sit where a resident ID number has them, so
+  `birth_date` and `sex` below work on it unchanged.
 
 Everything here is pure: no I/O, no clock reads except ``date.today()`` when no ``today`` is given.
 Error messages are bilingual, written for the citizen at the kiosk, and never contain the number itself.
@@ -6,6 +18,7 @@ Error messages are bilingual, written for the citizen at the kiosk, and never co
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from datetime import date
@@ -17,12 +30,15 @@ __all__ = [
     "age_on",
     "birth_date",
     "check_character",
+    "icao_check_digit",
     "make_id_number",
     "mask_id_number",
     "mask_name",
     "mask_phone",
     "sex",
     "validate_id_number",
+    "validate_identity_number",
+    "validate_permanent_residence_number",
     "validate_phone",
 ]
 
@@ -48,6 +64,7 @@ _PROVINCE_CODES: Final = frozenset(
 )
 
 _DIGITS17 = re.compile(r"[0-9]{17}[0-9X]")
+_PR2017 = re.compile(r"[A-Z]{3}[0-9]{12}")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 # Kiosk keyboards and IMEs often produce full-width forms; map them to ASCII before checking.
@@ -104,6 +121,26 @@ _ID_MESSAGES: Final = {
     ),
 }
 
+_PR_MESSAGES: Final = {
+    "empty": ("请输入永久居留身份证号码", "Please enter your permanent residence ID number"),
+    "length": (
+        "永久居留身份证号码应为15位或18位，您输入了{n}位，请核对",
+        "A permanent residence ID number has 15 or 18 characters but {n} were entered; please check it",
+    ),
+    "not_digits": (
+        "永久居留身份证号码格式不正确（3个字母加12位数字，或以9开头的18位），请核对",
+        "A permanent residence ID number is 3 letters and 12 digits, or 18 characters starting with 9; please check it",
+    ),
+    "birth_date": (
+        "永久居留身份证号码中的出生日期不正确，请核对",
+        "The date of birth in the permanent residence ID number is not possible; please check it",
+    ),
+    "check_digit": (
+        "永久居留身份证号码校验位不正确，请核对",
+        "The permanent residence ID number's check digit is wrong; please check it",
+    ),
+}
+
 
 def _id_error(code: str, length: int = 0) -> InvalidIdNumber:
     zh, en = _ID_MESSAGES[code]
@@ -151,22 +188,101 @@ def validate_id_number(value: str, *, today: date | None = None) -> str:
     return number
 
 
+def icao_check_digit(text: str) -> str:
+    """ICAO 9303's check digit of `text` (digits, A–Z as 10–35, `<` as 0; weights 7, 3, 1 repeating).
+
+    Used by passport machine-readable zones and by 2017-edition permanent residence numbers. ValueError for
+    any other character.
+    """
+    total = 0
+    for i, ch in enumerate(text):
+        if "0" <= ch <= "9":
+            value = ord(ch) - ord("0")
+        elif "A" <= ch <= "Z":
+            value = ord(ch) - ord("A") + 10
+        elif ch == "<":
+            value = 0
+        else:
+            raise ValueError(f"{ch!r} has no ICAO 9303 value")
+        total += value * (7, 3, 1)[i % 3]
+    return str(total % 10)
+
+
+def _pr2017_birth(number: str, today: date) -> date | None:
+    """A 2017 number's YYMMDD birth date in the latest century that is not after `today`; None if impossible."""
+    yy, mm, dd = int(number[7:9]), int(number[9:11]), int(number[11:13])
+    for century in (2000, 1900):
+        with contextlib.suppress(ValueError):  # 29 Feb exists in one century only
+            born = date(century + yy, mm, dd)
+            if born <= today:
+                return born
+    return None
+
+
+def _pr_error(code: str, length: int = 0) -> InvalidIdNumber:
+    zh, en = _PR_MESSAGES[code]
+    return InvalidIdNumber(zh.format(n=length), en.format(n=length), code)
+
+
+def validate_permanent_residence_number(value: str, *, today: date | None = None) -> str:
+    """Check a foreigner's permanent residence ID number (2017 or 2023 edition) and return it in capitals."""
+    number = _compact(value).upper()
+    limit = date.today() if today is None else today
+    if not number:
+        raise _pr_error("empty")
+    if len(number) == 15:
+        if not _PR2017.fullmatch(number):
+            raise _pr_error("not_digits")
+        born = _pr2017_birth(number, limit)
+        if born is None or born < EARLIEST_BIRTH_DATE:
+            raise _pr_error("birth_date")
+        if icao_check_digit(number[:14]) != number[14]:
+            raise _pr_error("check_digit")
+        return number
+    if len(number) != ID_LENGTH:
+        raise _pr_error("length", len(number))
+    if not number.startswith("9") or not _DIGITS17.fullmatch(number):
+        raise _pr_error("not_digits")
+    born = _parse_birth(number[6:14])
+    if born is None or born < EARLIEST_BIRTH_DATE or born > limit:
+        raise _pr_error("birth_date")
+    if check_character(number[:17]) != number[17]:
+        raise _pr_error("check_digit")
+    return number
+
+
+def validate_identity_number(value: str, *, today: date | None = None) -> str:
+    """Check a resident ID number, a residence permit's number (81/82/83…) or a permanent residence number.
+
+    The number's shape says which it is: 15 characters starting with letters or 18 starting with 9 are
+    permanent residence numbers, anything else a GB 11643 number. Returns the number in its canonical form;
+    InvalidIdNumber (with the messages of the kind it looked like) otherwise.
+    """
+    number = _compact(value).upper()
+    if (len(number) == 15 and number[:1].isalpha()) or (len(number) == ID_LENGTH and number.startswith("9")):
+        return validate_permanent_residence_number(number, today=today)
+    return validate_id_number(number, today=today)
+
+
 def _valid(id_number: str) -> str:
-    # Derived facts need a well-formed number but not a particular "today".
-    return validate_id_number(id_number, today=date.max)
+    # Derived facts need a well-formed number but not a particular "today". A 2023 permanent residence
+    # number keeps its birth date and sex digit where GB 11643 has them.
+    return validate_identity_number(id_number, today=date.max)
 
 
 def birth_date(id_number: str) -> date:
-    """The date of birth encoded in a valid ID number."""
-    born = _parse_birth(_valid(id_number)[6:14])
+    """The date of birth encoded in a valid ID number (resident, residence permit or permanent residence)."""
+    number = _valid(id_number)
+    born = _pr2017_birth(number, date.today()) if len(number) == 15 else _parse_birth(number[6:14])
     if born is None:  # unreachable: _valid checked the date
         raise _id_error("birth_date")
     return born
 
 
 def sex(id_number: str) -> Literal["M", "F"]:
-    """``"M"`` when the 17th digit of a valid ID number is odd, else ``"F"``."""
-    return "M" if int(_valid(id_number)[16]) % 2 == 1 else "F"
+    """``"M"`` when the 17th digit of a valid ID number (14th of a 2017 permanent residence number) is odd."""
+    number = _valid(id_number)
+    return "M" if int(number[13 if len(number) == 15 else 16]) % 2 == 1 else "F"
 
 
 def age_on(id_number: str, day: date) -> int:

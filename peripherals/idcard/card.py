@@ -1,4 +1,9 @@
-"""Values a card reader returns: the resident ID card (`IdCard`) and a card's UID (`CardUid`), with privacy masks.
+"""Values a card reader returns: an identity document (`IdCard`) and a card's UID (`CardUid`), with privacy masks.
+
+`IdCard` holds every identity document the hall reads, told apart by `document`: the resident ID card
+(居民身份证), the Hong Kong/Macao/Taiwan residents' residence permit (港澳台居民居住证), the foreigner's
+permanent residence ID card (外国人永久居留身份证, 2017 and 2023 editions), all read by a SAM reader, and a
+passport read from its machine-readable zone by the scanner.
 
 The ethnic-group table is GB 3304 (the two-digit code a resident ID card stores); the check character is
 GB 11643's ISO 7064 MOD 11-2. Both are pure and have no I/O.
@@ -6,12 +11,16 @@ GB 11643's ISO 7064 MOD 11-2. Both are pure and have no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 from typing import Literal
 
 Sex = Literal["男", "女"]
+
+DocumentKind = Literal["resident", "hmt_residence_permit", "foreign_permanent_resident", "passport"]
+"""Which identity document a card is: 居民身份证, 港澳台居民居住证, 外国人永久居留身份证 or a passport."""
 
 PHOTO_SIZE = 1024
 """A resident ID card's photo is always 1024 bytes of the card's own compressed format (`.wlt`).
@@ -129,40 +138,78 @@ def mask_id_number(id_number: str) -> str:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class IdCard:
-    """The base information of a second-generation resident ID card (居民身份证), as its chip stores it.
+    """An identity document as its chip (or a passport's machine-readable zone) stores it.
 
-    `nation` is the ethnic group's name ("汉"), decoded from the card's GB 3304 code. `valid_to` is None for
-    a card valid without end (长期, issued to citizens over 46). `photo` is the card's 1024 raw photo bytes,
-    never decoded. `repr()` masks the name, ID number, address and birth date: a card may be logged, the
-    person never in full.
+    For every kind (`document`):
+
+    - `name` is the holder's name as the document prints it first: the Chinese name, or for a foreigner
+      without one the English name (which is always in `name_en` for foreign documents and passports).
+    - `id_number` is the number to identify the holder with: the 公民身份号码 of a resident ID card and of a
+      residence permit (81/82/83…), the permanent residence number (15 characters in the 2017 edition, 18
+      digits starting with 9 in the 2023 edition), the passport number.
+    - `nationality` is the ISO 3166-1 code as the document stores it ("CHN" for residents and permit holders).
+    - `nation` is the ethnic group's name ("汉"), decoded from the card's GB 3304 code; empty for documents
+      that have none (permits, foreign cards, passports).
+    - `sex` is None only for a passport whose MRZ leaves it unspecified (`<` or `X`).
+    - `valid_from` is None for a passport (its MRZ has no issue date); `valid_to` is None for a card valid
+      without end (长期, issued to citizens over 46).
+    - `photo` is the card's 1024 raw photo bytes (`.wlt`), never decoded; empty for a passport.
+    - `authority` is the issuing authority's name, or for a 2017 permanent residence card the code of the
+      office that took the application (当次申请受理机关代码).
+    - `pass_number` is a residence permit's 港澳台居民出入境证件号码 (回乡证/台胞证 number); `issue_count` its
+      签发次数, or a 2023 permanent residence card's 换证次数; `edition` "2017"/"2023" for permanent residence
+      cards, the card's version number otherwise empty.
+
+    `repr()` masks the names, ID number, address and birth date: a card may be logged, the person never in full.
     """
 
     name: str
-    sex: Sex
+    sex: Sex | None
     nation: str
     birth_date: date
     address: str
     id_number: str
     authority: str
-    valid_from: date
+    valid_from: date | None
     valid_to: date | None
     photo: bytes
+    document: DocumentKind = "resident"
+    name_en: str = ""
+    nationality: str = "CHN"
+    pass_number: str = ""
+    issue_count: int | None = None
+    edition: str = ""
 
     def __post_init__(self) -> None:
-        """Reject values no card can hold (a wrong sex word, a photo that is not 1024 bytes)."""
-        if self.sex not in ("男", "女"):
+        """Reject values no document can hold (a wrong sex word, a photo that is not 1024 bytes)."""
+        if self.sex not in ("男", "女") and not (self.sex is None and self.document == "passport"):
             raise ValueError(f"sex must be '男' or '女', not {self.sex!r}")
-        if len(self.photo) != PHOTO_SIZE:
-            raise ValueError(f"photo must be {PHOTO_SIZE} bytes, not {len(self.photo)}")
+        size = 0 if self.document == "passport" else PHOTO_SIZE
+        if len(self.photo) != size:
+            raise ValueError(f"photo must be {size} bytes, not {len(self.photo)}")
+
+    @property
+    def foreign(self) -> bool:
+        """True for a document of someone who is not a Chinese citizen (permanent residence card, passport)."""
+        return self.document == "foreign_permanent_resident" or (
+            self.document == "passport" and self.nationality != "CHN"
+        )
 
     def __repr__(self) -> str:
         """A representation safe for logs: no full name, ID number, address or birth date."""
+        extra = ""
+        if self.document != "resident":
+            extra = (
+                f", document={self.document!r}, name_en={mask_name(self.name_en)!r}, "
+                f"nationality={self.nationality!r}, pass_number={mask_id_number(self.pass_number)!r}"
+            )
         return (
             f"IdCard(name={mask_name(self.name)!r}, sex={self.sex!r}, nation={self.nation!r}, "
             f"birth_date='{self.birth_date.year}-**-**', address=<{len(self.address)} chars>, "
             f"id_number={mask_id_number(self.id_number)!r}, authority={self.authority!r}, "
-            f"valid_from={self.valid_from.isoformat()!r}, "
-            f"valid_to={self.valid_to.isoformat() if self.valid_to else '长期'!r}, photo=<{len(self.photo)} bytes>)"
+            f"valid_from={self.valid_from.isoformat() if self.valid_from else None!r}, "
+            f"valid_to={self.valid_to.isoformat() if self.valid_to else '长期'!r}, "
+            f"photo=<{len(self.photo)} bytes>{extra})"
         )
 
 
@@ -198,3 +245,77 @@ def demo_card() -> IdCard:
         valid_to=date(2035, 6, 1),
         photo=bytes(range(256)) * 4,
     )
+
+
+def _icao_check(text: str) -> str:
+    """ICAO 9303's check digit (weights 7, 3, 1; A–Z as 10–35, `<` as 0), for the fictitious cards below."""
+    from queue_server.ids import icao_check_digit  # the project's one implementation; imported late (layering)
+
+    return icao_check_digit(text)
+
+
+def demo_permit_card() -> IdCard:
+    """A fictitious Hong Kong resident's residence permit (港澳台居民居住证), number 810000… with a valid check."""
+    first17 = "81000019850704123"
+    return IdCard(
+        name="陈嘉欣",
+        sex="男",
+        nation="",
+        birth_date=date(1985, 7, 4),
+        address="山东省威海市环翠区新威路18号",
+        id_number=first17 + gb11643_check_char(first17),
+        authority="威海市公安局",
+        valid_from=date(2024, 3, 1),
+        valid_to=date(2029, 3, 1),
+        photo=bytes(range(256)) * 4,
+        document="hmt_residence_permit",
+        pass_number="H12345678",  # noqa: S106 - a 回乡证 number, not a password
+        issue_count=1,
+    )
+
+
+def demo_foreign_card(edition: str = "2023") -> IdCard:
+    """A fictitious Korean permanent resident's card (外国人永久居留身份证) of the 2017 or 2023 edition.
+
+    Both numbers have valid check digits: the 2017 one ICAO-style over "KOR" + city 3710 + 850315 + "1",
+    the 2023 one GB 11643's over "9" + province 37 + Korea's numeric code 410 + 19850315 + "121".
+    """
+    if edition == "2017":
+        first14 = "KOR37108503151"
+        number = first14 + _icao_check(first14)
+        issue_count = None
+        authority = "3710"
+    elif edition == "2023":
+        first17 = "93741019850315121"
+        number = first17 + gb11643_check_char(first17)
+        issue_count = 0
+        authority = "中华人民共和国国家移民管理局"
+    else:
+        raise ValueError("edition must be '2017' or '2023'")
+    return IdCard(
+        name="金民秀",
+        sex="男",
+        nation="",
+        birth_date=date(1985, 3, 15),
+        address="",
+        id_number=number,
+        authority=authority,
+        valid_from=date(2024, 1, 10),
+        valid_to=date(2034, 1, 10),
+        photo=bytes(range(256)) * 4,
+        document="foreign_permanent_resident",
+        name_en="KIM MINSU",
+        nationality="KOR",
+        issue_count=issue_count,
+        edition=edition,
+    )
+
+
+DEMO_CARDS: MappingProxyType[str, Callable[[], IdCard]] = MappingProxyType(
+    {
+        "permit": demo_permit_card,
+        "foreign2017": lambda: demo_foreign_card("2017"),
+        "foreign2023": lambda: demo_foreign_card("2023"),
+    }
+)
+"""The simulator's other demo cards by name (`sim://?card=foreign2023`, `--card foreign2023`)."""

@@ -10,7 +10,7 @@ URL grammar:
     pcsc://[?reader=NAME]
         NAME is the PC/SC reader name (percent-encoding allowed, `+` is kept), or a prefix matching exactly
         one reader; without it, the only reader present. e.g. pcsc://?reader=Virtual PCD 00 00
-    sim://[?card=demo|none]
+    sim://[?card=demo|permit|foreign2017|foreign2023|none]
         an in-process simulated SAM reader (real frames, no device) holding the demo card or no card.
 
 The port is opened (or the reader looked up) here, so a misconfigured device fails at start-up.
@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from ..errors import DeviceUnavailable
 from .base import IdReader
-from .card import CardUid, IdCard, demo_card
+from .card import DEMO_CARDS, CardUid, IdCard, demo_card
 from .sam_reader import SamReader
 
 DEFAULT_BAUDRATE = 115200
@@ -99,7 +99,8 @@ def _open_sim(rest: str) -> SamReader:
     card = params.pop("card", "demo")
     if params:
         raise DeviceUnavailable(f"unknown sim:// parameter(s) {sorted(params)}")
-    if card not in ("demo", "none"):
-        raise DeviceUnavailable(f"sim:// card must be 'demo' or 'none', not {card!r}")
-    simulator = SamSimulator(demo_card() if card == "demo" else None)
+    cards = {"demo": demo_card, **DEMO_CARDS}
+    if card != "none" and card not in cards:
+        raise DeviceUnavailable(f"sim:// card must be one of {sorted([*cards, 'none'])}, not {card!r}")
+    simulator = SamSimulator(None if card == "none" else cards[card]())
     return SamReader(SimulatedSamPort(simulator), description="simulated SAM reader")

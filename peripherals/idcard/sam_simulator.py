@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from types import FrameType
 
 from ..ptyserve import InProcessPort, PtyServer
-from .card import IdCard, demo_card
+from .card import DEMO_CARDS, IdCard, demo_card
 from .errors import FrameChecksumError, FrameLengthError
 from .sam_protocol import (
     HEADER_SIZE,
@@ -196,11 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m peripherals.idcard.sam_simulator", description=__doc__)
     parser.add_argument("--pty", action="store_true", required=True, help="serve on a pseudo-terminal")
     parser.add_argument("--no-card", action="store_true", help="start with no card in the field")
+    parser.add_argument(
+        "--card",
+        choices=["demo", *DEMO_CARDS],
+        default="demo",
+        help="which demo card: a resident's (demo), an HK/Macao/Taiwan permit, a foreigner's 2017/2023 card",
+    )
     parser.add_argument("--remove-mid-read", action="store_true", help="lose the card during the first read")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command to stderr")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
-    simulator = SamSimulator(None if args.no_card else demo_card(), remove_during_read=args.remove_mid_read)
+    card = demo_card() if args.card == "demo" else DEMO_CARDS[args.card]()
+    simulator = SamSimulator(None if args.no_card else card, remove_during_read=args.remove_mid_read)
     done = threading.Event()
 
     def _quit(signum: int, frame: FrameType | None) -> None:

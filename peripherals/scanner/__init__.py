@@ -5,6 +5,8 @@
     code = scanner.read(timeout=5.0)          # pull ...
     scanner.on_code(lambda code: ...)          # ... or push, on the scanner's delivery thread
 
+A passport's machine-readable zone arrives as two codes; `MrzAssembler` pairs them into an `IdCard` (`mrz`).
+
 Schemes: ``serial://`` and pyserial URLs (`serial_scanner`), ``keyboard://`` (`wedge`), ``sim://``
 (`sim`). Every scanner follows the `CodeScanner` protocol; see `base` for which thread runs callbacks.
 """
@@ -16,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ..errors import DeviceUnavailable
 from .base import CodeCallback, CodeScanner, QueuedScanner
 from .lines import LineAssembler
+from .mrz import MrzAssembler, MrzError, demo_passport, is_mrz_line, mrz_lines, parse_td3
 from .serial_scanner import SerialScanner, is_pyserial_scheme, parse_serial_url
 from .sim import PtyScannerSimulator, SimScanner
 from .wedge import KeyboardWedgeScanner, WedgeAssembler
@@ -25,13 +28,19 @@ __all__ = [
     "CodeScanner",
     "KeyboardWedgeScanner",
     "LineAssembler",
+    "MrzAssembler",
+    "MrzError",
     "PtyScannerSimulator",
     "QueuedScanner",
     "SerialScanner",
     "SimScanner",
     "WedgeAssembler",
+    "demo_passport",
+    "is_mrz_line",
+    "mrz_lines",
     "open_scanner",
     "parse_serial_url",
+    "parse_td3",
 ]
 
 

@@ -34,6 +34,11 @@ class SimScanner(QueuedScanner):
             raise ValueError("a scanned code is non-empty and has no line break")
         self._deliver(code)
 
+    def scan_mrz(self, lines: tuple[str, str]) -> None:
+        """Deliver a passport's two MRZ lines (`mrz.mrz_lines(card)`) as a document reader does: two codes."""
+        for line in lines:
+            self.scan(line)
+
     def set_health(self, status: HealthStatus, detail: str = "") -> None:
         """Make `health()` report `status` from now on."""
         self._health = DeviceHealth(status, detail)
@@ -66,6 +71,12 @@ class PtyScannerSimulator:
         if ending not in ("\r", "\n", "\r\n"):
             raise ValueError("ending must be CR, LF or CR LF")
         self.write((code + ending).encode(encoding))
+
+    def scan_mrz(self, lines: tuple[str, str], ending: str = "\r") -> None:
+        """Send a passport's two MRZ lines, each with `ending`, in one write (a reader in MRZ mode)."""
+        if ending not in ("\r", "\n", "\r\n"):
+            raise ValueError("ending must be CR, LF or CR LF")
+        self.write("".join(line + ending for line in lines).encode("ascii"))
 
     def write(self, data: bytes) -> None:
         """Send raw bytes (several codes back to back, half a code, noise)."""

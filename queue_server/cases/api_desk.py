@@ -18,7 +18,7 @@ from ..api.routes.track import ticket_track_url
 from ..api.schemas import Text
 from ..context import HallContext
 from ..errors import Forbidden, HallError, Invalid, NotFound
-from ..ids import InvalidIdNumber, validate_id_number
+from ..ids import InvalidIdNumber, validate_identity_number
 from ..models import AuditLog, Ticket
 from ..services.auth import Principal
 from ..services.tx import HallTx
@@ -169,7 +169,7 @@ async def search_cases(hall: str, body: PersonQuery, ctx: CtxDep, who: Principal
     check_staff(who, hall, *VIEWERS)
     wanted = _statuses(body.status)
     try:
-        digest = ctx.cipher.keyed_hash(validate_id_number(body.id_number))
+        digest = ctx.cipher.keyed_hash(validate_identity_number(body.id_number))
     except InvalidIdNumber as exc:
         raise Invalid(str(exc)) from None
     return await ctx.read_hall(

@@ -20,7 +20,7 @@ from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep
 from ..api.schemas import Text
 from ..context import HallContext
 from ..errors import Conflict, Forbidden, Invalid
-from ..ids import InvalidIdNumber, validate_id_number
+from ..ids import InvalidIdNumber, validate_identity_number
 from ..ratelimit import client_of, guard_proof
 from ..services.auth import Principal
 from ..services.tx import HallTx
@@ -300,7 +300,7 @@ async def lookup(hall: str, body: LookupBody, ctx: CtxDep, who: PrincipalDep) ->
     if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
         raise Forbidden("无权查询此大厅的办件 / You may not look up cases of this hall")
     try:
-        idn = validate_id_number(body.id_number)
+        idn = validate_identity_number(body.id_number)
     except InvalidIdNumber as exc:
         raise Invalid(str(exc)) from None
     digest = ctx.cipher.keyed_hash(idn)

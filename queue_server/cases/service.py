@@ -27,7 +27,7 @@ from ..ids import (
     mask_id_number,
     mask_name,
     mask_phone,
-    validate_id_number,
+    validate_identity_number,
     validate_phone,
 )
 from ..models import Ticket
@@ -149,7 +149,7 @@ def submit(
         known = ", ".join(x.code for x in item.situations)
         raise Invalid(f"此事项没有办事情形 {s.situation} / Item has no situation '{s.situation}' (it has {known})")
     try:
-        idn = validate_id_number(s.id_number, today=tx.now.date())
+        idn = validate_identity_number(s.id_number, today=tx.now.date())
         phone = validate_phone(s.phone) if s.phone else None
     except (InvalidIdNumber, InvalidPhone) as exc:
         raise Invalid(str(exc)) from None

@@ -20,7 +20,7 @@ from ..ids import (
     mask_id_number,
     mask_name,
     mask_phone,
-    validate_id_number,
+    validate_identity_number,
     validate_phone,
 )
 from ..models import Appointment, SlotBooking
@@ -177,7 +177,7 @@ def book(
     if slot_start - tx.now > timedelta(days=BOOK_DAYS_AHEAD):
         raise Invalid(f"最多预约{BOOK_DAYS_AHEAD}天内的时段 / Book at most {BOOK_DAYS_AHEAD} days ahead")
     try:
-        idn = validate_id_number(id_number, today=tx.now.astimezone(cal.tz).date())
+        idn = validate_identity_number(id_number, today=tx.now.astimezone(cal.tz).date())
         ph = validate_phone(phone) if phone else None
     except (InvalidIdNumber, InvalidPhone) as exc:
         raise Invalid(str(exc)) from None

@@ -20,7 +20,7 @@ from ..ids import (
     mask_id_number,
     mask_name,
     mask_phone,
-    validate_id_number,
+    validate_identity_number,
     validate_phone,
 )
 from ..models import HomeVisit
@@ -53,7 +53,7 @@ def request(
         raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall") from None
     today = tx.now.date()
     try:
-        idn = validate_id_number(id_number, today=today)
+        idn = validate_identity_number(id_number, today=today)
         ph = validate_phone(phone)
     except (InvalidIdNumber, InvalidPhone) as exc:
         raise Invalid(str(exc)) from None

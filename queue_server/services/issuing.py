@@ -13,7 +13,7 @@ from ..ids import (
     age_on,
     mask_id_number,
     mask_phone,
-    validate_id_number,
+    validate_identity_number,
     validate_phone,
 )
 from ..models import WAITING
@@ -59,7 +59,7 @@ def issue(
     today = tx.now.astimezone(tz).date()
     try:
         phone_n = validate_phone(phone) if phone else None
-        id_n = validate_id_number(id_number, today=today) if id_number else None
+        id_n = validate_identity_number(id_number, today=today) if id_number else None
     except (InvalidIdNumber, InvalidPhone) as exc:
         raise Invalid(str(exc)) from None
     if id_n and hall is not None and hall.senior_age and lane == "normal" and age_on(id_n, today) >= hall.senior_age:

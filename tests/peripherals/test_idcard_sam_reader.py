@@ -188,7 +188,7 @@ def test_sim_urls() -> None:
         ("sam+serial:///dev/ttyUSB1?baudrate=fast", "bad baudrate 'fast'"),
         ("sam+serial://nosuchproto://x", "cannot open SAM reader port"),
         ("sam+serial://socket://127.0.0.1:1", "cannot open SAM reader port"),
-        ("sim://?card=alien", "card must be 'demo' or 'none'"),
+        ("sim://?card=alien", "card must be one of .*'foreign2023'"),
         ("sim://?colour=red", "unknown sim:// parameter"),
         ("sim://host", "only query parameters"),
         ("pcsc://?reader=x&speed=1", "unknown pcsc:// parameter"),

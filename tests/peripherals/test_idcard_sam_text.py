@@ -95,9 +95,9 @@ def test_wrong_photo_size_is_a_protocol_error() -> None:
         decode_text(block(), PHOTO[:-1])
 
 
-def test_foreign_permanent_resident_card_is_refused() -> None:
-    data = block()[:248] + "I".encode("utf-16-le") + block()[250:]
-    with pytest.raises(CardError, match="foreign permanent resident"):
+def test_an_unknown_card_type_is_refused() -> None:
+    data = block()[:248] + "Z".encode("utf-16-le") + block()[250:]
+    with pytest.raises(CardError, match="unknown card type 'Z'"):
         decode_text(data, PHOTO)
 
 

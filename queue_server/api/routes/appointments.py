@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from ...config import HallConfig
 from ...context import HallContext
 from ...errors import Forbidden, Invalid
-from ...ids import InvalidIdNumber, validate_id_number
+from ...ids import InvalidIdNumber, validate_identity_number
 from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...services import appointments as svc
 from ...services.auth import Principal
@@ -227,7 +227,7 @@ async def check_in_by_id(
     _citizen_endpoint(who, hall)
     await _limit_anonymous(ctx, request, who)
     try:
-        idn = validate_id_number(body.id_number)
+        idn = validate_identity_number(body.id_number)
     except InvalidIdNumber as exc:
         raise Invalid(str(exc)) from None
     id_hash = ctx.cipher.keyed_hash(idn)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from ...errors import Conflict, Forbidden, NotFound
-from ...ids import InvalidIdNumber, validate_id_number
+from ...ids import InvalidIdNumber, validate_identity_number
 from ...services import desk_devices as svc
 from ...services.auth import Principal
 from ...services.ticketing import out, ticket_row
@@ -135,7 +135,7 @@ async def agent_card(body: CardReadBody, ctx: CtxDep, who: PrincipalDep) -> dict
     error = body.error
     if body.card is not None:
         try:
-            idn = validate_id_number(body.card.id_number)
+            idn = validate_identity_number(body.card.id_number)
         except InvalidIdNumber:
             idn, error = None, "读到的证件号码无效 / The card's ID number is not valid"
         if idn is not None:
