@@ -316,10 +316,10 @@ def _mask_tail(text: str, keep: int = 2) -> str:
 
 
 def mask_id_number(value: str) -> str:
-    """Keep the first 4 and last 4 characters of an 18-character ID number; never raises."""
+    """Keep the first 4 and last 4 characters of an 18- or 15-character ID number; never raises."""
     number = _compact(_as_text(value)).upper()
-    if len(number) == ID_LENGTH:
-        return number[:4] + "*" * (ID_LENGTH - 8) + number[-4:]
+    if len(number) == ID_LENGTH or _PR2017.fullmatch(number):  # or a 2017 permanent residence number
+        return number[:4] + "*" * (len(number) - 8) + number[-4:]
     return _mask_tail(number)
 
 
