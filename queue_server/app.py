@@ -19,7 +19,6 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import col
 
 from . import notify
-from .api.headers import PageHeaders
 from .cases.catalog import load_catalog
 from .cases.items import sync_catalog
 from .cases.outcomes import expire_shortfalls
@@ -27,7 +26,7 @@ from .context import HallContext
 from .db import Database
 from .errors import HallError, TooManyRequests
 from .feedback.reports import ensure_rollups
-from .metrics import Metrics, RequestMetrics
+from .metrics import Metrics
 from .migrations import upgrade
 from .models import Hall
 from .notify import api as notify_api
@@ -129,6 +128,7 @@ def create_app(
     migrate: bool = True,
     tune_gc: bool = False,
     prepare_db: bool = True,
+    fast_routes: bool = True,
 ) -> FastAPI:
     """Build the FastAPI application for a resolved runtime (or a prepared context, in tests).
 
@@ -136,6 +136,8 @@ def create_app(
     permanent generation and collect the young generation less often. Python's cyclic collector
     otherwise stops the process every few hundred requests to scan start-up objects that never die,
     which is most of the p99 latency of issuance (measured in bench/).
+
+    `fast_routes=False` serves take-a-number through FastAPI alone (api/middleware.py), for comparisons.
     """
     if ctx is None:
         assert runtime is not None
@@ -188,11 +190,13 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ctx = ctx
-    app.add_middleware(PageHeaders)  # CSP and framing rules on every HTML page
-    # Prometheus metrics (metrics.py). Request latency: RequestMetrics calls `metrics.observe_request(scope,
-    # status, seconds)` once per HTTP request; a middleware that replaces it calls that function the same way.
+    from .api.middleware import HallMiddleware
+
+    # Prometheus metrics (metrics.py): the one middleware below times every HTTP request into
+    # `metrics.observe_request(scope, status, seconds)`.
     metrics = app.state.metrics = Metrics(ctx)
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    # CSP and framing rules on every HTML page, request latency, take-a-number without FastAPI's machinery
+    app.add_middleware(HallMiddleware, metrics=metrics, fast=fast_routes)
     ctx.writer.observe(metrics.on_batch)
     ctx.hub.on_count = metrics.on_subscribers
     if metrics.enabled():  # demo mode, or [server] metrics_token set

@@ -3,9 +3,9 @@ hall's state read from the database when scraped.
 
 What is counted where:
 - `hall_http_request_duration_seconds{method,route,status}`: every HTTP request, observed by
-  `Metrics.observe_request` (called by the ASGI middleware: one dict look-up and one histogram observe per
-  request; `route` is the route's template, never the path a caller typed, so tokens stay out and the
-  label set stays small);
+  `Metrics.observe_request` (called by the server's one ASGI middleware, api/middleware.py: one dict
+  look-up and one histogram observe per request; `route` is the route's template, never the path a
+  caller typed, so tokens stay out and the label set stays small);
 - `hall_tickets_issued_total` / `hall_tickets_called_total{hall,queue}`, `hall_writer_batch_size` and
   `hall_writer_batch_seconds`: after each commit of the batch writer (`Metrics.on_batch`), from the
   batch's events — counted by the process that committed them, so several processes never count twice;
@@ -29,7 +29,6 @@ import hmac
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 if TYPE_CHECKING:
     from .context import HallContext
@@ -246,30 +245,3 @@ class HallState(Collector):
             up.add_metric([d.hall, d.name, d.role], 1.0 if st == "ok" else 0.0)
             status.add_metric([d.hall, d.name, st], 1.0)
         yield from (waiting, outbox, up, status)
-
-
-class RequestMetrics:
-    """Pure ASGI middleware timing each HTTP request into `Metrics.observe_request` (websockets pass)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Time the request from its start to the end of the response's start."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            self.metrics.observe_request(scope, status, time.perf_counter() - started)

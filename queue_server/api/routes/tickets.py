@@ -45,8 +45,15 @@ async def take_number(
     409 when the hall is closed (the detail names the next opening) or the queue's tickets for today
     are all taken. An ID number of a senior puts the ticket in lane `special`.
     """
-    # The context from the request, not `CtxDep`: a dependency of its own costs FastAPI a solving round (its
-    # path, query, header and cookie parameters looked at) on the busiest route.
+    # Served by the fast path (api/fast.py) whenever the request is well-formed; this route answers the rest
+    # (a body that does not validate, another content type) and keeps the OpenAPI entry.
+    return await issue_ticket(request, hall, body, who, idempotency_key)
+
+
+async def issue_ticket(
+    request: Request, hall: str, body: TicketCreate, who: Principal, idempotency_key: str | None
+) -> Response:
+    """Take a number for a caller already known: the route's work, shared by the route and the fast path."""
     ctx: HallContext = request.app.state.ctx
     h = ctx.hall(hall)
     who.require(hall, "kiosk", "clerk")
