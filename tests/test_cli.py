@@ -132,7 +132,7 @@ def test_python_m_queue_server_is_the_same(tmp_path: Path) -> None:
 def test_devices_check_reports_health(tmp_path: Path) -> None:
     ok = subprocess.run([HALL, "devices", "check"], env=env(tmp_path), capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "3 ok" in ok.stdout
+    assert "5 ok" in ok.stdout  # the demo's kiosk-1 (printer, reader, scanner) and desk-1 (printer, reader)
     text = TEST_CONFIG.read_text(encoding="utf-8").replace(
         'token = "kiosk-t1-token-0123456789"',
         'token = "kiosk-t1-token-0123456789"\nprinter = "escpos+serial:///dev/no-such-printer"\nscanner = "sim://"',
