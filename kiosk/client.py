@@ -70,6 +70,11 @@ class KioskClient:
             transport=transport,
         )
 
+    @property
+    def token(self) -> str:
+        """The kiosk's device token (the parts' own clients send it too)."""
+        return self._token
+
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()

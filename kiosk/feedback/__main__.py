@@ -27,10 +27,11 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_window(portrait=args.portrait, fullscreen=args.fullscreen)
 
+    from kiosk.app import KioskApp
     from kiosk.client import KioskClient
 
-    from .app import FeedbackKioskApp
     from .script import FeedbackScriptRunner
+    from .ui import feedback_part
 
     client = KioskClient(args.server, args.hall, args.token)
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             steps = [s.strip() for s in args.script.split(",") if s.strip()]
             FeedbackScriptRunner(app, steps, args.screenshot_dir).start()
 
-    app = FeedbackKioskApp(
+    app = KioskApp(
         client=client,
         server=args.server,
         printer_url=args.printer,
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         scanner_url=args.scanner,
         portrait=args.portrait,
         on_ready=ready,
+        parts=[feedback_part],
+        args=args,
     )
     try:
         app.run()

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.script import STEP_GAP_S, ScriptRunner, visible_buttons
+from kiosk.widgets import PartTile
 
-from .app import FbTile, FeedbackTile
+from .ui import FbTile
 
 log = logging.getLogger("kiosk")
 
@@ -67,7 +68,9 @@ class FeedbackScriptRunner(ScriptRunner):
     def _finder(self, name: str, arg: str) -> Callable[[], Any] | None:
         app = self.app
         if name == "fbtile":
-            return lambda: next((b for b in visible_buttons(app.root) if isinstance(b, FeedbackTile)), None)
+            return lambda: next(
+                (b for b in visible_buttons(app.root) if isinstance(b, PartTile) and b.key == "fb_tile"), None
+            )
         if name in ("fbcat", "fbchip"):
             return lambda: next((b for b in visible_buttons(app.root) if isinstance(b, FbTile) and b.key == arg), None)
         if name == "fb":

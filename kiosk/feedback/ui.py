@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
-from kivy.event import EventDispatcher  # type: ignore[import-untyped]
+from kivy.factory import Factory  # type: ignore[import-untyped]
 from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
+from kivy.uix.button import Button  # type: ignore[import-untyped]
 
 from kiosk.client import KioskClientError, Refused, Unreachable
+from kiosk.parts import Part, Tile
 from kiosk.strings import messages
 
 from . import client as api
@@ -22,9 +25,42 @@ from .flow import ANSWER_DAYS, ComplaintRequest, FeedbackFlow
 
 log = logging.getLogger("kiosk")
 
+KV_FILE = Path(__file__).with_name("feedback.kv")
+SCREENS = (
+    "FbCategoryScreen",
+    "FbReasonsScreen",
+    "FbContactScreen",
+    "FbPhoneScreen",
+    "FbReviewScreen",
+    "FbSendingScreen",
+    "FbDoneScreen",
+    "FbErrorScreen",
+)
+TILE_COLOUR = (0.77, 0.30, 0.20, 1)
 
-class FeedbackUi(EventDispatcher):
-    """The complaint tile in the kiosk app (see the module doc)."""
+
+class FbTile(Button):
+    """A category or a preset line: `key` is what a tap chooses; `chosen` marks a picked line."""
+
+    key = StringProperty("")
+    title = StringProperty("")
+    chosen = BooleanProperty(False)
+
+
+Factory.register("FbTile", cls=FbTile)
+
+
+def feedback_part(app: Any, _args: Any = None) -> FeedbackUi:
+    """This part (`kiosk.parts.register`s it in `kiosk.services`)."""
+    return FeedbackUi(app)
+
+
+class FeedbackUi(Part):
+    """The complaint tile in the kiosk app (see the module doc); it works unattended, so the closed hall's
+    24-hour screen has it too."""
+
+    name = "fb"
+    kv_files = (KV_FILE,)
 
     tx = DictProperty(dict(messages("zh")))
     screen = StringProperty("")
@@ -51,9 +87,25 @@ class FeedbackUi(EventDispatcher):
         """The screen of this part now shown, or None (the kiosk's own screen)."""
         return self.flow.screen or None
 
-    def render(self, lang: str) -> None:
+    def tiles(self) -> list[Tile]:
+        """投诉建议: needs the server."""
+        return [Tile("fb_tile", TILE_COLOUR, self.tap_tile)]
+
+    def install(self, sm: Any) -> None:
+        """Its screens (feedback.kv)."""
+        for cls in SCREENS:
+            sm.add_widget(getattr(Factory, cls)())
+
+    def touch(self, now: float) -> None:
+        """Any touch restarts its idle timer."""
+        if self.current:
+            self.flow.touch(now)
+
+    def render(self, lang: str, elder: bool = False) -> None:
         """Copy the flow's state into the properties (Kivy thread)."""
         f = self.flow
+        if f.screen:
+            f.lang = lang  # the top bar's 中文 ⇄ English applies here too
         use = f.lang if f.screen else lang
         self.tx = dict(messages(use))
         self.screen, self.message, self.categories_loaded = f.screen, f.message, bool(f.categories)
@@ -67,6 +119,36 @@ class FeedbackUi(EventDispatcher):
         )
         left = f.seconds_left(time.monotonic())
         self.countdown = self.tx["countdown"].format(s=left) if left is not None else ""
+
+    def shown(self, sm: Any, name: str) -> None:
+        """The category tiles and the preset lines of the current screen, rebuilt only when they change:
+        a render between a touch's down and up must not swap the button under the finger."""
+        f, lang = self.flow, self.flow.lang
+        if name == "fb_category":
+            grid = sm.get_screen(name).ids.grid
+            shape = (lang, tuple(c.code for c in f.categories))
+            if getattr(grid, "shape", None) != shape:
+                grid.shape = shape
+                grid.clear_widgets()
+                for c in f.categories:
+                    tile = FbTile(key=c.code, title=c.label(lang))
+                    tile.bind(on_release=lambda w: self.tap_category(w.key))
+                    grid.add_widget(tile)
+        elif name == "fb_reasons":
+            screen = sm.get_screen(name)
+            chips = screen.ids.chips
+            key = (lang, f.category.code if f.category else "")
+            if getattr(chips, "shape", None) != key:
+                chips.shape = key
+                chips.clear_widgets()
+                for i, (zh, en) in enumerate(f.phrases()):
+                    chip = FbTile(key=str(i), title=zh if lang == "zh" else f"{en}  {zh}")
+                    chip.bind(on_release=lambda w: self.tap_phrase(int(w.key)))
+                    chips.add_widget(chip)
+            for chip in chips.children:
+                chip.chosen = int(chip.key) in f.chosen
+            if screen.ids.note.text != f.note:
+                screen.ids.note.text = f.note
 
     # --- taps -------------------------------------------------------------------------------------------
 

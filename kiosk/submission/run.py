@@ -2,8 +2,9 @@
 
 `add_arguments` adds `--camera URL` (the document scanner/camera, e.g. `sim://` or `capture+serial:///dev/ttyACM1`),
 `--state-dir DIR` (where the outbox and its key live; default `~/.local/state/hall-kiosk`) and
-`--outbox-max-pause S` (the longest pause between two sends of a queued submission). `make_app` opens the
-camera at once, so a configured device that cannot be opened stops the start with `DeviceUnavailable`.
+`--outbox-max-pause S` (the longest pause between two sends of a queued submission). `submission_part` makes this
+part and opens the camera at once, so a configured device that cannot be opened stops the start with
+`DeviceUnavailable`; `make_app` builds the kiosk with every registered part.
 """
 
 from __future__ import annotations
@@ -24,35 +25,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--outbox-max-pause", type=float, default=60.0, help=argparse.SUPPRESS)
 
 
-def make_app(args: argparse.Namespace, client: Any, on_ready: Callable[[Any], None] | None) -> Any:
-    """The kiosk app with this part (and the complaint tile), its client, outbox and camera, from the command line."""
-    from .app import SubmissionKioskApp
+def submission_part(app: Any, args: argparse.Namespace | None) -> Any:
+    """This part (`kiosk.parts.register`s it in `kiosk.services`): its cases client with the kiosk's token, the
+    outbox in the state directory, the camera (opened now: a configured device that cannot be opened stops the
+    start)."""
     from .client import CasesClient
     from .outbox import Outbox, load_key
+    from .ui import SubmissionUi
 
     camera = None
-    if args.camera:
+    if args is not None and args.camera:
         from peripherals.capture import open_camera
 
         camera = open_camera(args.camera)
-    state = args.state_dir or Path(os.environ.get("HALL_KIOSK_STATE", DEFAULT_STATE))
-    cases = CasesClient(args.server, args.hall, args.token)
+    state_dir = args.state_dir if args is not None else None
+    state = state_dir or Path(os.environ.get("HALL_KIOSK_STATE", DEFAULT_STATE))
+    cases = CasesClient(app.server, app.client.hall, app.client.token)
     outbox = Outbox(
         state / "outbox",
         cases.submit,
         key=load_key(state / "outbox.key"),
         report=lambda detail: cases.report_health("error", detail),
-        max_pause_s=args.outbox_max_pause,
+        max_pause_s=args.outbox_max_pause if args is not None else 60.0,
     )
-    from kiosk.feedback.app import FeedbackMixin
+    return SubmissionUi(app, cases, outbox, camera)
 
-    class HallKioskApp(FeedbackMixin, SubmissionKioskApp):
-        """The whole kiosk: take a number, check in, book, self-submission, case query, pickup, complaints."""
 
-    return HallKioskApp(
-        cases=cases,
-        outbox=outbox,
-        camera=camera,
+def make_app(args: argparse.Namespace, client: Any, on_ready: Callable[[Any], None] | None) -> Any:
+    """The kiosk with every registered part (`kiosk.services`: self-submission, case query, pickup, complaints)."""
+    import kiosk.services  # noqa: F401  (registers the parts)
+    from kiosk.app import KioskApp
+    from kiosk.parts import REGISTERED
+
+    return KioskApp(
         client=client,
         server=args.server,
         printer_url=args.printer,
@@ -60,4 +65,6 @@ def make_app(args: argparse.Namespace, client: Any, on_ready: Callable[[Any], No
         scanner_url=args.scanner,
         portrait=args.portrait,
         on_ready=on_ready,
+        parts=REGISTERED,
+        args=args,
     )

@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kivy.event import EventDispatcher  # type: ignore[import-untyped]
 from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
 
 from kiosk.booking import typed_phone
+from kiosk.parts import Part, Tile
 from kiosk.strings import both, messages
 
 from .client import CasesClient, CasesClientError, Final
@@ -23,11 +23,12 @@ from .devices import DeviceSteps
 from .flow import SubmissionFlow
 from .outbox import Outbox, OutboxError
 from .query import QueryFlow
+from .screens import KV_FILE, install
 
 log = logging.getLogger("kiosk")
 
 
-class SubmissionUi(DeviceSteps, EventDispatcher):
+class SubmissionUi(DeviceSteps, Part):
     """Self-submission, case query and pickup in the kiosk app (see the module doc)."""
 
     tx = DictProperty(dict(messages("zh")))
@@ -54,6 +55,9 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
     q_field = StringProperty("number")
     pk_code = StringProperty("")
     countdown = StringProperty("")
+
+    name = "sub"
+    kv_files = (KV_FILE,)
 
     def __init__(self, app: Any, cases: CasesClient, outbox: Outbox | None, camera: Any = None, **kw: Any) -> None:
         """Attach to the kiosk `app` (its reader, printer, clock helpers) with the cases client, outbox and camera."""
@@ -96,9 +100,46 @@ class SubmissionUi(DeviceSteps, EventDispatcher):
         self.countdown = self.text("countdown", s=left) if left is not None else ""
         return struck
 
-    def back(self, now: float) -> bool:
-        """Back within this part; False when it left (the app shows its home)."""
-        return self.flow.back(now) if self.flow.screen else self.query.back(now)
+    def back(self, now: float) -> None:
+        """Back within this part (from its first screen: the app's home)."""
+        if self.flow.screen:
+            self.flow.back(now)
+        else:
+            self.query.back(now)
+
+    def tiles(self) -> list[Tile]:
+        """自助申报 (only with a document camera), 办件查询, 取件: none needs staff, so the closed hall has them too."""
+        out = []
+        if self.camera is not None:  # no camera: this kiosk cannot take applications
+            # greyed out never: a submission waits in the outbox while the server is away
+            out.append(Tile("submit_tile", (0.80, 0.42, 0.08, 1), self.tap_submit_tile, needs_server=False))
+        out.append(Tile("query_tile", (0.05, 0.45, 0.60, 1), self.tap_query_tile))
+        out.append(Tile("pickup_tile", (0.45, 0.35, 0.20, 1), self.tap_pickup_tile))
+        return out
+
+    def install(self, sm: Any) -> None:
+        """Its screens (submission.kv)."""
+        install(sm, self)
+
+    def touch(self, now: float) -> None:
+        """Any touch restarts the idle timers of the screen shown."""
+        if self.flow.screen:
+            self.flow.touch(now)
+        if self.query.screen:
+            self.query.touch(now)
+
+    def problems(self) -> list[str]:
+        """The camera when it fails, refused submissions waiting in failed/ (their kiosk references only)."""
+        out = []
+        if self.camera is not None:
+            camera = self.camera.health()
+            if not camera.ok:
+                out.append(f"capture device {camera.status}: {camera.detail}")
+        failed = self.outbox.failed() if self.outbox is not None else []
+        if failed:
+            refs = " ".join(str(f.get("reference")) for f in failed[:5])
+            out.append(f"自助申报被拒 / refused submissions: {len(failed)} ({refs})")
+        return out
 
     def home(self) -> None:
         """Leave, forgetting everything."""
