@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from ..calendar import Calendar
@@ -37,10 +38,16 @@ def ensure_rollups(db: Database, hall: str, start: date, end: date, today: date,
         months = rollups.missing_months(s, hall, rollups.split(start, last)[0])
     if not missing and not months:
         return 0
-    with db.write() as s:
-        n = rollups.build(s, hall, missing, tz, utcnow())
-        n += rollups.build_months(s, hall, months, utcnow())
-        s.commit()
+    try:
+        with db.write() as s:
+            n = rollups.build(s, hall, missing, tz, utcnow())
+            n += rollups.build_months(s, hall, months, utcnow())
+            s.commit()
+    except IntegrityError:
+        # Two reports asked at once (two processes, or two requests on PostgreSQL, where the delete does not
+        # wait for the other's uncommitted insert) both build the same finished days; the rows are a function
+        # of those days' tickets, so the one that committed first has written exactly what this one would.
+        return 0
     return n
 
 

@@ -174,3 +174,30 @@ def test_bad_ranges(api: Api) -> None:
         api.http.get(BASE + "/summary", params={"from": "2020-01-01", "to": "2026-01-01"}, headers=h).status_code == 422
     )
     assert api.http.get(BASE + "/summary", params={"group": "nope"}, headers=h).status_code == 422
+
+
+def test_reports_asked_at_once_build_the_rollups_once(api: Api) -> None:
+    """Eight long-range reports at once all answer (on PostgreSQL two builders raced to a unique violation, 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from queue_server.feedback.models import DailyRollup
+
+    day = dataset.today() - timedelta(days=3)
+    dataset.load(api, day)
+    params = {"from": (dataset.today() - timedelta(days=20)).isoformat(), "to": dataset.today().isoformat()}
+    token = api.token("approver1")
+
+    def ask(_: int) -> tuple[int, int]:
+        r = api.http.get(BASE + "/summary", params=params, headers={"Authorization": f"Bearer {token}"})
+        return r.status_code, r.json()["total"]["tickets"] if r.status_code == 200 else -1
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(8)))
+    assert answers == [(200, 6)] * 8
+    with api.server.ctx.db.read() as sess:
+        rows = sess.execute(
+            select(DailyRollup.service_day, func.count())
+            .where(DailyRollup.dim == "hall", DailyRollup.hall_code == "t1")
+            .group_by(DailyRollup.service_day)
+        ).all()
+    assert len(rows) == 20 and all(n == 1 for _, n in rows), [r for r in rows if r[1] != 1]  # one hall row a day
