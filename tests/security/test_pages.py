@@ -16,7 +16,8 @@ from ..harness import Api, LiveServer, fresh_database, serving
 from .test_route_table import TABLE, app_routes
 
 NOT_PAGES = ("/healthz", "/readyz", "/openapi.json", "/favicon.ico", "/metrics")
-FILL = {"hall": "t1", "n": "1", "track_token": "no-such-token", "code": "no-such-code"}
+# /verify/{code} takes 16 to 48 characters
+FILL = {"hall": "t1", "n": "1", "track_token": "no-such-token", "code": "no-such-code-0123456789"}
 
 
 def _html_routes(live: LiveServer) -> list[str]:
