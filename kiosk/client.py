@@ -1,4 +1,10 @@
-"""A small typed HTTP client of the queue server for the kiosk; blocking, so call it from a worker thread.
+"""The kiosk's client of the queue server, with the one error hierarchy of every part; blocking, so call it from a
+worker thread.
+
+Errors: `KioskClientError` ← `Refused` (the server said no: `status`, `sentence`) ← `Final` (for good: a 4xx other
+than 408/429) and `AlreadyBooked`; `KioskClientError` ← `Unreachable` (no answer) ← `Transient` (try later: also
+5xx/408/429) and `Uncertain`. `citizen_words` turns any of them into what a citizen reads. The cases API's calls
+(self-submission, case query, pickup) are `kiosk.submission.client.CasesClient`, with these errors.
 
 `take_number` sends one `Idempotency-Key` per tap and retries connection errors and timeouts with that same
 key: when a lost answer had in fact been committed, the retry returns the first ticket (200), never a second.
@@ -12,6 +18,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from .strings import t
 
 if TYPE_CHECKING:
     from .feed import QueueFeed
@@ -32,6 +40,14 @@ class Refused(KioskClientError):
 
 class Unreachable(KioskClientError):
     """No answer after every retry."""
+
+
+class Final(Refused):
+    """The server said no for good (a 4xx other than 408/429): a queued submission is kept aside, never resent."""
+
+
+class Transient(Unreachable):
+    """Worth trying again later: no answer, or the server asked to wait (5xx, 408, 429)."""
 
 
 class AlreadyBooked(Refused):
@@ -254,9 +270,45 @@ class KioskClient:
         except httpx.HTTPError:
             return False
 
+    def complaint_categories(self) -> list[dict[str, Any]]:
+        """The server's complaint categories: [{"code", "zh", "en"}] (the 投诉建议 part)."""
+        data = self._send("GET", "/api/v1/feedback/catalogue").json()
+        return [dict(c) for c in data.get("complaint_categories") or []]
+
+    def file_complaint(
+        self,
+        *,
+        category: str,
+        content: str,
+        phone: str,
+        key: str,
+        on_retry: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """File a complaint as this kiosk; `key` is the tap's Idempotency-Key, so a retry after a lost answer gets
+        the first complaint back (200) instead of filing a second. Returns {"code", "status", "deadline", …}."""
+        body: dict[str, Any] = {"category": category, "content": content}
+        if phone:
+            body["phone"] = phone
+        url = f"/api/v1/halls/{self.hall}/complaints"
+        data: dict[str, Any] = self._send(
+            "POST", url, json=body, headers={"Idempotency-Key": key}, on_retry=on_retry
+        ).json()
+        return data
+
     def report_health(self, status: str, detail: str = "") -> None:
         """Tell the server (and through it the staff) how the kiosk's devices are."""
         self._send("POST", "/api/v1/devices/health", json={"status": status, "detail": detail})
+
+
+def citizen_words(e: KioskClientError, lang: str) -> str:
+    """What the citizen reads about a failed call, in one place: the server's own sentence when it said no
+    (it speaks to citizens; a proxy's bare 413 becomes "too large"), else that the connection is down — never a
+    technical word (服务器, HTTP, a status)."""
+    if isinstance(e, Refused) and e.status == 413 and e.sentence == "HTTP 413":
+        return t("too_large", lang)
+    if isinstance(e, Refused) and e.sentence and not e.sentence.startswith("HTTP "):
+        return e.sentence
+    return t("connection_down", lang)
 
 
 def _detail(r: httpx.Response) -> str:

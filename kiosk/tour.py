@@ -7,7 +7,7 @@ elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is chec
 (cut, shortened, a word broken, a lone character on its last line: `kiosk.widgets.misfits`); the problems are
 written to DIR/misfits.txt (empty when every label fits). Under no display it runs itself under `xvfb-run`.
 
-The same PNGs every run: the servers and the kiosks run under libfaketime (`faketime`, Debian's package) from
+The same PNGs every run: the servers run under libfaketime (Debian's package `faketime`, preloaded) from
 SHOT_TIME, so every date on screen (the next opening, the days and times to book) is the same; the kiosks take
 SHOT_TIME for now (`--fixed-time`: their clock and the days they offer to book; they do not run under libfaketime,
 whose monotonic clock stalls Python's timed waits); each kiosk has a server of its own whose random numbers
@@ -162,10 +162,23 @@ def _scripts(
     return ",".join(s), ",".join(b)
 
 
-def faketime() -> list[str]:
-    """The command that runs the server on the tour's clock (SHOT_TIME, running on from the server's start)."""
+LIBFAKETIME = tuple(f"/usr/lib/{arch}/faketime/libfaketime.so.1" for arch in ("x86_64-linux-gnu", "aarch64-linux-gnu"))
+
+
+def libfaketime() -> str | None:
+    """Debian's libfaketime (package faketime), or None."""
+    return next((p for p in LIBFAKETIME if Path(p).is_file()), None)
+
+
+def faketime_env() -> dict[str, str]:
+    """The environment that runs the server on the tour's clock (SHOT_TIME, running on from the server's start):
+    libfaketime preloaded into the server itself (the `faketime` command would stand between it and the tour's
+    terminate(), leaving the server running)."""
+    lib = libfaketime()
+    if lib is None:
+        raise RuntimeError("no libfaketime (apt-get install faketime): the tour runs on a fixed clock")
     start = SHOT_TIME.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
-    return ["faketime", "-f", f"@{start}"]  # with the environment's TZ=UTC (see throwaway_server)
+    return {"LD_PRELOAD": lib, "FAKETIME": f"@{start}", "TZ": "UTC"}  # the start time is read in TZ
 
 
 def expected(subset: bool = False) -> set[str]:
@@ -216,11 +229,10 @@ def throwaway_server(config: str) -> Iterator[tuple[str, dict[str, str]]]:
             "KIVY_LOG_MODE": "PYTHON",
             "KIVY_HOME": str(Path(tmp) / "kivy"),
             "PYTHONPATH": str(root),
-            "TZ": "UTC",  # faketime's start time is read in it
         }
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [*faketime(), sys.executable, "-c", SEEDED_SERVER, "serve", "--config", str(cfg), "--port", str(port)],
-            env=env,
+            [sys.executable, "-c", SEEDED_SERVER, "serve", "--config", str(cfg), "--port", str(port)],
+            env=env | faketime_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -287,7 +299,7 @@ def main(out: Path, *, subset: bool = False) -> int:
     if not os.environ.get("DISPLAY") and shutil.which("xvfb-run") is None:
         print("no display and no xvfb-run (apt-get install xvfb)", file=sys.stderr)
         return 2
-    if shutil.which("faketime") is None:
+    if libfaketime() is None:
         print("no faketime (apt-get install faketime): the tour runs on a fixed clock", file=sys.stderr)
         return 2
     for p in tour(out, subset=subset):

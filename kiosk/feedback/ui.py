@@ -20,7 +20,6 @@ from kiosk.client import KioskClientError, Refused, Unreachable
 from kiosk.parts import Part, Tile
 from kiosk.strings import messages
 
-from . import client as api
 from .flow import ANSWER_DAYS, ComplaintRequest, FeedbackFlow
 
 log = logging.getLogger("kiosk")
@@ -223,7 +222,7 @@ class FeedbackUi(Part):
 
     def _load_categories(self) -> None:
         try:
-            cats = api.categories(self.app.client)
+            cats = self.app.client.complaint_categories()
         except KioskClientError as e:
             log.warning("kiosk complaint categories: %s", type(e).__name__)
             return
@@ -234,10 +233,9 @@ class FeedbackUi(Part):
             self.app._later(lambda: self.flow.retrying(req.key), render=True)
 
         try:
-            out = api.submit(
-                self.app.client, category=req.category, content=req.content, phone=req.phone, key=req.key,
-                on_retry=retry,
-            )  # fmt: skip
+            out = self.app.client.file_complaint(
+                category=req.category, content=req.content, phone=req.phone, key=req.key, on_retry=retry
+            )
         except Refused as e:
             sentence = e.sentence
             self.app._later(lambda: self.flow.refused(req.key, sentence, time.monotonic()), render=True)

@@ -14,28 +14,14 @@ from typing import Any
 
 import httpx
 
+from kiosk.client import Final, KioskClientError, Transient
 from kiosk.strings import both
 
 from .model import Submission
 
+CasesClientError = KioskClientError  # the kiosk client's one hierarchy (kiosk.client)
+
 SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
-
-
-class CasesClientError(Exception):
-    """Base of the client's errors."""
-
-
-class Transient(CasesClientError):
-    """Worth trying again later: the server could not be reached or asked to wait."""
-
-
-class Final(CasesClientError):
-    """The server said no for good (a 4xx other than 408/429); `sentence` is its `detail`."""
-
-    def __init__(self, status: int, sentence: str) -> None:
-        """Keep the status and the server's sentence."""
-        super().__init__(f"{status}: {sentence}")
-        self.status, self.sentence = status, sentence
 
 
 class CasesClient:

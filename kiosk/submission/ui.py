@@ -15,6 +15,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
 
 from kiosk.booking import typed_phone
+from kiosk.client import citizen_words
 from kiosk.parts import Part, Tile
 from kiosk.strings import both, messages
 
@@ -374,7 +375,7 @@ class SubmissionUi(DeviceSteps, Part):
             self.query.ticket_taken(str(answer["ticket"]["number"]), time.monotonic())
 
         def failed(e: CasesClientError) -> None:
-            self._say(e.sentence if isinstance(e, Final) else self.text("connection_down"))
+            self._say(citizen_words(e, self.query.lang))
 
         self._fetch(lambda: self.cases.pickup_ticket(number), done, failed=failed)
 

@@ -233,3 +233,17 @@ def test_a_seniors_id_number_gets_the_special_lane_from_the_server(api: Api) -> 
     finally:
         client.close()
     assert old["lane"] == "special" and other["lane"] == "normal"
+
+
+def test_one_error_hierarchy_and_the_words_a_citizen_reads() -> None:
+    from kiosk.client import Final, KioskClientError, Transient, citizen_words
+    from kiosk.strings import t
+    from kiosk.submission.client import CasesClientError
+
+    assert CasesClientError is KioskClientError  # the cases API's calls raise the kiosk client's errors
+    assert issubclass(Final, Refused) and issubclass(Transient, Unreachable)
+    assert citizen_words(Final(422, "材料不全 / Missing documents"), "zh") == "材料不全 / Missing documents"
+    assert citizen_words(Final(413, "HTTP 413"), "en") == t("too_large", "en")  # a proxy's bare page
+    assert citizen_words(Transient("HTTP 503"), "zh") == t("connection_down", "zh")
+    assert citizen_words(Unreachable("ConnectError"), "en") == t("connection_down", "en")
+    assert "服务器" not in citizen_words(Refused(500, "HTTP 500"), "zh")

@@ -19,7 +19,6 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import update
 
 from kiosk.client import KioskClient
-from kiosk.feedback import client as feedback_client
 from queue_server.feedback.models import Complaint
 
 from ..harness import KIOSK, Api, LiveServer
@@ -47,7 +46,7 @@ def complain(api: Api, content: str, *, kiosk: bool, phone: str = "") -> dict[st
     if kiosk:
         client = KioskClient(api.server.url, "t1", KIOSK)
         try:
-            return feedback_client.submit(client, category="service", content=content, phone=phone, key=str(uuid4()))
+            return client.file_complaint(category="service", content=content, phone=phone, key=str(uuid4()))
         finally:
             client.close()
     r = api.http.post("/api/v1/halls/t1/complaints", json={"category": "facility", "content": content})
