@@ -1,8 +1,7 @@
 """The clerk console and the supervisor view in headless Chromium (Debian's, driven by Playwright).
 
-The pages only show what the API returns, so they run once, against a live SQLite server of their own
-(appointments, a queue alert and a failing SMS gateway need a configuration of their own); the read
-models themselves are tested on both databases in tests/api/test_console_api.py.
+Against a live server of their own on each database (appointments, a queue alert and a failing SMS gateway need a
+configuration of their own); issue 21 asks the staff's browser tests to run on both databases.
 """
 
 from __future__ import annotations
@@ -43,9 +42,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server on SQLite with appointments, a queue alert and an SMS gateway that never answers."""
-    tmp = tmp_path_factory.mktemp("console")
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server on the backend with appointments, a queue alert and an SMS gateway that never answers."""
+    tmp = tmp_path_factory.mktemp(f"console-{backend}")
     cfg = console_config(tmp)
     dead_port = free_port()  # nothing listens there: every message fails and, with one attempt, is dead
     cfg.write_text(
@@ -54,7 +53,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         + "timeout_s = 1\n",
         encoding="utf-8",
     )
-    with serving(runtime(fresh_database("sqlite", tmp), tmp / "var", config=cfg), heartbeat_s=1.0) as srv:
+    with serving(
+        runtime(fresh_database(backend, tmp, name="console"), tmp / "var", config=cfg), heartbeat_s=1.0
+    ) as srv:
         yield srv
 
 

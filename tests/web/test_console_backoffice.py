@@ -1,4 +1,4 @@
-"""The back office and output page (/console/cases) in headless Chromium, against a live SQLite server.
+"""The back office and output page (/console/cases) in headless Chromium, against a live server on each database.
 
 Cases are set up through the real API (a kiosk submits with real scans, a clerk accepts and hands over);
 the page is driven like staff would: receive the hand-over list, review, approve, refuse, mark ready,
@@ -27,10 +27,10 @@ SCRIPT_NAME = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server on SQLite with the test halls (t1's output queue is C)."""
-    tmp = tmp_path_factory.mktemp("backoffice")
-    with serving(runtime(fresh_database("sqlite", tmp), tmp / "var"), heartbeat_s=1.0) as srv:
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server on the backend with the test halls (t1's output queue is C)."""
+    tmp = tmp_path_factory.mktemp(f"backoffice-{backend}")
+    with serving(runtime(fresh_database(backend, tmp, name="backoffice"), tmp / "var"), heartbeat_s=1.0) as srv:
         yield srv
 
 

@@ -1,8 +1,8 @@
 """收件受理 at the clerk console (issue 8): the 办件 Cases panel in headless Chromium.
 
-The page only shows what the case API returns (tested on both databases in tests/cases/), so it runs once,
-against a live SQLite server of its own with the test halls. Cases come in through the real multipart API
-as a kiosk sends them; documents are read back with pdftotext.
+Against a live server of its own with the test halls, on each database (issue 21: the staff's browser tests run
+on both). Cases come in through the real multipart API as a kiosk sends them; documents are read back with
+pdftotext.
 """
 
 from __future__ import annotations
@@ -51,10 +51,10 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server on SQLite with the test halls and the repository's items catalog."""
-    tmp = tmp_path_factory.mktemp("console-cases")
-    with serving(runtime(fresh_database("sqlite", tmp), tmp / "var"), heartbeat_s=1.0) as srv:
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server on the backend with the test halls and the repository's items catalog."""
+    tmp = tmp_path_factory.mktemp(f"console-cases-{backend}")
+    with serving(runtime(fresh_database(backend, tmp, name="console_cases"), tmp / "var"), heartbeat_s=1.0) as srv:
         yield srv
 
 
