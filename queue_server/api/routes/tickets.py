@@ -45,7 +45,7 @@ async def take_number(
     409 when the hall is closed (the detail names the next opening) or the queue's tickets for today
     are all taken. An ID number of a senior puts the ticket in lane `special`.
     """
-    # Served by the fast path (api/fast.py) whenever the request is well-formed; this route answers the rest
+    # Served by the fast path (api/middleware.py) whenever the request is well-formed; this route answers the rest
     # (a body that does not validate, another content type) and keeps the OpenAPI entry.
     return await issue_ticket(request, hall, body, who, idempotency_key)
 
