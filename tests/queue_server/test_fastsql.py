@@ -72,12 +72,13 @@ def test_driver_errors_become_sqlalchemys_without_the_parameters(ctx: HallContex
     with ctx.db.write() as session:
         conn = session.connection()
         keys = ["hall_code", "service_day", "issue_queue", "seq", "number", "queue", "lane", "status", "channel"]
-        keys += ["arrived_at", "issued_at", "track_token", "recalls", "phone_masked"]
+        keys += ["arrived_at", "issued_at", "track_token", "recalls", "rejoins", "phone_masked"]
         row = dict(
             zip(keys, ["t1", date(2026, 11, 27), "A", 1, "A001", "A", "normal", "waiting", "kiosk"], strict=False)
         )
         now = datetime(2026, 11, 27, 9, tzinfo=UTC)
-        row |= {"arrived_at": now, "issued_at": now, "track_token": "same", "recalls": 0, "phone_masked": "138****0000"}
+        row |= {"arrived_at": now, "issued_at": now, "track_token": "same", "recalls": 0, "rejoins": 0}
+        row |= {"phone_masked": "138****0000"}
         add = Prepared(insert(Ticket).returning(col(Ticket.id)), column_keys=keys)
         add.scalar(conn, row)
         with pytest.raises(IntegrityError) as caught:
