@@ -24,16 +24,31 @@ import asyncio
 import heapq
 import json
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import run as R
+from drivers import Conn, run_async
 from halls import ADMIN, CityShape, city_config, hall_code, kiosk_token, write
+from harness import (
+    FreshDb,
+    RssSampler,
+    _fair,
+    latency_summary,
+    machine_busy_s,
+    percentile,
+    postgres_cpu_s,
+    raise_fd_limit,
+    server_on_fresh_db,
+    wait_quiet,
+)
+from report import _verdict
 
 # Share of the day's arrivals per half hour from 08:30 to 17:00: a morning peak, a lunch dip, a smaller afternoon.
 CURVE = [3, 7, 9, 10, 10, 9, 7, 5, 3, 2, 3, 5, 6, 6, 5, 4, 3]
@@ -103,7 +118,7 @@ async def book_all(port: int, plan: dict[str, list[Planned]], concurrency: int =
     it = iter(enumerate(jobs))
 
     async def worker() -> None:
-        c = await R.Conn(port).open()
+        c = await Conn(port).open()
         try:
             for k, (hall, p) in it:
                 start = first + dt.timedelta(minutes=30 * (k % 6))  # within checkin_early_min (240) of now
@@ -149,7 +164,7 @@ async def replay_hall(
     one `complete-and-call-next` request; otherwise `complete`, then `call-next`.
     """
     hall = out.hall
-    c = await R.Conn(port).open()
+    c = await Conn(port).open()
     kiosk = {"Content-Type": "application/json", "Authorization": f"Bearer {kiosk_token(hall)}"}
     staff = {"Content-Type": "application/json", "Authorization": f"Bearer {admin}"}
     calls = {
@@ -240,7 +255,7 @@ async def replay_hall(
         c.close()
 
 
-async def _call(c: R.Conn, raw_req: bytes, out: HallRun) -> tuple[int, Any, float]:
+async def _call(c: Conn, raw_req: bytes, out: HallRun) -> tuple[int, Any, float]:
     t0 = time.monotonic()
     st, raw = await c.send(raw_req)
     t1 = time.monotonic()
@@ -298,8 +313,8 @@ def _seq(raw: str) -> int:
 
 def boards_main(args: argparse.Namespace) -> int:
     """(internal) the boards of `city`, in their own process."""
-    R.raise_fd_limit(len(args.halls.split(",")) + 256)
-    R.run_async(_boards(args.port, args.halls.split(","), args.out))
+    raise_fd_limit(len(args.halls.split(",")) + 256)
+    run_async(_boards(args.port, args.halls.split(","), args.out))
     return 0
 
 
@@ -332,7 +347,7 @@ def queue_lag(runs: list[HallRun], boards: dict[str, Any]) -> dict[str, Any]:
         missing = sum(1 for k in kinds.values() for tid in r.resp[k] if seen[(r.hall, k, tid)] != 1)
         if missing:
             problems.append(f"{r.hall}: {missing} ticket changes not on the board exactly once")
-    return {"latency_ms": R.latency_summary(lags), "samples": len(lags), "problems": problems}
+    return {"latency_ms": latency_summary(lags), "samples": len(lags), "problems": problems}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,7 +355,7 @@ def queue_lag(runs: list[HallRun], boards: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-def check_city(db: R.FreshDb, plan: dict[str, list[Planned]], partial: bool = False) -> dict[str, Any]:
+def check_city(db: FreshDb, plan: dict[str, list[Planned]], partial: bool = False) -> dict[str, Any]:
     """Every planned citizen has one ticket, done, called once; numbers per hall/queue 1..n.
 
     `partial`: the day was stopped at the time limit, so only what happened is checked (no ticket
@@ -377,21 +392,21 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     if shape.windows < len(shape.queues):  # window i serves queues i and i+1: fewer windows leave a queue unserved
         raise SystemExit(f"--windows-per-hall must be at least {len(shape.queues)}")
     plan = plan_day(shape, args.tickets, args.seed)
-    cfg_dir = Path(R.tempfile.mkdtemp(prefix="hall-bench-city-"))
+    cfg_dir = Path(tempfile.mkdtemp(prefix="hall-bench-city-"))
     config = write(city_config(shape), cfg_dir / "city.toml")
     windows = [[shape.queues[i % 4], shape.queues[(i + 1) % 4]] for i in range(shape.windows)]
-    R.raise_fd_limit(4096)
+    raise_fd_limit(4096)
     print(
         f"[city/{kind}] {len(plan)} halls, {args.tickets} tickets, {args.workers} server process(es)", file=sys.stderr
     )
-    idle_before = R.wait_quiet(args.wait_quiet)
+    idle_before = wait_quiet(args.wait_quiet)
     tag = f"city{args.workers}"
-    with R.server_on_fresh_db(kind, tag, args.server_env, args.keep, config=config, workers=args.workers) as srv:
+    with server_on_fresh_db(kind, tag, args.server_env, args.keep, config=config, workers=args.workers) as srv:
         time.sleep(0.5)
         rss_idle = srv.rss_kib()
-        admin = R.run_async(_login(srv.port))
+        admin = run_async(_login(srv.port))
         t0 = time.monotonic()
-        booked = R.run_async(book_all(srv.port, plan))
+        booked = run_async(book_all(srv.port, plan))
         prep_s = time.monotonic() - t0
         boards = None
         if args.boards:
@@ -403,23 +418,23 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
             assert boards.stdout is not None and boards.stdin is not None
             if boards.stdout.readline().strip() != "READY":
                 raise RuntimeError("boards did not connect")
-        cpu0, m0, pg0 = srv.cpu(), R.machine_busy_s(), R.postgres_cpu_s()
+        cpu0, m0, pg0 = srv.cpu(), machine_busy_s(), postgres_cpu_s()
         load_start = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         t1 = time.monotonic()
-        with R.RssSampler(srv, every=1.0) as rss:
-            runs = R.run_async(_replay(srv.port, plan, windows, admin, args.time_limit, args.f9))
+        with RssSampler(srv, every=1.0) as rss:
+            runs = run_async(_replay(srv.port, plan, windows, admin, args.time_limit, args.f9))
         wall = time.monotonic() - t1
         server_cpu = 100.0 * (srv.cpu() - cpu0) / wall
-        machine_cpu = 100.0 * (R.machine_busy_s() - m0) / wall
-        pg_cpu = 100.0 * R._fair(R.postgres_cpu_s() - pg0) / wall if kind == "postgresql" else 0.0
+        machine_cpu = 100.0 * (machine_busy_s() - m0) / wall
+        pg_cpu = 100.0 * _fair(postgres_cpu_s() - pg0) / wall if kind == "postgresql" else 0.0
         lag: dict[str, Any] = {"latency_ms": {}, "samples": 0, "problems": []}
         if boards is not None:
-            final = R.run_async(_final_seqs(srv.port, list(plan)))
+            final = run_async(_final_seqs(srv.port, list(plan)))
             boards.communicate("END " + " ".join(f"{h}={s}" for h, s in final.items()) + "\n", timeout=300)
             lag = queue_lag(runs, json.loads((cfg_dir / "boards.json").read_text()))
         srv.stop()
         if not args.keep:
-            R.shutil.rmtree(cfg_dir, ignore_errors=True)  # the boards' frames are large
+            shutil.rmtree(cfg_dir, ignore_errors=True)  # the boards' frames are large
         stopped = sum(len(r.resp["completed"]) for r in runs) < args.tickets
         check = check_city(srv.db, plan, partial=stopped)
     errors = [e for r in runs for e in r.errors]
@@ -442,11 +457,11 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         "requests": sum(sum(r.statuses.values()) for r in runs),
         "empty_calls": sum(r.empty_calls for r in runs),
         "latency_ms": {
-            k: R.latency_summary([x for r in runs for x in r.lat[k]]) for k in ("issue", "call-next", "complete")
+            k: latency_summary([x for r in runs for x in r.lat[k]]) for k in ("issue", "call-next", "complete")
         },
         "queue_lag_ms": lag["latency_ms"],
         "queue_lag_samples": lag["samples"],
-        "sim_wait_min": {"p50": R.percentile(waits, 50) / 60, "max": waits[-1] / 60 if waits else 0},
+        "sim_wait_min": {"p50": percentile(waits, 50) / 60, "max": waits[-1] / 60 if waits else 0},
         "errors": len(errors),
         "statuses": dict(sum((r.statuses for r in runs), Counter())),
         "rss_kib": {"idle": rss_idle, "load_max": rss.peak},
@@ -464,7 +479,7 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
 
 
 async def _login(port: int) -> str:
-    c = await R.Conn(port).open()
+    c = await Conn(port).open()
     try:
         body = f"username={ADMIN[0]}&password={ADMIN[1]}".encode()
         st, raw = await c.request(
@@ -508,7 +523,7 @@ async def _progress(runs: list[HallRun], total: int, every: float = 30.0) -> Non
 
 
 async def _final_seqs(port: int, halls: list[str]) -> dict[str, int]:
-    c = await R.Conn(port).open()
+    c = await Conn(port).open()
     try:
         out = {}
         for h in halls:
@@ -538,7 +553,7 @@ def city_table(kind: str, data: dict[str, Any]) -> str:
             f"{lat['call-next'].get('p50', 0):.1f} / {lat['call-next'].get('p99', 0):.1f} | "
             f"{lag.get('p50', nan):.1f} / {lag.get('p99', nan):.1f} / {lag.get('max', nan):.0f} | "
             f"{lv['errors']} | {lv['rss_kib']['idle'] / 1024:.0f} / {lv['rss_kib']['load_max'] / 1024:.0f} | "
-            f"{lv['server_cpu_pct']:.0f}% | {lv['loadavg_start']} | {R._verdict(lv)} |"
+            f"{lv['server_cpu_pct']:.0f}% | {lv['loadavg_start']} | {_verdict(lv)} |"
         )
     head = (
         "| halls | tickets | appointments | wall s | tickets/s | requests/s | issue p50/p99 ms | call-next p50/p99 ms "

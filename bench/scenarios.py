@@ -1,0 +1,451 @@
+"""The benchmarks `issue`, `call-next`, `subscribers` and `profile` (the city's day is city.py): each runs the
+server under a driver per level and checks what the database holds afterwards."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from drivers import (
+    WindowStats,
+    _timed_calls,
+    asyncio_issue,
+    issue_many,
+    login,
+    run_async,
+    run_windows,
+    wrk_level,
+    wrk_run,
+)
+from harness import (
+    BENCH,
+    CONFIG,
+    HALL,
+    PROFILES,
+    RESULTS,
+    ROOT,
+    WINDOWS,
+    FreshDb,
+    RssSampler,
+    _cpu_seconds,
+    _fair,
+    latency_summary,
+    machine_busy_s,
+    postgres_cpu_s,
+    raise_fd_limit,
+    rss_kib,
+    server_on_fresh_db,
+    wait_quiet,
+)
+from report import _print_level, _verdict, summarise_profile
+
+
+def check_issuance(db: FreshDb) -> dict[str, Any]:
+    """Numbers per (day, queue) are 1..n without gaps or repeats, match `number`, and the counter."""
+    with db.cursor() as cur:
+        cur.execute(f"SELECT service_day, issue_queue, seq, number FROM ticket WHERE hall_code = {_ph(db)}", (HALL,))
+        rows = cur.fetchall()
+        cur.execute(f"SELECT service_day, queue_code, last FROM ticket_counter WHERE hall_code = {_ph(db)}", (HALL,))
+        counters = {(str(d), q): int(last) for d, q, last in cur.fetchall()}
+    groups: dict[tuple[str, str], list[int]] = {}
+    bad_numbers = 0
+    for day, q, seq, number in rows:
+        groups.setdefault((str(day), q), []).append(int(seq))
+        if number != f"{q}{int(seq):03d}":
+            bad_numbers += 1
+    problems: list[str] = []
+    per_queue = {}
+    for (day, q), seqs in sorted(groups.items()):
+        n, distinct = len(seqs), len(set(seqs))
+        per_queue[f"{day}/{q}"] = n
+        if distinct != n:
+            problems.append(f"{day}/{q}: {n - distinct} duplicate numbers")
+        if distinct and (min(seqs) != 1 or max(seqs) != distinct):
+            problems.append(f"{day}/{q}: gaps (have {distinct}, max {max(seqs)})")
+        if counters.get((day, q)) != max(seqs):
+            problems.append(f"{day}/{q}: counter {counters.get((day, q))} != max number {max(seqs)}")
+    if bad_numbers:
+        problems.append(f"{bad_numbers} tickets whose number does not match their seq")
+    return {"tickets": len(rows), "per_queue": per_queue, "problems": problems}
+
+
+def _ph(db: FreshDb) -> str:
+    return "?" if db.kind == "sqlite" else "%s"
+
+
+def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    """Issuance at each concurrency level, each on its own fresh server and database."""
+    queues = args.queues.split(",")
+    levels = []
+    for clients in args.clients:
+        print(f"[issue/{kind}] {clients} clients: fresh database, server starting", file=sys.stderr)
+        tag = f"issue{clients}w{args.workers}"
+        res, check = _issue_level(args, kind, clients, queues, tag, None)
+        level = {"clients": clients, **res, "check": check}
+        if args.reference and kind == "sqlite":  # the same level against reference.py, in the same run
+            print(f"[issue/{kind}] {clients} clients: the reference endpoint", file=sys.stderr)
+            ref, ref_check = _issue_level(args, kind, clients, queues, tag + "ref", REFERENCE_CMD)
+            level["reference"] = {
+                "throughput": ref["throughput"],
+                "latency_ms": ref["latency_ms"],
+                "server_cpu_pct": ref["server_cpu_pct"],
+                "server_cpu_ms_per_ticket": ref["server_cpu_ms_per_ticket"],
+                "other_cpu_pct": ref["other_cpu_pct"],
+                "check": ref_check,
+            }
+            level["ratio"] = res["throughput"] / ref["throughput"] if ref["throughput"] else None
+            if not ref_check["ok"]:
+                check["problems"].append("reference: " + "; ".join(ref_check["problems"]))
+                check["ok"] = False
+        levels.append(level)
+        _print_level("issue", kind, level)
+    params = {
+        "queues": queues,
+        "driver": args.driver,
+        "warmup_s": args.warmup,
+        "backlog": args.backlog,
+        "workers": args.workers,
+        "reference": bool(args.reference and kind == "sqlite"),
+    }
+    return {"levels": levels, "params": params}
+
+
+REFERENCE_CMD = [sys.executable, str(BENCH / "reference.py")]
+
+
+def _issue_level(
+    args: argparse.Namespace, kind: str, clients: int, queues: list[str], tag: str, command: list[str] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One measured issuance level on a fresh server (`hall serve`, or `command`) and database."""
+    idle_before = wait_quiet(args.wait_quiet)
+    workers = args.workers if command is None else 1
+    with server_on_fresh_db(kind, tag, args.server_env, args.keep, workers=workers, command=command) as srv:
+        ok_total = 0
+        time.sleep(0.5)
+        rss_idle = srv.rss_kib()
+        if args.backlog:  # a busy day already under way: tickets waiting before the measured run
+            ok_total += run_async(issue_many(srv.port, args.backlog, _mix(queues, args.backlog))).total()
+        if args.warmup > 0:
+            w = _issue_run(args, srv.port, clients, args.warmup, queues)
+            ok_total += w["ok"]
+        cpu0, m0, pg0, t0 = srv.cpu(), machine_busy_s(), postgres_cpu_s(), time.perf_counter()
+        with RssSampler(srv) as rss:
+            res = _issue_run(args, srv.port, clients, args.seconds, queues)
+        wall = time.perf_counter() - t0
+        res["rss_kib"] = {"idle": rss_idle, "load_max": rss.peak, "after": srv.rss_kib()}
+        res["workers"] = workers
+        res["server_cpu_pct"] = 100.0 * (srv.cpu() - cpu0) / wall
+        res["loadgen_cpu_pct"] = 100.0 * res.pop("loadgen_cpu_s") / wall
+        res["postgres_cpu_pct"] = 100.0 * _fair(postgres_cpu_s() - pg0) / wall if kind == "postgresql" else 0.0
+        res["machine_cpu_pct"] = 100.0 * (machine_busy_s() - m0) / wall
+        res["other_cpu_pct"] = (
+            res["machine_cpu_pct"] - res["server_cpu_pct"] - res["loadgen_cpu_pct"] - res["postgres_cpu_pct"]
+        )
+        res["busy_before_pct"] = idle_before
+        # CPU per ticket barely moves when something else shares the machine: compare changes with it.
+        res["server_cpu_ms_per_ticket"] = 10.0 * res["server_cpu_pct"] * wall / res["ok"] if res["ok"] else None
+        ok_total += res["ok"]
+        srv.stop()  # settle everything in flight before reading the database
+        check = check_issuance(srv.db)
+    # wrk abandons the requests in flight when its time is up; the server still completes them.
+    slack = check["tickets"] - ok_total
+    limit = 2 * clients if args.driver == "wrk" else 0
+    if not 0 <= slack <= limit:
+        check["problems"].append(f"{ok_total} answered 201 but {check['tickets']} tickets in the database")
+    errors = sum(v for k, v in res["statuses"].items() if k != "201") + res["socket_errors"]
+    if errors:
+        check["problems"].append(f"{errors} failed requests: {res['statuses']}")
+    check["answered_201"] = ok_total
+    check["unanswered_in_flight"] = slack
+    check["ok"] = not check["problems"]
+    return res, check
+
+
+def _issue_run(args: argparse.Namespace, port: int, clients: int, seconds: float, queues: list[str]) -> dict[str, Any]:
+    if args.driver == "wrk":
+        return wrk_level(wrk_run(port, clients, seconds, queues))
+    return dict(run_async(asyncio_issue(port, clients, seconds, queues)))
+
+
+def check_calls(db: FreshDb, stats: list[WindowStats]) -> dict[str, Any]:
+    """No ticket called twice (by the clients' view and by the event log); each call landed at its window."""
+    problems: list[str] = []
+    seen: Counter[int] = Counter(t for s in stats for t in s.called)
+    dup_client = [t for t, n in seen.items() if n > 1]
+    if dup_client:
+        problems.append(f"{len(dup_client)} tickets returned by call-next more than once: {dup_client[:10]}")
+    with db.cursor() as cur:
+        cur.execute(f"SELECT data FROM hall_event WHERE hall_code = {_ph(db)} AND type = 'ticket.called'", (HALL,))
+        called_events: Counter[int] = Counter(int(json.loads(r[0])["id"]) for r in cur.fetchall())
+        cur.execute(
+            f'SELECT id, "window", status FROM ticket WHERE hall_code = {_ph(db)} AND called_at IS NOT NULL', (HALL,)
+        )
+        tickets = {int(i): (w, s) for i, w, s in cur.fetchall()}
+        cur.execute(f"SELECT COUNT(*) FROM ticket WHERE hall_code = {_ph(db)} AND status = 'waiting'", (HALL,))
+        waiting_left = int(cur.fetchone()[0])
+    dup_events = [t for t, n in called_events.items() if n > 1]
+    if dup_events:
+        problems.append(f"{len(dup_events)} tickets with more than one ticket.called event: {dup_events[:10]}")
+    if set(called_events) != set(seen):
+        problems.append(f"called per event log {len(called_events)} != called per clients {len(seen)}")
+    where = {t: s.number for s in stats for t in s.called}
+    wrong = [t for t, n in where.items() if tickets.get(t, (None, None))[0] != n]
+    if wrong:
+        problems.append(f"{len(wrong)} tickets recorded at another window than the one that called them")
+    not_done = [t for t in where if tickets.get(t, (None, None))[1] != "done"]
+    if not_done:
+        problems.append(f"{len(not_done)} called tickets not done")
+    return {
+        "called": len(seen),
+        "called_events": sum(called_events.values()),
+        "duplicates": len(dup_client) + len(dup_events),
+        "waiting_left": waiting_left,
+        "problems": problems,
+        "ok": not problems,
+    }
+
+
+def _mix(queues: list[str], n: int) -> list[str]:
+    return [queues[i % len(queues)] for i in range(n)]
+
+
+def bench_call_next(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    """call-next → complete loops at 1 and several windows, each level on a fresh server and database."""
+    mix = args.mix.split(",")
+    levels = []
+    for n_windows in args.windows:
+        windows = list(range(1, n_windows + 1))
+        config = CONFIG
+        if n_windows > len(WINDOWS):  # hall t1 with more windows (1-5 as in the test hall, then the same pattern)
+            from halls import windows_config, write
+
+            config = write(windows_config(n_windows), Path(tempfile.mkdtemp(prefix="hall-bench-cfg-")) / "hall.toml")
+        print(f"[call-next/{kind}] {n_windows} windows: fresh database, server starting", file=sys.stderr)
+        idle_before = wait_quiet(args.wait_quiet)
+        with server_on_fresh_db(kind, f"call{n_windows}", args.server_env, args.keep, config=config) as srv:
+            port = srv.port
+            token = run_async(login(port))
+            backlog = args.backlog or 100 + 60 * n_windows
+            t0 = time.perf_counter()
+            run_async(issue_many(port, backlog, _mix(mix, backlog)))
+            issued = backlog
+            warm = run_async(run_windows(port, token, windows, args.warmup)) if args.warmup > 0 else []
+            warm_calls = sum(len(s.called) for s in warm)
+            if not args.backlog:  # top up to what the measured run will use, judged from the warm-up
+                rate = warm_calls / max(args.warmup, 1e-9) if warm else 100.0
+                need = math.ceil(rate * args.seconds * 1.5) + 50 * n_windows
+                extra = max(0, need - (issued - warm_calls))
+                if extra:
+                    run_async(issue_many(port, extra, _mix(mix, extra)))
+                    issued += extra
+            prep_s = time.perf_counter() - t0
+            waiting_at_start = issued - warm_calls
+            cpu0, m0, p0, pg0 = srv.cpu(), machine_busy_s(), time.process_time(), postgres_cpu_s()
+            t1 = time.perf_counter()
+            stats = run_async(run_windows(port, token, windows, args.seconds))
+            wall = max(s.finished_at for s in stats) - t1
+            elapsed = time.perf_counter() - t1
+            server_cpu = 100.0 * (srv.cpu() - cpu0) / elapsed
+            loadgen_cpu = 100.0 * (time.process_time() - p0) / elapsed
+            pg_cpu = 100.0 * _fair(postgres_cpu_s() - pg0) / elapsed if kind == "postgresql" else 0.0
+            machine_cpu = 100.0 * (machine_busy_s() - m0) / elapsed
+            srv.stop()
+            check = check_calls(srv.db, warm + stats)
+        calls = sum(len(s.called) for s in stats)
+        completes = sum(len(s.complete_lat) for s in stats)
+        empty = [s.number for s in stats if s.empty]
+        if empty:
+            check["problems"].append(f"windows {empty} ran out of tickets (204) before the end: raise --backlog")
+        level = {
+            "windows": n_windows,
+            "clients": n_windows,
+            "duration_s": wall,
+            "calls": calls,
+            "throughput": calls / wall,
+            "requests_per_s": (sum(len(s.call_lat) for s in stats) + completes) / wall,
+            "latency_ms": latency_summary([x for s in stats for x in s.call_lat]),
+            "complete_latency_ms": latency_summary([x for s in stats for x in s.complete_lat]),
+            "statuses": dict(sum((s.statuses for s in stats), Counter())),
+            "per_window_calls": {str(s.number): len(s.called) for s in stats},
+            "waiting_at_start": waiting_at_start,
+            "prep_s": prep_s,
+            "server_cpu_pct": server_cpu,
+            "loadgen_cpu_pct": loadgen_cpu,
+            "machine_cpu_pct": machine_cpu,
+            "postgres_cpu_pct": pg_cpu,
+            "other_cpu_pct": machine_cpu - server_cpu - loadgen_cpu - pg_cpu,
+            "busy_before_pct": idle_before,
+            "server_cpu_ms_per_call": 10.0 * server_cpu * elapsed / calls if calls else None,
+            "check": check,
+        }
+        levels.append(level)
+        _print_level("call-next", kind, level)
+    return {"levels": levels, "params": {"mix": mix, "warmup_s": args.warmup, "backlog": args.backlog or "auto"}}
+
+
+def check_subscribers(subs: list[dict[str, Any]], calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every subscriber got every call exactly once, in call (= seq) order, with no gap in seq."""
+    want = [c["id"] for c in calls]
+    problems: list[str] = []
+    errors = Counter(str(s["error"])[:120] for s in subs if s["error"])
+    if errors:
+        problems.append(f"{sum(errors.values())} subscribers failed: {dict(errors.most_common(3))}")
+    wrong = sum(1 for s in subs if [i for i, _ in s["called"]] != want)
+    if wrong:
+        problems.append(f"{wrong} subscribers did not get exactly the {len(want)} calls once each in order")
+    gaps = 0
+    for s in subs:
+        if s["snapshot_seq"] is None:
+            continue
+        expected = list(range(s["snapshot_seq"] + 1, s["snapshot_seq"] + 1 + len(s["seqs"])))
+        gaps += s["seqs"] != expected
+    if gaps:
+        problems.append(f"{gaps} subscribers saw seqs out of order or with gaps")
+    return {"subscribers": len(subs), "calls": len(want), "problems": problems, "ok": not problems}
+
+
+def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    """For each N: one server, N boards in client processes, spaced calls timed to every board."""
+    fd_limit = raise_fd_limit(max(args.subscribers) * 2 + 1024)  # the server subprocess inherits it
+    levels = []
+    for n in args.subscribers:
+        print(f"[subscribers/{kind}] {n} subscribers: fresh database, server starting", file=sys.stderr)
+        idle_before = wait_quiet(args.wait_quiet)
+        procs: list[subprocess.Popen[str]] = []
+        with server_on_fresh_db(kind, f"subs{n}", args.server_env, args.keep) as srv:
+            assert srv.proc is not None
+            pid = srv.proc.pid
+            token = run_async(login(srv.port))
+            run_async(issue_many(srv.port, args.calls + 10, _mix(["A", "B"], args.calls + 10)))
+            time.sleep(1.0)
+            rss_before = rss_kib(pid)
+            n_procs = max(1, min(args.client_procs, n))
+            shares = [n // n_procs + (i < n % n_procs) for i in range(n_procs)]
+            outs = [srv.db.workdir / f"subscribers-{i}.json" for i in range(n_procs)]
+            t_conn = time.monotonic()
+            for share, out in zip(shares, outs, strict=True):
+                cmd = [sys.executable, str(BENCH / "run.py"), "subscribers-client", "--port", str(srv.port)]
+                cmd += ["--n", str(share), "--expect", str(args.calls), "--out", str(out)]
+                cmd += ["--timeout", str(args.timeout)] + (["--deflate"] if args.deflate else [])
+                procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True))
+            try:
+                connected = failed = 0
+                for p in procs:
+                    line = (p.stdout.readline() if p.stdout else "").split()
+                    if not line or line[0] != "READY":
+                        raise RuntimeError(f"subscriber client said {line!r}")
+                    connected, failed = connected + int(line[1]), failed + int(line[2])
+                connect_s = time.monotonic() - t_conn
+                print(f"  {connected} connected ({failed} failed) in {connect_s:.1f}s", file=sys.stderr)
+                time.sleep(args.settle)
+                rss_connected = rss_kib(pid)
+                cpu_s0, cpu_c0, m0, t0 = (
+                    srv.cpu(),
+                    sum(_cpu_seconds(p.pid) for p in procs),
+                    machine_busy_s(),
+                    time.monotonic(),
+                )
+                calls = run_async(_timed_calls(srv.port, token, args.window, args.calls, args.interval))
+                for p in procs:
+                    p.wait(timeout=args.timeout)
+                wall = time.monotonic() - t0
+                server_cpu = 100.0 * (srv.cpu() - cpu_s0) / wall
+                machine_cpu = 100.0 * (machine_busy_s() - m0) / wall
+                rss_after = rss_kib(pid)
+            finally:
+                for p in procs:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+            results = [json.loads(out.read_text()) for out in outs]
+            client_cpu = 100.0 * (sum(r["cpu_s"] for r in results) - cpu_c0) / wall
+        subs = [s for r in results for s in r["subscribers"]]
+        resp = {c["id"]: c["resp"] for c in calls}
+        sent = {c["id"]: c["sent"] for c in calls}
+        after_resp = [t - resp[i] for s in subs for i, t in s["called"] if i in resp]
+        after_sent = [t - sent[i] for s in subs for i, t in s["called"] if i in sent]
+        last: dict[int, float] = {}
+        for s in subs:
+            for i, t in s["called"]:
+                last[i] = max(last.get(i, t), t)
+        all_delivered = [last[i] - resp[i] for i in last if i in resp]
+        check = check_subscribers(subs, calls)
+        if connected != n:
+            check["problems"].append(f"{n - connected} of {n} subscribers could not connect")
+            check["ok"] = False
+        level = {
+            "subscribers": n,
+            "clients": n,
+            "client_procs": n_procs,
+            "calls": len(calls),
+            "interval_s": args.interval,
+            "samples": len(after_resp),
+            "frames_per_call": sum(len(x["seqs"]) for x in subs) / max(1, len(subs) * len(calls)),
+            "latency_ms": latency_summary(after_resp),
+            "negative_share": sum(1 for x in after_resp if x < 0) / len(after_resp) if after_resp else None,
+            "since_sent_latency_ms": latency_summary(after_sent),
+            "all_delivered_ms": latency_summary(all_delivered),
+            "call_next_ms": latency_summary([c["resp"] - c["sent"] for c in calls]),
+            "rss_kib": {"before": rss_before, "connected": rss_connected, "after_calls": rss_after},
+            "rss_kib_per_subscriber": (rss_connected - rss_before) / n,
+            "connect_s": connect_s,
+            "server_cpu_pct": server_cpu,
+            "client_cpu_pct": client_cpu,
+            "machine_cpu_pct": machine_cpu,
+            "other_cpu_pct": machine_cpu - server_cpu - client_cpu,
+            "busy_before_pct": idle_before,
+            "fd_limit": fd_limit,
+            "check": check,
+        }
+        levels.append(level)
+        lat = level["latency_ms"]
+        print(
+            f"[subscribers/{kind}] n={n} p50={lat.get('p50', 0):.1f}ms p99={lat.get('p99', 0):.1f}ms "
+            f"max={lat.get('max', 0):.1f}ms rss +{level['rss_kib_per_subscriber']:.1f} KiB/sub "
+            f"server-cpu={server_cpu:.0f}% client-cpu={client_cpu:.0f}% check: {_verdict(level)}",
+            file=sys.stderr,
+        )
+    params = {"calls": args.calls, "interval_s": args.interval, "window": args.window, "deflate": args.deflate}
+    return {"levels": levels, "params": params}
+
+
+def bench_profile(args: argparse.Namespace, kind: str) -> None:
+    """Issuance under wrk with py-spy recording the server: one run per mode (cpu, gil, wall)."""
+    spy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
+    if not Path(spy).exists():
+        raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
+    queues = args.queues.split(",")
+    flags = {"cpu": [], "gil": ["--gil"], "wall": ["--idle"]}
+    with server_on_fresh_db(kind, f"profile{args.clients}", args.server_env, args.keep) as srv:
+        assert srv.proc is not None
+        wrk_level(wrk_run(srv.port, args.clients, args.warmup or 1, queues))
+        plain = wrk_level(wrk_run(srv.port, args.clients, args.seconds, queues))
+        print(f"[profile/{kind}] unprofiled: {plain['throughput']:.0f}/s", file=sys.stderr)
+        for mode in args.modes.split(","):
+            name = f"profile-{kind}-c{args.clients}-{mode}{'-' + args.tag if args.tag else ''}"
+            out = PROFILES / f"{name}.txt"
+            cmd = [spy, "record", "--pid", str(srv.proc.pid), "--rate", str(args.rate), "--format", "raw"]
+            cmd += ["--duration", str(round(args.seconds)), "-o", str(out), *flags[mode]]
+            if not args.blocking:  # sampling without pausing the server: far less overhead, rare torn stacks
+                cmd.append("--nonblocking")
+            rec = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(0.5)  # py-spy attaching
+            res = wrk_level(wrk_run(srv.port, args.clients, args.seconds, queues))
+            _, err = rec.communicate(timeout=60)
+            if rec.returncode != 0:
+                raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')}")
+            print(
+                f"[profile/{kind}] {mode}: {res['throughput']:.0f}/s while sampled; wrote {out.name}", file=sys.stderr
+            )
+            summary = summarise_profile(out)
+            (RESULTS / f"{name}.summary.txt").write_text(summary + "\n")
+            print(summary + "\n")
