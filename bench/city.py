@@ -48,7 +48,7 @@ from harness import (
     server_on_fresh_db,
     wait_quiet,
 )
-from report import _verdict
+from results_tables import _verdict
 
 # Share of the day's arrivals per half hour from 08:30 to 17:00: a morning peak, a lunch dip, a smaller afternoon.
 CURVE = [3, 7, 9, 10, 10, 9, 7, 5, 3, 2, 3, 5, 6, 6, 5, 4, 3]

@@ -33,7 +33,7 @@ if str(BENCH) not in sys.path:  # sibling modules when imported from elsewhere
 
 from drivers import subscribers_client_main  # noqa: E402
 from harness import PROFILES, RESULTS  # noqa: E402
-from report import machine_info, report, table  # noqa: E402
+from results_tables import machine_info, report, table  # noqa: E402
 from scenarios import bench_call_next, bench_issue, bench_profile, bench_subscribers  # noqa: E402
 
 

@@ -46,7 +46,7 @@ from harness import (
     server_on_fresh_db,
     wait_quiet,
 )
-from report import _print_level, _verdict, summarise_profile
+from results_tables import _print_level, _verdict, summarise_profile
 
 
 def check_issuance(db: FreshDb) -> dict[str, Any]:
