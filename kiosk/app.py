@@ -260,7 +260,8 @@ class KioskApp(BookingApp, DeviceApp, App):
         if f.domain is not None:
             self.confirm_service = f.text("confirm_service", name=f.domain.label(f.lang))
         self.has_reader = self._reader is not None
-        card_key = "confirm_with_card" if f.id_number else ("confirm_card_hint" if self.has_reader else "")
+        card_key = "confirm_with_card" if f.id_number else ("confirm_with_passport" if f.passport else "")
+        card_key = card_key or ("confirm_card_hint" if self.has_reader else "")
         self.confirm_card = f.text(card_key) if card_key else ""
         tk = f.ticket
         self.number = tk.number if tk else ""

@@ -24,6 +24,14 @@ log = logging.getLogger("kiosk")
 HEALTH_POLL_S = 3.0  # how often the home screen's banner is checked (server answer, printer status)
 
 
+def holder_name(card: Any) -> str:
+    """The card holder's name as the kiosk shows it (masked): a foreigner's card by its English name."""
+    name = str(getattr(card, "name", "") or "")
+    if getattr(card, "document", "resident") == "foreign_permanent_resident":
+        return str(getattr(card, "name_en", "") or "") or name
+    return name
+
+
 class DeviceApp:
     """Printer, ID-card reader and scanner in the Kivy app."""
 
@@ -98,7 +106,14 @@ class DeviceApp:
         self.printer_problem = printer
 
     def _scan_loop(self) -> None:
-        """The scanner's worker: every code goes to the flow on the Kivy thread (it ignores codes off-screen)."""
+        """The scanner's worker: every code goes to the flow on the Kivy thread (it ignores codes off-screen).
+
+        A passport's MRZ lines (a document reader in MRZ mode sends them as two codes) go to an `MrzAssembler`
+        instead, never to the check-in; a complete, valid zone is a passport read (`passport_arrived`).
+        """
+        from peripherals.scanner.mrz import MrzAssembler, MrzError, is_mrz_line
+
+        zone = MrzAssembler()
         while not self._stopping.is_set():
             try:
                 payload = self.scanner.read(timeout=0.5)
@@ -106,8 +121,26 @@ class DeviceApp:
                 log.warning("kiosk scanner: %s", type(e).__name__)
                 self._stopping.wait(2.0)
                 continue
-            if payload:
+            if payload and is_mrz_line(str(payload)):
+                try:
+                    passport = zone.feed(str(payload))
+                except MrzError as e:  # a misread line: the citizen lays the passport down again
+                    log.warning("kiosk passport: %s", e)
+                    continue
+                if passport is not None:
+                    self._later(self.passport_arrived, render=True)
+            elif payload:
+                zone.feed(str(payload))  # a stray code between the two lines starts the zone over
                 self._later(self._scanned_later(str(payload)))
+
+    def passport_arrived(self) -> None:
+        """A passport's zone was read (Kivy thread): take-a-number only; its number and name stay in the kiosk."""
+        if self.flow.wants_card:
+            self.flow.passport_read(time.monotonic())
+            if self.flow.screen in ("domain", "confirm"):
+                log.info("kiosk passport read for take-a-number")
+        else:  # check-in and booking find the person by an ID number the server can validate
+            log.info("kiosk passport read on screen %s: not used there", self.flow.screen)
 
     def _scanned_later(self, payload: str) -> Callable[[], None]:
         """What the Kivy thread does with one scanned payload."""
@@ -128,12 +161,14 @@ class DeviceApp:
         except KioskClientError as e:
             log.warning("kiosk health report: %s", e)
 
+    sim_card_kind = "demo"  # which demo card tap_sim_card places: "demo" or a key of peripherals.idcard.DEMO_CARDS
+
     def tap_sim_card(self) -> None:
         """Demo only: put the demo card on the simulated reader (a person placing their card)."""
-        from peripherals.idcard import demo_card
+        from peripherals.idcard import DEMO_CARDS, demo_card
 
         if self._sim is not None:
-            self._sim.card = demo_card()
+            self._sim.card = DEMO_CARDS.get(self.sim_card_kind, demo_card)()
         self.flow.touch(time.monotonic())
 
     def card_wanted(self) -> bool:
@@ -166,7 +201,7 @@ class DeviceApp:
             last = number
             if self._sim is not None:
                 self._sim.card = None  # the demo citizen takes the card back
-            name = str(getattr(card, "name", "") or "")
+            name = holder_name(card)
             self._later(partial(self.card_arrived, number, name), render=True)
 
     def card_arrived(self, number: str, name: str) -> None:

@@ -148,6 +148,7 @@ class Flow(CheckInSteps, BookingSteps):
         self.screen: Screen = "home"
         self.domain: Domain | None = None
         self.id_number: str | None = None
+        self.passport = False  # a passport was read for take-a-number (its number is not sent: see passport_read)
         self.card_error = False
         self.page = 0  # the domain screen's page: every visit starts on the first
         self.pending: IssueRequest | None = None
@@ -236,7 +237,20 @@ class Flow(CheckInSteps, BookingSteps):
             self.take_number(now)
         self.touch(now)
         if self.screen in ("domain", "confirm"):
-            self.id_number, self.card_error = id_number, False
+            self.id_number, self.card_error, self.passport = id_number, False, False
+
+    def passport_read(self, now: float) -> None:
+        """The scanner read a passport's MRZ: like a card on take-a-number's screens, but nothing goes to the server.
+
+        The server takes only resident, permit and permanent residence numbers (a passport number would fail its
+        validation), and the kiosk does not know the hall's senior age, so a passport holder takes an ordinary
+        number in the normal lane; the confirm screen says the passport was read (已读取护照).
+        """
+        if self.screen == "home" and self.open_now:
+            self.take_number(now)
+        self.touch(now)
+        if self.screen in ("domain", "confirm"):
+            self.id_number, self.card_error, self.passport = None, False, True
 
     def card_failed(self, now: float) -> None:
         """A card that could not be read (removed mid-read): a plain sentence; the reader keeps listening."""
@@ -308,6 +322,7 @@ class Flow(CheckInSteps, BookingSteps):
             return False
         self.touch(now)
         self.pending, self.id_number, self.phone = None, None, ""  # the numbers have done their job
+        self.passport = False
         self.ticket, self.print_state, self.screen, self.message = Ticket.from_api(ticket), "printing", "ticket", ""
         return True
 

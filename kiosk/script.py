@@ -7,11 +7,12 @@ code, a keypad key) and presses it with a real touch through the window's input 
 Steps: `take`, `checkin`, `book`, `domain:A` (a tile on another page: `pagenext` is tapped first until it shows),
 `pagenext`, `pageprev`, `bookdomain:A`, `day:N`, `slot:N` (the Nth shown, from 0), `retry`, `confirm`, `phoneadd`,
 `phone:DIGITS`, `phoneok`, `phoneskip`, `phonedel`, `bookconfirm`, `card` (demo: put the simulated card on the
-reader), `back`, `home`, `lang`, `elder`, `key:CHARS` (code keypad), `backspace`, `submit`, `double:STEP` (two
-touches at once), `scan:PAYLOAD` (a sim:// scanner reads PAYLOAD), `wait:SCREEN` (until the flow shows it;
-`closed` is home while the hall is closed, `paused` home with the health banner, `card` an ID card read for
-take-a-number), `expect:SCREEN` (fails unless SCREEN is shown now), `sleep:SECONDS`, `shot:NAME`
-(DIR/kiosk-NAME.png), `quit`.
+reader; `card:KIND` one of `peripherals.idcard.DEMO_CARDS`: `permit`, `foreign2017`, `foreign2023`), `passport` (a
+sim:// scanner reads the demo passport's two MRZ lines), `back`, `home`, `lang`, `elder`, `key:CHARS` (code keypad),
+`backspace`, `submit`, `double:STEP` (two touches at once), `scan:PAYLOAD` (a sim:// scanner reads PAYLOAD),
+`wait:SCREEN` (until the flow shows it; `closed` is home while the hall is closed, `paused` home with the health
+banner, `card` an ID card read for take-a-number, `passport` a passport read for it), `expect:SCREEN` (fails unless
+SCREEN is shown now), `sleep:SECONDS`, `shot:NAME` (DIR/kiosk-NAME.png), `quit`.
 """
 
 from __future__ import annotations
@@ -109,6 +110,11 @@ class ScriptRunner:
         elif name == "scan" and app.scanner is not None:
             app.scanner.scan(arg)
             Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
+        elif name == "passport" and app.scanner is not None:
+            from peripherals.scanner.mrz import demo_passport, mrz_lines
+
+            app.scanner.scan_mrz(mrz_lines(demo_passport()))
+            Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
         elif name == "double":  # two touches on the same spot within one frame: a double tap
             finder = self._finder(arg, "")
             if finder is None:
@@ -126,6 +132,13 @@ class ScriptRunner:
             self.steps[:0] = [f"press:{ch}" for ch in arg]
             self._next()
         else:
+            if name == "card":  # the simulated reader gets this demo card when the button is tapped
+                from peripherals.idcard import DEMO_CARDS
+
+                if arg and arg not in DEMO_CARDS:
+                    self._fail(f"no demo card {arg!r}")
+                    return
+                app.sim_card_kind = arg or "demo"
             finder = self._finder(name, arg)
             if finder is None:
                 self._fail(f"unknown step {step!r}")
@@ -199,6 +212,8 @@ class ScriptRunner:
             ok = f.screen == "home" and self.app.paused and bool(self.app.banner)
         elif screen == "card":  # an ID card was read for take-a-number
             ok = f.id_number is not None
+        elif screen == "passport":  # a passport's MRZ was read for take-a-number
+            ok = f.passport
         else:
             loaded = not (screen == "domain" and not f.domains) and not (
                 screen == "ticket" and f.print_state == "printing"

@@ -91,6 +91,23 @@ def test_a_card_on_the_home_screen_starts_take_a_number_with_it() -> None:
     assert f.screen == "home" and f.id_number is None
 
 
+def test_a_passport_starts_take_a_number_without_sending_its_number() -> None:
+    f = flow()
+    f.passport_read(0)  # on the home screen, as a card does
+    assert f.screen == "domain" and f.passport and f.id_number is None
+    f.choose_domain("B", 1)
+    req = f.confirm(2)
+    assert req is not None and req.id_number is None and req.queue == "B"  # the server would refuse the number
+    assert f.issued(req.key, TICKET, 3) and not f.passport
+    f = flow()
+    to_confirm(f)
+    f.passport_read(1)
+    f.card_read(SENIOR_ID, 2)  # a card after the passport: the card's number goes with the ticket
+    assert f.id_number == SENIOR_ID and not f.passport
+    f.home(3)
+    assert not f.passport
+
+
 def test_unreadable_card_says_so_and_the_flow_goes_on() -> None:
     f = flow()
     f.take_number(0)
