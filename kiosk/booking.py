@@ -42,11 +42,11 @@ def mask_phone(number: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """As the server masks an ID card's name: '张小三' → '张*三', '李四' → '李*' (the same on screen and slip)."""
-    chars = [ch for ch in name if not ch.isspace()]
-    if len(chars) <= 2:
-        return (chars[0] + "*") if len(chars) == 2 else "*" * len(chars)
-    return chars[0] + "".join("·" if ch in "·•" else "*" for ch in chars[1:-1]) + chars[-1]
+    """As the server masks a name (`queue_server.ids.mask_name`, the same on screen and slip): '张小三' → '张*三',
+    '李四' → '李*', a foreigner's 'KIM MINSU' → 'K** M****'."""
+    from queue_server.ids import mask_name as server_mask
+
+    return server_mask(name)
 
 
 def opening_text(at: datetime | None, lang: Lang) -> str:

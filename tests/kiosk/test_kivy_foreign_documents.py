@@ -4,7 +4,8 @@ A foreigner's permanent residence card (2023 edition) on the simulated SAM reade
 home screen and goes with the ticket (masked, as a resident's card does); a passport's two MRZ lines from the
 sim:// scanner start take-a-number too, the confirm screen says 已读取护照, and the ticket is an ordinary one:
 the passport number is never sent (the server validates only resident, permit and permanent residence numbers),
-and neither it nor the holder's name reaches the log.
+and neither it nor the holder's name reaches the log. In a closed hall the same card books a slot under the
+card's English name, masked on the confirm screen exactly as the server stores it (K** M****).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from kiosk.app_devices import holder_name
 from peripherals.idcard import DEMO_CARDS, demo_card
 from peripherals.scanner.mrz import demo_passport
+from queue_server.models import Appointment
 from tests.harness import LiveServer
+from tests.kiosk.test_kivy_booking import live_cl, run  # noqa: F401 - live_cl is a fixture
 from tests.kiosk.test_kivy_demo_hall import demo, demo_tickets, kiosk  # noqa: F401 - demo is a fixture
 from tests.kiosk.test_kivy_kiosk import check_png, kiosk_tools, publish  # noqa: F401 - kiosk_tools is a fixture
 
@@ -51,3 +55,20 @@ def test_the_kiosk_shows_a_foreigners_english_name() -> None:
     assert holder_name(foreigner) == foreigner.name_en != foreigner.name
     assert holder_name(DEMO_CARDS["permit"]()) == DEMO_CARDS["permit"]().name  # a permit holder's Chinese name
     assert holder_name(demo_card()) == demo_card().name
+
+
+def test_a_foreigner_books_with_their_card_under_their_english_name(live_cl: LiveServer, tmp_path: Path) -> None:  # noqa: F811
+    live_cl.reset()
+    script = ["wait:closed", "book", "wait:book_domain", "bookdomain:A", "wait:book_day", "day:0", "wait:book_slot"]
+    script += ["slot:0", "wait:book_card", "card:foreign2023", "wait:phone", "phone:13812345678", "phoneok"]
+    script += ["wait:book_confirm"]
+    script += ["shot:foreign-book-confirm", "bookconfirm", "wait:booked"]
+    log = run(live_cl, tmp_path, ",".join(script), "--printer", "sim://", "--id-reader", "sim://")
+    with live_cl.ctx.db.read() as session:
+        rows = session.exec(select(Appointment)).all()
+    assert len(rows) == 1, log[-3000:]
+    assert rows[0].name_masked == "K** M****"  # KIM MINSU (the English name), masked as on the kiosk's screen
+    assert "KIM" not in log and "MINSU" not in log
+    shot = tmp_path / "kiosk-foreign-book-confirm.png"
+    check_png(shot, (1920, 1080))
+    publish(shot)
