@@ -27,14 +27,14 @@ from kivy.properties import (  # type: ignore[import-untyped]
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
-from hall_client.screen import register_font
+from hall_client.screen import font_for, register_font, use_font
 
 from .app_booking import BookingApp
 from .app_devices import DeviceApp
 from .client import KioskClient, KioskClientError, Refused, Unreachable
 from .flow import CODE_LEN, CheckInRequest, Flow, IssueRequest
 from .parts import Part, PartFactory, Tile
-from .strings import both, messages
+from .strings import both, messages, next_lang
 from .widgets import DomainTile, PartTile, QrCode
 
 __all__ = ["KioskApp", "QrCode"]
@@ -61,6 +61,7 @@ class KioskApp(BookingApp, DeviceApp, App):
     tx = DictProperty(dict(messages("zh")))  # the message catalogue in the current language (kiosk.strings)
     screen = StringProperty("home")
     lang = StringProperty("zh")
+    lang_font = StringProperty(font_for("en"))  # the language button's font: the next language's (한국어 on English)
     hall_name = StringProperty("")
     clock_text = StringProperty("")
     countdown = StringProperty("")
@@ -247,9 +248,12 @@ class KioskApp(BookingApp, DeviceApp, App):
     def render(self) -> None:
         """Copy the flow's state into the properties the .kv draws (Kivy thread)."""
         f = self.flow
+        if f.lang != self.lang:
+            use_font(f.lang)  # before the texts change: Hangul needs Noto CJK, Chinese stays in WenQuanYi
         self.tx = dict(messages(f.lang))  # unformatted
         self.elder, self.fs = f.elder, (44 if f.elder else 32)
         self.lang = f.lang
+        self.lang_font = font_for(next_lang(f.lang))
         zh, en = self._names
         self.hall_name = (en or zh) if f.lang == "en" else zh
         self.message = f.message

@@ -5,8 +5,9 @@ self-submission, case query, pickup, complaints), in gettext catalogues read wit
   English text as comments for translators;
 - `kiosk/locale/<lang>/LC_MESSAGES/kiosk.po`, one per language: the text of every id in that language.
 
-Adding a language (한국어, 日本語, Русский…) is one `.po` file: copy the template to
-`kiosk/locale/<lang>/LC_MESSAGES/kiosk.po`, fill in every `msgstr`, add the language to `LANGS`.
+Adding a language (日本語, Русский…) is one `.po` file: copy the template to
+`kiosk/locale/<lang>/LC_MESSAGES/kiosk.po`, fill in every `msgstr` (`language_name`: the
+language's own name, which the language button of the language before it shows), add the language to `LANGS`.
 `tests/kiosk/test_strings.py` fails while a configured language misses a string or a `{placeholder}`.
 The `.po` files are read as they are (Babel's `read_po`, once per language): no compile step, no `.mo` files.
 
@@ -28,10 +29,11 @@ from pathlib import Path
 from typing import IO, Any
 
 Lang = str  # a language code of LANGS
-LANGS: tuple[str, ...] = ("zh", "en")  # the languages the kiosk offers, its first the hall's own
+LANGS: tuple[str, ...] = ("zh", "en", "ko")  # the languages the kiosk offers (each .po complete), the hall's own first
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "kiosk"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
+DERIVED = ("language",)  # template ids no .po holds: made from other entries (see `messages`)
 
 
 def po_path(lang: str) -> Path:
@@ -52,9 +54,11 @@ def messages(lang: Lang) -> Mapping[str, str]:
     """Every message of `lang`, unformatted (what the .kv files show as `app.tx[key]`); a string the language
     lacks falls back to the first language's (the tests make sure none is missing)."""
     own = _read(po_path(lang))
+    # the language button shows the next language in that language's own words (中文 → English → 한국어 → 中文)
+    derived = {k: _read(po_path(next_lang(lang)))["language_name"] for k in DERIVED}
     if lang == LANGS[0]:
-        return own
-    return {k: (own.get(k) or v) for k, v in messages(LANGS[0]).items()}
+        return own | derived
+    return {k: (own.get(k) or v) for k, v in messages(LANGS[0]).items()} | derived
 
 
 @cache
@@ -118,7 +122,7 @@ def problems(lang: Lang, path: Path | None = None) -> list[str]:
     own = _read(path or po_path(lang))
     base = _read(po_path(LANGS[0]))
     out = []
-    for key in sorted(template()):
+    for key in sorted(template() - set(DERIVED)):
         text = own.get(key, "")
         if not text.strip():
             out.append(f"{lang}: {key} missing")

@@ -1,9 +1,9 @@
-"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen, `<landscape|portrait>-<zh|en|elder>-<screen>.png`.
+"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen, `<landscape|portrait>-<zh|en|ko|elder>-<screen>.png`.
 
 Starts a throwaway queue server (SQLite in a temporary directory) with the demo hall's twelve domains
 (config/demo.toml) in two halls — one open that takes bookings, one closed today — and runs the real kiosk
-against it by touch, on a landscape (1920×1080) and a portrait (1080×1920) screen, in Chinese, English and
-elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is checked for text that does not fit
+against it by touch, on a landscape (1920×1080) and a portrait (1080×1920) screen, in Chinese, English, Korean
+and elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is checked for text that does not fit
 (cut, shortened, a word broken, a lone character on its last line: `kiosk.widgets.misfits`); the problems are
 written to DIR/misfits.txt (empty when every label fits). Under no display it runs itself under `xvfb-run`.
 
@@ -35,8 +35,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from .strings import LANGS
+
 TOKEN = "tour-kiosk-token-0123456789"  # noqa: S105 - the throwaway tour server's device token
-VARIANTS = ("zh", "en", "elder")
+VARIANTS = ("zh", "en", "ko", "elder")
 ORIENTATIONS = ("landscape", "portrait")
 SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
     "home",
@@ -58,7 +60,7 @@ SHOT_TIME = datetime(2026, 12, 7, 10, 42, 7, tzinfo=ZoneInfo("Asia/Shanghai"))  
 # The subset the tests shoot: (orientation, hall) → the variants it runs. Every screen once; every orientation,
 # language and elder mode at least once (elder in landscape, English in portrait).
 SUBSET = {
-    ("landscape", "open"): ("zh",),
+    ("landscape", "open"): ("zh", "ko"),  # 한국어: Hangul in Noto CJK, longer words than Chinese
     ("landscape", "closed"): ("elder",),
     ("portrait", "open"): ("en",),
     ("portrait", "closed"): ("zh",),
@@ -124,13 +126,14 @@ def tour_config(today: str) -> str:
     return out + DEVICE.format(hall="tour", token=TOKEN) + DEVICE.format(hall="night", token=f"{TOKEN}-night")
 
 
-MODES = {"zh": ("zh", False), "en": ("en", False), "elder": ("zh", True)}  # each variant's language and elder mode
+MODES = {"zh": ("zh", False), "en": ("en", False), "ko": ("ko", False), "elder": ("zh", True)}  # language, elder mode
 
 
 def _switch(now: str, to: str) -> list[str]:
-    """The taps from variant `now` to variant `to` (中文/English, then elder mode)."""
+    """The taps from variant `now` to variant `to` (the language button goes round LANGS, then elder mode)."""
     (lang0, elder0), (lang1, elder1) = MODES[now], MODES[to]
-    return (["lang"] if lang0 != lang1 else []) + (["elder"] if elder0 != elder1 else [])
+    taps = (LANGS.index(lang1) - LANGS.index(lang0)) % len(LANGS)
+    return ["lang"] * taps + (["elder"] if elder0 != elder1 else [])
 
 
 def _scripts(

@@ -44,3 +44,26 @@ def test_lookups_and_the_two_language_form() -> None:
     assert t("phone_ok", "zh") == "确定"  # never "OK" in Chinese
     assert [next_lang(x) for x in LANGS] == [*LANGS[1:], LANGS[0]]
     assert t("fb_phrase_service_1", "zh") == "工作人员态度生硬"
+
+
+def test_the_language_button_names_the_next_language_in_its_own_words() -> None:
+    assert LANGS[:3] == ("zh", "en", "ko")  # 한국어: Weihai's foreign residents are largely Korean
+    assert [t("language", x) for x in LANGS[:3]] == ["English", "한국어", "中文"]  # 中文 → English → 한국어 → 中文
+    assert all(t("language", x) == t("language_name", next_lang(x)) for x in LANGS)
+    assert t("take_number", "ko") == "번호표 뽑기" and t("waiting", "ko", n=3) == "대기 3명"
+    assert both("no_wait") == "无需等候 / No wait"  # staff-facing pairs stay 中文 / English
+
+
+def test_korean_screens_get_a_font_with_their_glyphs() -> None:
+    from PIL import ImageFont
+
+    from hall_client.screen import CJK_FONT, font_for
+
+    def drawn(path: str) -> set[str]:  # the characters of the Korean catalogue the font has (not its missing box)
+        font = ImageFont.truetype(path, 24, index=0)  # SDL_ttf opens a collection's first face
+        box = bytes(font.getmask("\U0010fffd"))
+        return {c for c in chars if bytes(font.getmask(c)) != box}
+
+    chars = {c for text in messages("ko").values() for c in text if not c.isspace()}
+    assert font_for("zh") == font_for("en") == CJK_FONT  # Chinese glyph forms for Chinese
+    assert drawn(font_for("ko")) == chars
