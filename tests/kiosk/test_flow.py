@@ -304,4 +304,7 @@ def test_language_switch_changes_every_text() -> None:
     assert f.domains[0].label("en") == "Market access"
     assert f.domains[1].load("en") == "No wait" and f.domains[1].load("zh") == "无需等候"  # not "0 waiting"
     f.toggle_lang(1)
+    assert f.lang == "ko" and f.text("take_number") == "번호표 뽑기"
+    assert f.domains[0].label("ko") == f.domains[0].label("zh")  # the server names services in Chinese and English
+    f.toggle_lang(2)
     assert f.lang == "zh"
