@@ -1,11 +1,12 @@
-"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen, `<landscape|portrait>-<zh|en|ko|elder>-<screen>.png`.
+"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen, `<landscape|portrait>-<zh|en|ko|ja|elder>-<screen>.png`.
 
 Starts a throwaway queue server (SQLite in a temporary directory) with the demo hall's twelve domains
 (config/demo.toml) in two halls — one open that takes bookings, one closed today — and runs the real kiosk
-against it by touch, on a landscape (1920×1080) and a portrait (1080×1920) screen, in Chinese, English, Korean
-and elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is checked for text that does not fit
-(cut, shortened, a word broken, a lone character on its last line: `kiosk.widgets.misfits`); the problems are
-written to DIR/misfits.txt (empty when every label fits). Under no display it runs itself under `xvfb-run`.
+against it by touch, on a landscape (1920×1080) and a portrait (1080×1920) screen, in Chinese, English, Korean,
+Japanese and elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is checked for text
+that does not fit (cut, shortened, a word broken, a lone character on its last line: `kiosk.widgets.misfits`);
+the problems are written to DIR/misfits.txt (empty when every label fits). Under no display it runs itself
+under `xvfb-run`.
 
 The same PNGs every run: the servers run under libfaketime (Debian's package `faketime`, preloaded) from
 SHOT_TIME, so every date on screen (the next opening, the days and times to book) is the same; the kiosks take
@@ -38,7 +39,7 @@ import httpx
 from .strings import LANGS
 
 TOKEN = "tour-kiosk-token-0123456789"  # noqa: S105 - the throwaway tour server's device token
-VARIANTS = ("zh", "en", "ko", "elder")
+VARIANTS = ("zh", "en", "ko", "ja", "elder")
 ORIENTATIONS = ("landscape", "portrait")
 SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
     "home",
@@ -57,14 +58,14 @@ SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
 SCREENS_CLOSED = ("closed", "book-domain", "book-day", "book-slot", "book-card", "book-phone", "book-confirm", "booked")
 SCREENS = SCREENS_OPEN + SCREENS_CLOSED
 SHORT = ("home", "domain", "confirm", "ticket")  # take a number, all a SHORT_VARIANTS variant shows in the subset
-SHORT_VARIANTS = ("ko",)  # its layouts are the other variants': the subset's time goes on its words
+SHORT_VARIANTS = ("ko", "ja")  # its layouts are the other variants': the subset's time goes on its words
 SHOT_TIME = datetime(2026, 12, 7, 10, 42, 7, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday morning, like the boards'
 # The subset the tests shoot: (orientation, hall) → the variants it runs. Every screen once; every orientation,
 # language and elder mode at least once (elder in landscape, English in portrait).
 SUBSET = {
     ("landscape", "open"): ("zh", "ko"),  # 한국어 (Noto CJK, longer words than Chinese): only its SHORT screens
     ("landscape", "closed"): ("elder",),
-    ("portrait", "open"): ("en",),
+    ("portrait", "open"): ("en", "ja"),  # 日本語: only its SHORT screens
     ("portrait", "closed"): ("zh",),
 }
 # The throwaway server, with the tokens and codes it makes (secrets.*: tracking tokens, booking and query codes)
@@ -128,7 +129,7 @@ def tour_config(today: str) -> str:
     return out + DEVICE.format(hall="tour", token=TOKEN) + DEVICE.format(hall="night", token=f"{TOKEN}-night")
 
 
-MODES = {"zh": ("zh", False), "en": ("en", False), "ko": ("ko", False), "elder": ("zh", True)}  # language, elder mode
+MODES = {"zh": ("zh", False), "en": ("en", False), "ko": ("ko", False), "ja": ("ja", False), "elder": ("zh", True)}
 
 
 def _switch(now: str, to: str) -> list[str]:

@@ -307,4 +307,6 @@ def test_language_switch_changes_every_text() -> None:
     assert f.lang == "ko" and f.text("take_number") == "번호표 뽑기"
     assert f.domains[0].label("ko") == f.domains[0].label("zh")  # the server names services in Chinese and English
     f.toggle_lang(2)
+    assert f.lang == "ja" and f.text("take_number") == "番号札を取る"
+    f.toggle_lang(3)
     assert f.lang == "zh"

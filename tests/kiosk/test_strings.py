@@ -47,8 +47,8 @@ def test_lookups_and_the_two_language_form() -> None:
 
 
 def test_the_language_button_names_the_next_language_in_its_own_words() -> None:
-    assert LANGS[:3] == ("zh", "en", "ko")  # 한국어: Weihai's foreign residents are largely Korean
-    assert [t("language", x) for x in LANGS[:3]] == ["English", "한국어", "中文"]  # 中文 → English → 한국어 → 中文
+    assert LANGS == ("zh", "en", "ko", "ja")  # 한국어: Weihai's foreign residents are largely Korean
+    assert [t("language", x) for x in LANGS] == ["English", "한국어", "日本語", "中文"]  # the button's cycle
     assert all(t("language", x) == t("language_name", next_lang(x)) for x in LANGS)
     assert t("take_number", "ko") == "번호표 뽑기" and t("waiting", "ko", n=3) == "대기 3명"
     assert both("no_wait") == "无需等候 / No wait"  # staff-facing pairs stay 中文 / English
@@ -64,6 +64,6 @@ def test_korean_screens_get_a_font_with_their_glyphs() -> None:
         box = bytes(font.getmask("\U0010fffd"))
         return {c for c in chars if bytes(font.getmask(c)) != box}
 
-    chars = {c for text in messages("ko").values() for c in text if not c.isspace()}
+    chars = {c for lang in ("ko", "ja") for text in messages(lang).values() for c in text if not c.isspace()}
     assert font_for("zh") == font_for("en") == CJK_FONT  # Chinese glyph forms for Chinese
-    assert drawn(font_for("ko")) == chars
+    assert font_for("ko") == font_for("ja") and drawn(font_for("ko")) == chars
