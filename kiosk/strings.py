@@ -5,7 +5,7 @@ self-submission, case query, pickup, complaints), in gettext catalogues read wit
   English text as comments for translators;
 - `kiosk/locale/<lang>/LC_MESSAGES/kiosk.po`, one per language: the text of every id in that language.
 
-Adding a language (Русский…) is one `.po` file: copy the template to
+Adding a language is one `.po` file: copy the template to
 `kiosk/locale/<lang>/LC_MESSAGES/kiosk.po`, fill in every `msgstr` (`language_name`: the
 language's own name, which the language button of the language before it shows), add the language to `LANGS`.
 `tests/kiosk/test_strings.py` fails while a configured language misses a string or a `{placeholder}`.
@@ -30,7 +30,7 @@ from typing import IO, Any
 
 Lang = str  # a language code of LANGS
 # the languages the kiosk offers (each .po complete), the hall's own first
-LANGS: tuple[str, ...] = ("zh", "en", "ko", "ja")
+LANGS: tuple[str, ...] = ("zh", "en", "ko", "ja", "ru")
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "kiosk"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"

@@ -1,4 +1,4 @@
-"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen, `<landscape|portrait>-<zh|en|ko|ja|elder>-<screen>.png`.
+"""`python -m kiosk --screenshot-tour DIR`: every kiosk screen, `<orientation>-<variant>-<screen>.png`.
 
 Starts a throwaway queue server (SQLite in a temporary directory) with the demo hall's twelve domains
 (config/demo.toml) in two halls — one open that takes bookings, one closed today — and runs the real kiosk
@@ -39,7 +39,7 @@ import httpx
 from .strings import LANGS
 
 TOKEN = "tour-kiosk-token-0123456789"  # noqa: S105 - the throwaway tour server's device token
-VARIANTS = ("zh", "en", "ko", "ja", "elder")
+VARIANTS = ("zh", "en", "ko", "ja", "elder")  # not ru yet: a sixth variant books a day the closed hall lacks
 ORIENTATIONS = ("landscape", "portrait")
 SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
     "home",
@@ -129,7 +129,7 @@ def tour_config(today: str) -> str:
     return out + DEVICE.format(hall="tour", token=TOKEN) + DEVICE.format(hall="night", token=f"{TOKEN}-night")
 
 
-MODES = {"zh": ("zh", False), "en": ("en", False), "ko": ("ko", False), "ja": ("ja", False), "elder": ("zh", True)}
+MODES = {lang: (lang, False) for lang in LANGS} | {"elder": ("zh", True)}  # each variant's language, elder mode
 
 
 def _switch(now: str, to: str) -> list[str]:

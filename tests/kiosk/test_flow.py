@@ -309,4 +309,6 @@ def test_language_switch_changes_every_text() -> None:
     f.toggle_lang(2)
     assert f.lang == "ja" and f.text("take_number") == "番号札を取る"
     f.toggle_lang(3)
+    assert f.lang == "ru" and f.text("take_number") == "Взять талон"
+    f.toggle_lang(4)
     assert f.lang == "zh"

@@ -47,8 +47,8 @@ def test_lookups_and_the_two_language_form() -> None:
 
 
 def test_the_language_button_names_the_next_language_in_its_own_words() -> None:
-    assert LANGS == ("zh", "en", "ko", "ja")  # 한국어: Weihai's foreign residents are largely Korean
-    assert [t("language", x) for x in LANGS] == ["English", "한국어", "日本語", "中文"]  # the button's cycle
+    assert LANGS == ("zh", "en", "ko", "ja", "ru")  # 한국어: Weihai's foreign residents are largely Korean
+    assert [t("language", x) for x in LANGS] == ["English", "한국어", "日本語", "Русский", "中文"]
     assert all(t("language", x) == t("language_name", next_lang(x)) for x in LANGS)
     assert t("take_number", "ko") == "번호표 뽑기" and t("waiting", "ko", n=3) == "대기 3명"
     assert both("no_wait") == "无需等候 / No wait"  # staff-facing pairs stay 中文 / English
