@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drivers import Conn, run_async
+from drivers import Conn, login, run_async
 from halls import ADMIN, CityShape, city_config, hall_code, kiosk_token, write
 from harness import (
     FreshDb,
@@ -404,7 +404,7 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     with server_on_fresh_db(kind, tag, args.server_env, args.keep, config=config, workers=args.workers) as srv:
         time.sleep(0.5)
         rss_idle = srv.rss_kib()
-        admin = run_async(_login(srv.port))
+        admin = run_async(login(srv.port, ADMIN))
         t0 = time.monotonic()
         booked = run_async(book_all(srv.port, plan))
         prep_s = time.monotonic() - t0
@@ -476,20 +476,6 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     print(f"[city/{kind}] {wall:.0f}s for {args.tickets} tickets, errors {len(errors)}, check: {ok}", file=sys.stderr)
     params = {"workers": args.workers, "seed": args.seed, "boards": args.boards, "f9": args.f9}
     return {"levels": [level], "params": params}
-
-
-async def _login(port: int) -> str:
-    c = await Conn(port).open()
-    try:
-        body = f"username={ADMIN[0]}&password={ADMIN[1]}".encode()
-        st, raw = await c.request(
-            "POST", "/api/v1/auth/token", {"Content-Type": "application/x-www-form-urlencoded"}, body
-        )
-        if st != 200:
-            raise RuntimeError(f"login failed: {st} {raw[:200]!r}")
-        return str(json.loads(raw)["access_token"])
-    finally:
-        c.close()
 
 
 async def _replay(

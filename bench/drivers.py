@@ -86,11 +86,11 @@ def run_async(coro: Any) -> Any:
 KIOSK_HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {KIOSK_TOKEN}"}
 
 
-async def login(port: int) -> str:
-    """A clerk bearer token."""
+async def login(port: int, user: tuple[str, str] = CLERK) -> str:
+    """A bearer token of `user` (username, password): the clerk's by default."""
     c = await Conn(port).open()
     try:
-        body = f"username={CLERK[0]}&password={CLERK[1]}".encode()
+        body = f"username={user[0]}&password={user[1]}".encode()
         st, raw = await c.request(
             "POST", "/api/v1/auth/token", {"Content-Type": "application/x-www-form-urlencoded"}, body
         )
