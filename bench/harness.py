@@ -76,18 +76,22 @@ def machine_busy_s() -> float:
     return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def _proc_stats() -> Iterator[tuple[int, str]]:
+    """(pid, /proc/<pid>/stat) of every process alive now; one that ends while read is left out."""
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                yield int(d.name), (d / "stat").read_text()
+            except OSError:
+                continue
+
+
 def postgres_cpu_s() -> float:
     """CPU seconds used so far by the PostgreSQL processes that are alive now (backends are pooled)."""
     total = 0.0
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-        except OSError:
-            continue
+    for pid, stat in _proc_stats():
         if stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
-            total += _cpu_seconds(int(d.name))
+            total += _cpu_seconds(pid)
     return total
 
 
@@ -265,15 +269,9 @@ class Server:
 def child_pids(pid: int) -> list[int]:
     """Direct children of a process (uvicorn's worker processes), from /proc."""
     out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-        except OSError:
-            continue
+    for child, stat in _proc_stats():
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append(int(d.name))
+            out.append(child)
     return out
 
 
