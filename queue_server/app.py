@@ -45,7 +45,11 @@ ROLLOVER_CHECK_S = 30.0
 
 def build_context(runtime: Runtime) -> HallContext:
     """Open the database and build the shared parts from resolved settings."""
-    db = Database(runtime.database_url, sqlite_synchronous=runtime.settings.sqlite_synchronous)
+    db = Database(
+        runtime.database_url,
+        sqlite_synchronous=runtime.settings.sqlite_synchronous,
+        read_url=runtime.database_read_url,
+    )
     own_data = runtime.config_path.parent / "shared-data"
     return HallContext(
         config=runtime.config,

@@ -160,24 +160,33 @@ class HallContext:
         blocking: for code already off the event loop (`read_hall` for the rest)."""
         self.hall(hall)
         with self.db.read() as s:
-            r = HallRead(s, hall, utcnow().astimezone(self.zones[hall]))
-            self.attach(r)
-            yield r
+            yield self._hall_read(s, hall)
 
-    async def read_hall(self, hall: str, fn: Callable[[HallRead], T]) -> T:
-        """Run `fn` on a read snapshot of a configured hall (NotFound otherwise), off the event loop."""
+    def _hall_read(self, s: Session, hall: str) -> HallRead:
+        r = HallRead(s, hall, utcnow().astimezone(self.zones[hall]))
+        self.attach(r)
+        return r
+
+    async def read_hall(self, hall: str, fn: Callable[[HallRead], T], *, report: bool = False) -> T:
+        """Run `fn` on a read snapshot of a configured hall (NotFound otherwise), off the event loop;
+        `report=True`: where reports read (the replica when configured, `Database.report`)."""
         self.hall(hall)
 
         def run() -> T:
+            if report:
+                return self.db.report(lambda s: fn(self._hall_read(s, hall)))
             with self.reading(hall) as r:
                 return fn(r)
 
         return await anyio.to_thread.run_sync(run)
 
-    async def read(self, fn: Callable[[Session], T]) -> T:
-        """Run `fn` on a read snapshot, off the event loop."""
+    async def read(self, fn: Callable[[Session], T], *, report: bool = False) -> T:
+        """Run `fn` on a read snapshot, off the event loop; `report=True`: where statistics, reports and
+        exports read (the replica when configured, else the primary: `Database.report`)."""
 
         def run() -> T:
+            if report:
+                return self.db.report(fn)
             with self.db.read() as s:
                 return fn(s)
 

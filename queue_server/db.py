@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -45,7 +51,9 @@ class Database:
     services.tx); reads that need one consistent picture use REPEATABLE READ.
     """
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10, read_url: str | None = None
+    ) -> None:
         self.url = normalize_url(url)
         self.origin = secrets.token_hex(6)  # names this process's commits in PostgreSQL notifications
         self.is_sqlite = self.url.startswith("sqlite")
@@ -57,6 +65,8 @@ class Database:
         else:
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, future=True)
             self.read_engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        # The reports' replica (HALL_DATABASE_READ_URL; settings.py refuses one beside SQLite)
+        self.replica = Replica(read_url, self.engine) if read_url and not self.is_sqlite else None
 
     def _sqlite_engine(self, *, begin: str, synchronous: str) -> Engine:
         memory = ":memory:" in self.url or self.url in ("sqlite://", "sqlite:///")
@@ -139,6 +149,23 @@ class Database:
         with Session(self.read_engine, expire_on_commit=False) as session:
             yield session
 
+    def report(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` on a consistent read snapshot where statistics, reports and exports read: the replica
+        when there is one and it answers, else the primary (blocking). Never for what must see its own
+        writes (tickets, calls, consoles, boards): a replica is behind by its lag."""
+        replica = self.replica
+        if replica is not None and replica.usable():
+            try:
+                with Session(replica.engine, expire_on_commit=False) as session:
+                    result = fn(session)
+            except (OperationalError, InterfaceError) as exc:
+                replica.failed(exc)  # read this one from the primary below
+            else:
+                replica.answered()
+                return result
+        with self.read() as session:
+            return fn(session)
+
     def ping(self) -> None:
         """Fail unless the database answers."""
         with self.read_engine.connect() as conn:
@@ -149,6 +176,136 @@ class Database:
         self.release_serving()
         self.engine.dispose()
         self.read_engine.dispose()
+        if self.replica is not None:
+            self.replica.engine.dispose()
+
+
+RETRY_S = 30.0  # a replica found unreachable is tried again after this long (meanwhile: the primary)
+STATUS_TTL_S = 1.0  # the lag is measured at most this often (the supervisor view reloads on every event)
+CONNECT_TIMEOUT_S = 3  # a replica that does not answer at all (a dropped route) costs a report this much
+
+
+def _lsn(text_lsn: str) -> int:
+    """A PostgreSQL WAL position (`16/B374D848`) as a byte offset."""
+    high, _, low = text_lsn.partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def _cause(exc: BaseException) -> str:
+    """A short cause without host names, paths or statement text: the error class and its SQLSTATE."""
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "sqlstate", None)
+    return f"{type(orig).__name__} {code}" if code else type(orig).__name__
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether an error means the replica cannot be used (no connection, shut down, still starting), as
+    opposed to one query it cancelled (a conflict with recovery, SQLSTATE 40001: that one report is read
+    from the primary, and the replica stays in use)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code is None or code.startswith(("08", "57P"))
+
+
+class Replica:
+    """The reports' read-only copy (`HALL_DATABASE_READ_URL`): a PostgreSQL streaming standby.
+
+    Statistics, reports and exports read here (`Database.report`). When it does not answer, they read the
+    primary: said once in the log (and by `status`, which /readyz, /metrics and the supervisor view show)
+    until it answers again; it is tried again every RETRY_S seconds.
+    """
+
+    def __init__(self, url: str, primary: Engine) -> None:
+        self.url = normalize_url(url)
+        self._primary = primary
+        engine = create_engine(
+            self.url,
+            pool_size=5,
+            max_overflow=10,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+        )
+        # A standby allows REPEATABLE READ (not SERIALIZABLE): one consistent picture per report
+        self.engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        self.retry_s = RETRY_S
+        self._lock = threading.Lock()
+        self._down_since: float | None = None  # monotonic time it was found unreachable
+        self._cause = ""
+        self._status: tuple[float, dict[str, Any]] | None = None
+
+    def usable(self) -> bool:
+        """False while the replica is known to be unreachable (until RETRY_S after the last failure)."""
+        with self._lock:
+            return self._down_since is None or time.monotonic() - self._down_since >= self.retry_s
+
+    def failed(self, exc: BaseException) -> None:
+        """A read on the replica failed; the first failure of an outage says so in the log."""
+        if not _unreachable(exc):
+            log.info("report replica cancelled a report (%s); read from the primary", _cause(exc))
+            return
+        with self._lock:
+            first = self._down_since is None
+            self._down_since, self._cause, self._status = time.monotonic(), _cause(exc), None
+        if first:
+            log.warning("report replica unreachable (%s): reports read the primary until it answers again", _cause(exc))
+
+    def answered(self) -> None:
+        """A read on the replica succeeded; the first one after an outage says so in the log."""
+        with self._lock:
+            if self._down_since is None:
+                return
+            self._down_since, self._status = None, None
+        log.info("report replica answers again: reports read from it")
+
+    def status(self) -> dict[str, Any]:
+        """{"state", "lag_s", "lag_bytes", "detail"}; state `ok`, `unreachable` (reports read the primary)
+        or `not_standby` (it answers but replays no primary's WAL, so its lag is unknown). Blocking; measured
+        at most every STATUS_TTL_S seconds.
+
+        lag_bytes: WAL the primary has written and the replica has not replayed yet (the primary's
+        `pg_current_wal_lsn()` less the replica's `pg_last_wal_replay_lsn()`). lag_s: 0 when nothing is
+        missing, else how old the last commit the replica replayed is (`pg_last_xact_replay_timestamp()`,
+        by the replica's clock): how far behind a report is.
+        """
+        with self._lock:
+            cached = self._status
+        if cached is not None and time.monotonic() - cached[0] < STATUS_TTL_S:
+            return cached[1]
+        status = self._measure()
+        with self._lock:
+            self._status = (time.monotonic(), status)
+        return status
+
+    def _measure(self) -> dict[str, Any]:
+        unknown: dict[str, Any] = {"lag_s": None, "lag_bytes": None}
+        primary_lsn, primary_cause = None, ""
+        if not self.usable():
+            return {"state": "unreachable", "detail": self._cause} | unknown
+        try:
+            with self._primary.connect() as conn:
+                primary_lsn = conn.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one()
+        except DBAPIError as exc:  # the primary's own trouble shows elsewhere (/readyz, every request)
+            primary_cause = _cause(exc)
+        try:
+            with self.engine.connect() as conn:
+                standby, replayed, age = conn.execute(
+                    text(
+                        "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
+                        " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8"
+                    )
+                ).one()
+        except DBAPIError as exc:
+            self.failed(exc)
+            return {"state": "unreachable", "detail": _cause(exc)} | unknown
+        self.answered()
+        if not standby or replayed is None:
+            return {"state": "not_standby", "detail": "not a streaming standby: lag unknown"} | unknown
+        if primary_lsn is None:
+            return {"state": "ok", "detail": f"primary: {primary_cause}"} | unknown
+        behind = max(0, _lsn(primary_lsn) - _lsn(replayed))
+        lag_s = 0.0 if behind == 0 else max(0.0, float(age or 0.0))
+        return {"state": "ok", "detail": "", "lag_s": round(lag_s, 3), "lag_bytes": behind}
 
 
 def plain_engine(url: str) -> Engine:

@@ -12,7 +12,9 @@ What is counted where:
 - `hall_websocket_subscribers{hall}`: the hub's mailboxes (boards, consoles, tracking pages);
 - at scrape time, from the database (any process sees the same): `hall_tickets_waiting{hall,queue}`,
   `hall_notifications{hall,status}` (`pending` is the outbox depth, `dead` the dead letters) and
-  `hall_device_up{hall,device,role}` (1 when its last report was `ok`) with `hall_device_status`.
+  `hall_device_up{hall,device,role}` (1 when its last report was `ok`) with `hall_device_status`;
+  with a reports' replica (`HALL_DATABASE_READ_URL`) `hall_replica_up`, `hall_replica_lag_seconds` and
+  `hall_replica_lag_bytes` (db.py, `Replica.status`).
 
 Several server processes (`hall serve --workers N`): each writes its values to files in
 `PROMETHEUS_MULTIPROC_DIR` (set by `hall serve` before the workers start, see `multiprocess_dir`), and
@@ -245,3 +247,21 @@ class HallState(Collector):
             up.add_metric([d.hall, d.name, d.role], 1.0 if st == "ok" else 0.0)
             status.add_metric([d.hall, d.name, st], 1.0)
         yield from (waiting, outbox, up, status)
+        replica = self.ctx.db.replica
+        if replica is not None:
+            yield from replica_gauges(replica.status())
+
+
+def replica_gauges(st: dict[str, Any]) -> Iterator[Metric]:
+    """The reports' replica: whether reports read it, and its lag (no sample while the lag is unknown)."""
+    up = GaugeMetricFamily("hall_replica_up", "1 when reports read the replica, 0 when they read the primary")
+    up.add_metric([], 0.0 if st["state"] == "unreachable" else 1.0)
+    yield up
+    for key, name, what in (
+        ("lag_s", "hall_replica_lag_seconds", "Age of the last commit the replica replayed while it is behind, s"),
+        ("lag_bytes", "hall_replica_lag_bytes", "WAL the primary wrote that the replica has not replayed, bytes"),
+    ):
+        g = GaugeMetricFamily(name, what)
+        if st[key] is not None:
+            g.add_metric([], float(st[key]))
+        yield g

@@ -6,7 +6,8 @@ database, a standby, or when the write lock cannot be had within `TIMEOUT_S`), a
 a small file that is written, flushed to disk and removed (refused when the disk is full or the directory
 is not writable — where uploads and an SQLite file live). A rolled-back transaction writes nothing to
 disk, so a full disk under PostgreSQL's own data directory shows only once a commit fails; the database's
-own monitoring covers that.
+own monitoring covers that. With a reports' replica (`HALL_DATABASE_READ_URL`) the answer names its state
+too (`replica`), without making the server unready: reports then read the primary.
 """
 
 from __future__ import annotations
@@ -86,6 +87,15 @@ def files_write(var_dir: Path) -> str:
     return ""
 
 
+def replica_line(status: dict[str, Any]) -> str:
+    """The reports' replica in one line of /readyz: `ok`, or what is wrong and where reports read."""
+    if status["state"] == "unreachable":
+        return f"unreachable ({status['detail']}): reports read the primary"
+    if status["state"] == "not_standby":
+        return "answers, but is not a streaming standby: lag unknown"
+    return "ok"
+
+
 class Readiness:
     """One probe at a time per process; callers that arrive meanwhile share its answer."""
 
@@ -104,12 +114,15 @@ class Readiness:
             else:
                 log.warning("not ready: database %s; files %s", db or "ok", files or "ok")
             self._last_ready = ready
-        return {
+        report = {
             "status": "ready" if ready else "not_ready",
             "ready": ready,
             "database": db or "ok",
             "files": files or "ok",
         }
+        if self.db.replica is not None:  # the reports' replica: never makes the server unready
+            report["replica"] = replica_line(self.db.replica.status())
+        return report
 
     async def check(self) -> dict[str, Any]:
         """The probe's answer, run off the event loop (shared with concurrent callers)."""

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from queue_server.config import AppConfig, ConfigError, check_secret, load_config, locate_line
+from queue_server.config import AppConfig, ConfigError, ConfigProblem, check_secret, load_config, locate_line
 
 KEY_FILE_NAME = "secret.key"
 
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
 
     config: Path | None = None  # None: the demo configuration
     database_url: str | None = None
+    # A read-only copy (a PostgreSQL streaming standby) that statistics, reports and exports read from;
+    # None: everything reads the primary (db.py, `Replica`).
+    database_read_url: str | None = None
     secret_key: SecretStr | None = None
     var_dir: Path = Path("var")
     host: str = "127.0.0.1"
@@ -58,14 +61,31 @@ class Runtime:
     database_url: str
     secret_key: str
     demo: bool
+    database_read_url: str | None = None  # the reports' replica (PostgreSQL only), else None
 
 
 def _database_url(settings: Settings, config: AppConfig, var_dir: Path) -> str:
-    url = settings.database_url or config.server.database_url or f"sqlite:///{var_dir / 'hall.db'}"
+    return _psycopg(settings.database_url or config.server.database_url or f"sqlite:///{var_dir / 'hall.db'}")
+
+
+def _psycopg(url: str) -> str:
     for plain in ("postgresql://", "postgres://"):
         if url.startswith(plain):
             return "postgresql+psycopg://" + url.removeprefix(plain)
     return url
+
+
+def _read_url(settings: Settings, database_url: str) -> str | None:
+    """The reports' replica URL, refused beside an SQLite database (one file has no replica)."""
+    if not settings.database_read_url:
+        return None
+    if database_url.startswith("sqlite"):
+        problem = ConfigProblem(
+            "HALL_DATABASE_READ_URL",
+            "报表只读库需要 PostgreSQL 主库 / A read replica needs a PostgreSQL database (HALL_DATABASE_URL)",
+        )
+        raise ConfigError([problem])
+    return _psycopg(settings.database_read_url)
 
 
 def _demo_secret(var_dir: Path) -> str:
@@ -104,11 +124,13 @@ def resolve(settings: Settings) -> Runtime:
         line = locate_line(given_path.read_text(encoding="utf-8-sig"), ("server", "secret_key"))
         raise ConfigError([replace(p, line=line) for p in exc.problems], str(given_path)) from exc
 
+    database_url = _database_url(settings, config, var_dir)
     return Runtime(
         settings=settings,
         config=config,
         config_path=given_path.resolve(),
-        database_url=_database_url(settings, config, var_dir),
+        database_url=database_url,
         secret_key=secret,
         demo=demo,
+        database_read_url=_read_url(settings, database_url),
     )

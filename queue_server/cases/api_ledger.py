@@ -112,7 +112,7 @@ async def stats(hall: str, ctx: CtxDep, who: PrincipalDep, month: Month = None) 
     check_staff(who, hall, *READERS)
     today = _today(ctx, hall)
     m = month or today.strftime("%Y-%m")
-    return await ctx.read(lambda s: ledger.month_stats(s, hall, m, today))
+    return await ctx.read(lambda s: ledger.month_stats(s, hall, m, today), report=True)
 
 
 @router.get("/halls/{hall}/assist/records.{fmt}", response_class=Response)
@@ -124,7 +124,7 @@ async def export(
     check_staff(who, hall, *READERS)
     today = _today(ctx, hall)
     m = month or today.strftime("%Y-%m")
-    views, st = await ctx.read(lambda s: (_views(s, hall, m), ledger.month_stats(s, hall, m, today)))
+    views, st = await ctx.read(lambda s: (_views(s, hall, m), ledger.month_stats(s, hall, m, today)), report=True)
     headers = {"Content-Disposition": f'attachment; filename="assist-ledger-{hall}-{m}.{fmt}"'}
     if fmt == "csv":
         return Response(ledger.to_csv(views), media_type="text/csv; charset=utf-8", headers=headers)

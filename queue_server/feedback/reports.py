@@ -28,27 +28,43 @@ EXACT_DAYS: Final = 1  # a single day is computed from its tickets; longer range
 MAX_DAYS: Final = 3 * 366
 
 
-def ensure_rollups(db: Database, hall: str, start: date, end: date, today: date, tz: tzinfo) -> int:
-    """Build the missing rollups of finished days in start..end (before today), and of its whole months."""
+def ensure_rollups(
+    db: Database, hall: str, start: date, end: date, today: date, tz: tzinfo, *, report: bool = False
+) -> int:
+    """Build the missing rollups of finished days in start..end (before today), and of its whole months;
+    return how many days and months were missing.
+
+    `report=True` looks for them where reports read (`Database.report`: the replica when there is one).
+    The rollups are built on the primary, so a report that found some missing reads the primary: the
+    replica may not have replayed them yet.
+    """
     last = min(end, today - timedelta(days=1))
     if last < start:
         return 0
-    with db.read() as s:
-        missing = rollups.missing_days(s, hall, start, last)
-        months = rollups.missing_months(s, hall, rollups.split(start, last)[0])
+
+    def find(s: Session) -> tuple[list[date], list[date]]:
+        return rollups.missing_days(s, hall, start, last), rollups.missing_months(
+            s, hall, rollups.split(start, last)[0]
+        )
+
+    if report:
+        missing, months = db.report(find)
+    else:
+        with db.read() as s:
+            missing, months = find(s)
     if not missing and not months:
         return 0
     try:
         with db.write() as s:
-            n = rollups.build(s, hall, missing, tz, utcnow())
-            n += rollups.build_months(s, hall, months, utcnow())
+            rollups.build(s, hall, missing, tz, utcnow())
+            rollups.build_months(s, hall, months, utcnow())
             s.commit()
     except IntegrityError:
         # Two reports asked at once (two processes, or two requests on PostgreSQL, where the delete does not
         # wait for the other's uncommitted insert) both build the same finished days; the rows are a function
         # of those days' tickets, so the one that committed first has written exactly what this one would.
-        return 0
-    return n
+        pass
+    return len(missing) + len(months)
 
 
 def _sort_key(group: str, key: str) -> tuple[int, str]:

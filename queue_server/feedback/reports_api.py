@@ -37,10 +37,15 @@ def _range(ctx: HallContext, hall: str, start: date | None, end: date | None) ->
 
 async def _summary(ctx: HallContext, hall: str, start: date, end: date, group: str, today: date) -> dict[str, Any]:
     tz = ctx.zones[hall]
+    missing = 0
     if (end - start).days >= reports.EXACT_DAYS:
-        await anyio.to_thread.run_sync(lambda: reports.ensure_rollups(ctx.db, hall, start, end, today, tz))
+        missing = await anyio.to_thread.run_sync(
+            lambda: reports.ensure_rollups(ctx.db, hall, start, end, today, tz, report=True)
+        )
+    # rollups just built on the primary may not be on the replica yet: then this report reads the primary
     return await ctx.read(
-        lambda s: reports.summary(s, hall=hall, start=start, end=end, group=group, tz=tz, today=today)
+        lambda s: reports.summary(s, hall=hall, start=start, end=end, group=group, tz=tz, today=today),
+        report=not missing,
     )
 
 
@@ -108,7 +113,7 @@ async def queue_length(
     who.require(hall, *READERS)
     tz = ctx.zones[hall]
     d = day or service_day(utcnow(), tz)
-    points = await ctx.read(lambda s: reports.queue_length(s, hall=hall, day=d, tz=tz, step_min=step))
+    points = await ctx.read(lambda s: reports.queue_length(s, hall=hall, day=d, tz=tz, step_min=step), report=True)
     return {"hall": hall, "date": d.isoformat(), "step_min": step, "points": points}
 
 
@@ -144,6 +149,7 @@ async def cases(
         lambda r: cases_by_colour(
             r.session, hall=hall, cal=r.hall_calendar, today=today, start=start, end=end, tz=r.tz
         ),
+        report=True,
     ) | {"hall": hall, "from": start.isoformat(), "to": end.isoformat()}
 
 
@@ -156,7 +162,7 @@ async def overview(hall: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
     month_start = today - timedelta(days=29)  # 近30天: the last 30 days, today included
     day = await _summary(ctx, hall, today, today, "hall", today)
     month = await _summary(ctx, hall, month_start, today, "hall", today)
-    work = await ctx.read(lambda s: reports.open_work(s, hall=hall, now=utcnow()))
+    work = await ctx.read(lambda s: reports.open_work(s, hall=hall, now=utcnow()), report=True)
     return {
         "hall": hall,
         "today": {"date": today, "figures": day["total"]},

@@ -63,11 +63,15 @@ async def window_desk(
 
 @router.get("/api/v1/halls/{hall}/console/overview")
 async def hall_overview(hall: str, ctx: CtxDep, who: PrincipalDep) -> dict[str, Any]:
-    """The supervisor view of a hall (any staff role of the hall; no personal data)."""
+    """The supervisor view of a hall (any staff role of the hall; no personal data); `replica`: where the
+    reports read and how far behind it is (db.py, `Replica.status`), null without one."""
     ctx.hall(hall)
     who.require(hall, "clerk", "approver", "auditor")
     alerts = set(ctx.alerts)
-    return await ctx.read_hall(hall, lambda r: svc.hall_overview(r, alerts=alerts))
+    replica = ctx.db.replica
+    return await ctx.read_hall(
+        hall, lambda r: svc.hall_overview(r, alerts=alerts) | {"replica": replica.status() if replica else None}
+    )
 
 
 class Unmasked(BaseModel):

@@ -5,9 +5,10 @@ import { get, hallPath, post } from "./api.js";
 import { $, bi, el, everySecond, notify, syncClock, throttle, tick, wallClock } from "./dom.js";
 import { MESSAGE_KIND, pair } from "./labels.js";
 import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
-import { renderAlerts, renderDevices, renderQueues, renderWindows } from "./overview.js";
+import { renderAlerts, renderDevices, renderQueues, renderReplica, renderWindows } from "./overview.js";
 
 const DEAD_POLL_MS = 30000;
+const REPLICA_POLL_MS = 10000; // the reports' replica's lag moves without events
 const EDITORS = new Set(["clerk", "admin"]); // who may change the notice and retry messages (server rules)
 const s = { me: null, hall: null, ov: null, raised: [], loads: 0, stream: null };
 
@@ -39,6 +40,7 @@ function render() {
   $("queue-summary").textContent = renderQueues($("queues"), ov, s.raised);
   $("device-summary").textContent = renderDevices($("devices"), ov, ov.hall.timezone);
   renderAlerts($("alerts"), ov, s.raised);
+  renderReplica($("replica"), ov);
   $("notice-current").textContent = ov.notice || "（无 none）";
 }
 
@@ -131,6 +133,7 @@ async function main() {
   bindNotice();
   loadDead();
   setInterval(loadDead, DEAD_POLL_MS);
+  setInterval(() => { if (s.ov && s.ov.replica) reload(); }, REPLICA_POLL_MS);
   s.stream = staffStream(s.hall, {
     onSnapshot: () => reload(),
     onEvent,

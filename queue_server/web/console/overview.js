@@ -99,6 +99,23 @@ export function renderDevices(body, ov, tz) {
   return bad ? `${bad} 需处理 need attention` : "全部正常 all OK";
 }
 
+function size(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  return bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} kB` : `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+/** The reports' replica in the bar: its lag, or that reports read the primary meanwhile (hidden without one). */
+export function renderReplica(box, ov) {
+  const r = ov.replica;
+  box.hidden = !r;
+  if (!r) return;
+  box.dataset.state = r.state;
+  box.dataset.lagBytes = r.lag_bytes === null ? "" : String(r.lag_bytes);
+  if (r.state === "unreachable") box.textContent = "报表库不可达 · Report replica down";
+  else if (r.lag_s === null) box.textContent = "报表库延迟未知 · Replica lag unknown";
+  else box.textContent = `报表库延迟 Replica lag ${r.lag_s.toFixed(1)} s · ${size(r.lag_bytes)}`;
+}
+
 /** The alert strip: raised queue alerts and devices that need someone. */
 export function renderAlerts(box, ov, raised) {
   const names = Object.fromEntries(ov.queues.map((q) => [q.code, q.name]));
@@ -120,6 +137,11 @@ export function renderAlerts(box, ov, raised) {
   if (ov.calendar_notice) {  // a year without the national holiday arrangement: weekday rules there
     const e = el("span", "alert warn", ov.calendar_notice);
     e.dataset.alert = "calendar";
+    items.push(e);
+  }
+  if (ov.replica && ov.replica.state === "unreachable") {  // reports still work, from the primary
+    const e = el("span", "alert warn", "报表只读库不可达，报表改读主库 · Report replica unreachable: reports read the primary");
+    e.dataset.alert = "replica";
     items.push(e);
   }
   if (items.length === 0) items.push(el("span", "alert none", "✓ 一切正常 · All clear"));
