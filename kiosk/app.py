@@ -525,7 +525,9 @@ class KioskApp(BookingApp, DeviceApp, App):
             if req.code is not None:
                 ticket = self.client.check_in(req.code, on_retry=retry)
             else:
-                ticket = self.client.check_in_by_id(req.id_number or "", on_retry=retry)
+                ticket = self.client.check_in_by_id(
+                    req.id_number or "", id_type=req.id_type, nationality=req.nationality, on_retry=retry
+                )
         except Refused as e:
             sentence = e.sentence
             self._later(lambda: self.flow.check_in_refused(req.key, sentence, time.monotonic()), render=True)

@@ -109,7 +109,7 @@ class DeviceApp:
         """The scanner's worker: every code goes to the flow on the Kivy thread (it ignores codes off-screen).
 
         A passport's MRZ lines (a document reader in MRZ mode sends them as two codes) go to an `MrzAssembler`
-        instead, never to the check-in; a complete, valid zone is a passport read (`passport_arrived`).
+        instead, never to the code check-in; a complete, valid zone is a passport read (`passport_arrived`).
         """
         from peripherals.scanner.mrz import MrzAssembler, MrzError, is_mrz_line
 
@@ -128,18 +128,23 @@ class DeviceApp:
                     log.warning("kiosk passport: %s", e)
                     continue
                 if passport is not None:
-                    self._later(self.passport_arrived, render=True)
+                    self._later(partial(self.passport_arrived, passport.id_number, passport.nationality), render=True)
             elif payload:
                 zone.feed(str(payload))  # a stray code between the two lines starts the zone over
                 self._later(self._scanned_later(str(payload)))
 
-    def passport_arrived(self) -> None:
-        """A passport's zone was read (Kivy thread): take-a-number only; its number and name stay in the kiosk."""
-        if self.flow.wants_card:
+    def passport_arrived(self, number: str = "", nationality: str = "") -> None:
+        """A passport's zone was read (Kivy thread): on the check-in screen the appointment booked with it; on
+        take-a-number's screens an ordinary number (the passport's number and name stay in the kiosk)."""
+        if self.flow.screen == "checkin":
+            now = time.monotonic()
+            self._start_check_in(self.flow.checkin_card(number, now, id_type="passport", nationality=nationality))
+            log.info("kiosk passport read for check-in")
+        elif self.flow.wants_card:
             self.flow.passport_read(time.monotonic())
             if self.flow.screen in ("domain", "confirm"):
                 log.info("kiosk passport read for take-a-number")
-        else:  # check-in and booking find the person by an ID number the server can validate
+        else:  # booking asks for an ID card
             log.info("kiosk passport read on screen %s: not used there", self.flow.screen)
 
     def _scanned_later(self, payload: str) -> Callable[[], None]:

@@ -23,11 +23,17 @@ QR_PREFIX = "HALLAPPT:"
 
 @dataclass(frozen=True, slots=True)
 class CheckInRequest:
-    """One appointment check-in: by booking code or by ID number (exactly one), with its own key."""
+    """One appointment check-in: by booking code or by ID number (exactly one), with its own key.
+
+    `id_type` and `nationality` say which document the number is from (a passport: "passport" and its
+    ISO 3166 code); None for an ID card, whose number says what it is.
+    """
 
     code: str | None
     id_number: str | None
     key: str
+    id_type: str | None = None
+    nationality: str | None = None
 
 
 def parse_qr(payload: str) -> str | None:
@@ -102,15 +108,20 @@ class CheckInSteps:
             return None
         return self._start_check_in(code, None)
 
-    def checkin_card(self, id_number: str, now: float) -> CheckInRequest | None:
-        """The reader gave a card on the check-in screen: today's appointment of that person."""
+    def checkin_card(
+        self, id_number: str, now: float, *, id_type: str | None = None, nationality: str | None = None
+    ) -> CheckInRequest | None:
+        """The reader gave a card (or the scanner a passport) on the check-in screen: today's appointment of
+        that person."""
         self.touch(now)
         if self.screen != "checkin" or not id_number:
             return None
-        return self._start_check_in(None, id_number)
+        return self._start_check_in(None, id_number, id_type, nationality)
 
-    def _start_check_in(self, code: str | None, id_number: str | None) -> CheckInRequest:
-        self.checkin = CheckInRequest(code, id_number, self._new_key())
+    def _start_check_in(
+        self, code: str | None, id_number: str | None, id_type: str | None = None, nationality: str | None = None
+    ) -> CheckInRequest:
+        self.checkin = CheckInRequest(code, id_number, self._new_key(), id_type, nationality)
         self.screen, self.message, self.code = "checking", "", ""
         return self.checkin
 

@@ -157,11 +157,22 @@ class KioskClient:
                 time.sleep(min(self.backoff * attempt, 3.0))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def check_in_by_id(self, id_number: str, *, on_retry: Callable[[int], None] | None = None) -> dict[str, Any]:
-        """Check in today's appointment of the person with `id_number`; a lost answer cannot be checked: Uncertain."""
+    def check_in_by_id(
+        self,
+        id_number: str,
+        *,
+        id_type: str | None = None,
+        nationality: str | None = None,
+        on_retry: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Check in today's appointment of the person with `id_number` (of document `id_type`, a passport with
+        its `nationality`); a lost answer cannot be checked: Uncertain."""
         url = f"/api/v1/halls/{self.hall}/appointments/check-in"
+        body: dict[str, Any] = {"id_number": id_number}
+        if id_type is not None:
+            body |= {"id_type": id_type, "nationality": nationality}
         try:
-            return self._post_once(url, {"id_number": id_number}, on_retry=on_retry)
+            return self._post_once(url, body, on_retry=on_retry)
         except httpx.TransportError as e:
             raise Uncertain(f"check-in by ID card: answer lost ({type(e).__name__})") from e
 

@@ -247,6 +247,8 @@ class Appointment(SQLModel, table=True):
     id_enc: str = Field(sa_column=Column(Text, nullable=False))
     id_hash: str = Field(max_length=64)
     id_masked: str = Field(max_length=24)
+    id_type: str = Field(default="resident", max_length=24)  # identity.IdType: the document booked with
+    nationality: str | None = Field(default=None, max_length=3)  # ISO 3166-1 alpha-3; a passport's always
     phone_enc: str | None = Field(default=None, sa_column=Column(Text))
     phone_masked: str | None = Field(default=None, max_length=16)
     ticket_id: int | None = None

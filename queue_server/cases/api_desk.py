@@ -18,7 +18,8 @@ from ..api.routes.track import ticket_track_url
 from ..api.schemas import Text
 from ..context import HallContext
 from ..errors import Forbidden, HallError, Invalid, NotFound
-from ..ids import InvalidIdNumber, validate_identity_number
+from ..identity import IdType, document
+from ..ids import InvalidIdNumber
 from ..models import AuditLog, Ticket
 from ..services.auth import Principal
 from ..services.tx import HallTx
@@ -159,6 +160,8 @@ class PersonQuery(BaseModel):
     """Whose cases: the applicant's ID number (in the body, never in a URL), optionally of these statuses."""
 
     id_number: Text = Field(max_length=32)
+    id_type: IdType | None = None  # the document (identity.document); None: told by the number's shape
+    nationality: Text | None = Field(default=None, max_length=3)
     status: list[str] | None = Field(default=None, max_length=20)
 
 
@@ -169,7 +172,7 @@ async def search_cases(hall: str, body: PersonQuery, ctx: CtxDep, who: Principal
     check_staff(who, hall, *VIEWERS)
     wanted = _statuses(body.status)
     try:
-        digest = ctx.cipher.keyed_hash(validate_identity_number(body.id_number))
+        digest = ctx.cipher.keyed_hash(document(body.id_type, body.id_number, body.nationality).key)
     except InvalidIdNumber as exc:
         raise Invalid(str(exc)) from None
     return await ctx.read_hall(

@@ -20,7 +20,8 @@ from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep
 from ..api.schemas import Text
 from ..context import HallContext
 from ..errors import Conflict, Forbidden, Invalid
-from ..ids import InvalidIdNumber, validate_identity_number
+from ..identity import ID_TYPE_DOC, NATIONALITY_DOC, IdType, document
+from ..ids import InvalidIdNumber
 from ..ratelimit import client_of, guard_proof
 from ..services.auth import Principal
 from ..services.tx import HallTx
@@ -42,10 +43,12 @@ PICKUP_PER_HALL_HOUR = 300  # … at all of a hall's kiosks together
 
 
 class Applicant(BaseModel):
-    """The applicant, as read from the ID card (name and number) and typed (phone)."""
+    """The applicant, as read from the identity document (name and number) and typed (phone)."""
 
     name: Text = Field(min_length=1, max_length=64)
     id_number: Text = Field(max_length=32)
+    id_type: IdType | None = Field(default=None, description=ID_TYPE_DOC)
+    nationality: Text | None = Field(default=None, max_length=3, description=NATIONALITY_DOC)
     phone: Text | None = Field(default=None, max_length=32)
 
 
@@ -62,9 +65,11 @@ class SubmissionBody(BaseModel):
 
 
 class LookupBody(BaseModel):
-    """A kiosk's look-up by the ID card it just read."""
+    """A kiosk's look-up by the identity document it just read."""
 
     id_number: Text = Field(max_length=32)
+    id_type: IdType | None = None
+    nationality: Text | None = Field(default=None, max_length=3)
 
 
 class PickupBody(BaseModel):
@@ -160,6 +165,8 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         submission_id=body.submission_id.lower(),
         channel=channel,
         ticket_id=body.ticket_id,
+        id_type=body.applicant.id_type,
+        nationality=body.applicant.nationality,
     )
 
     def run(tx: HallTx) -> tuple[str, str, bool, bool]:
@@ -300,10 +307,10 @@ async def lookup(hall: str, body: LookupBody, ctx: CtxDep, who: PrincipalDep) ->
     if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
         raise Forbidden("无权查询此大厅的办件 / You may not look up cases of this hall")
     try:
-        idn = validate_identity_number(body.id_number)
+        doc = document(body.id_type, body.id_number, body.nationality)
     except InvalidIdNumber as exc:
         raise Invalid(str(exc)) from None
-    digest = ctx.cipher.keyed_hash(idn)
+    digest = ctx.cipher.keyed_hash(doc.key)
     return await ctx.read_hall(
         hall,
         lambda r: [

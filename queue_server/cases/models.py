@@ -55,6 +55,8 @@ class Case(SQLModel, table=True):
     id_hash: str = Field(max_length=64)
     id_masked: str = Field(max_length=24)
     id_last4_hash: str = Field(max_length=64)  # keyed hash of number + last four: the public query proof
+    id_type: str = Field(default="resident", max_length=24)  # identity.IdType: the applicant's document
+    nationality: str | None = Field(default=None, max_length=3)  # ISO 3166-1 alpha-3; a passport's always
     phone_enc: str | None = Field(default=None, sa_column=Column(Text))
     phone_masked: str | None = Field(default=None, max_length=16)
     form_enc: str = Field(sa_column=Column(Text, nullable=False))  # the form's answers, encrypted JSON

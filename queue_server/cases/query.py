@@ -85,6 +85,8 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
         "situation": c.situation,
         "channel": c.channel,
         "id_number_masked": c.id_masked,
+        "id_type": c.id_type,
+        "nationality": c.nationality,
         "phone_masked": c.phone_masked,
         "time_limit_days": c.time_limit_days,
         "decision": c.decision,

@@ -21,15 +21,8 @@ from ..calendar import Calendar
 from ..config import HallConfig
 from ..crypto import PiiCipher
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..ids import (
-    InvalidIdNumber,
-    InvalidPhone,
-    mask_id_number,
-    mask_name,
-    mask_phone,
-    validate_identity_number,
-    validate_phone,
-)
+from ..identity import IdType, document
+from ..ids import InvalidIdNumber, InvalidPhone, mask_name, mask_phone, validate_phone
 from ..models import Ticket
 from ..services.auth import Principal
 from ..services.tx import HallTx
@@ -76,6 +69,8 @@ class Submission:
     submission_id: str | None = None
     channel: str = "kiosk"
     ticket_id: int | None = None
+    id_type: IdType | None = None  # None: told by the number's shape (identity.document)
+    nationality: str | None = None  # ISO 3166-1 alpha-3; needed for a passport
 
 
 def _event(tx: HallTx, c: Case, item_code: str) -> None:
@@ -149,7 +144,7 @@ def submit(
         known = ", ".join(x.code for x in item.situations)
         raise Invalid(f"此事项没有办事情形 {s.situation} / Item has no situation '{s.situation}' (it has {known})")
     try:
-        idn = validate_identity_number(s.id_number, today=tx.now.date())
+        doc = document(s.id_type, s.id_number, s.nationality, today=tx.now.date())
         phone = validate_phone(s.phone) if s.phone else None
     except (InvalidIdNumber, InvalidPhone) as exc:
         raise Invalid(str(exc)) from None
@@ -173,10 +168,12 @@ def submit(
         query_token=secrets.token_hex(4).upper(),
         name_enc=cipher.encrypt(name, context="name"),
         name_masked=mask_name(name),
-        id_enc=cipher.encrypt(idn, context="id_number"),
-        id_hash=cipher.keyed_hash(idn),
-        id_masked=mask_id_number(idn),
-        id_last4_hash=last4_hash(cipher, number, idn),
+        id_enc=cipher.encrypt(doc.number, context="id_number"),
+        id_hash=cipher.keyed_hash(doc.key),
+        id_masked=doc.masked,
+        id_last4_hash=last4_hash(cipher, number, doc.number),
+        id_type=doc.id_type,
+        nationality=doc.nationality,
         phone_enc=cipher.encrypt(phone, context="phone") if phone else None,
         phone_masked=mask_phone(phone) if phone else None,
         form_enc=cipher.encrypt(orjson.dumps(s.form).decode(), context="case_form"),

@@ -14,15 +14,8 @@ from sqlmodel import Session, col
 from ..calendar import Calendar
 from ..config import HallConfig
 from ..errors import Conflict, Invalid, NotFound
-from ..ids import (
-    InvalidIdNumber,
-    InvalidPhone,
-    mask_id_number,
-    mask_name,
-    mask_phone,
-    validate_identity_number,
-    validate_phone,
-)
+from ..identity import IdType, document
+from ..ids import InvalidIdNumber, InvalidPhone, mask_name, mask_phone, validate_phone
 from ..models import Appointment, SlotBooking
 from ..timeutil import service_day
 from . import notices
@@ -55,6 +48,8 @@ class AppointmentInfo:
     name_masked: str
     id_masked: str
     phone_masked: str | None
+    id_type: str = "resident"
+    nationality: str | None = None
 
     @classmethod
     def of(cls, a: Appointment) -> AppointmentInfo:
@@ -72,6 +67,8 @@ class AppointmentInfo:
             a.name_masked,
             a.id_masked,
             a.phone_masked,
+            a.id_type,
+            a.nationality,
         )
 
 
@@ -162,11 +159,14 @@ def book(
     phone: str | None,
     channel: str,
     idempotency_key: str | None = None,
+    id_type: IdType | None = None,
+    nationality: str | None = None,
 ) -> AppointmentInfo:
     """Book a slot: it must be a real future slot with room; one active appointment per person, queue and day.
 
     A repeated `idempotency_key` returns the first booking (`booked_with_key` tells them apart). The
-    hall's configuration, calendar and cipher come with the transaction.
+    document is `id_type` (None: told by the number's shape) with `nationality` for a passport
+    (`identity.document`). The hall's configuration, calendar and cipher come with the transaction.
     """
     hall, cal, cipher = tx.hall_config, tx.hall_calendar, tx.pii
     start = start.replace(tzinfo=cal.tz) if start.tzinfo is None else start
@@ -177,7 +177,7 @@ def book(
     if slot_start - tx.now > timedelta(days=BOOK_DAYS_AHEAD):
         raise Invalid(f"最多预约{BOOK_DAYS_AHEAD}天内的时段 / Book at most {BOOK_DAYS_AHEAD} days ahead")
     try:
-        idn = validate_identity_number(id_number, today=tx.now.astimezone(cal.tz).date())
+        doc = document(id_type, id_number, nationality, today=tx.now.astimezone(cal.tz).date())
         ph = validate_phone(phone) if phone else None
     except (InvalidIdNumber, InvalidPhone) as exc:
         raise Invalid(str(exc)) from None
@@ -185,7 +185,7 @@ def book(
     if not name:
         raise Invalid("请填写姓名 / Please give the name")
     day = service_day(slot_start, cal.tz)
-    id_hash = cipher.keyed_hash(idn)
+    id_hash = cipher.keyed_hash(doc.key)
     dup = tx.session.execute(
         select(col(Appointment.id)).where(
             and_(
@@ -210,9 +210,11 @@ def book(
         channel=channel,
         name_enc=cipher.encrypt(name, context="name"),
         name_masked=mask_name(name),
-        id_enc=cipher.encrypt(idn, context="id_number"),
+        id_enc=cipher.encrypt(doc.number, context="id_number"),
         id_hash=id_hash,
-        id_masked=mask_id_number(idn),
+        id_masked=doc.masked,
+        id_type=doc.id_type,
+        nationality=doc.nationality,
         phone_enc=cipher.encrypt(ph, context="phone") if ph else None,
         phone_masked=mask_phone(ph) if ph else None,
         idempotency_key=idempotency_key or None,

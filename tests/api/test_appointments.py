@@ -351,3 +351,60 @@ def test_idempotency_key_returns_the_first_booking(http: httpx.Client) -> None:
 def book_body(start: object, serial: int, **kw: object) -> dict[str, object]:
     body = {"queue": "A", "start": start, "name": "张小三", "id_number": make_id_number(serial=serial)}
     return body | {"phone": "13812345678", "channel": "kiosk"} | kw
+
+
+PASSPORT = {"id_type": "passport", "id_number": "M12345678", "nationality": "KOR"}
+
+
+def test_book_and_check_in_with_a_passport(http: httpx.Client) -> None:
+    first = next_slots(http)[0]
+    body = {"queue": "A", "start": first["start"], "name": "KIM MINSU", "channel": "kiosk"} | PASSPORT
+    r = http.post("/api/v1/halls/cal/appointments", json=body, headers=kiosk())
+    assert r.status_code == 201, r.text
+    a = r.json()
+    assert a["id_type"] == "passport" and a["nationality"] == "KOR"
+    assert a["id_number_masked"] == "*******78" and "M12345678" not in r.text
+    # the same number with another nationality, or as an ID number, is someone else
+    for other in ({"nationality": "JPN"}, {"id_type": None, "nationality": None}):
+        miss = http.post("/api/v1/halls/cal/appointments/check-in", json=PASSPORT | other, headers=kiosk())
+        assert miss.status_code in (404, 422), miss.text
+    r = http.post(
+        "/api/v1/halls/cal/appointments/check-in", json=PASSPORT | {"id_number": "m1234 5678"}, headers=kiosk()
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["appointment"] == a["code"] and r.json()["lane"] == "appointment"
+    assert r.json()["id_number_masked"] == "*******78"
+    assert http.get(f"/api/v1/appointments/{a['code']}").json()["status"] == "checked_in"
+
+
+def test_documents_are_checked_by_their_type(http: httpx.Client) -> None:
+    start = next_slots(http)[2]["start"]
+    pr2017, pr2023 = "KOR371085031519", "937410198503151210"
+    cases = [
+        ({"id_type": "foreign_permanent", "id_number": pr2017[:-1] + "8"}, "永久居留身份证号码校验位不正确"),
+        ({"id_type": "foreign_permanent", "id_number": pr2023[:-1] + "1"}, "residence ID number's check digit"),
+        ({"id_type": "resident", "id_number": make_id_number(serial=5)[:-1] + "Z"}, "ID number"),
+        ({"id_type": "resident", "id_number": make_id_number("810000", serial=5)}, "choose that document type"),
+        ({"id_type": "hk_mo_tw_permit", "id_number": make_id_number(serial=5)}, "starts with 81, 82 or 83"),
+        ({"id_type": "passport", "id_number": "M12345678"}, "needs the holder's nationality"),
+        ({"id_type": "passport", "id_number": "M12345678", "nationality": "KRX"}, "Unknown nationality"),
+        ({"id_type": "passport", "id_number": "M1234-5678", "nationality": "KOR"}, "5 to 9 letters and digits"),
+        ({"id_type": "visa", "id_number": "M12345678"}, "id_type"),
+    ]
+    for over, says in cases:
+        r = book(http, start, **over)
+        assert r.status_code == 422, (over, r.text)
+        assert says in str(r.json()["detail"]), (over, r.text)
+        assert str(over["id_number"]) not in r.text
+    good = [
+        {"id_type": "foreign_permanent", "id_number": pr2017},
+        {"id_type": "foreign_permanent", "id_number": pr2023},
+        {"id_type": "hk_mo_tw_permit", "id_number": make_id_number("810000", serial=6)},
+        {"id_type": "passport", "id_number": "E12345678", "nationality": "chn"},
+        {"id_number": make_id_number(serial=7)},  # no id_type: as before, a resident's
+    ]
+    later = next_slots(http)[2:]
+    for i, over in enumerate(good):
+        r = book(http, later[i % 3]["start"], **over)  # four seats a slot
+        assert r.status_code == 201, (over, r.text)
+    assert r.json()["id_type"] == "resident" and r.json()["nationality"] is None

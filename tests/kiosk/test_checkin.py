@@ -4,6 +4,10 @@ idempotent) and the Kivy app under Xvfb checking in by QR code and by the code k
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,8 +71,9 @@ def http(live_ck: LiveServer) -> Iterator[httpx.Client]:
         yield c
 
 
-def book(http: httpx.Client, nth: int = 0, serial: int | None = None) -> str:
-    """Book the `nth` future slot of queue A (0: starts within 30 minutes, inside the check-in window)."""
+def book(http: httpx.Client, nth: int = 0, serial: int | None = None, **over: str) -> str:
+    """Book the `nth` future slot of queue A (0: starts within 30 minutes, inside the check-in window); `over`
+    replaces fields of the body (another document)."""
     now = datetime.now(SH)
     slots: list[dict[str, object]] = []
     for day in (now.date(), now.date() + timedelta(days=1)):
@@ -81,7 +86,7 @@ def book(http: httpx.Client, nth: int = 0, serial: int | None = None) -> str:
         "id_number": make_id_number(serial=next(SERIALS) if serial is None else serial),
         "phone": "13812345678",
     }
-    r = http.post("/api/v1/halls/ck/appointments", json=body)
+    r = http.post("/api/v1/halls/ck/appointments", json=body | over)
     assert r.status_code == 201, r.text
     assert r.json()["qr"] == f"HALLAPPT:{r.json()['code']}"
     return str(r.json()["code"])
@@ -212,14 +217,27 @@ def test_no_server_is_unreachable_after_a_few_tries() -> None:
     assert type(e.value) is Unreachable and retries == [1]  # refused connections: sent again, never uncertain
 
 
-def test_kivy_kiosk_checks_in_by_qr_and_by_keypad(http: httpx.Client, live_ck: LiveServer, tmp_path: Path) -> None:
-    import os
-    import shutil
-    import subprocess
-    import sys
-
+def run_kiosk(live: LiveServer, script: str, shots: Path) -> str:
+    """The Kivy kiosk under Xvfb with the sim:// printer and scanner, running `script`; its log."""
     _need(shutil.which("xvfb-run") is not None, "xvfb-run (apt-get install xvfb)")
     _need(FONT.is_file(), "the CJK font (apt-get install fonts-wqy-microhei)")
+    env = os.environ | {
+        "KIVY_NO_ARGS": "1",
+        "KIVY_HOME": str(ROOT / ".kivyhome"),
+        "KIVY_LOG_MODE": "PYTHON",
+        "PYTHONPATH": str(ROOT),
+    }
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", sys.executable, "-m", "kiosk"]
+    cmd += ["--server", live.url, "--hall", "ck", "--token", TOKEN, "--script", script]
+    cmd += ["--screenshot-dir", str(shots), "--printer", "sim://", "--scanner", "sim://"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=120, check=False)
+    log = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+    assert proc.returncode == 0, log[-4000:]
+    assert "kiosk script:" not in log, log[-4000:]
+    return log
+
+
+def test_kivy_kiosk_checks_in_by_qr_and_by_keypad(http: httpx.Client, live_ck: LiveServer, tmp_path: Path) -> None:
     now_code, early_code = book(http), book(http, nth=5)
     script = ",".join(
         [
@@ -243,22 +261,31 @@ def test_kivy_kiosk_checks_in_by_qr_and_by_keypad(http: httpx.Client, live_ck: L
             "shot:checkin-too-early",
         ]
     )
-    env = os.environ | {
-        "KIVY_NO_ARGS": "1",
-        "KIVY_HOME": str(ROOT / ".kivyhome"),
-        "KIVY_LOG_MODE": "PYTHON",
-        "PYTHONPATH": str(ROOT),
-    }
-    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", sys.executable, "-m", "kiosk"]
-    cmd += ["--server", live_ck.url, "--hall", "ck", "--token", TOKEN, "--script", script]
-    cmd += ["--screenshot-dir", str(tmp_path), "--printer", "sim://", "--scanner", "sim://"]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=120, check=False)
-    log = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
-    assert proc.returncode == 0, log[-4000:]
-    assert "kiosk script:" not in log, log[-4000:]
+    log = run_kiosk(live_ck, script, tmp_path)
     assert "kiosk checked in: A001 lane appointment" in log, log[-4000:]
     assert http.get(f"/api/v1/appointments/{now_code}").json()["status"] == "checked_in"
     assert http.get(f"/api/v1/appointments/{early_code}").json()["status"] == "booked"
     for name in ("checkin-home", "checkin", "checkin-ticket", "checkin-too-early"):
         check_png(tmp_path / f"kiosk-{name}.png", (1920, 1080))
         publish(tmp_path / f"kiosk-{name}.png")
+
+
+def test_kivy_kiosk_checks_in_with_the_passport_booked_with(
+    http: httpx.Client, live_ck: LiveServer, tmp_path: Path
+) -> None:
+    """Booked with a passport (number and nationality), checked in at the kiosk by laying the same passport on the
+    sim:// scanner: the appointment is found by the passport's keyed hash; its number never reaches the log."""
+    from peripherals.scanner.mrz import demo_passport
+
+    passport = demo_passport()
+    code = book(
+        http, name=passport.name_en, id_type="passport", id_number=passport.id_number, nationality=passport.nationality
+    )
+    script = ",".join(["wait:home", "checkin", "wait:checkin", "passport", "wait:ticket", "shot:checkin-passport"])
+    log = run_kiosk(live_ck, script, tmp_path)
+    assert "kiosk passport read for check-in" in log, log[-4000:]
+    assert "kiosk checked in: A001 lane appointment" in log, log[-4000:]
+    assert http.get(f"/api/v1/appointments/{code}").json()["status"] == "checked_in"
+    assert passport.id_number not in log and "KIM" not in log
+    check_png(tmp_path / "kiosk-checkin-passport.png", (1920, 1080))
+    publish(tmp_path / "kiosk-checkin-passport.png")

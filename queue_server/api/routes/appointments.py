@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from ...config import HallConfig
 from ...context import HallContext
 from ...errors import Forbidden, Invalid
-from ...ids import InvalidIdNumber, validate_identity_number
+from ...identity import ID_TYPE_DOC, NATIONALITY_DOC, IdType, document
+from ...ids import InvalidIdNumber
 from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...services import appointments as svc
 from ...services.auth import Principal
@@ -40,6 +41,8 @@ class BookBody(BaseModel):
     start: datetime
     name: Text = Field(min_length=1, max_length=64)
     id_number: Text = Field(max_length=32)
+    id_type: IdType | None = Field(default=None, description=ID_TYPE_DOC)
+    nationality: Text | None = Field(default=None, max_length=3, description=NATIONALITY_DOC)
     phone: Text | None = Field(default=None, max_length=32)
     channel: Literal["web", "mobile", "phone", "counter", "kiosk"] = "web"
 
@@ -51,9 +54,11 @@ class RescheduleBody(BaseModel):
 
 
 class IdCheckInBody(BaseModel):
-    """Check in with the ID card instead of the code."""
+    """Check in with the identity document booked with (ID card, foreign card, passport) instead of the code."""
 
     id_number: Text = Field(max_length=32)
+    id_type: IdType | None = None
+    nationality: Text | None = Field(default=None, max_length=3)
 
 
 class AppointmentOut(BaseModel):
@@ -67,6 +72,8 @@ class AppointmentOut(BaseModel):
     hall: str
     name_masked: str
     id_number_masked: str
+    id_type: str = "resident"
+    nationality: str | None = None
     phone_masked: str | None = None
     qr: str = Field(description="payload of the QR code to show or print: scanned at the kiosk to check in")
 
@@ -88,6 +95,8 @@ def _out(a: svc.AppointmentInfo, tz: Any) -> AppointmentOut:
         hall=a.hall_code,
         name_masked=a.name_masked,
         id_number_masked=a.id_masked,
+        id_type=a.id_type,
+        nationality=a.nationality,
         phone_masked=a.phone_masked,
         qr=f"HALLAPPT:{a.code}",
     )
@@ -142,6 +151,8 @@ async def book(
             phone=body.phone,
             channel=body.channel,
             idempotency_key=idempotency_key,
+            id_type=body.id_type,
+            nationality=body.nationality,
         )
         return new, True
 
@@ -221,16 +232,16 @@ async def check_in(code: Code, request: Request, ctx: CtxDep, who: OptionalPrinc
 async def check_in_by_id(
     hall: str, body: IdCheckInBody, request: Request, ctx: CtxDep, who: OptionalPrincipalDep
 ) -> CheckInOut:
-    """Check in with the ID card: that person's earliest booked appointment in this hall due now (today's, or
-    one just after midnight whose check-in window is open)."""
+    """Check in with the document booked with (`id_type`, `nationality` for a passport): that person's earliest
+    booked appointment in this hall due now (today's, or one just after midnight whose check-in window is open)."""
     h = ctx.hall(hall)
     _citizen_endpoint(who, hall)
     await _limit_anonymous(ctx, request, who)
     try:
-        idn = validate_identity_number(body.id_number)
+        doc = document(body.id_type, body.id_number, body.nationality)
     except InvalidIdNumber as exc:
         raise Invalid(str(exc)) from None
-    id_hash = ctx.cipher.keyed_hash(idn)
+    id_hash = ctx.cipher.keyed_hash(doc.key)
 
     def run(tx: HallTx) -> svc.CheckIn:
         return svc.check_in(tx, a=svc.find_for_person(tx, id_hash=id_hash))
