@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal, get_args
 
-import pycountry
-
 from .ids import (
     InvalidIdNumber,
     mask_id_number,
@@ -107,6 +105,8 @@ class Identity:
 
 def nationality_code(value: str) -> str:
     """An ISO 3166-1 alpha-3 code (or ICAO 9303's extra codes) in capitals; InvalidIdNumber otherwise."""
+    import pycountry  # here: only a passport's nationality needs the ISO tables
+
     code = "".join(value.split()).upper().strip("<")
     code = _ICAO_ALIASES.get(code, code)
     if not code:
