@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from . import notify
 from .cases.catalog import load_catalog
+from .cases.chains import chains_dir, load_chains
 from .cases.items import sync_catalog
 from .cases.outcomes import expire_shortfalls
 from .context import HallContext
@@ -69,7 +70,9 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
         upgrade(ctx.db.url)
     with ctx.db.write() as s:
         sync_config(s, ctx.config, fp_key=ctx.fingerprint_key)
-        sync_catalog(s, load_catalog(ctx.items_dir))
+        items = load_catalog(ctx.items_dir)
+        sync_catalog(s, items)
+    load_chains(chains_dir(ctx.items_dir), items)  # 一链办理: a chain file its items contradict stops the start
     close_past_days(ctx)
     for hall in ctx.config.halls:  # said once, at start-up (and in the supervisor view)
         notice = ctx.calendars[hall.code].national_gap_notice(service_day(utcnow(), ctx.zones[hall.code]))

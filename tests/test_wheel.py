@@ -71,6 +71,7 @@ def test_the_wheel_serves_the_documented_config(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         assert len(httpx.get(f"{base}/api/v1/halls/demo/queues").json()) >= 10
         assert len(httpx.get(f"{base}/api/v1/items").json()) >= 10  # the catalogue, from package data
+        assert len(httpx.get(f"{base}/api/v1/chains").json()) >= 2  # 一链办理 chains, from package data too
         r = httpx.post(
             f"{base}/api/v1/halls/demo/tickets", json={"queue": "A"}, headers={"Authorization": f"Bearer {DEMO_KIOSK}"}
         )

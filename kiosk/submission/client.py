@@ -77,6 +77,14 @@ class CasesClient:
         """GET /items/{code}: the zero-basis template."""
         return dict(self._call("GET", f"/api/v1/items/{code}").json())
 
+    def chains(self) -> list[dict[str, Any]]:
+        """GET /chains: the 一件事 bundles."""
+        return list(self._call("GET", "/api/v1/chains").json())
+
+    def chain(self, code: str) -> dict[str, Any]:
+        """GET /chains/{code}: the chain's one form and one material list."""
+        return dict(self._call("GET", f"/api/v1/chains/{code}").json())
+
     def submit(self, sub: Submission) -> dict[str, Any]:
         """POST the submission (multipart); the case (201 new, 200 the same case again)."""
         files = [
@@ -87,7 +95,8 @@ class CasesClient:
             for i, p in enumerate(sub.pages)
         ]
         data = {"data": json.dumps(sub.data(), ensure_ascii=False)}
-        r = self._call("POST", f"/api/v1/halls/{self.hall}/cases", data=data, files=files or None)
+        what = "chains" if sub.chain else "cases"
+        r = self._call("POST", f"/api/v1/halls/{self.hall}/{what}", data=data, files=files or None)
         return dict(r.json())
 
     def receipt_pdf(self, number: str, proof: str) -> bytes:

@@ -1,8 +1,10 @@
 """The self-submission flow (自助申报) as a plain state machine: no Kivy, no I/O, time passed in by the caller.
 
-Screens: sub_domains (domain tiles and search) → sub_items → sub_situation (skipped when the item has one)
+Screens: sub_domains (domain tiles and search, and the 一件事 tile: chains of several items) → sub_items →
+sub_situation (skipped when the item has one)
 → sub_template (the zero-basis template: materials with their tags, samples, notes) → sub_card (the ID card
-fills in name and ID number; required) → sub_phone (optional, keypad) → sub_capture (one material after the
+fills in name and ID number; required) → sub_phone (optional, keypad) → sub_fields (a chain's shared choice and
+number fields, one at a time; its text fields are filled in at the window) → sub_capture (one material after the
 other; a required one needs a page unless it may follow later, 容缺 or 告知承诺) → sub_review → sub_sending →
 sub_result (case number, query code, receipt printed) | sub_queued (saved in the outbox, sent when the
 server is back) | sub_error (the server's final no, in its own words). `screen` None means the flow is not
@@ -18,9 +20,9 @@ from typing import Any, Literal
 from kiosk.booking import mask_name, mask_phone, valid_phone
 from kiosk.strings import Lang, t
 
-from .model import ItemDetail, ItemSummary, Material, Page, Situation, Submission
+from .model import FormField, ItemDetail, ItemSummary, Material, Page, Situation, Submission
 
-__all__ = ["ItemDetail", "ItemSummary", "Material", "Page", "Situation", "Submission", "SubmissionFlow"]
+__all__ = ["FormField", "ItemDetail", "ItemSummary", "Material", "Page", "Situation", "Submission", "SubmissionFlow"]
 
 SubScreen = Literal[
     "sub_domains",
@@ -29,6 +31,7 @@ SubScreen = Literal[
     "sub_template",
     "sub_card",
     "sub_phone",
+    "sub_fields",
     "sub_capture",
     "sub_review",
     "sub_sending",
@@ -42,6 +45,8 @@ RESULT_S = 45.0  # the result screen: time to photograph the numbers
 ELDER_FACTOR = 2.0
 MAX_FILES = 40  # the server's limit per submission
 PHONE_LEN = 11
+CHAINS = "__chains__"  # the domains screen's 一件事 tile: the chains (一链办理) instead of one domain's items
+NUMBER_LEN = 8
 
 
 class SubmissionFlow:
@@ -69,6 +74,9 @@ class SubmissionFlow:
         self.index = 0
         self.pages: dict[str, list[Page]] = {}
         self.later: set[str] = set()
+        self.answers: dict[str, str] = {}  # a chain's shared fields answered here
+        self.field_index = 0
+        self.typed = ""
         self.capturing = False
         self.message = ""
         self.pending: Submission | None = None
@@ -98,6 +106,19 @@ class SubmissionFlow:
             return False
         self.domain, self.query, self.items, self.screen = domain, "", None, "sub_items"
         return True
+
+    def choose_chains(self, now: float) -> bool:
+        """The 一件事 tile: True when the app should load the chains."""
+        self.touch(now)
+        if self.screen != "sub_domains":
+            return False
+        self.domain, self.query, self.items, self.screen = CHAINS, "", None, "sub_items"
+        return True
+
+    @property
+    def chains(self) -> bool:
+        """Whether the list shows (or the citizen chose from) the chains."""
+        return self.domain == CHAINS
 
     def search(self, query: str, now: float) -> bool:
         """The search box: True when the app should search (a blank query does nothing)."""
@@ -179,7 +200,7 @@ class SubmissionFlow:
             self.message = t("phone_invalid", self.lang)
             return False
         self.phone = self.phone_typed
-        self._to_capture()
+        self._after_phone()
         return True
 
     def phone_skip(self, now: float) -> None:
@@ -187,10 +208,76 @@ class SubmissionFlow:
         self.touch(now)
         if self.screen == "sub_phone":
             self.phone = self.phone_typed = ""
+            self._after_phone()
+
+    def _after_phone(self) -> None:
+        if self.kiosk_fields:
+            self.screen, self.field_index, self.message = "sub_fields", 0, ""
+            self.typed = self.answers.get(self.kiosk_fields[0].code, "")
+        else:
             self._to_capture()
 
     def _to_capture(self) -> None:
         self.screen, self.index, self.message = "sub_capture", 0, ""
+
+    # --- a chain's shared fields ------------------------------------------------------------------------
+
+    @property
+    def kiosk_fields(self) -> tuple[FormField, ...]:
+        """The chain's fields asked here (choices and numbers)."""
+        return tuple(f for f in self.item.fields if f.at_kiosk) if self.item is not None else ()
+
+    @property
+    def form_field(self) -> FormField | None:
+        """The field being answered."""
+        fields = self.kiosk_fields
+        return fields[self.field_index] if self.screen == "sub_fields" and self.field_index < len(fields) else None
+
+    def choose_value(self, value: str, now: float) -> None:
+        """A choice tile: the answer, then the next field."""
+        self.touch(now)
+        f = self.form_field
+        if f is not None and f.kind == "choice" and value in f.choices:
+            self.answers[f.code] = value
+            self._next_field()
+
+    def field_key(self, digit: str, now: float) -> None:
+        """A keypad digit of a number field."""
+        self.touch(now)
+        f = self.form_field
+        if f is not None and f.kind == "number" and digit.isdigit() and len(self.typed) < NUMBER_LEN:
+            self.typed += digit
+            self.message = ""
+
+    def field_backspace(self, now: float) -> None:
+        """Delete the last digit of a number field."""
+        self.touch(now)
+        if self.form_field is not None:
+            self.typed = self.typed[:-1]
+
+    def field_ok(self, now: float) -> bool:
+        """Keep the typed number (a required one must be there) and go on."""
+        self.touch(now)
+        f = self.form_field
+        if f is None or f.kind != "number":
+            return False
+        if not self.typed and f.required:
+            self.message = t("need_value", self.lang)
+            return False
+        if self.typed:
+            self.answers[f.code] = str(int(self.typed))
+        else:
+            self.answers.pop(f.code, None)
+        self._next_field()
+        return True
+
+    def _next_field(self) -> None:
+        self.message = ""
+        if self.field_index + 1 < len(self.kiosk_fields):
+            self.field_index += 1
+            self.typed = self.answers.get(self.kiosk_fields[self.field_index].code, "")
+        else:
+            self._to_capture()
 
     @property
     def materials(self) -> tuple[Material, ...]:
@@ -278,7 +365,7 @@ class SubmissionFlow:
         s = self.screen
         self.message = ""
         if s == "sub_items":
-            self.screen, self.items = "sub_domains", None
+            self.screen, self.items, self.domain = "sub_domains", None, None
         elif s == "sub_situation":
             self.screen, self.item = "sub_items", None
         elif s == "sub_template":
@@ -291,9 +378,18 @@ class SubmissionFlow:
             self.screen = "sub_template"
         elif s == "sub_phone":
             self.screen, self.name, self.id_number, self.phone_typed = "sub_card", "", "", ""
+        elif s == "sub_fields":
+            if self.field_index > 0:
+                self.field_index -= 1
+                self.typed = self.answers.get(self.kiosk_fields[self.field_index].code, "")
+            else:
+                self.screen = "sub_phone"
         elif s == "sub_capture" and not self.capturing:
             if self.index > 0:
                 self.index -= 1
+            elif self.kiosk_fields:
+                self.screen, self.field_index = "sub_fields", len(self.kiosk_fields) - 1
+                self.typed = self.answers.get(self.kiosk_fields[-1].code, "")
             else:
                 self.screen = "sub_phone"
         elif s in ("sub_review", "sub_error"):
@@ -310,7 +406,9 @@ class SubmissionFlow:
         self.touch(now)
         if self.screen != "sub_review" or self.item is None or self.situation is None or not self.id_number:
             return None
-        form = {"bring_later": ",".join(sorted(self.later))} if self.later else {}
+        form = dict(self.answers)
+        if self.later:
+            form["bring_later"] = ",".join(sorted(self.later))
         pages = tuple(p for m in self.materials for p in self.pages.get(m.code, []))
         self.pending = Submission(
             self._new_id(),
@@ -322,6 +420,7 @@ class SubmissionFlow:
             self.phone or None,
             form,
             pages,
+            chain=self.item.chain,
         )
         self.screen, self.message = "sub_sending", ""
         return self.pending
@@ -365,7 +464,7 @@ class SubmissionFlow:
 
     def _forget_personal(self) -> None:
         """After the hand-over: pages, card and phone are no longer needed on screen."""
-        self.pending, self.pages, self.later = None, {}, set()
+        self.pending, self.pages, self.later, self.answers, self.typed = None, {}, set(), {}, ""
         self.name = self.id_number = self.phone = self.phone_typed = ""
 
     # --- time and view ----------------------------------------------------------------------------------

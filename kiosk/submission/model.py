@@ -24,7 +24,11 @@ class ItemSummary:
     def from_api(cls, d: Mapping[str, Any]) -> ItemSummary:
         """From one line of GET /api/v1/items."""
         return cls(
-            str(d["code"]), str(d["name"]), str(d.get("name_en") or ""), str(d["domain"]), int(d["time_limit_days"])
+            str(d["code"]),
+            str(d["name"]),
+            str(d.get("name_en") or ""),
+            str(d.get("domain") or ""),  # a chain (一件事) has none
+            int(d.get("time_limit_days") or 0),
         )
 
     def label(self, lang: Lang) -> str:
@@ -80,6 +84,27 @@ class Situation:
 
 
 @dataclass(frozen=True, slots=True)
+class FormField:
+    """A shared form field of a chain (一链办理): asked once for all its items."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    kind: str = "text"  # text | number | choice
+    choices: tuple[str, ...] = ()
+    required: bool = True
+
+    def label(self, lang: Lang) -> str:
+        """The label in `lang`."""
+        return self.label_en if lang == "en" and self.label_en else self.label_zh
+
+    @property
+    def at_kiosk(self) -> bool:
+        """Whether the kiosk asks it: a choice or a number (no keyboard for text: filled in at the window)."""
+        return self.kind in ("choice", "number")
+
+
+@dataclass(frozen=True, slots=True)
 class ItemDetail:
     """GET /api/v1/items/{code}: the item and its zero-basis template."""
 
@@ -91,6 +116,13 @@ class ItemDetail:
     fees: str
     fees_en: str
     situations: tuple[Situation, ...]
+    fields: tuple[FormField, ...] = ()  # a chain's shared form
+    members: tuple[tuple[str, str], ...] = ()  # a chain's (一链办理) items: (name, name_en); none for one item
+
+    @property
+    def chain(self) -> bool:
+        """Whether this is a chain of several items, not one item."""
+        return bool(self.members)
 
     @classmethod
     def from_api(cls, d: Mapping[str, Any]) -> ItemDetail:
@@ -122,6 +154,18 @@ class ItemDetail:
             str(d.get("fees") or ""),
             str(d.get("fees_en") or ""),
             situations,
+            tuple(
+                FormField(
+                    str(f["code"]),
+                    str(f["label"]),
+                    str(f.get("label_en") or ""),
+                    str(f.get("kind") or "text"),
+                    tuple(str(c) for c in f.get("choices") or ()),
+                    bool(f.get("required", True)),
+                )
+                for f in d.get("fields") or ()
+            ),
+            tuple((str(m["name"]), str(m.get("name_en") or "")) for m in d.get("members") or ()),
         )
 
     def label(self, lang: Lang) -> str:
@@ -151,9 +195,20 @@ class Submission:
     phone: str | None
     form: dict[str, str]
     pages: tuple[Page, ...] = field(default=())
+    chain: bool = False  # `item` is a chain's code: POST /halls/{hall}/chains
 
     def data(self) -> dict[str, Any]:
-        """The multipart `data` field."""
+        """The multipart `data` field (a chain's names its chain; `item` stays for the outbox's entry)."""
+        if self.chain:
+            return {
+                "submission_id": self.submission_id,
+                "chain": self.item,
+                "item": self.item,
+                "situation": self.situation,
+                "applicant": {"name": self.name, "id_number": self.id_number, "phone": self.phone},
+                "form": dict(self.form),
+                "ticket_id": None,
+            }
         return {
             "submission_id": self.submission_id,
             "item": self.item,

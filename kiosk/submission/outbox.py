@@ -176,6 +176,7 @@ class Outbox:
             a.get("phone"),
             dict(d.get("form") or {}),
             pages,
+            chain=bool(d.get("chain")),
         )
 
     def pending(self) -> list[str]:

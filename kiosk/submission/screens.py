@@ -17,6 +17,8 @@ from kivy.uix.button import Button  # type: ignore[import-untyped]
 from kivy.uix.image import Image  # type: ignore[import-untyped]
 from kivy.uix.label import Label  # type: ignore[import-untyped]
 
+from .flow import CHAINS
+
 if TYPE_CHECKING:
     from .ui import SubmissionUi
 
@@ -28,6 +30,7 @@ SCREENS = [
     ("SubTemplateScreen", None),
     ("SubCardScreen", None),
     ("SubPhoneScreen", None),
+    ("SubFieldsScreen", None),
     ("SubCaptureScreen", None),
     ("SubReviewScreen", None),
     ("SubBusyScreen", "sub_sending"),
@@ -94,7 +97,13 @@ def fill(ui: SubmissionUi, sm: Any, fs: float) -> None:
     f, q, lang = ui.flow, ui.query, ui.flow.lang if ui.flow.screen else ui.query.lang
     if name == "sub_domains":
         grid = sm.get_screen(name).ids.grid
-        for domain, domain_en, n in f.domains if _changed(grid, (lang, tuple(f.domains))) else []:
+        changed = _changed(grid, (lang, tuple(f.domains)))
+        if changed and f.domains:  # 一件事: several items in one application (一链办理), before the domains
+            tile = SubTile(key=CHAINS, title=ui.text("chains_tile"), subtitle=ui.text("chains_tile_sub"))
+            tile.background_color = (0.42, 0.25, 0.63, 1)
+            tile.bind(on_release=lambda w: ui.tap_chains_tile())
+            grid.add_widget(tile)
+        for domain, domain_en, n in f.domains if changed else []:
             title = domain_en if lang == "en" and domain_en else domain
             tile = SubTile(key=domain, title=title, subtitle=ui.text("n_items", n=n))  # "12 项事项", not "12"
             tile.bind(on_release=lambda w: ui.tap_domain(w.key))
@@ -126,6 +135,14 @@ def fill(ui: SubmissionUi, sm: Any, fs: float) -> None:
             for flag, key in (("shortfall_allowed", "explain_shortfall"), ("commitment_allowed", "explain_commitment")):
                 if any(getattr(m, flag) for m in f.materials):
                     box.add_widget(_label(ui.text(key), fs * 0.8, color=(0.05, 0.27, 0.55, 1)))
+    elif name == "sub_fields" and f.form_field is not None:
+        grid = sm.get_screen(name).ids.grid
+        ff = f.form_field
+        for value in ff.choices if _changed(grid, (lang, ff.code)) else ():
+            chosen = ui.text("chosen") if f.answers.get(ff.code) == value else ""
+            tile = SubTile(key=value, title=value, subtitle=chosen)
+            tile.bind(on_release=lambda w: ui.tap_choice(w.key))
+            grid.add_widget(tile)
     elif name == "sub_capture" and f.material is not None:
         screen = sm.get_screen(name)
         m = f.material

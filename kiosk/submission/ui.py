@@ -56,6 +56,8 @@ class SubmissionUi(DeviceSteps, Part):
     q_field = StringProperty("number")
     pk_code = StringProperty("")
     countdown = StringProperty("")
+    field_number = BooleanProperty(False)  # a chain's field typed on the keypad (not chosen from tiles)
+    field_value = StringProperty("")
 
     name = "sub"
     kv_files = (KV_FILE,)
@@ -165,12 +167,26 @@ class SubmissionUi(DeviceSteps, Part):
         self.message_ok = not f.screen and q.message_ok
         self.heading, self.detail = "", ""
         if f.screen == "sub_items":
-            self.heading = self.text("items_in", domain=f.domain or f.query, n=len(f.items or []))
+            n = len(f.items or [])
+            where = f.domain or f.query
+            self.heading = self.text("chains_in", n=n) if f.chains else self.text("items_in", domain=where, n=n)
         if f.item is not None and f.screen in ("sub_situation", "sub_template"):
             self.heading = f.item.label(f.lang) + (f" · {f.situation.label(f.lang)}" if f.situation else "")
             days = f.item.time_limit_days
             limit = self.text("time_limit", days=days) if days else self.text("time_limit_now")
             self.detail = f"{limit}    {self.text('fees', fees=f.item.fees if f.lang == 'zh' else f.item.fees_en)}"
+            if f.item.chain:  # 一链办理: what the one application covers, decided in parallel
+                names = "、".join(en if f.lang == "en" and en else zh for zh, en in f.item.members)
+                self.detail = f"{self.text('chain_members', n=len(f.item.members), names=names)}    {limit}"
+        ff = f.form_field
+        self.field_number = ff is not None and ff.kind == "number"
+        self.field_value = f.typed
+        if ff is not None:
+            n = len(f.kiosk_fields)
+            self.heading = self.text("field_title", i=f.field_index + 1, n=n, label=ff.label(f.lang))
+            later = any(not x.at_kiosk for x in f.item.fields) if f.item else False
+            hint = self.text("field_type" if self.field_number else "field_choose")
+            self.detail = hint + ("    " + self.text("field_text_later") if later else "")
         m = f.material
         if m is not None:
             self.heading = self.text("capture_title", i=f.index + 1, n=len(f.materials), name=m.label(f.lang))
@@ -187,6 +203,11 @@ class SubmissionUi(DeviceSteps, Part):
             ]
             if f.phone:
                 lines.append(self.text("review_phone", phone=f.phone_masked()))
+            lines += [
+                self.text("review_field", label=x.label(f.lang), value=f.answers[x.code])
+                for x in f.kiosk_fields
+                if x.code in f.answers
+            ]
             lines += [
                 self.text("review_material", name=x.label(f.lang), state=f.material_state(x)) for x in f.materials
             ]
@@ -224,6 +245,11 @@ class SubmissionUi(DeviceSteps, Part):
         if self._go(lambda now: self.flow.choose_domain(domain, now)):
             self._fetch(lambda: self.cases.items(domain=domain), self.flow.set_items)
 
+    def tap_chains_tile(self) -> None:
+        """The 一件事 tile: the chains (一链办理) of several items."""
+        if self._go(self.flow.choose_chains):
+            self._fetch(self.cases.chains, self.flow.set_items)
+
     def tap_search(self, text: str) -> None:
         """The search box."""
         if self._go(lambda now: self.flow.search(text, now)):
@@ -232,7 +258,8 @@ class SubmissionUi(DeviceSteps, Part):
     def tap_item(self, code: str) -> None:
         """An item tile: its zero-basis template."""
         if self._go(lambda now: self.flow.choose_item(code, now)):
-            self._fetch(lambda: self.cases.item(code), self.flow.set_item)
+            fetch = self.cases.chain if self.flow.chains else self.cases.item
+            self._fetch(lambda: fetch(code), self.flow.set_item)
 
     def tap_situation(self, code: str) -> None:
         """A situation."""
@@ -244,18 +271,31 @@ class SubmissionUi(DeviceSteps, Part):
 
     def tap_phone_key(self, digit: str) -> None:
         """A phone keypad digit (submission) or a query/pickup keypad key."""
-        if self.flow.screen:
+        if self.flow.screen == "sub_fields":
+            self._go(lambda now: self.flow.field_key(digit, now))
+        elif self.flow.screen:
             self._go(lambda now: self.flow.phone_key(digit, now))
         else:
             self._go(lambda now: self.query.key(digit, now))
 
     def tap_backspace(self) -> None:
         """Delete the last character."""
+        if self.flow.screen == "sub_fields":
+            self._go(self.flow.field_backspace)
+            return
         self._go(self.flow.phone_backspace if self.flow.screen else self.query.backspace)
 
     def tap_phone_ok(self) -> None:
         """Keep the phone number."""
         self._go(self.flow.phone_ok)
+
+    def tap_choice(self, value: str) -> None:
+        """A chain field's choice tile."""
+        self._go(lambda now: self.flow.choose_value(value, now))
+
+    def tap_field_ok(self) -> None:
+        """Keep a chain field's typed number."""
+        self._go(self.flow.field_ok)
 
     def tap_phone_skip(self) -> None:
         """No phone number."""

@@ -93,6 +93,24 @@ Action = Literal[
 ]
 
 
+def outcome_of(action: str, body: ActionBody) -> Outcome:
+    """The outcome an action's body describes (a case's, or a chain's for all its members)."""
+    return Outcome(
+        action=action,
+        note=body.note,
+        window=body.window,
+        problems=[p.model_dump() for p in body.problems],
+        reason=body.reason,
+        legal_basis=body.legal_basis,
+        competent_authority=body.competent_authority,
+        pending=[p.model_dump() for p in body.pending],
+        supplement_by=body.supplement_by,
+        commitments=body.commitments,
+        signed=body.signed,
+        verification_days=body.verification_days,
+    )
+
+
 def _today(ctx: HallContext, hall: str) -> date:
     return utcnow().astimezone(ctx.zones[hall]).date()
 
@@ -231,20 +249,7 @@ async def act(
     def run(tx: HallTx) -> dict[str, Any]:
         """The action; what its answer adds to the case view (documents issued, the pickup code)."""
         if action in WITH_DOCUMENT:
-            o = Outcome(
-                action=action,
-                note=body.note,
-                window=body.window,
-                problems=[p.model_dump() for p in body.problems],
-                reason=body.reason,
-                legal_basis=body.legal_basis,
-                competent_authority=body.competent_authority,
-                pending=[p.model_dump() for p in body.pending],
-                supplement_by=body.supplement_by,
-                commitments=body.commitments,
-                signed=body.signed,
-                verification_days=body.verification_days,
-            )
+            o = outcome_of(action, body)
             _, issued = apply(tx, number=number, o=o, who=who, cal=tx.hall_calendar, tz=tx.tz)
             return {"documents": [{"id": d.id, "kind": d.kind, "document_no": d.document_no} for d in issued]}
         if action == "ready":

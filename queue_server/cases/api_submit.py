@@ -128,17 +128,26 @@ async def commit_files(
     return result
 
 
+async def received(
+    ctx: HallContext, request: Request, hall: str, who: Principal | None
+) -> tuple[str, dict[str, str], list[tuple[str, Checked]], list[str]]:
+    """A submission's caller checked (its channel; an anonymous one rate-limited) and its body staged:
+    (channel, fields, checked files, staged names)."""
+    h = ctx.hall(hall)
+    channel = _may_submit(who, hall)
+    if who is None:
+        await ctx.limiter.check(f"case:{client_of(request)}", per_hour=20)
+    fields, files, names = await staged_files(ctx, request, h.case_upload_max_kb * 1024)
+    return channel, fields, files, names
+
+
 @router.post("/halls/{hall}/cases", tags=["public"])
 async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> Response:
     """Self-submission: multipart with `data` (JSON `SubmissionBody`) and files `file.<material>`.
 
     201 with the new case; 200 with the same case when the submission id was seen before (outbox replay).
     """
-    h = ctx.hall(hall)
-    channel = _may_submit(who, hall)
-    if who is None:
-        await ctx.limiter.check(f"case:{client_of(request)}", per_hour=20)
-    fields, files, names = await staged_files(ctx, request, h.case_upload_max_kb * 1024)
+    channel, fields, files, names = await received(ctx, request, hall, who)
     try:
         body = SubmissionBody.model_validate_json(fields.get("data", ""))
         row = await ctx.read(
@@ -146,28 +155,11 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
                 items.version(s, body.item, body.item_version) if body.item_version else items.current(s, body.item)
             )
         )
-    except ValidationError as exc:
+    except BaseException as exc:
         store_of(ctx).discard(names)
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise Invalid(f"申报数据有误 / Invalid submission data: {where}") from None
-    except BaseException:
-        store_of(ctx).discard(names)
-        raise
+        raise bad_data(exc) from None
     check = await smart_check(ctx, row, body, files)
-    sub = Submission(
-        item=row,
-        situation=body.situation,
-        name=body.applicant.name,
-        id_number=body.applicant.id_number,
-        phone=body.applicant.phone,
-        form=dict(body.form),
-        files=files,
-        submission_id=body.submission_id.lower(),
-        channel=channel,
-        ticket_id=body.ticket_id,
-        id_type=body.applicant.id_type,
-        nationality=body.applicant.nationality,
-    )
+    sub = Submission(item=row, situation=body.situation, **submitted(body, files, channel))
 
     def run(tx: HallTx) -> tuple[str, str, bool, bool]:
         c, created = submit(tx, s=sub, who=who, cipher=tx.pii, tz=tx.tz)
@@ -190,6 +182,30 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         "smart_approved": at_once,
     }
     return Response(orjson.dumps(out), status_code=201 if created else 200, media_type="application/json")
+
+
+def bad_data(exc: BaseException) -> BaseException:
+    """What a submission's unreadable JSON part answers (422 naming each field); any other error as it is."""
+    if not isinstance(exc, ValidationError):
+        return exc
+    where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return Invalid(f"申报数据有误 / Invalid submission data: {where}")
+
+
+def submitted(body: Any, files: list[tuple[str, Checked]], channel: str) -> dict[str, Any]:
+    """What a case's and a chain's submission take alike from their JSON part (`applicant`, `form`, ids)."""
+    return {
+        "name": body.applicant.name,
+        "id_number": body.applicant.id_number,
+        "phone": body.applicant.phone,
+        "form": dict(body.form),
+        "files": files,
+        "submission_id": body.submission_id.lower(),
+        "channel": channel,
+        "ticket_id": body.ticket_id,
+        "id_type": body.applicant.id_type,
+        "nationality": body.applicant.nationality,
+    }
 
 
 async def smart_check(

@@ -72,6 +72,37 @@ class Case(SQLModel, table=True):
     handover_id: int | None = Field(default=None, foreign_key="case_handover.id")
     pickup_code_hash: str | None = Field(default=None, max_length=64, unique=True)
     smart_result: str | None = Field(default=None, sa_column=Column(Text))  # 秒批秒办: the rules' outcome (JSON)
+    chain_id: int | None = Field(default=None, foreign_key="case_chain.id", index=True)  # 一链办理: its chain
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class CaseChain(SQLModel, table=True):
+    """A chain application (一链办理): several items applied for at once, one case per item (its members)."""
+
+    __tablename__ = "case_chain"
+    __table_args__ = (UniqueConstraint("hall_code", "submission_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=24, unique=True)  # e.g. L6742612060001
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    code: str = Field(max_length=32)  # the chain's catalogue code
+    name: str = Field(max_length=100)
+    name_en: str = Field(max_length=200)
+    data: str = Field(sa_column=Column(Text, nullable=False))  # the chain as submitted under (JSON), item versions
+    status: str = Field(max_length=32)
+    channel: str = Field(max_length=16)
+    submission_id: str | None = Field(default=None, max_length=64)
+    query_token: str = Field(max_length=32, unique=True)
+    name_masked: str = Field(max_length=64)
+    id_hash: str = Field(max_length=64)
+    id_masked: str = Field(max_length=24)
+    phone_enc: str | None = Field(default=None, sa_column=Column(Text))
+    submitted_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    ready_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    pickup_code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    result: str | None = Field(default=None, sa_column=Column(Text))  # the combined result (JSON)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
@@ -99,7 +130,8 @@ class CaseMaterial(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="hall_case.id", index=True)
     material: str = Field(max_length=32)  # the material's code in the item's situation
-    storage_name: str = Field(max_length=64, unique=True)
+    # a chain's shared material is one file named by a row in each member case (chains.py): not unique
+    storage_name: str = Field(max_length=64, index=True)
     content_type: str = Field(max_length=32)
     size: int
     sha256: str = Field(max_length=64)

@@ -251,6 +251,10 @@ def apply(
         issued.append(issue_document(tx, c, kind, fields, who))
     if o.action == "approve":  # 电子证照 with the decision (signed after this transaction: api_certificates)
         certificates.issue(tx, c, item, who)
+    if o.action in ("approve", "refuse") and c.chain_id is not None:  # 一链办理: the last decision readies all
+        from .chains import settle  # chains applies outcomes
+
+        settle(tx, c.chain_id)
     if step.receipt_too:  # the acceptance receipt goes with the signed letter
         step.receipt_fields()
         issued.append(issue_document(tx, c, "acceptance_receipt", fields, who))

@@ -34,6 +34,8 @@ def ready(tx: HallTx, *, number: str, who: Principal, cipher: PiiCipher) -> tupl
     """
     c = load(tx.session, number, lock=True)
     check_staff(who, c.hall_code, "clerk", "approver")
+    if c.chain_id is not None:
+        raise Conflict("此办件属于一链办理，全部办结后统一出件 / Part of a chain: its result comes with the chain's")
     move(tx, c, "ready", who)
     code = "".join(secrets.choice("0123456789") for _ in range(PICKUP_CODE_DIGITS))
     c.pickup_code_hash = _pickup_hash(cipher, c.hall_code, code)

@@ -15,7 +15,7 @@ from ..errors import NotFound
 from ..services.ticketing import staff_names
 from . import certificates, smart, states
 from .items import as_item
-from .models import Case, CaseDocument, CaseHistory, CaseItem, CaseMaterial
+from .models import Case, CaseChain, CaseDocument, CaseHistory, CaseItem, CaseMaterial
 from .output import deliveries
 from .service import ANONYMOUS, last4_hash, load
 from .workdays import light
@@ -110,7 +110,9 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
         "deliveries": deliveries(session, c),
         "certificates": certificates.staff_listing(session, c, today),
         "smart_check": smart.shown(c),
-        "actions": states.allowed_actions(c.status, role),
+        "chain": chain_view(session, c.chain_id, cal, today, own=c.id),
+        # a chain member's result comes with the chain's (chains.settle), never on its own
+        "actions": [a for a in states.allowed_actions(c.status, role) if not (c.chain_id and a == "ready")],
         "item_detail": as_item(item).model_dump(mode="json"),
     }
 
@@ -155,7 +157,28 @@ def listing(session: Session, c: Case, cal: Calendar, today: date) -> dict[str, 
         "submitted_at": c.submitted_at.isoformat(),
         "handed_over": c.handover_id is not None,
         "smart_failed": smart.failed_labels(c),  # 秒批秒办 rules that sent it to the ordinary acceptance
+        "chain": chain.number if c.chain_id is not None and (chain := session.get(CaseChain, c.chain_id)) else None,
         **traffic(c, cal, today),
+    }
+
+
+def chain_view(
+    session: Session, chain_id: int | None, cal: Calendar, today: date, *, own: int | None = None
+) -> dict[str, Any] | None:
+    """一链办理: the chain a case belongs to, with every member's state and deadline light (`own`: the member
+    being looked at is marked `self`)."""
+    chain = session.get(CaseChain, chain_id) if chain_id is not None else None
+    if chain is None:
+        return None
+    members = session.execute(select(Case).where(col(Case.chain_id) == chain.id).order_by(col(Case.id))).scalars()
+    return {
+        "number": chain.number,
+        "code": chain.code,
+        "name": chain.name,
+        "name_en": chain.name_en,
+        "status": chain.status,
+        "status_label": states.label(chain.status),
+        "members": [listing(session, m, cal, today) | {"self": m.id == own} for m in members],
     }
 
 

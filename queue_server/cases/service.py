@@ -100,6 +100,13 @@ def find_submission(tx: HallTx, submission_id: str) -> Case | None:
     ).scalar_one_or_none()
 
 
+def day_prefix(tx: HallTx, tz: Any) -> str:
+    """The hall's three-digit case code and the local date (YYMMDD) numbers of the day begin with."""
+    day = tx.now.astimezone(tz).date()
+    code = tx.config.case_code if tx.config is not None else HallConfig.derived_case_code(tx.hall)
+    return f"{code}{day:%y%m%d}"
+
+
 def new_number(tx: HallTx, tz: Any) -> str:
     """The next 办件编号 of the hall: its three-digit case code, the date (YYMMDD), a four-digit count.
 
@@ -107,9 +114,7 @@ def new_number(tx: HallTx, tz: Any) -> str:
     configuration loads) and the count runs inside the hall's write transaction. Digits only, so the
     number can be typed on the kiosk's digit keypad (e.g. 6742612060001).
     """
-    day = tx.now.astimezone(tz).date()
-    code = tx.config.case_code if tx.config is not None else HallConfig.derived_case_code(tx.hall)
-    prefix = f"{code}{day:%y%m%d}"
+    prefix = day_prefix(tx, tz)
     n = tx.session.execute(
         select(func.count()).where(col(Case.hall_code) == tx.hall, col(Case.number).like(f"{prefix}%"))
     ).scalar_one()

@@ -88,6 +88,11 @@ TABLE: dict[str, Rule] = {
         ALL, hall=False, fill={"code": "complaint_code"}, params={"proof": "{complaint_proof}"}
     ),
     "GET /api/v1/cases/{number}/status": Rule(ALL, hall=False, fill=CASE, params={"proof": "{proof}"}),
+    "GET /api/v1/chains": PUBLIC,  # 一链办理: the chains and their one form
+    "GET /api/v1/chains/{code}": Rule(ALL, hall=False, fill={"code": "chain_code"}),
+    "GET /api/v1/chain-cases/{number}/status": Rule(
+        ALL, hall=False, fill={"number": "chain"}, params={"proof": "{chain_proof}"}
+    ),
     "GET /api/v1/cases/{number}/receipt.pdf": Rule(ALL, hall=False, fill=CASE, params={"proof": "{proof}"}),
     # the citizen's own 电子证照 with the receipt's query code (the world's case has none yet: 404 for anyone)
     "GET /api/v1/cases/{number}/certificate.pdf": Rule(ALL, hall=False, fill=CASE, params={"proof": "{proof}"}),
@@ -118,6 +123,7 @@ TABLE: dict[str, Rule] = {
     ),
     "POST /api/v1/home-visits/{code}/cancel": Rule(only("anonymous", "kiosk", "clerk")),
     "POST /api/v1/halls/{hall}/cases": Rule(only("anonymous", "kiosk", "clerk"), files=True),
+    "POST /api/v1/halls/{hall}/chains": Rule(only("anonymous", "kiosk", "clerk"), files=True),  # 422: a case body
     "POST /api/v1/halls/{hall}/evaluations": Rule(frozenset({"anonymous", "kiosk", "display"}), json=EVAL),
     "POST /api/v1/halls/{hall}/complaints": Rule(
         frozenset({"anonymous", "kiosk", "admin"}), json={"category": "service", "content": "窗口人员态度不好"}
@@ -189,6 +195,10 @@ TABLE: dict[str, Rule] = {
         only("approver"), fill=CASE | {"action": "case_action"}, json=NOTE
     ),
     "GET /api/v1/cases/{number}/documents/{doc_id}.pdf": Rule(only("clerk", "approver", "auditor"), fill=CASE),
+    "GET /api/v1/chain-cases/{number}": Rule(only("clerk", "approver", "auditor"), fill={"number": "chain"}),
+    "POST /api/v1/chain-cases/{number}/actions/{action}": Rule(  # notify_missing without problems: 422
+        only("clerk"), fill={"number": "chain", "action": "chain_action"}, json=NOTE
+    ),
     "GET /api/v1/cases/{number}/commitment-letter.pdf": Rule(
         only("clerk"), fill=CASE, params={"commitments": "x"}, deny_ok=frozenset({"clerk", "admin"})
     ),

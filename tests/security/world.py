@@ -107,4 +107,11 @@ def build_world(api: Api) -> dict[str, Any]:
     w["complaint_code"], w["complaint_proof"] = r.json()["code"], r.json()["query_code"]
     listed = api.http.get("/api/v1/halls/t1/complaints", headers=api.auth("approver1")).json()
     w["complaint"] = listed[0]["id"]
+    # a chain application (一链办理) with its query code
+    from ..cases.test_chains import body, post_chain
+
+    r = post_chain(api, body())
+    assert r.status_code == 201, r.text
+    w |= {"chain": r.json()["number"], "chain_proof": r.json()["query_token"], "chain_code": "YL-CYD-001"}
+    w["chain_action"] = "notify_missing"
     return w

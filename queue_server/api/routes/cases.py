@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ...cases import api_certificates, api_desk, api_handover, api_items, api_ledger, api_submit
+from ...cases import api_certificates, api_chains, api_desk, api_handover, api_items, api_ledger, api_submit
 
 router = APIRouter()
 router.include_router(api_items.router)
@@ -16,3 +16,4 @@ router.include_router(api_certificates.router)
 router.include_router(api_certificates.pages)
 router.include_router(api_ledger.router)
 router.include_router(api_ledger.pages)
+router.include_router(api_chains.router)

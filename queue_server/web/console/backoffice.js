@@ -10,7 +10,7 @@ import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./lo
 
 const STAFF = new Set(["clerk", "approver", "auditor", "admin"]);
 const HANDOVER_POLL_MS = 20000; // hand-over lists carry no event of their own: re-read them now and then
-const s = { me: null, hall: null, tz: null, view: "running", light: "", rows: [], selected: null, loads: 0, extra: {} };
+const s = { me: null, hall: null, tz: null, view: "running", light: "", rows: [], selected: null, loads: 0, extra: {}, members: [] };
 
 function stop(err) {
   $("bo").hidden = true;
@@ -94,7 +94,8 @@ function renderList() {
     dot.title = zh;
     const tr = el("tr", "bo-row",
       el("td", null, dot),
-      el("td", "bo-num", el("b", null, r.number), el("small", null, split(r.status_label)[0], r.handed_over ? "" : " · 未移交")),
+      el("td", "bo-num", el("b", null, r.number), el("small", null, split(r.status_label)[0], r.handed_over ? "" : " · 未移交"),
+        r.chain ? el("small", "bo-chain-tag", `一链 ${r.chain}`) : null),
       el("td", "bo-item", el("span", "clip-wide", r.item_name)),
       el("td", null, r.applicant_masked),
       dueCell(r));
@@ -130,6 +131,7 @@ async function loadCase() {
   try {
     const view = await get(`/api/v1/cases/${encodeURIComponent(number)}`);
     if (number !== s.selected) return;
+    s.members = view.chain ? view.chain.members.map((m) => m.number) : []; // 一链办理: their changes redraw it
     // an event's reload that brings nothing new keeps the view as it is: a reason being typed or an open
     // confirmation (准予/不予许可) is not wiped by another change in the hall
     const shown = JSON.stringify([number, view, s.extra]);
@@ -155,6 +157,7 @@ function ctx() {
     tz: s.tz,
     extra: s.extra,
     openFile,
+    select, // another member of the case's chain (一链办理)
     /** POST an action or an output call, keep what it answers only once, and show the case again. */
     async act(path, body, ok) {
       try {
@@ -176,7 +179,7 @@ const reloadCase = throttle(() => loadCase(), 500);
 function onEvent(msg) {
   if (msg.type !== "case.status" || !msg.data) return;
   reload();
-  if (msg.data.number === s.selected) reloadCase();
+  if (msg.data.number === s.selected || s.members.includes(msg.data.number)) reloadCase();
   if (msg.data.status === "accepted" || msg.data.status === "in_review") loadHandovers();
 }
 

@@ -5,6 +5,7 @@ import { post, token } from "./api.js";
 import { bi, el, notify } from "./dom.js";
 import { ACTION, CHANNEL, DELIVERY, DELIVERY_STATUS, DOCUMENT, LIGHT, ROLE, pair, split } from "./bo-labels.js";
 import { renderDecision, renderOutput } from "./bo-actions.js";
+import { renderChain } from "./bo-chain.js";
 
 const REVEALERS = new Set(["clerk", "approver", "admin"]);
 
@@ -181,6 +182,7 @@ export function renderCase(box, v, ctx) {
   const kept = drafts(box, v.number);
   const parts = [
     head(v, ctx.tz),
+    renderChain(v, ctx),
     applicant(v, ctx),
     renderDecision(v, ctx),
     renderOutput(v, ctx),

@@ -23,6 +23,7 @@ export const ACTION = {
   mail: ["EMS 寄出", "Mailed by EMS"],
   sign: ["邮件签收", "EMS signed"],
   withdraw: ["撤回", "Withdrawn"],
+  chain: ["一链办理", "Part of a chain"],
 };
 
 export const DOCUMENT = {
