@@ -246,6 +246,7 @@ class BookingApp:
                 req.start,
                 name=req.name,
                 id_number=req.id_number,
+                nationality=req.nationality,
                 phone=req.phone or None,
                 key=req.key,  # the tap's key: a retry after a lost answer gets this booking back, code and all
                 on_retry=retry,

@@ -128,15 +128,20 @@ class DeviceApp:
                     log.warning("kiosk passport: %s", e)
                     continue
                 if passport is not None:
-                    self._later(partial(self.passport_arrived, passport.id_number, passport.nationality), render=True)
+                    got = partial(self.passport_arrived, passport.id_number, passport.nationality, passport.name_en)
+                    self._later(got, render=True)
             elif payload:
                 zone.feed(str(payload))  # a stray code between the two lines starts the zone over
                 self._later(self._scanned_later(str(payload)))
 
-    def passport_arrived(self, number: str = "", nationality: str = "") -> None:
+    def passport_arrived(self, number: str = "", nationality: str = "", name: str = "") -> None:
         """A passport's zone was read (Kivy thread): on the check-in screen the appointment booked with it; on
-        take-a-number's screens an ordinary number (the passport's number and name stay in the kiosk)."""
-        if self.flow.screen == "checkin":
+        the booking's card step the holder (name, number, nationality); on take-a-number's screens an ordinary
+        number (the passport's number and name stay in the kiosk)."""
+        if self.flow.screen == "book_card":
+            self.flow.book_card_read(name, number, time.monotonic(), nationality=nationality)
+            log.info("kiosk passport read for booking")
+        elif self.flow.screen == "checkin":
             now = time.monotonic()
             self._start_check_in(self.flow.checkin_card(number, now, id_type="passport", nationality=nationality))
             log.info("kiosk passport read for check-in")
@@ -144,7 +149,7 @@ class DeviceApp:
             self.flow.passport_read(time.monotonic())
             if self.flow.screen in ("domain", "confirm"):
                 log.info("kiosk passport read for take-a-number")
-        else:  # booking asks for an ID card
+        else:
             log.info("kiosk passport read on screen %s: not used there", self.flow.screen)
 
     def _scanned_later(self, payload: str) -> Callable[[], None]:

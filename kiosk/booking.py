@@ -89,6 +89,7 @@ class BookRequest:
     id_number: str
     phone: str
     key: str
+    nationality: str = ""  # a passport's (the number is its passport number); empty for an ID card
 
 
 class BookingSteps:
@@ -122,6 +123,7 @@ class BookingSteps:
         self.book_slot: Slot | None = None
         self.card_name = ""
         self.card_number = ""
+        self.card_nationality = ""  # set with the number by `book_card_read`: a passport's nationality
         self.booking: BookRequest | None = None
         self.booked: dict[str, Any] | None = None
 
@@ -247,11 +249,12 @@ class BookingSteps:
         if self.book_slot is not None:
             self.screen, self.card_error = "book_card", False
 
-    def book_card_read(self, name: str, id_number: str, now: float) -> None:
-        """The card: its name and number, then the phone keypad."""
+    def book_card_read(self, name: str, id_number: str, now: float, *, nationality: str = "") -> None:
+        """The card (or a passport, with its `nationality`): its name and number, then the phone keypad."""
         self.touch(now)
         if self.screen == "book_card" and name and id_number:
             self.card_name, self.card_number, self.card_error = name, id_number, False
+            self.card_nationality = nationality
             self.screen, self.phone_for, self.phone_typed, self.message = "phone", "booking", "", ""
 
     def book_confirm(self, now: float) -> BookRequest | None:
@@ -260,7 +263,13 @@ class BookingSteps:
         if self.screen != "book_confirm" or self.domain is None or self.book_slot is None or not self.card_number:
             return None
         self.booking = BookRequest(
-            self.domain.code, self.book_slot.start, self.card_name, self.card_number, self.phone, self._new_key()
+            self.domain.code,
+            self.book_slot.start,
+            self.card_name,
+            self.card_number,
+            self.phone,
+            self._new_key(),
+            self.card_nationality,
         )
         self.screen, self.message = "booking", ""
         return self.booking

@@ -206,8 +206,10 @@ class KioskClient:
         phone: str | None,
         key: str | None = None,
         on_retry: Callable[[int], None] | None = None,
+        nationality: str = "",
     ) -> dict[str, Any]:
         """Book a slot; the appointment (masked) with its `code` and `qr`; Refused with the server's sentence.
+        With a `nationality` the number is that country's passport number.
 
         With `key` (the tap's Idempotency-Key) every transport error is retried with the same key: a lost answer's
         retry returns the first booking (200), code and all. Without a key only failures before sending are
@@ -216,6 +218,8 @@ class KioskClient:
         """
         url = f"/api/v1/halls/{self.hall}/appointments"
         body = {"queue": queue, "start": start.isoformat(), "name": name, "id_number": id_number, "channel": "kiosk"}
+        if nationality:
+            body |= {"id_type": "passport", "nationality": nationality}
         if phone:
             body["phone"] = phone
         if key:

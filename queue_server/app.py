@@ -31,6 +31,7 @@ from .metrics import Metrics
 from .migrations import upgrade
 from .models import Hall
 from .notify import api as notify_api
+from .notify import wechat_bind
 from .readiness import Readiness
 from .services.appointments import mark_no_shows
 from .services.halls import sync_config
@@ -275,6 +276,7 @@ def create_app(
     app.include_router(appointments.router)
     app.include_router(home_visits.router)
     app.include_router(notify_api.router)
+    app.include_router(wechat_bind.router)
     app.include_router(ws.router)
     app.include_router(web.router)
     app.include_router(console.router)

@@ -312,9 +312,17 @@ class NotifyConfig(BaseModel):
     sign_name: str | None = None  # SMS signature (短信签名) registered with Alibaba Cloud or Tencent Cloud
     sdk_app_id: str | None = None  # tencent: SmsSdkAppId
     region: str = "ap-guangzhou"  # tencent: the API region
+    # wechat: which app key_id is. A mini program's subscription messages go to the openid its tickets carry;
+    # an official account's (服务号订阅通知, bizsend) to the openid bound on the tracking page (web OAuth)
+    wechat_account: Literal["mini_program", "official_account"] = "mini_program"
     templates: dict[str, TemplateConfig] = Field(default_factory=dict)  # by message kind
     timeout_s: float = Field(default=5.0, gt=0, le=60)
     max_attempts: int = Field(default=8, ge=1, le=100)
+
+    @property
+    def wechat_bindings(self) -> bool:
+        """Whether messages go to an openid bound on the tracking page (an official account's notices)."""
+        return self.provider == "wechat" and self.wechat_account == "official_account"
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -146,6 +146,7 @@ class HallContext:
         if tx.hall in self.zones:
             tx.config, tx.tz, tx.calendar = self.hall(tx.hall), self.zones[tx.hall], self.calendars[tx.hall]
         tx.cipher = self.cipher
+        tx.wechat_bindings = self.config.notify.wechat_bindings
 
     @contextmanager
     def transaction(self, hall: str, *, now: datetime | None = None) -> Iterator[HallTx]:

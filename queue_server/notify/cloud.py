@@ -178,8 +178,10 @@ class TencentSmsProvider:
 class WeChatSubscribeProvider:
     """WeChat subscription messages (小程序订阅消息, subscribeMessage.send) through `wechatpy`.
 
-    The recipient is the citizen's openid in the mini program: the message's `phone` field carries it for
-    this provider (a ticket taken in the hall's mini program). `data` maps each template key (thing1,
+    The recipient is the citizen's openid: the message's `phone` field carries it for this provider — for a
+    mini program the openid its tickets carry; for an official account (`wechat_account = "official_account"`,
+    its subscription notices through message/subscribe/bizsend) the openid bound on the tracking page
+    (`wechat_bind.py`). `data` maps each template key (thing1,
     character_string2 …) to {"value": …}. wechatpy fetches and caches the access_token (appid + AppSecret)
     and is synchronous: it runs in a worker thread."""
 
@@ -208,6 +210,8 @@ class WeChatSubscribeProvider:
     def _send(self, msg: OutgoingMessage) -> Any:
         t, values = template_of(self.config, msg)
         data = {key: {"value": value} for key, value in values}
+        if self.config.wechat_account == "official_account":  # 订阅通知: message/subscribe/bizsend
+            return self._client.message.send_subscribe_message(msg.phone, t.code, data, page=t.page)
         return self._client.wxa.send_subscribe_message(msg.phone, t.code, data, page=t.page)
 
     async def send(self, msg: OutgoingMessage) -> None:

@@ -42,6 +42,25 @@ class Notification(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
+class WeChatBinding(SQLModel, table=True):
+    """A ticket's WeChat openid, bound on its tracking page by OAuth (`wechat_bind.py`); the newest one counts.
+
+    `nonce` is the OAuth state's: unique, so a state binds once. `openid_enc` is encrypted as the outbox's
+    recipient (`PiiCipher`, context "phone"), the form a message's `phone_enc` takes.
+    """
+
+    __tablename__ = "wechat_binding"
+
+    __table_args__ = (Index("ix_wechat_binding_ticket", "hall_code", "ticket_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    ticket_id: int
+    nonce: str = Field(max_length=32, unique=True)
+    openid_enc: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
 class PhoneCode(SQLModel, table=True):
     """A one-time code sent to a phone to prove it is the caller's (通办取号); only keyed hashes are kept."""
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from ..notify import enqueue, messages
+from ..notify.bindings import bound_recipient
 from ..notify.models import Notification
 from ..store import tickets as store
 from ..store.rows import TicketRow
@@ -22,9 +23,17 @@ def _hall_names(tx: HallTx) -> tuple[str, str]:
     return tx.config.name, tx.config.name_en
 
 
+def recipient(tx: HallTx, t: Any) -> str | None:
+    """Where a ticket's messages go (encrypted): its phone; with an official account's WeChat notices, the openid
+    bound on its tracking page, else nowhere (a phone number is no WeChat recipient)."""
+    if not tx.wechat_bindings:
+        return str(t.phone_enc) if t.phone_enc else None
+    return bound_recipient(tx, t.id)
+
+
 def issued(tx: HallTx, t: Any, ahead: int, wait_s: int) -> None:
     """Number, position and estimated wait, right after taking a number."""
-    if not t.phone_enc:
+    if not t.phone_enc or tx.wechat_bindings:  # a new ticket has no openid bound yet
         return
     name, name_en = _hall_names(tx)
     minutes = (wait_s + 59) // 60
@@ -43,13 +52,13 @@ def called(tx: HallTx, t: TicketRow, *, recall: bool = False) -> None:
         else ("called", messages.called(t.number, t.window))
     )
     params = {"number": t.number, "window": t.window}
-    enqueue(tx, kind=kind, ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
+    enqueue(tx, kind=kind, ticket=t.number, phone_enc=recipient(tx, t), text=text, params=params)
 
 
 def no_show(tx: HallTx, t: TicketRow) -> None:
     """The ticket was passed over (过号)."""
     text, params = messages.no_show(t.number), {"number": t.number}
-    enqueue(tx, kind="no_show", ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
+    enqueue(tx, kind="no_show", ticket=t.number, phone_enc=recipient(tx, t), text=text, params=params)
 
 
 def ahead_after_call(tx: HallTx, queue: str) -> None:
@@ -60,7 +69,8 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
     rows = store.next_in_line(tx.conn, tx.hall, queue, n)
     ordered = sorted(rows, key=lambda x: (ticket_class(x, tx.now), x.arrived_at, x.id))
     t = ordered[n] if len(ordered) > n else None
-    if t is None or not t.phone_enc:
+    to = recipient(tx, t) if t is not None else None
+    if t is None or not to:
         return
     since = t.issued_at - timedelta(seconds=1)
     told = tx.session.execute(
@@ -73,11 +83,13 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
     ).scalar_one()
     if not told:
         text, params = messages.ahead(t.number, n), {"number": t.number, "ahead": n}
-        enqueue(tx, kind="ahead", ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
+        enqueue(tx, kind="ahead", ticket=t.number, phone_enc=to, text=text, params=params)
 
 
 def appointment(tx: HallTx, kind: str, a: Any, slot_local: datetime) -> None:
-    """Booked or cancelled: with the slot and the booking code."""
+    """Booked or cancelled: with the slot and the booking code (to the phone: no openid is bound to a booking)."""
+    if tx.wechat_bindings:
+        return
     name, name_en = _hall_names(tx)
     build = messages.appointment_booked if kind == "appointment_booked" else messages.appointment_cancelled
     text = build(name, slot_local, a.code, hall_en=name_en)

@@ -36,6 +36,7 @@ class HallRead:
         self.tz: tzinfo = now.tzinfo or UTC
         self.calendar: Calendar | None = None
         self.cipher: PiiCipher | None = None
+        self.wechat_bindings = False  # messages go to the openid bound on the tracking page (notify/wechat_bind.py)
 
     @property
     def rules(self) -> Rules:

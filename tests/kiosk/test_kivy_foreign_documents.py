@@ -72,3 +72,20 @@ def test_a_foreigner_books_with_their_card_under_their_english_name(live_cl: Liv
     shot = tmp_path / "kiosk-foreign-book-confirm.png"
     check_png(shot, (1920, 1080))
     publish(shot)
+
+
+def test_a_passport_holder_books_with_the_passport_from_the_scanner(live_cl: LiveServer, tmp_path: Path) -> None:  # noqa: F811
+    live_cl.reset()
+    script = ["wait:closed", "sleep:0.5", "book", "wait:book_domain", "bookdomain:A", "wait:book_day", "day:0"]
+    script += ["wait:book_slot", "slot:0", "wait:book_card", "passport", "wait:phone", "phone:13812345678", "phoneok"]
+    script += ["wait:book_confirm", "bookconfirm", "wait:booked"]
+    extra = ("--printer", "sim://", "--id-reader", "sim://", "--scanner", "sim://")  # booking needs the card reader
+    log = run(live_cl, tmp_path, ",".join(script), *extra)
+    assert "kiosk passport read for booking" in log, log[-3000:]
+    with live_cl.ctx.db.read() as session:
+        rows = session.exec(select(Appointment)).all()
+    assert len(rows) == 1, log[-3000:]
+    passport = demo_passport()
+    assert (rows[0].id_type, rows[0].nationality, rows[0].name_masked) == ("passport", "KOR", "K** M****")
+    assert rows[0].id_masked == "*******78"
+    assert passport.id_number not in log and "KIM" not in log

@@ -119,9 +119,9 @@ class CloudService:
         self._server = None
 
     def sends(self) -> list[Request]:
-        """The message sends received (not WeChat's token requests)."""
+        """The message sends received (not WeChat's token or OAuth requests)."""
         with self._lock:
-            return [r for r in self.requests if not r.path.endswith("/token")]
+            return [r for r in self.requests if not r.path.endswith(("/token", "/access_token"))]
 
 
 def service_error(req: Request) -> tuple[int, dict[str, Any]]:
@@ -234,6 +234,43 @@ def tencent_check(req: Request) -> tuple[int, dict[str, Any]]:
     return 200, {"Response": {"SendStatusSet": status, "RequestId": "a0aabda6-cf91-4f3e-a2cd-a30c6ab5e3d2"}}
 
 
+# a mini program's subscribeMessage.send; an official account's subscription notice (订阅通知 bizsend)
+SEND_PATHS = ("/cgi-bin/message/subscribe/send", "/cgi-bin/message/subscribe/bizsend")
+
+
+def wechat_oauth_check(codes: dict[str, str]) -> Check:
+    """WeChat with web OAuth besides: "通过 code 换取网页授权 access_token" (GET /sns/oauth2/access_token with
+    appid, secret, code, grant_type=authorization_code → access_token, expires_in, refresh_token, openid,
+    scope), each code of `codes` (code → openid) good once, as WeChat's are; everything else as `wechat_check`."""
+    used: set[str] = set()
+    lock = threading.Lock()
+
+    def check(req: Request) -> tuple[int, dict[str, Any]]:
+        if req.path != "/sns/oauth2/access_token":
+            return wechat_check(req)
+        q = dict(req.query)
+        if req.method != "GET" or {k: v for k, v in q.items() if k != "code"} != {
+            "appid": WECHAT_APPID,
+            "secret": WECHAT_SECRET,
+            "grant_type": "authorization_code",
+        }:
+            req.errors.append(f"oauth request {req.method} {sorted(q)}")
+            return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
+        code = q.get("code", "")
+        with lock:
+            fresh = code in codes and code not in used
+            used.add(code)
+        if not fresh:
+            return 200, {"errcode": 40163, "errmsg": "code been used"} if code in codes else {
+                "errcode": 40029,
+                "errmsg": "invalid code",
+            }
+        token = {"access_token": "WEB_TOKEN_" + code, "expires_in": 7200, "refresh_token": "REFRESH_" + code}
+        return 200, token | {"openid": codes[code], "scope": "snsapi_base"}
+
+    return check
+
+
 def wechat_check(req: Request) -> tuple[int, dict[str, Any]]:
     """WeChat's token and subscribeMessage.send."""
     q = dict(req.query)
@@ -246,7 +283,7 @@ def wechat_check(req: Request) -> tuple[int, dict[str, Any]]:
             req.errors.append(f"token request {req.method} {sorted(q)}")
             return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
         return 200, {"access_token": WECHAT_TOKEN, "expires_in": 7200}
-    if req.path != "/cgi-bin/message/subscribe/send" or req.method != "POST":
+    if req.path not in SEND_PATHS or req.method != "POST":
         req.errors.append(f"unknown API {req.method} {req.path}")
         return 404, {"errcode": -1, "errmsg": "not found"}
     if q.get("access_token") != WECHAT_TOKEN:

@@ -15,7 +15,8 @@ from queue_server.settings import Settings, resolve
 from ..harness import Api, LiveServer, fresh_database, serving
 from .test_route_table import TABLE, app_routes
 
-NOT_PAGES = ("/healthz", "/readyz", "/openapi.json", "/favicon.ico", "/metrics")
+NOT_PAGES = ("/healthz", "/readyz", "/openapi.json", "/favicon.ico", "/metrics", "/wechat/bind/{track_token}")
+NOT_PAGES += ("/wechat/oauth",)  # redirects to WeChat and back (notify/wechat_bind.py)
 # /verify/{code} takes 16 to 48 characters
 FILL = {"hall": "t1", "n": "1", "track_token": "no-such-token", "code": "no-such-code-0123456789"}
 

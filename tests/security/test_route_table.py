@@ -264,6 +264,10 @@ TABLE: dict[str, Rule] = {
     "GET /pad/{hall}/window/{n}": PUBLIC,
     "GET /feedback/{hall}": PUBLIC,
     "GET /track/{track_token}": PUBLIC,  # the tracking page: the same static page for every token
+    # WeChat openid binding from the tracking page: by its token, then WeChat's redirect back with a signed
+    # state; both limited per address (tests/notify/test_wechat_binding.py); 404 without WeChat notices
+    "GET /wechat/bind/{track_token}": PUBLIC,
+    "GET /wechat/oauth": Rule(ALL, hall=False, params={"code": "c", "state": "1.1.n.m"}),
     "GET /cases/query": PUBLIC,
     "GET /verify/{code}": Rule(ALL, hall=False, fill={"code": "cert_code"}),  # the same static page for every code
     "GET /console": PUBLIC,

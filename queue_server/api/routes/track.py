@@ -25,6 +25,7 @@ from ...config import HallConfig
 from ...context import HallContext
 from ...errors import NotFound, TooManyRequests
 from ...events import HallEvent, Subscriber
+from ...notify import wechat_bind
 from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...schemas.events import envelope
 from ...schemas.ticket import track_url
@@ -101,9 +102,14 @@ async def cancel_by_citizen(track_token: TrackToken, request: Request, ctx: CtxD
 
 
 @router.get("/track/{track_token}", response_class=HTMLResponse, include_in_schema=False)
-def track_page(track_token: TrackToken) -> Response:
-    """The tracking page (跟踪页): static, the same for every token — its script reads the state by the token."""
-    return FileResponse(TRACK_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+def track_page(track_token: TrackToken, ctx: CtxDep) -> Response:
+    """The tracking page (跟踪页): static, the same for every token — its script reads the state by the token;
+    marked `data-wechat` where the hall's WeChat notices go to an openid bound from it (notify/wechat_bind.py)."""
+    page = TRACK_DIR / "index.html"
+    if not wechat_bind.enabled(ctx.config.notify):
+        return FileResponse(page, media_type="text/html", headers={"Cache-Control": "no-cache"})
+    html = page.read_text(encoding="utf-8").replace("<body ", '<body data-wechat="1" ', 1)
+    return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
 def _relevant(ev: HallEvent, t: Any) -> bool:

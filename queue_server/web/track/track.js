@@ -8,6 +8,9 @@ import { say } from "./strings.js";
 
 const TOKEN = decodeURIComponent(location.pathname.split("/")[2] || "");
 const POLL_MS = 10000;
+// The hall sends WeChat notices to an openid bound here (data-wechat, set by the server); WeChat's OAuth
+// works only inside WeChat, so the link shows there (its browser says MicroMessenger).
+const WECHAT = document.body.dataset.wechat === "1" && /MicroMessenger/i.test(navigator.userAgent);
 const $ = (id) => document.getElementById(id);
 
 let state = null; // the ticket's public state (queue_server/schemas/track.py TrackState)
@@ -124,6 +127,7 @@ function render(prev) {
   $("notice-box").hidden = !s.notice;
   put("notice", s.notice);
   $("cancel-box").hidden = s.status !== "waiting";
+  $("wechat-box").hidden = !WECHAT || !["waiting", "called", "held"].includes(s.status);
   if (s.status !== "waiting") $("confirm").hidden = true;
   put("confirm-number", s.number);
   $("hint").hidden = !["waiting", "called", "held"].includes(s.status);
@@ -160,7 +164,7 @@ function missing() {
   document.body.dataset.status = "missing";
   two("headline", say("missing"));
   two("detail", say("missing_note"));
-  for (const id of ["cancel-box", "rule", "rate", "notice-box", "hint"]) $(id).hidden = true;
+  for (const id of ["cancel-box", "rule", "rate", "notice-box", "hint", "wechat-box"]) $(id).hidden = true;
   document.body.dataset.ready = "true";
 }
 
@@ -205,6 +209,7 @@ async function start() {
     $("cancel").hidden = false;
   });
   $("confirm-yes").addEventListener("click", cancel);
+  $("wechat").href = `/wechat/bind/${encodeURIComponent(TOKEN)}`;
   if (!(await read())) return;
   stream = new HallStream(
     state.hall,
