@@ -435,7 +435,7 @@ class SubmissionFlow:
         self.touch(now)
         self._forget_personal()
         self.case_number, self.query_code = str(case["number"]), str(case.get("query_token") or "")
-        self.receipt_url = str(case.get("receipt_url") or "")
+        self.receipt_url = str(case.get("receipt_url") or case.get("query_url") or "")  # a chain: its query page
         self.screen, self.print_state = "sub_result", "printing"
         return True
 

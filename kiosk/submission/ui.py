@@ -171,7 +171,8 @@ class SubmissionUi(DeviceSteps, Part):
             where = f.domain or f.query
             self.heading = self.text("chains_in", n=n) if f.chains else self.text("items_in", domain=where, n=n)
         if f.item is not None and f.screen in ("sub_situation", "sub_template"):
-            self.heading = f.item.label(f.lang) + (f" · {f.situation.label(f.lang)}" if f.situation else "")
+            own = f.situation is not None and not f.item.chain  # a chain's one "situation" is the chain itself
+            self.heading = f.item.label(f.lang) + (f" · {f.situation.label(f.lang)}" if own and f.situation else "")
             days = f.item.time_limit_days
             limit = self.text("time_limit", days=days) if days else self.text("time_limit_now")
             self.detail = f"{limit}    {self.text('fees', fees=f.item.fees if f.lang == 'zh' else f.item.fees_en)}"
@@ -201,6 +202,9 @@ class SubmissionUi(DeviceSteps, Part):
                 self.text("review_situation", name=f.situation.label(f.lang)),
                 f.applicant_masked(),
             ]
+            if f.item.chain:  # its items instead of its one "situation"
+                names = "、".join(en if f.lang == "en" and en else zh for zh, en in f.item.members)
+                lines[1] = self.text("chain_members", n=len(f.item.members), names=names)
             if f.phone:
                 lines.append(self.text("review_phone", phone=f.phone_masked()))
             lines += [

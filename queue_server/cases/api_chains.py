@@ -96,7 +96,7 @@ async def create_chain(hall: str, request: Request, ctx: CtxDep, who: OptionalPr
     # a replay stores nothing: the first submission's files are the chain's
     number, token, created = await commit_files(ctx, names, lambda: ctx.change(hall, run), kept=lambda r: r[2])
     out = await ctx.read(lambda s: _view(s, ctx, chains.load_chain(s, number)))
-    out |= {"query_token": token, "replayed": not created}
+    out |= {"query_token": token, "query_url": f"/cases/query?n={number}&p={token}", "replayed": not created}
     return Response(orjson.dumps(out), status_code=201 if created else 200, media_type="application/json")
 
 

@@ -26,8 +26,8 @@ from ..ratelimit import client_of, guard_proof
 from ..services.auth import Principal
 from ..services.tx import HallTx
 from ..timeutil import utcnow
+from . import chains, items, query, rules, smart, states, uploads
 from . import documents as docs
-from . import items, query, rules, smart, states, uploads
 from .models import CaseItem, CaseMaterial
 from .output import pickup_with_code
 from .service import Submission, add_files, check_files, item_of, load, submit
@@ -346,6 +346,10 @@ async def pickup(hall: str, body: PickupBody, ctx: CtxDep, who: PrincipalDep) ->
     await ctx.limiter.check(f"pickup-hall:{hall}", per_hour=PICKUP_PER_HALL_HOUR)
 
     def run(tx: HallTx) -> dict[str, Any]:
+        chain = chains.by_pickup_code(tx, body.code)  # 一链办理: one code hands over every member's result
+        if chain is not None:
+            chains.deliver(tx, number=chain.number, who=who, code=body.code)
+            return {"number": chain.number, "status": chain.status, "status_label": states.label(chain.status)}
         c = pickup_with_code(tx, code=body.code, who=who, cipher=tx.pii)
         return {"number": c.number, "status": c.status, "status_label": states.label(c.status)}
 

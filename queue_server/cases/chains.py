@@ -660,9 +660,13 @@ def deliver(tx: HallTx, *, number: str, who: Principal | None, note: str = "", c
             if c.status == states.RESULT_READY:
                 deliver_at_window(tx, number=c.number, who=who, note=note or f"chain {chain.number}")
     else:
+        from .output import _delivery
+
         for c in members_of(tx.session, chain):
             if c.status == states.RESULT_READY:
                 move(tx, c, "deliver", who, f"chain {chain.number}: self-service pickup code")
+                by = who.name if who is not None else "citizen"
+                _delivery(tx, c, "self_pickup", who, status="delivered", delivered_at=tx.now, delivered_by=by)
     chain.status, chain.delivered_at, chain.updated_at = states.DELIVERED, tx.now, tx.now
     chain.pickup_code_hash = None
     tx.session.add(chain)

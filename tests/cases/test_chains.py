@@ -5,6 +5,8 @@ refusal); one output with one notice; an idempotent replay; a bad chain file's l
 from __future__ import annotations
 
 import json
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,7 @@ from queue_server.notify.models import Notification
 
 from ..conftest import require_backend
 from ..harness import KIOSK, PASSWORDS, TEST_CONFIG, Api, LiveServer, fresh_database, runtime, serving
+from ..notify.conftest import HOOK_SECRET, Receiver
 from .helpers import ID_NUMBER, NAME, PHONE, act, jpeg, pdf
 
 CHAIN = "YL-CYD-001"  # 开办餐饮店
@@ -36,22 +39,36 @@ FORM = {
 }
 
 
-def two_approvers(tmp: Path) -> Path:
-    """The test configuration with a second approver of hall t1."""
+def two_approvers(tmp: Path, hook: str | None = None) -> Path:
+    """The test configuration with a second approver of hall t1 (and messages to the webhook `hook`)."""
     config = tmp / "hall.toml"
     extra = '\n[[users]]\nusername = "approver2"\npassword = "approver2-pass"\nrole = "approver"\nhall = "t1"\n'
     text = TEST_CONFIG.read_text(encoding="utf-8")
+    if hook:
+        notify = f'[notify]\nprovider = "webhook"\nurl = "{hook}"\nsecret = "{HOOK_SECRET}"\n\n'
+        text = text.replace("[[halls]]", notify + "[[halls]]", 1)
     head, devices = text.split("[[devices]]", 1)
     config.write_text(head + extra + "\n[[devices]]" + devices, encoding="utf-8")
     return config
 
 
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    """The citizen's message channel: a webhook on loopback."""
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server with two approvers, on each database."""
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, receiver: Receiver
+) -> Iterator[LiveServer]:
+    """A live server with two approvers whose messages go to the webhook, on each database."""
     require_backend(request.param)
     tmp = tmp_path_factory.mktemp(f"chains-{request.param}")
-    with serving(runtime(fresh_database(request.param, tmp), tmp / "var", config=two_approvers(tmp))) as srv:
+    config = two_approvers(tmp, receiver.url)
+    with serving(runtime(fresh_database(request.param, tmp), tmp / "var", config=config)) as srv:
         yield srv
 
 
@@ -232,7 +249,17 @@ def test_accepted_once_approved_in_parallel_one_output_one_notice(api: Api) -> N
     assert view["status"] == "delivered" and [m["status"] for m in view["members"]] == ["delivered"] * 3
 
 
-def test_one_refusal_the_others_still_issue_one_output(api: Api) -> None:
+def wait_for(check: Any, timeout: float = 20.0) -> Any:
+    """The first true result of `check`, polled (the message goes out after the commit)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.05)
+    return result
+
+
+def test_one_refusal_the_others_still_issue_one_output(api: Api, receiver: Receiver) -> None:
+    receiver.hits.clear()  # numbers start again after each test's reset: only this test's messages
     out = submitted(api)
     number, members = out["number"], [m["number"] for m in out["members"]]
     ok(chain_act(api, number, "accept"))
@@ -246,6 +273,19 @@ def test_one_refusal_the_others_still_issue_one_output(api: Api) -> None:
     assert view["status"] == "result_ready" and view["result"] == view["result"] | {"approved": 2, "refused": 1}
     sent = notices(api)
     assert len(sent) == 1 and "不予许可1项" in sent[0].text
+    # the one pickup code of the message (to the citizen only) hands every result over at a 24-hour kiosk, once
+    hit = wait_for(
+        lambda: next(
+            (h for h in list(receiver.hits) if h.json["ticket"] == number and "不予许可1项" in h.json["text"]), None
+        )
+    )
+    code = re.search(r"取件码(\d{8})", hit.json["text"]).group(1)  # type: ignore[union-attr]
+    assert code not in sent[0].text
+    r = api.http.post("/api/v1/halls/t1/pickup", json={"code": code}, headers=api.auth(KIOSK))
+    assert r.status_code == 200 and r.json() == r.json() | {"number": number, "status": "delivered"}, r.text
+    assert [m["status"] for m in staff_view(api, number)["members"]] == ["delivered"] * 3
+    assert [d["method"] for d in case(api, members[2])["deliveries"]] == ["self_pickup"]
+    assert api.http.post("/api/v1/halls/t1/pickup", json={"code": code}, headers=api.auth(KIOSK)).status_code == 404
 
 
 def test_chain_shortfall_and_one_time_notice_apply_to_the_chain(api: Api) -> None:

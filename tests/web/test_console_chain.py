@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from ..cases.helpers import NAME
 from ..cases.test_chains import body, post_chain, two_approvers
 from ..harness import Api, LiveServer, fresh_database, runtime, serving
 from .test_console import SHOTS, browser
@@ -43,7 +44,7 @@ def members_shown(page: Page) -> list[tuple[str, str]]:
 def test_the_back_office_shows_the_chain_and_its_members(api: Api, browser: Browser) -> None:
     r = post_chain(api, body())
     assert r.status_code == 201, r.text
-    chain = r.json()["number"]
+    chain, token = r.json()["number"], r.json()["query_token"]
     members = [m["number"] for m in r.json()["members"]]
     # the clerk accepts the chain once, from any member's view
     clerk = open_page(browser, api, "clerk1", f"{PAGE}?view=submitted&case={members[0]}")
@@ -93,3 +94,14 @@ def test_the_back_office_shows_the_chain_and_its_members(api: Api, browser: Brow
         expect(clerk.locator(".bo-chain li.bo-chain-member[data-status=delivered]")).to_have_count(3)
     finally:
         clerk.close()
+    # the citizen's query page with the receipt's link: the chain and every member
+    page = browser.new_page()
+    try:
+        page.goto(f"{api.server.url}/cases/query?n={chain}&p={token}")
+        page.wait_for_selector("body[data-status=delivered]")
+        expect(page.locator("#members li[data-status=delivered]")).to_have_count(3)
+        expect(page.locator("#item")).to_contain_text("开办餐饮店")
+        expect(page.locator("#timeline li")).to_have_count(4)
+        assert NAME not in page.inner_text("body")
+    finally:
+        page.close()
