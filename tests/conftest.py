@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
@@ -89,3 +90,21 @@ def ctx(tmp_db: str, tmp_path: Path) -> Iterator[HallContext]:
     prepare(c, migrate=False)
     yield c
     c.close()
+
+
+# Browser tests: Debian's Chromium driven by Playwright, no `playwright install` (/work/shared docs/environment.md).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module; skipped where it is not installed, required in CI."""
+    if not os.path.exists(CHROMIUM):
+        if CI:
+            pytest.fail(f"{CHROMIUM} is required in CI", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

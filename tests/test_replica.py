@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
+from playwright.sync_api import Browser
 from pydantic import SecretStr
 
 from queue_server.config import ConfigError
@@ -34,8 +35,6 @@ from .harness import PASSWORDS, SECRET, TEST_CONFIG, Api, LiveServer, free_port,
 T = TypeVar("T")
 SUMMARY = "/api/v1/halls/t1/reports/summary"
 OVERVIEW = "/api/v1/halls/t1/console/overview"
-CHROMIUM = "/usr/bin/chromium"  # as tests/web (not imported: that module skips itself without it)
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 
 def _pg_bin() -> Path | None:
@@ -175,40 +174,36 @@ def test_a_report_reads_the_replica_and_the_supervisor_sees_its_lag(server: Live
     api.close()
 
 
-def test_the_supervisor_view_shows_the_lag_and_an_unreachable_replica(server: LiveServer, clusters: Clusters) -> None:
-    if not os.path.exists(CHROMIUM):
-        if CI:
-            pytest.fail(f"{CHROMIUM} is required in CI")
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
-    from playwright.sync_api import expect, sync_playwright
+def test_the_supervisor_view_shows_the_lag_and_an_unreachable_replica(
+    server: LiveServer, clusters: Clusters, browser: Browser
+) -> None:
+    from playwright.sync_api import expect
 
     api = Api(server)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1920, "height": 1080})
-        page.goto(f"{server.url}/console/hall")
-        page.fill("#login-user", "approver1")
-        page.fill("#login-pass", PASSWORDS["approver1"])
-        page.click("#login-form button[type=submit]")
-        pill = page.locator("#replica")
-        expect(pill).to_have_attribute("data-state", "ok")
-        clusters.standby_sql("SELECT pg_wal_replay_pause()")
-        try:
-            api.take("B")  # an event: the view reloads, and the replica has not replayed it
-            expect(pill).not_to_have_attribute("data-lag-bytes", re.compile(r"^(0)?$"), timeout=20_000)
-            expect(pill).to_contain_text("Replica lag")
-            page.screenshot(path=str(shots_dir() / "hall-supervisor-replica-lag.png"))
-        finally:
-            clusters.standby_sql("SELECT pg_wal_replay_resume()")
-        clusters.stop("standby")
-        try:
-            api.take("B")
-            expect(page.locator("#alerts [data-alert='replica']")).to_contain_text("reports read the primary")
-            expect(pill).to_have_attribute("data-state", "unreachable")
-            page.screenshot(path=str(shots_dir() / "hall-supervisor-replica-down.png"))
-        finally:
-            clusters.start("standby", clusters.standby_port)
-        browser.close()
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{server.url}/console/hall")
+    page.fill("#login-user", "approver1")
+    page.fill("#login-pass", PASSWORDS["approver1"])
+    page.click("#login-form button[type=submit]")
+    pill = page.locator("#replica")
+    expect(pill).to_have_attribute("data-state", "ok")
+    clusters.standby_sql("SELECT pg_wal_replay_pause()")
+    try:
+        api.take("B")  # an event: the view reloads, and the replica has not replayed it
+        expect(pill).not_to_have_attribute("data-lag-bytes", re.compile(r"^(0)?$"), timeout=20_000)
+        expect(pill).to_contain_text("Replica lag")
+        page.screenshot(path=str(shots_dir() / "hall-supervisor-replica-lag.png"))
+    finally:
+        clusters.standby_sql("SELECT pg_wal_replay_resume()")
+    clusters.stop("standby")
+    try:
+        api.take("B")
+        expect(page.locator("#alerts [data-alert='replica']")).to_contain_text("reports read the primary")
+        expect(pill).to_have_attribute("data-state", "unreachable")
+        page.screenshot(path=str(shots_dir() / "hall-supervisor-replica-down.png"))
+    finally:
+        clusters.start("standby", clusters.standby_port)
+    page.close()
     assert server.ctx.db.replica is not None
     server.ctx.db.replica.retry_s = 0.2  # try it again soon (30 s in service)
     assert eventually(lambda: replica(api), lambda r: r["state"] == "ok")["state"] == "ok"

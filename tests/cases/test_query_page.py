@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from playwright.sync_api import Browser, expect
 
-import pytest
-
-from ..conftest import CI
 from ..harness import Api
 from .helpers import ID_NUMBER, NAME, act, new_case
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
-
-if not os.path.exists(CHROMIUM):
-    if CI:
-        pytest.fail(f"{CHROMIUM} is required in CI", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
-
-from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def test_query_shows_the_masked_timeline(browser: Browser, api: Api) -> None:

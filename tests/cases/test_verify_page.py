@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
-import pytest
-
-from ..conftest import CI
 from ..harness import Api, shots_dir
 from .helpers import NAME
 from .test_certificates import approved
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 SHOTS = shots_dir()  # a temporary folder unless HALL_SHOTS_DIR says (tests/harness.py)
 
-if not os.path.exists(CHROMIUM):
-    if CI:
-        pytest.fail(f"{CHROMIUM} is required in CI", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+from playwright.sync_api import Browser, expect  # noqa: E402
 
 
 def test_verify_page_valid_revoked_unknown(browser: Browser, api: Api) -> None:

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, expect
 from queue_server.notify.wechat_bind import COOKIE, make_state
 
 from ..harness import LiveServer, fresh_database, runtime, serving
-from ..web.test_board import SHOTS, browser  # noqa: F401  (one headless Chromium per module)
+from ..web.test_board import SHOTS
 from .cloud_services import WECHAT_APPID, WECHAT_SECRET, CloudService, wechat_oauth_check
 
 OPENID = "oXyZ_official_account_user_0123"  # the official account's openid of the citizen
@@ -214,7 +214,7 @@ WECHAT_UA = (
 
 def test_the_tracking_page_offers_the_button_inside_wechat(
     live_w: LiveServer,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
     live_w.reset()
     with httpx.Client(base_url=live_w.url, timeout=30) as http:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 from pydantic import SecretStr
 
 from queue_server.settings import Settings, resolve
@@ -60,34 +61,30 @@ def test_pages_have_no_inline_script() -> None:
         assert "<script>" not in text and " style=" not in text and "<style" not in text, page
 
 
-def test_docs_work_offline_in_a_browser(api: Api) -> None:
+def test_docs_work_offline_in_a_browser(api: Api, browser: Browser) -> None:
     """Swagger UI renders the API from the server's own files: no request leaves loopback, no CSP violation."""
-    from playwright.sync_api import Request, sync_playwright
-
-    from ..web.test_board import ARGS, CHROMIUM
+    from playwright.sync_api import Request
 
     outside: list[str] = []
     violations: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
+    page = browser.new_page()
+    try:
 
-            def only_loopback(route: object, request: Request) -> None:
-                if request.url.startswith(api.server.url) or request.url.startswith("data:"):
-                    route.continue_()  # type: ignore[attr-defined]
-                else:
-                    outside.append(request.url)
-                    route.abort()  # type: ignore[attr-defined]
+        def only_loopback(route: object, request: Request) -> None:
+            if request.url.startswith(api.server.url) or request.url.startswith("data:"):
+                route.continue_()  # type: ignore[attr-defined]
+            else:
+                outside.append(request.url)
+                route.abort()  # type: ignore[attr-defined]
 
-            page.route("**/*", only_loopback)
-            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-            page.goto(f"{api.server.url}/docs")
-            page.wait_for_selector(".opblock", timeout=30_000)
-            assert page.locator(".opblock").count() >= 50
-            assert "One-window hall" in page.inner_text(".information-container")
-        finally:
-            browser.close()
+        page.route("**/*", only_loopback)
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(f"{api.server.url}/docs")
+        page.wait_for_selector(".opblock", timeout=30_000)
+        assert page.locator(".opblock").count() >= 50
+        assert "One-window hall" in page.inner_text(".information-container")
+    finally:
+        page.close()
     assert not outside, outside
     assert not violations, violations
 

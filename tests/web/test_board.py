@@ -3,49 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from ..conftest import CI, sqlite_only
-from ..display_board.blackhole import Blackhole
-from ..display_board.morning import NOTICE, PAUSED, SHOT_TIME, TAKEN, serving_morning
-from ..harness import DISPLAY, Api, free_port, runtime, serving, shots_dir
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
-
-if not os.path.exists(CHROMIUM):
-    if CI:
-        pytest.fail(f"{CHROMIUM} is required in CI", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
-
-from playwright.sync_api import (  # noqa: E402
+from playwright.sync_api import (
     Browser,
     Dialog,
     Page,
     ViewportSize,
     WebSocketRoute,
     expect,
-    sync_playwright,
 )
+
+from ..conftest import sqlite_only
+from ..display_board.blackhole import Blackhole
+from ..display_board.morning import NOTICE, PAUSED, SHOT_TIME, TAKEN, serving_morning
+from ..harness import DISPLAY, Api, free_port, runtime, serving, shots_dir
 
 SHOTS = shots_dir()  # a temporary folder unless HALL_SHOTS_DIR says (tests/harness.py)
 LANDSCAPE: ViewportSize = {"width": 1920, "height": 1080}
 PORTRAIT: ViewportSize = {"width": 1080, "height": 1920}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def open_page(browser: Browser, url: str, viewport: ViewportSize = LANDSCAPE) -> Page:

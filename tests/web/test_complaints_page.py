@@ -22,10 +22,10 @@ from kiosk.client import KioskClient
 from queue_server.feedback.models import Complaint
 
 from ..harness import KIOSK, Api, LiveServer
-from .test_console import CONSOLE, SHOTS, browser, log_in
+from .test_console import CONSOLE, SHOTS, log_in
 from .test_desk import desk_server, fits, shot
 
-__all__ = ["browser", "desk_server"]  # fixtures used here
+__all__ = ["desk_server"]  # fixtures used here
 
 SH = ZoneInfo("Asia/Shanghai")
 PHONE = "13812345678"

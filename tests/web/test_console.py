@@ -6,7 +6,6 @@ configuration of their own); issue 21 asks the staff's browser tests to run on b
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,31 +13,15 @@ from typing import Any
 import pytest
 
 from ..api.test_console_api import SCRIPT_NAME, book_and_check_in, console_config
-from ..conftest import CI
 from ..harness import PASSWORDS, Api, LiveServer, free_port, fresh_database, runtime, serving, shots_dir
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 SHOTS = shots_dir()  # a temporary folder unless HALL_SHOTS_DIR says (tests/harness.py)
 
-if not os.path.exists(CHROMIUM):
-    if CI:
-        pytest.fail(f"{CHROMIUM} is required in CI", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Dialog, Page, ViewportSize, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Dialog, Page, ViewportSize, expect  # noqa: E402
 
 CONSOLE: ViewportSize = {"width": 1366, "height": 768}
 HALL: ViewportSize = {"width": 1920, "height": 1080}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

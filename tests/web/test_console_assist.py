@@ -10,9 +10,9 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, expect
 
 from ..harness import PASSWORDS, Api
-from .test_console_cases import SHOTS, api, browser, server
+from .test_console_cases import SHOTS, api, server
 
-__all__ = ["api", "browser", "server"]  # the fixtures of the console-cases tests, for this module too
+__all__ = ["api", "server"]  # the fixtures of the console-cases tests, for this module too
 
 
 def test_a_clerk_records_and_exports_the_ledger(api: Api, browser: Browser, tmp_path: Path) -> None:

@@ -18,9 +18,7 @@ from playwright.sync_api import Browser, Page, Response, expect
 
 from ..cases.helpers import ID_NUMBER, act, new_case, pdf, png, post_case, submission
 from ..harness import KIOSK, PASSWORDS, Api, LiveServer, fresh_database, runtime, serving
-from .test_console import CONSOLE, SHOTS, browser
-
-__all__ = ["browser"]  # fixture used here
+from .test_console import CONSOLE, SHOTS
 
 PAGE = "/console/cases"
 SCRIPT_NAME = "<script>alert(1)</script>"

@@ -25,29 +25,18 @@ from ..cases.helpers import ID_NUMBER, act, new_case, pdf, png, post_case, submi
 from ..conftest import CI
 from ..harness import PASSWORDS, Api, LiveServer, fresh_database, runtime, serving, shots_dir
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 SHOTS = shots_dir()  # a temporary folder unless HALL_SHOTS_DIR says (tests/harness.py)
 
-for tool in (CHROMIUM, "pdftotext"):
+for tool in ("pdftotext",):  # Chromium: the `browser` fixture (tests/conftest.py)
     if not (os.path.exists(tool) or shutil.which(tool)):
         if CI:
             pytest.fail(f"{tool} is required in CI", pytrace=False)
-        pytest.skip(f"{tool} is not installed (Debian packages chromium, poppler-utils)", allow_module_level=True)
+        pytest.skip(f"{tool} is not installed (Debian package poppler-utils)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize, expect  # noqa: E402
 
 CONSOLE: ViewportSize = {"width": 1366, "height": 768}
 ERRORS: dict[int, list[str]] = {}  # uncaught script errors of each open tab
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

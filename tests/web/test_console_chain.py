@@ -12,10 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 from ..cases.helpers import NAME
 from ..cases.test_chains import body, post_chain, two_approvers
 from ..harness import Api, LiveServer, fresh_database, runtime, serving
-from .test_console import SHOTS, browser
+from .test_console import SHOTS
 from .test_console_backoffice import PAGE, open_page, wait_live
-
-__all__ = ["browser"]  # fixture used here
 
 
 @pytest.fixture(scope="module")

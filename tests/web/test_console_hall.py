@@ -14,9 +14,9 @@ from queue_server.app import close_past_days
 
 from ..api.test_console_api import book_and_check_in
 from ..harness import KIOSK, PASSWORDS, Api
-from .test_console import CONSOLE, HALL, SHOTS, api, browser, log_in, server
+from .test_console import CONSOLE, HALL, SHOTS, api, log_in, server
 
-__all__ = ["api", "browser", "server"]  # fixtures used here
+__all__ = ["api", "server"]  # fixtures used here
 
 
 def test_roles_on_the_pages_and_an_expired_token_returns_to_login(api: Api, browser: Browser) -> None:

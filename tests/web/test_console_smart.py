@@ -6,9 +6,9 @@ from playwright.sync_api import Browser, expect
 
 from ..cases.helpers import KIOSK, jpeg, post_case, submission
 from ..harness import Api
-from .test_console_cases import api, browser, case_view, desk, done, open_by_number, server, shot
+from .test_console_cases import api, case_view, desk, done, open_by_number, server, shot
 
-__all__ = ["api", "browser", "server"]  # the fixtures of the console-cases tests, for this module too
+__all__ = ["api", "server"]  # the fixtures of the console-cases tests, for this module too
 
 DISHONEST = "371002199001018025"  # on the simulated credit source's 失信 list (config/shared-data)
 

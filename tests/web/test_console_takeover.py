@@ -15,9 +15,7 @@ from playwright.sync_api import Browser, expect
 
 from ..conftest import require_backend
 from ..harness import TEST_CONFIG, Api, LiveServer, fresh_database, runtime, serving
-from .test_console import HALL, SHOTS, browser, current, log_in
-
-__all__ = ["browser"]  # the module's Chromium (a fixture of test_console)
+from .test_console import HALL, SHOTS, current, log_in
 
 NAMES = {"clerk1": "王芳", "clerk2": "李强"}
 

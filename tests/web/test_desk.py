@@ -28,9 +28,7 @@ from queue_server.models import AuditLog, DeskCard, Event
 from ..api.test_console_api import console_config
 from ..api.test_desk_api import desk_config
 from ..harness import DESK, KIOSK, Api, LiveServer, fresh_database, runtime, serving
-from .test_console import CONSOLE, SHOTS, browser, log_in
-
-__all__ = ["browser"]  # fixture used here
+from .test_console import CONSOLE, SHOTS, log_in
 
 PHONE = "13812345678"
 WALKIN_ID = make_id_number(birth=date(1950, 3, 4), serial=21)  # a senior: the server puts them in lane special

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from ..feedback.helpers import served
 from ..harness import Api
-from .test_board import ARGS, CHROMIUM, SHOTS
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+from .test_board import SHOTS
 
 
 def test_rate_online_then_complain_and_follow(browser: Browser, api: Api) -> None:

@@ -12,9 +12,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from ..cases.helpers import act, new_case
 from ..feedback.helpers import evaluate, served
 from ..harness import PASSWORDS, Api
-from .test_console import SHOTS, browser
-
-__all__ = ["browser"]  # the module's Chromium (a fixture of test_console)
+from .test_console import SHOTS
 
 SIZES: list[ViewportSize] = [{"width": 1280, "height": 720}, {"width": 1024, "height": 768}]
 

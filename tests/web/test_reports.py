@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from ..feedback import dataset
 from ..feedback.helpers import evaluate, served
 from ..harness import DISPLAY, Api
-from .test_board import ARGS, CHROMIUM, SHOTS
+from .test_board import SHOTS
 
 CANVAS_INK = """(id) => {
   const c = document.getElementById(id);
@@ -21,15 +19,6 @@ CANVAS_INK = """(id) => {
   for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
   return ink;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def sign_in(browser: Browser, api: Api, user: str = "approver1", password: str = "approver1-pass") -> Page:

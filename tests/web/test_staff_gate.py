@@ -8,9 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from ..harness import PASSWORDS, Api
-from .test_console import CONSOLE, SHOTS, browser
-
-__all__ = ["browser"]  # the module's Chromium (a fixture of test_console)
+from .test_console import CONSOLE, SHOTS
 
 PAGES = [  # path, title (the page's <title>), who signs in, what shows once signed in
     ("/console", "窗口叫号台", "clerk1", "#desk:visible, #picker:visible"),

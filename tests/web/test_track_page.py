@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from ..harness import KIOSK, Api
-from .test_board import SHOTS, browser  # noqa: F401  (one headless Chromium per module)
+from .test_board import SHOTS
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 CALL_WITHIN_MS = 2000  # the promise: the window on the phone within 2 s of the call
@@ -42,7 +42,7 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"track-{name}.png"))
 
 
-def test_follow_call_rate_and_cancel_from_the_phone(browser: Browser, api: Api) -> None:  # noqa: F811
+def test_follow_call_rate_and_cancel_from_the_phone(browser: Browser, api: Api) -> None:
     first = kiosk_takes(api, "A")
     mine = kiosk_takes(api, "A", phone="13912345678")
     assert mine["track_url"] == f"{api.server.url}/track/{mine['track_token']}"
@@ -122,7 +122,7 @@ def test_follow_call_rate_and_cancel_from_the_phone(browser: Browser, api: Api) 
 
 
 def test_a_missed_ticket_shows_the_rejoin_rule_and_an_unknown_link_says_so(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     api: Api,
 ) -> None:
     t = kiosk_takes(api, "C")
