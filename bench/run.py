@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ss.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate (browsers do)")
     ss.add_argument("--settle", type=float, default=2.0, help="seconds after connecting before RSS is read")
     ss.add_argument("--timeout", type=float, default=180.0, help="give up on a board after this long")
+    ss.add_argument("--workers", type=int, default=1, help="server processes (`hall serve --workers`, PostgreSQL)")
 
     sk = sub.add_parser("subscribers-client", help="(internal) the board side of `subscribers`")
     sk.add_argument("--port", type=int, required=True)

@@ -4,8 +4,10 @@ server under a driver per level and checks what the database holds afterwards.""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -42,7 +44,6 @@ from harness import (
     machine_busy_s,
     postgres_cpu_s,
     raise_fd_limit,
-    rss_kib,
     server_on_fresh_db,
     wait_quiet,
 )
@@ -313,21 +314,34 @@ def check_subscribers(subs: list[dict[str, Any]], calls: list[dict[str, Any]]) -
     return {"subscribers": len(subs), "calls": len(want), "problems": problems, "ok": not problems}
 
 
+def _sockets(pid: int) -> int:
+    """Open sockets of a process (its boards' websockets, plus a few of its own: database, listener)."""
+    fd_dir = Path(f"/proc/{pid}/fd")
+    n = 0
+    for fd in fd_dir.iterdir():
+        with contextlib.suppress(OSError):
+            n += os.readlink(fd).startswith("socket:")
+    return n
+
+
 def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
-    """For each N: one server, N boards in client processes, spaced calls timed to every board."""
+    """For each N: one server (`--workers N`: N processes, boards spread over them by the kernel and events
+    crossing processes through pg_notify), N boards in client processes, spaced calls timed to every board."""
     fd_limit = raise_fd_limit(max(args.subscribers) * 2 + 1024)  # the server subprocess inherits it
+    workers = args.workers
     levels = []
     for n in args.subscribers:
-        print(f"[subscribers/{kind}] {n} subscribers: fresh database, server starting", file=sys.stderr)
+        print(f"[subscribers/{kind}] {n} subscribers, {workers} process(es): fresh database", file=sys.stderr)
         idle_before = wait_quiet(args.wait_quiet)
         procs: list[subprocess.Popen[str]] = []
-        with server_on_fresh_db(kind, f"subs{n}", args.server_env, args.keep) as srv:
+        with server_on_fresh_db(kind, f"subs{n}w{workers}", args.server_env, args.keep, workers=workers) as srv:
             assert srv.proc is not None
-            pid = srv.proc.pid
             token = run_async(login(srv.port))
             run_async(issue_many(srv.port, args.calls + 10, _mix(["A", "B"], args.calls + 10)))
             time.sleep(1.0)
-            rss_before = rss_kib(pid)
+            rss_before = srv.rss_kib()
+            serving = [p for p in srv.pids() if p != srv.proc.pid] if workers > 1 else [srv.proc.pid]
+            sockets_before = {p: _sockets(p) for p in serving}
             n_procs = max(1, min(args.client_procs, n))
             shares = [n // n_procs + (i < n % n_procs) for i in range(n_procs)]
             outs = [srv.db.workdir / f"subscribers-{i}.json" for i in range(n_procs)]
@@ -347,7 +361,8 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
                 connect_s = time.monotonic() - t_conn
                 print(f"  {connected} connected ({failed} failed) in {connect_s:.1f}s", file=sys.stderr)
                 time.sleep(args.settle)
-                rss_connected = rss_kib(pid)
+                rss_connected = srv.rss_kib()
+                boards_per_process = [_sockets(p) - sockets_before[p] for p in serving]
                 cpu_s0, cpu_c0, m0, t0 = (
                     srv.cpu(),
                     sum(_cpu_seconds(p.pid) for p in procs),
@@ -358,9 +373,10 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
                 for p in procs:
                     p.wait(timeout=args.timeout)
                 wall = time.monotonic() - t0
-                server_cpu = 100.0 * (srv.cpu() - cpu_s0) / wall
+                server_cpu_s = srv.cpu() - cpu_s0
+                server_cpu = 100.0 * server_cpu_s / wall
                 machine_cpu = 100.0 * (machine_busy_s() - m0) / wall
-                rss_after = rss_kib(pid)
+                rss_after = srv.rss_kib()
             finally:
                 for p in procs:
                     if p.poll() is None:
@@ -385,6 +401,8 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         level = {
             "subscribers": n,
             "clients": n,
+            "workers": workers,
+            "boards_per_process": boards_per_process,
             "client_procs": n_procs,
             "calls": len(calls),
             "interval_s": args.interval,
@@ -399,6 +417,10 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
             "rss_kib_per_subscriber": (rss_connected - rss_before) / n,
             "connect_s": connect_s,
             "server_cpu_pct": server_cpu,
+            # the server's CPU per frame it sent (every board, every event): the fan-out's cost, which
+            # compares across runs even on a busy machine
+            "server_cpu_us_per_frame": 1e6 * server_cpu_s / max(1, sum(len(x["seqs"]) for x in subs)),
+            "wall_s": wall,
             "client_cpu_pct": client_cpu,
             "machine_cpu_pct": machine_cpu,
             "other_cpu_pct": machine_cpu - server_cpu - client_cpu,
@@ -409,12 +431,20 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         levels.append(level)
         lat = level["latency_ms"]
         print(
-            f"[subscribers/{kind}] n={n} p50={lat.get('p50', 0):.1f}ms p99={lat.get('p99', 0):.1f}ms "
+            f"[subscribers/{kind}] n={n} w={workers} boards/process={boards_per_process}\n"
+            f"  p50={lat.get('p50', 0):.1f}ms p99={lat.get('p99', 0):.1f}ms "
+            f"server {level['server_cpu_us_per_frame']:.1f} µs/frame "
             f"max={lat.get('max', 0):.1f}ms rss +{level['rss_kib_per_subscriber']:.1f} KiB/sub "
             f"server-cpu={server_cpu:.0f}% client-cpu={client_cpu:.0f}% check: {_verdict(level)}",
             file=sys.stderr,
         )
-    params = {"calls": args.calls, "interval_s": args.interval, "window": args.window, "deflate": args.deflate}
+    params = {
+        "calls": args.calls,
+        "interval_s": args.interval,
+        "window": args.window,
+        "deflate": args.deflate,
+        "workers": workers,
+    }
     return {"levels": levels, "params": params}
 
 

@@ -60,12 +60,16 @@ def test_call_next_twenty_windows(tmp_path: Path) -> None:
     assert len(lv["per_window_calls"]) == 20 and all(n > 0 for n in lv["per_window_calls"].values())
 
 
-def test_subscribers(tmp_path: Path) -> None:
-    """A few boards get every call once, in order; latency and memory per subscriber recorded."""
+@pytest.mark.parametrize(("db", "workers"), [("sqlite", 1), ("postgresql", 2)])
+def test_subscribers(tmp_path: Path, db: str, workers: int) -> None:
+    """A few boards get every call once, in order; latency and memory per subscriber recorded; with two
+    processes on PostgreSQL the boards are spread over both, and the events cross through pg_notify."""
+    require_backend(db)
     args = ("--subscribers", "20", "--calls", "3", "--interval", "0.05", "--client-procs", "1", "--settle", "0.2")
-    bench(tmp_path, "subscribers", "--db", "sqlite", *args, "--wait-quiet", "0")
-    lv = result(tmp_path, "subscribers-sqlite")["levels"][0]
-    assert lv["check"]["ok"] and lv["samples"] == 60
+    bench(tmp_path, "subscribers", "--db", db, "--workers", str(workers), *args, "--wait-quiet", "0")
+    lv = result(tmp_path, f"subscribers-{db}" + ("-w2" if workers == 2 else ""))["levels"][0]
+    assert lv["check"]["ok"] and lv["samples"] == 60 and lv["workers"] == workers
+    assert len(lv["boards_per_process"]) >= workers and lv["server_cpu_us_per_frame"] > 0
 
 
 @pytest.mark.parametrize(("db", "workers", "f9"), [("sqlite", 1, True), ("postgresql", 2, False)])
