@@ -25,7 +25,7 @@ from ..services.auth import Principal
 from ..services.tx import HallTx
 from ..timeutil import utcnow
 from . import documents as docs
-from . import items, output, query, states
+from . import items, output, prereview, query, states
 from .api_certificates import sign_pending
 from .api_submit import hall_of, pdf_response, store_of
 from .models import CaseDocument, CaseMaterial
@@ -72,6 +72,9 @@ class ActionBody(BaseModel):
     address: Text = Field(default="", max_length=300)
     waybill: Text = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9]*$")
     signed_by: Text = Field(default="", max_length=64)
+    card_id_number: Text | None = Field(
+        default=None, max_length=32, description="accepting a web case: the ID number of the card read at the window"
+    )
 
 
 Action = Literal[
@@ -248,6 +251,8 @@ async def act(
 
     def run(tx: HallTx) -> dict[str, Any]:
         """The action; what its answer adds to the case view (documents issued, the pickup code)."""
+        if action in prereview.CARD_CHECKED:  # a web case is bound to the ID number it was given
+            prereview.check_card(tx.pii, load(tx.session, number), action, body.card_id_number)
         if action in WITH_DOCUMENT:
             o = outcome_of(action, body)
             _, issued = apply(tx, number=number, o=o, who=who, cal=tx.hall_calendar, tz=tx.tz)

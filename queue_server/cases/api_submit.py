@@ -19,14 +19,14 @@ from sqlmodel import Session, col
 from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep
 from ..api.schemas import Text
 from ..context import HallContext
-from ..errors import Conflict, Forbidden, Invalid
+from ..errors import Conflict, Forbidden, Invalid, Unauthorized
 from ..identity import ID_TYPE_DOC, NATIONALITY_DOC, IdType, document
-from ..ids import InvalidIdNumber
+from ..ids import InvalidIdNumber, InvalidPhone, validate_phone
 from ..ratelimit import client_of, guard_proof
 from ..services.auth import Principal
 from ..services.tx import HallTx
 from ..timeutil import utcnow
-from . import chains, items, query, rules, smart, states, uploads
+from . import chains, items, prereview, query, rules, smart, states, uploads
 from . import documents as docs
 from .models import CaseItem, CaseMaterial
 from .output import pickup_with_code
@@ -40,6 +40,10 @@ pages.mount("/static/cases", StaticFiles(directory=WEB_DIR), name="cases-static"
 T = TypeVar("T")
 PICKUP_PER_KIOSK_HOUR = 60  # pickup codes tried at one 24-hour kiosk
 PICKUP_PER_HALL_HOUR = 300  # … at all of a hall's kiosks together
+NO_PROOF = (
+    "网上申报须先验证手机号（X-Phone-Proof），或已过期，请重新获取验证码 / A web submission needs the proof of a "
+    "phone code (X-Phone-Proof), or it expired: ask for a new code"
+)
 
 
 class Applicant(BaseModel):
@@ -135,8 +139,12 @@ async def received(
     (channel, fields, checked files, staged names)."""
     h = ctx.hall(hall)
     channel = _may_submit(who, hall)
-    if who is None:
+    if who is None:  # 网上申报: the phone proven by its one-time code (X-Phone-Proof), before the upload is read
         await ctx.limiter.check(f"case:{client_of(request)}", per_hour=20)
+        proven = prereview.proven_phone(ctx.cipher, request.headers.get("x-phone-proof"), hall=hall, now=utcnow())
+        if proven is None:
+            raise Unauthorized(NO_PROOF)
+        request.state.proven_phone = proven
     fields, files, names = await staged_files(ctx, request, h.case_upload_max_kb * 1024)
     return channel, fields, files, names
 
@@ -146,10 +154,15 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
     """Self-submission: multipart with `data` (JSON `SubmissionBody`) and files `file.<material>`.
 
     201 with the new case; 200 with the same case when the submission id was seen before (outbox replay).
+    Without a login (网上申报): the header `X-Phone-Proof` (…/web-cases/proof) is required (401), the phone is the
+    proven one, and the case starts in `prereview` (网上预审) with channel `web`.
     """
     channel, fields, files, names = await received(ctx, request, hall, who)
+    proven = getattr(request.state, "proven_phone", None)
     try:
         body = SubmissionBody.model_validate_json(fields.get("data", ""))
+        if proven is not None:
+            body.applicant.phone = web_phone(body.applicant.phone, proven)
         row = await ctx.read(
             lambda s: (
                 items.version(s, body.item, body.item_version) if body.item_version else items.current(s, body.item)
@@ -159,7 +172,7 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         store_of(ctx).discard(names)
         raise bad_data(exc) from None
     check = await smart_check(ctx, row, body, files)
-    sub = Submission(item=row, situation=body.situation, **submitted(body, files, channel))
+    sub = Submission(item=row, situation=body.situation, prereview=channel == "web", **submitted(body, files, channel))
 
     def run(tx: HallTx) -> tuple[str, str, bool, bool]:
         c, created = submit(tx, s=sub, who=who, cipher=tx.pii, tz=tx.tz)
@@ -206,6 +219,16 @@ def submitted(body: Any, files: list[tuple[str, Checked]], channel: str) -> dict
         "id_type": body.applicant.id_type,
         "nationality": body.applicant.nationality,
     }
+
+
+def web_phone(given: str | None, proven: str) -> str:
+    """The applicant's phone of a web submission: the proven one (422 when the form gives another)."""
+    try:
+        if given and validate_phone(given) != proven:
+            raise Invalid("联系电话须为已验证的手机号 / The phone must be the one the code proved")
+    except InvalidPhone as exc:
+        raise Invalid(str(exc)) from None
+    return proven
 
 
 async def smart_check(

@@ -107,6 +107,8 @@ class Item(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     licence: Licence | None = None  # 实体证照与电子证照同步制发: the approval issues this licence, signed
     rules: list[Rule] | None = None  # 秒批秒办: a submission meeting every rule is approved at once (rules.py)
+    # 网上预审: a web case whose pre-review passed is accepted, approved and ready at once (no visit to a window)
+    prereview_output: bool = False
     situations: list[Situation] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from ..errors import NotFound
 from ..timeutil import utcnow
 from .catalog import Item
 from .models import CaseItem
+from .rules import form_fields
 
 
 def _canonical(item: Item) -> bytes:
@@ -133,8 +134,11 @@ def summary(row: CaseItem) -> dict[str, Any]:
 
 
 def detail(row: CaseItem) -> dict[str, Any]:
-    """The whole item with its version: the zero-basis template of every situation."""
-    return {"version": row.version, "source": row.source, **as_item(row).model_dump(mode="json")}
+    """The whole item with its version: the zero-basis template of every situation, and the form fields each
+    situation asks for (`form_fields`: those its 秒批秒办 rules check)."""
+    item = as_item(row)
+    fields = {s.code: form_fields(item.rules or [], s.code) for s in item.situations}
+    return {"version": row.version, "source": row.source, **item.model_dump(mode="json"), "form_fields": fields}
 
 
 def browse(session: Session, *, domain: str | None = None, q: str | None = None) -> list[dict[str, Any]]:

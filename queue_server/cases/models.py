@@ -72,6 +72,8 @@ class Case(SQLModel, table=True):
     handover_id: int | None = Field(default=None, foreign_key="case_handover.id")
     pickup_code_hash: str | None = Field(default=None, max_length=64, unique=True)
     smart_result: str | None = Field(default=None, sa_column=Column(Text))  # 秒批秒办: the rules' outcome (JSON)
+    prereview_notice: str | None = Field(default=None, sa_column=Column(Text))  # 网上预审: the last return (JSON)
+    appointment_code: str | None = Field(default=None, max_length=16)  # the slot a passed web case booked
     chain_id: int | None = Field(default=None, foreign_key="case_chain.id", index=True)  # 一链办理: its chain
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

@@ -6,6 +6,7 @@ import hmac
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -14,7 +15,7 @@ from ..crypto import PiiCipher
 from ..errors import NotFound
 from ..services.ticketing import staff_names
 from . import certificates, smart, states
-from .items import as_item
+from .items import detail
 from .models import Case, CaseChain, CaseDocument, CaseHistory, CaseItem, CaseMaterial
 from .output import deliveries
 from .service import ANONYMOUS, last4_hash, load
@@ -111,9 +112,11 @@ def staff(session: Session, c: Case, cal: Calendar, today: date, role: str) -> d
         "certificates": certificates.staff_listing(session, c, today),
         "smart_check": smart.shown(c),
         "chain": chain_view(session, c.chain_id, cal, today, own=c.id),
+        "prereview_notice": orjson.loads(c.prereview_notice) if c.prereview_notice else None,
+        "appointment_code": c.appointment_code,
         # a chain member's result comes with the chain's (chains.settle), never on its own
         "actions": [a for a in states.allowed_actions(c.status, role) if not (c.chain_id and a == "ready")],
-        "item_detail": as_item(item).model_dump(mode="json"),
+        "item_detail": detail(item),  # the template, with each situation's form fields
     }
 
 

@@ -156,3 +156,19 @@ def evaluate(
             why = _data(rule, id_number, sources)
         out.append(RuleResult(rule.code, rule.label, rule.label_en, not why, why))
     return SmartCheck(version, tuple(out))
+
+
+def form_fields(rules: list[Rule], situation: str) -> list[dict[str, Any]]:
+    """The form fields of a situation, as a page or kiosk asks for them: those the rules check (one per field,
+    with the first rule's label; required if any rule requires it; its choices, pattern and lengths)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rules:
+        if r.kind != "field" or not r.applies_to(situation) or r.field is None:
+            continue
+        f = out.setdefault(r.field, {"code": r.field, "label": r.label, "label_en": r.label_en, "required": False})
+        f["required"] = f["required"] or r.required
+        for key in ("one_of", "pattern", "min_length", "max_length"):
+            value = getattr(r, key)
+            if value is not None and key not in f:
+                f[key] = value
+    return list(out.values())

@@ -69,6 +69,7 @@ class Submission:
     submission_id: str | None = None
     channel: str = "kiosk"
     ticket_id: int | None = None
+    prereview: bool = False  # 网上预审: a web case waits for the clerk's pre-review before the window
     id_type: IdType | None = None  # None: told by the number's shape (identity.document)
     nationality: str | None = None  # ISO 3166-1 alpha-3; needed for a passport
 
@@ -139,7 +140,8 @@ def submit(
     cipher: PiiCipher,
     tz: Any,
 ) -> tuple[Case, bool]:
-    """Create a case in `submitted` with its materials; a repeated submission id returns the first case."""
+    """Create a case in `submitted` (from the web: `prereview`) with its materials; a repeated submission id
+    returns the first case."""
     if s.submission_id:
         existing = find_submission(tx, s.submission_id)
         if existing is not None:
@@ -167,7 +169,7 @@ def submit(
         hall_code=tx.hall,
         item_id=s.item.id or 0,
         situation=s.situation,
-        status=states.SUBMITTED,
+        status=states.PREREVIEW if s.prereview else states.SUBMITTED,
         channel=s.channel,
         submission_id=s.submission_id,
         query_token=secrets.token_hex(4).upper(),

@@ -15,6 +15,7 @@ import orjson
 
 from ..services.auth import Principal
 from ..services.tx import HallTx
+from . import states
 from .models import Case
 from .outcomes import Outcome, apply, plain_move
 from .output import ready
@@ -28,15 +29,21 @@ def settle(tx: HallTx, c: Case, check: SmartCheck) -> bool:
     """Keep the rules' outcome with the new case; when every rule passed, take it to `result_ready` now."""
     c.smart_result = orjson.dumps(check.as_json()).decode()
     tx.session.add(c)
-    if not check.passed:
+    if not check.passed or c.status != states.SUBMITTED:  # a web case is pre-reviewed by a clerk first
         return False
     note = f"智能审批：{len(check.results)} 条规则全部通过（事项第 {check.version} 版） / all rules passed"
-    cal, tz = tx.hall_calendar, tx.tz
-    apply(tx, number=c.number, o=Outcome(action="accept", note=note, window=WINDOW), who=SMART, cal=cal, tz=tz)
-    plain_move(tx, number=c.number, action="review", who=SMART, note=note)
-    apply(tx, number=c.number, o=Outcome(action="approve", note=note, window=WINDOW), who=SMART, cal=cal, tz=tz)
-    ready(tx, number=c.number, who=SMART, cipher=tx.pii)  # the citizen's message, with a pickup code
+    to_output(tx, c, who=SMART, note=note, window=WINDOW)
     return True
+
+
+def to_output(tx: HallTx, c: Case, *, who: Principal, note: str, window: str) -> None:
+    """Accept, review, approve and make the case ready at once, as `who` (a server actor): the documents, the
+    certificate of a licence item, the citizen's message with a pickup code (秒批秒办, a 网上预审 output item)."""
+    cal, tz = tx.hall_calendar, tx.tz
+    apply(tx, number=c.number, o=Outcome(action="accept", note=note, window=window), who=who, cal=cal, tz=tz)
+    plain_move(tx, number=c.number, action="review", who=who, note=note)
+    apply(tx, number=c.number, o=Outcome(action="approve", note=note, window=window), who=who, cal=cal, tz=tz)
+    ready(tx, number=c.number, who=who, cipher=tx.pii)  # the citizen's message, with a pickup code
 
 
 def shown(c: Case) -> dict[str, Any] | None:

@@ -7,7 +7,14 @@
         │ └─reject────────────▶ rejected (不予受理, final)                                  ▼
     approved | refused ──ready──▶ result_ready ──deliver──▶ delivered (window or pickup code)
                                       └──mail──▶ mailed ──sign──▶ delivered (EMS signed receipt)
-    withdraw: from submitted, needs_more, accepted*, in_review → withdrawn (final)
+    withdraw: from submitted, needs_more, accepted*, in_review, prereview* → withdrawn (final)
+
+网上预审 (a web case starts here; the window then accepts a passed one with the card):
+
+    prereview ──prereview_pass───▶ prereview_passed ──accept / accept_* / notify_missing / reject──▶ …
+        │  ▲                            (an item with `prereview_output`: accepted … result_ready at once)
+        │  └──prereview_resubmit── prereview_returned (the one-time notice of everything to fix)
+        └─prereview_return──────────────▲
 
 Roles: ``kiosk`` (a kiosk device or the citizen), ``clerk`` (front desk), ``approver`` (back office);
 ``admin`` may do everything. Anything else is an illegal transition (HTTP 409) or a forbidden role (403).
@@ -31,6 +38,9 @@ RESULT_READY: Final = "result_ready"
 MAILED: Final = "mailed"
 DELIVERED: Final = "delivered"
 WITHDRAWN: Final = "withdrawn"
+PREREVIEW: Final = "prereview"
+PREREVIEW_PASSED: Final = "prereview_passed"
+PREREVIEW_RETURNED: Final = "prereview_returned"
 
 STATES: Final = (
     SUBMITTED,
@@ -46,11 +56,18 @@ STATES: Final = (
     MAILED,
     DELIVERED,
     WITHDRAWN,
+    PREREVIEW,
+    PREREVIEW_PASSED,
+    PREREVIEW_RETURNED,
 )
 FINAL: Final = frozenset({REJECTED, DELIVERED, WITHDRAWN})
 ACCEPTED_STATES: Final = frozenset({ACCEPTED, PENDING_SUPPLEMENT, ON_COMMITMENT})
 # States in which the promised time limit runs (the back office's worklist and the traffic light).
 RUNNING: Final = frozenset({ACCEPTED, PENDING_SUPPLEMENT, ON_COMMITMENT, IN_REVIEW})
+# 网上预审: the states of a web submission before the applicant comes to the window.
+PREREVIEW_STATES: Final = frozenset({PREREVIEW, PREREVIEW_PASSED, PREREVIEW_RETURNED})
+# Where the window takes a case in: a submission at the hall, or a web case whose pre-review passed.
+AT_WINDOW: Final = {SUBMITTED, PREREVIEW_PASSED}
 
 ROLES: Final = ("kiosk", "clerk", "approver", "admin")
 
@@ -69,6 +86,9 @@ LABELS: Final = {
     MAILED: ("已邮寄", "Mailed"),
     DELIVERED: ("已办结送达", "Delivered"),
     WITHDRAWN: ("已撤回", "Withdrawn"),
+    PREREVIEW: ("网上预审中", "Online pre-review"),
+    PREREVIEW_PASSED: ("网上预审通过", "Pre-review passed"),
+    PREREVIEW_RETURNED: ("预审退回，请按告知修改后重新提交", "Returned: fix as the notice says and resubmit"),
 }
 
 
@@ -87,11 +107,11 @@ def _t(action: str, sources: set[str], target: str, *roles: str) -> Transition:
 
 
 TRANSITIONS: Final = (
-    _t("accept", {SUBMITTED}, ACCEPTED, "clerk"),
-    _t("accept_shortfall", {SUBMITTED}, PENDING_SUPPLEMENT, "clerk"),
-    _t("accept_commitment", {SUBMITTED}, ON_COMMITMENT, "clerk"),
-    _t("notify_missing", {SUBMITTED}, NEEDS_MORE, "clerk"),
-    _t("reject", {SUBMITTED}, REJECTED, "clerk"),
+    _t("accept", AT_WINDOW, ACCEPTED, "clerk"),
+    _t("accept_shortfall", AT_WINDOW, PENDING_SUPPLEMENT, "clerk"),
+    _t("accept_commitment", AT_WINDOW, ON_COMMITMENT, "clerk"),
+    _t("notify_missing", AT_WINDOW, NEEDS_MORE, "clerk"),
+    _t("reject", AT_WINDOW, REJECTED, "clerk"),
     _t("resubmit", {NEEDS_MORE}, SUBMITTED, "clerk", "kiosk"),
     _t("supplement", {PENDING_SUPPLEMENT}, ACCEPTED, "clerk"),
     _t("review", {ACCEPTED, ON_COMMITMENT}, IN_REVIEW, "approver"),
@@ -101,7 +121,15 @@ TRANSITIONS: Final = (
     _t("deliver", {RESULT_READY}, DELIVERED, "clerk", "kiosk"),
     _t("mail", {RESULT_READY}, MAILED, "clerk"),
     _t("sign", {MAILED}, DELIVERED, "clerk"),
-    _t("withdraw", {SUBMITTED, NEEDS_MORE, ACCEPTED, PENDING_SUPPLEMENT, ON_COMMITMENT, IN_REVIEW}, WITHDRAWN, "clerk"),
+    _t(
+        "withdraw",
+        {SUBMITTED, NEEDS_MORE, ACCEPTED, PENDING_SUPPLEMENT, ON_COMMITMENT, IN_REVIEW, *PREREVIEW_STATES},
+        WITHDRAWN,
+        "clerk",
+    ),
+    _t("prereview_pass", {PREREVIEW}, PREREVIEW_PASSED, "clerk"),
+    _t("prereview_return", {PREREVIEW}, PREREVIEW_RETURNED, "clerk"),
+    _t("prereview_resubmit", {PREREVIEW_RETURNED}, PREREVIEW, "kiosk", "clerk"),
 )
 ACTIONS: Final = tuple(t.action for t in TRANSITIONS)
 _BY_ACTION: Final = {t.action: t for t in TRANSITIONS}

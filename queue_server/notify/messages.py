@@ -21,6 +21,7 @@ __all__ = [
     "appointment_cancelled",
     "appointment_reminder",
     "called",
+    "case_prereview",
     "case_ready",
     "feedback_reply",
     "issued",
@@ -41,6 +42,7 @@ KINDS: Final = (
     "appointment_cancelled",
     "feedback_reply",  # a bad review's or a complaint's answer (queue_server/feedback)
     "case_ready",  # a case's result can be collected (queue_server/cases)
+    "case_prereview",  # a web case passed or was returned by 网上预审 (queue_server/cases/prereview.py)
     "verify_code",  # a one-time code proving the phone before a remote ticket (queue_server/notify/verify.py)
 )
 
@@ -58,6 +60,7 @@ PARAMS: Final[dict[str, tuple[str, ...]]] = {
     "appointment_cancelled": ("hall", "time", "code"),
     "feedback_reply": ("reference", "answer"),
     "case_ready": ("hall", "case_no", "matter", "code"),
+    "case_prereview": ("hall", "case_no", "matter", "result"),
     "verify_code": ("hall", "code", "minutes"),
 }
 
@@ -185,15 +188,39 @@ def case_ready(hall: str, case_no: str, matter: str, code: str, *, hall_en: str 
     )
 
 
+def case_prereview(hall: str, case_no: str, matter: str, passed: bool, *, hall_en: str = "") -> str:
+    """A web case's pre-review (网上预审): passed (book a time to come), or returned with a notice to read."""
+    if passed:
+        return _both(
+            f"您在{hall}网上申报的{matter}（办件编号{case_no}）已通过预审，请在网上申报页面预约到窗口办理的时间，"
+            "并携带本人身份证原件。",
+            f"Your online application {case_no} at {hall_en or hall} passed pre-review: book a time on the "
+            "application page and bring your ID card.",
+        )
+    return _both(
+        f"您在{hall}网上申报的{matter}（办件编号{case_no}）需要修改，请在网上申报页面查看一次性告知并重新提交。",
+        f"Your online application {case_no} at {hall_en or hall} needs changes: read the notice on the "
+        "application page and submit again.",
+    )
+
+
 def feedback_reply(reference: str, text: str) -> str:
     """Staff's answer to a bad review (reference: the ticket number) or a complaint (its code), as written."""
     return _both(f"关于您的评价或投诉（{reference}）的答复：{text}", f"Reply about your feedback ({reference}): {text}")
 
 
-def verify_code(hall: str, code: str, minutes: int, *, hall_en: str = "") -> str:
-    """The one-time code that proves a phone before a remote ticket (通办取号); marked secret: staff never see it."""
+# What a one-time code proves the phone for: (Chinese, English) of "您正在{hall}…" / "Your code to … at {hall}".
+CODE_PURPOSES = {
+    "ticket": ("远程取号", "take a number"),
+    "case": ("网上申报办件", "apply online"),
+}
+
+
+def verify_code(hall: str, code: str, minutes: int, *, hall_en: str = "", purpose: str = "ticket") -> str:
+    """The one-time code that proves a phone (通办取号, 网上申报); marked secret: staff never see it."""
+    zh, en = CODE_PURPOSES[purpose]
     return _both(
-        f"您正在{hall}远程取号，验证码{secret(code)}，{minutes}分钟内有效。如非本人操作，请忽略。",
-        f"Your code to take a number at {hall_en or hall} is {secret(code)}, valid for {minutes} minutes. "
+        f"您正在{hall}{zh}，验证码{secret(code)}，{minutes}分钟内有效。如非本人操作，请忽略。",
+        f"Your code to {en} at {hall_en or hall} is {secret(code)}, valid for {minutes} minutes. "
         "If you did not ask for it, ignore this message.",
     )

@@ -1,4 +1,4 @@
-"""One-time codes that prove a phone is the caller's (通办取号): sent through the outbox, kept as keyed hashes.
+"""One-time codes that prove a phone is the caller's (通办取号, 网上申报): sent through the outbox, kept hashed.
 
 A code is six digits, lives `CODE_TTL`, and dies after `MAX_ATTEMPTS` wrong tries or its first right one;
 asking for a new code ends the phone's earlier ones. The code is marked `messages.secret` in the message:
@@ -15,6 +15,9 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from ..crypto import PiiCipher
+from ..errors import Invalid
+from ..ids import InvalidPhone, validate_phone
+from ..ratelimit import RateLimiter
 from ..services.tx import HallTx
 from . import messages
 from .models import PhoneCode
@@ -30,12 +33,27 @@ def phone_key(cipher: PiiCipher, phone: str) -> str:
     return cipher.keyed_hash("phone:" + phone)
 
 
+async def guard_phone(
+    limiter: RateLimiter, cipher: PiiCipher, raw: str, *, step: str, client: str, per_ip: int, per_phone: int
+) -> str:
+    """The valid phone of a step that sends or spends a code (422 otherwise), counted per client address and
+    per phone under `step` (429 when either budget for the hour is spent): 通办取号, 网上申报."""
+    try:
+        phone = validate_phone(raw)
+    except InvalidPhone as exc:
+        raise Invalid(str(exc)) from None
+    await limiter.check(f"{step}-ip:{client}", per_hour=per_ip)
+    await limiter.check(f"{step}-phone:{phone_key(cipher, phone)}", per_hour=per_phone)
+    return phone
+
+
 def _code_hash(cipher: PiiCipher, hall: str, phone_hash: str, code: str) -> str:
     return cipher.keyed_hash(f"phone-code\0{hall}\0{phone_hash}\0{code}")
 
 
-def send_code(tx: HallTx, *, cipher: PiiCipher, phone: str) -> None:
-    """Make a fresh code for `phone` (a valid mainland mobile) in this hall and queue it to the phone."""
+def send_code(tx: HallTx, *, cipher: PiiCipher, phone: str, purpose: str = "ticket") -> None:
+    """Make a fresh code for `phone` (a valid mainland mobile) in this hall and queue it to the phone; the
+    message says what it is for (`messages.CODE_PURPOSES`)."""
     key = phone_key(cipher, phone)
     tx.session.execute(
         update(PhoneCode)
@@ -55,7 +73,7 @@ def send_code(tx: HallTx, *, cipher: PiiCipher, phone: str) -> None:
     hall = tx.config
     name, name_en = (hall.name, hall.name_en) if hall is not None else (tx.hall, "")
     text = messages.verify_code(
-        name, code, int(CODE_TTL.total_seconds() // 60), hall_en=name_en
+        name, code, int(CODE_TTL.total_seconds() // 60), hall_en=name_en, purpose=purpose
     )  # code masked for staff
     minutes = int(CODE_TTL.total_seconds() // 60)
     params = {"hall": name, "code": messages.secret(code), "minutes": minutes}

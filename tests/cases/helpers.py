@@ -11,7 +11,9 @@ import httpx
 from PIL import Image
 from pypdf import PdfWriter
 
+from queue_server.cases.prereview import make_proof
 from queue_server.ids import make_id_number
+from queue_server.timeutil import utcnow
 
 from ..harness import KIOSK, Api
 
@@ -90,19 +92,25 @@ def post_case(
     who: str | None = KIOSK,
     hall: str = "t1",
 ) -> httpx.Response:
-    """POST a submission (multipart) as `who` (None: anonymous)."""
+    """POST a submission (multipart) as `who` (None: from the web, with a proof of PHONE made by the server's key;
+    the one-time code that earns it is tested in test_prereview.py)."""
     if files is None:
         files = [
             ("file.application", ("form.pdf", pdf(), "application/pdf")),
             ("file.id_card", ("id.jpg", jpeg(), "image/jpeg")),
         ]
-    headers = api.auth(who) if who else {}
+    headers = api.auth(who) if who else {"X-Phone-Proof": web_proof(api, hall)}
     return api.http.post(
         f"/api/v1/halls/{hall}/cases",
         data={"data": json.dumps(data or submission())},
         files=files,
         headers=headers,
     )
+
+
+def web_proof(api: Api, hall: str = "t1", phone: str = PHONE) -> str:
+    """The proof a web applicant gets for spending PHONE's one-time code (…/web-cases/proof)."""
+    return make_proof(api.server.ctx.cipher, hall=hall, phone=phone, now=utcnow())
 
 
 def new_case(api: Api, **over: Any) -> dict[str, Any]:

@@ -32,6 +32,16 @@ EXPECTED = {
         for s in ("submitted", "needs_more", "accepted", "accepted_pending_supplement", "accepted_on_commitment")
     },
     ("in_review", "withdraw"): ("withdrawn", {"clerk"}),
+    # 网上预审: a web case is pre-reviewed, then taken in at the window like a submission
+    ("prereview", "prereview_pass"): ("prereview_passed", {"clerk"}),
+    ("prereview", "prereview_return"): ("prereview_returned", {"clerk"}),
+    ("prereview_returned", "prereview_resubmit"): ("prereview", {"clerk", "kiosk"}),
+    ("prereview_passed", "accept"): ("accepted", {"clerk"}),
+    ("prereview_passed", "accept_shortfall"): ("accepted_pending_supplement", {"clerk"}),
+    ("prereview_passed", "accept_commitment"): ("accepted_on_commitment", {"clerk"}),
+    ("prereview_passed", "notify_missing"): ("needs_more", {"clerk"}),
+    ("prereview_passed", "reject"): ("rejected", {"clerk"}),
+    **{(s, "withdraw"): ("withdrawn", {"clerk"}) for s in ("prereview", "prereview_passed", "prereview_returned")},
 }
 
 
@@ -57,8 +67,8 @@ def test_final_states_have_no_way_out() -> None:
 
 
 def test_every_state_has_labels_and_is_reachable() -> None:
-    reached = {"submitted"}
-    frontier = ["submitted"]
+    reached = {"submitted", "prereview"}
+    frontier = ["submitted", "prereview"]
     while frontier:
         s = frontier.pop()
         for a in S.allowed_actions(s, "admin"):

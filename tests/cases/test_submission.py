@@ -77,7 +77,10 @@ def test_who_may_submit(api: Api) -> None:
     assert r.status_code == 201
     view = api.http.get(f"/api/v1/cases/{r.json()['number']}", headers=api.auth("clerk1")).json()
     assert view["channel"] == "counter"
-    assert post_case(api, who=None).status_code == 201  # online (网上预审), rate limited
+    web = post_case(api, who=None)  # online, with the proof of a phone code (网上预审), rate limited
+    assert web.status_code == 201 and web.json()["status"] == "prereview"
+    bare = api.http.post("/api/v1/halls/t1/cases", data={"data": "{}"}, files=[("file.id_card", ("a.png", png()))])
+    assert bare.status_code == 401 and "X-Phone-Proof" in bare.json()["detail"]  # no phone proven: refused
 
 
 def test_files_stored_privately_and_readable_by_staff_only(api: Api) -> None:

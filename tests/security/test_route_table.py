@@ -122,7 +122,13 @@ TABLE: dict[str, Rule] = {
         json={"queue": "C", "name": "孙", "id_number": "{id_number}", "phone": "13700001111", "address": "x"},
     ),
     "POST /api/v1/home-visits/{code}/cancel": Rule(only("anonymous", "kiosk", "clerk")),
-    "POST /api/v1/halls/{hall}/cases": Rule(only("anonymous", "kiosk", "clerk"), files=True),
+    "POST /api/v1/halls/{hall}/cases": Rule(only("anonymous", "kiosk", "clerk"), files=True),  # web: X-Phone-Proof
+    # 网上预审: a phone's code and proof (limited per address and phone), a web case by its proof (404 without)
+    "POST /api/v1/halls/{hall}/web-cases/code": Rule(ALL, hall=False, json={"phone": "13800000000"}),
+    "POST /api/v1/halls/{hall}/web-cases/proof": Rule(ALL, hall=False, json={"phone": "13800000000", "code": "000000"}),
+    "GET /api/v1/web-cases/{number}": Rule(ALL, hall=False, fill=CASE),
+    "POST /api/v1/web-cases/{number}/resubmit": Rule(ALL, hall=False, fill=CASE, files=True),
+    "POST /api/v1/web-cases/{number}/appointment": Rule(ALL, hall=False, fill=CASE, json={"start": "{slot}"}),
     "POST /api/v1/halls/{hall}/chains": Rule(only("anonymous", "kiosk", "clerk"), files=True),  # 422: a case body
     "POST /api/v1/halls/{hall}/evaluations": Rule(frozenset({"anonymous", "kiosk", "display"}), json=EVAL),
     "POST /api/v1/halls/{hall}/complaints": Rule(
@@ -185,6 +191,9 @@ TABLE: dict[str, Rule] = {
     "POST /api/v1/home-visits/{code}/reject": Rule(only("clerk"), json=NOTE),
     # cases
     "GET /api/v1/halls/{hall}/cases": Rule(only("clerk", "approver", "auditor")),
+    "GET /api/v1/halls/{hall}/prereview": Rule(only("clerk")),  # 网上预审: the front desk's list
+    "POST /api/v1/cases/{number}/prereview/pass": Rule(only("clerk"), fill=CASE, json={}),  # 409 by state
+    "POST /api/v1/cases/{number}/prereview/return": Rule(only("clerk"), fill=CASE, json={"note": "x"}),
     "POST /api/v1/halls/{hall}/cases/search": Rule(
         only("clerk", "approver", "auditor"), json={"id_number": "{id_number}"}
     ),
@@ -269,6 +278,7 @@ TABLE: dict[str, Rule] = {
     "GET /wechat/bind/{track_token}": PUBLIC,
     "GET /wechat/oauth": Rule(ALL, hall=False, params={"code": "c", "state": "1.1.n.m"}),
     "GET /cases/query": PUBLIC,
+    "GET /cases/apply": PUBLIC,  # 网上申报 · 网上预审 (its data comes from the API with the phone's proof)
     "GET /verify/{code}": Rule(ALL, hall=False, fill={"code": "cert_code"}),  # the same static page for every code
     "GET /console": PUBLIC,
     "GET /console/hall": PUBLIC,
@@ -366,7 +376,10 @@ def call(api: Api, key: str, rule: Rule, w: dict[str, Any], who: str | None) -> 
     url = _url(path, rule, w)
     kw: dict[str, Any] = {"headers": headers, "params": _fill(rule.params, w)}
     if rule.files:
-        from ..cases.helpers import jpeg, pdf, submission
+        from ..cases.helpers import jpeg, pdf, submission, web_proof
+
+        if who is None:  # a web submission proves its phone (网上申报)
+            headers["X-Phone-Proof"] = web_proof(api)
 
         kw["data"] = {"data": json.dumps(submission())}
         kw["files"] = [

@@ -26,7 +26,7 @@ from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from queue_server.cases.filecheck import MAX_PDF_PAGES, MAX_PIXELS
 from queue_server.cases.uploads import MAX_REQUEST_BYTES
 
-from ..cases.helpers import jpeg, many_pages, pdf, post_case, raw_pdf, submission
+from ..cases.helpers import jpeg, many_pages, pdf, post_case, raw_pdf, submission, web_proof
 from ..harness import KIOSK, Api, LiveServer, runtime
 
 LATENCY_S = 0.5  # what /healthz and the board must answer within while an upload is checked
@@ -97,10 +97,11 @@ def served_gc() -> Iterator[None]:
 
 UPLOADER = """
 import json, pathlib, sys, httpx
-url, folder = sys.argv[1], pathlib.Path(sys.argv[2])
+url, folder, proof = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
 pdf = (folder / "big.pdf").read_bytes()
 files = [("file.application", (f"big-{i}.pdf", pdf, "application/pdf")) for i in range(3)]
-r = httpx.post(url, data={"data": (folder / "data.json").read_text()}, files=files, timeout=120)
+data, headers = {"data": (folder / "data.json").read_text()}, {"X-Phone-Proof": proof}
+r = httpx.post(url, data=data, files=files, headers=headers, timeout=120)
 print(json.dumps([r.status_code, r.json()["detail"]]))
 """
 
@@ -115,6 +116,7 @@ def test_hostile_pdfs_do_not_stall_the_server(api: Api, tmp_path: Path) -> None:
     assert 9_000_000 < len(hostile) < api.server.ctx.hall("t1").case_upload_max_kb * 1024
     (tmp_path / "big.pdf").write_bytes(hostile)
     (tmp_path / "data.json").write_text(json.dumps(submission()))
+    proof = web_proof(api)  # the citizen proved the phone by its code (网上申报)
     paths = ("/healthz", "/api/v1/halls/t1/board")
     phase: list[list[float]] = [[], [], []]  # latencies before the upload, during it, after it
     now = [0]
@@ -141,7 +143,7 @@ def test_hostile_pdfs_do_not_stall_the_server(api: Api, tmp_path: Path) -> None:
             now[0] = 1
             t0 = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-c", UPLOADER, f"{api.server.url}/api/v1/halls/t1/cases", str(tmp_path)],
+                [sys.executable, "-c", UPLOADER, f"{api.server.url}/api/v1/halls/t1/cases", str(tmp_path), proof],
                 capture_output=True,
                 timeout=120,
                 check=True,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ...cases import api_certificates, api_chains, api_desk, api_handover, api_items, api_ledger, api_submit
+from ...cases import (
+    api_certificates,
+    api_chains,
+    api_desk,
+    api_handover,
+    api_items,
+    api_ledger,
+    api_prereview,
+    api_submit,
+)
 
 router = APIRouter()
 router.include_router(api_items.router)
@@ -17,3 +26,5 @@ router.include_router(api_certificates.pages)
 router.include_router(api_ledger.router)
 router.include_router(api_ledger.pages)
 router.include_router(api_chains.router)
+router.include_router(api_prereview.router)
+router.include_router(api_prereview.pages)

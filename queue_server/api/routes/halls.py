@@ -78,6 +78,7 @@ def list_halls(ctx: CtxDep) -> list[dict[str, Any]]:
             {"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone}
             | {"open_now": cal.is_open(now), "next_open": nxt.isoformat() if nxt else None}
             | {"booking_queues": [q.code for q in h.queues if q.slot_capacity > 0]}
+            | {"case_upload_max_kb": h.case_upload_max_kb}  # the largest material a submission may upload
         )
     return out
 

@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from ...context import HallContext
 from ...errors import Forbidden, Invalid, NotFound
-from ...ids import InvalidPhone, mask_phone, validate_phone
+from ...ids import mask_phone
 from ...models import AuditLog
-from ...notify.verify import CODE_TTL, phone_key
+from ...notify.verify import CODE_TTL, guard_phone
 from ...ratelimit import client_of
 from ...rejoin import RejoinRule
 from ...services import issuing, remote
@@ -103,13 +103,15 @@ class RemoteTicketBody(RemoteCodeBody):
 
 async def _remote_phone(ctx: HallContext, request: Request, raw: str, step: str) -> str:
     """The valid phone of a remote-ticket step, counted per client address and per phone (429)."""
-    try:
-        phone = validate_phone(raw)
-    except InvalidPhone as exc:
-        raise Invalid(str(exc)) from None
-    await ctx.limiter.check(f"{step}-ip:{client_of(request)}", per_hour=REMOTE_PER_IP_HOUR)
-    await ctx.limiter.check(f"{step}-phone:{phone_key(ctx.cipher, phone)}", per_hour=REMOTE_PER_PHONE_HOUR)
-    return phone
+    return await guard_phone(
+        ctx.limiter,
+        ctx.cipher,
+        raw,
+        step=step,
+        client=client_of(request),
+        per_ip=REMOTE_PER_IP_HOUR,
+        per_phone=REMOTE_PER_PHONE_HOUR,
+    )
 
 
 @router.post("/halls/{hall}/remote-tickets/verify", status_code=202, response_model=RemoteCodeSent, tags=["public"])

@@ -1,7 +1,8 @@
 // "办件 Cases" panel of the clerk console (收件受理, issue 8): the called citizen's cases (found by the
 // ticket's ID number), opening one by its number, starting one at the counter, and the hand-over lists.
 // Keys (the console's F1–F9 stay as they are; nothing fires while typing): Alt+N new case, Alt+H
-// hand-over, Alt+O open the newest case listed (not Alt+digit: Chrome on Linux switches tabs with it).
+// hand-over, Alt+W 网上预审 (web cases to pre-review), Alt+O open the newest case listed (not Alt+digit:
+// Chrome on Linux switches tabs with it).
 
 import { bi, el } from "./dom.js";
 import { typing } from "./keys.js";
@@ -9,6 +10,7 @@ import { addPanel } from "./panels.js";
 import { startCase } from "./cases-new.js";
 import { refreshShown, showCase, statusBadge } from "./cases-view.js";
 import { showHandover } from "./handover.js";
+import { showPrereview } from "./cases-prelist.js";
 
 const REFRESH_MS = 5000;
 const st = { ctx: null, ticket: null, cases: [], fetched: 0, seq: null, box: null, loading: false };
@@ -94,7 +96,10 @@ function mount(box, ctx) {
     const n = num.value.trim().toUpperCase();
     if (n) open(n).then((ok) => { if (ok) num.value = ""; });
   };
-  box.append(el("div", "ticket-cases"), el("div", "cases-tools", start, hand), find);
+  const pre = el("button", "cases-prereview", bi(["网上预审", "Online pre-review"]), el("kbd", null, "Alt+W"));
+  pre.type = "button";
+  pre.onclick = () => showPrereview(context(), open);
+  box.append(el("div", "ticket-cases"), el("div", "cases-tools", start, hand, pre), find);
   addEventListener("keydown", onKey);
   loadZone(ctx);
   update(box, ctx);
@@ -132,6 +137,7 @@ function onKey(e) {
   const k = e.key.toLowerCase();
   if (k === "n") startCase(context(), open);
   else if (k === "h") showHandover(context(), open);
+  else if (k === "w") showPrereview(context(), open);
   else if (k === "o" && st.cases.length) open(st.cases[0].number);
   else return;
   e.preventDefault();

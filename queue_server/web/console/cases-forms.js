@@ -3,6 +3,7 @@
 
 import { bi, el } from "./dom.js";
 import { PROBLEMS } from "./cases-labels.js";
+import { PREREVIEW_FORMS } from "./cases-preforms.js";
 
 let picks = null;
 
@@ -255,4 +256,5 @@ const FORMS = {
   reject,
   accept_shortfall: shortfall,
   accept_commitment: commitment,
+  ...PREREVIEW_FORMS,
 };

@@ -14,6 +14,8 @@ export const DOC_KIND = {
 
 /** Outcome buttons at the window, in the order shown; other actions belong to the back office. */
 export const OUTCOMES = [
+  ["prereview_pass", ["预审通过", "Pass pre-review"]],
+  ["prereview_return", ["预审退回", "Return with notice"]],
   ["accept", ["受理", "Accept"]],
   ["notify_missing", ["一次性告知", "One-time notice"]],
   ["accept_shortfall", ["容缺受理", "Accept, materials to follow"]],

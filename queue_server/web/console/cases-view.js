@@ -6,6 +6,7 @@ import { bi, el } from "./dom.js";
 import { fileUrl, forgetFiles, openTab, postForm, saveAs } from "./cases-api.js";
 import { CHANNEL, DOC_KIND, LIGHT, OUTCOMES, ROLE, pair, split } from "./cases-labels.js";
 import { outcomeForm } from "./cases-forms.js";
+import { actionPath, CARD_CHECKED, cardCheck, prereviewSection } from "./cases-preforms.js";
 
 const UPLOAD_STATES = ["submitted", "needs_more", "accepted_pending_supplement"];
 let dlg = null;
@@ -240,7 +241,7 @@ function outcomes(v) {
     return b;
   }));
   if (!allowed.length) bar.append(el("p", "muted", "窗口无可办操作 · Nothing to do at the window in this state"));
-  const sec = el("section", "case-sec outcome-sec", el("h4", null, bi(["受理结果", "Outcome"])), bar);
+  const sec = el("section", "case-sec outcome-sec", el("h4", null, bi(["受理结果", "Outcome"])), cardCheck(v), bar);
   if (shown.form) {
     // The same form element across re-renders (e.g. a reveal): what the clerk typed stays.
     if (!shown.formEl || shown.formEl.dataset.form !== shown.form) shown.formEl = outcomeForm(shown.form, v, shown.ctx, { submit, openFile, say });
@@ -261,7 +262,9 @@ const WITH_DOCUMENT = ["accept", "accept_shortfall", "accept_commitment", "notif
 async function submit(action, body) {
   const mine = shown;
   const n = mine.number;
-  const r = await mine.ctx.post(`/api/v1/cases/${encodeURIComponent(n)}/actions/${action}`, body);
+  const card = document.getElementById("case-card");
+  if (card && CARD_CHECKED.includes(action)) body = { ...body, card_id_number: card.value.trim() || null };
+  const r = await mine.ctx.post(actionPath(n, action), body);
   // With a document, the answer's `documents` are the ones just issued; the full list comes with the view.
   const issuing = WITH_DOCUMENT.includes(action);
   mine.issued = issuing ? (r.documents || []).map((d) => ({ ...d, auto: true })) : [];
@@ -301,7 +304,7 @@ function render() {
       ? el("ul", "docs", ...v.documents.map((d) => docRow(v.number, d, false)))
       : el("p", "muted", "尚无文书 · None yet"));
   const left = el("div", "case-left", applicant(v, shown.revealed), materials(v), history(v, tz));
-  const right = el("div", "case-right", smartCheck(v), outcomes(v), docs);
+  const right = el("div", "case-right", smartCheck(v), prereviewSection(v), outcomes(v), docs);
   const body = el("div", "case-view", meta, el("div", "case-cols", left, right));
   body.dataset.number = v.number;
   body.dataset.status = v.status;
