@@ -39,6 +39,7 @@ from halls import ADMIN, CityShape, city_config, hall_code, kiosk_token, write
 from harness import (
     FreshDb,
     RssSampler,
+    Server,
     _fair,
     latency_summary,
     machine_busy_s,
@@ -269,9 +270,10 @@ async def _call(c: Conn, raw_req: bytes, out: HallRun) -> tuple[int, Any, float]
 # ---------------------------------------------------------------------------------------------
 
 
-async def _boards(port: int, halls: list[str], out: str) -> None:
+async def _boards(port_of: dict[str, int], out: str) -> None:
     from websockets.asyncio.client import connect
 
+    halls = list(port_of)
     frames: dict[str, list[tuple[float, str]]] = {h: [] for h in halls}
     snaps: dict[str, int] = {}
     final: dict[str, int] = {}
@@ -279,7 +281,7 @@ async def _boards(port: int, halls: list[str], out: str) -> None:
     ready = asyncio.Event()
 
     async def board(hall: str) -> None:
-        url = f"ws://127.0.0.1:{port}/ws/halls/{hall}/events"
+        url = f"ws://127.0.0.1:{port_of[hall]}/ws/halls/{hall}/events"
         async with connect(url, proxy=None, ping_interval=None, open_timeout=60, max_size=None) as ws:
             snaps[hall] = int(json.loads(await ws.recv())["seq"])
             if len(snaps) == len(halls):
@@ -313,8 +315,9 @@ def _seq(raw: str) -> int:
 
 def boards_main(args: argparse.Namespace) -> int:
     """(internal) the boards of `city`, in their own process."""
-    raise_fd_limit(len(args.halls.split(",")) + 256)
-    run_async(_boards(args.port, args.halls.split(","), args.out))
+    halls = [item.partition("=") for item in args.halls.split(",")]  # hall=port
+    raise_fd_limit(len(halls) + 256)
+    run_async(_boards({h: int(p) for h, _, p in halls}, args.out))
     return 0
 
 
@@ -400,10 +403,18 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         f"[city/{kind}] {len(plan)} halls, {args.tickets} tickets, {args.workers} server process(es)", file=sys.stderr
     )
     idle_before = wait_quiet(args.wait_quiet)
-    tag = f"city{args.workers}"
-    with server_on_fresh_db(kind, tag, args.server_env, args.keep, config=config, workers=args.workers) as srv:
+    affinity = args.affinity and args.workers > 1
+    if affinity and kind != "postgresql":
+        raise SystemExit("--affinity runs several server processes: PostgreSQL only")
+    tag = f"city{args.workers}" + ("a" if affinity else "")
+    one = 1 if affinity else args.workers
+    with (
+        server_on_fresh_db(kind, tag, args.server_env, args.keep, config=config, workers=one) as first,
+        _Processes(first, args.workers if affinity else 1, args.server_env, config) as srv,
+    ):
         time.sleep(0.5)
         rss_idle = srv.rss_kib()
+        port_of = srv.ports_of(list(plan))
         admin = run_async(login(srv.port, ADMIN))
         t0 = time.monotonic()
         booked = run_async(book_all(srv.port, plan))
@@ -411,9 +422,10 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         boards = None
         if args.boards:
             out = cfg_dir / "boards.json"
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--port", str(srv.port), "--out", str(out)]
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--out", str(out)]
+            halls = ",".join(f"{h}={port_of[h]}" for h in plan)
             boards = subprocess.Popen(
-                [*cmd, "--halls", ",".join(plan)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+                [*cmd, "--halls", halls], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
             )
             assert boards.stdout is not None and boards.stdin is not None
             if boards.stdout.readline().strip() != "READY":
@@ -422,7 +434,7 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         load_start = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         t1 = time.monotonic()
         with RssSampler(srv, every=1.0) as rss:
-            runs = run_async(_replay(srv.port, plan, windows, admin, args.time_limit, args.f9))
+            runs = run_async(_replay(port_of, plan, windows, admin, args.time_limit, args.f9))
         wall = time.monotonic() - t1
         server_cpu = 100.0 * (srv.cpu() - cpu0) / wall
         machine_cpu = 100.0 * (machine_busy_s() - m0) / wall
@@ -474,16 +486,57 @@ def bench_city(args: argparse.Namespace, kind: str) -> dict[str, Any]:
     }
     ok = "ok" if check["ok"] else "FAIL " + "; ".join(check["problems"])
     print(f"[city/{kind}] {wall:.0f}s for {args.tickets} tickets, errors {len(errors)}, check: {ok}", file=sys.stderr)
-    params = {"workers": args.workers, "seed": args.seed, "boards": args.boards, "f9": args.f9}
+    params = {"workers": args.workers, "affinity": affinity, "seed": args.seed, "boards": args.boards, "f9": args.f9}
     return {"levels": [level], "params": params}
 
 
+class _Processes:
+    """The server of the city: `first` (one process, or `hall serve --workers N`), or with hall affinity
+    `first` and n - 1 more `hall serve` processes on the same database, as `hall@` units behind nginx's
+    `hash $hall_affinity` (deploy/nginx/hall.conf): each hall's kiosk, windows and board talk to one
+    process, the halls dealt out in turn (an even split; nginx's consistent hash is near it)."""
+
+    def __init__(self, first: Server, n: int, env: dict[str, str], config: Path) -> None:
+        self.first, self.port = first, first.port
+        self.db = first.db
+        self.more = [Server(first.db, env, config) for _ in range(n - 1)]
+
+    def __enter__(self) -> _Processes:
+        for srv in self.more:
+            srv.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def ports_of(self, halls: list[str]) -> dict[str, int]:
+        """The port each hall's clients use."""
+        ports = [self.first.port, *(s.port for s in self.more)]
+        return {h: ports[i % len(ports)] for i, h in enumerate(halls)}
+
+    def cpu(self) -> float:
+        return self.first.cpu() + sum(s.cpu() for s in self.more)
+
+    def rss_kib(self) -> int:
+        return self.first.rss_kib() + sum(s.rss_kib() for s in self.more)
+
+    def stop(self) -> None:
+        for srv in self.more:
+            srv.stop()
+        self.first.stop()
+
+
 async def _replay(
-    port: int, plan: dict[str, list[Planned]], windows: list[list[str]], admin: str, limit_s: float, f9: bool
+    port_of: dict[str, int],
+    plan: dict[str, list[Planned]],
+    windows: list[list[str]],
+    admin: str,
+    limit_s: float,
+    f9: bool,
 ) -> list[HallRun]:
     runs = [HallRun(h) for h in plan]
     progress = asyncio.create_task(_progress(runs, sum(len(p) for p in plan.values())))
-    tasks = [asyncio.create_task(replay_hall(port, r, plan[r.hall], windows, admin, f9)) for r in runs]
+    tasks = [asyncio.create_task(replay_hall(port_of[r.hall], r, plan[r.hall], windows, admin, f9)) for r in runs]
     try:
         _, late = await asyncio.wait(tasks, timeout=limit_s or None)
         for t in late:  # the time limit: stop where each hall is (the table marks the run as stopped)
@@ -565,6 +618,11 @@ def add_parser(sub: Any, common: Any) -> None:
     sp.add_argument("--tickets", type=int, default=150_000, help="citizens of the day over all halls")
     sp.add_argument("--windows-per-hall", type=int, default=20)
     sp.add_argument("--workers", type=int, default=1, help="server processes (`hall serve --workers`, PostgreSQL)")
+    sp.add_argument(
+        "--affinity",
+        action="store_true",
+        help="with --workers N (PostgreSQL): N separate processes, each hall's clients on one (nginx's hash)",
+    )
     sp.add_argument("--seed", type=int, default=1)
     sp.add_argument("--boards", action=argparse.BooleanOptionalAction, default=True, help="a board per hall")
     sp.add_argument("--time-limit", type=float, default=0, help="stop the replay after this many s (0: none)")
@@ -578,7 +636,6 @@ def add_parser(sub: Any, common: Any) -> None:
 
 if __name__ == "__main__":  # the boards process
     bp = argparse.ArgumentParser()
-    bp.add_argument("--port", type=int, required=True)
-    bp.add_argument("--halls", required=True)
+    bp.add_argument("--halls", required=True, help="hall=port,…: each board's hall and the port it connects to")
     bp.add_argument("--out", required=True)
     sys.exit(boards_main(bp.parse_args()))

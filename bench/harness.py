@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -301,10 +301,14 @@ def server_on_fresh_db(
         db.drop(keep)
 
 
+class _HasRss(Protocol):
+    def rss_kib(self) -> int: ...
+
+
 class RssSampler:
     """The server's peak RSS while a block runs, sampled every 0.2 s in a thread."""
 
-    def __init__(self, srv: Server, every: float = 0.2) -> None:
+    def __init__(self, srv: _HasRss, every: float = 0.2) -> None:
         import threading
 
         self.srv, self.every, self.peak = srv, every, 0

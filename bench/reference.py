@@ -1,4 +1,4 @@
-"""The reference endpoint for `run.py issue`: the least a ticket needs, on the same SQLite database.
+"""The reference endpoint for `run.py issue`: the least a ticket needs, on the same database (SQLite or PostgreSQL).
 
 `POST /api/v1/halls/t1/tickets` checks the kiosk's bearer token, allocates the queue's next number (the
 same counter row) and inserts one ticket row, then answers 201 — no calendar, no caps, no estimate, no
@@ -6,6 +6,8 @@ event, no outbox. Durability is the product's: WAL, `synchronous` from HALL_SQLI
 default), nobody answered before the commit, with the commits grouped the same way (one thread commits
 whatever arrived while the previous batch was written). The schema and the hall's rows come from the
 product's own migration and configuration sync, so `check_issuance` checks the reference's tickets too.
+On PostgreSQL the same two statements run on one psycopg connection (the same schema, through the URL's
+`search_path`), a transaction per batch, committed with the server's own `synchronous_commit`.
 
     HALL_DATABASE_URL=sqlite:///… HALL_SECRET_KEY=… python bench/reference.py --config FILE --port P
 """
@@ -36,6 +38,7 @@ _COUNTER = (
     "INSERT INTO ticket_counter (hall_code, service_day, queue_code, last) VALUES (?, ?, ?, 1) "
     "ON CONFLICT (hall_code, service_day, queue_code) DO UPDATE SET last = last + 1 RETURNING last"
 )
+_COUNTER_PG = _COUNTER.replace("?", "%s").replace("last = last", "last = ticket_counter.last")
 _TICKET = (
     "INSERT INTO ticket (hall_code, service_day, issue_queue, seq, number, queue, lane, status, channel, "
     "arrived_at, issued_at, track_token, recalls) "
@@ -46,10 +49,17 @@ _TICKET = (
 class Reference:
     """The ASGI app: token, number, row, commit (grouped), answer."""
 
-    def __init__(self, path: str, synchronous: str, digests: set[str], queues: set[str], tz: ZoneInfo) -> None:
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "foreign_keys=ON"):
-            self.db.execute(f"PRAGMA {pragma}")
+    def __init__(self, url: str, synchronous: str, digests: set[str], queues: set[str], tz: ZoneInfo) -> None:
+        self.pg = not url.startswith("sqlite")
+        if self.pg:
+            import psycopg
+
+            u = make_url(url).set(drivername="postgresql")
+            self.db: Any = psycopg.connect(u.render_as_string(hide_password=False), autocommit=True)
+        else:
+            self.db = sqlite3.connect(make_url(url).database or "", isolation_level=None, check_same_thread=False)
+            for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "foreign_keys=ON"):
+                self.db.execute(f"PRAGMA {pragma}")
         self.digests, self.queues, self.tz = digests, queues, tz
         self.pending: list[tuple[str, asyncio.Future[dict[str, Any]]]] = []
         self.writing = False
@@ -59,14 +69,17 @@ class Reference:
         """One transaction for the batch (on a thread): each ticket's number and row."""
         now = datetime.now(UTC)
         day, at = now.astimezone(self.tz).date().isoformat(), now.replace(tzinfo=None).isoformat(" ")
+        counter, ticket = (_COUNTER, _TICKET) if not self.pg else (_COUNTER_PG, _TICKET.replace("?", "%s"))
+        if self.pg:
+            day, at = now.astimezone(self.tz).date(), now.replace(tzinfo=None)  # type: ignore[assignment]
         out = []
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("BEGIN" if self.pg else "BEGIN IMMEDIATE")
         try:
             for queue in batch:
-                seq = self.db.execute(_COUNTER, (HALL, day, queue)).fetchone()[0]
+                seq = self.db.execute(counter, (HALL, day, queue)).fetchone()[0]
                 number = f"{queue}{seq:03d}"
                 row = (HALL, day, queue, seq, number, queue, at, at, secrets.token_urlsafe(24))
-                tid = self.db.execute(_TICKET, row).fetchone()[0]
+                tid = self.db.execute(ticket, row).fetchone()[0]
                 out.append({"id": tid, "number": number, "queue": queue, "status": "waiting"})
             self.db.execute("COMMIT")
         except BaseException:
@@ -133,16 +146,13 @@ def main() -> int:
     p.add_argument("--port", type=int, required=True)
     args = p.parse_args()
     rt = resolve(Settings(config=args.config))
-    if not rt.database_url.startswith("sqlite"):
-        print("the reference endpoint runs on SQLite only", file=sys.stderr)
-        return 2
     ctx = build_context(rt)
     prepare(ctx)
     ctx.close()
     hall = next(h for h in rt.config.halls if h.code == HALL)
     digests = {token_digest(d.token.get_secret_value()) for d in rt.config.devices if d.hall == HALL}
     app = Reference(
-        make_url(rt.database_url).database or "",
+        rt.database_url,
         rt.settings.sqlite_synchronous,
         digests,
         {q.code for q in hall.queues},

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "--reference",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="SQLite: run each level against bench/reference.py too and record the product's ratio to it",
+        help="run each level against bench/reference.py too (same database) and record the product's ratio to it",
     )
 
     sc = sub.add_parser("call-next", help="windows looping call-next → complete")

@@ -92,7 +92,7 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         tag = f"issue{clients}w{args.workers}"
         res, check = _issue_level(args, kind, clients, queues, tag, None)
         level = {"clients": clients, **res, "check": check}
-        if args.reference and kind == "sqlite":  # the same level against reference.py, in the same run
+        if args.reference:  # the same level against reference.py (same database kind), in the same run
             print(f"[issue/{kind}] {clients} clients: the reference endpoint", file=sys.stderr)
             ref, ref_check = _issue_level(args, kind, clients, queues, tag + "ref", REFERENCE_CMD)
             level["reference"] = {
@@ -115,7 +115,7 @@ def bench_issue(args: argparse.Namespace, kind: str) -> dict[str, Any]:
         "warmup_s": args.warmup,
         "backlog": args.backlog,
         "workers": args.workers,
-        "reference": bool(args.reference and kind == "sqlite"),
+        "reference": bool(args.reference),
     }
     return {"levels": levels, "params": params}
 

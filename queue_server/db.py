@@ -104,13 +104,8 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with Session(self.engine, expire_on_commit=False) as session:
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
+            with write_session(self.engine) as session:
+                yield session
         finally:
             if lock is not None:
                 lock.release()
@@ -306,6 +301,18 @@ class Replica:
         behind = max(0, _lsn(primary_lsn) - _lsn(replayed))
         lag_s = 0.0 if behind == 0 else max(0.0, float(age or 0.0))
         return {"state": "ok", "detail": "", "lag_s": round(lag_s, 3), "lag_bytes": behind}
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session on `engine` in a transaction: committed on success, rolled back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def plain_engine(url: str) -> Engine:

@@ -29,6 +29,10 @@ class Hall(SQLModel, table=True):
     silent: bool = True
     last_seq: int = 0
     notice: str = ""
+    # The queues' waiting counts (JSON {queue: n}) as of event `waiting_seq`; exact while that is `last_seq`.
+    # Written by PostgreSQL writers with each batch (services/tx.py), read by the next batch of another process.
+    waiting_counts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    waiting_seq: int | None = None
 
 
 class Queue(SQLModel, table=True):

@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from datetime import time as dt_time
@@ -36,8 +36,11 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from .db import Database
+from .db import Database, write_session
 from .errors import NotFound, Unavailable
 from .events import HallEvent, Hub
 from .services.tx import HallTx, open_halls, write_events
@@ -247,6 +250,14 @@ class _Lane:
         orm_allowed: frozenset[str],
     ) -> None:
         self.db = db
+        # PostgreSQL: the lane's own connection, not one of the shared pool's. psycopg prepares a statement on
+        # the server after a few executions on a connection and forgets them all at any ROLLBACK, which ends
+        # every read of the shared pool: there the writer's statements were parsed and planned afresh at
+        # nearly every execution. Pre-pinged at checkout (outside the hall locks), so a dropped connection
+        # (a database restart) is replaced before the next batch.
+        self._engine: Engine | None = (
+            None if db.is_sqlite else create_engine(db.engine.url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+        )
         self.orm_allowed = orm_allowed
         self.hub = hub
         self.max_batch = max_batch
@@ -269,6 +280,8 @@ class _Lane:
         while True:
             first = self.jobs.get()
             if first is None:
+                if self._engine is not None:
+                    self._engine.dispose()
                 return
             batch = [first]
             stop = self._take(batch)
@@ -279,7 +292,15 @@ class _Lane:
                 for job in batch:
                     _settle(job, None, _failure(exc))
             if stop:
+                if self._engine is not None:
+                    self._engine.dispose()
                 return
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction: on PostgreSQL on the lane's own connection, on SQLite the database's (its lock)."""
+        with self.db.write() if self._engine is None else write_session(self._engine) as session:
+            yield session
 
     def _take(self, batch: list[_Job]) -> bool:
         """Add the changes waiting now to `batch` (up to `max_batch`); True if told to stop."""
@@ -318,7 +339,7 @@ class _Lane:
             self.stale = False
             self._memo.clear()
         try:
-            with self.db.write() as session:
+            with self._write() as session:
                 halls = self._open(session, batch)
                 outcomes = [self._one(session, halls, job, isolate) for job in batch]
                 opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
@@ -344,9 +365,12 @@ class _Lane:
         return outcomes
 
     def _hall_memo(self, tx: HallTx) -> dict[str, object]:
-        """The hall's memo if nobody else wrote the hall since this lane's last commit of it, else a new one."""
+        """The hall's memo if nobody else wrote the hall since this lane's last commit of it, else a new one
+        (PostgreSQL: with the waiting counts another process's commit stored in the hall row, when exact)."""
         seq, memo = self._memo.get(tx.hall) or (-1, {})
-        return memo if seq == tx.first_seq else {}
+        if seq == tx.first_seq:
+            return memo
+        return {} if tx.stored_waiting is None else {"waiting": tx.stored_waiting}
 
     def _open(self, session: Any, batch: list[_Job]) -> dict[str, HallTx | NotFound]:
         """Open the batch's halls in one statement (PostgreSQL: lock their rows, in the order of their codes)."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
+import http.server
 import json
 import re
 import shutil
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,12 +128,12 @@ def test_nginx_accepts_the_config(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
 
 
-@pytest.fixture
-def nginx_in_front(live: LiveServer, tmp_path: Path) -> Iterator[int]:
-    """nginx with the shipped config proxying to the live server; yields its HTTPS port."""
+@contextlib.contextmanager
+def running_nginx(tmp_path: Path, upstream_ports: list[int]) -> Iterator[int]:
+    """nginx with the shipped config proxying to these ports; yields its HTTPS port."""
     nginx = need("nginx")
     https_port = free_port()
-    conf = nginx_conf(tmp_path, [live.port], https_port, free_port())
+    conf = nginx_conf(tmp_path, upstream_ports, https_port, free_port())
     proc = subprocess.Popen(
         [nginx, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log"), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
@@ -149,6 +152,69 @@ def nginx_in_front(live: LiveServer, tmp_path: Path) -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture
+def nginx_in_front(live: LiveServer, tmp_path: Path) -> Iterator[int]:
+    """nginx with the shipped config proxying to the live server; yields its HTTPS port."""
+    with running_nginx(tmp_path, [live.port]) as port:
+        yield port
+
+
+class _Named(http.server.BaseHTTPRequestHandler):
+    """An upstream that answers every request with its own port (which process nginx chose)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = str(self.server.server_address[1]).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_nginx_sends_each_hall_to_one_process(tmp_path: Path) -> None:
+    """Hall affinity (`hash $hall_affinity consistent`): every request of a hall — its API under
+    /api/v1/halls/<hall>/ and its event stream /ws/halls/<hall>/ — reaches the same upstream each time,
+    the halls spread over both upstreams, and requests without a hall reach both. The upstreams are two
+    plain HTTP servers that answer with their port; the access log's upstream address says the same."""
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Named) for _ in range(2)]
+    for srv in servers:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    ports = [srv.server_address[1] for srv in servers]
+    halls = [f"c{i:02d}" for i in range(1, 21)]
+    try:
+        with running_nginx(tmp_path, ports) as https_port, httpx.Client(verify=False, timeout=10) as c:
+            base = f"https://127.0.0.1:{https_port}"
+            chosen: dict[str, set[str]] = {}
+            for round_ in range(3):
+                for hall in halls:
+                    answers = {
+                        c.post(f"{base}/api/v1/halls/{hall}/tickets", json={"queue": "A"}).text,
+                        c.get(f"{base}/api/v1/halls/{hall}/windows/{round_ + 1}").text,
+                        c.get(f"{base}/ws/halls/{hall}/events?since=0").text,
+                    }
+                    chosen.setdefault(hall, set()).update(answers)
+            others = {c.get(f"{base}/healthz").text for _ in range(24)}
+        time.sleep(0.2)
+        log = (tmp_path / "access.log").read_text().splitlines()
+    finally:
+        for srv in servers:
+            srv.shutdown()
+            srv.server_close()
+    assert all(len(got) == 1 for got in chosen.values()), chosen
+    assert {got.pop() for got in chosen.values()} == {str(p) for p in ports}, "every hall on one upstream"
+    assert others == {str(p) for p in ports}, "requests without a hall all reached one upstream"
+    for hall in halls[:3]:  # the log names the upstream of each request; one per hall
+        lines = [ln for ln in log if f"/halls/{hall}/" in ln]
+        assert len(lines) == 9 and len({ln.rsplit(" ", 1)[1] for ln in lines}) == 1, lines
 
 
 @sqlite_only

@@ -117,18 +117,11 @@ def _issue(
 ) -> TicketOut:
     conn = tx.conn
     day = service_day(tx.now, tz)
-    seq = store.next_number(conn, tx.hall, day, queue)
     cap = cap_of.daily_cap if cap_of is not None else 0
-    if cap and seq > cap:  # raising rolls the counter back with the transaction: no gap
-        raise Conflict(
-            f"今日{cap_of.name}号已放完（{cap}个） / Today's {cap} tickets for {cap_of.name_en} are all taken"
-        )
     values: dict[str, Any] = {
         "hall_code": tx.hall,
         "service_day": day,
         "issue_queue": queue,
-        "seq": seq,
-        "number": f"{queue}{seq:03d}",
         "queue": queue,
         "lane": lane,
         "status": WAITING,
@@ -153,7 +146,21 @@ def _issue(
         "idempotency_key": idempotency_key or None,
         "clerk": None,
     } | personal
-    t = store.insert_ticket(conn, values)
+    targeted: int | None = None
+    if conn.dialect.name == "postgresql":  # number, row and the transferred count in one round trip
+        row, seq, targeted = store.issue_ticket(conn, values, cap)
+    else:
+        seq = store.next_number(conn, tx.hall, day, queue)
+        row = (
+            None
+            if cap and seq > cap
+            else store.insert_ticket(conn, values | {"seq": seq, "number": f"{queue}{seq:03d}"})
+        )
+    if row is None:  # raising rolls the counter back with the transaction: no gap
+        raise Conflict(
+            f"今日{cap_of.name}号已放完（{cap}个） / Today's {cap} tickets for {cap_of.name_en} are all taken"
+        )
+    t = row
     memo = load(tx)
     avg = memo.avg[queue]
     move(tx, {queue: 1})
@@ -162,7 +169,9 @@ def _issue(
     # An ordinary newcomer: every other untargeted waiting ticket goes first; else count only the classes
     # that go before it (a full look at each waiting ticket).
     if mine == 3:
-        ahead = waiting_now - store.targeted_in_queue(conn, tx.hall, queue) - 1
+        if targeted is None:
+            targeted = store.targeted_in_queue(conn, tx.hall, queue)
+        ahead = waiting_now - targeted - 1
     else:
         ahead = store.waiting_up_to_class(conn, tx.hall, queue, tx.now, mine) - 1
     stats = [{"code": queue, "waiting": waiting_now, "estimated_wait_s": memo.estimate(queue, waiting_now, avg)}]

@@ -82,6 +82,15 @@ class HallTx(HallRead):
         # The SQLite writer keeps it across the changes of a batch, so whatever changes the underlying
         # rows must update or drop its entry (see `_load` in tickets.py).
         self.cache: dict[str, object] = {}
+        # PostgreSQL: the waiting counts stored in the hall row, if stamped with `first_seq` (store.hall_seqs).
+        self.stored_waiting: tuple[int, dict[str, int]] | None = None
+
+    def exact_waiting(self) -> dict[str, int] | None:
+        """The memo's waiting counts if they are exact as of `last_seq` (services/ticketing.py), else None."""
+        memo = self.cache.get("waiting")
+        if isinstance(memo, tuple) and memo[0] == self.last_seq:
+            return dict(memo[1])
+        return None
 
     def emit(self, type: str, data: dict[str, Any]) -> HallEvent:
         """Append an event with the next gap-free `seq` of this hall."""
@@ -108,10 +117,12 @@ def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | N
         for tx in changed
         for ev in tx.events
     ]
-    store.append_events(conn, [(tx.hall, tx.last_seq) for tx in changed], rows)
-    if not db.is_sqlite:
+    if db.is_sqlite:
+        store.append_events(conn, [(tx.hall, tx.last_seq) for tx in changed], rows)
+    else:  # one round trip for the seqs, the events, the waiting counts and the notifications
         origin = db.origin if hub is not None else ""
-        store.notify(conn, [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed])
+        seqs = [(tx.hall, tx.last_seq, tx.exact_waiting()) for tx in changed]
+        store.append_events_notify(conn, seqs, rows, [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed])
 
 
 @contextmanager
@@ -153,8 +164,11 @@ def open_halls(session: Session, halls: Iterable[str], *, lock: bool, now: datet
     Halls that do not exist are missing from the answer.
     """
     at = now or utcnow()
-    rows = store.hall_seqs(session.connection(), sorted(set(halls)), lock=lock)
-    return {code: HallTx(session, code, last_seq, at) for code, last_seq in rows}
+    opened = {}
+    for code, last_seq, stored in store.hall_seqs(session.connection(), sorted(set(halls)), lock=lock):
+        tx = opened[code] = HallTx(session, code, last_seq, at)
+        tx.stored_waiting = stored
+    return opened
 
 
 def read_events(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
@@ -21,11 +22,12 @@ _SET_SEQ = Prepared(update(Hall).where(col(Hall.code) == bindparam("h")).values(
 _INSERT_EVENT = Prepared(insert(Event), column_keys=["hall_code", "seq", "type", "at", "data"])
 _HALL_SEQ_SELECT = select(col(Hall.code), col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
 _HALL_SEQ = Prepared(_HALL_SEQ_SELECT)
-_HALL_SEQ_LOCK = Prepared(_HALL_SEQ_SELECT.with_for_update())
+_OPEN_COLUMNS = (col(Hall.code), col(Hall.last_seq), col(Hall.waiting_seq), col(Hall.waiting_counts))
+_HALL_OPEN_SELECT = select(*_OPEN_COLUMNS).where(col(Hall.code) == bindparam("h"))
+_HALL_OPEN = Prepared(_HALL_OPEN_SELECT)
+_HALL_OPEN_LOCK = Prepared(_HALL_OPEN_SELECT.with_for_update())
 _HALL_SEQS = (
-    select(col(Hall.code), col(Hall.last_seq))
-    .where(col(Hall.code).in_(bindparam("codes", expanding=True)))
-    .order_by(col(Hall.code))
+    select(*_OPEN_COLUMNS).where(col(Hall.code).in_(bindparam("codes", expanding=True))).order_by(col(Hall.code))
 )
 # Rows are locked in the order the sort returns them, so every writer locks halls in the order of their
 # codes and two transactions locking several halls cannot deadlock.
@@ -47,11 +49,22 @@ def set_notice(conn: Connection, code: str, text: str) -> None:
     conn.execute(update(Hall).where(col(Hall.code) == code).values(notice=text))
 
 
-def hall_seqs(conn: Connection, codes: Sequence[str], *, lock: bool) -> list[tuple[str, int]]:
-    """(code, last_seq) of these halls that exist; with `lock`, row-locked in the order of their codes."""
+def hall_seqs(
+    conn: Connection, codes: Sequence[str], *, lock: bool
+) -> list[tuple[str, int, tuple[int, dict[str, int]] | None]]:
+    """(code, last_seq, stored waiting counts) of these halls that exist; with `lock`, row-locked in the order
+    of their codes. The stored counts are (seq, {queue: n}) when stamped with the hall's last seq, else None."""
     if len(codes) == 1:  # the usual case; an expanding IN re-renders its SQL at every execution
-        return [(c, int(s)) for c, s in (_HALL_SEQ_LOCK if lock else _HALL_SEQ).all(conn, {"h": codes[0]})]
-    return [(c, int(s)) for c, s in conn.execute(_HALL_SEQS_LOCK if lock else _HALL_SEQS, {"codes": list(codes)})]
+        rows: Any = (_HALL_OPEN_LOCK if lock else _HALL_OPEN).all(conn, {"h": codes[0]})
+    else:
+        rows = conn.execute(_HALL_SEQS_LOCK if lock else _HALL_SEQS, {"codes": list(codes)})
+    return [(c, int(s), _stored(int(s), ws, wc)) for c, s, ws, wc in rows]
+
+
+def _stored(last_seq: int, waiting_seq: int | None, counts: str | None) -> tuple[int, dict[str, int]] | None:
+    if counts is None or waiting_seq != last_seq:
+        return None
+    return last_seq, {str(q): int(n) for q, n in orjson.loads(counts).items()}
 
 
 def hall_seq(conn: Connection, hall: str) -> int | None:
@@ -68,6 +81,42 @@ def append_events(conn: Connection, seqs: Sequence[tuple[str, int]], events: Seq
     else:
         _SET_SEQ.many(conn, params)
     _INSERT_EVENT.many(conn, events)
+
+
+# PostgreSQL: the halls' new seqs, their events and the notifications in one statement (one round trip while
+# the batch holds the halls' locks, not three). Data-modifying WITH members run once whether read or not.
+_WRITE_AND_NOTIFY = text(  # constants only (NOTIFY_SQL is pgchannel's); the values are bound
+    "WITH s AS (UPDATE hall SET last_seq = v.seq, waiting_seq = v.wseq, waiting_counts = v.counts"  # noqa: S608
+    " FROM unnest(CAST(:halls AS text[]), CAST(:seqs AS int[]), CAST(:wseqs AS int[]), CAST(:counts AS text[]))"
+    " AS v(code, seq, wseq, counts) WHERE hall.code = v.code),"
+    " e AS (INSERT INTO hall_event (hall_code, seq, type, at, data) SELECT * FROM unnest(CAST(:eh AS text[]),"
+    " CAST(:es AS int[]), CAST(:et AS text[]), CAST(:ea AS timestamp[]), CAST(:ed AS text[]))) " + NOTIFY_SQL
+)
+
+
+def append_events_notify(
+    conn: Connection,
+    seqs: Sequence[tuple[str, int, dict[str, int] | None]],
+    events: Sequence[dict[str, Any]],
+    payloads: list[str],
+) -> None:
+    """PostgreSQL: `append_events` and `notify` as one statement, and each hall's waiting counts when they are
+    exact as of its new last seq (else none: the next reader counts). Event times are aware; stored naive UTC."""
+    conn.execute(
+        _WRITE_AND_NOTIFY,
+        {
+            "halls": [h for h, _, _ in seqs],
+            "seqs": [s for _, s, _ in seqs],
+            "wseqs": [None if w is None else s for _, s, w in seqs],
+            "counts": [None if w is None else orjson.dumps(w).decode() for _, _, w in seqs],
+            "eh": [e["hall_code"] for e in events],
+            "es": [e["seq"] for e in events],
+            "et": [e["type"] for e in events],
+            "ea": [e["at"].astimezone(UTC).replace(tzinfo=None) for e in events],
+            "ed": [e["data"] for e in events],
+            "payloads": payloads,
+        },
+    )
 
 
 def notify(conn: Connection, payloads: list[str]) -> None:

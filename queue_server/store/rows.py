@@ -70,3 +70,5 @@ class HallRow:
     silent: bool
     last_seq: int
     notice: str
+    waiting_counts: str | None = None
+    waiting_seq: int | None = None
