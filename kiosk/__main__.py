@@ -10,8 +10,13 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .parts import PartFactory
 
 log = logging.getLogger("kiosk")
 
@@ -47,8 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Start the kiosk; returns the exit status."""
+def main(argv: list[str] | None = None, parts: Sequence[PartFactory] | None = None) -> int:
+    """Start the kiosk with `parts` (default: every part `kiosk.services` registers); returns the exit status."""
     args = parse_args(argv)
     if args.screenshot_tour is not None:
         from .tour import main as tour
@@ -67,20 +72,30 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import KioskApp
     from .client import KioskClient
-    from .submission.run import make_app
-    from .submission.script import HallScriptRunner as ScriptRunner
+    from .parts import REGISTERED
+    from .script import ScriptRunner
+
+    if parts is None:
+        from . import services  # noqa: F401  (registers the parts)
 
     client = KioskClient(args.server, args.hall, args.token)
-    runner: ScriptRunner | None = None
 
     def ready(app: KioskApp) -> None:
-        nonlocal runner
         if args.script:
-            runner = ScriptRunner(app, [s.strip() for s in args.script.split(",") if s.strip()], args.screenshot_dir)
-            runner.start()
+            ScriptRunner(app, [s.strip() for s in args.script.split(",") if s.strip()], args.screenshot_dir).start()
 
     try:
-        app = make_app(args, client, ready)  # the kiosk with self-submission etc.; opens --camera now
+        app = KioskApp(  # each part is made now: self-submission opens --camera
+            client=client,
+            server=args.server,
+            printer_url=args.printer,
+            id_reader_url=args.id_reader,
+            scanner_url=args.scanner,
+            portrait=args.portrait,
+            on_ready=ready,
+            parts=REGISTERED if parts is None else parts,
+            args=args,
+        )
         if args.fixed_time:
             app.fixed_time = datetime.fromisoformat(args.fixed_time)
     except DeviceUnavailable as e:

@@ -1,16 +1,16 @@
-"""The kiosk's 24-hour mode, appointment booking and the mobile-number keypad, as pure flow steps (no Kivy, no I/O).
+"""Appointment booking on the kiosk as pure flow steps (no Kivy, no I/O), and the helpers of the mobile-number keypad.
 
 Booking: home (or the closed hall's screen) → book_domain (queues taking appointments) → book_day (the next days
 with a free slot) → book_slot → book_card (the ID card gives the name and the ID number; without a card the
 screen explains the web booking) → phone (required here) → book_confirm → booking → booked (the slip with its
-QR code `HALLAPPT:<code>`, printed and on screen) or error. The phone keypad is also an optional step of taking a
-number (from the confirm screen) for silent calling. `BookingSteps` is mixed into `Flow`, which owns the state.
+QR code `HALLAPPT:<code>`, printed and on screen) or error. `Booking` takes these steps on the kiosk's `Flow`, which
+holds the state (the phone keypad's steps, shared with take-a-number, are the flow's).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .strings import Lang, t
 
 if TYPE_CHECKING:
-    from .flow import Domain, Screen
+    from .flow import Domain, Flow
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
 PHONE_LEN = 11
@@ -92,220 +92,135 @@ class BookRequest:
     nationality: str = ""  # a passport's (the number is its passport number); empty for an ID card
 
 
-class BookingSteps:
-    """Closed mode, booking and the phone keypad; mixed into `Flow` (which defines the shared state)."""
+class Booking:
+    """The booking steps, on the kiosk's `flow` (which holds their state: `_clear` forgets it with the citizen)."""
 
-    if TYPE_CHECKING:
-        screen: Screen
-        lang: Lang
-        domains: list[Domain]
-        domain: Domain | None
-        message: str
-        card_error: bool
-        id_reader: bool
-        _new_key: Callable[[], str]
-
-        def touch(self, now: float) -> None: ...
-        def home(self, now: float) -> None: ...
-
-    open_now: bool = True
-    next_open: datetime | None = None
-    booking_queues: tuple[str, ...] = ()
-
-    def _clear_booking(self) -> None:
-        """Forget the booking and the phone (called from `Flow._clear`)."""
-        self.phone = ""  # digits typed on the phone keypad / the confirmed number
-        self.phone_typed = ""
-        self.phone_for: str = ""  # 'ticket' (optional) or 'booking' (required)
-        self.slots: list[Slot] = []
-        self.slots_loaded = False
-        self.book_day: date | None = None
-        self.book_slot: Slot | None = None
-        self.card_name = ""
-        self.card_number = ""
-        self.card_nationality = ""  # set with the number by `book_card_read`: a passport's nationality
-        self.booking: BookRequest | None = None
-        self.booked: dict[str, Any] | None = None
-
-    # --- hours ------------------------------------------------------------------------------------------
-
-    def set_hall(self, hall: Mapping[str, Any]) -> bool:
-        """The hall's entry of GET /api/v1/halls (not a touch); True when open/closed changed."""
-        was = self.open_now
-        self.open_now = bool(hall.get("open_now", True))
-        nxt = hall.get("next_open")
-        self.next_open = datetime.fromisoformat(str(nxt)) if nxt else None
-        self.booking_queues = tuple(str(q) for q in hall.get("booking_queues") or ())
-        return was != self.open_now
-
-    @property
-    def can_book(self) -> bool:
-        """Whether the kiosk offers booking: the hall takes bookings and there is an ID-card reader (name, number)."""
-        return bool(self.booking_queues) and self.id_reader
-
-    def opening(self) -> str:
-        """The closed screen's sentence about the next opening."""
-        return opening_text(self.next_open, self.lang)
-
-    # --- phone keypad -----------------------------------------------------------------------------------
-
-    def ask_phone(self, now: float) -> None:
-        """Confirm screen's 'SMS call' button: the phone keypad (optional for a ticket)."""
-        self.touch(now)
-        if self.screen == "confirm":
-            self.screen, self.phone_for, self.phone_typed, self.message = "phone", "ticket", self.phone, ""
-
-    def phone_key(self, digit: str, now: float) -> None:
-        """One digit (a twelfth digit, or anything not a digit, is ignored)."""
-        self.touch(now)
-        if self.screen == "phone" and len(digit) == 1 and digit.isdigit() and len(self.phone_typed) < PHONE_LEN:
-            self.phone_typed, self.message = self.phone_typed + digit, ""
-
-    def phone_backspace(self, now: float) -> None:
-        """Remove the last digit."""
-        self.touch(now)
-        if self.screen == "phone":
-            self.phone_typed, self.message = self.phone_typed[:-1], ""
-
-    def phone_ok(self, now: float) -> bool:
-        """'OK': a valid number goes on to the confirm screen; anything else is explained plainly."""
-        self.touch(now)
-        if self.screen != "phone":
-            return False
-        if not valid_phone(self.phone_typed):
-            self.message = t("phone_invalid", self.lang)
-            return False
-        self.phone, self.message = self.phone_typed, ""
-        self.screen = "confirm" if self.phone_for == "ticket" else "book_confirm"
-        return True
-
-    def phone_skip(self, now: float) -> None:
-        """No SMS call (a ticket only: a booking needs the number)."""
-        self.touch(now)
-        if self.screen == "phone" and self.phone_for == "ticket":
-            self.phone = self.phone_typed = self.message = ""
-            self.screen = "confirm"
-
-    @property
-    def phone_shown(self) -> str:
-        """What the keypad's display shows: the digits so far, grouped, masked once complete."""
-        return typed_phone(self.phone_typed)
+    def __init__(self, flow: Flow) -> None:
+        """Steps on `flow`."""
+        self.flow = flow
 
     # --- booking ----------------------------------------------------------------------------------------
 
     def book(self, now: float) -> None:
         """Home's (or the closed screen's) 'book' tile: the domains that take appointments."""
-        self.touch(now)
-        if self.screen == "home" and self.can_book:
-            self.home(now)
-            self.screen = "book_domain"
+        f = self.flow
+        f.touch(now)
+        if f.screen == "home" and f.can_book:
+            f.home(now)
+            f.screen = "book_domain"
 
     @property
     def book_domains(self) -> list[Domain]:
         """The hall's domains that take appointments."""
-        return [d for d in self.domains if d.code in self.booking_queues]
+        f = self.flow
+        return [d for d in f.domains if d.code in f.booking_queues]
 
     def book_choose_domain(self, code: str, now: float) -> bool:
         """A domain tile: True when the app should fetch its slots."""
-        self.touch(now)
-        if self.screen != "book_domain":
+        f = self.flow
+        f.touch(now)
+        if f.screen != "book_domain":
             return False
-        self.domain = next((d for d in self.book_domains if d.code == code), None)
-        if self.domain is None:
+        f.domain = next((d for d in self.book_domains if d.code == code), None)
+        if f.domain is None:
             return False
-        self.slots, self.slots_loaded, self.screen = [], False, "book_day"
+        f.slots, f.slots_loaded, f.screen = [], False, "book_day"
         return True
 
     def set_slots(self, queue: str, slots: Sequence[Mapping[str, Any]], now_at: datetime) -> None:
         """The slots of the next days (GET …/slots, several days): keep the future ones with a free seat."""
-        if self.screen != "book_day" or self.domain is None or self.domain.code != queue:
+        f = self.flow
+        if f.screen != "book_day" or f.domain is None or f.domain.code != queue:
             return
         fresh = (s for s in map(Slot.from_api, slots) if s.free > 0 and s.start > now_at)
-        self.slots = sorted(fresh, key=lambda s: s.start)
-        self.slots_loaded = True
+        f.slots = sorted(fresh, key=lambda s: s.start)
+        f.slots_loaded = True
 
     @property
     def book_days(self) -> list[date]:
         """The first days with a free slot."""
-        return sorted({s.start.date() for s in self.slots})[:BOOK_DAYS]
+        return sorted({s.start.date() for s in self.flow.slots})[:BOOK_DAYS]
 
     def book_choose_day(self, day: date, now: float) -> None:
         """A day button: its free slots."""
-        self.touch(now)
-        if self.screen == "book_day" and day in self.book_days:
-            self.book_day, self.screen = day, "book_slot"
+        f = self.flow
+        f.touch(now)
+        if f.screen == "book_day" and day in self.book_days:
+            f.book_day, f.screen = day, "book_slot"
 
     @property
     def day_slots(self) -> list[Slot]:
         """The chosen day's free slots."""
-        return [s for s in self.slots if s.start.date() == self.book_day]
+        f = self.flow
+        return [s for s in f.slots if s.start.date() == f.book_day]
 
     def book_choose_slot(self, start: datetime, now: float) -> None:
         """A slot button: on to the ID card."""
-        self.touch(now)
-        if self.screen != "book_slot":
+        f = self.flow
+        f.touch(now)
+        if f.screen != "book_slot":
             return
-        self.book_slot = next((s for s in self.day_slots if s.start == start), None)
-        if self.book_slot is not None:
-            self.screen, self.card_error = "book_card", False
+        f.book_slot = next((s for s in self.day_slots if s.start == start), None)
+        if f.book_slot is not None:
+            f.screen, f.card_error = "book_card", False
 
     def book_card_read(self, name: str, id_number: str, now: float, *, nationality: str = "") -> None:
         """The card (or a passport, with its `nationality`): its name and number, then the phone keypad."""
-        self.touch(now)
-        if self.screen == "book_card" and name and id_number:
-            self.card_name, self.card_number, self.card_error = name, id_number, False
-            self.card_nationality = nationality
-            self.screen, self.phone_for, self.phone_typed, self.message = "phone", "booking", "", ""
+        f = self.flow
+        f.touch(now)
+        if f.screen == "book_card" and name and id_number:
+            f.card_name, f.card_number, f.card_error = name, id_number, False
+            f.card_nationality = nationality
+            f.screen, f.phone_for, f.phone_typed, f.message = "phone", "booking", "", ""
 
     def book_confirm(self, now: float) -> BookRequest | None:
         """'Book': a request to send, or None when one is under way (a double tap) or something is missing."""
-        self.touch(now)
-        if self.screen != "book_confirm" or self.domain is None or self.book_slot is None or not self.card_number:
+        f = self.flow
+        f.touch(now)
+        if f.screen != "book_confirm" or f.domain is None or f.book_slot is None or not f.card_number:
             return None
-        self.booking = BookRequest(
-            self.domain.code,
-            self.book_slot.start,
-            self.card_name,
-            self.card_number,
-            self.phone,
-            self._new_key(),
-            self.card_nationality,
+        f.booking = BookRequest(
+            f.domain.code, f.book_slot.start, f.card_name, f.card_number, f.phone, f._new_key(), f.card_nationality
         )
-        self.screen, self.message = "booking", ""
-        return self.booking
+        f.screen, f.message = "booking", ""
+        return f.booking
 
     def book_done(self, key: str, appointment: Mapping[str, Any], now: float) -> bool:
         """The server's appointment (masked): the slip; the card's name and number are forgotten."""
-        if self.booking is None or self.booking.key != key:
+        f = self.flow
+        if f.booking is None or f.booking.key != key:
             return False
-        self.touch(now)
-        self.booking, self.card_name, self.card_number, self.phone = None, "", "", ""
-        self.booked, self.screen, self.message = dict(appointment), "booked", ""
+        f.touch(now)
+        f.booking, f.card_name, f.card_number, f.phone = None, "", "", ""
+        f.booked, f.screen, f.message = dict(appointment), "booked", ""
         return True
 
     def book_refused(self, key: str, sentence: str, now: float) -> None:
         """Slot full, already booked that day, bad number: the server's sentence."""
-        if self.booking is not None and self.booking.key == key:
-            self.touch(now)
-            self.booking, self.screen, self.message = None, "error", sentence
-            self.card_name = self.card_number = ""
+        f = self.flow
+        if f.booking is not None and f.booking.key == key:
+            f.touch(now)
+            f.booking, f.screen, f.message = None, "error", sentence
+            f.card_name = f.card_number = ""
 
     def book_unreachable(self, key: str, now: float) -> None:
         """The server could not be reached: no booking was made (the client knows)."""
-        if self.booking is not None and self.booking.key == key:
-            self.touch(now)
-            self.booking, self.screen, self.message = None, "error", t("book_gave_up", self.lang)
-            self.card_name = self.card_number = ""
+        f = self.flow
+        if f.booking is not None and f.booking.key == key:
+            f.touch(now)
+            f.booking, f.screen, f.message = None, "error", t("book_gave_up", f.lang)
+            f.card_name = f.card_number = ""
 
     @property
     def book_summary(self) -> str:
         """The confirm screen's lines: service, day and time, masked name and phone."""
-        if self.domain is None or self.book_slot is None:
+        f = self.flow
+        if f.domain is None or f.book_slot is None:
             return ""
-        s = self.book_slot
+        s = f.book_slot
         lines = [
-            t("confirm_service", self.lang, name=self.domain.label(self.lang)),
-            t("book_when", self.lang, day=f"{s.start:%Y-%m-%d}", time=s.label),
-            t("book_who", self.lang, name=mask_name(self.card_name), phone=mask_phone(self.phone)),
+            t("confirm_service", f.lang, name=f.domain.label(f.lang)),
+            t("book_when", f.lang, day=f"{s.start:%Y-%m-%d}", time=s.label),
+            t("book_who", f.lang, name=mask_name(f.card_name), phone=mask_phone(f.phone)),
         ]
         return "\n".join(lines)

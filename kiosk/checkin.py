@@ -1,19 +1,19 @@
 """Appointment check-in as pure flow steps: home → checkin (scan `HALLAPPT:<code>`, type the code, or the ID card)
 → checking → ticket (with the server's note when late) or error (the server's sentence, an ordinary number on offer).
 
-`CheckInSteps` is mixed into `Flow`, which owns the state.
+`CheckIn` takes these steps on the kiosk's `Flow`, which holds the state (the code typed, the request under way).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .strings import Lang, t
+from .strings import t
 
 if TYPE_CHECKING:
-    from .flow import PrintState, Screen, Ticket
+    from .flow import Flow
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # appointment codes: no I, O, 0, 1
 CODE_LETTERS = "".join(c for c in CODE_ALPHABET if c.isalpha())  # the keypad's letter keys
@@ -50,61 +50,55 @@ def valid_code(code: str) -> bool:
     return len(code) == CODE_LEN and all(c in CODE_ALPHABET for c in code)
 
 
-class CheckInSteps:
-    """The check-in screen's steps; mixed into `Flow`."""
+class CheckIn:
+    """The check-in screen's steps, on the kiosk's `flow`."""
 
-    if TYPE_CHECKING:
-        screen: Screen
-        lang: Lang
-        message: str
-        code: str
-        note: str
-        offer_take: bool
-        open_now: bool
-        checkin: CheckInRequest | None
-        ticket: Ticket | None
-        print_state: PrintState | None
-        _new_key: Callable[[], str]
-
-        def touch(self, now: float) -> None: ...
+    def __init__(self, flow: Flow) -> None:
+        """Steps on `flow`."""
+        self.flow = flow
 
     def check_in(self, now: float) -> None:
         """Home's 'check in' tile: scan, type the code, or read the ID card."""
-        self.touch(now)
-        if self.screen == "home" and self.open_now and not getattr(self, "paused", False):
-            self.screen, self.code, self.message = "checkin", "", ""
+        f = self.flow
+        f.touch(now)
+        if f.screen == "home" and f.open_now and not f.paused:
+            f.screen, f.code, f.message = "checkin", "", ""
 
     def key(self, ch: str, now: float) -> None:
         """One key of the code keypad (characters outside the alphabet, or a ninth one, are ignored)."""
-        self.touch(now)
+        f = self.flow
+        f.touch(now)
         ch = ch.upper()
-        if self.screen == "checkin" and len(ch) == 1 and ch in CODE_ALPHABET and len(self.code) < CODE_LEN:
-            self.code, self.message = self.code + ch, ""
+        if f.screen == "checkin" and len(ch) == 1 and ch in CODE_ALPHABET and len(f.code) < CODE_LEN:
+            f.code, f.message = f.code + ch, ""
 
     def backspace(self, now: float) -> None:
         """Remove the last typed character."""
-        self.touch(now)
-        if self.screen == "checkin":
-            self.code, self.message = self.code[:-1], ""
+        f = self.flow
+        f.touch(now)
+        if f.screen == "checkin":
+            f.code, f.message = f.code[:-1], ""
 
     def submit_code(self, now: float) -> CheckInRequest | None:
         """'Check in' with the typed code: a request, or None (incomplete code, or one already under way)."""
-        self.touch(now)
-        if self.screen != "checkin":
+        f = self.flow
+        f.touch(now)
+        if f.screen != "checkin":
             return None
-        if not valid_code(self.code):
-            self.message = t("code_incomplete", self.lang)
+        if not valid_code(f.code):
+            f.message = t("code_incomplete", f.lang)
             return None
-        return self._start_check_in(self.code, None)
+        return self._start_check_in(f.code, None)
 
     def scanned(self, payload: str, now: float) -> CheckInRequest | None:
         """The scanner read `payload`: an appointment QR code starts a check-in, anything else is explained."""
-        self.touch(now)
-        if self.screen != "checkin":
+        f = self.flow
+        f.touch(now)
+        if f.screen != "checkin":
             return None
         code = parse_qr(payload)
         if code is None:
-            self.message = t("qr_invalid", self.lang)
+            f.message = t("qr_invalid", f.lang)
             return None
         return self._start_check_in(code, None)
 
@@ -113,38 +107,43 @@ class CheckInSteps:
     ) -> CheckInRequest | None:
         """The reader gave a card (or the scanner a passport) on the check-in screen: today's appointment of
         that person."""
-        self.touch(now)
-        if self.screen != "checkin" or not id_number:
+        f = self.flow
+        f.touch(now)
+        if f.screen != "checkin" or not id_number:
             return None
         return self._start_check_in(None, id_number, id_type, nationality)
 
     def _start_check_in(
         self, code: str | None, id_number: str | None, id_type: str | None = None, nationality: str | None = None
     ) -> CheckInRequest:
-        self.checkin = CheckInRequest(code, id_number, self._new_key(), id_type, nationality)
-        self.screen, self.message, self.code = "checking", "", ""
-        return self.checkin
+        f = self.flow
+        f.checkin = CheckInRequest(code, id_number, f._new_key(), id_type, nationality)
+        f.screen, f.message, f.code = "checking", "", ""
+        return f.checkin
 
     def checked_in(self, key: str, ticket: Mapping[str, Any], now: float) -> bool:
         """The check-in's ticket (with the server's note when late); False for an answer nobody waits for."""
-        if self.checkin is None or self.checkin.key != key:
+        f = self.flow
+        if f.checkin is None or f.checkin.key != key:
             return False
-        self.touch(now)
-        self.checkin = None
+        f.touch(now)
+        f.checkin = None
         from .flow import Ticket  # here: flow imports this module
 
-        self.ticket, self.print_state, self.screen = Ticket.from_api(ticket), "printing", "ticket"
-        self.note, self.message = str(ticket.get("note") or ""), ""
+        f.ticket, f.print_state, f.screen = Ticket.from_api(ticket), "printing", "ticket"
+        f.note, f.message = str(ticket.get("note") or ""), ""
         return True
 
     def check_in_refused(self, key: str, sentence: str, now: float) -> None:
         """Too early, not found, already checked in: the server's sentence, and an ordinary number on offer."""
-        if self.checkin is not None and self.checkin.key == key:
-            self.touch(now)
-            self.checkin, self.screen, self.message, self.offer_take = None, "error", sentence, True
+        f = self.flow
+        if f.checkin is not None and f.checkin.key == key:
+            f.touch(now)
+            f.checkin, f.screen, f.message, f.offer_take = None, "error", sentence, True
 
     def check_in_unreachable(self, key: str, now: float) -> None:
         """The server could not be reached (or it is unknown whether the check-in went through)."""
-        if self.checkin is not None and self.checkin.key == key:
-            self.touch(now)
-            self.checkin, self.screen, self.message = None, "error", t("checkin_gave_up", self.lang)
+        f = self.flow
+        if f.checkin is not None and f.checkin.key == key:
+            f.touch(now)
+            f.checkin, f.screen, f.message = None, "error", t("checkin_gave_up", f.lang)

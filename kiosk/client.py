@@ -1,10 +1,16 @@
-"""The kiosk's client of the queue server, with the one error hierarchy of every part; blocking, so call it from a
-worker thread.
+"""The kiosk's one client of the queue server, for every part (tickets, check-in, appointments, the cases API of
+self-submission, case query and pickup, complaints), with one error hierarchy; blocking, so call it from a worker
+thread.
 
 Errors: `KioskClientError` ← `Refused` (the server said no: `status`, `sentence`) ← `Final` (for good: a 4xx other
 than 408/429) and `AlreadyBooked`; `KioskClientError` ← `Unreachable` (no answer) ← `Transient` (try later: also
-5xx/408/429) and `Uncertain`. `citizen_words` turns any of them into what a citizen reads. The cases API's calls
-(self-submission, case query, pickup) are `kiosk.submission.client.CasesClient`, with these errors.
+5xx/408/429) and `Uncertain`. `citizen_words` turns any of them into what a citizen reads.
+
+The cases API's calls are sent once (`_call`): their callers decide whether to send again — the outbox resends a
+`Transient` submission later with the same `submission_id`, which the server turns into the same case, and keeps a
+`Final` one aside with the server's sentence. A 413 without the server's sentence comes from a proxy in front of it
+(nginx's `client_max_body_size`): final too, with a sentence of our own for the citizen. Uploads get a longer
+write timeout than other calls.
 
 `take_number` sends one `Idempotency-Key` per tap and retries connection errors and timeouts with that same
 key: when a lost answer had in fact been committed, the retry returns the first ticket (200), never a second.
@@ -12,6 +18,7 @@ key: when a lost answer had in fact been committed, the retry returns the first 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -19,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .strings import t
+from .strings import both, t
 
 if TYPE_CHECKING:
     from .feed import QueueFeed
+    from .submission.model import Submission
 
 
 class KioskClientError(Exception):
@@ -60,10 +68,12 @@ class Uncertain(Unreachable):
 
 # Errors raised before a single byte of the request left the kiosk: safe to retry even a non-idempotent call.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+SUFFIX = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}  # a submitted page's file name
 
 
 class KioskClient:
-    """The kiosk's calls: take a number, read queue loads, report device health."""
+    """The kiosk's calls, with its device token: tickets, check-in, appointments, queue loads, hours, the cases
+    API, complaints, device health."""
 
     def __init__(
         self,
@@ -85,24 +95,27 @@ class KioskClient:
             headers={"Authorization": f"Bearer {token}"},
             transport=transport,
         )
-
-    @property
-    def token(self) -> str:
-        """The kiosk's device token (the parts' own clients send it too)."""
-        return self._token
+        self._cases_timeout = httpx.Timeout(2 * timeout, write=max(timeout, 60.0))  # the server stores pages
 
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
 
     def _send(
-        self, method: str, url: str, *, on_retry: Callable[[int], None] | None = None, **kw: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        on_retry: Callable[[int], None] | None = None,
+        retry: type[Exception] | tuple[type[Exception], ...] = httpx.TransportError,
+        **kw: Any,
     ) -> httpx.Response:
-        """Send, retrying transport errors (refused connection, timeout) with a growing pause."""
+        """Send, retrying the `retry` errors (by default every transport error: refused connection, timeout) with a
+        growing pause; other transport errors propagate."""
         for attempt in range(1, self.attempts + 1):
             try:
                 r = self._http.request(method, url, **kw)
-            except httpx.TransportError as e:
+            except retry as e:
                 if attempt == self.attempts:
                     raise Unreachable(str(e) or type(e).__name__) from e
                 if on_retry is not None:
@@ -110,9 +123,24 @@ class KioskClient:
                 time.sleep(min(self.backoff * attempt, 3.0))
                 continue
             if r.status_code >= 400:
-                raise Refused(r.status_code, _detail(r))
+                raise Refused(r.status_code, detail(r, lists=False))
             return r
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _call(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """One request of the cases API, never retried here; `Transient` or `Final` unless the answer is 2xx."""
+        try:
+            r = self._http.request(method, url, timeout=self._cases_timeout, **kw)
+        except httpx.HTTPError as e:
+            raise Transient(type(e).__name__) from e
+        if r.is_success:
+            return r
+        if r.status_code >= 500 or r.status_code in (408, 429):
+            raise Transient(f"HTTP {r.status_code}")
+        sentence = detail(r)
+        if r.status_code == 413 and sentence == "HTTP 413":  # a proxy's page (nginx), not the server's sentence
+            sentence = both("too_large")
+        raise Final(r.status_code, sentence)
 
     def take_number(
         self,
@@ -180,21 +208,8 @@ class KioskClient:
         self, url: str, body: dict[str, Any] | None, *, on_retry: Callable[[int], None] | None
     ) -> dict[str, Any]:
         """POST, retrying only errors that prove the request was never sent; other transport errors propagate."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                r = self._http.post(url, json=body)
-            except NOT_SENT as e:
-                if attempt == self.attempts:
-                    raise Unreachable(str(e) or type(e).__name__) from e
-                if on_retry is not None:
-                    on_retry(attempt)
-                time.sleep(min(self.backoff * attempt, 3.0))
-                continue
-            if r.status_code >= 400:
-                raise Refused(r.status_code, _detail(r))
-            data: dict[str, Any] = r.json()
-            return data
-        raise AssertionError("unreachable")  # pragma: no cover
+        data: dict[str, Any] = self._send("POST", url, json=body, on_retry=on_retry, retry=NOT_SENT).json()
+        return data
 
     def book(
         self,
@@ -260,11 +275,6 @@ class KioskClient:
         data: list[dict[str, Any]] = self._send("GET", f"/api/v1/halls/{self.hall}/queues").json()
         return data
 
-    def hall_names(self) -> tuple[str, str]:
-        """The hall's Chinese and English names."""
-        h = self.hall_info()
-        return (str(h.get("name") or ""), str(h.get("name_en") or "")) if h else (self.hall, "")
-
     def hall_info(self) -> dict[str, Any]:
         """The hall's entry of GET /api/v1/halls: names, `open_now`, `next_open`, `booking_queues` ({} if absent)."""
         for h in self._send("GET", "/api/v1/halls").json():
@@ -310,9 +320,68 @@ class KioskClient:
         ).json()
         return data
 
+    # --- the cases API: self-submission, case query, pickup (each sent once: see the module doc) ------------
+
+    def domains(self) -> list[dict[str, Any]]:
+        """GET /items/domains."""
+        return list(self._call("GET", "/api/v1/items/domains").json())
+
+    def items(self, *, domain: str | None = None, q: str | None = None) -> list[dict[str, Any]]:
+        """GET /items?domain=&q=."""
+        params = {k: v for k, v in (("domain", domain), ("q", q)) if v}
+        return list(self._call("GET", "/api/v1/items", params=params).json())
+
+    def item(self, code: str) -> dict[str, Any]:
+        """GET /items/{code}: the zero-basis template."""
+        return dict(self._call("GET", f"/api/v1/items/{code}").json())
+
+    def chains(self) -> list[dict[str, Any]]:
+        """GET /chains: the 一件事 bundles."""
+        return list(self._call("GET", "/api/v1/chains").json())
+
+    def chain(self, code: str) -> dict[str, Any]:
+        """GET /chains/{code}: the chain's one form and one material list."""
+        return dict(self._call("GET", f"/api/v1/chains/{code}").json())
+
+    def submit(self, sub: Submission) -> dict[str, Any]:
+        """POST the submission (multipart); the case (201 new, 200 the same case again)."""
+        files = [
+            (
+                f"file.{p.material}",
+                (f"{p.material}-{i + 1}.{SUFFIX.get(p.content_type, 'bin')}", p.data, p.content_type),
+            )
+            for i, p in enumerate(sub.pages)
+        ]
+        data = {"data": json.dumps(sub.data(), ensure_ascii=False)}
+        what = "chains" if sub.chain else "cases"
+        r = self._call("POST", f"/api/v1/halls/{self.hall}/{what}", data=data, files=files or None)
+        return dict(r.json())
+
+    def receipt_pdf(self, number: str, proof: str) -> bytes:
+        """The 自助申报回执 PDF."""
+        return self._call("GET", f"/api/v1/cases/{number}/receipt.pdf", params={"proof": proof}).content
+
+    def status(self, number: str, proof: str) -> dict[str, Any]:
+        """A case's public view by number and proof."""
+        return dict(self._call("GET", f"/api/v1/cases/{number}/status", params={"proof": proof}).json())
+
+    def lookup(self, id_number: str) -> list[dict[str, Any]]:
+        """The person's cases in this hall (after reading the ID card)."""
+        r = self._call("POST", f"/api/v1/halls/{self.hall}/cases/lookup", json={"id_number": id_number})
+        return list(r.json())
+
+    def pickup(self, code: str) -> dict[str, Any]:
+        """Hand a result over with its pickup code (single use)."""
+        return dict(self._call("POST", f"/api/v1/halls/{self.hall}/pickup", json={"code": code}).json())
+
+    def pickup_ticket(self, number: str) -> dict[str, Any]:
+        """A ticket of the output queue for a ready result."""
+        return dict(self._call("POST", f"/api/v1/cases/{number}/pickup-ticket").json())
+
     def report_health(self, status: str, detail: str = "") -> None:
-        """Tell the server (and through it the staff) how the kiosk's devices are."""
-        self._send("POST", "/api/v1/devices/health", json={"status": status, "detail": detail})
+        """Tell the server (and through it the staff) how the kiosk's devices are (detail ≤ 200 characters,
+        nothing personal)."""
+        self._send("POST", "/api/v1/devices/health", json={"status": status, "detail": detail[:200]})
 
 
 def citizen_words(e: KioskClientError, lang: str) -> str:
@@ -326,12 +395,14 @@ def citizen_words(e: KioskClientError, lang: str) -> str:
     return t("connection_down", lang)
 
 
-def _detail(r: httpx.Response) -> str:
-    """The server's sentence from an error answer."""
+def detail(r: httpx.Response, *, lists: bool = True) -> str:
+    """The server's sentence from an error answer (a validation list is joined: the cases API's answers)."""
     try:
-        detail = r.json().get("detail")
+        d = r.json().get("detail")
     except ValueError:
-        detail = None
-    if isinstance(detail, str) and detail:
-        return detail
+        d = None
+    if isinstance(d, str) and d:
+        return d
+    if lists and isinstance(d, list) and d:
+        return "; ".join(str(x.get("msg", x)) if isinstance(x, dict) else str(x) for x in d)[:300]
     return f"HTTP {r.status_code}"

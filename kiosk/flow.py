@@ -5,8 +5,9 @@ optional and read whenever it arrives: on home it starts take-a-number with the 
 confirm screens it is kept for the ticket (the server picks the priority lane from it).
 Appointment check-in: home → checkin (scan `HALLAPPT:<code>`, type the code, or the ID card) → checking →
 ticket (with the server's note when late) or error (the server's sentence, an ordinary number on offer).
-Closed hall (24-hour mode), booking and the phone keypad: see `booking.BookingSteps`, mixed in here.
-The app turns taps and worker results into calls here and draws whatever `screen` and the fields say.
+The 24-hour mode (the hall's hours) and the mobile-number keypad (an optional step of taking a number, a required
+one of booking) are here too; the check-in and booking steps (`checkin.CheckIn`, `booking.Booking`) work on this
+state. The app and its parts turn taps and worker results into calls here and draw what `screen` and the fields say.
 `confirm()` is the only way to ask for a ticket and answers a request once per visit of the confirm
 screen, so a second tap while issuing is ignored; each request carries its own idempotency key, which
 the client reuses for every retry of that tap. An idle timeout (or the ticket screen's timeout) forgets
@@ -18,10 +19,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Literal
 
-from .booking import BookingSteps
-from .checkin import CODE_ALPHABET, CODE_LEN, QR_PREFIX, CheckInRequest, CheckInSteps, parse_qr, valid_code
+from .booking import PHONE_LEN, BookRequest, Slot, opening_text, typed_phone, valid_phone
+from .checkin import CODE_ALPHABET, CODE_LEN, QR_PREFIX, CheckInRequest, parse_qr, valid_code
 from .strings import Lang, next_lang, t
 
 __all__ = ["CODE_ALPHABET", "CODE_LEN", "QR_PREFIX", "CheckInRequest", "Flow", "parse_qr", "valid_code"]
@@ -120,7 +122,7 @@ class Ticket:
         )
 
 
-class Flow(CheckInSteps, BookingSteps):
+class Flow:
     """The kiosk's state; every method takes `now` (monotonic seconds) and counts as a touch."""
 
     def __init__(
@@ -140,6 +142,9 @@ class Flow(CheckInSteps, BookingSteps):
         self.elder = False
         self.portrait = False  # the screen's shape decides how many tiles a page holds
         self.paused = False  # the server does not answer: home offers nothing that needs it
+        self.open_now = True  # the hall's hours (set_hall): closed, home is the 24-hour screen
+        self.next_open: datetime | None = None
+        self.booking_queues: tuple[str, ...] = ()
         self.last_touch = 0.0
         self._clear()
 
@@ -159,7 +164,18 @@ class Flow(CheckInSteps, BookingSteps):
         self.ticket: Ticket | None = None
         self.print_state: PrintState | None = None
         self.message: str = ""  # a plain sentence for the citizen (already in the right language(s))
-        self._clear_booking()
+        self.phone = ""  # digits typed on the phone keypad / the confirmed number
+        self.phone_typed = ""
+        self.phone_for: str = ""  # 'ticket' (optional) or 'booking' (required)
+        self.slots: list[Slot] = []
+        self.slots_loaded = False
+        self.book_day: date | None = None
+        self.book_slot: Slot | None = None
+        self.card_name = ""
+        self.card_number = ""
+        self.card_nationality = ""  # set with the number by `Booking.book_card_read`: a passport's nationality
+        self.booking: BookRequest | None = None
+        self.booked: dict[str, Any] | None = None
 
     # --- navigation -------------------------------------------------------------------------------------
 
@@ -300,6 +316,70 @@ class Flow(CheckInSteps, BookingSteps):
         self.elder = not self.elder
         self.page = min(self.page, self.pages - 1)
 
+    # --- hours ------------------------------------------------------------------------------------------
+
+    def set_hall(self, hall: Mapping[str, Any]) -> bool:
+        """The hall's entry of GET /api/v1/halls (not a touch); True when open/closed changed."""
+        was = self.open_now
+        self.open_now = bool(hall.get("open_now", True))
+        nxt = hall.get("next_open")
+        self.next_open = datetime.fromisoformat(str(nxt)) if nxt else None
+        self.booking_queues = tuple(str(q) for q in hall.get("booking_queues") or ())
+        return was != self.open_now
+
+    @property
+    def can_book(self) -> bool:
+        """Whether the kiosk offers booking: the hall takes bookings and there is an ID-card reader (name, number)."""
+        return bool(self.booking_queues) and self.id_reader
+
+    def opening(self) -> str:
+        """The closed screen's sentence about the next opening."""
+        return opening_text(self.next_open, self.lang)
+
+    # --- phone keypad -----------------------------------------------------------------------------------
+
+    def ask_phone(self, now: float) -> None:
+        """Confirm screen's 'SMS call' button: the phone keypad (optional for a ticket)."""
+        self.touch(now)
+        if self.screen == "confirm":
+            self.screen, self.phone_for, self.phone_typed, self.message = "phone", "ticket", self.phone, ""
+
+    def phone_key(self, digit: str, now: float) -> None:
+        """One digit (a twelfth digit, or anything not a digit, is ignored)."""
+        self.touch(now)
+        if self.screen == "phone" and len(digit) == 1 and digit.isdigit() and len(self.phone_typed) < PHONE_LEN:
+            self.phone_typed, self.message = self.phone_typed + digit, ""
+
+    def phone_backspace(self, now: float) -> None:
+        """Remove the last digit."""
+        self.touch(now)
+        if self.screen == "phone":
+            self.phone_typed, self.message = self.phone_typed[:-1], ""
+
+    def phone_ok(self, now: float) -> bool:
+        """'OK': a valid number goes on to the confirm screen; anything else is explained plainly."""
+        self.touch(now)
+        if self.screen != "phone":
+            return False
+        if not valid_phone(self.phone_typed):
+            self.message = t("phone_invalid", self.lang)
+            return False
+        self.phone, self.message = self.phone_typed, ""
+        self.screen = "confirm" if self.phone_for == "ticket" else "book_confirm"
+        return True
+
+    def phone_skip(self, now: float) -> None:
+        """No SMS call (a ticket only: a booking needs the number)."""
+        self.touch(now)
+        if self.screen == "phone" and self.phone_for == "ticket":
+            self.phone = self.phone_typed = self.message = ""
+            self.screen = "confirm"
+
+    @property
+    def phone_shown(self) -> str:
+        """What the keypad's display shows: the digits so far, grouped, masked once complete."""
+        return typed_phone(self.phone_typed)
+
     # --- issuing ----------------------------------------------------------------------------------------
 
     def confirm(self, now: float) -> IssueRequest | None:
@@ -386,8 +466,3 @@ class Flow(CheckInSteps, BookingSteps):
     def text(self, key: str, **kw: object) -> str:
         """A catalogue string in the current language."""
         return t(key, self.lang, **kw)
-
-    @property
-    def columns(self) -> int:
-        """Domain tiles per row: fewer, larger ones in elder mode."""
-        return self.grid[0]

@@ -5,8 +5,8 @@ A part says which tiles it puts on the home screen (and on the closed hall's 24-
 unattended), which .kv files and screens it brings, and answers the app's calls while one of its screens shows:
 drawing, Back, Home, the idle timer, touches, an ID card. `KioskApp` holds the parts it was built with and routes
 to them; the .kv files reach a part as `app.<name>` (`app.sub`, `app.fb`). Parts register themselves with
-`register` (a factory taking the app and the command line); `python -m kiosk` builds the kiosk with every part
-registered (`kiosk.services`).
+`register` (a factory taking the app and the command line: the part's class itself, unless it needs more);
+`python -m kiosk` builds the kiosk with every part registered (`kiosk.services`).
 
 A new service: a module with a `Part` subclass (its flow, its screens in a .kv file, its tiles), its strings in
 `kiosk/locale/*/LC_MESSAGES/kiosk.po`, and one `register(...)` line in `kiosk/services.py` (see docs/kiosk.md).
@@ -33,6 +33,9 @@ class Tile:
     tap: Callable[[], None]
     needs_server: bool = True  # greyed out while the server does not answer
     when_closed: bool = True  # also on the closed hall's 24-hour screen (it needs no staff)
+    big: bool = False  # one of home's big tiles (take a number, check-in, booking), not the row under them
+    offered: Callable[[], bool] | None = None  # whether it is offered now (None: always); else it takes no room
+    at_press: bool = False  # taps on touch-down (the next screen at once), not on release
 
 
 class Part(EventDispatcher):  # Kivy properties: the .kv files bind to what a part shows
@@ -40,7 +43,14 @@ class Part(EventDispatcher):  # Kivy properties: the .kv files bind to what a pa
 
     name = ""  # how the app and the .kv files know it: app.<name>
     kv_files: tuple[Path, ...] = ()
+    script_steps: Any = None  # the class of its `--script` steps (a `kiosk.script.PartSteps`), None: it has none
     countdown = StringProperty("")  # the idle countdown while one of its screens shows (its own timeouts)
+
+    def __init__(self, app: Any = None, args: argparse.Namespace | None = None, **kw: Any) -> None:
+        """A part of the kiosk `app`, made from the command line `args` (a part class is its own factory)."""
+        super().__init__(**kw)
+        self.app = app
+        self.script = self.script_steps(self) if self.script_steps is not None else None
 
     def tiles(self) -> list[Tile]:
         """Its home tiles (built once, after `install`)."""
@@ -86,6 +96,15 @@ class Part(EventDispatcher):  # Kivy properties: the .kv files bind to what a pa
 
     def card(self, name: str, number: str) -> None:
         """An ID card read while it wanted one."""
+
+    def scanned(self, payload: str) -> bool:
+        """The scanner read a code (not a passport's zone): True when it was this part's to take."""
+        return False
+
+    def passport(self, number: str, nationality: str, name: str = "") -> bool:
+        """The scanner read a passport's zone (its number, the ISO 3166 code of its nationality, the holder's
+        name): True when it was this part's to take."""
+        return False
 
     def problems(self) -> list[str]:
         """What its devices or queues need staff for (the heartbeat reports them; nothing personal)."""

@@ -4,15 +4,19 @@ Each tap step finds the button on screen (by the catalogue text it shows in the 
 code, a keypad key) and presses it with a real touch through the window's input dispatch (Kivy's own
 `UnitTestTouch`: down, then up a moment later), so a button that is hidden, covered or disabled does not fire.
 
-Steps: `take`, `checkin`, `book`, `domain:A` (a tile on another page: `pagenext` is tapped first until it shows),
-`pagenext`, `pageprev`, `bookdomain:A`, `day:N`, `slot:N` (the Nth shown, from 0), `retry`, `confirm`, `phoneadd`,
-`phone:DIGITS`, `phoneok`, `phoneskip`, `phonedel`, `bookconfirm`, `card` (demo: put the simulated card on the
-reader; `card:KIND` one of `peripherals.idcard.DEMO_CARDS`: `permit`, `foreign2017`, `foreign2023`), `passport` (a
-sim:// scanner reads the demo passport's two MRZ lines), `back`, `home`, `lang`, `elder`, `key:CHARS` (code keypad),
-`backspace`, `submit`, `double:STEP` (two touches at once), `scan:PAYLOAD` (a sim:// scanner reads PAYLOAD),
-`wait:SCREEN` (until the flow shows it; `closed` is home while the hall is closed, `paused` home with the health
-banner, `card` an ID card read for take-a-number, `passport` a passport read for it), `expect:SCREEN` (fails unless
-SCREEN is shown now), `sleep:SECONDS`, `shot:NAME` (DIR/kiosk-NAME.png), `quit`.
+One `ScriptRunner` drives every part through a small interface: a part's `script` (a `PartSteps`) names the
+buttons of its steps (`texts`: step → the catalogue key its button shows; `button`: any other way to find one),
+does its steps that are no tap (`act`: typing into a field) and says when its screens have come (`ready`).
+
+The frame's steps: `back`, `home`, `lang`, `elder`, `retry` (read the card again), `card` (demo: put the simulated
+card on the reader; `card:KIND` one of `peripherals.idcard.DEMO_CARDS`: `permit`, `foreign2017`, `foreign2023`),
+`passport` (a sim:// scanner reads the demo passport's two MRZ lines), `scan:PAYLOAD` (a sim:// scanner reads
+PAYLOAD), `phone:DIGITS` and `key:CHARS` (the keypad shown: each key in turn), `phoneok`, `phonedel` and
+`backspace` (its keys), `double:STEP` (two touches at once), `wait:SCREEN` (until it shows and is loaded; `closed`
+is home while the hall is closed, `paused` home with the health banner), `expect:SCREEN` (fails unless SCREEN is
+shown now), `gate:PATH` (wait until the file PATH exists: a test's signal), `sleep:SECONDS`, `shot:NAME`
+(DIR/kiosk-NAME.png), `quit`. The parts' steps are listed in their modules (`kiosk.take_ui`, `kiosk.checkin_ui`,
+`kiosk.booking_ui`, `kiosk.submission.script`, `kiosk.feedback.script`).
 """
 
 from __future__ import annotations
@@ -21,31 +25,23 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 log = logging.getLogger("kiosk")
 
-# step → the catalogue key of the text its button shows (looked up in the current language)
-BY_TEXT = {
-    "take": "take_number",
-    "checkin": "check_in",
-    "book": "book",
-    "retry": "retry",
-    "pagenext": "page_next",
-    "pageprev": "page_prev",
-    "confirm": "confirm",
-    "phoneadd": "phone_add",
-    "phoneskip": "phone_none",
-    "bookconfirm": "book_submit",
+FRAME_TEXT = {  # the frame's buttons: step → the catalogue key of the text it shows (in the current language)
     "card": "simulate_card",
     "back": "back",
     "home": "home",
     "lang": "language",
+    "retry": "retry",
     "backspace": "backspace",
     "phonedel": "backspace",
-    "submit": "checkin_submit",
+    "phoneok": "phone_ok",
 }
 STEP_GAP_S = 0.12  # between taps: about a frame or two at 60 Hz plus Kivy's own touch handling
+WAIT_S = 30.0  # how long a wait: step waits before the script fails
+SLOW_WAIT_S = 120.0  # …for a file (gate:) or a part's slow screens (`PartSteps.slow`: the outbox sent)
 
 
 def visible_buttons(root: Any) -> Iterator[Any]:
@@ -64,6 +60,29 @@ def texts(w: Any) -> set[str]:
     return {c.text for c in w.walk(restrict=True) if isinstance(c, Label) and c.text}
 
 
+class PartSteps:
+    """A part's `--script` steps (the part's `script`); the defaults know none."""
+
+    texts: ClassVar[dict[str, str]] = {}  # step → the catalogue key of the text its button shows
+    slow: ClassVar[frozenset[str]] = frozenset()  # its `wait:` screens that may take SLOW_WAIT_S
+
+    def __init__(self, part: Any) -> None:
+        """The steps of `part`."""
+        self.part = part
+
+    def button(self, run: ScriptRunner, name: str, arg: str) -> Callable[[], Any] | None:
+        """How to find the button of tap step `name:arg` on screen (None: not its step)."""
+        return None
+
+    def act(self, run: ScriptRunner, name: str, arg: str) -> bool:
+        """Do step `name:arg` when it is one of its steps that are no tap (then go on with `run.next_soon()`)."""
+        return False
+
+    def ready(self, run: ScriptRunner, screen: str) -> bool | None:
+        """`wait:SCREEN`: whether its screen `screen` shows, loaded (None: not its screen)."""
+        return None
+
+
 class ScriptRunner:
     """Runs `--script` steps on the Kivy clock, one after another, each once the previous has shown."""
 
@@ -72,6 +91,7 @@ class ScriptRunner:
         self.app, self.steps, self.shots = app, steps, shots
         self.deadline = 0.0
         self.taps = 0
+        self.parts: list[PartSteps] = [p.script for p in app.parts if p.script is not None]
 
     def start(self) -> None:
         """Begin once the window has had a few frames."""
@@ -79,9 +99,42 @@ class ScriptRunner:
 
         Clock.schedule_once(lambda _dt: self._next(), 1.0)
 
-    def _fail(self, why: str) -> None:
-        log.error("kiosk script: %s (at %s)", why, self.app.flow.screen)
+    def fail(self, why: str) -> None:
+        """Stop the kiosk with `why` in the log (the tests look for "kiosk script:")."""
+        part = self.app.shown_part()
+        log.error("kiosk script: %s (at %s)", why, part.current if part is not None else self.app.flow.screen)
         self.app.stop()
+
+    def next_soon(self) -> None:
+        """The next step, after a frame or two."""
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
+
+    def until(self, cond: Callable[[], bool], what: str, seconds: float = WAIT_S) -> None:
+        """Go on once `cond()` holds; fail after `seconds`."""
+        from kivy.clock import Clock
+
+        self.deadline = time.monotonic() + seconds
+
+        def poll(_dt: float) -> bool:
+            if cond():
+                self.next_soon()  # a frame to lay the new screen out
+                return False
+            if time.monotonic() > self.deadline:
+                self.fail(f"{what} never came")
+                return False
+            return True
+
+        Clock.schedule_interval(poll, 0.02)
+
+    def by_text(self, text: str) -> Any:
+        """The button on screen showing `text`, or None."""
+        return next((b for b in visible_buttons(self.app.root) if text in texts(b)), None)
+
+    def by_key(self, key: str) -> Any:
+        """The generated button on screen whose `key` is `key` (a tile, a day, a slot), or None."""
+        return next((b for b in visible_buttons(self.app.root) if getattr(b, "key", None) == key), None)
 
     def _next(self) -> None:
         from kivy.clock import Clock
@@ -92,10 +145,12 @@ class ScriptRunner:
         step = self.steps.pop(0)
         name, _, arg = step.partition(":")
         log.info("kiosk script step: %s", step)
-        app = self.app
+        app, devices = self.app, self.app.devices
         if name == "wait":
-            self.deadline = time.monotonic() + 30
-            Clock.schedule_interval(lambda _dt: self._wait(arg), 0.02)
+            slow = any(arg in p.slow for p in self.parts)
+            self.until(lambda: self._ready(arg), f"screen {arg}", SLOW_WAIT_S if slow else WAIT_S)
+        elif name == "gate":
+            self.until(lambda: Path(arg).exists(), step, SLOW_WAIT_S)
         elif name == "shot":
             Clock.schedule_once(lambda _dt: self._shot(arg), 0.3)  # a few frames to lay out
         elif name == "sleep":
@@ -104,91 +159,83 @@ class ScriptRunner:
             app.stop()
         elif name == "expect":  # the screen shown now must be `arg` (a tap that must not have worked)
             if app.flow.screen != arg:
-                self._fail(f"expected screen {arg}")
+                self.fail(f"expected screen {arg}")
                 return
-            Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
-        elif name == "scan" and app.scanner is not None:
-            app.scanner.scan(arg)
-            Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
-        elif name == "passport" and app.scanner is not None:
+            self.next_soon()
+        elif name == "scan" and devices.scanner is not None:
+            devices.scanner.scan(arg)
+            self.next_soon()
+        elif name == "passport" and devices.scanner is not None:
             from peripherals.scanner.mrz import demo_passport, mrz_lines
 
-            app.scanner.scan_mrz(mrz_lines(demo_passport()))
-            Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
-        elif name == "double":  # two touches on the same spot within one frame: a double tap
-            finder = self._finder(arg, "")
-            if finder is None:
-                self._fail(f"unknown step {step!r}")
-                return
-            self._tap(finder, step, times=2)
-        elif name == "domain" and not self._tile(arg) and self._by_text(app.tx["page_next"]) is not None:
-            nxt = self._by_text(app.tx["page_next"])
-            if nxt.disabled:
-                self._fail(f"no tile for {step!r} on any page")
-                return
-            self.steps[:0] = ["pagenext", step]  # the citizen turns the page, then taps the tile
-            self._next()
+            devices.scanner.scan_mrz(mrz_lines(demo_passport()))
+            self.next_soon()
         elif name in ("key", "phone"):
             self.steps[:0] = [f"press:{ch}" for ch in arg]
             self._next()
+        elif any(p.act(self, name, arg) for p in self.parts):
+            pass
         else:
+            double = name == "double"
+            if double:
+                name, _, arg = arg.partition(":")
             if name == "card":  # the simulated reader gets this demo card when the button is tapped
                 from peripherals.idcard import DEMO_CARDS
 
                 if arg and arg not in DEMO_CARDS:
-                    self._fail(f"no demo card {arg!r}")
+                    self.fail(f"no demo card {arg!r}")
                     return
-                app.sim_card_kind = arg or "demo"
+                devices.sim_card_kind = arg or "demo"
             finder = self._finder(name, arg)
             if finder is None:
-                self._fail(f"unknown step {step!r}")
+                self.fail(f"unknown step {step!r}")
                 return
-            self._tap(finder, step)
+            self.tap(finder, step, times=2 if double else 1)
+
+    def _ready(self, screen: str) -> bool:
+        """`wait:SCREEN`: a part's screen as the part says, else the kiosk's state."""
+        for p in self.parts:
+            ok = p.ready(self, screen)
+            if ok is not None:
+                return ok
+        f = self.app.flow
+        if screen == "closed":
+            return bool(f.screen == "home" and not f.open_now)
+        if screen == "paused":  # the health banner says what needs the server is paused
+            return bool(f.screen == "home" and self.app.paused and self.app.banner)
+        return bool(f.screen == screen)
 
     def _finder(self, name: str, arg: str) -> Callable[[], Any] | None:
         """How to find the step's button on screen now (None: not a tap step)."""
         app = self.app
-        if name in BY_TEXT:
-            return lambda: self._by_text(app.tx[BY_TEXT[name]])
+        for p in self.parts:
+            if name in p.texts:
+                key = p.texts[name]
+                return lambda: self.by_text(app.tx[key])
+            found = p.button(self, name, arg)
+            if found is not None:
+                return found
+        if name in FRAME_TEXT:
+            return lambda: self.by_text(app.tx[FRAME_TEXT[name]])
         if name == "elder":
-            return lambda: self._by_text(app.tx["elder_off" if app.flow.elder else "elder_on"])
-        if name == "press" or name == "phoneok":
-            label = app.tx["phone_ok"] if name == "phoneok" else arg
-            return lambda: next((b for b in visible_buttons(app.root) if b.text == label), None)
-        if name == "domain":
-            return lambda: self._tile(arg)
-        if name == "bookdomain":
-            return lambda: next((b for b in visible_buttons(app.root) if getattr(b, "key", None) == arg), None)
-        if name in ("day", "slot"):
-
-            def nth() -> Any:
-                keyed = sorted((b for b in visible_buttons(app.root) if hasattr(b, "key")), key=lambda b: b.key)
-                return keyed[int(arg)] if int(arg) < len(keyed) else None
-
-            return nth
+            return lambda: self.by_text(app.tx["elder_off" if app.flow.elder else "elder_on"])
+        if name == "press":
+            return lambda: next((b for b in visible_buttons(app.root) if b.text == arg), None)
         return None
 
-    def _tile(self, code: str) -> Any:
-        """The domain tile of `code` on screen now, or None."""
-        return next((b for b in visible_buttons(self.app.root) if getattr(b, "code", None) == code), None)
-
-    def _by_text(self, text: str) -> Any:
-        return next((b for b in visible_buttons(self.app.root) if text in texts(b)), None)
-
-    def _tap(self, find: Callable[[], Any], step: str, times: int = 1) -> None:
+    def tap(self, find: Callable[[], Any], step: str, times: int = 1) -> None:
         """Press the button with a touch at its centre (window coordinates), release it, go on."""
         from kivy.clock import Clock
+        from kivy.core.window import Window  # type: ignore[import-untyped]
         from kivy.tests.common import UnitTestTouch  # type: ignore[import-untyped]
 
         button = find()
         if button is None:
-            self._fail(f"no button on screen for step {step!r}")
+            self.fail(f"no button on screen for step {step!r}")
             return
         x, y = button.to_window(*button.center)
-        from kivy.core.window import Window  # type: ignore[import-untyped]
-
         if not (0 <= x <= Window.width and 0 <= y <= Window.height):  # it would need scrolling: not a tap
-            self._fail(f"the button for step {step!r} is off the screen at {x:.0f},{y:.0f}")
+            self.fail(f"the button for step {step!r} is off the screen at {x:.0f},{y:.0f}")
             return
         for _ in range(times - 1):  # the extra taps of a double tap land wherever the first one led
             extra = UnitTestTouch(x, y)
@@ -200,39 +247,23 @@ class ScriptRunner:
 
         def up(_dt: float) -> None:
             touch.touch_up()
-            Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)
+            self.next_soon()
 
         Clock.schedule_once(up, 0.05)
-
-    def _wait(self, screen: str) -> bool:
-        f = self.app.flow
-        if screen == "closed":
-            ok = f.screen == "home" and not f.open_now
-        elif screen == "paused":  # the health banner says ticketing is paused
-            ok = f.screen == "home" and self.app.paused and bool(self.app.banner)
-        elif screen == "card":  # an ID card was read for take-a-number
-            ok = f.id_number is not None
-        elif screen == "passport":  # a passport's MRZ was read for take-a-number
-            ok = f.passport
-        else:
-            loaded = not (screen == "domain" and not f.domains) and not (
-                screen == "ticket" and f.print_state == "printing"
-            )
-            ok = f.screen == screen and loaded and not (screen == "book_day" and not f.slots_loaded)
-        if ok:
-            from kivy.clock import Clock
-
-            Clock.schedule_once(lambda _dt: self._next(), STEP_GAP_S)  # a frame to lay the new screen out
-            return False
-        if time.monotonic() > self.deadline:
-            self._fail(f"screen {screen} never came")
-            return False
-        return True
 
     def _shot(self, name: str) -> None:
         if self.shots is not None and getattr(self.app, "fixed_time", None) is not None:
             self._settle()
-        self._export(name)
+        if self.shots is not None:
+            self.shots.mkdir(parents=True, exist_ok=True)
+            target = self.shots / f"kiosk-{name}.png"
+            self.app.root.export_to_png(str(target))
+            log.info("kiosk screenshot: %s", target)
+            from .widgets import misfits
+
+            for problem in misfits(self.app.root):  # the tour's test reads these: no text may be cut or broken
+                log.warning("kiosk fit: %s: %s", name, problem)
+        self._next()
 
     def _settle(self) -> None:
         """The screenshot tour: the same PNG every run — the countdown as just after a touch (its full time), every
@@ -248,15 +279,3 @@ class ScriptRunner:
                 w._fit()
             if isinstance(w, Label):
                 w.texture_update()
-
-    def _export(self, name: str) -> None:
-        if self.shots is not None:
-            self.shots.mkdir(parents=True, exist_ok=True)
-            target = self.shots / f"kiosk-{name}.png"
-            self.app.root.export_to_png(str(target))
-            log.info("kiosk screenshot: %s", target)
-            from .widgets import misfits
-
-            for problem in misfits(self.app.root):  # the tour's test reads these: no text may be cut or broken
-                log.warning("kiosk fit: %s: %s", name, problem)
-        self._next()

@@ -12,7 +12,8 @@ language's own name, which the language button of the language before it shows),
 The `.po` files are read as they are (Babel's `read_po`, once per language): no compile step, no `.mo` files.
 
 `python -m kiosk.strings extract` runs Babel's extraction over the kiosk's sources (`t("key", …)`, `both(…)`,
-`text(…)` in Python, `tx["key"]` in the .kv files) and lists the ids the code uses that the template lacks.
+`text(…)`, `Tile("key", …)` in Python, `tx["key"]` in the .kv files) and lists the ids the code uses that the
+template lacks.
 The .kv files hold no text of their own: they show `app.tx[...]`, the catalogue in the kiosk's language.
 """
 
@@ -86,7 +87,7 @@ def next_lang(lang: Lang) -> Lang:
 
 # --- extraction (Babel) ---------------------------------------------------------------------------------------
 
-KEYWORDS = {"t": None, "both": None, "text": None, "tx": None}
+KEYWORDS = {"t": None, "both": None, "text": None, "tx": None, "Tile": None}  # Tile(key, …): a part's home tile
 KV_KEY = re.compile(r"""\btx\[\s*["']([a-z0-9_]+)["']\s*\]""")
 
 

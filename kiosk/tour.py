@@ -3,7 +3,7 @@
 Starts a throwaway queue server (SQLite in a temporary directory) with the demo hall's twelve domains
 (config/demo.toml) in two halls — one open that takes bookings, one closed today — and runs the real kiosk
 against it by touch, on a landscape (1920×1080) and a portrait (1080×1920) screen, in Chinese, English, Korean,
-Japanese and elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is checked for text
+Japanese, Russian and elder mode, writing DIR/<orientation>-<variant>-<screen>.png. Every shot is checked for text
 that does not fit (cut, shortened, a word broken, a lone character on its last line: `kiosk.widgets.misfits`);
 the problems are written to DIR/misfits.txt (empty when every label fits). Under no display it runs itself
 under `xvfb-run`.
@@ -36,10 +36,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from .booking import BOOK_DAYS
 from .strings import LANGS
 
 TOKEN = "tour-kiosk-token-0123456789"  # noqa: S105 - the throwaway tour server's device token
-VARIANTS = ("zh", "en", "ko", "ja", "elder")  # not ru yet: a sixth variant books a day the closed hall lacks
+VARIANTS = ("zh", "en", "ko", "ja", "elder", "ru")  # every language of the kiosk (kiosk.strings.LANGS), elder mode
 ORIENTATIONS = ("landscape", "portrait")
 SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
     "home",
@@ -58,16 +59,20 @@ SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
 SCREENS_CLOSED = ("closed", "book-domain", "book-day", "book-slot", "book-card", "book-phone", "book-confirm", "booked")
 SCREENS = SCREENS_OPEN + SCREENS_CLOSED
 SHORT = ("home", "domain", "confirm", "ticket")  # take a number, all a SHORT_VARIANTS variant shows in the subset
-SHORT_VARIANTS = ("ko", "ja")  # its layouts are the other variants': the subset's time goes on its words
+SHORT_VARIANTS = ("ko", "ja", "ru")  # its layouts are the other variants': the subset's time goes on its words
 SHOT_TIME = datetime(2026, 12, 7, 10, 42, 7, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday morning, like the boards'
 # The subset the tests shoot: (orientation, hall) → the variants it runs. Every screen once; every orientation,
 # language and elder mode at least once (elder in landscape, English in portrait).
 SUBSET = {
-    ("landscape", "open"): ("zh", "ko"),  # 한국어 (Noto CJK, longer words than Chinese): only its SHORT screens
+    ("landscape", "open"): ("zh", "ko", "ru"),  # 한국어 (Noto CJK), Русский (long words): only their SHORT screens
     ("landscape", "closed"): ("elder",),
-    ("portrait", "open"): ("en", "ja"),  # 日本語: only its SHORT screens
-    ("portrait", "closed"): ("zh",),
+    ("portrait", "open"): ("en", "ja", "ru"),  # 日本語: only its SHORT screens
+    ("portrait", "closed"): ("zh", "ru"),  # Русский books too: the longest words on the booking screens
 }
+# Who books in the closed hall: the server takes one booking per person, service and day, and the day screen offers
+# BOOK_DAYS days, so each variant books the first day its person has not booked yet; after BOOK_DAYS variants the
+# next person's card (peripherals.idcard.DEMO_CARDS) starts again from the first day.
+BOOKERS = ("demo", "permit", "foreign2023")
 # The throwaway server, with the tokens and codes it makes (secrets.*: tracking tokens, booking and query codes)
 # from a seeded generator: every run the same QR codes (the tour's server guards nothing). os.urandom stays: other
 # users of it (uuid4 per message …) are called a varying number of times, and nothing of theirs is on screen.
@@ -164,13 +169,14 @@ def _scripts(
         s += ["sub:query_tile", "wait:q_entry", "phone:1012612", shot("query"), "field:proof", "key:3FA9"]
         s += [shot("query-proof"), "home", "sub:pickup_tile", "wait:pk_entry", "phone:1234", shot("pickup")]
     now = "zh"
-    for variant in closed_variants:
+    for n, variant in enumerate(closed_variants):
         switch, now = _switch(now, variant), variant
         shot = lambda name, v=variant: f"shot:{v}-{name}"  # noqa: E731
-        day = VARIANTS.index(variant)  # one booking per person a day: each variant books its own day
+        person, day = BOOKERS[n // BOOK_DAYS], n % BOOK_DAYS  # the first day this person has not booked
+        card = "card" if person == "demo" else f"card:{person}"
         b += ["home", "wait:closed", *switch, "sleep:0.3", shot("closed"), "book", "wait:book_domain"]
         b += [shot("book-domain"), f"bookdomain:{booked}", "wait:book_day", shot("book-day"), f"day:{day}"]
-        b += ["wait:book_slot", shot("book-slot"), "slot:1", "wait:book_card", shot("book-card"), "card"]
+        b += ["wait:book_slot", shot("book-slot"), "slot:1", "wait:book_card", shot("book-card"), card]
         b += ["wait:phone", "phone:13912345678", shot("book-phone"), "phoneok", "wait:book_confirm"]
         b += [shot("book-confirm"), "bookconfirm", "wait:booked", "sleep:0.3", shot("booked")]
     return ",".join(s), ",".join(b)
@@ -297,7 +303,7 @@ def tour(out: Path, *, subset: bool = False) -> list[Path]:
     return sorted(out.glob("*.png"))
 
 
-def _wait_up(url: str, timeout: float = 120.0) -> None:  # migrations take a while on a busy machine
+def _wait_up(url: str, timeout: float = 300.0) -> None:  # migrations take a while on a busy machine
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

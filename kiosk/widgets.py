@@ -70,7 +70,8 @@ class PartTile(Button):
 
 class FitLabel(Label):
     """A label that fits its box: the largest font size up to `max_font_size` at which the text fits the box
-    with no Latin word broken and no single character left alone on its last line (down to `min_font_size`).
+    with no word broken (Latin, Cyrillic; Chinese, Japanese and Korean may wrap between characters) and no single
+    character left alone on its last line (down to `min_font_size`).
 
     Words wrap at spaces; a Chinese phrase wraps between characters only when it cannot fit on one line even
     at the smallest size. `one_line` keeps the text on a single line (a hall name), shrinking it to fit.
@@ -120,6 +121,11 @@ def _cjk(ch: str) -> bool:
     return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
 
 
+def _in_word(ch: str) -> bool:
+    """A letter or digit of a word that must not be broken (Latin, Cyrillic …; not Chinese, Japanese, Hangul)."""
+    return ch.isalnum() and not _cjk(ch) and not "\uac00" <= ch <= "\ud7af"
+
+
 def misfit(label: Any, box: tuple[float, float] | None = None) -> str:
     """Why `label`'s text does not fit its box ('' when it does): cut off, shortened, a word broken, an orphan."""
     text = label.text
@@ -134,8 +140,7 @@ def misfit(label: Any, box: tuple[float, float] | None = None) -> str:
     flat = " ".join(text.split())
     lines = [ln.strip() for ln in lines if ln.strip()]
     for a, b in itertools.pairwise(lines):
-        latin = a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum()
-        if latin and f"{a}{b}" in flat and f"{a} {b}" not in flat:
+        if _in_word(a[-1]) and _in_word(b[0]) and f"{a}{b}" in flat and f"{a} {b}" not in flat:
             return f"word broken: {a!r} / {b!r}"
     if len(lines) > 1 and len(lines[-1]) == 1 and _cjk(lines[-1]):
         return f"orphan: {lines[-2]!r} / {lines[-1]!r}"

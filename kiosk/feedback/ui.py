@@ -21,6 +21,7 @@ from kiosk.parts import Part, Tile
 from kiosk.strings import messages
 
 from .flow import ANSWER_DAYS, ComplaintRequest, FeedbackFlow
+from .script import FeedbackSteps
 
 log = logging.getLogger("kiosk")
 
@@ -49,17 +50,13 @@ class FbTile(Button):
 Factory.register("FbTile", cls=FbTile)
 
 
-def feedback_part(app: Any, _args: Any = None) -> FeedbackUi:
-    """This part (`kiosk.parts.register`s it in `kiosk.services`)."""
-    return FeedbackUi(app)
-
-
 class FeedbackUi(Part):
     """The complaint tile in the kiosk app (see the module doc); it works unattended, so the closed hall's
     24-hour screen has it too."""
 
     name = "fb"
     kv_files = (KV_FILE,)
+    script_steps = FeedbackSteps
 
     tx = DictProperty(dict(messages("zh")))
     screen = StringProperty("")
@@ -75,10 +72,9 @@ class FeedbackUi(Part):
     countdown = StringProperty("")
     categories_loaded = BooleanProperty(False)
 
-    def __init__(self, app: Any, **kw: Any) -> None:
-        """Attached to the kiosk `app` (its client, printer, clock helpers)."""
-        super().__init__(**kw)
-        self.app = app
+    def __init__(self, app: Any, args: Any = None, **kw: Any) -> None:
+        """Attached to the kiosk `app` (its client, devices, clock helpers)."""
+        super().__init__(app, args, **kw)
         self.flow = FeedbackFlow()
 
     @property
@@ -254,29 +250,14 @@ class FeedbackUi(Part):
 
     def _print(self, out: dict[str, Any]) -> None:
         """The reference slip on the ticket printer (when there is one): the code as the number."""
-        from peripherals import PrinterError
-        from peripherals.printer import TicketData
-
-        app = self.app
-        with app._device_lock:
-            if app._printer is None:
-                return
-            data = TicketData(
-                hall_name=app._names[0],
-                hall_name_en=app._names[1],
-                number=str(out["code"]),
-                domain_name=f"投诉编号 · 查询码 {out.get('query_code') or ''}",
-                domain_name_en=f"Complaint reference · query code {out.get('query_code') or ''}",
-                people_ahead=0,
-                issued_at=app.now(),
-                tracking_url=f"{app.server.rstrip('/')}/feedback/{app.client.hall}",
-                lane="normal",
-                estimated_wait_min=0,
-            )
-            try:
-                app._printer.print_ticket(data)
-                ok = True
-            except PrinterError:
-                ok = False
+        app, code = self.app, out.get("query_code") or ""
+        state = app.print_slip(
+            str(out["code"]),
+            (f"投诉编号 · 查询码 {code}", f"Complaint reference · query code {code}"),
+            tracking_url=f"{app.server.rstrip('/')}/feedback/{app.client.hall}",
+        )
+        if state == "none":
+            return
+        ok = state == "printed"
         log.info("kiosk complaint slip: %s", "printed" if ok else "not printed")
         app._later(lambda: self.flow.printed(ok), render=True)

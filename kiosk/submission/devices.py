@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .client import CasesClient, CasesClientError
+    from kiosk.client import KioskClient, KioskClientError
+
     from .flow import SubmissionFlow
     from .query import QueryFlow
 
@@ -23,20 +24,20 @@ class DeviceSteps:
 
     if TYPE_CHECKING:
         app: Any
-        cases: CasesClient
+        cases: KioskClient
         flow: SubmissionFlow
         query: QueryFlow
 
         @property
         def current(self) -> str | None: ...
         def _found(self, cases: list[dict[str, Any]]) -> None: ...
-        def _query_failed(self, e: CasesClientError) -> None: ...
+        def _query_failed(self, e: KioskClientError) -> None: ...
         def _fetch(
             self,
             call: Callable[[], Any],
             then: Callable[[Any], object],
             *,
-            failed: Callable[[CasesClientError], object] | None = None,
+            failed: Callable[[KioskClientError], object] | None = None,
         ) -> None: ...
 
     def _print_receipt(self, case: dict[str, Any], item_name: tuple[str, str], pages: int, to_follow: int) -> None:
@@ -46,8 +47,8 @@ class DeviceSteps:
 
         number, code = str(case["number"]), str(case.get("query_token") or "")
         ok = False
-        with self.app._device_lock:
-            printer = self.app._printer
+        with self.app.devices.lock:
+            printer = self.app.devices.printer
             if printer is not None:
                 data = ReceiptData(
                     hall_name=self.app._names[0],

@@ -39,7 +39,8 @@ from typing import Any, Literal
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .client import Final, Transient
+from kiosk.client import Final, Transient
+
 from .model import Page, Submission
 
 log = logging.getLogger("kiosk.outbox")

@@ -1,17 +1,16 @@
-"""Building the kiosk with self-submission from the command line: the capture device, the outbox, the app.
+"""Self-submission's part from the command line: the capture device, the outbox.
 
 `add_arguments` adds `--camera URL` (the document scanner/camera, e.g. `sim://` or `capture+serial:///dev/ttyACM1`),
 `--state-dir DIR` (where the outbox and its key live; default `~/.local/state/hall-kiosk`) and
 `--outbox-max-pause S` (the longest pause between two sends of a queued submission). `submission_part` makes this
 part and opens the camera at once, so a configured device that cannot be opened stops the start with
-`DeviceUnavailable`; `make_app` builds the kiosk with every registered part.
+`DeviceUnavailable`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def submission_part(app: Any, args: argparse.Namespace | None) -> Any:
-    """This part (`kiosk.parts.register`s it in `kiosk.services`): its cases client with the kiosk's token, the
-    outbox in the state directory, the camera (opened now: a configured device that cannot be opened stops the
-    start)."""
-    from .client import CasesClient
+    """This part (`kiosk.parts.register`s it in `kiosk.services`): the outbox in the state directory sending with
+    the kiosk's client, the camera (opened now: a configured device that cannot be opened stops the start)."""
     from .outbox import Outbox, load_key
     from .ui import SubmissionUi
 
@@ -40,7 +37,7 @@ def submission_part(app: Any, args: argparse.Namespace | None) -> Any:
         camera = open_camera(args.camera)
     state_dir = args.state_dir if args is not None else None
     state = state_dir or Path(os.environ.get("HALL_KIOSK_STATE", DEFAULT_STATE))
-    cases = CasesClient(app.server, app.client.hall, app.client.token)
+    cases = app.client
     outbox = Outbox(
         state / "outbox",
         cases.submit,
@@ -48,23 +45,8 @@ def submission_part(app: Any, args: argparse.Namespace | None) -> Any:
         report=lambda detail: cases.report_health("error", detail),
         max_pause_s=args.outbox_max_pause if args is not None else 60.0,
     )
-    return SubmissionUi(app, cases, outbox, camera)
+    from .script import SubmissionSteps
 
-
-def make_app(args: argparse.Namespace, client: Any, on_ready: Callable[[Any], None] | None) -> Any:
-    """The kiosk with every registered part (`kiosk.services`: self-submission, case query, pickup, complaints)."""
-    import kiosk.services  # noqa: F401  (registers the parts)
-    from kiosk.app import KioskApp
-    from kiosk.parts import REGISTERED
-
-    return KioskApp(
-        client=client,
-        server=args.server,
-        printer_url=args.printer,
-        id_reader_url=args.id_reader,
-        scanner_url=args.scanner,
-        portrait=args.portrait,
-        on_ready=on_ready,
-        parts=REGISTERED,
-        args=args,
-    )
+    part = SubmissionUi(app, cases, outbox, camera)
+    part.script = SubmissionSteps(part)
+    return part

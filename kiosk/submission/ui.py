@@ -15,11 +15,10 @@ from typing import Any
 from kivy.properties import BooleanProperty, DictProperty, StringProperty  # type: ignore[import-untyped]
 
 from kiosk.booking import typed_phone
-from kiosk.client import citizen_words
+from kiosk.client import Final, KioskClient, KioskClientError, citizen_words
 from kiosk.parts import Part, Tile
 from kiosk.strings import both, messages
 
-from .client import CasesClient, CasesClientError, Final
 from .devices import DeviceSteps
 from .flow import SubmissionFlow
 from .outbox import Outbox, OutboxError
@@ -62,7 +61,7 @@ class SubmissionUi(DeviceSteps, Part):
     name = "sub"
     kv_files = (KV_FILE,)
 
-    def __init__(self, app: Any, cases: CasesClient, outbox: Outbox | None, camera: Any = None, **kw: Any) -> None:
+    def __init__(self, app: Any, cases: KioskClient, outbox: Outbox | None, camera: Any = None, **kw: Any) -> None:
         """Attach to the kiosk `app` (its reader, printer, clock helpers) with the cases client, outbox and camera."""
         super().__init__(**kw)
         self.app, self.cases, self.outbox, self.camera = app, cases, outbox, camera
@@ -360,7 +359,7 @@ class SubmissionUi(DeviceSteps, Part):
                     case, kind, sentence = self.cases.submit(sub), "sent", ""
             except Final as e:
                 case, kind, sentence = None, "refused", e.sentence
-            except (CasesClientError, OutboxError) as e:
+            except (KioskClientError, OutboxError) as e:
                 log.error("kiosk submission not stored: %s", e)
                 case, kind, sentence = None, "refused", both("connection_down")
             now = time.monotonic()
@@ -408,7 +407,7 @@ class SubmissionUi(DeviceSteps, Part):
     def _found(self, cases: list[dict[str, Any]]) -> None:
         self.query.found(cases, time.monotonic())
 
-    def _query_failed(self, e: CasesClientError) -> None:
+    def _query_failed(self, e: KioskClientError) -> None:
         sentence = self.text("query_none") if isinstance(e, Final) else self.text("connection_down")
         self.query.failed(sentence, time.monotonic())
 
@@ -418,7 +417,7 @@ class SubmissionUi(DeviceSteps, Part):
         def done(answer: dict[str, Any]) -> None:
             self.query.ticket_taken(str(answer["ticket"]["number"]), time.monotonic())
 
-        def failed(e: CasesClientError) -> None:
+        def failed(e: KioskClientError) -> None:
             self._say(citizen_words(e, self.query.lang))
 
         self._fetch(lambda: self.cases.pickup_ticket(number), done, failed=failed)
@@ -432,7 +431,7 @@ class SubmissionUi(DeviceSteps, Part):
         if code is None:
             return
 
-        def failed(e: CasesClientError) -> None:
+        def failed(e: KioskClientError) -> None:
             self.query.failed(
                 self.text("pickup_wrong" if isinstance(e, Final) else "connection_down"), time.monotonic()
             )
@@ -447,14 +446,14 @@ class SubmissionUi(DeviceSteps, Part):
         call: Callable[[], Any],
         then: Callable[[Any], object],
         *,
-        failed: Callable[[CasesClientError], object] | None = None,
+        failed: Callable[[KioskClientError], object] | None = None,
     ) -> None:
         """Run `call` on a worker; `then(result)` or `failed(error)` on the Kivy thread, then redraw."""
 
         def work() -> None:
             try:
                 result = call()
-            except CasesClientError as e:
+            except KioskClientError as e:
                 log.warning("kiosk cases API: %s", type(e).__name__)
                 err = e
                 self.app._later(
@@ -469,5 +468,5 @@ class SubmissionUi(DeviceSteps, Part):
     def _tell_staff(self, detail: str) -> None:
         try:
             self.cases.report_health("error", detail)
-        except CasesClientError as e:
+        except KioskClientError as e:
             log.warning("kiosk health report: %s", type(e).__name__)

@@ -6,7 +6,8 @@ import itertools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from kiosk.booking import mask_name, mask_phone, opening_text, valid_phone
+from kiosk.booking import Booking, mask_name, mask_phone, opening_text, valid_phone
+from kiosk.checkin import CheckIn
 from kiosk.flow import Flow
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -45,12 +46,13 @@ def flow(hall: dict[str, object] = CLOSED) -> Flow:
 
 
 def to_book_confirm(f: Flow, phone: str = "13812345678") -> None:
-    f.book(0)
-    assert f.book_choose_domain("A", 0)
-    f.set_slots("A", SLOTS, NOW_AT)
-    f.book_choose_day(date(2026, 11, 30), 0)
-    f.book_choose_slot(datetime.fromisoformat("2026-11-30T09:00:00+08:00"), 0)
-    f.book_card_read(*CARD, 0)
+    b = Booking(f)
+    b.book(0)
+    assert b.book_choose_domain("A", 0)
+    b.set_slots("A", SLOTS, NOW_AT)
+    b.book_choose_day(date(2026, 11, 30), 0)
+    b.book_choose_slot(datetime.fromisoformat("2026-11-30T09:00:00+08:00"), 0)
+    b.book_card_read(*CARD, 0)
     for d in phone:
         f.phone_key(d, 0)
     assert f.phone_ok(0)
@@ -71,14 +73,15 @@ def test_phone_numbers_and_masks() -> None:
 
 def test_closed_hall_offers_only_booking_and_names_the_next_opening() -> None:
     f = flow()
+    b = Booking(f)
     assert not f.open_now and f.opening() == "下次开放时间：2026-11-30 08:30"
     f.toggle_lang(0)
     assert f.opening() == "It opens again on 2026-11-30 at 08:30"
     f.take_number(0)
-    f.check_in(0)
+    CheckIn(f).check_in(0)
     assert f.screen == "home"  # neither needs staff: not offered while closed
-    f.book(0)
-    assert f.screen == "book_domain" and [d.code for d in f.book_domains] == ["A"]
+    b.book(0)
+    assert f.screen == "book_domain" and [d.code for d in b.book_domains] == ["A"]
     assert opening_text(None, "zh") == "大厅暂停服务，请关注通知"
 
 
@@ -94,34 +97,37 @@ def test_the_kiosk_switches_mode_when_the_hall_opens_and_closes() -> None:
 
 def test_a_hall_without_booking_queues_offers_no_booking() -> None:
     f = flow({"code": "h", "open_now": False, "next_open": None, "booking_queues": []})
-    f.book(0)
+    b = Booking(f)
+    b.book(0)
     assert f.screen == "home" and not f.can_book
 
 
 def test_a_kiosk_without_id_reader_offers_no_booking() -> None:
     f = Flow(id_reader=False)
+    b = Booking(f)
     f.set_domains(QUEUES)
     f.set_hall(CLOSED)
-    f.book(0)
+    b.book(0)
     assert f.screen == "home" and not f.can_book
 
 
 def test_booking_path_gives_one_request_and_forgets_the_card() -> None:
     f = flow()
-    f.book(0)
-    f.book_choose_domain("A", 0)
+    b = Booking(f)
+    b.book(0)
+    b.book_choose_domain("A", 0)
     assert f.screen == "book_day" and not f.slots_loaded
-    f.set_slots("B", SLOTS, NOW_AT)  # an answer for another domain is dropped
+    b.set_slots("B", SLOTS, NOW_AT)  # an answer for another domain is dropped
     assert not f.slots_loaded
-    f.set_slots("A", SLOTS, NOW_AT)
-    assert f.book_days == [date(2026, 11, 30), date(2026, 12, 1)]  # the past and the full slot are gone
-    f.book_choose_day(date(2026, 11, 30), 0)
-    assert [s.label for s in f.day_slots] == ["09:00–09:30", "09:30–10:00"]
-    f.book_choose_slot(datetime.fromisoformat("2026-11-30T09:00:00+08:00"), 0)
+    b.set_slots("A", SLOTS, NOW_AT)
+    assert b.book_days == [date(2026, 11, 30), date(2026, 12, 1)]  # the past and the full slot are gone
+    b.book_choose_day(date(2026, 11, 30), 0)
+    assert [s.label for s in b.day_slots] == ["09:00–09:30", "09:30–10:00"]
+    b.book_choose_slot(datetime.fromisoformat("2026-11-30T09:00:00+08:00"), 0)
     assert f.screen == "book_card"
     f.card_failed(0)
     assert f.card_error and f.screen == "book_card"
-    f.book_card_read(*CARD, 0)
+    b.book_card_read(*CARD, 0)
     assert f.screen == "phone" and f.phone_for == "booking"
     f.phone_skip(0)
     assert f.screen == "phone"  # a booking needs the number
@@ -129,34 +135,36 @@ def test_booking_path_gives_one_request_and_forgets_the_card() -> None:
         f.phone_key(d, 0)
     assert f.phone_shown == "138 **** 5678"  # grouped as read aloud, masked once complete
     assert f.phone_ok(0) and f.screen == "book_confirm"
-    assert "李*明" in f.book_summary and "138****5678" in f.book_summary and "李小明" not in f.book_summary
-    req = f.book_confirm(0)
+    assert "李*明" in b.book_summary and "138****5678" in b.book_summary and "李小明" not in b.book_summary
+    req = b.book_confirm(0)
     assert req is not None and req.queue == "A" and req.name == "李小明" and req.phone == "13812345678"
-    assert f.book_confirm(0) is None  # a double tap
+    assert b.book_confirm(0) is None  # a double tap
     assert f.screen == "booking" and f.timeout_s() is None
     f.home(0)
     assert f.screen == "booking"  # the answer is on its way
     appt = {"code": "ABCD2345", "qr": "HALLAPPT:ABCD2345", "queue": "A", "start": "2026-11-30T09:00:00+08:00"}
-    assert not f.book_done("other", appt, 1)
-    assert f.book_done(req.key, appt, 1)
+    assert not b.book_done("other", appt, 1)
+    assert b.book_done(req.key, appt, 1)
     assert f.screen == "booked" and f.card_number == "" and f.card_name == "" and f.phone == ""
     assert f.tick(1 + f.ticket_s) and f.screen == "home" and f.booked is None
 
 
 def test_booking_refused_and_unreachable_say_so() -> None:
     f = flow()
+    b = Booking(f)
     to_book_confirm(f)
-    req = f.book_confirm(0)
+    req = b.book_confirm(0)
     assert req is not None
-    f.book_refused(req.key, "该时段已约满 / That slot is full", 1)
+    b.book_refused(req.key, "该时段已约满 / That slot is full", 1)
     assert f.screen == "error" and "full" in f.message and f.card_number == ""
     f = flow()
+    b = Booking(f)
     to_book_confirm(f)
-    req = f.book_confirm(0)
+    req = b.book_confirm(0)
     assert req is not None
     f.retrying(req.key)
     assert f.message == f.text("unreachable")  # the citizen sees that the kiosk retries
-    f.book_unreachable(req.key, 2)
+    b.book_unreachable(req.key, 2)
     assert f.screen == "error" and f.message == f.text("book_gave_up")
 
 
@@ -214,12 +222,13 @@ def test_phone_skip_leaves_no_number() -> None:
 
 def test_idle_timeout_forgets_a_half_typed_phone_and_booking() -> None:
     f = flow()
-    f.book(0)
-    f.book_choose_domain("A", 0)
-    f.set_slots("A", SLOTS, NOW_AT)
-    f.book_choose_day(date(2026, 11, 30), 0)
-    f.book_choose_slot(datetime.fromisoformat("2026-11-30T09:00:00+08:00"), 0)
-    f.book_card_read(*CARD, 0)
+    b = Booking(f)
+    b.book(0)
+    b.book_choose_domain("A", 0)
+    b.set_slots("A", SLOTS, NOW_AT)
+    b.book_choose_day(date(2026, 11, 30), 0)
+    b.book_choose_slot(datetime.fromisoformat("2026-11-30T09:00:00+08:00"), 0)
+    b.book_card_read(*CARD, 0)
     f.phone_key("1", 0)
     assert f.tick(f.idle_s + 1)
     assert f.screen == "home" and f.card_number == "" and f.phone_typed == "" and f.book_slot is None

@@ -288,9 +288,9 @@ def test_touch_restarts_the_idle_timer() -> None:
 def test_elder_mode_larger_fewer_tiles_slower() -> None:
     f = flow()
     f.take_number(0)
-    assert f.columns == 3 and f.timeout_s() == IDLE_S
+    assert f.grid[0] == 3 and f.timeout_s() == IDLE_S
     f.toggle_elder(1)
-    assert f.elder and f.columns == 2 and f.timeout_s() == IDLE_S * ELDER_FACTOR
+    assert f.elder and f.grid[0] == 2 and f.timeout_s() == IDLE_S * ELDER_FACTOR
     f.toggle_elder(2)
     assert not f.elder
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from kiosk.app_devices import holder_name
+from kiosk.devices import holder_name
 from peripherals.idcard import DEMO_CARDS, demo_card
 from peripherals.scanner.mrz import demo_passport
 from queue_server.models import Appointment

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kiosk.submission.client import CasesClient, Final
+from kiosk.client import Final, KioskClient
 from kiosk.submission.flow import Page, Submission
 from kiosk.submission.outbox import Outbox, load_key
 from peripherals.capture.simulator import demo_page
@@ -32,7 +32,7 @@ def _submission(situation: str = "self") -> Submission:
     )  # fmt: skip
 
 
-def _outbox(root: Path, client: CasesClient, **kw: object) -> Outbox:
+def _outbox(root: Path, client: KioskClient, **kw: object) -> Outbox:
     return Outbox(root, client.submit, key=load_key(root.parent / "outbox.key"), first_pause_s=0.1,
                   max_pause_s=0.3, **kw)  # type: ignore[arg-type]  # fmt: skip
 
@@ -55,7 +55,7 @@ def _cases(srv: LiveServer) -> list[dict[str, object]]:
 
 def test_down_restart_up_sends_exactly_once(tmp_db: str, tmp_path: Path) -> None:
     port = free_port()
-    client = CasesClient(f"http://127.0.0.1:{port}", "t1", KIOSK, timeout=2)
+    client = KioskClient(f"http://127.0.0.1:{port}", "t1", KIOSK, timeout=2)
     root = tmp_path / "state" / "outbox"
     sub = _submission()
 
@@ -113,7 +113,7 @@ def test_down_restart_up_sends_exactly_once(tmp_db: str, tmp_path: Path) -> None
 
 def test_a_final_refusal_goes_to_failed_and_staff_are_told(tmp_db: str, tmp_path: Path) -> None:
     with serving(runtime(tmp_db, tmp_path / "var")) as srv:
-        client = CasesClient(srv.url, "t1", KIOSK, timeout=5)
+        client = KioskClient(srv.url, "t1", KIOSK, timeout=5)
         root = tmp_path / "state" / "outbox"
         bad = _submission(situation="no-such-situation")
         box = _outbox(root, client)
@@ -156,7 +156,7 @@ def test_a_half_written_entry_is_never_sent(tmp_path: Path) -> None:
 
 def test_the_sender_thread_never_takes_a_submission_from_the_citizen(tmp_db: str, tmp_path: Path) -> None:
     with serving(runtime(tmp_db, tmp_path / "var")) as srv:
-        client = CasesClient(srv.url, "t1", KIOSK, timeout=10)
+        client = KioskClient(srv.url, "t1", KIOSK, timeout=10)
         box = _outbox(tmp_path / "state" / "outbox", client).start()
         subs = [_submission() for _ in range(4)]
         outcomes: list[str] = []

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
+from kiosk.client import KioskClient
 from kiosk.strings import both
-from kiosk.submission.client import CasesClient
 from kiosk.submission.flow import Page, Submission
 from kiosk.submission.outbox import Outbox, load_key
 from peripherals.capture.simulator import demo_page
@@ -40,7 +40,7 @@ def test_a_proxys_413_is_a_bilingual_final_sentence(
     nginx_in_front: int,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    client = CasesClient(
+    client = KioskClient(
         f"https://127.0.0.1:{nginx_in_front}", "t1", KIOSK, transport=httpx.HTTPTransport(verify=False)
     )
     expected = both("too_large")

@@ -1,5 +1,6 @@
 """`python -m kiosk --screenshot-tour DIR --tour-subset` under Xvfb: the demo hall's twelve domains, every screen
-once, landscape and portrait, Chinese, English and elder mode each at least once, none blank, and every label's
+once, landscape and portrait, every language (Chinese, English, Korean, Japanese, Russian) and elder mode each at
+least once, none blank, and every label's
 text fits its box (no cut hall name, no word broken mid-word, no lone character on a line).
 
 The whole tour (every screen in every variant, 120 PNGs) is `scripts/screenshots`, which refreshes the published
@@ -13,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kiosk.strings import LANGS
 from kiosk.tour import ORIENTATIONS, SCREENS, SUBSET, VARIANTS, expected
 from tests.kiosk.test_kivy_kiosk import FONT, ROOT, _need, check_png
 
@@ -23,6 +25,7 @@ def test_the_subset_covers_every_screen_orientation_language_and_elder_mode() ->
     assert {n.split("-", 2)[0] for n in names} == set(ORIENTATIONS)
     assert {n.split("-", 2)[1] for n in names} == set(VARIANTS)
     assert {v for vs in SUBSET.values() for v in vs} == set(VARIANTS)
+    assert set(LANGS) | {"elder"} == set(VARIANTS)  # every language of the kiosk, zh, en, ko, ja and ru
     assert len(expected()) == len(ORIENTATIONS) * len(VARIANTS) * len(SCREENS)  # the whole tour: every one
 
 
