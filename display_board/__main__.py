@@ -30,6 +30,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--heartbeat-timeout", type=float, default=4.0, help="seconds without traffic = connection lost")
     p.add_argument("--health-every", type=float, default=60.0, help="report the board's health this often (s)")
     p.add_argument("--page-seconds", type=float, default=8.0, help="turn the waiting list's page this often (0: never)")
+    p.add_argument(
+        "--lang-seconds", type=float, default=8.0, help="show the next of the hall's languages this often (0: never)"
+    )
+    p.add_argument("--lang", default=None, help="keep the second line in this language (en, ko, ja, ru; screenshots)")
     p.add_argument("--fixed-time", default=None, help="ISO 8601 time the clock shows (screenshots)")
     p.add_argument("--voice-repeat", type=int, default=2, help="times each call is spoken (halls not silent)")
     p.add_argument("--no-chime", action="store_true", help="no chime before an announcement")
@@ -189,7 +193,13 @@ def main(argv: list[str] | None = None) -> int:
 
     fixed = datetime.fromisoformat(args.fixed_time) if args.fixed_time else None
     app = BoardApp(
-        window=args.window, portrait=args.portrait, page_s=args.page_seconds, fixed_time=fixed, on_ready=ready
+        window=args.window,
+        portrait=args.portrait,
+        page_s=args.page_seconds,
+        lang_s=args.lang_seconds,
+        lang=args.lang,
+        fixed_time=fixed,
+        on_ready=ready,
     )
     try:
         app.run()

@@ -20,10 +20,20 @@ from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 from kivy.uix.stencilview import StencilView  # type: ignore[import-untyped]
 from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
-from hall_client.screen import register_font
+from hall_client.screen import font_for, register_font
 
 from . import strings as s
-from .view import BoardView, Flash, PausedLine, QueueLine, board_view, pages, ticker_x, window_view
+from .view import (
+    BoardView,
+    Flash,
+    PausedLine,
+    QueueLine,
+    board_view,
+    pages,
+    second_languages,
+    ticker_x,
+    window_view,
+)
 
 KV_FILE = Path(__file__).with_name("board.kv")
 
@@ -51,15 +61,16 @@ class ListRow(BoxLayout):
     paused = BooleanProperty(False)
 
 
-def queue_row(q: QueueLine) -> dict[str, Any]:
-    """The row of one domain: "市场准入 | 等候 12 人 | 约 25 分钟" over the English (ListRow's properties)."""
+def queue_row(q: QueueLine, lang: str = "en") -> dict[str, Any]:
+    """The row of one domain: "市场准入 | 等候 12 人 | 约 25 分钟" over the second line in `lang` (ListRow's
+    properties)."""
     if q.waiting <= 0:
-        mid, mid_en = s.zh("waiting_none"), s.en("waiting_none")
-        right, right_en = s.zh("no_wait"), s.en("no_wait")
+        mid, mid_en = s.zh("waiting_none"), s.second("waiting_none", lang)
+        right, right_en = s.zh("no_wait"), s.second("no_wait", lang)
     else:
-        mid, mid_en = s.zh("waiting_n", n=q.waiting), s.en("waiting_n", n=q.waiting)
+        mid, mid_en = s.zh("waiting_n", n=q.waiting), s.second("waiting_n", lang, n=q.waiting)
         minutes = q.minutes or 1
-        right, right_en = s.zh("about_min", minutes=minutes), s.en("about_min", minutes=minutes)
+        right, right_en = s.zh("about_min", minutes=minutes), s.second("about_min", lang, minutes=minutes)
     return {
         "code": q.code,
         "name": q.name,
@@ -73,12 +84,12 @@ def queue_row(q: QueueLine) -> dict[str, Any]:
     }
 
 
-def paused_row(p: PausedLine) -> dict[str, Any]:
+def paused_row(p: PausedLine, lang: str = "en") -> dict[str, Any]:
     """The row of a window that is not serving: "4 号窗口 | 暂停服务 | 午休" (ListRow's properties)."""
     return {
         "code": f"window {p.window}",
         "name": s.zh("window_title", window=p.window),
-        "name_en": s.en("window_title", window=p.window),
+        "name_en": s.second("window_title", lang, window=p.window),
         "mid": p.zh,
         "mid_en": p.en,
         "right": p.reason,
@@ -120,6 +131,7 @@ class LobbyBoard(BoxLayout):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.view: BoardView | None = None
+        self.lang = "en"
         self.page = 0
         self.pages: list[list[ListRow]] = [[]]
         self.seen: set[str] = set()  # codes of the rows shown so far (tests: every domain within a cycle)
@@ -127,9 +139,9 @@ class LobbyBoard(BoxLayout):
         self.ids.queues.bind(height=lambda *_: self.relayout())
         self.ids.calls.bind(height=lambda *_: self.relayout())
 
-    def show(self, state: Mapping[str, Any], stale: bool) -> str | None:
-        """Show `state`; returns the newest call's key (for flashing)."""
-        v = board_view(state, stale=stale)
+    def show(self, state: Mapping[str, Any], stale: bool, lang: str = "en") -> str | None:
+        """Show `state`, the second line in `lang`; returns the newest call's key (for flashing)."""
+        v = board_view(state, stale=stale, lang=lang)
         self.view = v
         self.hall_name = v.hall_name
         self.hall_name_en = v.hall_name_en
@@ -138,7 +150,8 @@ class LobbyBoard(BoxLayout):
         newest = v.calls[0] if v.calls else None
         self.newest_number = newest.number if newest else ""
         self.newest_zh = newest.zh if newest else s.zh("no_current")
-        self.newest_en = newest.en if newest else s.en("no_current")
+        self.newest_en = newest.en if newest else s.second("no_current", lang)
+        self.lang = lang
         self.relayout()
         return v.newest_key
 
@@ -152,9 +165,11 @@ class LobbyBoard(BoxLayout):
         calls.clear_widgets()
         fit = int(calls.height // app.call_h) if app.call_h else 0
         for c in v.calls[1 : 1 + fit]:
-            calls.add_widget(CallRow(number=c.number, window=c.window, place_zh=s.zh("window_word"), place_en=c.en))
+            place_en = s.second("window_word", self.lang) if self.lang != "en" else c.en
+            calls.add_widget(CallRow(number=c.number, window=c.window, place_zh=s.zh("window_word"), place_en=place_en))
         calls.add_widget(Widget())
-        rows = [self._row(props) for props in [*map(queue_row, v.queues), *map(paused_row, v.paused)]]
+        props = [*(queue_row(q, self.lang) for q in v.queues), *(paused_row(p, self.lang) for p in v.paused)]
+        rows = [self._row(p) for p in props]
         per = int(self.ids.queues.height // app.row_h) if app.row_h else 1
         self.pages = pages(rows, per)
         self.show_page()
@@ -206,9 +221,9 @@ class WindowDisplay(BoxLayout):
     stale_text = StringProperty("")
     lit = BooleanProperty(False)
 
-    def show(self, state: Mapping[str, Any], stale: bool) -> str | None:
-        """Show `state`; returns the current ticket (for flashing)."""
-        v = window_view(state, int(self.number))
+    def show(self, state: Mapping[str, Any], stale: bool, lang: str = "en") -> str | None:
+        """Show `state`, the second line in `lang`; returns the current ticket (for flashing)."""
+        v = window_view(state, int(self.number), lang)
         self.title_zh, self.title_en = v.title_zh, v.title_en
         self.window_name = " ".join(x for x in (v.name, v.name_en) if x)
         self.current = v.current_zh
@@ -216,8 +231,21 @@ class WindowDisplay(BoxLayout):
         self.paused = v.paused
         self.status_zh, self.status_en = (v.status_zh, v.status_en) if v.paused else ("", "")
         self.reason = v.reason
-        self.stale_text = s.both("connection_lost", sep=" / ") if stale else ""
+        self.stale_text = s.zh("connection_lost") + " / " + s.second("connection_lost", lang) if stale else ""
         return v.current
+
+
+def _line_ratio(base: str, other: str) -> float:
+    """How much smaller `other` must be drawn for its line to be as tall as `base`'s at the same size (Noto Sans CJK's
+    line is taller than WenQuanYi's: the board's boxes are measured for WenQuanYi); 1.0 for the same font file."""
+    from kivy.core.text import Label as CoreLabel  # type: ignore[import-untyped]
+
+    heights = []
+    for font in (base, other):
+        core = CoreLabel(text="Hg 창", font_size=100, font_name=font)
+        core.refresh()
+        heights.append(float(core.texture.size[1]))
+    return min(1.0, heights[0] / heights[1]) if heights[1] else 1.0
 
 
 class BoardApp(App):
@@ -233,6 +261,9 @@ class BoardApp(App):
     call_h = NumericProperty(144.0)
     newest_px = NumericProperty(200.0)  # the newest call's number
     newest_h = NumericProperty(400.0)
+    second_lang = StringProperty("en")  # the second line's language now (the first is Chinese)
+    second_font = StringProperty("Roboto")  # the font it is drawn in (Kivy's default name: WenQuanYi, registered)
+    second_scale = NumericProperty(1.0)  # its size against WenQuanYi's: the same line height in the same boxes
 
     def __init__(
         self,
@@ -241,14 +272,23 @@ class BoardApp(App):
         portrait: bool = False,
         flash_s: float = 5.0,
         page_s: float = 8.0,
+        lang_s: float = 8.0,
+        lang: str | None = None,
         fixed_time: datetime | None = None,
         on_ready: Callable[[BoardApp], None] | None = None,
         **kwargs: Any,
     ) -> None:
         """A lobby board, or the display of window `window`; the waiting list turns a page every `page_s`
-        seconds (0: never); `fixed_time` stops the clock there (screenshots)."""
+        seconds (0: never); the second line goes round the hall's languages every `lang_s` seconds (0: never) or
+        stays in `lang`; `fixed_time` stops the clock there (screenshots)."""
         super().__init__(**kwargs)
         self.page_s = page_s
+        self.lang_s = lang_s
+        self.pinned = lang
+        self._state: Mapping[str, Any] | None = None
+        self._stale = False
+        self._turn = 0
+        self._languages: Any = None  # the Clock event that turns the second line's language
         self.fixed_time = fixed_time
         self.window_number = window
         self.portrait = portrait
@@ -274,7 +314,31 @@ class BoardApp(App):
             self.board = LobbyBoard(portrait=self.portrait)
         Clock.schedule_interval(self._tick, 1 / 30)
         self._turning = Clock.schedule_interval(self._turn_page, self.page_s) if self.page_s > 0 else None
+        if self.lang_s > 0 and self.pinned is None:
+            self._languages = Clock.schedule_interval(self._turn_language, self.lang_s)
+        self._use_language(self.pinned or "en")
         return self.board
+
+    def _use_language(self, lang: str) -> None:
+        """Draw the second line in `lang`, in its font (Noto Sans CJK for 한국어 and 日本語, hall_client.screen):
+        Kivy has no fallback font, so the second-line labels get a font of their own; Chinese stays in WenQuanYi."""
+        from kivy.core.text import LabelBase
+
+        path = font_for(lang)
+        name = f"HallSecond-{lang}"
+        LabelBase.register(name, path)
+        self.second_scale = _line_ratio("Roboto", name)
+        self.second_font, self.second_lang = name, lang
+
+    def _turn_language(self, _dt: float) -> None:
+        """The next of the hall's languages on the second line."""
+        if self._state is None:
+            return
+        langs = second_languages(self._state)
+        self._turn = (self._turn + 1) % len(langs)
+        if langs[self._turn] != self.second_lang:
+            self._use_language(langs[self._turn])
+            self.update(self._state, self._stale)
 
     def cycled(self) -> bool:
         """Whether every row of the waiting list has been on screen (always, when pages do not turn)."""
@@ -288,6 +352,12 @@ class BoardApp(App):
         if self._turning is not None:
             self._turning.cancel()
         self.fixed_time = self.fixed_time or datetime.now(self._tz)
+        if self._languages is not None:  # and the second line back to the first language (or the one pinned)
+            self._languages.cancel()
+            if self._state is not None and self.second_lang != (first := second_languages(self._state)[0]):
+                self._turn = 0
+                self._use_language(first)
+                self.update(self._state, self._stale)
         if isinstance(self.board, LobbyBoard):
             self.board.page = 0
             self.board.show_page()
@@ -318,7 +388,12 @@ class BoardApp(App):
         tz = (state.get("hall") or {}).get("timezone")
         if tz:
             self._tz = ZoneInfo(str(tz))
-        key = self.board.show(state, stale)
+        self._state, self._stale = state, stale
+        langs = second_languages(state)
+        if self.pinned is None and self.second_lang not in langs:
+            self._turn = 0
+            self._use_language(langs[0])
+        key = self.board.show(state, stale, self.second_lang)
         if self._loaded and key is not None and key != self._key:
             self.flash.start(time.monotonic())
         self._key, self._loaded = key, True

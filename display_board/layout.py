@@ -38,6 +38,7 @@ def layout_report(app: Any) -> dict[str, Any]:
                 {
                     "text": w.text,
                     "font_size": float(w.font_size),
+                    "font": str(w.font_name),
                     "box": _box(w),
                     "natural": _natural(w),
                     "row": getattr(row, "code", None) or getattr(row, "number", None),

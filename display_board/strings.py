@@ -27,6 +27,39 @@ STRINGS: Final[dict[str, tuple[str, str]]] = {
 }
 
 
+# The second line in the hall's other languages (`languages` of the hall; the board goes round them), key -> lang ->
+# text; the same words as the web board's (queue_server/web/board/strings.js) and the kiosk's catalogues: 번호 /
+# 창구 (ko), 番号 / 窓口 (ja), номер / окно (ru). A key or language missing here shows in English.
+SECOND: Final[dict[str, dict[str, str]]] = {
+    "call_line": {"ko": "{window}번 창구로 오세요", "ja": "{window}番窓口へどうぞ", "ru": "Пройдите к окну {window}"},
+    "waiting": {
+        "ko": "{n}명 대기 · 약 {minutes}분",
+        "ja": "{n}人待ち · 約{minutes}分",
+        "ru": "Ожидают: {n} · ≈{minutes} мин",
+    },
+    "waiting_none": {"ko": "대기 없음", "ja": "待ちなし", "ru": "Очереди нет"},
+    "waiting_n": {"ko": "{n}명 대기", "ja": "{n}人待ち", "ru": "Ожидают: {n}"},
+    "about_min": {"ko": "약 {minutes}분", "ja": "約{minutes}分", "ru": "≈{minutes} мин"},
+    "no_wait": {"ko": "바로 접수", "ja": "すぐ受付", "ru": "Без ожидания"},
+    "window_word": {"ko": "창구", "ja": "窓口", "ru": "Окно"},
+    "paused": {"ko": "업무 일시 중지", "ja": "受付一時停止", "ru": "Приём приостановлен"},
+    "closed": {"ko": "운영 안 함", "ja": "受付休止", "ru": "Закрыто"},
+    "window_title": {"ko": "{window}번 창구", "ja": "{window}番窓口", "ru": "Окно {window}"},
+    "now_serving": {"ko": "현재 번호", "ja": "ただいまの番号", "ru": "Сейчас обслуживается"},
+    "no_current": {"ko": "호출 없음", "ja": "呼び出しなし", "ru": "Вызовов нет"},
+    "notice_label": {"ko": "안내: ", "ja": "お知らせ: ", "ru": "Объявление: "},
+    "connection_lost": {"ko": "연결 끊김", "ja": "接続が切れました", "ru": "Нет связи"},
+    "recent_calls": {"ko": "호출", "ja": "呼び出し", "ru": "Вызовы"},
+    "queues": {"ko": "대기 현황", "ja": "待ち状況", "ru": "Очередь"},
+    "paused_windows": {"ko": "중지된 창구", "ja": "休止中の窓口", "ru": "Окна не работают"},
+}
+
+
+def second(key: str, lang: str, **fields: object) -> str:
+    """The second line of `key` in `lang` (English for "en" and for a language it lacks), formatted."""
+    return SECOND.get(key, {}).get(lang, STRINGS[key][1]).format(**fields)
+
+
 def zh(key: str, **fields: object) -> str:
     """The Chinese text of `key`, formatted."""
     return STRINGS[key][0].format(**fields)

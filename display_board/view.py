@@ -114,17 +114,17 @@ def wait_minutes(estimated_wait_s: float | None) -> int | None:
     return max(0, math.ceil(float(estimated_wait_s) / 60))
 
 
-def waiting_text(waiting: int, estimated_wait_s: float | None) -> tuple[str, str]:
+def waiting_text(waiting: int, estimated_wait_s: float | None, lang: str = "en") -> tuple[str, str]:
     """("等候 12 人 · 约 25 分钟", "12 waiting · about 25 min"); shorter when nobody waits or no estimate."""
     if waiting <= 0:
-        return s.zh("waiting_none"), s.en("waiting_none")
+        return s.zh("waiting_none"), s.second("waiting_none", lang)
     minutes = wait_minutes(estimated_wait_s)
     if minutes is None:
-        return f"等候 {waiting} 人", f"{waiting} waiting"
-    return s.zh("waiting", n=waiting, minutes=minutes), s.en("waiting", n=waiting, minutes=minutes)
+        return s.zh("waiting_n", n=waiting), s.second("waiting_n", lang, n=waiting)
+    return s.zh("waiting", n=waiting, minutes=minutes), s.second("waiting", lang, n=waiting, minutes=minutes)
 
 
-def call_line(call: Mapping[str, Any], *, newest: bool = False) -> CallLine | None:
+def call_line(call: Mapping[str, Any], *, newest: bool = False, lang: str = "en") -> CallLine | None:
     """A call line for one recent call, or None when it has no window."""
     window = call.get("window")
     number = call.get("number")
@@ -132,7 +132,11 @@ def call_line(call: Mapping[str, Any], *, newest: bool = False) -> CallLine | No
         return None
     w = int(window)
     return CallLine(
-        number=str(number), window=w, zh=s.zh("call_line", window=w), en=s.en("call_line", window=w), newest=newest
+        number=str(number),
+        window=w,
+        zh=s.zh("call_line", window=w),
+        en=s.second("call_line", lang, window=w),
+        newest=newest,
     )
 
 
@@ -141,13 +145,21 @@ def _call_key(call: Mapping[str, Any]) -> str:
     return f"{call.get('id')}|{call.get('number')}|{call.get('window')}|{call.get('at')}"
 
 
-def board_view(state: Mapping[str, Any], *, stale: bool = False, max_calls: int = MAX_CALLS) -> BoardView:
-    """The lobby board for a board-state dict; `stale` adds the connection-lost mark."""
+def second_languages(state: Mapping[str, Any]) -> list[str]:
+    """The languages the second line goes round: the hall's (board state `hall.languages`) without Chinese."""
+    langs = [x for x in (state.get("hall") or {}).get("languages") or ["zh", "en"] if x != "zh"]
+    return langs or ["en"]
+
+
+def board_view(
+    state: Mapping[str, Any], *, stale: bool = False, max_calls: int = MAX_CALLS, lang: str = "en"
+) -> BoardView:
+    """The lobby board for a board-state dict, its second line in `lang`; `stale` adds the connection-lost mark."""
     hall = state.get("hall") or {}
     recent: Sequence[Mapping[str, Any]] = state.get("recent_calls") or []
     calls: list[CallLine] = []
     for c in recent:
-        line = call_line(c, newest=not calls)
+        line = call_line(c, newest=not calls, lang=lang)
         if line is not None:
             calls.append(line)
         if len(calls) >= max_calls:
@@ -156,12 +168,12 @@ def board_view(state: Mapping[str, Any], *, stale: bool = False, max_calls: int 
     queues = []
     for q in state.get("queues") or []:
         waiting = int(q.get("waiting") or 0)
-        zh, en = waiting_text(waiting, q.get("estimated_wait_s"))
+        zh, en = waiting_text(waiting, q.get("estimated_wait_s"), lang)
         queues.append(
             QueueLine(
                 code=str(q.get("code", "")),
                 name=str(q.get("name", "")),
-                name_en=str(q.get("name_en", "")),
+                name_en=str((q.get("names") or {}).get(lang) or q.get("name_en", "")),
                 waiting=waiting,
                 zh=zh,
                 en=en,
@@ -177,7 +189,7 @@ def board_view(state: Mapping[str, Any], *, stale: bool = False, max_calls: int 
                     window=int(w["number"]),
                     name=str(w.get("name") or ""),
                     zh=s.zh(status),
-                    en=s.en(status),
+                    en=s.second(status, lang),
                     reason=str(w.get("reason") or ""),
                 )
             )
@@ -189,7 +201,7 @@ def board_view(state: Mapping[str, Any], *, stale: bool = False, max_calls: int 
         paused=paused,
         notice=clean_notice(str(state.get("notice") or "")),
         stale=stale,
-        stale_text=s.both("connection_lost", sep=" / ") if stale else "",
+        stale_text=s.zh("connection_lost") + " / " + s.second("connection_lost", lang) if stale else "",
         newest_key=newest_key,
         silent=bool(hall.get("silent", True)),
     )
@@ -204,13 +216,14 @@ def paused_text(paused: Sequence[PausedLine]) -> str:
     return " · ".join(parts)
 
 
-def window_view(state: Mapping[str, Any], number: int) -> WindowView:
-    """The display of window `number`; an unknown window shows as closed."""
+def window_view(state: Mapping[str, Any], number: int, lang: str = "en") -> WindowView:
+    """The display of window `number`, its second line in `lang`; an unknown window shows as closed."""
     w = next((x for x in state.get("windows") or [] if int(x.get("number", -1)) == number), None)
-    title_zh, title_en = s.zh("window_title", window=number), s.en("window_title", window=number)
+    title_zh, title_en = s.zh("window_title", window=number), s.second("window_title", lang, window=number)
     if w is None:
+        closed = s.second("closed", lang)
         return WindowView(
-            number, title_zh, title_en, "", "", None, s.zh("no_current"), True, s.zh("closed"), s.en("closed"), ""
+            number, title_zh, title_en, "", "", None, s.zh("no_current"), True, s.zh("closed"), closed, ""
         )
     status = w.get("status", "open")
     paused = status in ("paused", "closed")
@@ -225,7 +238,7 @@ def window_view(state: Mapping[str, Any], number: int) -> WindowView:
         current_zh=str(current) if current else s.zh("no_current"),
         paused=paused,
         status_zh=s.zh(status) if paused else "",
-        status_en=s.en(status) if paused else "",
+        status_en=s.second(status, lang) if paused else "",
         reason=str(w.get("reason") or ""),
     )
 

@@ -201,10 +201,15 @@ class Calendar:
                 t += step
         return out
 
-    def closed_sentence(self, at: datetime) -> str:
-        """The 409 detail when taking a number while closed: names the next opening, local date and HH:MM."""
+    def closed_sentence(self, at: datetime, lang: str | None = None) -> str:
+        """The 409 detail when taking a number while closed: names the next opening, local date and HH:MM; the
+        second half in `lang` (ko, ja, ru; else English)."""
+        from .citizen_text import both  # here: the calendar is imported by the config, which comes first
+
         nxt = self.next_opening(at)
         if nxt is None:
-            return "大厅暂停服务，请关注通知 / The hall is closed until further notice"
+            en = "The hall is closed until further notice"
+            return both("大厅暂停服务，请关注通知", en, lang, "closed_until_notice")
         day, hhmm = f"{nxt:%Y-%m-%d}", f"{nxt:%H:%M}"
-        return f"大厅现在不办理业务，下次开放时间：{day} {hhmm} / The hall is closed; it opens again on {day} at {hhmm}"
+        en = f"The hall is closed; it opens again on {day} at {hhmm}"
+        return both(f"大厅现在不办理业务，下次开放时间：{day} {hhmm}", en, lang, "closed", day=day, time=hhmm)

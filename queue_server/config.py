@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from queue_server.calendar import CalendarError, parse_day, parse_rule
+from queue_server.languages import BASE, all_names, language_problems, name_problems
 from queue_server.policy import LANES
 from queue_server.strength import GENERATE_HINT, SECRET_MIN_BITS, TOKEN_MIN_BITS, key_problem, password_problem
 
@@ -113,12 +114,18 @@ class QueueConfig(BaseModel):
     code: str = Field(pattern=QUEUE_CODE)
     name: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
+    # the name in the hall's other languages (queue_server/languages.py): {ko = "…", ja = "…", ru = "…"}
+    names: dict[str, str] = Field(default_factory=dict)
     default_service_s: int = Field(default=300, gt=0)
     slot_capacity: int = Field(default=0, ge=0)  # appointments per slot; 0: no appointments
     daily_cap: int = Field(default=0, ge=0)  # tickets a day (放号上限); 0: no cap
     alert_wait_min: int = Field(default=0, ge=0)  # staff alert when the longest wait passes this; 0: off
     alert_length: int = Field(default=0, ge=0)  # staff alert when this many wait; 0: off
     remote_share: float | None = Field(default=None, ge=0, le=1)  # the hall's remote_share, for this queue
+
+    @model_validator(mode="after")
+    def _names(self) -> Self:
+        return _checked(self, [_err(("names",), p) for p in name_problems(self.names)])
 
 
 class WindowConfig(BaseModel):
@@ -146,6 +153,9 @@ class HallConfig(BaseModel):
     name: str = Field(min_length=1)
     name_en: str = ""
     timezone: str = "Asia/Shanghai"
+    # The languages citizens are served in: Chinese, English, then any of "ko", "ja", "ru" (the boards' second
+    # line goes round them; each queue then needs its `names` in them)
+    languages: list[str] = Field(default_factory=lambda: list(BASE))
     silent: bool = True
     max_priority_streak: int = Field(default=3, ge=1)
     open: list[str] | None = None  # opening rules, e.g. "mon-fri 09:00-12:00"; absent: always open
@@ -190,6 +200,11 @@ class HallConfig(BaseModel):
                 errors.append(_err(("windows", i, "queues"), message))
         for lane in (x for x in self.rejoin_lanes if x not in LANES):
             errors.append(_err(("rejoin_lanes",), f"unknown lane '{lane}' (lanes are {', '.join(LANES)})"))
+        errors += [_err(("languages",), p) for p in language_problems(self.languages)]
+        for i, q in enumerate(self.queues):
+            for lang in (x for x in self.languages if x not in BASE and x not in q.names):
+                message = f"queue '{q.code}' has no name in '{lang}', a language of this hall: add names.{lang}"
+                errors.append(_err(("queues", i, "names"), message))
         if self.output_queue is not None and self.output_queue not in codes:
             errors.append(_err(("output_queue",), f"unknown queue '{self.output_queue}' (this hall has {known})"))
         for key, values, parse in (
@@ -228,6 +243,11 @@ class HallConfig(BaseModel):
     def queue(self, code: str) -> QueueConfig:
         """Return the queue with this code (KeyError if none)."""
         return _find(self.queues, "code", code)
+
+    def names_of(self, code: str) -> dict[str, str]:
+        """The queue's name in each of the hall's languages (English where it has none)."""
+        q = self.queue(code)
+        return all_names(q.name, q.name_en, q.names, self.languages)
 
     def window(self, number: int) -> WindowConfig:
         """Return the window with this number (KeyError if none)."""

@@ -150,6 +150,9 @@ class Ticket(SQLModel, table=True):
     track_token: str = Field(max_length=64, unique=True)
     idempotency_key: str | None = Field(default=None, max_length=128)
     clerk: str | None = Field(default=None, max_length=64)  # who completed it (statistics by clerk)
+    lang: str | None = Field(default=None, max_length=8)  # the citizen's language at issue (the kiosk's), for the
+    # tracking page, the printed ticket and the messages; None: Chinese and English
+    interpreter: str | None = Field(default=None, max_length=8)  # 需要语言服务: the language; shown to the clerk only
 
 
 class Event(SQLModel, table=True):

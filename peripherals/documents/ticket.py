@@ -2,8 +2,11 @@
 
 Same content as the thermal ticket (see ux.md): hall name in Chinese and English, the big number, the
 domain, the lane mark, people ahead and the estimated wait, the time, a QR code of the tracking link and
-the notice and privacy lines. Nothing personal: `TicketData` has no field that could hold a name or an ID
-number, so none can be printed by mistake. The page is exactly as tall as its content, like a cut ticket.
+the notice and privacy lines. The second line of each pair is English, or the citizen's language (`lang` ko, ja, ru:
+the texts in peripherals/ticket_text.py; the caller gives the domain's name in it as `domain_en`). The embedded font
+stays WenQuanYi Micro Hei: it has every Hangul syllable (11 172), the kana and Cyrillic, while Noto Sans CJK cannot
+be embedded by reportlab (CFF outlines, fonts.py). Nothing personal: `TicketData` has no field that could hold a
+name or an ID number, so none can be printed by mistake. The page is exactly as tall as its content, like a cut ticket.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
+from ..ticket_text import OTHER_LANGS, wait_line
+from ..ticket_text import text as other_text
 from .fonts import cjk_font
 from .qr import qr_drawing
 
@@ -53,6 +58,7 @@ class TicketData:
     notice_en: str = "Missed your turn? Ask at the general desk. Keep this ticket."
     privacy: str = "本票不含个人信息，二维码仅用于查看排队进度"
     privacy_en: str = "No personal data; the QR code only shows your place in the queue."
+    lang: str | None = None  # the citizen's language: ko, ja or ru give the second lines (else English)
 
 
 def waiting_lines(people_ahead: int, wait_minutes: int | None) -> tuple[str, str]:
@@ -136,21 +142,24 @@ def _layout(data: TicketData, font: str) -> list[_Item]:
     items.append(_Item("rule", 4 * mm))
     text(data.domain, _fit(data.domain, font, 13, inner))
     text(data.domain_en, 8, grey=True)
+    other = data.lang if data.lang in OTHER_LANGS else None
     if data.lane in LANE_MARKS:
         zh, en = LANE_MARKS[data.lane]
+        if other:
+            en = other_text("appointment" if data.lane == "appointment" else "priority", other)
         items.append(_Item("mark", 8 * mm, f"{zh}  {en}", 10))
     zh, en = waiting_lines(data.people_ahead, data.wait_minutes)
     text(zh, 11)
-    text(en, 8, grey=True)
+    text(wait_line(other, data.people_ahead, data.wait_minutes, nobody="next") if other else en, 8, grey=True)
     text(data.issued_at.strftime("%Y-%m-%d %H:%M"), 10)
     items.append(_Item("qr", QR_SIZE, data.tracking_url))
     text("扫码查看叫号进度", 9)
-    text("Scan to follow your turn on your phone", 7, grey=True)
+    text(other_text("scan", other) if other else "Scan to follow your turn on your phone", 7, grey=True)
     items.append(_Item("space", 2 * mm))
     text(data.notice, 8.5)
-    text(data.notice_en, 6.5, grey=True)
+    text(other_text("missed", other) if other else data.notice_en, 6.5, grey=True)
     text(data.privacy, 7, grey=True)
-    text(data.privacy_en, 6, grey=True)
+    text(other_text("privacy", other) if other else data.privacy_en, 6, grey=True)
     return items
 
 

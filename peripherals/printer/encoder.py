@@ -9,6 +9,8 @@ python-escpos does not serve, each place saying why:
   and cut (`ESC d 6` + `GS V m`).
 * written here: text (both ASCII and Chinese), Chinese mode (`FS &` / `FS .`), the CODE128 barcode
   (`GS k 73`) and the real-time status request (`DLE EOT n`).
+* a line the printer's Chinese font cannot print (Hangul: `raster_line`) is drawn with Pillow in Noto Sans CJK
+  and sent as a raster image (`GS v 0`, python-escpos' ``image()``).
 
 Hardware notes (thermal receipt printers sold in China: Xprinter, Gprinter, Hprt, Sunmi, Epson TM-T82):
 
@@ -24,12 +26,19 @@ Hardware notes (thermal receipt printers sold in China: Xprinter, Gprinter, Hprt
   scales only the single-byte characters on many Chinese printers, so the encoder uses `GS !`.
 * Cut: the knife sits a few lines above the print head; python-escpos' ``cut()`` feeds 6 lines
   (`ESC d 6`) first so the last printed line is not cut through.
+* Other scripts (issue 22): a Chinese printer's font is GB2312/GBK (GB18030's two-byte part), which has kana,
+  the Japanese kanji of the CJK block and Cyrillic (GB2312 rows 4, 5 and 7), so 日本語 and Русский lines print
+  as text in Chinese mode — at full width, like every multi-byte character. Hangul is only in GB18030's
+  four-byte part, which few printers have glyphs for, and the Korean code page (KS X 1001) is on Korean models
+  only; so a line that is not GBK (`printable_as_text`) is printed as a raster image of itself: every ESC/POS
+  printer prints `GS v 0`, at the cost of a slower line and a few hundred bytes.
 * QR alignment: python-escpos cannot centre a native QR code; `ESC a 1` sent before `GS ( k … 1 Q 0`
   centres it on the printers above (a few older models ignore alignment for 2D codes).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import Literal, Self
@@ -78,6 +87,22 @@ class Paper:
 PAPER_58 = Paper("58mm", columns=32, dots=384, qr_size=5)
 PAPER_80 = Paper("80mm", columns=48, dots=576, qr_size=6)
 PAPERS: dict[str, Paper] = {"58": PAPER_58, "58mm": PAPER_58, "80": PAPER_80, "80mm": PAPER_80}
+
+
+def printable_as_text(text: str) -> bool:
+    """Whether the printer's Chinese font (GB2312/GBK, GB18030's one- and two-byte part) has every character."""
+    try:
+        text.encode("gbk")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# The font a raster line is drawn in: Noto Sans CJK (Debian fonts-noto-cjk), its Korean face, at the height of
+# the printer's own 24-dot characters.
+RASTER_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+RASTER_FACE = {"ko": 1, "ja": 0, "zh": 2}  # the faces of the collection: JP, KR, SC, TC, HK
+RASTER_PX = 24
 
 
 def display_width(text: str) -> int:
@@ -146,6 +171,27 @@ class EscposEncoder:
         if not self._chinese:
             self.chinese_mode(True)
         return self.raw(clean.encode("gb18030"))
+
+    def raster_line(self, text: str, align: Align = "left", lang: str = "ko") -> Self:
+        """One line of `text` as a raster image (`GS v 0`, through python-escpos' ``image()``), as wide as the paper:
+        for text the printer's font cannot print (see `printable_as_text`). Drawn with Pillow in Noto Sans CJK."""
+        from PIL import Image, ImageDraw, ImageFont
+
+        font = ImageFont.truetype(RASTER_FONT, RASTER_PX, index=RASTER_FACE.get(lang, 1))
+        width = self.paper.dots
+        left, top, right, bottom = font.getbbox(text)
+        img = Image.new("1", (width, RASTER_PX + 8), 1)
+        x = {"left": 0, "center": (width - (right - left)) // 2, "right": width - (right - left)}[align]
+        y = 4 - top + (RASTER_PX - (bottom - top)) // 2
+        ImageDraw.Draw(img).text((max(0, x) - left, y), text, font=font, fill=0)
+        profile = self._escpos.profile
+        if profile.profile_data.get("media", {}).get("width", {}).get("pixels") != width:
+            # the printer's width in dots, on this printer's own copy of the profile (python-escpos checks the
+            # image against it and, when it is unknown, says so on stdout)
+            profile.profile_data = copy.deepcopy(profile.profile_data)
+            profile.profile_data.setdefault("media", {}).setdefault("width", {})["pixels"] = width
+        self._escpos.image(img, impl="bitImageRaster", center=False)
+        return self
 
     def line(self, text: str = "") -> Self:
         """Append text and a line feed (`LF` prints the line buffer and moves to the next line)."""

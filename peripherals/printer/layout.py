@@ -18,6 +18,10 @@ The layout follows the "Printed ticket" sketch in docs/ux.md::
      过号请到总服务台 · 请妥善保管本票
      Missed your turn? Ask at the …     80 mm only
 
+The second line of each pair is English, or the citizen's language when the number was taken in 한국어, 日本語 or
+Русский (`lang`; the texts in peripherals/ticket_text.py): Japanese and Russian print as GBK text in Chinese mode,
+a Korean line as a raster image of itself (encoder.py says why).
+
 Nothing personal is printed: `TicketData` has no field for a name, phone number or ID number. Every line
 is wrapped to one column less than the paper's (see `LINE_MARGIN`), counting a Chinese character as two
 columns (see `display_width`); a long line breaks at " · " first.
@@ -29,7 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .encoder import PAPER_80, EscposEncoder, Paper, display_width
+from ..ticket_text import OTHER_LANGS, text, wait_line
+from .encoder import PAPER_80, EscposEncoder, Paper, display_width, printable_as_text
 
 Lane = Literal["normal", "military", "special", "vip", "appointment"]
 
@@ -67,6 +72,7 @@ class TicketData:
     domain_name_en: str = ""
     lane: Lane = "normal"
     estimated_wait_min: int | None = None
+    lang: str | None = None  # the citizen's language: ko, ja or ru print their own second lines (else English)
 
 
 def lane_mark(lane: str) -> tuple[str, str] | None:
@@ -151,11 +157,44 @@ def _with_mark(text: str, mark: str | None) -> str:
     return f"{text}  [{mark}]" if mark else text
 
 
+def _second_lines(enc: EscposEncoder, line: str, columns: int, lang: str, align: Literal["left", "center"]) -> None:
+    """A second-language line: as text where the printer's Chinese font has it, else as a raster image."""
+    parts = [line] if display_width(line) <= columns else line.split(SEPARATOR)
+    for i, part in enumerate(parts):
+        tail = SEPARATOR.rstrip() if i < len(parts) - 1 and display_width(part + SEPARATOR) <= columns else ""
+        for piece in wrap(part + tail, columns):
+            if printable_as_text(piece):
+                enc.line(piece)
+            else:
+                enc.raster_line(piece, align, lang)
+
+
+def second_texts(data: TicketData) -> dict[str, str]:
+    """The ticket's second lines: English, or the citizen's language (`lang` ko, ja, ru)."""
+    mark = lane_mark(data.lane)
+    if data.lang not in OTHER_LANGS:
+        return {
+            "domain": _with_mark(data.domain_name_en, mark[1] if mark else None) if data.domain_name_en else "",
+            "wait": wait_line_en(data.people_ahead, data.estimated_wait_min),
+            "scan": SCAN_HINT[1],
+            "privacy": PRIVACY_LINE[1],
+        }
+    lang = data.lang
+    mark_text = None if mark is None else text("appointment" if data.lane == "appointment" else "priority", lang)
+    return {
+        "domain": _with_mark(data.domain_name_en, mark_text) if data.domain_name_en else "",
+        "wait": wait_line(lang, data.people_ahead, data.estimated_wait_min),
+        "scan": text("scan", lang),
+        "privacy": text("missed", lang),
+    }
+
+
 def render_ticket(data: TicketData, paper: Paper = PAPER_80) -> bytes:
     """The complete ESC/POS job for one ticket: initialise, Chinese mode, the lines, the QR code, a partial cut."""
     cols = paper.columns - LINE_MARGIN
     english = paper.english
     mark = lane_mark(data.lane)
+    second, lang = second_texts(data), data.lang or "en"
     enc = EscposEncoder(paper).initialise().chinese_mode(True)
 
     enc.align("center").bold(True)
@@ -172,20 +211,20 @@ def render_ticket(data: TicketData, paper: Paper = PAPER_80) -> bytes:
 
     enc.align("left")
     _lines(enc, _with_mark(data.domain_name, mark[0] if mark else None), cols)
-    if english and data.domain_name_en:
-        _lines(enc, _with_mark(data.domain_name_en, mark[1] if mark else None), cols)
+    if english and second["domain"]:
+        _second_lines(enc, second["domain"], cols, lang, "left")
     _lines(enc, wait_line_zh(data.people_ahead, data.estimated_wait_min), cols)
     if english:
-        _lines(enc, wait_line_en(data.people_ahead, data.estimated_wait_min), cols)
+        _second_lines(enc, second["wait"], cols, lang, "left")
     _lines(enc, local_time(data.issued_at), cols)
 
     enc.align("center")
     enc.qr(data.tracking_url)
     _lines(enc, SCAN_HINT[0], cols)
     if english:
-        _lines(enc, SCAN_HINT[1], cols)
+        _second_lines(enc, second["scan"], cols, lang, "center")
     _lines(enc, PRIVACY_LINE[0], cols)
     if english:
-        _lines(enc, PRIVACY_LINE[1], cols)
+        _second_lines(enc, second["privacy"], cols, lang, "center")
     enc.align("left")
     return enc.cut(partial=True).output

@@ -2,8 +2,8 @@
 
 The simulator knows the commands our encoder sends and skips a list of other common fixed-length ones
 (code page, font, underline, line spacing, …); any other command is listed in `unknown` with its first two
-bytes skipped, so a test notices a command it does not model. Bit images (`GS v 0`, `ESC *`) are not
-modelled: the ticket prints its QR code natively and has no images. Text is decoded
+bytes skipped, so a test notices a command it does not model. Raster images (`GS v 0`: a Korean line of a
+ticket, encoder.py) are kept as their bitmap (`Raster`); column images (`ESC *`) are not modelled. Text is decoded
 as GB18030 while Chinese mode (`FS &`) is on and as code page 437 (the power-on default of Epson-compatible
 printers) otherwise, so Chinese sent without `FS &` shows up as mojibake, as on paper.
 
@@ -78,7 +78,25 @@ class Feed:
     lines: int
 
 
-Element = Line | QrCode | Barcode | Feed
+@dataclass(frozen=True, slots=True)
+class Raster:
+    """A raster image printed by `GS v 0 m xL xH yL yH d…`: `width` dots (8 a byte), `height` rows, 1 = black."""
+
+    width: int
+    height: int
+    data: bytes
+    align: Align = "left"
+
+    def dot(self, x: int, y: int) -> bool:
+        """Whether the dot at column `x`, row `y` is black."""
+        return bool(self.data[y * (self.width // 8) + x // 8] & (0x80 >> (x % 8)))
+
+    def black(self) -> int:
+        """How many dots are black."""
+        return sum(bin(b).count("1") for b in self.data)
+
+
+Element = Line | QrCode | Barcode | Feed | Raster
 
 
 @dataclass
@@ -104,6 +122,11 @@ class Document:
         return [e.payload for e in self.elements if isinstance(e, QrCode)]
 
     @property
+    def rasters(self) -> list[Raster]:
+        """The raster images, in order."""
+        return [e for e in self.elements if isinstance(e, Raster)]
+
+    @property
     def barcodes(self) -> list[Barcode]:
         """The barcodes, in order."""
         return [e for e in self.elements if isinstance(e, Barcode)]
@@ -121,6 +144,8 @@ class Document:
                 out.append(f"[QR {e.payload}]".center(columns))
             elif isinstance(e, Barcode):
                 out.append(f"[{e.kind} {e.data}]".center(columns))
+            elif isinstance(e, Raster):
+                out.append(f"[image {e.width}×{e.height}]".center(columns))
         out.append(f"-------- {self.cut or 'no'} cut --------".center(columns))
         return "\n".join(out)
 
@@ -341,6 +366,17 @@ class SimulatedPrinter:
             return size
         if cmd == 0x6B:
             return self._barcode(buf)
+        if cmd == 0x76 and arg in (0x30, 0):  # GS v 0 m xL xH yL yH d…
+            if len(buf) < 8:
+                return 0
+            width_bytes, height = buf[4] + 256 * buf[5], buf[6] + 256 * buf[7]
+            size = 8 + width_bytes * height
+            if len(buf) < size:
+                return 0
+            if self._segments:
+                self._flush_line()
+            self._emit(Raster(width_bytes * 8, height, bytes(buf[8:size]), self.align))
+            return size
         return self._unknown(buf, 2)
 
     def _unknown(self, buf: bytearray, size: int) -> int:

@@ -34,9 +34,19 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
-from .simdevice import Barcode, Document, Feed, Line, QrCode, SimulatedPrinter
+from .simdevice import Barcode, Document, Feed, Line, QrCode, Raster, SimulatedPrinter
 
-__all__ = ["Barcode", "Document", "Feed", "Line", "PtySimulator", "QrCode", "SimulatedPrinter", "TcpSimulator"]
+__all__ = [
+    "Barcode",
+    "Document",
+    "Feed",
+    "Line",
+    "PtySimulator",
+    "QrCode",
+    "Raster",
+    "SimulatedPrinter",
+    "TcpSimulator",
+]
 
 STATES = ("ok", "paper_low", "paper_out", "cover_open", "offline")
 

@@ -35,6 +35,12 @@ class TicketCreate(BaseModel):
     phone: Text | None = Field(default=None, max_length=32, description="for silent calling; stored encrypted")
     id_number: Text | None = Field(default=None, max_length=32, description="resident ID; stored encrypted")
     channel: Literal["kiosk", "counter", "mobile"] = "kiosk"
+    lang: Literal["zh", "en", "ko", "ja", "ru"] | None = Field(
+        default=None, description="the citizen's language (the kiosk's): tracking page, printed ticket, messages"
+    )
+    interpreter: Literal["en", "ko", "ja", "ru"] | None = Field(
+        default=None, description="需要语言服务: the citizen needs an interpreter in this language (the clerk sees it)"
+    )
 
 
 class TicketPublic(PublicTicket):
@@ -62,6 +68,8 @@ class TicketPublic(PublicTicket):
             recalls=t.recalls,
             phone_masked=t.phone_masked,
             id_number_masked=t.id_masked,
+            lang=t.lang,
+            interpreter=t.interpreter,
             **more,
         )
 
@@ -124,6 +132,7 @@ class QueueInfo(BaseModel):
     code: str
     name: str
     name_en: str
+    names: dict[str, str] = Field(default_factory=dict, description="in each of the hall's languages")
     waiting: int
     estimated_wait_s: int
 

@@ -16,6 +16,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config import ConfigError, ConfigProblem, format_path, locate_line
+from ..languages import BASE, name_problems
 from .rules import Rule
 
 ITEM_CODE = r"^[A-Z0-9][A-Z0-9-]{2,31}$"
@@ -93,6 +94,9 @@ class Item(BaseModel):
     name_en: str = Field(min_length=1, max_length=200)
     domain: str = Field(min_length=1, max_length=32)  # 市场准入, 投资建设 … (the kiosk groups by it)
     domain_en: str = Field(min_length=1, max_length=64)
+    # the item's and its domain's names in the other languages (queue_server/languages.py), absent: English
+    names: dict[str, str] | None = None  # {ko = "…", ja = "…", ru = "…"}
+    domain_names: dict[str, str] | None = None
     department: str = Field(min_length=1, max_length=100)  # 实施机关
     department_en: str = ""
     kind: str = "行政许可"  # 事项类型: 行政许可, 公共服务, 行政确认 …
@@ -117,6 +121,9 @@ class Item(BaseModel):
         twice = sorted({c for c in codes if codes.count(c) > 1})
         if twice:
             raise ValueError(f"item '{self.code}' lists situation {', '.join(twice)} twice")
+        bad = name_problems(self.names or {}) + name_problems(self.domain_names or {})
+        if bad:
+            raise ValueError(bad[0])
         if self.time_limit_days > self.legal_days:
             raise ValueError("time_limit_days (承诺时限) cannot be longer than legal_days (法定时限)")
         if not self.commitment_allowed and any(m.commitment_allowed for s in self.situations for m in s.materials):
@@ -197,3 +204,15 @@ def load_catalog(directory: Path | None = None) -> list[Item]:
     if problems:
         raise CatalogError([ConfigProblem("", "\n".join(problems))])
     return items
+
+
+def missing_names(items: list[Item], languages: list[str]) -> list[str]:
+    """Each item name and domain name a language of `languages` lacks (shown in English instead), as sentences."""
+    out = []
+    for item in items:
+        for lang in (x for x in dict.fromkeys(languages) if x not in BASE):
+            if lang not in (item.names or {}):
+                out.append(f"item {item.code} has no name in '{lang}': add names.{lang}")
+            if lang not in (item.domain_names or {}):
+                out.append(f"item {item.code} has no domain name in '{lang}': add domain_names.{lang}")
+    return out

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from ..errors import NotFound
+from ..languages import all_names
 from ..timeutil import utcnow
 from .catalog import Item
 from .models import CaseItem
@@ -123,10 +124,12 @@ def summary(row: CaseItem) -> dict[str, Any]:
         "version": row.version,
         "name": row.name,
         "name_en": row.name_en,
+        "names": all_names(row.name, row.name_en, item.names),  # every language, English where it has none
         "initials": initials(row.name),
         "keywords": item.keywords,
         "domain": row.domain,
         "domain_en": row.domain_en,
+        "domain_names": all_names(row.domain, row.domain_en, item.domain_names),
         "time_limit_days": item.time_limit_days,
         "commitment_allowed": item.commitment_allowed,
         "situations": [{"code": s.code, "name": s.name, "name_en": s.name_en} for s in item.situations],
@@ -162,6 +165,12 @@ def browse(session: Session, *, domain: str | None = None, q: str | None = None)
 def domains(session: Session) -> list[dict[str, Any]]:
     """The domains of the current items with how many items each has."""
     counts: dict[tuple[str, str], int] = {}
+    names: dict[tuple[str, str], dict[str, str]] = {}
     for row in current_all(session):
         counts[(row.domain, row.domain_en)] = counts.get((row.domain, row.domain_en), 0) + 1
-    return [{"domain": d, "domain_en": e, "items": n} for (d, e), n in sorted(counts.items())]
+        known = names.setdefault((row.domain, row.domain_en), {})
+        known |= {k: v for k, v in (as_item(row).domain_names or {}).items() if k not in known}
+    return [
+        {"domain": d, "domain_en": e, "domain_names": all_names(d, e, names[(d, e)]), "items": n}
+        for (d, e), n in sorted(counts.items())
+    ]

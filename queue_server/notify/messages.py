@@ -1,4 +1,5 @@
-"""Texts of the messages to citizens' phones: Chinese first, then English, joined by " / ".
+"""Texts of the messages to citizens' phones: Chinese first, then English, joined by " / " — for a ticket taken in
+한국어, 日本語 or Русский (`lang`), that language instead of English (queue_server/citizen_text.py).
 
 Pure functions of plain values; they never see a phone number. Slot times are formatted as given, so
 pass them in the hall's time zone.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Final
+
+from ..citizen_text import both as _in
 
 __all__ = [
     "KINDS",
@@ -101,7 +104,9 @@ def slot_param(at: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M}"
 
 
-def issued(hall: str, number: str, ahead: int, minutes: int | None, *, hall_en: str = "") -> str:
+def issued(
+    hall: str, number: str, ahead: int, minutes: int | None, *, hall_en: str = "", lang: str | None = None
+) -> str:
     """Ticket taken: its number, how many are ahead, and the estimated wait (None: no estimate)."""
     en_hall = hall_en or hall
     if ahead <= 0:
@@ -109,46 +114,69 @@ def issued(hall: str, number: str, ahead: int, minutes: int | None, *, hall_en: 
     else:
         zh_wait, en_wait = f"前面还有{ahead}人", f"{_people(ahead)} ahead of you"
     zh_est = en_est = ""
+    m = max(1, minutes or 0)
     if minutes is not None and ahead > 0:
-        m = max(1, minutes)
         zh_est, en_est = f"，预计等候约{m}分钟", f", about {_minutes(m)} to wait"
-    return _both(
+    key = "sms_issued_next" if ahead <= 0 else ("sms_issued_wait" if zh_est else "sms_issued")
+    return _in(
         f"您已在{hall}取号{number}，{zh_wait}{zh_est}，请留意叫号。",
         f"Your number at {en_hall} is {number}; {en_wait}{en_est}. Please watch for your call.",
+        lang,
+        key,
+        hall=en_hall,
+        number=number,
+        ahead=ahead,
+        minutes=m,
     )
 
 
-def ahead(number: str, ahead: int) -> str:
+def ahead(number: str, ahead: int, *, lang: str | None = None) -> str:
     """The "N ahead" message, so a citizen away from the hall can time the way back."""
     if ahead <= 0:
-        return _both(
-            f"{number}号：下一位就是您，请到大厅候叫。", f"Ticket {number}: you are next; please wait in the hall."
+        return _in(
+            f"{number}号：下一位就是您，请到大厅候叫。",
+            f"Ticket {number}: you are next; please wait in the hall.",
+            lang,
+            "sms_ahead_next",
+            number=number,
         )
-    return _both(
+    return _in(
         f"{number}号：您前面还有{ahead}人，请及时返回大厅候叫。",
         f"Ticket {number}: {_people(ahead)} ahead of you; please come back to the hall in time.",
+        lang,
+        "sms_ahead",
+        number=number,
+        ahead=ahead,
     )
 
 
-def called(number: str, window: int | str) -> str:
+def called(number: str, window: int | str, *, lang: str | None = None) -> str:
     """Called to a window: "请A023号到3号窗口办理 / Ticket A023, please go to window 3"."""
-    return _both(f"请{number}号到{window}号窗口办理", f"Ticket {number}, please go to window {window}")
+    zh, en = f"请{number}号到{window}号窗口办理", f"Ticket {number}, please go to window {window}"
+    return _in(zh, en, lang, "sms_called", number=number, window=window)
 
 
-def recalled(number: str, window: int | str) -> str:
+def recalled(number: str, window: int | str, *, lang: str | None = None) -> str:
     """Called again to the same window."""
-    return _both(
+    return _in(
         f"再次呼叫：请{number}号到{window}号窗口办理",
         f"Calling again: ticket {number}, please go to window {window}",
+        lang,
+        "sms_recalled",
+        number=number,
+        window=window,
     )
 
 
-def no_show(number: str) -> str:
+def no_show(number: str, *, lang: str | None = None) -> str:
     """Called and absent: the ticket is closed as a no-show."""
-    return _both(
+    return _in(
         f"{number}号叫号未到，已过号。如需办理，请重新取号。",
         f"Ticket {number} was called but nobody came, so it has lapsed. "
         "Please take a new number if you still need service.",
+        lang,
+        "sms_no_show",
+        number=number,
     )
 
 

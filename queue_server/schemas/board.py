@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from .common import IsoTime, Shape, TicketBrief, WindowPublic
 
 RECENT_CALLS = 10  # calls the board state lists, newest first
@@ -15,6 +17,8 @@ class BoardHall(Shape):
     name_en: str
     timezone: str
     silent: bool
+    # the hall's languages: the boards' second line goes round all but zh
+    languages: list[str] = Field(default_factory=lambda: ["zh", "en"])
 
 
 class BoardQueue(Shape):
@@ -23,6 +27,7 @@ class BoardQueue(Shape):
     code: str
     name: str
     name_en: str
+    names: dict[str, str] = Field(default_factory=dict)  # in each of the hall's languages (English where none)
     waiting: int
     estimated_wait_s: int
 

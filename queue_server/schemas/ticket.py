@@ -30,6 +30,8 @@ class PublicTicket(BaseModel):
     recalls: int = 0
     phone_masked: str | None = None
     id_number_masked: str | None = None
+    lang: str | None = Field(default=None, description="the citizen's language at issue (the kiosk's)")
+    interpreter: str | None = Field(default=None, description="需要语言服务: the language an interpreter is needed in")
 
 
 class IssuedTicket(PublicTicket):

@@ -36,3 +36,6 @@ class TrackState(BaseModel):
     notice: str = Field(default="", description="the hall's notice, as the boards show it")
     rejoin_rule: str = Field(default="", description="for a missed ticket (no_show): how to rejoin")
     evaluated: bool = Field(default=False, description="the finished service has been rated (one rating a ticket)")
+    lang: str | None = Field(default=None, description="the language the ticket was taken in (the kiosk's)")
+    languages: list[str] = Field(default_factory=lambda: ["zh", "en"], description="the hall's languages")
+    queue_names: dict[str, str] = Field(default_factory=dict, description="the queue's name in each of them")

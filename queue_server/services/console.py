@@ -112,6 +112,7 @@ def ticket_row(t: TicketRow, tz: tzinfo) -> dict[str, Any]:
         "slot_start": _iso(t.slot_start, tz),
         "phone_masked": t.phone_masked,
         "id_number_masked": t.id_masked,
+        "interpreter": t.interpreter,  # 需要语言服务: the language (the clerk's badge)
     }
 
 

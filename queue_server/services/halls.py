@@ -153,6 +153,7 @@ def board_state(r: HallRead) -> tuple[int, dict[str, Any]]:
             "code": s["code"],
             "name": qnames[s["code"]].name,
             "name_en": qnames[s["code"]].name_en,
+            "names": hall.names_of(s["code"]),
             "waiting": s["waiting"],
             "estimated_wait_s": s["estimated_wait_s"],
         }
@@ -182,6 +183,7 @@ def board_state(r: HallRead) -> tuple[int, dict[str, Any]]:
             "name_en": h.name_en,
             "timezone": h.timezone,
             "silent": h.silent,
+            "languages": list(hall.languages),
         },
         "queues": queues,
         "windows": wins,

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, tzinfo
 from typing import Any
 
+from ..citizen_text import both
 from ..errors import Conflict, Invalid, NotFound
 from ..ids import (
     InvalidIdNumber,
@@ -16,6 +17,7 @@ from ..ids import (
     validate_identity_number,
     validate_phone,
 )
+from ..languages import LANGS
 from ..models import WAITING
 from ..store import tickets as store
 from ..timeutil import service_day
@@ -38,13 +40,18 @@ def issue(
     idempotency_key: str | None = None,
     personal: dict[str, Any] | None = None,
     while_closed: bool = False,
+    lang: str | None = None,
+    interpreter: str | None = None,
+    reply_lang: str | None = None,
 ) -> TicketOut:
     """Issue the next number of `queue` to a walk-in; a repeated idempotency key returns the first ticket.
 
     A closed hall refuses (409 naming the next opening) unless `while_closed`; the queue's daily cap
     (放号上限) is enforced and a senior's ID number puts a `normal` ticket in lane `special` (from the
     hall's configuration the transaction carries). `personal`: already encrypted personal data (e.g. a
-    case's `phone_enc`, `id_hash`, …).
+    case's `phone_enc`, `id_hash`, …). `lang`: the citizen's language (the kiosk's); `interpreter`: the language
+    a clerk needs an interpreter for (需要语言服务), one of the hall's; a refusal's second half is in `reply_lang`
+    (else `lang`; else English).
     """
     tz, hall, calendar = tx.tz, tx.config, None if while_closed else tx.calendar
     if idempotency_key:
@@ -54,8 +61,9 @@ def issue(
                 raise Conflict("Idempotency-Key 已用于另一张票 / This Idempotency-Key was used for another ticket")
             return out(tx.conn, prior, tx.now, created=False)
     _known_queue(tx, queue)
+    reply = reply_lang or lang
     if calendar is not None and not calendar.is_open(tx.now):
-        raise Conflict(calendar.closed_sentence(tx.now))
+        raise Conflict(calendar.closed_sentence(tx.now, reply))
     today = tx.now.astimezone(tz).date()
     try:
         phone_n = validate_phone(phone) if phone else None
@@ -64,7 +72,7 @@ def issue(
         raise Invalid(str(exc)) from None
     if id_n and hall is not None and hall.senior_age and lane == "normal" and age_on(id_n, today) >= hall.senior_age:
         lane = "special"  # 老弱病残 priority, decided from the birth date on the ID card
-    personal = dict(personal or {})
+    personal = dict(personal or {}) | _languages(tx, lang, interpreter)
     cipher = tx.pii if phone_n or id_n else None
     if phone_n and cipher is not None:
         personal |= {
@@ -81,7 +89,7 @@ def issue(
             "id_masked": mask_id_number(id_n),
         }
     cap = hall.queue(queue) if hall is not None and lane != "appointment" else None
-    return _issue(tx, tz, queue, lane, channel, idempotency_key, personal, cap_of=cap)
+    return _issue(tx, tz, queue, lane, channel, idempotency_key, personal, cap_of=cap, lang=reply)
 
 
 def issue_checked_in(
@@ -96,6 +104,18 @@ def issue_checked_in(
     hall = tx.config
     cap = hall.queue(queue) if hall is not None and slot_start is None and lane != "appointment" else None
     return _issue(tx, tx.tz, queue, lane, "kiosk", None, personal, cap_of=cap, slot_start=slot_start)
+
+
+def _languages(tx: HallTx, lang: str | None, interpreter: str | None) -> dict[str, Any]:
+    """The ticket's `lang` and `interpreter` columns, checked against the languages the hall speaks."""
+    if lang is not None and lang not in LANGS:
+        raise Invalid(f"不支持的语言 / Unknown language '{lang}' (one of {', '.join(LANGS)})")
+    if interpreter is not None:
+        offered = [x for x in (tx.config.languages if tx.config is not None else LANGS) if x != "zh"]
+        if interpreter not in offered:
+            has = ", ".join(offered)
+            raise Invalid(f"本厅不提供该语言服务 / This hall offers no interpreter in '{interpreter}' ({has})")
+    return {"lang": lang, "interpreter": interpreter}
 
 
 def _known_queue(tx: HallTx, queue: str) -> None:
@@ -114,6 +134,7 @@ def _issue(
     *,
     cap_of: Any = None,
     slot_start: datetime | None = None,
+    lang: str | None = None,
 ) -> TicketOut:
     conn = tx.conn
     day = service_day(tx.now, tz)
@@ -145,6 +166,8 @@ def _issue(
         "track_token": secrets.token_urlsafe(18),
         "idempotency_key": idempotency_key or None,
         "clerk": None,
+        "lang": None,
+        "interpreter": None,
     } | personal
     targeted: int | None = None
     if conn.dialect.name == "postgresql":  # number, row and the transferred count in one round trip
@@ -157,9 +180,10 @@ def _issue(
             else store.insert_ticket(conn, values | {"seq": seq, "number": f"{queue}{seq:03d}"})
         )
     if row is None:  # raising rolls the counter back with the transaction: no gap
-        raise Conflict(
-            f"今日{cap_of.name}号已放完（{cap}个） / Today's {cap} tickets for {cap_of.name_en} are all taken"
-        )
+        names = tx.config.names_of(queue) if tx.config is not None else {}
+        name = names.get(lang or "en", cap_of.name_en)
+        en = f"Today's {cap} tickets for {cap_of.name_en} are all taken"
+        raise Conflict(both(f"今日{cap_of.name}号已放完（{cap}个）", en, lang, "daily_cap", queue=name, cap=cap))
     t = row
     memo = load(tx)
     avg = memo.avg[queue]

@@ -37,7 +37,7 @@ def issued(tx: HallTx, t: Any, ahead: int, wait_s: int) -> None:
         return
     name, name_en = _hall_names(tx)
     minutes = (wait_s + 59) // 60
-    text = messages.issued(name, t.number, ahead, minutes, hall_en=name_en)
+    text = messages.issued(name, t.number, ahead, minutes, hall_en=name_en, lang=t.lang)
     params = {"hall": name, "number": t.number, "ahead": ahead, "minutes": minutes}
     enqueue(tx, kind="issued", ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
 
@@ -47,9 +47,9 @@ def called(tx: HallTx, t: TicketRow, *, recall: bool = False) -> None:
     if t.window is None:
         return
     kind, text = (
-        ("recalled", messages.recalled(t.number, t.window))
+        ("recalled", messages.recalled(t.number, t.window, lang=t.lang))
         if recall
-        else ("called", messages.called(t.number, t.window))
+        else ("called", messages.called(t.number, t.window, lang=t.lang))
     )
     params = {"number": t.number, "window": t.window}
     enqueue(tx, kind=kind, ticket=t.number, phone_enc=recipient(tx, t), text=text, params=params)
@@ -57,7 +57,7 @@ def called(tx: HallTx, t: TicketRow, *, recall: bool = False) -> None:
 
 def no_show(tx: HallTx, t: TicketRow) -> None:
     """The ticket was passed over (过号)."""
-    text, params = messages.no_show(t.number), {"number": t.number}
+    text, params = messages.no_show(t.number, lang=t.lang), {"number": t.number}
     enqueue(tx, kind="no_show", ticket=t.number, phone_enc=recipient(tx, t), text=text, params=params)
 
 
@@ -82,7 +82,7 @@ def ahead_after_call(tx: HallTx, queue: str) -> None:
         )
     ).scalar_one()
     if not told:
-        text, params = messages.ahead(t.number, n), {"number": t.number, "ahead": n}
+        text, params = messages.ahead(t.number, n, lang=t.lang), {"number": t.number, "ahead": n}
         enqueue(tx, kind="ahead", ticket=t.number, phone_enc=to, text=text, params=params)
 
 

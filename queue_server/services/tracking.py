@@ -76,5 +76,8 @@ def tracked(session: Session, token: str, now: datetime, hall_of: Callable[[str]
         notice=notice or "",
         rejoin_rule=rejoin_text(RejoinRule.of(h), t, now) if t.status == NO_SHOW else "",
         evaluated=evaluated,
+        lang=t.lang,
+        languages=list(h.languages),
+        queue_names=h.names_of(t.queue) if q else {},
     )
     return Tracked(int(seq), t, state)

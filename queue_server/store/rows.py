@@ -39,6 +39,8 @@ class TicketRow:
     id_masked: str | None = None
     idempotency_key: str | None = None
     clerk: str | None = None
+    lang: str | None = None
+    interpreter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -344,6 +344,7 @@ _NEXT_IN_LINE = Prepared(
                 col(Ticket.issued_at),
                 col(Ticket.number),
                 col(Ticket.phone_enc),
+                col(Ticket.lang),
             ),
             bindparam("q"),
             bindparam("n", type_=Integer),
@@ -354,7 +355,7 @@ _NEXT_IN_LINE = Prepared(
 
 def next_in_line(conn: Connection, hall: str, queue: str, n: int) -> list[Any]:
     """Enough of the queue's first tickets to know who is n-th (named rows: id, lane, slot_start, arrived_at,
-    issued_at, number, phone_enc), unsorted."""
+    issued_at, number, phone_enc, lang), unsorted."""
     return _NEXT_IN_LINE.named(conn, {"h": hall, "q": queue, "n": n + 1})
 
 

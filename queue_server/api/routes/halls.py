@@ -75,7 +75,7 @@ def list_halls(ctx: CtxDep) -> list[dict[str, Any]]:
         cal = ctx.calendars[h.code]
         nxt = None if cal.is_open(now) else cal.next_opening(now)
         out.append(
-            {"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone}
+            {"code": h.code, "name": h.name, "name_en": h.name_en, "timezone": h.timezone, "languages": h.languages}
             | {"open_now": cal.is_open(now), "next_open": nxt.isoformat() if nxt else None}
             | {"booking_queues": [q.code for q in h.queues if q.slot_capacity > 0]}
             | {"case_upload_max_kb": h.case_upload_max_kb}  # the largest material a submission may upload
@@ -94,6 +94,7 @@ def queues(hall: str, ctx: CtxDep) -> list[QueueInfo]:
             code=q.code,
             name=q.name,
             name_en=q.name_en,
+            names=h.names_of(q.code),
             waiting=stats[q.code]["waiting"],
             estimated_wait_s=stats[q.code]["estimated_wait_s"],
         )

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from ...citizen_text import OTHER_LANGS
 from ...context import HallContext
 from ...errors import Forbidden, Invalid, NotFound
 from ...ids import mask_phone
+from ...languages import negotiate
 from ...models import AuditLog
 from ...notify.verify import CODE_TTL, guard_phone
 from ...ratelimit import client_of
@@ -70,6 +72,9 @@ async def issue_ticket(
             phone=body.phone,
             id_number=body.id_number,
             idempotency_key=idempotency_key,
+            lang=body.lang,
+            interpreter=body.interpreter,
+            reply_lang=body.lang or negotiate(request.headers.get("accept-language"), OTHER_LANGS),
         ),
     )
     return json_response(

@@ -5,6 +5,7 @@
 
 import { HallStream } from "/static/shared/stream.js";
 import { SnapshotNeeded, apply, fromSnapshot, snapshotView } from "./reducer.js";
+import { line, secondLanguages } from "./strings.js";
 
 const FLASH_MS = 6000; // the newest call flashes this long
 const REFUSED_RETRY_MS = 30000; // a wrong hall or token: keep trying, slowly
@@ -24,6 +25,11 @@ const WINDOW = winParam ? Number(winParam) : null;
 // ?page_s=0 stops the turning and ?page=N starts on page N (screenshots).
 const PAGE_S = params.has("page_s") ? Number(params.get("page_s")) : 8;
 const PAGE_MS = PAGE_S > 0 ? Math.max(200, 1000 * PAGE_S) : 0;
+// The second line (Chinese is the first) goes round the hall's languages every LANG_MS (?lang_s=; 0 stops it),
+// or stays in ?lang= (screenshots).
+const LANG_S = params.has("lang_s") ? Number(params.get("lang_s")) : 8;
+const LANG_MS = LANG_S > 0 ? Math.max(200, 1000 * LANG_S) : 0;
+const PINNED = params.get("lang");
 // A display's device token (?token=, kept for the tab and taken out of the address bar): it follows the
 // stream as that device and reports the board's health, so the supervisor sees the board as a device.
 if (params.get("token")) {
@@ -43,11 +49,20 @@ let stream = null;
 let page = Math.max(0, (Number(params.get("page")) || 1) - 1); // the waiting list's page on screen
 let pages = [[]]; // rows (elements) of each page
 let online = false;
+let lang = PINNED || "en"; // the second line's language now
+let langTurn = 0;
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+
+/** A second-line text: in the language on screen now (its `lang` picks the Noto CJK face for ko and ja). */
+function en(text) {
+  const e = el("span", "en", text);
+  e.lang = lang;
   return e;
 }
 
@@ -59,8 +74,26 @@ function windowLabel(w) {
   return w && w.name ? w.name : "";
 }
 
+/** The next of the hall's second languages (a pinned ?lang= stays). */
+function turnLanguage() {
+  if (PINNED || state === null) return;
+  const langs = secondLanguages(state.hall);
+  langTurn = (langTurn + 1) % langs.length;
+  if (langs[langTurn] !== lang) {
+    lang = langs[langTurn];
+    render();
+  }
+}
+
 function renderHeader() {
   const h = state.hall || {};
+  const langs = secondLanguages(h);
+  if (!PINNED && !langs.includes(lang)) lang = langs[(langTurn = 0)];
+  document.body.dataset.lang = lang;
+  for (const node of document.querySelectorAll("[data-line]")) {
+    node.textContent = line(node.dataset.line, lang);
+    node.lang = lang;
+  }
   $("hall-name").textContent = h.name || "";
   $("hall-name-en").textContent = h.name_en || "";
   document.title = WINDOW !== null ? `${WINDOW} 号窗口 · ${h.name || ""}` : `${h.name || ""} · 叫号屏`;
@@ -73,10 +106,10 @@ function callRow(c, big) {
   row.append(el("span", "call-number", c.number));
   const where = el("span", "call-window");
   if (big) {
-    where.append(el("span", "zh", `请到 ${c.window} 号窗口`), el("span", "en", `Window ${c.window}`));
+    where.append(el("span", "zh", `请到 ${c.window} 号窗口`), en(line("go_window", lang, { n: c.window })));
   } else {
     const word = el("span", "win-word");
-    word.append(el("span", "zh", "号窗口"), el("span", "en", `Window ${c.window}`));
+    word.append(el("span", "zh", "号窗口"), en(line(lang === "en" ? "window" : "window_word", lang, { n: c.window })));
     where.append(el("span", "win-no", String(c.window)), word);
   }
   row.append(where);
@@ -87,16 +120,17 @@ function queueRow(q) {
   const li = el("li", "row queue");
   li.dataset.queue = q.code;
   const name = el("span", "queue-name");
-  name.append(el("span", "zh", q.name), el("span", "en", q.name_en || ""));
+  name.append(el("span", "zh", q.name), en((q.names && q.names[lang]) || q.name_en || ""));
   const wait = el("span", "queue-waiting");
   const est = el("span", "queue-estimate");
   if (q.waiting > 0) {
-    wait.append(el("span", "zh", `等候 ${q.waiting} 人`), el("span", "en", `${q.waiting} waiting`));
-    est.append(el("span", "zh", `约 ${minutes(q.estimated_wait_s)} 分钟`), el("span", "en", `~${minutes(q.estimated_wait_s)} min`));
+    const m = minutes(q.estimated_wait_s);
+    wait.append(el("span", "zh", `等候 ${q.waiting} 人`), en(line("waiting_n", lang, { n: q.waiting })));
+    est.append(el("span", "zh", `约 ${m} 分钟`), en(line("about_min", lang, { m })));
   } else {
     wait.classList.add("none");
-    wait.append(el("span", "zh", "无人等候"), el("span", "en", "No one waiting"));
-    est.append(el("span", "zh", "无需等候"), el("span", "en", "No wait"));
+    wait.append(el("span", "zh", "无人等候"), en(line("nobody", lang)));
+    est.append(el("span", "zh", "无需等候"), en(line("no_wait", lang)));
   }
   li.append(name, wait, est);
   return li;
@@ -107,9 +141,9 @@ function pausedRow(w) {
   li.dataset.window = String(w.number);
   const paused = w.status === "paused";
   const name = el("span", "queue-name");
-  name.append(el("span", "zh", `${w.number} 号窗口`), el("span", "en", `Window ${w.number}`));
+  name.append(el("span", "zh", `${w.number} 号窗口`), en(line("window", lang, { n: w.number })));
   const text = el("span", "paused-text");
-  text.append(el("span", "zh", paused ? "暂停服务" : "未开放"), el("span", "en", paused ? "Service paused" : "Closed"));
+  text.append(el("span", "zh", paused ? "暂停服务" : "未开放"), en(line(paused ? "paused" : "closed", lang)));
   const reason = el("span", "paused-reason");
   reason.append(el("span", "zh", w.reason || ""));
   li.append(name, text, reason);
@@ -170,7 +204,7 @@ function renderLobby() {
   const calls = state.recent_calls || [];
   if (calls.length === 0) {
     const idle = el("div", "call call-big call-idle");
-    idle.append(el("span", "zh", "请留意叫号"), el("span", "en", "Please wait to be called"));
+    idle.append(el("span", "zh", "请留意叫号"), en(line("idle", lang)));
     latest.replaceChildren(idle);
   } else {
     const big = callRow(calls[0], true);
@@ -189,7 +223,7 @@ function renderLobby() {
 
 function renderWindow() {
   const w = (state.windows || []).find((x) => x.number === WINDOW);
-  $("win-title").replaceChildren(el("span", "zh", `${WINDOW} 号窗口`), el("span", "en", `Window ${WINDOW}`));
+  $("win-title").replaceChildren(el("span", "zh", `${WINDOW} 号窗口`), en(line("window", lang, { n: WINDOW })));
   const en = w && w.name_en !== "Window" ? w.name_en : ""; // the default English name says nothing more
   $("win-name").textContent = w ? [windowLabel(w), en].filter(Boolean).join(" · ") : "";
   const ticket = $("win-ticket");
@@ -206,18 +240,18 @@ function renderWindow() {
     label.textContent = "";
     status.replaceChildren(
       el("span", "zh", w.status === "paused" ? "暂停服务" : "未开放"),
-      el("span", "en", w.status === "paused" ? "Service paused" : "Closed"),
+      en(line(w.status === "paused" ? "paused" : "closed", lang)),
     );
     if (w.reason) status.append(el("span", "reason", w.reason));
   } else if (w.current) {
     label.replaceChildren(
       el("span", "zh", w.current.status === "serving" ? "正在办理" : "请到本窗口"),
-      el("span", "en", w.current.status === "serving" ? "Now serving" : "Please come to this window"),
+      en(line(w.current.status === "serving" ? "serving" : "come", lang)),
     );
     ticket.textContent = w.current.number;
     status.textContent = "";
   } else {
-    label.replaceChildren(el("span", "zh", "请稍候"), el("span", "en", "Please wait"));
+    label.replaceChildren(el("span", "zh", "请稍候"), en(line("wait", lang)));
     ticket.textContent = "—";
     status.textContent = "";
   }
@@ -343,6 +377,7 @@ function start() {
     renderNotice(true);
   });
   if (PAGE_MS > 0) setInterval(turnPage, PAGE_MS);
+  if (LANG_MS > 0) setInterval(turnLanguage, LANG_MS);
   setInterval(reportHealth, HEALTH_MS);
   const options = { refusedRetryMs: REFUSED_RETRY_MS, heartbeatS: HEARTBEAT_S, staleMs: STALE_MS };
   stream = new HallStream(HALL, () => TOKEN, { onSnapshot, onEvent, onStatus }, options);

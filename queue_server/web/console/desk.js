@@ -2,7 +2,7 @@
 // Pure DOM building from the desk read model; the page module (console.js) owns state and actions.
 
 import { bi, clockTime, duration, el, minutes, ticking } from "./dom.js";
-import { CHANNEL, COUNTS, LANE, TICKET_STATUS, WINDOW_STATUS, pair } from "./labels.js";
+import { CHANNEL, COUNTS, INTERPRETER, LANE, TICKET_STATUS, WINDOW_STATUS, pair } from "./labels.js";
 
 const SHOWN_PER_QUEUE = 60;
 
@@ -12,6 +12,15 @@ function fact(label, value, cls = "") {
 
 function laneBadge(lane) {
   return el("span", `lane lane-${lane}`, pair(LANE, lane)[0]);
+}
+
+/** 需要语言服务: the badge of a ticket whose holder needs an interpreter (`full`: both languages). */
+function interpreterBadge(lang, full) {
+  const label = pair(INTERPRETER, lang);
+  const b = el("span", "interpreter", full ? bi(label) : label[0]);
+  b.dataset.lang = lang;
+  b.title = `${label[0]} · ${label[1]}`;
+  return b;
 }
 
 /** The current ticket card; `revealed` holds unmasked data the clerk chose to see (or null). */
@@ -31,7 +40,8 @@ export function renderCurrent(box, desk, revealed, tz) {
   const head = el("div", "cur-head",
     el("span", "cur-number", c.number),
     el("span", `badge status-${c.status}`, bi(pair(TICKET_STATUS, c.status))),
-    c.lane !== "normal" ? laneBadge(c.lane) : null);
+    c.lane !== "normal" ? laneBadge(c.lane) : null,
+    c.interpreter ? interpreterBadge(c.interpreter, true) : null);
   head.querySelector(".cur-number").dataset.number = c.number;
   const q = (desk.targets.queues || []).find((x) => x.code === c.queue);
   const facts = el("dl", "facts",
@@ -73,6 +83,7 @@ function ticketItem(t, desk, canCall) {
   li.dataset.id = String(t.id);
   li.dataset.number = t.number;
   if (t.lane !== "normal") li.append(laneBadge(t.lane));
+  if (t.interpreter) li.append(interpreterBadge(t.interpreter, false));
   if (t.id === desk.next_id) {
     li.classList.add("next");
     li.append(el("span", "next-tag", "下一位 Next"));

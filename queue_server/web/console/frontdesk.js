@@ -4,7 +4,7 @@
 
 import { get, hallPath, post } from "./api.js";
 import { $, bi, clockTime, el, everySecond, minutes, notify, throttle, tick, wallClock } from "./dom.js";
-import { CHANNEL, LANE, pair } from "./labels.js";
+import { CHANNEL, INTERPRETER, LANE, pair } from "./labels.js";
 import { chooseHall, fatal, signIn, signOut, staffStream, watchAuth } from "./login.js";
 import { onDeviceEvent, printTicket, readCard, setAgents } from "./frontdesk-devices.js";
 import { drawQr, fillPrint } from "./frontdesk-ticket.js";
@@ -59,6 +59,14 @@ function renderTiles() {
   $("walkin-take").disabled = !s.queue || s.busy;
 }
 
+/** 需要语言服务: the languages the hall offers besides Chinese, for a walk-in who needs an interpreter. */
+function renderInterpreters() {
+  const offered = ((s.info && s.info.languages) || ["zh", "en"]).filter((x) => x !== "zh" && INTERPRETER[x]);
+  $("walkin-interpreter").replaceChildren(el("option", null, "不需要 · No"),
+    ...offered.map((x) => { const o = el("option", null, `${INTERPRETER[x][0]} · ${INTERPRETER[x][1]}`); o.value = x; return o; }));
+  $("walkin-interpreter").firstChild.value = "";
+}
+
 function renderLanes() {
   $("walkin-lanes").replaceChildren(...LANES.map((lane) => {
     const b = el("button", `fd-lane lane-${lane}`, bi(pair(LANE, lane)));
@@ -88,12 +96,15 @@ async function takeNumber(e) {
   const phone = $("walkin-phone").value.trim();
   if (idn) body.id_number = idn;
   if (phone) body.phone = phone;
+  const interpreter = $("walkin-interpreter").value;
+  if (interpreter) body.interpreter = interpreter;
   s.busy = true;
   renderTiles();
   try {
     const t = await post(`${hallPath(s.hall)}/tickets`, body);
     $("walkin-id").value = "";
     $("walkin-phone").value = "";
+    $("walkin-interpreter").value = "";
     s.lane = "normal";
     renderLanes();
     await showTicket(t, "");
@@ -421,6 +432,7 @@ async function main() {
   document.title = `总服务台 · ${s.info.name}`;
   bind();
   renderLanes();
+  renderInterpreters();
   $("hall").hidden = false;
   await Promise.all([loadSetup(), loadQueues(), loadAppointments(), loadNoShows(), loadVisits()]);
   document.body.dataset.ready = "1";

@@ -8,6 +8,14 @@ export const LANE = {
   appointment: ["预约", "Appointment"],
 };
 
+// 需要语言服务: the language a citizen needs an interpreter in (the ticket's `interpreter`), for the clerk's badge.
+export const INTERPRETER = {
+  en: ["需要语言服务（英语）", "Interpreter: English"],
+  ko: ["需要语言服务（韩语）", "Interpreter: Korean · 한국어"],
+  ja: ["需要语言服务（日语）", "Interpreter: Japanese · 日本語"],
+  ru: ["需要语言服务（俄语）", "Interpreter: Russian · Русский"],
+};
+
 export const TICKET_STATUS = {
   waiting: ["等候中", "Waiting"],
   called: ["已叫号", "Called"],

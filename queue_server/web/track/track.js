@@ -2,9 +2,11 @@
 // The state comes from GET /api/v1/track/<token>, then from the ticket's own stream /ws/track/<token>
 // through the shared follower (a snapshot at every change); when the stream is down it is read every 10 s.
 // When called: "请到 N 号窗口 / Please go to window N", a vibration and a beep where the phone allows.
+// Chinese always shows; the second line is in the ticket's language (the kiosk's when it was taken), else the
+// phone's (Accept-Language, navigator.languages), else English; the switcher at the top changes it.
 import { mountRating, post } from "/static/shared/rating.js";
 import { HallStream } from "/static/shared/stream.js";
-import { say } from "./strings.js";
+import { NATIVE, SECOND, say, secondLang, setSecond } from "./strings.js";
 
 const TOKEN = decodeURIComponent(location.pathname.split("/")[2] || "");
 const POLL_MS = 10000;
@@ -19,6 +21,8 @@ let poller = null;
 let alerts = 0;
 let audio = null;
 let rating = false;
+let chosen = null; // the language the citizen picked with the switcher (kept for this ticket in the browser)
+const STORE = `track-lang:${TOKEN}`;
 
 function put(id, text) {
   $(id).textContent = text || "";
@@ -100,14 +104,51 @@ function headline(s) {
   }
 }
 
+/** The second line's language: picked here, else the ticket's, else the phone's, else English. */
+function pickLanguage(s) {
+  const offered = (s.languages || ["zh", "en"]).filter((x) => SECOND.includes(x));
+  const phone = (navigator.languages || []).map((x) => x.split("-")[0].toLowerCase());
+  const wanted = [chosen, new URLSearchParams(location.search).get("lang"), s.lang, ...phone];
+  const lang = setSecond(wanted.find((x) => x && offered.includes(x)) || "en");
+  document.body.dataset.second = lang;
+  for (const node of document.querySelectorAll("[data-t]")) {
+    node.textContent = say(node.dataset.t).en;
+    node.lang = lang;
+  }
+  for (const id of ["hall-name-en", "queue-name-en", "headline-en", "detail-en", "rule-text-en", "updated"]) $(id).lang = lang;
+  const nav = $("langs");
+  nav.hidden = offered.length < 2;
+  nav.replaceChildren(
+    ...offered.map((x) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = NATIVE[x];
+      b.lang = x;
+      b.dataset.lang = x;
+      b.setAttribute("aria-pressed", String(x === lang));
+      b.onclick = () => {
+        chosen = x;
+        try {
+          localStorage.setItem(STORE, x);
+        } catch {
+          /* private mode: the choice lasts for this page */
+        }
+        render(null);
+      };
+      return b;
+    }),
+  );
+}
+
 function render(prev) {
   const s = state;
+  pickLanguage(s);
   document.body.dataset.status = s.status;
   put("hall-name", s.hall_name);
   put("hall-name-en", s.hall_name_en);
   put("number", s.number);
   put("queue-name", s.queue_name);
-  put("queue-name-en", s.queue_name_en);
+  put("queue-name-en", (s.queue_names || {})[secondLang()] || s.queue_name_en);
   const [head, detail] = headline(s);
   two("headline", head);
   two("detail", detail);
@@ -116,7 +157,7 @@ function render(prev) {
   if (moved) {
     const m = s.target_window
       ? say("transferred_window", { w: s.target_window })
-      : say("transferred_queue", { q: s.queue_name, qen: s.queue_name_en });
+      : say("transferred_queue", { q: s.queue_name, qen: (s.queue_names || {})[secondLang()] || s.queue_name_en });
     put("moved", `${m.zh} / ${m.en}`);
   }
   $("rule").hidden = s.status !== "no_show";
@@ -198,6 +239,11 @@ async function cancel() {
 }
 
 async function start() {
+  try {
+    chosen = localStorage.getItem(STORE);
+  } catch {
+    chosen = null;
+  }
   document.addEventListener("pointerdown", prepareAudio, { passive: true });
   $("state").addEventListener("animationend", () => $("state").classList.remove("flash"));
   $("cancel").addEventListener("click", () => {

@@ -1,0 +1,62 @@
+"""What the server itself says to citizens, in their language (issue 22): the messages to their phones about their
+ticket and the refusals of a number, Chinese first and then English — or 한국어, 日本語, Русский when the ticket (the
+kiosk's language at issue) or the request (`lang`, Accept-Language) says so.
+
+The Chinese and English texts stay where they are written (notify/messages.py, the services); the other languages
+are gettext catalogues, `queue_server/locale/<lang>/LC_MESSAGES/citizen.po` (msgid: a key such as `sms_called`,
+msgstr: the text with the same {placeholders}), read as they are with Babel's `read_po`, like the kiosk's. A key or
+language without a text falls back to English; tests/queue_server/test_citizen_text.py fails on a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+DOMAIN = "citizen"
+OTHER_LANGS = ("ko", "ja", "ru")
+# Every key with the {placeholders} its text takes.
+KEYS: dict[str, frozenset[str]] = {
+    "sms_issued": frozenset({"hall", "number", "ahead"}),
+    "sms_issued_wait": frozenset({"hall", "number", "ahead", "minutes"}),
+    "sms_issued_next": frozenset({"hall", "number"}),
+    "sms_ahead": frozenset({"number", "ahead"}),
+    "sms_ahead_next": frozenset({"number"}),
+    "sms_called": frozenset({"number", "window"}),
+    "sms_recalled": frozenset({"number", "window"}),
+    "sms_no_show": frozenset({"number"}),
+    "daily_cap": frozenset({"queue", "cap"}),
+    "closed": frozenset({"day", "time"}),
+    "closed_until_notice": frozenset(),
+}
+
+
+def po_path(lang: str) -> Path:
+    """The catalogue file of `lang`."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def catalogue(lang: str) -> Mapping[str, str]:
+    """Every text of `lang` by key (empty for a language without a catalogue)."""
+    from babel.messages.pofile import read_po
+
+    path = po_path(lang)
+    if lang not in OTHER_LANGS or not path.is_file():
+        return {}
+    with path.open("rb") as f:
+        cat = read_po(f, domain=DOMAIN)
+    return {str(m.id): str(m.string) for m in cat if m.id and isinstance(m.id, str) and m.string}
+
+
+def second(lang: str | None, key: str, en: str, **fields: object) -> str:
+    """The second half of a "中文 / …" text: `key` in `lang` (ko, ja, ru) filled with `fields`, else `en`."""
+    text = catalogue(lang).get(key) if lang in OTHER_LANGS else None
+    return text.format(**fields) if text else en
+
+
+def both(zh: str, en: str, lang: str | None, key: str, **fields: object) -> str:
+    """ "中文 / English", or "中文 / 한국어" (日本語, Русский) when `lang` is one of them."""
+    return f"{zh} / {second(lang, key, en, **fields)}"

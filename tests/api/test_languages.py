@@ -1,0 +1,134 @@
+"""A hall in 中文, English, 한국어, 日本語 over a live server (issue 22): the board state's languages and queue
+names, the catalogue's names in every language with English where an item has none."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..harness import KIOSK, TEST_CONFIG, Api, LiveServer, fresh_database, runtime, serving
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMES = {
+    "A": 'names = { ko = "시장 진입", ja = "市場参入" }',
+    "B": 'names = { ko = "투자·건설", ja = "投資・建設" }',
+    "C": 'names = { ko = "사회 업무", ja = "社会事務" }',
+}
+
+
+def lang_config(tmp: Path) -> Path:
+    """The test hall t1 speaking zh, en, ko, ja; beside it a catalogue of two items, one without other names."""
+    text = TEST_CONFIG.read_text(encoding="utf-8")
+    marker = 'name_en = "Test Service Centre"'
+    text = text.replace(marker, marker + '\nlanguages = ["zh", "en", "ko", "ja"]', 1)
+    for code, names in NAMES.items():
+        head = f'  code = "{code}"\n'
+        at = text.index(head)  # t1's queues come first
+        end = text.index("\n\n", at)
+        text = text[:end] + f"\n  {names}" + text[end:]
+    text = text.replace('name_en = "Social affairs"\n', 'name_en = "Social affairs"\n  daily_cap = 2\n', 1)
+    path = tmp / "hall.toml"
+    path.write_text(text, encoding="utf-8")
+    items = tmp / "items"
+    items.mkdir()
+    shutil.copy(ROOT / "config" / "items" / "06-shebaoka.toml", items)
+    bare = (ROOT / "config" / "items" / "13-fapiao.toml").read_text(encoding="utf-8")
+    bare = "\n".join(x for x in bare.splitlines() if not x.startswith(("names = ", "domain_names = ")))
+    (items / "13-fapiao.toml").write_text(bare, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp(f"lang-{backend}")
+    rt = runtime(fresh_database(backend, tmp, name="lang"), tmp / "var", config=lang_config(tmp))
+    with serving(rt) as srv:
+        yield srv
+
+
+@pytest.fixture
+def lapi(server: LiveServer) -> Iterator[Api]:
+    a = Api(server)
+    yield a
+    a.close()
+
+
+def test_the_board_state_carries_the_hall_languages_and_each_queue_in_them(lapi: Api) -> None:
+    board = lapi.http.get("/api/v1/halls/t1/board").json()["data"]
+    assert board["hall"]["languages"] == ["zh", "en", "ko", "ja"]
+    queues = {q["code"]: q for q in board["queues"]}
+    assert queues["A"]["names"] == {"zh": "市场准入", "en": "Market access", "ko": "시장 진입", "ja": "市場参入"}
+    assert queues["C"]["names"]["ja"] == "社会事務"
+    other = lapi.http.get("/api/v1/halls/t2/board").json()["data"]
+    assert other["hall"]["languages"] == ["zh", "en"]
+    assert all(set(q["names"]) == {"zh", "en"} for q in other["queues"])
+
+
+def test_items_in_every_language_with_english_where_one_is_missing(lapi: Api) -> None:
+    items = {i["code"]: i for i in lapi.http.get("/api/v1/items").json()}
+    card, invoice = items["SBYB-SBK-001"], items["NS-FP-001"]
+    assert card["names"]["ko"] == "사회보장카드 신청"
+    assert card["names"]["ja"] == "社会保障カードの申請"
+    assert card["names"]["ru"] == "Получение карты социального страхования"
+    assert card["domain_names"]["ko"] == "사회보험·의료보험"
+    assert invoice["names"] == {lang: "Obtaining invoices" for lang in ("en", "ko", "ja", "ru")} | {"zh": "发票领用"}
+    assert invoice["domain_names"]["ko"] == "Tax services"
+    domains = {d["domain"]: d for d in lapi.http.get("/api/v1/items/domains").json()}
+    assert domains["社保医保"]["domain_names"]["ru"] == "Социальное и медицинское страхование"
+    assert domains["纳税服务"]["domain_names"]["ja"] == "Tax services"
+
+
+def test_a_ticket_in_korean_needing_an_interpreter(lapi: Api) -> None:
+    """The kiosk's language and 需要语言服务 travel with the ticket: its tracking state says the language and the
+    queue's name in it; the clerk who calls it sees the interpreter; the board never does."""
+    t = lapi.take("A", lang="ko", interpreter="ko")
+    assert (t["lang"], t["interpreter"]) == ("ko", "ko")
+    track = lapi.http.get(f"/api/v1/track/{t['track_token']}").json()
+    assert track["lang"] == "ko" and track["languages"] == ["zh", "en", "ko", "ja"]
+    assert track["queue_names"]["ko"] == "시장 진입" and track["queue_name"] == "市场准入"
+    assert "interpreter" not in track
+    plain = lapi.take("A")
+    assert plain["lang"] is None and plain["interpreter"] is None
+    called = lapi.call_next(5).json()
+    assert called["number"] == t["number"] and called["interpreter"] == "ko"
+    desk = lapi.http.get("/api/v1/halls/t1/console/windows/5", headers=lapi.auth("clerk1")).json()
+    assert desk["current"]["interpreter"] == "ko"
+    board = lapi.http.get("/api/v1/halls/t1/board").text
+    assert "interpreter" not in board
+    assert lapi.act(called["id"], "complete").status_code == 200
+
+
+def test_languages_the_hall_does_not_offer_are_refused(lapi: Api) -> None:
+    r = lapi.http.post("/api/v1/halls/t1/tickets", json={"queue": "A", "interpreter": "ru"}, headers=lapi.auth(KIOSK))
+    assert r.status_code == 422, r.text
+    assert "This hall offers no interpreter in 'ru' (en, ko, ja)" in r.json()["detail"]
+    r = lapi.http.post("/api/v1/halls/t1/tickets", json={"queue": "A", "lang": "fr"}, headers=lapi.auth(KIOSK))
+    assert r.status_code == 422, r.text
+    r = lapi.http.post("/api/v1/halls/t1/tickets", json={"queue": "A", "interpreter": "zh"}, headers=lapi.auth(KIOSK))
+    assert r.status_code == 422, r.text
+
+
+def test_refusals_and_phone_messages_in_the_citizen_language(lapi: Api) -> None:
+    """Chinese first, then the ticket's language (or the request's Accept-Language) instead of English."""
+    lapi.server.reset()
+    lapi.take("C")
+    lapi.take("C")
+    r = lapi.http.post("/api/v1/halls/t1/tickets", json={"queue": "C", "lang": "ko"}, headers=lapi.auth(KIOSK))
+    assert r.status_code == 409
+    assert r.json()["detail"] == "今日社会事务号已放完（2个） / 오늘 사회 업무 번호표 2장이 모두 나갔습니다"
+    headers = lapi.auth(KIOSK) | {"Accept-Language": "ja-JP,ja;q=0.9"}
+    r = lapi.http.post("/api/v1/halls/t1/tickets", json={"queue": "C"}, headers=headers)
+    assert r.json()["detail"] == "今日社会事务号已放完（2个） / 本日の社会事務の番号札（2 枚）は終了しました"
+    r = lapi.http.post("/api/v1/halls/t1/tickets", json={"queue": "C"}, headers=lapi.auth(KIOSK))
+    assert r.json()["detail"].endswith(" / Today's 2 tickets for Social affairs are all taken")
+
+    t = lapi.take("A", lang="ko", phone="13912345678")
+    assert lapi.call_next(5).json()["id"] == t["id"]
+    sent = lapi.http.get("/api/v1/halls/t1/notifications", headers=lapi.auth("admin")).json()
+    texts = {n["kind"]: n["text"] for n in sent if n["ticket"] == t["number"]}
+    assert texts["called"] == f"请{t['number']}号到5号窗口办理 / {t['number']}번 고객님, 5번 창구로 오세요"
+    assert texts["issued"].startswith(f"您已在测试政务服务中心取号{t['number']}")
+    assert f"Test Service Centre 번호표 {t['number']}번" in texts["issued"]

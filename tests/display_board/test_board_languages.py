@@ -1,0 +1,98 @@
+"""The boards' second line in the hall's languages (issue 22): the view in 한국어, 日本語, Русский with the queues'
+own names, the order it goes round, and the Kivy board under Xvfb with its second line in Korean (Noto Sans CJK,
+every text inside its box)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from display_board import strings as s
+from display_board.view import board_view, second_languages, window_view
+from tests.display_board.morning import SHOT_TIME
+from tests.display_board.test_kivy_board import ENV, FONT, ROOT, SHOTS, _inside, _need, demo_state  # noqa: F401
+
+NOTO = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def state(languages: list[str]) -> dict[str, Any]:
+    names = {"zh": "社保医保", "en": "Social & medical insurance"}
+    names |= {"ko": "사회보험·의료보험", "ja": "社会保険・医療保険"}
+    return {
+        "hall": {"code": "h", "name": "一厅", "name_en": "Hall", "timezone": "Asia/Shanghai", "languages": languages},
+        "queues": [
+            {"code": "D", "name": names["zh"], "name_en": names["en"], "names": names}
+            | {"waiting": 3, "estimated_wait_s": 600}
+        ],
+        "windows": [{"number": 4, "name": "", "name_en": "", "queues": ["D"], "status": "paused", "reason": "午休"}],
+        "recent_calls": [{"id": 1, "number": "D001", "queue": "D", "window": 3, "at": "2026-12-07T01:00:00+00:00"}],
+        "notice": "",
+    }
+
+
+def test_the_second_line_goes_round_the_hall_languages_without_chinese() -> None:
+    assert second_languages(state(["zh", "en", "ko", "ja"])) == ["en", "ko", "ja"]
+    assert second_languages({"hall": {}}) == ["en"]
+
+
+def test_the_view_in_korean_japanese_and_russian() -> None:
+    ko = board_view(state(["zh", "en", "ko"]), lang="ko")
+    assert ko.calls[0].zh == "请到 3 号窗口" and ko.calls[0].en == "3번 창구로 오세요"
+    assert ko.queues[0].name == "社保医保" and ko.queues[0].name_en == "사회보험·의료보험"
+    assert ko.queues[0].en == "3명 대기 · 약 10분"
+    assert ko.paused[0].en == "업무 일시 중지"
+    ja = board_view(state(["zh", "en", "ja"]), lang="ja", stale=True)
+    assert ja.queues[0].name_en == "社会保険・医療保険" and ja.stale_text == "连接中断 / 接続が切れました"
+    ru = board_view(state(["zh", "en", "ru"]), lang="ru")
+    assert ru.queues[0].name_en == "Social & medical insurance"  # no Russian name: English
+    assert ru.calls[0].en == "Пройдите к окну 3"
+    w = window_view(state(["zh", "en", "ko"]), 4, "ko")
+    assert (w.title_zh, w.title_en, w.status_en) == ("4 号窗口", "4번 창구", "업무 일시 중지")
+    assert board_view(state(["zh", "en"])).calls[0].en == "Window 3"  # English as before
+
+
+def test_every_second_line_key_is_in_every_language() -> None:
+    for key, texts in s.SECOND.items():
+        assert set(texts) == {"ko", "ja", "ru"}, key
+        for lang, text in texts.items():
+            assert s.second(key, lang, window=1, n=2, minutes=3) == text.format(window=1, n=2, minutes=3)
+
+
+def test_kivy_lobby_board_in_korean(demo_state: Path) -> None:  # noqa: F811
+    """The demo hall (zh, en, ko, ja, ru) at 1920×1080 with the second line held in Korean: Hangul from Noto Sans
+    CJK on the second line, Chinese on the first, every text inside its box."""
+    _need(shutil.which("xvfb-run") is not None, "xvfb-run (apt-get install xvfb)")
+    _need(FONT.is_file() and NOTO.is_file(), "the CJK fonts (apt-get install fonts-wqy-microhei fonts-noto-cjk)")
+    tmp = demo_state.parent
+    target, report_path = tmp / "kivy-board-ko.png", tmp / "ko.json"
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", sys.executable, "-m", "display_board"]
+    cmd += ["--state", str(demo_state), "--screenshot", str(target), "--layout-report", str(report_path)]
+    cmd += ["--page-seconds", "0.3", "--screenshot-delay", "1", "--fixed-time", SHOT_TIME.isoformat(), "--lang", "ko"]
+    done = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stdout.decode(errors="replace")[-3000:]
+    shutil.copyfile(target, SHOTS / "kivy-board-ko.png")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    texts = [lb["text"] for lb in report["labels"]]
+    assert any("번 창구로 오세요" in t for t in texts), texts  # the newest call's second line
+    hangul = [lb for lb in report["labels"] if any("\uac00" <= ch <= "\ud7a3" for ch in lb["text"])]
+    assert hangul and all(lb["font"] == "HallSecond-ko" for lb in hangul), hangul  # drawn in Noto Sans CJK
+    assert all(lb["font"] != "HallSecond-ko" for lb in report["labels"] if "请到" in lb["text"])
+    assert "대기 현황" in " ".join(texts)
+    assert any(t == "社保医保" for t in texts) or any("社保医保" in t for t in texts)
+    names = {lb["text"] for lb in report["labels"]}
+    assert names & {"사회보험·의료보험", "시장 진입(사업자 등록)", "경찰 민원", "부동산 등기"}, names
+    screen = [0.0, 0.0, 1920.0, 1080.0]
+    labels = report["labels"]
+    misfits = [lb for lb in labels if any(n > b + 1 for n, b in zip(lb["natural"], lb["box"][2:], strict=True))]
+    assert misfits == []
+    assert all(_inside(lb["box"], screen) for lb in report["labels"])
+    with Image.open(target) as img:
+        assert img.size == (1920, 1080)
+        colours = img.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert colours is None or len(colours) > 50
