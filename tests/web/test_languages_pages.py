@@ -165,3 +165,15 @@ def test_the_web_board_in_each_language_fits_and_the_korean_one_is_pictured(
             page.screenshot(path=str(SHOTS / "web-board-lobby-ko-1920x1080.png"), animations="disabled")
     finally:
         page.close()
+
+
+def test_a_window_display_in_korean(browser: Browser, demo_url: str) -> None:  # noqa: F811
+    page = browser.new_page(viewport=LANDSCAPE)
+    try:
+        page.goto(f"{demo_url}/board/demo/window/4?lang=ko")
+        page.wait_for_selector("body[data-seq]", timeout=10_000)
+        expect(page.locator("#win-title .zh")).to_have_text("4 号窗口")
+        expect(page.locator("#win-title .en")).to_have_text("4번 창구")
+        expect(page.locator("#win-status .en")).to_have_text("업무 일시 중지")  # window 4 is at lunch in the morning
+    finally:
+        page.close()

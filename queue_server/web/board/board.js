@@ -224,8 +224,8 @@ function renderLobby() {
 function renderWindow() {
   const w = (state.windows || []).find((x) => x.number === WINDOW);
   $("win-title").replaceChildren(el("span", "zh", `${WINDOW} 号窗口`), en(line("window", lang, { n: WINDOW })));
-  const en = w && w.name_en !== "Window" ? w.name_en : ""; // the default English name says nothing more
-  $("win-name").textContent = w ? [windowLabel(w), en].filter(Boolean).join(" · ") : "";
+  const nameEn = w && w.name_en !== "Window" ? w.name_en : ""; // the default English name says nothing more
+  $("win-name").textContent = w ? [windowLabel(w), nameEn].filter(Boolean).join(" · ") : "";
   const ticket = $("win-ticket");
   const label = $("win-label");
   const status = $("win-status");
