@@ -182,6 +182,7 @@ def test_nothing_personal_can_be_printed() -> None:
         "estimated_wait_min",
         "issued_at",
         "tracking_url",
+        "lang",  # the language the citizen chose: which second lines print, nothing about the person
     }
     with pytest.raises(TypeError):
         TicketData(id_number="370602199001011234", **dataclasses.asdict(ticket()))  # type: ignore[call-arg]
