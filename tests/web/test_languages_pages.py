@@ -177,3 +177,26 @@ def test_a_window_display_in_korean(browser: Browser, demo_url: str) -> None:  #
         expect(page.locator("#win-status .en")).to_have_text("업무 일시 중지")  # window 4 is at lunch in the morning
     finally:
         page.close()
+
+
+def test_the_general_desk_marks_a_walk_in_who_needs_an_interpreter(browser: Browser, lapi: Api) -> None:  # noqa: F811
+    page = browser.new_page(viewport=CONSOLE)
+    try:
+        page.goto(f"{lapi.server.url}/console/desk")
+        page.fill("#login-user", "clerk1")
+        page.fill("#login-pass", PASSWORDS["clerk1"])
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("body[data-ready]", timeout=10_000)
+        options = page.locator("#walkin-interpreter option")
+        expect(options).to_have_count(4)  # no, and the hall's English, 한국어, 日本語
+        assert options.evaluate_all("os => os.map((o) => o.value)") == ["", "en", "ko", "ja"]
+        page.click("#walkin-queues button[data-queue='B']")
+        page.select_option("#walkin-interpreter", "ko")
+        page.click("#walkin-take")
+        expect(page.locator("#issued .fd-ticket-number")).to_have_text("B001")
+        expect(page.locator("#walkin-interpreter")).to_have_value("")  # back to "no" for the next citizen
+        listed = lapi.http.get("/api/v1/halls/t1/tickets", params={"status": "waiting"}, headers=lapi.auth("clerk1"))
+        (ticket,) = [t for t in listed.json() if t["number"] == "B001"]
+        assert ticket["interpreter"] == "ko" and ticket["channel"] == "counter"
+    finally:
+        page.close()
