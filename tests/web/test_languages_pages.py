@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from ..api.test_languages import lang_config
 from ..harness import PASSWORDS, Api, LiveServer, fresh_database, runtime, serving
-from .test_board import LANDSCAPE, MEASURE, SHOTS, browser, demo_url  # noqa: F401  (Chromium and the demo morning)
+from .test_board import LANDSCAPE, MEASURE, SHOTS, demo_url  # noqa: F401  (the demo morning)
 from .test_track_page import PHONE, kiosk_takes
 
 CONSOLE = {"width": 1366, "height": 768}
@@ -44,7 +44,7 @@ def phone(chromium: Browser, url: str, locale: str) -> Page:
     return page
 
 
-def test_tracking_page_in_korean_from_the_ticket_then_japanese_by_hand(browser: Browser, lapi: Api) -> None:  # noqa: F811
+def test_tracking_page_in_korean_from_the_ticket_then_japanese_by_hand(browser: Browser, lapi: Api) -> None:
     ahead = kiosk_takes(lapi, "A")
     mine = kiosk_takes(lapi, "A", lang="ko")
     page = phone(browser, mine["track_url"], "zh-CN")  # a Chinese phone: the ticket's language wins
@@ -80,7 +80,7 @@ def test_tracking_page_in_korean_from_the_ticket_then_japanese_by_hand(browser: 
         page.close()
 
 
-def test_tracking_page_follows_the_phone_language_without_one_on_the_ticket(browser: Browser, lapi: Api) -> None:  # noqa: F811
+def test_tracking_page_follows_the_phone_language_without_one_on_the_ticket(browser: Browser, lapi: Api) -> None:
     mine = kiosk_takes(lapi, "B")
     korean = phone(browser, mine["track_url"], "ko-KR")
     russian = phone(browser, mine["track_url"], "ru-RU")  # t1 has no Русский: English
@@ -95,7 +95,7 @@ def test_tracking_page_follows_the_phone_language_without_one_on_the_ticket(brow
         russian.close()
 
 
-def test_the_clerk_sees_the_interpreter_badge_of_the_ticket_called(browser: Browser, lapi: Api) -> None:  # noqa: F811
+def test_the_clerk_sees_the_interpreter_badge_of_the_ticket_called(browser: Browser, lapi: Api) -> None:
     t = lapi.take("A", lang="ko", interpreter="ko")
     other = lapi.take("A")
     page = browser.new_page(viewport=CONSOLE)
@@ -147,7 +147,7 @@ def test_the_web_board_goes_round_the_hall_languages(browser: Browser, demo_url:
 
 @pytest.mark.parametrize("lang", ["ko", "ja", "ru"])
 def test_the_web_board_in_each_language_fits_and_the_korean_one_is_pictured(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     demo_url: str,  # noqa: F811
     lang: str,
 ) -> None:
@@ -182,7 +182,7 @@ def test_a_window_display_in_korean(browser: Browser, demo_url: str) -> None:  #
         page.close()
 
 
-def test_the_general_desk_marks_a_walk_in_who_needs_an_interpreter(browser: Browser, lapi: Api) -> None:  # noqa: F811
+def test_the_general_desk_marks_a_walk_in_who_needs_an_interpreter(browser: Browser, lapi: Api) -> None:
     page = browser.new_page(viewport=CONSOLE)
     try:
         page.goto(f"{lapi.server.url}/console/desk")
