@@ -19,7 +19,7 @@ from queue_server.timeutil import utcnow
 
 from ..cases.helpers import ID_NUMBER, NAME, jpeg, pdf
 from ..harness import Api, LiveServer, fresh_database, runtime, serving
-from .test_console_cases import SHOTS, browser, case_view, choose, desk, done  # noqa: F401
+from .test_console_cases import SHOTS, case_view, choose, desk, done
 
 PHONE = "13912345611"
 
@@ -67,7 +67,7 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"console-prereview-{name}.png"))
 
 
-def test_pre_review_return_pass_and_the_card_at_the_window(api: Api, browser: Browser) -> None:  # noqa: F811
+def test_pre_review_return_pass_and_the_card_at_the_window(api: Api, browser: Browser) -> None:
     case = web_case(api, business_name="小三", scope="日用百货零售")
     older = web_case(api, business_name="老王五金店", scope="五金零售")
     number = case["number"]
