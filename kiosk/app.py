@@ -214,6 +214,7 @@ class KioskApp(App):
         lane: Lane = "normal",
         ahead: int = 0,
         wait_min: int = 0,
+        lang: str | None = None,
     ) -> Printed:
         """A slip on the ticket printer under the hall's names (worker thread): `number` large, the two `names`
         (Chinese, English) under it, the time (now unless given), a QR code of `tracking_url`; what became of it."""
@@ -232,6 +233,7 @@ class KioskApp(App):
                 tracking_url=tracking_url,
                 lane=lane,
                 estimated_wait_min=wait_min,
+                lang=lang,
             )
         )
 

@@ -149,10 +149,14 @@ class KioskClient:
         *,
         id_number: str | None = None,
         phone: str | None = None,
+        lang: str | None = None,
         on_retry: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
-        """Take a number in `queue`; `key` is the tap's idempotency key (the same for every retry)."""
+        """Take a number in `queue`; `key` is the tap's idempotency key (the same for every retry); `lang`: the
+        kiosk's language, which the ticket keeps (its tracking page, phone messages and printout use it)."""
         body: dict[str, Any] = {"queue": queue, "lane": "normal", "channel": "kiosk"}
+        if lang:
+            body["lang"] = lang
         if id_number:
             body["id_number"] = id_number
         if phone:

@@ -64,17 +64,27 @@ class Domain:
     name_en: str
     waiting: int
     estimated_wait_s: int
+    names: tuple[tuple[str, str], ...] = ()  # (language, name) in the hall's languages (board state `names`)
 
     @classmethod
     def from_api(cls, q: Mapping[str, Any]) -> Domain:
         """From one item of GET …/queues."""
+        names = tuple((str(k), str(v)) for k, v in (q.get("names") or {}).items() if v)
         return cls(
-            str(q["code"]), str(q["name"]), str(q.get("name_en") or ""), int(q["waiting"]), int(q["estimated_wait_s"])
+            str(q["code"]),
+            str(q["name"]),
+            str(q.get("name_en") or ""),
+            int(q["waiting"]),
+            int(q["estimated_wait_s"]),
+            names,
         )
 
     def label(self, lang: Lang) -> str:
-        """The service's name in `lang` (Chinese when there is no English name)."""
-        return self.name_en if lang == "en" and self.name_en else self.name
+        """The service's name in `lang`: the hall's own name in it (issue 22), else English for English, else
+        Chinese."""
+        if lang == "en":
+            return self.name_en or self.name
+        return dict(self.names).get(lang) or self.name
 
     def load(self, lang: Lang) -> str:
         """'12 waiting · about 30 min'."""
@@ -92,6 +102,7 @@ class IssueRequest:
     id_number: str | None
     key: str
     phone: str | None = None  # for silent calling (SMS)
+    lang: str = "zh"  # the kiosk's language: the tracking page, the phone messages and the printed ticket use it
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +398,7 @@ class Flow:
         self.touch(now)
         if self.screen != "confirm" or self.domain is None:
             return None
-        self.pending = IssueRequest(self.domain.code, self.id_number, self._new_key(), self.phone or None)
+        self.pending = IssueRequest(self.domain.code, self.id_number, self._new_key(), self.phone or None, self.lang)
         self.screen, self.message = "issuing", ""
         return self.pending
 

@@ -223,7 +223,7 @@ class TakeNumberPart(Part):
 
         try:
             ticket = app.client.take_number(
-                req.queue, req.key, id_number=req.id_number, phone=req.phone, on_retry=retry
+                req.queue, req.key, id_number=req.id_number, phone=req.phone, lang=req.lang, on_retry=retry
             )
         except Refused as e:
             sentence = e.sentence
@@ -248,9 +248,12 @@ def print_ticket(app: Any, ticket: dict[str, Any]) -> None:
     """A ticket (taken or checked in) on the ticket printer (worker thread); the flow learns what became of it."""
     issued = datetime.fromisoformat(str(ticket["issued_at"]).replace("Z", "+00:00"))
     d = next((x for x in app.flow.domains if x.code == ticket.get("queue")), None)
+    lang = str(ticket.get("lang") or "")  # 한국어, 日本語, Русский: the slip's second lines in it (issue 22)
+    second = d.label(lang) if d and lang in ("ko", "ja", "ru") else (d.name_en if d else "")
     out = app.print_slip(
         str(ticket["number"]),
-        (d.name, d.name_en) if d else (str(ticket.get("queue")), ""),
+        (d.name, second) if d else (str(ticket.get("queue")), ""),
+        lang=lang or None,
         ahead=int(ticket.get("ahead") or 0),
         issued_at=issued.astimezone(app._tz),  # the hall's clock, whatever this computer's zone
         tracking_url=str(ticket.get("track_url") or ""),  # the answer's, as it is
