@@ -40,6 +40,7 @@ class Devices:
         self.stopping = threading.Event()
         self.card_wanted = False  # set on the Kivy thread: whether the screen shown takes a card now
         self.sim_card_kind = "demo"  # which demo card `insert_demo_card` places (a key of peripherals DEMO_CARDS)
+        self.opened = threading.Event()  # `open` has run (the --script runner starts then: the demo card's button)
 
     def open(
         self,
@@ -53,25 +54,28 @@ class Devices:
         """Open every configured device and start its worker; callbacks run on the workers' threads."""
         from peripherals import open_id_reader, open_printer
 
-        with self.lock:
-            if self.printer_url:
-                self.printer = open_printer(self.printer_url)
-            if self.id_reader_url in ("sim://", "sim://?card=none"):  # the demo: no card until one is "inserted"
-                from peripherals.idcard.sam_reader import SamReader
-                from peripherals.idcard.sam_simulator import SamSimulator, SimulatedSamPort
+        try:
+            with self.lock:
+                if self.printer_url:
+                    self.printer = open_printer(self.printer_url)
+                if self.id_reader_url in ("sim://", "sim://?card=none"):  # the demo: no card until one is "inserted"
+                    from peripherals.idcard.sam_reader import SamReader
+                    from peripherals.idcard.sam_simulator import SamSimulator, SimulatedSamPort
 
-                self.sim = SamSimulator(None)
-                self.reader = SamReader(SimulatedSamPort(self.sim), description="simulated SAM reader")
-                on_demo_reader()
-            elif self.id_reader_url:
-                self.reader = open_id_reader(self.id_reader_url)
-            if self.reader is not None:
-                _thread(lambda: self._card_loop(on_card, on_card_failed))
-            if self.scanner_url:
-                from peripherals import open_scanner
+                    self.sim = SamSimulator(None)
+                    self.reader = SamReader(SimulatedSamPort(self.sim), description="simulated SAM reader")
+                    on_demo_reader()
+                elif self.id_reader_url:
+                    self.reader = open_id_reader(self.id_reader_url)
+                if self.reader is not None:
+                    _thread(lambda: self._card_loop(on_card, on_card_failed))
+                if self.scanner_url:
+                    from peripherals import open_scanner
 
-                self.scanner = open_scanner(self.scanner_url)
-                _thread(lambda: self._scan_loop(on_code, on_passport))
+                    self.scanner = open_scanner(self.scanner_url)
+                    _thread(lambda: self._scan_loop(on_code, on_passport))
+        finally:
+            self.opened.set()
 
     def close(self) -> None:
         """End the workers, close the scanner."""

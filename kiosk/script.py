@@ -94,10 +94,10 @@ class ScriptRunner:
         self.parts: list[PartSteps] = [p.script for p in app.parts if p.script is not None]
 
     def start(self) -> None:
-        """Begin once the window has had a few frames."""
+        """Begin once the window has had a few frames and the devices are open (the demo card's button shows)."""
         from kivy.clock import Clock  # type: ignore[import-untyped]
 
-        Clock.schedule_once(lambda _dt: self._next(), 1.0)
+        Clock.schedule_once(lambda _dt: self.until(self.app.devices.opened.is_set, "the devices"), 1.0)
 
     def fail(self, why: str) -> None:
         """Stop the kiosk with `why` in the log (the tests look for "kiosk script:")."""
