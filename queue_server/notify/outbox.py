@@ -152,8 +152,10 @@ def _after_commit(session: Session) -> None:
     # Never raise here: the commit has happened, and an error would tell the caller it had not.
     try:
         bind = session.get_bind()
+        url = bind.engine.url
         with _listeners_lock:
-            woken = [d for d, engine in _listeners.items() if engine is bind]
+            # the same database, not only the same engine: PostgreSQL writer lanes commit on engines of their own
+            woken = [d for d, e in _listeners.items() if e is bind or getattr(e, "url", None) == url]
         for dispatcher in woken:
             dispatcher.wake()
     except Exception:
