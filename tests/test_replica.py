@@ -198,7 +198,9 @@ def test_the_supervisor_view_shows_the_lag_and_an_unreachable_replica(
     clusters.stop("standby")
     try:
         api.take("B")
-        expect(page.locator("#alerts [data-alert='replica']")).to_contain_text("reports read the primary")
+        expect(page.locator("#alerts [data-alert='replica']")).to_contain_text(
+            "reports read the primary", timeout=20_000
+        )
         expect(pill).to_have_attribute("data-state", "unreachable")
         page.screenshot(path=str(shots_dir() / "hall-supervisor-replica-down.png"))
     finally:
