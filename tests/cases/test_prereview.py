@@ -54,12 +54,18 @@ def srv(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, gateway: Receiver
 ) -> Iterator[LiveServer]:
     """One server per backend for the module."""
-    require_backend(request.param)
-    tmp = tmp_path_factory.mktemp(f"prereview-{request.param}")
+    yield from served(request.param, tmp_path_factory, gateway, "prereview")
+
+
+def served(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, gateway: Receiver, name: str
+) -> Iterator[LiveServer]:
+    """A live server on `backend` with the pre-review test halls (`config`), messages to `gateway`."""
+    require_backend(backend)
+    tmp = tmp_path_factory.mktemp(f"{name}-{backend}")
     cfg = tmp / "hall.toml"
     cfg.write_text(config(gateway.url), encoding="utf-8")
-    url = fresh_database(request.param, tmp, name="prereview")
-    with serving(runtime(url, tmp / "var", config=cfg)) as s:
+    with serving(runtime(fresh_database(backend, tmp, name=name), tmp / "var", config=cfg)) as s:
         yield s
 
 

@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 
 from ..cases.helpers import ID_NUMBER, NAME, pdf
-from ..cases.test_prereview import config, staff
-from ..conftest import CI, require_backend
-from ..harness import LiveServer, fresh_database, runtime, serving, shots_dir
+from ..cases.test_prereview import served, staff
+from ..conftest import CI
+from ..harness import LiveServer, shots_dir
 from ..notify.conftest import Receiver
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,12 +61,7 @@ def srv(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, gateway: Receiver
 ) -> Iterator[LiveServer]:
     """One server per backend for the module (queue A takes bookings)."""
-    require_backend(request.param)
-    tmp = tmp_path_factory.mktemp(f"apply-{request.param}")
-    cfg = tmp / "hall.toml"
-    cfg.write_text(config(gateway.url), encoding="utf-8")
-    with serving(runtime(fresh_database(request.param, tmp, name="apply"), tmp / "var", config=cfg)) as s:
-        yield s
+    yield from served(request.param, tmp_path_factory, gateway, "apply")
 
 
 def jpeg_file(name: str, colour: tuple[int, int, int]) -> dict[str, Any]:
