@@ -50,6 +50,8 @@ def _hall(code: str, name: str, queues: list[tuple[str, int]], windows: list[tup
         f"code = {_q(code)}",
         f"name = {_q(name)}",
         f'name_en = "Bench hall {code}"',
+        # c01 -> 101: the code-derived prefix collides between some of 50 halls (case numbers are unique per hall)
+        f'case_prefix = "{100 + int(code[1:])}"',
         'timezone = "Asia/Shanghai"',
         "max_priority_streak = 3",
         "checkin_early_min = 240",  # the replay runs at the real clock: any slot of the day may check in
