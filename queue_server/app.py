@@ -21,6 +21,7 @@ from sqlmodel import col
 from . import notify
 from .cases.catalog import load_catalog, missing_names
 from .cases.chains import chains_dir, load_chains
+from .cases.chains import missing_names as missing_chain_names
 from .cases.items import sync_catalog
 from .cases.outcomes import expire_shortfalls
 from .context import HallContext
@@ -73,10 +74,10 @@ def prepare(ctx: HallContext, *, migrate: bool = True) -> None:
         sync_config(s, ctx.config, fp_key=ctx.fingerprint_key)
         items = load_catalog(ctx.items_dir)
         sync_catalog(s, items)
-    load_chains(chains_dir(ctx.items_dir), items)  # 一链办理: a chain file its items contradict stops the start
+    chains = load_chains(chains_dir(ctx.items_dir), items)  # 一链办理: a chain file its items contradict stops it
     close_past_days(ctx)
     wanted = [lang for hall in ctx.config.halls for lang in hall.languages]
-    for line in missing_names(items, wanted):  # shown in English meanwhile
+    for line in missing_names(items, wanted) + missing_chain_names(chains, wanted):  # shown in English meanwhile
         log.warning("catalogue: %s", line)
     for hall in ctx.config.halls:  # said once, at start-up (and in the supervisor view)
         notice = ctx.calendars[hall.code].national_gap_notice(service_day(utcnow(), ctx.zones[hall.code]))

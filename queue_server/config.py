@@ -135,6 +135,7 @@ class WindowConfig(BaseModel):
     number: int = Field(ge=1)
     name: str = "综合窗口"
     name_en: str = "Window"
+    names: dict[str, str] = Field(default_factory=dict)  # {ko = "…", ja = "…", ru = "…"}; absent: English
     queues: list[str] = Field(min_length=1)
     strict_order: bool = False
     open: bool = True
@@ -142,7 +143,8 @@ class WindowConfig(BaseModel):
     @model_validator(mode="after")
     def _no_repeats(self) -> Self:
         twice = [self.queues[i] for i in _duplicates(self.queues)]
-        return _checked(self, [_err(("queues",), f"window {self.number} lists queue {q!r} twice") for q in twice])
+        problems = [_err(("queues",), f"window {self.number} lists queue {q!r} twice") for q in twice]
+        return _checked(self, problems + [_err(("names",), p) for p in name_problems(self.names)])
 
 
 class HallConfig(BaseModel):
@@ -252,6 +254,11 @@ class HallConfig(BaseModel):
     def window(self, number: int) -> WindowConfig:
         """Return the window with this number (KeyError if none)."""
         return _find(self.windows, "number", number)
+
+    def window_names(self, number: int) -> dict[str, str]:
+        """The window's name in each of the hall's languages (English where it has none; empty: no such window)."""
+        w = next((x for x in self.windows if x.number == number), None)
+        return all_names(w.name, w.name_en, w.names, self.languages) if w else {}
 
 
 class UserConfig(BaseModel):

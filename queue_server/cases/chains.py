@@ -34,6 +34,7 @@ from ..crypto import PiiCipher
 from ..errors import Conflict, Invalid, NotFound
 from ..identity import IdType, document
 from ..ids import mask_name
+from ..languages import BASE, all_names, name_problems
 from ..notify import enqueue, messages
 from ..services.auth import Principal
 from ..services.tx import HallTx
@@ -97,6 +98,7 @@ class Chain(BaseModel):
     code: str = Field(pattern=ITEM_CODE)
     name: str = Field(min_length=1, max_length=100)
     name_en: str = Field(min_length=1, max_length=200)
+    names: dict[str, str] = Field(default_factory=dict)  # {ko = "…", ja = "…", ru = "…"}; absent: English
     summary: str = ""
     summary_en: str = ""
     keywords: list[str] = Field(default_factory=list)
@@ -114,6 +116,9 @@ class Chain(BaseModel):
             twice = sorted({c for c in codes if codes.count(c) > 1})
             if twice:
                 raise ValueError(f"chain '{self.code}' lists {what} {', '.join(twice)} twice")
+        bad = name_problems(self.names)
+        if bad:
+            raise ValueError(bad[0])
         return self
 
     def member(self, item: str) -> Member | None:
@@ -220,6 +225,12 @@ def load_chains(directory: Path | None, items: list[Item]) -> list[Chain]:
     return out
 
 
+def missing_names(chains: list[Chain], languages: list[str]) -> list[str]:
+    """Each chain name a language of `languages` lacks (shown in English instead), as sentences."""
+    wanted = [x for x in dict.fromkeys(languages) if x not in BASE]
+    return [f"chain {c.code} has no name in '{x}': add names.{x}" for c in chains for x in wanted if x not in c.names]
+
+
 @functools.cache
 def _parsed(directory: Path) -> tuple[Chain, ...]:
     """The chain files of a directory, parsed once per process (checked against the items at start-up)."""
@@ -262,6 +273,7 @@ def summary(chain: Chain) -> dict[str, Any]:
         "code": chain.code,
         "name": chain.name,
         "name_en": chain.name_en,
+        "names": all_names(chain.name, chain.name_en, chain.names),  # every language, English where it has none
         "summary": chain.summary,
         "summary_en": chain.summary_en,
         "keywords": chain.keywords,

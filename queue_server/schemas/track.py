@@ -39,3 +39,6 @@ class TrackState(BaseModel):
     lang: str | None = Field(default=None, description="the language the ticket was taken in (the kiosk's)")
     languages: list[str] = Field(default_factory=lambda: ["zh", "en"], description="the hall's languages")
     queue_names: dict[str, str] = Field(default_factory=dict, description="the queue's name in each of them")
+    window_names: dict[str, str] = Field(
+        default_factory=dict, description="the name of the window it is called to (or sent to) in each language"
+    )

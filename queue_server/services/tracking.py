@@ -79,5 +79,6 @@ def tracked(session: Session, token: str, now: datetime, hall_of: Callable[[str]
         lang=t.lang,
         languages=list(h.languages),
         queue_names=h.names_of(t.queue) if q else {},
+        window_names=h.window_names(w) if (w := t.window or t.target_window) else {},
     )
     return Tracked(int(seq), t, state)

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from queue_server.cases.catalog import CatalogError, load_catalog
+from queue_server.cases.chains import default_chains_dir, load_chains, missing_names, parse_chain
+from queue_server.config import ConfigError, parse_config
+
 from ..harness import KIOSK, TEST_CONFIG, Api, LiveServer, fresh_database, runtime, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +21,10 @@ NAMES = {
     "B": 'names = { ko = "투자·건설", ja = "投資・建設" }',
     "C": 'names = { ko = "사회 업무", ja = "社会事務" }',
 }
+WINDOW_5 = (
+    '  name = "综合受理窗口"\n  name_en = "Comprehensive window"\n'
+    '  names = { ko = "종합 접수 창구", ja = "総合受付窓口" }\n'
+)
 
 
 def lang_config(tmp: Path) -> Path:
@@ -30,6 +38,8 @@ def lang_config(tmp: Path) -> Path:
         end = text.index("\n\n", at)
         text = text[:end] + f"\n  {names}" + text[end:]
     text = text.replace('name_en = "Social affairs"\n', 'name_en = "Social affairs"\n  daily_cap = 2\n', 1)
+    five = '  number = 5\n  queues = ["A"]\n'
+    text = text.replace(five, five + WINDOW_5, 1)
     path = tmp / "hall.toml"
     path.write_text(text, encoding="utf-8")
     items = tmp / "items"
@@ -132,3 +142,61 @@ def test_refusals_and_phone_messages_in_the_citizen_language(lapi: Api) -> None:
     assert texts["called"] == f"请{t['number']}号到5号窗口办理 / {t['number']}번 고객님, 5번 창구로 오세요"
     assert texts["issued"].startswith(f"您已在测试政务服务中心取号{t['number']}")
     assert f"Test Service Centre 번호표 {t['number']}번" in texts["issued"]
+
+
+def test_the_window_a_ticket_is_called_to_in_its_language(lapi: Api) -> None:
+    """The call "please go to window 5" with the window's own name in the ticket's language (Chinese first), English where
+    a window has no name in it; none before the call."""
+    lapi.server.reset()
+    t = lapi.take("A", lang="ko")
+    track = lapi.http.get(f"/api/v1/track/{t['track_token']}").json()
+    assert track["window_names"] == {}
+    assert lapi.call_next(5).json()["id"] == t["id"]
+    track = lapi.http.get(f"/api/v1/track/{t['track_token']}").json()
+    assert track["window"] == 5
+    assert track["window_names"] == {
+        "zh": "综合受理窗口",
+        "en": "Comprehensive window",
+        "ko": "종합 접수 창구",
+        "ja": "総合受付窓口",
+    }
+    other = lapi.take("A")
+    assert lapi.call_next(1).json()["id"] == other["id"]  # window 1 has the default name and no other names
+    track = lapi.http.get(f"/api/v1/track/{other['track_token']}").json()
+    assert track["window_names"] == {"zh": "综合窗口", "en": "Window", "ko": "Window", "ja": "Window"}
+
+
+def test_chains_in_every_language(api: Api) -> None:
+    """The chains API serves each chain's names in 中文, English, 한국어, 日本語, Русский (English where a chain
+    file has none, said at start-up); a chain file with a language the product does not know is refused."""
+    chains = {c["code"]: c for c in api.http.get("/api/v1/chains").json()}
+    assert chains["YL-CYD-001"]["names"] == {
+        "zh": "开办餐饮店",
+        "en": "Open a restaurant",
+        "ko": "음식점 개업",
+        "ja": "飲食店の開業",
+        "ru": "Открытие ресторана или кафе",
+    }
+    assert chains["YL-QYKB-001"]["names"]["ko"] == "기업 설립"
+    detail = api.http.get("/api/v1/chains/YL-QYKB-001").json()
+    assert detail["names"]["ja"] == "会社の設立"
+
+    items = load_catalog()
+    shipped = load_chains(default_chains_dir(), items)
+    assert missing_names(shipped, ["zh", "en", "ko", "ja", "ru"]) == []
+    good = (default_chains_dir() / "02-qiye-kaiban.toml").read_text(encoding="utf-8")
+    bare = "\n".join(x for x in good.splitlines() if not x.startswith("names = "))
+    chain = parse_chain(bare, {i.code: i for i in items}, "chain.toml")
+    assert chain.names == {}
+    assert missing_names([chain], ["zh", "en", "ru"]) == ["chain YL-QYKB-001 has no name in 'ru': add names.ru"]
+    bad = good.replace('ko = "기업 설립"', 'fr = "Créer une entreprise"')
+    with pytest.raises(CatalogError) as exc:
+        parse_chain(bad, {i.code: i for i in items}, "chain.toml")
+    assert "chain.toml" in str(exc.value) and "unknown language 'fr' in names" in str(exc.value)
+
+
+def test_a_window_name_in_a_language_nobody_speaks_is_refused(tmp_path: Path) -> None:
+    text = lang_config(tmp_path).read_text(encoding="utf-8").replace('ko = "종합 접수 창구"', 'de = "Schalter"', 1)
+    with pytest.raises(ConfigError) as exc:
+        parse_config(text, "hall.toml")
+    assert "unknown language 'de' in names" in str(exc.value)

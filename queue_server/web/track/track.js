@@ -152,6 +152,10 @@ function render(prev) {
   const [head, detail] = headline(s);
   two("headline", head);
   two("detail", detail);
+  // the window's own name (综合受理窗口 · 종합 접수 창구) beside its number, where one is called or sent to
+  const wn = s.window_names || {};
+  $("window-name").hidden = !wn.zh || !["called", "serving", "held", "waiting"].includes(s.status);
+  put("window-name", wn.zh ? `${wn.zh} · ${wn[secondLang()] || wn.en}` : "");
   const moved = s.transferred && s.status === "waiting";
   $("moved").hidden = !moved;
   if (moved) {
