@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,20 @@ def events_url(server: LiveServer, hall: str = "t1", *, since: int | None = None
     params = {k: v for k, v in (("since", since), ("token", token)) if v is not None}
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"{server.ws_url}/ws/halls/{hall}/events" + (f"?{query}" if query else "")
+
+
+def clear_of_midnight(tz: tzinfo, margin_s: float = 120.0) -> None:
+    """Wait, when the hall's local midnight is less than `margin_s` seconds away, until it has passed: a test of a
+    day's (or a morning's) work must not span two service days (numbers restart at midnight, and the day-end
+    housekeeping expires the tickets of the day before). Asia/Shanghai's midnight is 16:00 UTC."""
+    now = datetime.now(tz)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    left = (midnight - now).total_seconds()
+    if left < margin_s:
+        time.sleep(left + 1.0)
+
+
+def noon_zone() -> str:
+    """An IANA zone (Etc/GMT±N) where it is about noon now: a hall there is far from its midnight for hours."""
+    offset = 12 - datetime.now(UTC).hour  # local = UTC + offset; Etc/GMT's sign is the other way round
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"

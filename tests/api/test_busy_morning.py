@@ -4,13 +4,22 @@ Kiosks take numbers concurrently (normal and priority lanes) while four windows 
 complete (also 办结并叫下一位), recall, mark no-shows (one rejoins), hold and resume, and transfer the
 ticket they just called to a queue or a window; a supervisor transfers waiting tickets meanwhile. Each
 seed is a different morning. Afterwards the hall's event log is replayed: every `ticket.called` must be
-the ticket `policy.choose` picks from the tickets waiting at that point (so nobody is called twice), the
-event seqs and the ticket numbers are gap-free, no answer was a 5xx, and the replayed end state equals
-the ticket rows and the board.
+the ticket `policy.choose` picks from the tickets waiting at that point (so nobody is called twice), every
+event's queue counts must be the waiting tickets of the replay at that point, the event seqs and the ticket
+numbers are gap-free, no answer was a 5xx, and the replayed end state equals the ticket rows and the board.
+
+Seeds: 20 in the suite (0-19); `HALL_MORNING_SEEDS` picks others, e.g. many of them at low priority:
+
+    HALL_MORNING_SEEDS=0-199 HALL_TEST_DB=postgresql nice -n 19 .venv/bin/pytest tests/api/test_busy_morning.py -q
+
+(seeds and ranges: `7`, `3,17`, `100-149`; tests/api/test_busy_morning_processes.py reads it too). A failing
+seed is in the test's id; rerun it alone with `HALL_MORNING_SEEDS=<seed>`. Threads make a seed's morning
+differ from run to run in its timing, so a failure found once may need a few runs of its seed.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from collections import Counter, defaultdict
@@ -18,49 +27,111 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
 import pytest
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from queue_server import policy
 from queue_server.models import Event, Hall, Ticket
 
-from ..harness import KIOSK, Api
+from ..harness import KIOSK, Api, clear_of_midnight
 
 HALL = "t1"
 WINDOWS = {1: ("A", "B"), 2: ("B", "A"), 3: ("C",), 4: ("A", "B", "C")}  # tests/data/hall.toml
+ALL_WINDOWS = (1, 2, 3, 4, 5)  # the hall's windows (5 serves A; the morning's clerks work at 1-4)
 STRICT = {4}
 RULES = policy.Rules(max_priority_streak=3)
 KIOSKS, TICKETS_PER_KIOSK = 3, 12
 SUPERVISOR_TRANSFERS = 6
 FINAL = {"done", "no_show", "cancelled", "expired"}
 EXPECTED = {200, 201, 204, 409}  # 409: an action that no longer fits (another window or the supervisor was first)
+SEEDS_ENV = "HALL_MORNING_SEEDS"
+
+
+def seeds(default: range) -> list[int]:
+    """The seeds to run: `HALL_MORNING_SEEDS` (seeds and ranges: "7", "3,17", "100-149"), else `default`."""
+    chosen = os.environ.get(SEEDS_ENV, "").strip()
+    if not chosen:
+        return list(default)
+    out: list[int] = []
+    for part in chosen.split(","):
+        first, _, last = part.strip().partition("-")
+        out += range(int(first), int(last or first) + 1)
+    return out
+
+
+class Spread:
+    """HTTP clients of the server processes (one or more); each request goes to one of them at random."""
+
+    def __init__(self, urls: list[str], rng: random.Random) -> None:
+        self.clients = [httpx.Client(base_url=u, timeout=30) for u in urls]
+        self.rng = rng  # a stream of its own: with one process a seed's moves stay what they were
+
+    def pick(self) -> httpx.Client:
+        return self.clients[0] if len(self.clients) == 1 else self.rng.choice(self.clients)
+
+    def __enter__(self) -> Spread:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for c in self.clients:
+            c.close()
 
 
 @dataclass
 class Morning:
     """What the clients of one morning share."""
 
-    api: Api
+    urls: list[str]  # the server processes the clients spread their requests over
     rng_seed: int
+    hall: str = HALL
+    kiosk: str = KIOSK  # the hall's kiosk token
+    appointments: list[str] = field(default_factory=list)  # booking codes the kiosks check in during the morning
     lock: threading.Lock = field(default_factory=threading.Lock)
     news: threading.Condition = field(default_factory=threading.Condition)
     generation: int = 0  # bumped whenever a ticket may have become callable
     kiosks_left: int = KIOSKS
-    supervisor_done: bool = False
+    helpers_left: int = 1  # the supervisor (and the general desk, where one works); the morning ends at 0
+    issuing: int = 0  # requests that must issue a ticket (201): taking a number, checking in
     taken: list[int] = field(default_factory=list)
     answers: list[tuple[str, int, str]] = field(default_factory=list)  # (request, status, body) of every call
     rejoined: bool = False
+    routes: int = 0  # clients made so far (each routes with a random stream of its own)
+    served: Counter[str] = field(default_factory=Counter)  # requests per server process (base URL)
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api.server.url, timeout=30)
+    def client(self) -> Spread:
+        with self.lock:
+            self.routes += 1
+            return Spread(self.urls, random.Random(self.rng_seed * 1000 + self.routes))
 
-    def post(self, http: httpx.Client, path: str, token: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        r = http.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    def post(self, http: Spread, path: str, token: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        c = http.pick()
+        r = c.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
         with self.lock:
             self.answers.append((f"POST {path} {body or ''}", r.status_code, r.text[:300]))
+            self.served[str(c.base_url)] += 1
+        return r
+
+    def get(self, http: Spread, path: str, token: str) -> httpx.Response:
+        c = http.pick()
+        r = c.get(path, headers={"Authorization": f"Bearer {token}"})
+        with self.lock:
+            self.answers.append((f"GET {path}", r.status_code, r.text[:300]))
+            self.served[str(c.base_url)] += 1
+        return r
+
+    def issue(self, http: Spread, path: str, token: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        """A request that must issue a ticket (201); the ticket is one of the morning's."""
+        with self.lock:
+            self.issuing += 1
+        r = self.post(http, path, token, body)
+        if r.status_code == 201:
+            with self.lock:
+                self.taken.append(r.json()["id"])
+        self.bump()
         return r
 
     def bump(self) -> None:
@@ -69,7 +140,12 @@ class Morning:
             self.news.notify_all()
 
     def quiet(self) -> bool:
-        return self.kiosks_left == 0 and self.supervisor_done
+        return self.kiosks_left == 0 and self.helpers_left == 0
+
+    def helper_done(self) -> None:
+        with self.news:
+            self.helpers_left -= 1
+            self.news.notify_all()
 
 
 def _kiosk(m: Morning, n: int) -> None:
@@ -78,11 +154,11 @@ def _kiosk(m: Morning, n: int) -> None:
         try:
             for _ in range(TICKETS_PER_KIOSK):
                 lane = rng.choices(["normal", "military", "special"], [8, 1, 1])[0]
-                r = m.post(http, f"/api/v1/halls/{HALL}/tickets", KIOSK, {"queue": rng.choice("AABBC"), "lane": lane})
-                if r.status_code == 201:
-                    with m.lock:
-                        m.taken.append(r.json()["id"])
-                m.bump()
+                m.issue(http, f"/api/v1/halls/{m.hall}/tickets", m.kiosk, {"queue": rng.choice("AABBC"), "lane": lane})
+                with m.lock:
+                    code = m.appointments.pop() if m.appointments and rng.random() < 0.3 else None
+                if code is not None:  # an appointment's holder checks in (签到) at this kiosk
+                    m.issue(http, f"/api/v1/appointments/{code}/check-in", m.kiosk)
         finally:
             with m.news:
                 m.kiosks_left -= 1
@@ -105,9 +181,7 @@ def _supervisor(m: Morning, token: str) -> None:
                 if m.post(http, f"/api/v1/tickets/{tid}/transfer", token, body).status_code == 200:
                     m.bump()
         finally:
-            with m.news:
-                m.supervisor_done = True
-                m.news.notify_all()
+            m.helper_done()
 
 
 def _window(m: Morning, number: int, token: str) -> None:
@@ -126,7 +200,7 @@ def _window(m: Morning, number: int, token: str) -> None:
                 if m.post(http, f"/api/v1/tickets/{tid}/resume", token).status_code == 200:
                     current = (tid, "called")
                 continue
-            r = m.post(http, f"/api/v1/halls/{HALL}/windows/{number}/call-next", token)
+            r = m.post(http, f"/api/v1/halls/{m.hall}/windows/{number}/call-next", token)
             if r.status_code == 200:
                 current, idle_rounds = (r.json()["id"], "called"), 0
             elif r.status_code != 204:
@@ -141,7 +215,7 @@ def _window(m: Morning, number: int, token: str) -> None:
 
 
 def _serve(
-    m: Morning, http: httpx.Client, rng: random.Random, number: int, token: str, now: tuple[int, str], held: list[int]
+    m: Morning, http: Spread, rng: random.Random, number: int, token: str, now: tuple[int, str], held: list[int]
 ) -> tuple[int, str] | None:
     """One action on the window's ticket; the window's ticket afterwards (None when free).
 
@@ -155,7 +229,7 @@ def _serve(
     kind = rng.choices(kinds, weights)[0]
     path = f"/api/v1/tickets/{tid}"
     if kind == "f9":
-        r = m.post(http, f"/api/v1/halls/{HALL}/windows/{number}/complete-and-call-next", token, {"ticket_id": tid})
+        r = m.post(http, f"/api/v1/halls/{m.hall}/windows/{number}/complete-and-call-next", token, {"ticket_id": tid})
         return (r.json()["id"], "called") if r.status_code == 200 else None
     if kind in ("recall", "start"):
         r = m.post(http, f"{path}/{kind}", token)
@@ -193,16 +267,16 @@ def _guarded(m: Morning, fn: Callable[..., None], *args: Any) -> Callable[[], No
     return run
 
 
-def _run_morning(api: Api, seed: int) -> Morning:
-    m = Morning(api, seed)
-    clerk = api.token("clerk1")
+def run_morning(m: Morning, clerk: str, *helpers: Callable[[], None]) -> Morning:
+    """Run the morning's kiosks, windows 1-4 and supervisor (and `helpers`, each counted in `m.helpers_left`)."""
     threads = [threading.Thread(target=_guarded(m, _kiosk, n)) for n in range(KIOSKS)]
     threads += [threading.Thread(target=_guarded(m, _window, w, clerk)) for w in WINDOWS]
     threads.append(threading.Thread(target=_guarded(m, _supervisor, clerk)))
+    threads += [threading.Thread(target=h) for h in helpers]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "the morning did not finish"
     return m
 
@@ -212,6 +286,7 @@ class _T:
     queue: str
     lane: str
     arrived_at: datetime
+    slot_start: datetime | None = None
     status: str = "waiting"
     window: int | None = None
     target_window: int | None = None
@@ -220,13 +295,24 @@ class _T:
 Events = list[tuple[int, str, datetime, dict[str, Any]]]
 
 
-def _replay(events: Events) -> tuple[dict[int, _T], dict[int, int | None], int]:
-    """Replay the hall's events; every policy call is checked. Returns the tickets, windows' current tickets,
-    and how many calls were checked against the policy."""
+@dataclass
+class Replayed:
+    """The hall as the replay of its events leaves it."""
+
+    tickets: dict[int, _T]
+    current: dict[int, int | None]  # each window's ticket
+    checked: int  # calls checked against the policy
+    counted: int  # queue counts of events checked against the replay's waiting tickets
+
+
+def _replay(events: Events, slots: dict[int, datetime | None] | None = None) -> Replayed:
+    """Replay the hall's events; every policy call and every event's queue counts are checked.
+
+    `slots`: the appointment tickets' slot starts by ticket id (events do not carry them; the rows do)."""
     tickets: dict[int, _T] = {}
     streak: dict[int, int] = defaultdict(int)
-    current: dict[int, int | None] = {w: None for w in (1, 2, 3, 4, 5)}
-    checked = 0
+    current: dict[int, int | None] = dict.fromkeys(ALL_WINDOWS)
+    checked = counted = 0
 
     def release(t: _T, tid: int) -> None:
         if t.window is not None and current.get(t.window) == tid:
@@ -236,12 +322,13 @@ def _replay(events: Events) -> tuple[dict[int, _T], dict[int, int | None], int]:
         tid = data.get("id")
         if kind == "ticket.issued":
             assert tid not in tickets, (seq, "issued twice", tid)
-            tickets[tid] = _T(data["queue"], data["lane"], at)
-            continue
-        if tid is None or not kind.startswith("ticket."):
+            tickets[tid] = _T(data["queue"], data["lane"], at, (slots or {}).get(tid))
+        elif tid is None or not kind.startswith("ticket."):
             continue
         t = tickets[tid]
-        if kind == "ticket.called":
+        if kind == "ticket.issued":
+            pass
+        elif kind == "ticket.called":
             w = data["window"]
             if t.status == "held":  # resume at the window that held it
                 assert t.window == w and current[w] is None, (seq, "resume at a busy window")
@@ -250,7 +337,7 @@ def _replay(events: Events) -> tuple[dict[int, _T], dict[int, int | None], int]:
                 assert current[w] is None, (seq, f"window {w} called {tid} while serving {current[w]}")
                 view = policy.WindowView(w, WINDOWS[w], w in STRICT, streak[w])
                 waiting = [
-                    policy.Candidate(i, x.queue, x.lane, x.arrived_at, x.target_window)
+                    policy.Candidate(i, x.queue, x.lane, x.arrived_at, x.target_window, x.slot_start)
                     for i, x in tickets.items()
                     if x.status == "waiting"
                 ]
@@ -282,56 +369,73 @@ def _replay(events: Events) -> tuple[dict[int, _T], dict[int, int | None], int]:
             t.status, t.window, t.arrived_at = "waiting", None, at
         else:
             raise AssertionError(f"unexpected event {kind} at seq {seq}")
-    return tickets, current, checked
+        if "queues" in data:  # the counts the event carries (boards show them): those of the hall after it
+            waiting_now = Counter(x.queue for x in tickets.values() if x.status == "waiting")
+            shown = {q["code"]: q["waiting"] for q in data["queues"]}
+            assert shown == {q: waiting_now[q] for q in shown}, (seq, kind, f"counts {shown}, waiting {waiting_now}")
+            counted += 1
+    return Replayed(tickets, current, checked, counted)
 
 
-def _events(api: Api) -> tuple[int, Events]:
-    with api.server.ctx.db.read() as s:
-        last = s.execute(select(col(Hall.last_seq)).where(col(Hall.code) == HALL)).scalar_one()
-        rows = s.execute(
-            select(col(Event.seq), col(Event.type), col(Event.at), col(Event.data))
-            .where(col(Event.hall_code) == HALL)
-            .order_by(col(Event.seq))
-        ).all()
+def events_of(s: Session, hall: str) -> tuple[int, Events]:
+    """The hall's last seq and its events in seq order."""
+    last = s.execute(select(col(Hall.last_seq)).where(col(Hall.code) == hall)).scalar_one()
+    rows = s.execute(
+        select(col(Event.seq), col(Event.type), col(Event.at), col(Event.data))
+        .where(col(Event.hall_code) == hall)
+        .order_by(col(Event.seq))
+    ).all()
     return last, [(seq, kind, at, orjson.loads(data)) for seq, kind, at, data in rows]
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_busy_morning(api: Api, seed: int) -> None:
-    m = _run_morning(api, seed)
-
+def check_morning(m: Morning, s: Session) -> tuple[int, Replayed]:
+    """The checks of every morning, on one database session: no unexpected answer, every ticket issued once
+    and stored as the replay leaves it, event seqs and numbers per queue gap-free. Returns the last seq and
+    the replay."""
     bad = [a for a in m.answers if a[1] not in EXPECTED]
     assert not bad, f"{len(bad)} unexpected answers of {len(m.answers)}, first: {bad[:3]}"
-    codes = Counter(status for _, status, _ in m.answers)
-    assert codes[201] == KIOSKS * TICKETS_PER_KIOSK
+    assert len(m.taken) == m.issuing, "a request that must issue a ticket did not"
+    assert len(set(m.taken)) == len(m.taken), "one ticket issued to two requests"
 
-    last, events = _events(api)
+    rows = s.execute(select(Ticket).where(col(Ticket.hall_code) == m.hall)).scalars().all()
+    stored = {
+        t.id: (t.status, t.queue, t.window, t.target_window, t.issue_queue, t.seq, t.number, t.arrived_at, t.slot_start)
+        for t in rows
+    }
+    last, events = events_of(s, m.hall)
     assert [e[0] for e in events] == list(range(1, last + 1)), "event seqs are not gap-free"
-    tickets, current, checked = _replay(events)
-    assert checked >= KIOSKS * TICKETS_PER_KIOSK // 2
-    assert set(m.taken) == set(tickets)
+    r = _replay(events, {tid: row[-1] for tid, row in stored.items()})
+    assert r.checked >= KIOSKS * TICKETS_PER_KIOSK // 2
+    assert set(m.taken) == set(r.tickets) == set(stored), "tickets lost or not answered"
     kinds = Counter(e[1] for e in events)
     assert kinds["ticket.rejoined"] >= 1 and kinds["ticket.transferred"] >= 1
 
-    with api.server.ctx.db.read() as s:
-        rows = s.execute(select(Ticket).where(col(Ticket.hall_code) == HALL)).scalars().all()
-        stored = {
-            t.id: (t.status, t.queue, t.window, t.target_window, t.issue_queue, t.seq, t.number, t.arrived_at)
-            for t in rows
-        }
-    for tid, t in tickets.items():
-        status, queue, window, target, *_, arrived = stored[tid]
+    for tid, t in r.tickets.items():
+        status, queue, window, target, *_, arrived, _slot = stored[tid]
         assert (status, queue, window, target, arrived) == (t.status, t.queue, t.window, t.target_window, t.arrived_at)
     numbers: dict[str, list[int]] = defaultdict(list)
-    for *_, issue_queue, n, number, _ in stored.values():
+    for *_, issue_queue, n, number, _, _ in stored.values():
         numbers[issue_queue].append(n)
         assert number == f"{issue_queue}{n:03d}"
     for q, ns in numbers.items():
         assert sorted(ns) == list(range(1, len(ns) + 1)), f"queue {q} numbers have gaps: {sorted(ns)}"
+    return last, r
 
-    board = api.http.get(f"/api/v1/halls/{HALL}/board").json()
+
+def check_board(board: dict[str, Any], last: int, r: Replayed) -> None:
+    """A board state (`GET …/board`, a snapshot) shows the replayed end: windows' tickets and waiting counts."""
     assert board["seq"] == last
     on_board = {w["number"]: (w["current"] or {}).get("id") for w in board["data"]["windows"]}
-    assert on_board == current
-    waiting = Counter(t.queue for t in tickets.values() if t.status == "waiting")
+    assert on_board == r.current
+    waiting = Counter(t.queue for t in r.tickets.values() if t.status == "waiting")
     assert {q["code"]: q["waiting"] for q in board["data"]["queues"]} == {q: waiting[q] for q in "ABC"}
+
+
+@pytest.mark.parametrize("seed", seeds(range(20)))
+def test_busy_morning(api: Api, seed: int) -> None:
+    clear_of_midnight(ZoneInfo("Asia/Shanghai"))  # t1's: a morning across it would span two service days
+    m = run_morning(Morning([api.server.url], seed), api.token("clerk1"))
+    assert Counter(status for _, status, _ in m.answers)[201] == KIOSKS * TICKETS_PER_KIOSK
+    with api.server.ctx.db.read() as s:
+        last, r = check_morning(m, s)
+    check_board(api.http.get(f"/api/v1/halls/{HALL}/board").json(), last, r)

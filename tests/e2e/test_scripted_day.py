@@ -15,7 +15,7 @@ import httpx
 
 from queue_server.ids import make_id_number
 
-from ..harness import fresh_database, runtime, serving
+from ..harness import clear_of_midnight, fresh_database, runtime, serving
 from ..notify.conftest import HOOK_SECRET, Receiver
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -70,6 +70,7 @@ token = "kiosk-d-token-0123456789"
 
 
 def test_scripted_day(backend: str, tmp_path: Path) -> None:
+    clear_of_midnight(SH)  # the day's hall keeps Shanghai time: its day must not end halfway through
     gateway = Receiver().start()
     try:
         cfg = tmp_path / "hall.toml"
