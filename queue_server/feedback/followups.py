@@ -61,7 +61,7 @@ def _tell_citizen(tx: HallTx, fu: FollowUp, text: str) -> None:
     t = tx.session.get(Ticket, ev.ticket_id)
     if t is None or not t.phone_enc:
         return
-    body = messages.feedback_reply(t.number, text)
+    body = messages.feedback_reply(t.number, text, lang=t.lang)
     params = {"reference": t.number, "answer": text}
     enqueue(tx, kind="feedback_reply", ticket=t.number, phone_enc=t.phone_enc, text=body, params=params)
 

@@ -79,10 +79,6 @@ def secret(value: str) -> str:
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _both(zh: str, en: str) -> str:
-    return f"{zh} / {en}"
-
-
 def _people(n: int) -> str:
     return "1 person" if n == 1 else f"{n} people"
 
@@ -180,61 +176,97 @@ def no_show(number: str, *, lang: str | None = None) -> str:
     )
 
 
-def appointment_booked(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
+def _appointment(key: str, zh: str, en: str, lang: str | None, hall: str, slot: datetime, code: str) -> str:
+    """An appointment's message: the Chinese and English given, or `key` in `lang` with hall, slot and code."""
+    return _in(zh, en, lang, key, hall=hall, time=slot_param(slot), code=secret(code))
+
+
+def appointment_booked(hall: str, slot: datetime, code: str, *, hall_en: str = "", lang: str | None = None) -> str:
     """Booking confirmed: the hall, the slot's start and the booking code for check-in."""
-    return _both(
+    return _appointment(
+        "appointment_booked",
         f"您已预约{hall} {_slot_zh(slot)}办理业务，预约码{secret(code)}。请凭预约码或身份证签到。",
         f"Booked: {hall_en or hall}, {_slot_en(slot)}, booking code {secret(code)}. "
         "Check in with the code or your ID card.",
+        lang,
+        hall_en or hall,
+        slot,
+        code,
     )
 
 
-def appointment_reminder(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
+def appointment_reminder(hall: str, slot: datetime, code: str, *, hall_en: str = "", lang: str | None = None) -> str:
     """Reminder before the slot."""
-    return _both(
+    return _appointment(
+        "appointment_reminder",
         f"提醒：您预约的{hall}业务将于{_slot_zh(slot)}开始，预约码{secret(code)}，请提前到达签到。",
         f"Reminder: your appointment at {hall_en or hall} is at {_slot_en(slot)}, code {secret(code)}. "
         "Please arrive a little early and check in.",
+        lang,
+        hall_en or hall,
+        slot,
+        code,
     )
 
 
-def appointment_cancelled(hall: str, slot: datetime, code: str, *, hall_en: str = "") -> str:
+def appointment_cancelled(hall: str, slot: datetime, code: str, *, hall_en: str = "", lang: str | None = None) -> str:
     """The appointment was cancelled."""
-    return _both(
-        f"您预约的{hall} {_slot_zh(slot)}业务（预约码{secret(code)}）已取消。",
-        f"Your appointment at {hall_en or hall} on {_slot_en(slot)} (code {secret(code)}) is cancelled.",
-    )
+    zh = f"您预约的{hall} {_slot_zh(slot)}业务（预约码{secret(code)}）已取消。"
+    en = f"Your appointment at {hall_en or hall} on {_slot_en(slot)} (code {secret(code)}) is cancelled."
+    return _appointment("appointment_cancelled", zh, en, lang, hall_en or hall, slot, code)
 
 
-def case_ready(hall: str, case_no: str, matter: str, code: str, *, hall_en: str = "") -> str:
+def case_ready(hall: str, case_no: str, matter: str, code: str, *, hall_en: str = "", lang: str | None = None) -> str:
     """A case's result is ready: where to collect it, and the one-time pickup code of the 24-hour terminals."""
-    return _both(
+    return _in(
         f"您在{hall}办理的{matter}（办件编号{case_no}）已办结，请凭身份证到统一出件窗口领取，"
         f"或在24小时自助终端输入取件码{secret(code)}领取，也可申请免费邮寄。",
         f"Your case {case_no} at {hall_en or hall} is complete. Collect the result at the output window with your "
         f"ID card, or at a 24-hour self-service terminal with pickup code {secret(code)}, or ask for free mailing.",
+        lang,
+        "case_ready",
+        hall=hall_en or hall,
+        case_no=case_no,
+        code=secret(code),
     )
 
 
-def case_prereview(hall: str, case_no: str, matter: str, passed: bool, *, hall_en: str = "") -> str:
+def case_prereview(
+    hall: str, case_no: str, matter: str, passed: bool, *, hall_en: str = "", lang: str | None = None
+) -> str:
     """A web case's pre-review (网上预审): passed (book a time to come), or returned with a notice to read."""
     if passed:
-        return _both(
+        return _in(
             f"您在{hall}网上申报的{matter}（办件编号{case_no}）已通过预审，请在网上申报页面预约到窗口办理的时间，"
             "并携带本人身份证原件。",
             f"Your online application {case_no} at {hall_en or hall} passed pre-review: book a time on the "
             "application page and bring your ID card.",
+            lang,
+            "case_prereview_passed",
+            hall=hall_en or hall,
+            case_no=case_no,
         )
-    return _both(
+    return _in(
         f"您在{hall}网上申报的{matter}（办件编号{case_no}）需要修改，请在网上申报页面查看一次性告知并重新提交。",
         f"Your online application {case_no} at {hall_en or hall} needs changes: read the notice on the "
         "application page and submit again.",
+        lang,
+        "case_prereview_returned",
+        hall=hall_en or hall,
+        case_no=case_no,
     )
 
 
-def feedback_reply(reference: str, text: str) -> str:
+def feedback_reply(reference: str, text: str, *, lang: str | None = None) -> str:
     """Staff's answer to a bad review (reference: the ticket number) or a complaint (its code), as written."""
-    return _both(f"关于您的评价或投诉（{reference}）的答复：{text}", f"Reply about your feedback ({reference}): {text}")
+    return _in(
+        f"关于您的评价或投诉（{reference}）的答复：{text}",
+        f"Reply about your feedback ({reference}): {text}",
+        lang,
+        "feedback_reply",
+        reference=reference,
+        text=text,
+    )
 
 
 # What a one-time code proves the phone for: (Chinese, English) of "您正在{hall}…" / "Your code to … at {hall}".
@@ -244,11 +276,18 @@ CODE_PURPOSES = {
 }
 
 
-def verify_code(hall: str, code: str, minutes: int, *, hall_en: str = "", purpose: str = "ticket") -> str:
+def verify_code(
+    hall: str, code: str, minutes: int, *, hall_en: str = "", purpose: str = "ticket", lang: str | None = None
+) -> str:
     """The one-time code that proves a phone (通办取号, 网上申报); marked secret: staff never see it."""
     zh, en = CODE_PURPOSES[purpose]
-    return _both(
+    return _in(
         f"您正在{hall}{zh}，验证码{secret(code)}，{minutes}分钟内有效。如非本人操作，请忽略。",
         f"Your code to {en} at {hall_en or hall} is {secret(code)}, valid for {minutes} minutes. "
         "If you did not ask for it, ignore this message.",
+        lang,
+        f"verify_code_{purpose}",
+        hall=hall_en or hall,
+        code=secret(code),
+        minutes=minutes,
     )

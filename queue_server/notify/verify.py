@@ -51,9 +51,9 @@ def _code_hash(cipher: PiiCipher, hall: str, phone_hash: str, code: str) -> str:
     return cipher.keyed_hash(f"phone-code\0{hall}\0{phone_hash}\0{code}")
 
 
-def send_code(tx: HallTx, *, cipher: PiiCipher, phone: str, purpose: str = "ticket") -> None:
+def send_code(tx: HallTx, *, cipher: PiiCipher, phone: str, purpose: str = "ticket", lang: str | None = None) -> None:
     """Make a fresh code for `phone` (a valid mainland mobile) in this hall and queue it to the phone; the
-    message says what it is for (`messages.CODE_PURPOSES`)."""
+    message says what it is for (`messages.CODE_PURPOSES`), its second half in `lang` (ko, ja, ru) if given."""
     key = phone_key(cipher, phone)
     tx.session.execute(
         update(PhoneCode)
@@ -73,7 +73,7 @@ def send_code(tx: HallTx, *, cipher: PiiCipher, phone: str, purpose: str = "tick
     hall = tx.config
     name, name_en = (hall.name, hall.name_en) if hall is not None else (tx.hall, "")
     text = messages.verify_code(
-        name, code, int(CODE_TTL.total_seconds() // 60), hall_en=name_en, purpose=purpose
+        name, code, int(CODE_TTL.total_seconds() // 60), hall_en=name_en, purpose=purpose, lang=lang
     )  # code masked for staff
     minutes = int(CODE_TTL.total_seconds() // 60)
     params = {"hall": name, "code": messages.secret(code), "minutes": minutes}

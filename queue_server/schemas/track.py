@@ -34,7 +34,12 @@ class TrackState(BaseModel):
     transferred: bool = Field(default=False, description="moved to another queue or sent to a window (转办)")
     target_window: int | None = Field(default=None, description="the window a transfer sent the ticket to")
     notice: str = Field(default="", description="the hall's notice, as the boards show it")
-    rejoin_rule: str = Field(default="", description="for a missed ticket (no_show): how to rejoin")
+    rejoin_rule: str = Field(
+        default="", description="for a missed ticket (no_show): how to rejoin (中文 / the ticket's language)"
+    )
+    rejoin_rules: dict[str, str] = Field(
+        default_factory=dict, description="the rule's second half in each of the hall's languages but Chinese"
+    )
     evaluated: bool = Field(default=False, description="the finished service has been rated (one rating a ticket)")
     lang: str | None = Field(default=None, description="the language the ticket was taken in (the kiosk's)")
     languages: list[str] = Field(default_factory=lambda: ["zh", "en"], description="the hall's languages")

@@ -221,7 +221,7 @@ def _act(
         if t.service_day != service_day(now, tx.tz):
             raise Conflict("过号票只能当天重新排队 / A missed ticket can only rejoin on the same day")
         rule = rejoin or RejoinRule()
-        refusal = rule.refusal(lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now)
+        refusal = rule.refusal(lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now, lang=t.lang)
         if refusal is not None:
             raise Conflict(refusal)
         window = _release_window(tx, t, window)

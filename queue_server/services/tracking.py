@@ -32,12 +32,18 @@ class Tracked:
     state: TrackState
 
 
-def rejoin_text(rule: RejoinRule, t: TicketRow, now: datetime) -> str:
-    """The hall's rejoin rule for a missed ticket; when this ticket can no longer rejoin, why (and what to do)."""
-    refusal = rule.refusal(lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now)
+def rejoin_text(rule: RejoinRule, t: TicketRow, now: datetime, lang: str | None = None) -> str:
+    """The hall's rejoin rule for a missed ticket; when this ticket can no longer rejoin, why (and what to do):
+    Chinese first, then `lang` (English, 한국어, 日本語, Русский)."""
+    refusal = rule.refusal(lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now, lang=lang)
     if refusal is None or rule.nobody:
-        return rule.sentence()
+        return rule.sentence(lang)
     return refusal
+
+
+def rejoin_texts(rule: RejoinRule, t: TicketRow, now: datetime, languages: list[str]) -> dict[str, str]:
+    """The second half of `rejoin_text` in each of the hall's languages but Chinese (the page's switcher)."""
+    return {x: rejoin_text(rule, t, now, x).split(" / ", 1)[-1] for x in languages if x != "zh"}
 
 
 def tracked(session: Session, token: str, now: datetime, hall_of: Callable[[str], HallConfig]) -> Tracked:
@@ -74,7 +80,8 @@ def tracked(session: Session, token: str, now: datetime, hall_of: Callable[[str]
         transferred=t.queue != t.issue_queue or t.target_window is not None,
         target_window=t.target_window,
         notice=notice or "",
-        rejoin_rule=rejoin_text(RejoinRule.of(h), t, now) if t.status == NO_SHOW else "",
+        rejoin_rule=rejoin_text(RejoinRule.of(h), t, now, t.lang) if t.status == NO_SHOW else "",
+        rejoin_rules=rejoin_texts(RejoinRule.of(h), t, now, list(h.languages)) if t.status == NO_SHOW else {},
         evaluated=evaluated,
         lang=t.lang,
         languages=list(h.languages),

@@ -145,8 +145,8 @@ def test_refusals_and_phone_messages_in_the_citizen_language(lapi: Api) -> None:
 
 
 def test_the_window_a_ticket_is_called_to_in_its_language(lapi: Api) -> None:
-    """The call "please go to window 5" with the window's own name in the ticket's language (Chinese first), English where
-    a window has no name in it; none before the call."""
+    """The call "please go to window 5" with the window's own name in the ticket's language (Chinese first),
+    English where a window has no name in it; none before the call."""
     lapi.server.reset()
     t = lapi.take("A", lang="ko")
     track = lapi.http.get(f"/api/v1/track/{t['track_token']}").json()
@@ -200,3 +200,46 @@ def test_a_window_name_in_a_language_nobody_speaks_is_refused(tmp_path: Path) ->
     with pytest.raises(ConfigError) as exc:
         parse_config(text, "hall.toml")
     assert "unknown language 'de' in names" in str(exc.value)
+
+
+def test_a_missed_ticket_reads_the_rejoin_rule_in_its_language(lapi: Api) -> None:
+    """The tracking page of a missed 한국어 ticket: the rule Chinese first, then Korean; the page's switcher has
+    the rule's second half in each of the hall's languages."""
+    lapi.server.reset()
+    t = lapi.take("A", lang="ko")
+    assert lapi.call_next(5).json()["id"] == t["id"]
+    assert lapi.act(t["id"], "no-show").status_code == 200
+    track = lapi.http.get(f"/api/v1/track/{t['track_token']}").json()
+    assert track["status"] == "no_show"
+    assert track["rejoin_rule"] == (
+        "过号后当天可到总服务台重新排队，排在队尾。 / "
+        "오늘 중에 종합안내데스크에 말씀하시면 다시 줄을 설 수 있습니다. 대기열 맨 뒤에 서게 됩니다."
+    )
+    rules = track["rejoin_rules"]
+    assert set(rules) == {"en", "ko", "ja"}
+    assert rules["en"] == "Ask at the information desk today to rejoin, at the back."
+    assert rules["ja"].startswith("本日中に総合案内にお申し出いただければ並び直せます")
+
+
+def test_a_remote_ticket_code_and_its_refusal_in_the_phone_language(lapi: Api) -> None:
+    """通办取号 from a phone whose browser says 日本語: the code's message and a wrong code's refusal, Chinese first
+    then Japanese; the code itself masked in what staff see."""
+    lapi.server.reset()
+    lapi.server.ctx.limiter.clear()
+    headers = {"Accept-Language": "ja-JP,ja;q=0.9,en;q=0.5"}
+    body = {"queue": "A", "phone": "13912345670"}
+    r = lapi.http.post("/api/v1/halls/t1/remote-tickets/verify", json=body, headers=headers)
+    assert r.status_code == 202, r.text
+    sent = lapi.http.get("/api/v1/halls/t1/notifications", headers=lapi.auth("admin")).json()
+    (code,) = [n["text"] for n in sent if n["kind"] == "verify_code"]
+    assert code.startswith("您正在测试政务服务中心远程取号，验证码")
+    assert " / Test Service Centreのリモート番号札の確認コードは " in code
+    assert not any(ch.isdigit() for ch in code.split("確認コードは", 1)[1].split("です")[0])  # masked
+    r = lapi.http.post("/api/v1/halls/t1/remote-tickets", json=body | {"code": "000000"}, headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == (
+        "验证码不正确或已失效，请重新获取 / "
+        "確認コードが違うか、有効期限が切れています。もう一度コードを取得してください"
+    )
+    r = lapi.http.post("/api/v1/halls/t1/remote-tickets", json=body | {"code": "000000", "lang": "en"})
+    assert r.json()["detail"].endswith(" / The code is wrong or has expired; ask for a new one")

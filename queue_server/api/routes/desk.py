@@ -183,7 +183,9 @@ async def desk_no_shows(hall: str, ctx: CtxDep, who: PrincipalDep) -> list[Misse
                 recalls=t.recalls,
                 phone_masked=t.phone_masked,
                 rejoins=t.rejoins,
-                rejoin_refusal=rule.refusal(lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now),
+                rejoin_refusal=rule.refusal(  # the desk shows the citizen: in the ticket's language second
+                    lane=t.lane, rejoins=t.rejoins, missed_at=t.finished_at, now=now, lang=t.lang
+                ),
             )
             for t in rows
         ]

@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from ...citizen_text import OTHER_LANGS
+from ...config import HallConfig
 from ...context import HallContext
 from ...errors import Forbidden, Invalid, NotFound
 from ...ids import mask_phone
-from ...languages import negotiate
+from ...languages import choose, negotiate
 from ...models import AuditLog
 from ...notify.verify import CODE_TTL, guard_phone
 from ...ratelimit import client_of
@@ -96,6 +97,11 @@ class RemoteCodeBody(BaseModel):
     phone: Text = Field(
         max_length=32, description="mainland mobile number: the code, then the 'N ahead' and call messages"
     )
+    lang: str | None = Field(
+        default=None,
+        pattern=r"^(zh|en|ko|ja|ru)$",
+        description="the citizen's language (else Accept-Language): the messages' and refusals' second half",
+    )
 
 
 class RemoteTicketBody(RemoteCodeBody):
@@ -104,6 +110,12 @@ class RemoteTicketBody(RemoteCodeBody):
     code: str = Field(
         pattern=r"^[0-9]{6}$", description="the one-time code sent to the phone (…/remote-tickets/verify)"
     )
+
+
+def _remote_lang(h: HallConfig, request: Request, body: RemoteCodeBody) -> str | None:
+    """The remote citizen's language among the hall's: `lang`, else the browser's (None: Chinese and English)."""
+    lang = choose(body.lang, request.headers.get("accept-language"), h.languages)
+    return lang if lang in OTHER_LANGS else None
 
 
 async def _remote_phone(ctx: HallContext, request: Request, raw: str, step: str) -> str:
@@ -124,9 +136,9 @@ async def remote_ticket_code(hall: str, body: RemoteCodeBody, request: Request, 
     """通办取号, step 1: send the phone a one-time code (valid 5 minutes, 5 tries) through the silent-calling
     channel. 409 while the hall is closed or the queue's remote share of today's cap is taken; rate-limited
     per client address and per phone (429)."""
-    ctx.hall(hall)
+    lang = _remote_lang(ctx.hall(hall), request, body)
     phone = await _remote_phone(ctx, request, body.phone, "remote-code")
-    await ctx.change(hall, lambda tx: remote.send_code(tx, queue=body.queue, phone=phone))
+    await ctx.change(hall, lambda tx: remote.send_code(tx, queue=body.queue, phone=phone, lang=lang))
     return RemoteCodeSent(phone_masked=mask_phone(phone), expires_in_s=int(CODE_TTL.total_seconds()))
 
 
@@ -139,10 +151,11 @@ async def remote_ticket(hall: str, body: RemoteTicketBody, request: Request, ctx
     "N ahead" messages. 422 for a wrong or expired code; rate-limited per client address and per phone (429).
     """
     h = ctx.hall(hall)
+    lang = _remote_lang(h, request, body)
     phone = await _remote_phone(ctx, request, body.phone, "remote")
-    o = await ctx.change(hall, lambda tx: remote.issue(tx, queue=body.queue, phone=phone, code=body.code))
+    o = await ctx.change(hall, lambda tx: remote.issue(tx, queue=body.queue, phone=phone, code=body.code, lang=lang))
     if o is None:
-        raise Invalid(remote.WRONG_CODE)
+        raise Invalid(remote.wrong_code(lang))
     url = ticket_track_url(h, request, o.ticket.track_token)
     return json_response(TicketIssued.issued(o, ctx.zones[hall], url), 201)
 

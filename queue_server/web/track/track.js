@@ -167,7 +167,7 @@ function render(prev) {
   $("rule").hidden = s.status !== "no_show";
   const [ruleZh, ruleEn] = (s.rejoin_rule || "").split(" / ");
   put("rule-text", ruleZh);
-  put("rule-text-en", ruleEn);
+  put("rule-text-en", (s.rejoin_rules || {})[secondLang()] || ruleEn);
   if (s.status !== "called") $("state").classList.remove("flash");
   $("notice-box").hidden = !s.notice;
   put("notice", s.notice);
