@@ -385,7 +385,7 @@ class KioskApp(App):
     def _open_devices(self) -> None:
         d = self.devices
         d.open(
-            on_card=lambda number, name: self._later(partial(self.card_arrived, number, name), render=True),
+            on_card=lambda *card: self._later(partial(self.card_arrived, *card), render=True),
             on_card_failed=lambda: self._later(lambda: self.flow.card_failed(time.monotonic()), render=True),
             on_code=lambda payload: self._later(partial(self.code_scanned, payload), render=True),
             on_passport=lambda *zone: self._later(partial(self.passport_arrived, *zone), render=True),
@@ -406,11 +406,11 @@ class KioskApp(App):
         """Whether a part's screen shown takes an ID card now."""
         return any(p.wants_card for p in self.parts)
 
-    def card_arrived(self, number: str, name: str) -> None:
+    def card_arrived(self, number: str, name: str, id_type: str = "resident") -> None:
         """A card was read (Kivy thread): to the part whose screen takes it."""
         part = next((p for p in self.parts if p.wants_card), None)
         if part is not None:
-            part.card(name, number)
+            part.card(name, number, id_type)
 
     def code_scanned(self, payload: str) -> None:
         """The scanner read a code (Kivy thread): to the part that takes it."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from .documents import doc_lines
 from .strings import Lang, t
 
 if TYPE_CHECKING:
@@ -164,13 +165,16 @@ class Booking:
         if f.book_slot is not None:
             f.screen, f.card_error = "book_card", False
 
-    def book_card_read(self, name: str, id_number: str, now: float, *, nationality: str = "") -> None:
+    def book_card_read(
+        self, name: str, id_number: str, now: float, *, nationality: str = "", id_type: str = ""
+    ) -> None:
         """The card (or a passport, with its `nationality`): its name and number, then the phone keypad."""
         f = self.flow
         f.touch(now)
         if f.screen == "book_card" and name and id_number:
             f.card_name, f.card_number, f.card_error = name, id_number, False
             f.card_nationality = nationality
+            f.card_id_type = id_type or ("passport" if nationality else "resident")
             f.screen, f.phone_for, f.phone_typed, f.message = "phone", "booking", "", ""
 
     def book_confirm(self, now: float) -> BookRequest | None:
@@ -191,7 +195,7 @@ class Booking:
         if f.booking is None or f.booking.key != key:
             return False
         f.touch(now)
-        f.booking, f.card_name, f.card_number, f.phone = None, "", "", ""
+        f.booking, f.card_name, f.card_number, f.phone, f.card_id_type = None, "", "", "", ""
         f.booked, f.screen, f.message = dict(appointment), "booked", ""
         return True
 
@@ -201,7 +205,7 @@ class Booking:
         if f.booking is not None and f.booking.key == key:
             f.touch(now)
             f.booking, f.screen, f.message = None, "error", sentence
-            f.card_name = f.card_number = ""
+            f.card_name = f.card_number = f.card_id_type = ""
 
     def book_unreachable(self, key: str, now: float) -> None:
         """The server could not be reached: no booking was made (the client knows)."""
@@ -223,4 +227,6 @@ class Booking:
             t("book_when", f.lang, day=f"{s.start:%Y-%m-%d}", time=s.label),
             t("book_who", f.lang, name=mask_name(f.card_name), phone=mask_phone(f.phone)),
         ]
+        if f.card_id_type:  # the document booked with, named (the check-in needs the same one)
+            lines.append(doc_lines("confirm_with_doc", f.card_id_type, f.lang))
         return "\n".join(lines)

@@ -111,9 +111,9 @@ class BookingPart(Part):
         """Its card screen gives the name and the ID number."""
         return self.flow.screen == "book_card" and self.app.shown_part() is None
 
-    def card(self, name: str, number: str) -> None:
+    def card(self, name: str, number: str, id_type: str = "resident") -> None:
         """The card's name and number, then the phone keypad."""
-        self.steps.book_card_read(name, number, time.monotonic())
+        self.steps.book_card_read(name, number, time.monotonic(), id_type=id_type)
 
     def passport(self, number: str, nationality: str, name: str = "") -> bool:
         """A passport on its card screen: the holder's name, number and nationality."""

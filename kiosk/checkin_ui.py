@@ -64,9 +64,10 @@ class CheckInPart(Part):
         """Its screen finds today's appointment by the ID card."""
         return self.app.flow.screen == "checkin" and self.app.shown_part() is None
 
-    def card(self, name: str, number: str) -> None:
-        """Today's appointment of the card's holder."""
-        self._start(self.steps.checkin_card(number, time.monotonic()))
+    def card(self, name: str, number: str, id_type: str = "resident") -> None:
+        """Today's appointment of the card's holder (a foreigner's or a permit holder's card says which it is)."""
+        kind = None if id_type == "resident" else id_type
+        self._start(self.steps.checkin_card(number, time.monotonic(), id_type=kind))
 
     def passport(self, number: str, nationality: str, name: str = "") -> bool:
         """A passport on its screen: the appointment booked with it."""

@@ -150,13 +150,17 @@ class KioskClient:
         id_number: str | None = None,
         phone: str | None = None,
         lang: str | None = None,
+        interpreter: str | None = None,
         on_retry: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """Take a number in `queue`; `key` is the tap's idempotency key (the same for every retry); `lang`: the
-        kiosk's language, which the ticket keeps (its tracking page, phone messages and printout use it)."""
+        kiosk's language, which the ticket keeps (its tracking page, phone messages and printout use it);
+        `interpreter`: the language the citizen needs an interpreter in (需要语言服务: the clerk who calls sees it)."""
         body: dict[str, Any] = {"queue": queue, "lane": "normal", "channel": "kiosk"}
         if lang:
             body["lang"] = lang
+        if interpreter:
+            body["interpreter"] = interpreter
         if id_number:
             body["id_number"] = id_number
         if phone:
@@ -369,9 +373,15 @@ class KioskClient:
         """A case's public view by number and proof."""
         return dict(self._call("GET", f"/api/v1/cases/{number}/status", params={"proof": proof}).json())
 
-    def lookup(self, id_number: str) -> list[dict[str, Any]]:
-        """The person's cases in this hall (after reading the ID card)."""
-        r = self._call("POST", f"/api/v1/halls/{self.hall}/cases/lookup", json={"id_number": id_number})
+    def lookup(
+        self, id_number: str, *, id_type: str | None = None, nationality: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The person's cases in this hall (after reading the ID card, or a passport: `id_type` "passport" with its
+        `nationality`)."""
+        body: dict[str, Any] = {"id_number": id_number}
+        if id_type is not None:
+            body |= {"id_type": id_type, "nationality": nationality or None}
+        r = self._call("POST", f"/api/v1/halls/{self.hall}/cases/lookup", json=body)
         return list(r.json())
 
     def pickup(self, code: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal
 
+from .documents import id_type_of
+
 log = logging.getLogger("kiosk")
 HEALTH_POLL_S = 3.0  # how often the home screen's banner is checked (server answer, printer status)
 Printed = Literal["printed", "paper_out", "fault", "none"]  # "none": no printer
@@ -45,7 +47,7 @@ class Devices:
     def open(
         self,
         *,
-        on_card: Callable[[str, str], None],
+        on_card: Callable[[str, str, str], None],
         on_card_failed: Callable[[], None],
         on_code: Callable[[str], None],
         on_passport: Callable[[str, str, str], None],
@@ -105,13 +107,21 @@ class Devices:
 
     def print_slip(self, data: Any) -> Printed:
         """Print a slip (`peripherals.printer.TicketData`) on the ticket printer; what became of it."""
+        return self._printing(lambda printer: printer.print_ticket(data))
+
+    def print_document(self, render: Callable[[Any], Any]) -> Printed:
+        """Print a layout of a part's own (`render(paper)` → a `PrintJob` for the printer's paper width, e.g. the
+        self-submission receipt) on the ticket printer; what became of it."""
+        return self._printing(lambda printer: printer.print_job(render(printer.paper)))
+
+    def _printing(self, job: Callable[[Any], object]) -> Printed:
         from peripherals import PrinterError
 
         with self.lock:
             if self.printer is None:
                 return "none"
             try:
-                self.printer.print_ticket(data)
+                job(self.printer)
                 return "printed"
             except PrinterError:
                 return "paper_out" if self.printer.health().status == "paper_out" else "fault"
@@ -149,8 +159,9 @@ class Devices:
                 zone.feed(str(payload))  # a stray code between the two lines starts the zone over
                 on_code(str(payload))
 
-    def _card_loop(self, on_card: Callable[[str, str], None], on_failed: Callable[[], None]) -> None:
-        """The ID-card reader's worker: reads while a screen takes a card; each card goes to `on_card` once.
+    def _card_loop(self, on_card: Callable[[str, str, str], None], on_failed: Callable[[], None]) -> None:
+        """The ID-card reader's worker: reads while a screen takes a card; each card goes to `on_card` once, as
+        (number, the holder's name as shown, the server's `id_type` of the document: `kiosk.documents`).
 
         A card left on the reader is handed over once, until a read finds the reader empty (it was taken away).
         """
@@ -175,7 +186,7 @@ class Devices:
             last = number
             if self.sim is not None:
                 self.sim.card = None  # the demo citizen takes the card back
-            on_card(number, holder_name(card))
+            on_card(number, holder_name(card), id_type_of(card))
 
 
 def _thread(fn: Callable[[], None]) -> None:

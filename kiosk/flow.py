@@ -2,7 +2,10 @@
 
 Screens: home → domain (pages of tiles) → confirm → issuing → ticket → home (timeout): three taps. The ID card is
 optional and read whenever it arrives: on home it starts take-a-number with the card read, on the domain and
-confirm screens it is kept for the ticket (the server picks the priority lane from it).
+confirm screens it is kept for the ticket (the server picks the priority lane from it). In a language other than
+Chinese the kiosk asks once, between the domain and confirm, whether the citizen needs an interpreter
+(需要语言服务, screen `interpreter`, issue 22) when the hall offers one in that language; yes → the ticket carries
+`interpreter=<the kiosk's language>`.
 Appointment check-in: home → checkin (scan `HALLAPPT:<code>`, type the code, or the ID card) → checking →
 ticket (with the server's note when late) or error (the server's sentence, an ordinary number on offer).
 The 24-hour mode (the hall's hours) and the mobile-number keypad (an optional step of taking a number, a required
@@ -24,7 +27,7 @@ from typing import Any, Literal
 
 from .booking import PHONE_LEN, BookRequest, Slot, opening_text, typed_phone, valid_phone
 from .checkin import CODE_ALPHABET, CODE_LEN, QR_PREFIX, CheckInRequest, parse_qr, valid_code
-from .strings import Lang, next_lang, t
+from .strings import Lang, name_in, next_lang, t
 
 __all__ = ["CODE_ALPHABET", "CODE_LEN", "QR_PREFIX", "CheckInRequest", "Flow", "parse_qr", "valid_code"]
 
@@ -32,6 +35,7 @@ Screen = Literal[
     "home",
     "domain",
     "confirm",
+    "interpreter",
     "phone",
     "issuing",
     "ticket",
@@ -82,9 +86,7 @@ class Domain:
     def label(self, lang: Lang) -> str:
         """The service's name in `lang`: the hall's own name in it (issue 22), else English for English, else
         Chinese."""
-        if lang == "en":
-            return self.name_en or self.name
-        return dict(self.names).get(lang) or self.name
+        return name_in(lang, self.name, self.name_en, self.names)
 
     def load(self, lang: Lang) -> str:
         """'12 waiting · about 30 min'."""
@@ -103,6 +105,7 @@ class IssueRequest:
     key: str
     phone: str | None = None  # for silent calling (SMS)
     lang: str = "zh"  # the kiosk's language: the tracking page, the phone messages and the printed ticket use it
+    interpreter: str | None = None  # 需要语言服务: the language the citizen needs an interpreter in (the clerk sees it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,7 @@ class Ticket:
     track_token: str
     phone_masked: str = ""
     track_url: str = ""  # the tracking page: what the QR codes on screen and on paper encode, as the server gave it
+    interpreter: str = ""  # 需要语言服务: the language an interpreter is needed in ("" none)
 
     @classmethod
     def from_api(cls, d: Mapping[str, Any]) -> Ticket:
@@ -130,6 +134,7 @@ class Ticket:
             str(d.get("track_token") or ""),
             str(d.get("phone_masked") or ""),
             str(d.get("track_url") or ""),
+            str(d.get("interpreter") or ""),
         )
 
 
@@ -156,6 +161,7 @@ class Flow:
         self.open_now = True  # the hall's hours (set_hall): closed, home is the 24-hour screen
         self.next_open: datetime | None = None
         self.booking_queues: tuple[str, ...] = ()
+        self.languages: tuple[str, ...] = ("zh", "en")  # the hall's (GET /api/v1/halls): interpreters in these
         self.last_touch = 0.0
         self._clear()
 
@@ -164,7 +170,9 @@ class Flow:
         self.screen: Screen = "home"
         self.domain: Domain | None = None
         self.id_number: str | None = None
+        self.id_type = ""  # the document read for take-a-number (kiosk.documents): resident, …, passport; "" none
         self.passport = False  # a passport was read for take-a-number (its number is not sent: see passport_read)
+        self.interpreter: bool | None = None  # 需要语言服务 answered (None: not asked yet; asked once a visit)
         self.card_error = False
         self.page = 0  # the domain screen's page: every visit starts on the first
         self.pending: IssueRequest | None = None
@@ -185,6 +193,7 @@ class Flow:
         self.card_name = ""
         self.card_number = ""
         self.card_nationality = ""  # set with the number by `Booking.book_card_read`: a passport's nationality
+        self.card_id_type = ""  # the document the booking's name and number come from (kiosk.documents)
         self.booking: BookRequest | None = None
         self.booked: dict[str, Any] | None = None
 
@@ -218,6 +227,27 @@ class Flow:
         self.domain = next((d for d in self.domains if d.code == code), None)
         if self.domain is not None:
             self.screen, self.card_error = "confirm", False
+            if self.asks_interpreter and self.interpreter is None:
+                self.screen = "interpreter"
+
+    # --- 需要语言服务: an interpreter ----------------------------------------------------------------------
+
+    @property
+    def asks_interpreter(self) -> bool:
+        """Whether take-a-number asks for an interpreter: the kiosk speaks another language than Chinese and the
+        hall offers interpreters in it (its `languages`)."""
+        return self.lang != "zh" and self.lang in self.languages
+
+    def answer_interpreter(self, yes: bool, now: float) -> None:
+        """需要 / 不需要: kept for this visit (asked once), then the confirm screen."""
+        self.touch(now)
+        if self.screen == "interpreter" and self.domain is not None:
+            self.interpreter, self.screen = yes, "confirm"
+
+    @property
+    def interpreter_lang(self) -> str | None:
+        """The language the ticket asks an interpreter in (None: none asked)."""
+        return self.lang if self.interpreter and self.asks_interpreter else None
 
     # --- pages of domain tiles --------------------------------------------------------------------------
 
@@ -256,15 +286,15 @@ class Flow:
     @property
     def wants_card(self) -> bool:
         """Whether a card on the reader means something now (take-a-number's screens)."""
-        return self.screen in ("home", "domain", "confirm") and self.open_now and not self.paused
+        return self.screen in ("home", "domain", "confirm", "interpreter") and self.open_now and not self.paused
 
-    def card_read(self, id_number: str, now: float) -> None:
+    def card_read(self, id_number: str, now: float, id_type: str = "resident") -> None:
         """The reader gave a card: on home it starts take-a-number; on its screens it is kept for the ticket."""
         if self.screen == "home" and self.open_now:
             self.take_number(now)
         self.touch(now)
-        if self.screen in ("domain", "confirm"):
-            self.id_number, self.card_error, self.passport = id_number, False, False
+        if self.screen in ("domain", "confirm", "interpreter"):
+            self.id_number, self.card_error, self.passport, self.id_type = id_number, False, False, id_type
 
     def passport_read(self, now: float) -> None:
         """The scanner read a passport's MRZ: like a card on take-a-number's screens, but nothing goes to the server.
@@ -276,13 +306,13 @@ class Flow:
         if self.screen == "home" and self.open_now:
             self.take_number(now)
         self.touch(now)
-        if self.screen in ("domain", "confirm"):
-            self.id_number, self.card_error, self.passport = None, False, True
+        if self.screen in ("domain", "confirm", "interpreter"):
+            self.id_number, self.card_error, self.passport, self.id_type = None, False, True, "passport"
 
     def card_failed(self, now: float) -> None:
         """A card that could not be read (removed mid-read): a plain sentence; the reader keeps listening."""
         self.touch(now)
-        if self.screen in ("domain", "confirm", "book_card"):
+        if self.screen in ("domain", "confirm", "interpreter", "book_card"):
             self.card_error = True
 
     def back(self, now: float) -> None:
@@ -290,7 +320,7 @@ class Flow:
         self.touch(now)
         if self.screen == "domain":
             self.home(now)
-        elif self.screen == "confirm":
+        elif self.screen in ("confirm", "interpreter"):
             self.screen, self.domain, self.card_error = "domain", None, False
         elif self.screen == "checkin" and self.code:
             self.code, self.message = "", ""
@@ -306,7 +336,7 @@ class Flow:
             }
             self.screen, self.card_error, self.message = prev[self.screen], False, ""
             if self.screen == "book_card":
-                self.card_name = self.card_number = self.phone = ""
+                self.card_name = self.card_number = self.phone = self.card_id_type = ""
         elif self.screen in ("ticket", "error", "checkin", "book_domain", "booked"):
             self.home(now)
 
@@ -336,6 +366,7 @@ class Flow:
         nxt = hall.get("next_open")
         self.next_open = datetime.fromisoformat(str(nxt)) if nxt else None
         self.booking_queues = tuple(str(q) for q in hall.get("booking_queues") or ())
+        self.languages = tuple(str(x) for x in hall.get("languages") or ("zh", "en"))
         return was != self.open_now
 
     @property
@@ -398,7 +429,9 @@ class Flow:
         self.touch(now)
         if self.screen != "confirm" or self.domain is None:
             return None
-        self.pending = IssueRequest(self.domain.code, self.id_number, self._new_key(), self.phone or None, self.lang)
+        self.pending = IssueRequest(
+            self.domain.code, self.id_number, self._new_key(), self.phone or None, self.lang, self.interpreter_lang
+        )
         self.screen, self.message = "issuing", ""
         return self.pending
 
@@ -413,7 +446,7 @@ class Flow:
             return False
         self.touch(now)
         self.pending, self.id_number, self.phone = None, None, ""  # the numbers have done their job
-        self.passport = False
+        self.passport, self.id_type = False, ""
         self.ticket, self.print_state, self.screen, self.message = Ticket.from_api(ticket), "printing", "ticket", ""
         return True
 

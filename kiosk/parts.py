@@ -94,8 +94,9 @@ class Part(EventDispatcher):  # Kivy properties: the .kv files bind to what a pa
         """Whether its screen shown takes an ID card now."""
         return False
 
-    def card(self, name: str, number: str) -> None:
-        """An ID card read while it wanted one."""
+    def card(self, name: str, number: str, id_type: str = "resident") -> None:
+        """An ID card read while it wanted one: the holder's name, the number, the document (`kiosk.documents`:
+        resident, foreign_permanent, hk_mo_tw_permit)."""
 
     def scanned(self, payload: str) -> bool:
         """The scanner read a code (not a passport's zone): True when it was this part's to take."""

@@ -24,7 +24,7 @@ import io
 import re
 import string
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
@@ -77,6 +77,14 @@ def t(key: str, lang: Lang, **kw: object) -> str:
 def both(key: str, sep: str = " / ", **kw: object) -> str:
     """The string in the first two languages (Chinese first, then English): banners, staff-facing reports."""
     return t(key, LANGS[0], **kw) + sep + t(key, LANGS[1], **kw)
+
+
+def name_in(lang: Lang, name: str, name_en: str, names: Iterable[tuple[str, str]] = ()) -> str:
+    """A service's or an item's name in `lang`: English for English, its own name in ko/ja/ru (`names`, pairs of
+    language and name), else the Chinese name (issue 22)."""
+    if lang == "en":
+        return name_en or name
+    return dict(names).get(lang) or name
 
 
 def next_lang(lang: Lang) -> Lang:

@@ -19,22 +19,32 @@ from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 
 from .booking import mask_phone
 from .client import Refused, Unreachable
+from .documents import doc_lines
 from .flow import IssueRequest, PrintState
 from .parts import Part, Tile
 from .script import PartSteps, ScriptRunner, visible_buttons
+from .strings import t
 from .widgets import DomainTile
 
 log = logging.getLogger("kiosk")
 
 KV_FILE = Path(__file__).with_name("take.kv")
-SCREENS = ("TakeDomainScreen", "TakeConfirmScreen", "TakeIssuingScreen", "TakeTicketScreen", "TakeErrorScreen")
+SCREENS = (
+    "TakeDomainScreen",
+    "TakeInterpreterScreen",
+    "TakeConfirmScreen",
+    "TakeIssuingScreen",
+    "TakeTicketScreen",
+    "TakeErrorScreen",
+)
 TILE_COLOUR = (0.09, 0.40, 0.75, 1)
 
 
 class TakeSteps(PartSteps):
     """Its `--script` steps: `take`, `domain:A` (a tile on another page: `pagenext` is tapped first until it
-    shows), `pagenext`, `pageprev`, `phoneadd`, `confirm`; `wait:domain` (its tiles loaded), `wait:ticket` (the
-    print's fate known), `wait:card` (an ID card read for take-a-number), `wait:passport` (a passport read for it)."""
+    shows), `pagenext`, `pageprev`, `interp:yes` / `interp:no` (需要语言服务), `phoneadd`, `confirm`; `wait:domain`
+    (its tiles loaded), `wait:interpreter` (the question), `wait:ticket` (the print's fate known), `wait:card` (an
+    ID card read for take-a-number), `wait:passport` (a passport read for it)."""
 
     texts: ClassVar[dict[str, str]] = {
         "take": "take_number",
@@ -45,7 +55,9 @@ class TakeSteps(PartSteps):
     }
 
     def button(self, run: ScriptRunner, name: str, arg: str) -> Any:
-        """A domain tile by its code."""
+        """A domain tile by its code; the interpreter question's answer."""
+        if name == "interp":
+            return lambda: next((b for b in visible_buttons(run.app.root) if getattr(b, "answer", "") == arg), None)
         return (lambda: self._tile(run, arg)) if name == "domain" else None
 
     def act(self, run: ScriptRunner, name: str, arg: str) -> bool:
@@ -87,9 +99,14 @@ class TakeNumberPart(Part):
     confirm_service = StringProperty("")
     confirm_card = StringProperty("")
     confirm_phone = StringProperty("")
+    confirm_interpreter = StringProperty("")
+    interp_question = StringProperty("")  # 需要语言服务（翻译）吗？ and, under it, the question in the kiosk's language
+    interp_yes = StringProperty("")
+    interp_no = StringProperty("")
     number = StringProperty("")
     ticket_service = StringProperty("")
     ticket_phone = StringProperty("")
+    ticket_interpreter = StringProperty("")
     ahead = StringProperty("")
     lane = StringProperty("")
     print_status = StringProperty("")
@@ -116,15 +133,25 @@ class TakeNumberPart(Part):
         f = self.app.flow
         if f.domain is not None:
             self.confirm_service = f.text("confirm_service", name=f.domain.label(f.lang))
-        card_key = "confirm_with_card" if f.id_number else ("confirm_with_passport" if f.passport else "")
-        card_key = card_key or ("confirm_card_hint" if self.app.has_reader else "")
-        self.confirm_card = f.text(card_key) if card_key else ""
+        if f.id_number or f.passport:  # the document read, named (身份证, 外国人永久居留身份证, 护照 …)
+            self.confirm_card = doc_lines("confirm_with_doc", f.id_type or "resident", f.lang)
+        else:
+            self.confirm_card = f.text("confirm_card_hint") if self.app.has_reader else ""
         self.confirm_phone = f.text("phone_on_ticket", phone=mask_phone(f.phone)) if f.phone else ""
+        lang_name = f.text("language_name")
+        self.confirm_interpreter = f.text("interpreter_on_ticket", language=lang_name) if f.interpreter_lang else ""
+        self.interp_question = zh_first("interpreter_q", f.lang)
+        self.interp_yes, self.interp_no = zh_first("interpreter_yes", f.lang), zh_first("interpreter_no", f.lang)
         tk = f.ticket
         self.number = tk.number if tk else ""
         d = next((x for x in f.domains if tk and x.code == tk.queue), None)
         self.ticket_service = d.label(f.lang) if d else (tk.queue if tk else "")
         self.ticket_phone = f.text("phone_on_ticket", phone=tk.phone_masked) if tk and tk.phone_masked else ""
+        self.ticket_interpreter = (  # the clerk who calls it knows: the ticket screen says so too
+            f.text("interpreter_on_ticket", language=t("language_name", tk.interpreter))
+            if tk and tk.interpreter
+            else ""
+        )
         self.ahead = (f.text("ahead", n=tk.ahead) if tk.ahead else f.text("no_wait")) if tk else ""
         self.lane = f.text("special_lane") if tk and tk.lane == "special" else ""
         self.print_status = {"printing": f.text("printing"), "printed": f.text("printed")}.get(f.print_state or "", "")
@@ -169,11 +196,11 @@ class TakeNumberPart(Part):
         """Home, the domain pages and confirm take a card (unless another part's screen shows)."""
         return self.app.flow.wants_card and self.app.shown_part() is None
 
-    def card(self, name: str, number: str) -> None:
+    def card(self, name: str, number: str, id_type: str = "resident") -> None:
         """On home it starts take-a-number with the card read; on its screens it goes with the ticket."""
         f = self.app.flow
-        f.card_read(number, time.monotonic())
-        if f.screen in ("domain", "confirm"):
+        f.card_read(number, time.monotonic(), id_type)
+        if f.screen in ("domain", "confirm", "interpreter"):
             log.info("kiosk ID card read for take-a-number")
 
     def passport(self, number: str, nationality: str, name: str = "") -> bool:
@@ -201,6 +228,11 @@ class TakeNumberPart(Part):
         """上一页 (-1) / 下一页 (+1) of the domain tiles."""
         self.app.do(lambda now: self.app.flow.turn_page(step, now))
 
+    def tap_interpreter(self, yes: bool) -> None:
+        """需要 / 不需要 (语言服务)."""
+        self.app.do(lambda now: self.app.flow.answer_interpreter(yes, now))
+        log.info("kiosk interpreter question answered")
+
     def tap_phone(self) -> None:
         """Confirm screen: add a mobile number for silent calling (the booking part's keypad screen)."""
         self.app.do(self.app.flow.ask_phone)
@@ -223,7 +255,13 @@ class TakeNumberPart(Part):
 
         try:
             ticket = app.client.take_number(
-                req.queue, req.key, id_number=req.id_number, phone=req.phone, lang=req.lang, on_retry=retry
+                req.queue,
+                req.key,
+                id_number=req.id_number,
+                phone=req.phone,
+                lang=req.lang,
+                interpreter=req.interpreter,
+                on_retry=retry,
             )
         except Refused as e:
             sentence = e.sentence
@@ -244,15 +282,26 @@ class TakeNumberPart(Part):
         app._later(done)
 
 
+def zh_first(key: str, lang: str) -> str:
+    """The catalogue string in Chinese and, in another language, a second line in it (Chinese first)."""
+    zh = t(key, "zh")
+    return zh if lang == "zh" else f"{zh}\n{t(key, lang)}"
+
+
 def print_ticket(app: Any, ticket: dict[str, Any]) -> None:
     """A ticket (taken or checked in) on the ticket printer (worker thread); the flow learns what became of it."""
     issued = datetime.fromisoformat(str(ticket["issued_at"]).replace("Z", "+00:00"))
     d = next((x for x in app.flow.domains if x.code == ticket.get("queue")), None)
     lang = str(ticket.get("lang") or "")  # 한국어, 日本語, Русский: the slip's second lines in it (issue 22)
     second = d.label(lang) if d and lang in ("ko", "ja", "ru") else (d.name_en if d else "")
+    names = (d.name, second) if d else (str(ticket.get("queue")), "")
+    if ticket.get("interpreter"):  # 需要语言服务: a short mark after the service, in Chinese and in the slip's language
+        wanted = str(ticket["interpreter"])
+        mark = t("interpreter_slip", wanted)
+        names = (f"{names[0]} · {t('interpreter_slip', 'zh')}", f"{names[1]} · {mark}" if names[1] else mark)
     out = app.print_slip(
         str(ticket["number"]),
-        (d.name, second) if d else (str(ticket.get("queue")), ""),
+        names,
         lang=lang or None,
         ahead=int(ticket.get("ahead") or 0),
         issued_at=issued.astimezone(app._tz),  # the hall's clock, whatever this computer's zone

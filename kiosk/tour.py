@@ -46,6 +46,7 @@ SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
     "home",
     "domain",
     "domain-2",
+    "interpreter",  # 需要语言服务: in a language other than Chinese only (ASKED)
     "confirm",
     "phone",
     "phone-invalid",
@@ -55,10 +56,25 @@ SCREENS_OPEN = (  # the open hall's screens, in the order the tour visits them
     "query",
     "query-proof",
     "pickup",
+    "sub-domains",  # self-submission in the kiosk's language: the items' own ko/ja/ru names (issue 22)
+    "sub-items",
+    "sub-situation",
+    "sub-template",
+    "sub-card",
 )
 SCREENS_CLOSED = ("closed", "book-domain", "book-day", "book-slot", "book-card", "book-phone", "book-confirm", "booked")
 SCREENS = SCREENS_OPEN + SCREENS_CLOSED
-SHORT = ("home", "domain", "confirm", "ticket")  # take a number, all a SHORT_VARIANTS variant shows in the subset
+SHORT = (  # take a number and self-submission's browsing: all a SHORT_VARIANTS variant shows in the subset
+    "home",
+    "domain",
+    "interpreter",
+    "confirm",
+    "ticket",
+    "sub-domains",
+    "sub-items",
+    "sub-template",
+)
+SUB_DOMAIN, SUB_ITEM, SUB_SITUATION = "社保医保", "SBYB-YD-002", "resident"  # an item with names in ko, ja, ru
 SHORT_VARIANTS = ("ko", "ja", "ru")  # its layouts are the other variants': the subset's time goes on its words
 SHOT_TIME = datetime(2026, 12, 7, 10, 42, 7, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday morning, like the boards'
 # The subset the tests shoot: (orientation, hall) → the variants it runs. Every screen once; every orientation,
@@ -90,6 +106,7 @@ code = "{code}"
 name = "{name}"
 name_en = "{name_en}"
 timezone = "{timezone}"
+languages = {languages}
 public_url = "http://127.0.0.1:8000"
 slot_minutes = 30
 {hours}
@@ -103,6 +120,7 @@ QUEUE = """
   code = "{code}"
   name = "{name}"
   name_en = "{name_en}"
+  names = {names}
   slot_capacity = {slots}
 """
 DEVICE = """
@@ -115,6 +133,15 @@ token = "{token}"
 CLOSED_TODAY = 'open = ["mon-fri 09:00-12:00", "mon-fri 13:30-17:00", "sat 09:00-12:00"]\nholidays = ["{today}"]'
 
 
+def _toml(value: object) -> str:
+    """A list of strings or a table of them as an inline TOML value (JSON's string syntax is TOML's basic one)."""
+    import json
+
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()) + "}"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def tour_config(today: str) -> str:
     """The tour's configuration: the demo hall's name and twelve domains, open ("tour") and closed today ("night");
     the QR codes carry the demo's address (public_url), not the throwaway server's port."""
@@ -122,7 +149,11 @@ def tour_config(today: str) -> str:
     slots = {"B": 2}  # a second domain to book: each screen shape books its own (one booking per person a day)
     queues = "".join(
         QUEUE.format(
-            code=q["code"], name=q["name"], name_en=q["name_en"], slots=slots.get(q["code"], q.get("slot_capacity", 0))
+            code=q["code"],
+            name=q["name"],
+            name_en=q["name_en"],
+            names=_toml(q.get("names") or {}),
+            slots=slots.get(q["code"], q.get("slot_capacity", 0)),
         )
         for q in hall["queues"]
     )
@@ -130,11 +161,17 @@ def tour_config(today: str) -> str:
     out = "[server]\ndemo = true\n"
     for code, hours in (("tour", ""), ("night", CLOSED_TODAY.format(today=today))):
         out += HALL.format(code=code, name=hall["name"], name_en=hall["name_en"], timezone=hall["timezone"],
-                           hours=hours, queues=queues, codes=codes)  # fmt: skip
+                           languages=_toml(hall.get("languages") or ["zh", "en"]), hours=hours, queues=queues,
+                           codes=codes)  # fmt: skip
     return out + DEVICE.format(hall="tour", token=TOKEN) + DEVICE.format(hall="night", token=f"{TOKEN}-night")
 
 
 MODES = {lang: (lang, False) for lang in LANGS} | {"elder": ("zh", True)}  # each variant's language, elder mode
+
+
+def asked(variant: str) -> bool:
+    """Whether take-a-number asks this variant about an interpreter (a language other than Chinese)."""
+    return MODES[variant][0] != "zh"
 
 
 def _switch(now: str, to: str) -> list[str]:
@@ -157,17 +194,27 @@ def _scripts(
     for variant in open_variants:
         switch, now = _switch(now, variant), variant
         shot = lambda name, v=variant: f"shot:{v}-{name}"  # noqa: E731
+        interp = ["wait:interpreter", shot("interpreter"), "interp:yes"] if asked(variant) else []
+        sub = ["home", "wait:home", "sub:submit_tile", "wait:sub_domains", shot("sub-domains"), f"tile:{SUB_DOMAIN}"]
+        sub += ["wait:sub_items", shot("sub-items"), f"tile:{SUB_ITEM}", "wait:sub_situation"]
+        if variant not in short:
+            sub += [shot("sub-situation")]
+        sub += [f"tile:{SUB_SITUATION}", "wait:sub_template", shot("sub-template")]
+        if variant not in short:
+            sub += ["sub:start", "wait:sub_card", shot("sub-card")]
         if variant in short:
             s += ["home", "wait:home", *switch, "sleep:0.3", shot("home"), "take", "wait:domain", shot("domain")]
-            s += ["domain:A", "wait:confirm", shot("confirm"), "confirm", "wait:ticket", "sleep:0.3", shot("ticket")]
+            s += ["domain:A", *interp, "wait:confirm", shot("confirm"), "confirm", "wait:ticket", "sleep:0.3"]
+            s += [shot("ticket"), *sub]
             continue
         s += ["home", "wait:home", *switch, "sleep:0.3", shot("home"), "take", "wait:domain", shot("domain")]
-        s += ["pagenext", shot("domain-2"), "pageprev", "domain:A", "wait:confirm", shot("confirm"), "phoneadd"]
+        s += ["pagenext", shot("domain-2"), "pageprev", "domain:A", *interp, "wait:confirm", shot("confirm")]
+        s += ["phoneadd"]
         s += ["wait:phone", shot("phone"), "phone:1281234", "phoneok", shot("phone-invalid"), "back", "phoneadd"]
         s += ["phone:13812345678", "phoneok", "wait:confirm", shot("confirm-phone"), "confirm", "wait:ticket"]
         s += ["sleep:0.3", shot("ticket"), "home", "checkin", "wait:checkin", shot("checkin"), "home"]
         s += ["sub:query_tile", "wait:q_entry", "phone:1012612", shot("query"), "field:proof", "key:3FA9"]
-        s += [shot("query-proof"), "home", "sub:pickup_tile", "wait:pk_entry", "phone:1234", shot("pickup")]
+        s += [shot("query-proof"), "home", "sub:pickup_tile", "wait:pk_entry", "phone:1234", shot("pickup"), *sub]
     now = "zh"
     for n, variant in enumerate(closed_variants):
         switch, now = _switch(now, variant), variant
@@ -208,7 +255,12 @@ def expected(subset: bool = False) -> set[str]:
         for hall, screens in (("open", SCREENS_OPEN), ("closed", SCREENS_CLOSED)):
             variants = SUBSET[o, hall] if subset else VARIANTS
             short = SHORT_VARIANTS if subset and hall == "open" else ()
-            out |= {f"{o}-{v}-{s}.png" for v in variants for s in (SHORT if v in short else screens)}
+            out |= {
+                f"{o}-{v}-{s}.png"
+                for v in variants
+                for s in (SHORT if v in short else screens)
+                if s != "interpreter" or asked(v)
+            }
     return out
 
 
@@ -223,6 +275,7 @@ def _kiosk(url: str, hall: str, token: str, script: str, out: Path, env: dict[st
     cmd = [sys.executable, "-m", "kiosk", "--server", url, "--hall", hall, "--token", token]
     cmd += ["--script", script, "--fixed-time", SHOT_TIME.isoformat()]
     cmd += ["--screenshot-dir", str(out), "--printer", "sim://?state=paper_out", "--id-reader", "sim://"]
+    cmd += ["--camera", "sim://", "--state-dir", str(out / f"state-{hall}")]  # self-submission's tile and screens
     cmd += ["--portrait"] if portrait else []
     if not os.environ.get("DISPLAY"):
         cmd = ["xvfb-run", "-a", "-s", f"-screen 0 {'1080x1920' if portrait else '1920x1080'}x24", *cmd]

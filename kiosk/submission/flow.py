@@ -2,11 +2,12 @@
 
 Screens: sub_domains (domain tiles and search, and the 一件事 tile: chains of several items) → sub_items →
 sub_situation (skipped when the item has one)
-→ sub_template (the zero-basis template: materials with their tags, samples, notes) → sub_card (the ID card
-fills in name and ID number; required) → sub_phone (optional, keypad) → sub_fields (a chain's shared choice and
-number fields, one at a time; its text fields are filled in at the window) → sub_capture (one material after the
-other; a required one needs a page unless it may follow later, 容缺 or 告知承诺) → sub_review → sub_sending →
-sub_result (case number, query code, receipt printed) | sub_queued (saved in the outbox, sent when the
+→ sub_template (the zero-basis template: materials with their tags, samples, notes) → sub_card (the ID card —
+a resident's, a permit holder's or a foreigner's — or a passport from the scanner fills in the name, the number
+and the document; required) → sub_phone (optional, keypad) → sub_fields (a chain's shared fields, one at a time:
+choices as tiles, numbers on the keypad, text on the on-screen keyboard or left for the window) → sub_capture (one
+material after the other; a required one needs a page unless it may follow later, 容缺 or 告知承诺) → sub_review →
+sub_sending → sub_result (case number, query code, receipt printed) | sub_queued (saved in the outbox, sent when the
 server is back) | sub_error (the server's final no, in its own words). `screen` None means the flow is not
 on screen. The app turns taps and worker results into calls here; an idle timeout forgets everything.
 """
@@ -18,9 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from kiosk.booking import mask_name, mask_phone, valid_phone
+from kiosk.documents import doc_lines
 from kiosk.strings import Lang, t
 
-from .model import FormField, ItemDetail, ItemSummary, Material, Page, Situation, Submission
+from .model import FormField, ItemDetail, ItemSummary, Material, Names, Page, Situation, Submission, own_names
 
 __all__ = ["FormField", "ItemDetail", "ItemSummary", "Material", "Page", "Situation", "Submission", "SubmissionFlow"]
 
@@ -47,6 +49,7 @@ MAX_FILES = 40  # the server's limit per submission
 PHONE_LEN = 11
 CHAINS = "__chains__"  # the domains screen's 一件事 tile: the chains (一链办理) instead of one domain's items
 NUMBER_LEN = 8
+TEXT_LEN = 100  # a text field typed on the on-screen keyboard (the server keeps what the form gives)
 
 
 class SubmissionFlow:
@@ -59,7 +62,7 @@ class SubmissionFlow:
         self.lang: Lang = "zh"
         self.elder = False
         self.last_touch = 0.0
-        self.domains: list[tuple[str, str, int]] = []  # (domain, domain_en, items)
+        self.domains: list[tuple[str, str, int, Names]] = []  # (domain, domain_en, items, its ko/ja/ru names)
         self._clear()
 
     def _clear(self) -> None:
@@ -71,6 +74,7 @@ class SubmissionFlow:
         self.item: ItemDetail | None = None
         self.situation: Situation | None = None
         self.name = self.id_number = self.phone = self.phone_typed = ""
+        self.id_type = self.nationality = ""  # the document read (kiosk.documents); a passport's nationality
         self.index = 0
         self.pages: dict[str, list[Page]] = {}
         self.later: set[str] = set()
@@ -97,7 +101,15 @@ class SubmissionFlow:
 
     def set_domains(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """GET /items/domains (not a touch)."""
-        self.domains = [(str(r["domain"]), str(r.get("domain_en") or ""), int(r.get("items") or 0)) for r in rows]
+        self.domains = [
+            (
+                str(r["domain"]),
+                str(r.get("domain_en") or ""),
+                int(r.get("items") or 0),
+                own_names(r.get("domain_names"), str(r.get("domain_en") or "")),
+            )
+            for r in rows
+        ]
 
     def choose_domain(self, domain: str, now: float) -> bool:
         """A domain tile: True when the app should load its items."""
@@ -166,11 +178,15 @@ class SubmissionFlow:
         if self.screen == "sub_template" and self.situation is not None:
             self.screen, self.message = "sub_card", ""
 
-    def card_read(self, name: str, id_number: str, now: float) -> None:
-        """The reader gave the applicant's name and ID number: on to the optional phone."""
+    def card_read(
+        self, name: str, id_number: str, now: float, id_type: str = "resident", nationality: str = ""
+    ) -> None:
+        """The reader gave the applicant's name, document number and document (`id_type`; a passport from the
+        scanner with its `nationality`): on to the optional phone."""
         self.touch(now)
         if self.screen == "sub_card" and name and id_number:
             self.name, self.id_number, self.screen, self.message = name, id_number, "sub_phone", ""
+            self.id_type, self.nationality = id_type, nationality
 
     def card_failed(self, now: float) -> None:
         """No card or unreadable: say so, keep waiting."""
@@ -224,7 +240,7 @@ class SubmissionFlow:
 
     @property
     def kiosk_fields(self) -> tuple[FormField, ...]:
-        """The chain's fields asked here (choices and numbers)."""
+        """The chain's fields asked here (every kind: `FormField.at_kiosk`)."""
         return tuple(f for f in self.item.fields if f.at_kiosk) if self.item is not None else ()
 
     @property
@@ -249,6 +265,23 @@ class SubmissionFlow:
             self.typed += digit
             self.message = ""
 
+    def field_typed(self, text: str, now: float) -> None:
+        """A text field's text as typed on the on-screen keyboard (what the field shows)."""
+        self.touch(now)
+        f = self.form_field
+        if f is not None and f.kind == "text":
+            self.typed, self.message = text[:TEXT_LEN], ""
+
+    def field_later(self, now: float) -> bool:
+        """A text field left for the window (到窗口填写): no answer, the next field."""
+        self.touch(now)
+        f = self.form_field
+        if f is None or f.kind != "text":
+            return False
+        self.answers.pop(f.code, None)
+        self._next_field()
+        return True
+
     def field_backspace(self, now: float) -> None:
         """Delete the last digit of a number field."""
         self.touch(now)
@@ -256,9 +289,17 @@ class SubmissionFlow:
             self.typed = self.typed[:-1]
 
     def field_ok(self, now: float) -> bool:
-        """Keep the typed number (a required one must be there) and go on."""
+        """Keep the typed number (a required one must be there) or text (blank: left for the window) and go on."""
         self.touch(now)
         f = self.form_field
+        if f is not None and f.kind == "text":
+            text = " ".join(self.typed.split())
+            if text:
+                self.answers[f.code] = text
+            else:  # the kiosk's keyboard has no Chinese input: the clerk fills it in at the window
+                self.answers.pop(f.code, None)
+            self._next_field()
+            return True
         if f is None or f.kind != "number":
             return False
         if not self.typed and f.required:
@@ -421,6 +462,8 @@ class SubmissionFlow:
             form,
             pages,
             chain=self.item.chain,
+            id_type=self.id_type or None,
+            nationality=self.nationality or None,
         )
         self.screen, self.message = "sub_sending", ""
         return self.pending
@@ -466,6 +509,7 @@ class SubmissionFlow:
         """After the hand-over: pages, card and phone are no longer needed on screen."""
         self.pending, self.pages, self.later, self.answers, self.typed = None, {}, set(), {}, ""
         self.name = self.id_number = self.phone = self.phone_typed = ""
+        self.id_type = self.nationality = ""
 
     # --- time and view ----------------------------------------------------------------------------------
 
@@ -503,10 +547,12 @@ class SubmissionFlow:
         return t(key, self.lang, **kw)
 
     def applicant_masked(self) -> str:
-        """'张*三  3710**********1234' for the review (never in full on screen)."""
-        idn = self.id_number
-        masked = f"{idn[:4]}{'*' * max(0, len(idn) - 8)}{idn[-4:]}" if len(idn) >= 8 else "*" * len(idn)
-        return self.text("applicant", name=mask_name(self.name), id=masked)
+        """'张*三  3710**********1234' for the review (never in full on screen: masked as the server masks, a
+        passport's number to its last two), and the document named on the next line (护照 / Passport)."""
+        from queue_server.ids import mask_id_number  # the server's own mask: the same on screen and in its answers
+
+        line = self.text("applicant", name=mask_name(self.name), id=mask_id_number(self.id_number))
+        return f"{line}\n{doc_lines('applicant_doc', self.id_type or 'resident', self.lang)}"
 
     def phone_masked(self) -> str:
         """The phone as typed, masked once complete."""

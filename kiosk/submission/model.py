@@ -7,7 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.strings import Lang, t
+from kiosk.strings import Lang, name_in, t
+
+Names = tuple[tuple[str, str], ...]  # (language, name) in the languages beyond Chinese and English (ko, ja, ru)
+
+
+def own_names(names: Mapping[str, Any] | None, name_en: str) -> Names:
+    """An API `names` map's own names in ko/ja/ru: the server fills a language an item has no name in with the
+    English name (`queue_server.languages.all_names`), and the kiosk shows Chinese there instead."""
+    return tuple(
+        (str(k), str(v)) for k, v in (names or {}).items() if k not in ("zh", "en") and v and str(v) != name_en
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,21 +29,24 @@ class ItemSummary:
     name_en: str
     domain: str
     time_limit_days: int
+    names: Names = ()
 
     @classmethod
     def from_api(cls, d: Mapping[str, Any]) -> ItemSummary:
         """From one line of GET /api/v1/items."""
+        name_en = str(d.get("name_en") or "")
         return cls(
             str(d["code"]),
             str(d["name"]),
-            str(d.get("name_en") or ""),
+            name_en,
             str(d.get("domain") or ""),  # a chain (一件事) has none
             int(d.get("time_limit_days") or 0),
+            own_names(d.get("names"), name_en),
         )
 
     def label(self, lang: Lang) -> str:
-        """The name in `lang`."""
-        return self.name_en if lang == "en" and self.name_en else self.name
+        """The name in `lang` (its own ko/ja/ru name, else Chinese)."""
+        return name_in(lang, self.name, self.name_en, self.names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +113,9 @@ class FormField:
 
     @property
     def at_kiosk(self) -> bool:
-        """Whether the kiosk asks it: a choice or a number (no keyboard for text: filled in at the window)."""
-        return self.kind in ("choice", "number")
+        """Whether the kiosk asks it: every kind — choices as tiles, numbers on the keypad, text on the on-screen
+        keyboard (Latin letters and digits; left empty, the window fills it in)."""
+        return self.kind in ("choice", "number", "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +132,7 @@ class ItemDetail:
     situations: tuple[Situation, ...]
     fields: tuple[FormField, ...] = ()  # a chain's shared form
     members: tuple[tuple[str, str], ...] = ()  # a chain's (一链办理) items: (name, name_en); none for one item
+    names: Names = ()  # its own names in ko/ja/ru (the item file's `names`)
 
     @property
     def chain(self) -> bool:
@@ -166,11 +181,12 @@ class ItemDetail:
                 for f in d.get("fields") or ()
             ),
             tuple((str(m["name"]), str(m.get("name_en") or "")) for m in d.get("members") or ()),
+            own_names(d.get("names"), str(d.get("name_en") or "")),
         )
 
     def label(self, lang: Lang) -> str:
-        """The name in `lang`."""
-        return self.name_en if lang == "en" and self.name_en else self.name
+        """The name in `lang` (its own ko/ja/ru name, else Chinese)."""
+        return name_in(lang, self.name, self.name_en, self.names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +212,16 @@ class Submission:
     form: dict[str, str]
     pages: tuple[Page, ...] = field(default=())
     chain: bool = False  # `item` is a chain's code: POST /halls/{hall}/chains
+    id_type: str | None = None  # the document (kiosk.documents; None: told by the number's shape, as before)
+    nationality: str | None = None  # a passport's holder's, ISO 3166-1 alpha-3
+
+    @property
+    def applicant(self) -> dict[str, Any]:
+        """The `applicant` object: name, number, phone, and the document when the kiosk knows it."""
+        out: dict[str, Any] = {"name": self.name, "id_number": self.id_number, "phone": self.phone}
+        if self.id_type:
+            out |= {"id_type": self.id_type, "nationality": self.nationality}
+        return out
 
     def data(self) -> dict[str, Any]:
         """The multipart `data` field (a chain's names its chain; `item` stays for the outbox's entry)."""
@@ -205,7 +231,7 @@ class Submission:
                 "chain": self.item,
                 "item": self.item,
                 "situation": self.situation,
-                "applicant": {"name": self.name, "id_number": self.id_number, "phone": self.phone},
+                "applicant": self.applicant,
                 "form": dict(self.form),
                 "ticket_id": None,
             }
@@ -214,7 +240,7 @@ class Submission:
             "item": self.item,
             "item_version": self.item_version,
             "situation": self.situation,
-            "applicant": {"name": self.name, "id_number": self.id_number, "phone": self.phone},
+            "applicant": self.applicant,
             "form": dict(self.form),
             "ticket_id": None,
         }

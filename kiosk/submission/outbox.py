@@ -178,6 +178,8 @@ class Outbox:
             dict(d.get("form") or {}),
             pages,
             chain=bool(d.get("chain")),
+            id_type=a.get("id_type"),  # entries of older kiosks have none: the number's shape tells the server
+            nationality=a.get("nationality"),
         )
 
     def pending(self) -> list[str]:

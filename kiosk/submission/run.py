@@ -45,8 +45,4 @@ def submission_part(app: Any, args: argparse.Namespace | None) -> Any:
         report=lambda detail: cases.report_health("error", detail),
         max_pause_s=args.outbox_max_pause if args is not None else 60.0,
     )
-    from .script import SubmissionSteps
-
-    part = SubmissionUi(app, cases, outbox, camera)
-    part.script = SubmissionSteps(part)
-    return part
+    return SubmissionUi(app, cases, outbox, camera)

@@ -17,6 +17,8 @@ from kivy.uix.button import Button  # type: ignore[import-untyped]
 from kivy.uix.image import Image  # type: ignore[import-untyped]
 from kivy.uix.label import Label  # type: ignore[import-untyped]
 
+from kiosk.strings import name_in
+
 from .flow import CHAINS
 
 if TYPE_CHECKING:
@@ -103,8 +105,8 @@ def fill(ui: SubmissionUi, sm: Any, fs: float) -> None:
             tile.background_color = (0.42, 0.25, 0.63, 1)
             tile.bind(on_release=lambda w: ui.tap_chains_tile())
             grid.add_widget(tile)
-        for domain, domain_en, n in f.domains if changed else []:
-            title = domain_en if lang == "en" and domain_en else domain
+        for domain, domain_en, n, names in f.domains if changed else []:
+            title = name_in(lang, domain, domain_en, names)  # 한국어, 日本語, Русский: the catalogue's own names
             tile = SubTile(key=domain, title=title, subtitle=ui.text("n_items", n=n))  # "12 项事项", not "12"
             tile.bind(on_release=lambda w: ui.tap_domain(w.key))
             grid.add_widget(tile)
@@ -138,7 +140,10 @@ def fill(ui: SubmissionUi, sm: Any, fs: float) -> None:
     elif name == "sub_fields" and f.form_field is not None:
         grid = sm.get_screen(name).ids.grid
         ff = f.form_field
-        for value in ff.choices if _changed(grid, (lang, ff.code)) else ():
+        changed = _changed(grid, (lang, ff.code))
+        if changed:  # another field: its text box shows what was typed for it (empty, or an answer gone back to)
+            sm.get_screen(name).ids.text.text = f.typed if ff.kind == "text" else ""
+        for value in ff.choices if changed else ():
             chosen = ui.text("chosen") if f.answers.get(ff.code) == value else ""
             tile = SubTile(key=value, title=value, subtitle=chosen)
             tile.bind(on_release=lambda w: ui.tap_choice(w.key))

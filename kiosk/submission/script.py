@@ -3,8 +3,9 @@
 Steps: `sub:KEY` (the button showing this part's catalogue string KEY: `sub:capture`, `sub:next`, `sub:submit`,
 `sub:bring_later`, `sub:start`, `sub:phone_skip`, `sub:submit_tile`, …), `field:number|proof` (the case query's
 field the keypad types into), `tile:KEY` (a domain, item or situation tile by its key), `search:TEXT` (type TEXT in
-the search box and search), `wait:SCREEN` for this part's screens (`sub_review`, `sub_queued`, `q_list`, …) and
-`wait:outbox-empty` (every queued submission sent).
+the search box and search), `fieldtext:TEXT` (type TEXT into a chain's text field, as the on-screen keyboard
+would; then `sub:ok`, or `sub:field_at_window` to leave it for the window), `wait:SCREEN` for this part's screens
+(`sub_review`, `sub_queued`, `q_list`, …) and `wait:outbox-empty` (every queued submission sent).
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ class SubmissionSteps(PartSteps):
         return None
 
     def act(self, run: ScriptRunner, name: str, arg: str) -> bool:
-        """`search:TEXT`: type it, then tap search."""
+        """`search:TEXT`: type it, then tap search; `fieldtext:TEXT`: type it into the text field."""
+        if name == "fieldtext":
+            run.app.root.ids.sm.get_screen("sub_fields").ids.text.text = arg
+            run.next_soon()
+            return True
         if name != "search":
             return False
         run.app.root.ids.sm.get_screen("sub_domains").ids.search.text = arg

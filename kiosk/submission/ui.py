@@ -1,7 +1,9 @@
 """The Kivy side of self-submission, case query and pickup: flow state → properties, taps → flow calls, I/O on threads.
 
-`SubmissionUi` is held by the kiosk app as `app.sub`; `submission.kv` draws its properties. Network, camera,
-card reader and printer calls run on worker threads and come back through `app._later` (the Kivy clock).
+`SubmissionUi` is a part of the kiosk (`kiosk.parts.Part`), held by the app as `app.sub`; `submission.kv` draws its
+properties. Like the other parts it uses the kiosk's devices service (`app.devices`): the ID-card reader's cards and
+the scanner's passports come to `card` and `passport`, the receipt goes to `app.devices.print_document`. Network,
+camera and printer calls run on worker threads and come back through `app._later` (the Kivy clock).
 """
 
 from __future__ import annotations
@@ -17,18 +19,18 @@ from kivy.properties import BooleanProperty, DictProperty, StringProperty  # typ
 from kiosk.booking import typed_phone
 from kiosk.client import Final, KioskClient, KioskClientError, citizen_words
 from kiosk.parts import Part, Tile
-from kiosk.strings import both, messages
+from kiosk.strings import both, messages, name_in
 
-from .devices import DeviceSteps
 from .flow import SubmissionFlow
 from .outbox import Outbox, OutboxError
 from .query import QueryFlow
 from .screens import KV_FILE, install
+from .script import SubmissionSteps
 
 log = logging.getLogger("kiosk")
 
 
-class SubmissionUi(DeviceSteps, Part):
+class SubmissionUi(Part):
     """Self-submission, case query and pickup in the kiosk app (see the module doc)."""
 
     tx = DictProperty(dict(messages("zh")))
@@ -56,15 +58,18 @@ class SubmissionUi(DeviceSteps, Part):
     pk_code = StringProperty("")
     countdown = StringProperty("")
     field_number = BooleanProperty(False)  # a chain's field typed on the keypad (not chosen from tiles)
+    field_text = BooleanProperty(False)  # a chain's text field typed on the on-screen keyboard
+    has_scanner = BooleanProperty(False)  # a passport can be read (the card screen says so)
     field_value = StringProperty("")
 
     name = "sub"
     kv_files = (KV_FILE,)
+    script_steps = SubmissionSteps
 
     def __init__(self, app: Any, cases: KioskClient, outbox: Outbox | None, camera: Any = None, **kw: Any) -> None:
-        """Attach to the kiosk `app` (its reader, printer, clock helpers) with the cases client, outbox and camera."""
-        super().__init__(**kw)
-        self.app, self.cases, self.outbox, self.camera = app, cases, outbox, camera
+        """A part of the kiosk `app` (its devices, clock helpers) with the cases client, outbox and camera."""
+        super().__init__(app, None, **kw)
+        self.cases, self.outbox, self.camera = cases, outbox, camera
         self.flow = SubmissionFlow()
         self.query = QueryFlow()
         self.thumbs_version = 0
@@ -157,8 +162,8 @@ class SubmissionUi(DeviceSteps, Part):
 
     def render(self, lang: str, elder: bool) -> None:
         """Copy the flows' state into the properties (Kivy thread); the screens fill their lists themselves."""
-        for fl in (self.flow, self.query):
-            fl.lang, fl.elder = ("en" if lang == "en" else "zh"), elder
+        for fl in (self.flow, self.query):  # every language of the catalogue (issue 22: 한국어, 日本語, Русский too)
+            fl.lang, fl.elder = lang, elder
         self.tx = dict(messages(lang))
         f, q = self.flow, self.query
         self.screen = self.current or ""
@@ -167,26 +172,29 @@ class SubmissionUi(DeviceSteps, Part):
         self.heading, self.detail = "", ""
         if f.screen == "sub_items":
             n = len(f.items or [])
-            where = f.domain or f.query
+            row = next((x for x in f.domains if x[0] == f.domain), None)  # the domain in its own ko/ja/ru name
+            where = name_in(f.lang, row[0], row[1], row[3]) if row else (f.domain or f.query)
             self.heading = self.text("chains_in", n=n) if f.chains else self.text("items_in", domain=where, n=n)
         if f.item is not None and f.screen in ("sub_situation", "sub_template"):
             own = f.situation is not None and not f.item.chain  # a chain's one "situation" is the chain itself
             self.heading = f.item.label(f.lang) + (f" · {f.situation.label(f.lang)}" if own and f.situation else "")
             days = f.item.time_limit_days
             limit = self.text("time_limit", days=days) if days else self.text("time_limit_now")
-            self.detail = f"{limit}    {self.text('fees', fees=f.item.fees if f.lang == 'zh' else f.item.fees_en)}"
+            fees = f.item.fees_en if f.lang == "en" and f.item.fees_en else f.item.fees  # the catalogue's two
+            self.detail = f"{limit}    {self.text('fees', fees=fees)}"
             if f.item.chain:  # 一链办理: what the one application covers, decided in parallel
                 names = "、".join(en if f.lang == "en" and en else zh for zh, en in f.item.members)
                 self.detail = f"{self.text('chain_members', n=len(f.item.members), names=names)}    {limit}"
         ff = f.form_field
         self.field_number = ff is not None and ff.kind == "number"
+        self.field_text = ff is not None and ff.kind == "text"
         self.field_value = f.typed
+        self.has_scanner = self.app.devices.scanner is not None
         if ff is not None:
             n = len(f.kiosk_fields)
             self.heading = self.text("field_title", i=f.field_index + 1, n=n, label=ff.label(f.lang))
-            later = any(not x.at_kiosk for x in f.item.fields) if f.item else False
-            hint = self.text("field_type" if self.field_number else "field_choose")
-            self.detail = hint + ("    " + self.text("field_text_later") if later else "")
+            hint = {"number": "field_type", "text": "field_keyboard"}.get(ff.kind, "field_choose")
+            self.detail = self.text(hint)
         m = f.material
         if m is not None:
             self.heading = self.text("capture_title", i=f.index + 1, n=len(f.materials), name=m.label(f.lang))
@@ -297,8 +305,17 @@ class SubmissionUi(DeviceSteps, Part):
         self._go(lambda now: self.flow.choose_value(value, now))
 
     def tap_field_ok(self) -> None:
-        """Keep a chain field's typed number."""
+        """Keep a chain field's typed number or text."""
         self._go(self.flow.field_ok)
+
+    def tap_field_later(self) -> None:
+        """A chain's text field left for the window (到窗口填写)."""
+        self._go(self.flow.field_later)
+
+    def field_typed(self, text: str) -> None:
+        """A text field's text changed (the on-screen keyboard, or a hardware one); no redraw: the field has it."""
+        if self.flow.form_field is not None and text != self.flow.typed:
+            self.flow.field_typed(text, time.monotonic())
 
     def tap_phone_skip(self) -> None:
         """No phone number."""
@@ -464,6 +481,59 @@ class SubmissionUi(DeviceSteps, Part):
             self.app._later(lambda: then(result), render=True)
 
         self.app._background(work)
+
+    # --- devices: the applicant's document, the receipt -------------------------------------------------
+
+    def card(self, name: str, number: str, id_type: str = "resident") -> None:
+        """A card read while one of this part's screens shows (Kivy thread): the applicant's (a resident's, a
+        permit holder's or a foreigner's: `id_type`), or the case query's."""
+        now = time.monotonic()
+        if self.flow.screen == "sub_card":
+            self.flow.card_read(name, number, now, id_type)
+        elif self.query.screen == "q_entry":
+            id_number = self.query.card_read(number, now)
+            if id_number:
+                kind = None if id_type == "resident" else id_type
+                self._fetch(lambda: self.cases.lookup(id_number, id_type=kind), self._found, failed=self._query_failed)
+
+    def passport(self, number: str, nationality: str, name: str = "") -> bool:
+        """A passport's zone read by the scanner (Kivy thread): the applicant (id_type passport, its number, the
+        holder's nationality and name from the zone) on the card screen, or the case query's look-up."""
+        now = time.monotonic()
+        if self.flow.screen == "sub_card":
+            self.flow.card_read(name, number, now, "passport", nationality)
+            log.info("kiosk passport read for self-submission")
+            return True
+        if self.query.screen == "q_entry":
+            id_number = self.query.card_read(number, now)
+            if id_number:
+                look = lambda: self.cases.lookup(id_number, id_type="passport", nationality=nationality)  # noqa: E731
+                self._fetch(look, self._found, failed=self._query_failed)
+            log.info("kiosk passport read for the case query")
+            return True
+        return False
+
+    def _print_receipt(self, case: dict[str, Any], item_name: tuple[str, str], pages: int, to_follow: int) -> None:
+        """The 自助申报回执 on the ticket printer (worker thread): case number, item, query code, a QR code of the
+        query page."""
+        from peripherals.printer.receipt import ReceiptData, render_receipt
+
+        number, code = str(case["number"]), str(case.get("query_token") or "")
+        data = ReceiptData(
+            hall_name=self.app._names[0],
+            hall_name_en=self.app._names[1],
+            case_number=number,
+            item_name=item_name[0],
+            item_name_en=item_name[1],
+            query_code=code,
+            submitted_at=self.app.now(),  # the hall's clock, not this computer's
+            query_url=f"{self.app.server.rstrip('/')}/cases/query?n={number}&p={code}",
+            pages=pages,
+            to_follow=to_follow,
+        )
+        ok = self.app.devices.print_document(lambda paper: render_receipt(data, paper)) == "printed"
+        log.info("kiosk receipt %s: %s", number, "printed" if ok else "not printed")
+        self.app._later(lambda: self.flow.printed(ok), render=True)
 
     def _tell_staff(self, detail: str) -> None:
         try:

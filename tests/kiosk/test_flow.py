@@ -37,6 +37,8 @@ def flow(**kw: object) -> Flow:
 def to_confirm(f: Flow, now: float = 0.0, card: str | None = None) -> None:
     f.take_number(now)
     f.choose_domain("A", now)
+    if f.screen == "interpreter":  # a language other than Chinese: asked once
+        f.answer_interpreter(True, now)
     if card:
         f.card_read(card, now)
     assert f.screen == "confirm"
@@ -239,6 +241,7 @@ def test_idle_timeout_clears_everything_personal() -> None:
     assert f.tick(limit)
     assert f.screen == "home"
     assert (f.domain, f.id_number, f.ticket, f.pending, f.message) == (None, None, None, None, "")
+    assert (f.interpreter, f.id_type) == (None, "")
     assert (f.lang, f.elder) == ("zh", False)  # the next citizen starts from the default
     assert f.seconds_left(limit + 1) is None  # home waits forever
 
@@ -312,3 +315,55 @@ def test_language_switch_changes_every_text() -> None:
     assert f.lang == "ru" and f.text("take_number") == "Взять талон"
     f.toggle_lang(4)
     assert f.lang == "zh"
+
+
+def test_an_interpreter_is_asked_once_in_another_language_and_goes_with_the_ticket() -> None:
+    f = flow()
+    f.set_hall({"open_now": True, "languages": ["zh", "en", "ko"]})
+    f.lang = "ko"
+    f.take_number(0)
+    f.choose_domain("A", 1)
+    assert f.screen == "interpreter"
+    f.card_read(SENIOR_ID, 1, "foreign_permanent")  # a card may come while it asks
+    f.answer_interpreter(True, 2)
+    assert f.screen == "confirm" and f.interpreter_lang == "ko" and f.id_type == "foreign_permanent"
+    f.back(3)
+    f.choose_domain("B", 3)
+    assert f.screen == "confirm"  # asked once a visit: another service, no second question
+    req = f.confirm(4)
+    assert req is not None and req.interpreter == "ko" and req.lang == "ko" and req.queue == "B"
+    assert f.issued(req.key, TICKET | {"interpreter": "ko"}, 5)
+    assert f.ticket is not None and f.ticket.interpreter == "ko" and f.id_type == ""
+    f.home(6)
+    f.take_number(7)
+    f.choose_domain("A", 7)
+    assert f.screen == "interpreter"  # the next citizen is asked again
+
+
+@pytest.mark.parametrize(
+    ("lang", "languages", "asks"),
+    [("zh", ["zh", "en", "ko"], False), ("ja", ["zh", "en", "ko"], False), ("en", ["zh", "en"], True)],
+)
+def test_no_question_in_chinese_nor_in_a_language_the_hall_has_no_interpreter_in(
+    lang: str, languages: list[str], asks: bool
+) -> None:
+    f = flow()
+    f.set_hall({"open_now": True, "languages": languages})
+    f.lang = lang
+    f.take_number(0)
+    f.choose_domain("A", 1)
+    assert (f.screen == "interpreter") is asks
+    if asks:
+        f.answer_interpreter(False, 2)
+    req = f.confirm(3)
+    assert req is not None and req.interpreter is None
+
+
+def test_a_passport_on_take_a_number_is_named_but_not_sent() -> None:
+    f = flow()
+    f.take_number(0)
+    f.choose_domain("A", 1)
+    f.passport_read(2)
+    assert f.passport and f.id_type == "passport" and f.id_number is None
+    req = f.confirm(3)
+    assert req is not None and req.id_number is None

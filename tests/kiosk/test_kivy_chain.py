@@ -1,5 +1,6 @@
 """一链办理 on the real Kivy kiosk under Xvfb against a live server: the citizen taps 一件事, chooses 开办餐饮店,
-reads the one material list, reads the ID card, answers the chain's choice and number fields once, scans each
+reads the one material list, reads the ID card, answers the chain's fields once (text on the on-screen keyboard — one
+left for the window —, choices as tiles, a number on the keypad), scans each
 material once (two marked 'bring later'), submits; the server has one chain with three cases sharing the scans,
 and the receipt printed on the (TCP) printer simulator carries the chain's number."""
 
@@ -32,6 +33,15 @@ CHAIN = [
     "card",
     "wait:sub_phone",
     "phone:13912345678",
+    "sub:ok",
+    "wait:sub_fields",
+    "fieldtext:Xiaosan Home Kitchen",  # 店名: typed on the on-screen keyboard
+    "shot:chain-field-text",
+    "sub:ok",
+    "wait:sub_fields",
+    "sub:field_at_window",  # 经营场所: Chinese, which the keyboard cannot type: the window fills it in
+    "wait:sub_fields",
+    "fieldtext:Catering",
     "sub:ok",
     "wait:sub_fields",
     "shot:chain-field-choice",
@@ -81,14 +91,16 @@ def test_a_chain_is_applied_for_once_at_the_kiosk(tmp_path: Path) -> None:
         assert forms[2]["place_kind"] == "歌舞厅" and forms[2]["area"] == "120"
         assert forms[1]["bring_later"] == "safety_rules"  # the chain's "rules", by each item's own code
         assert forms[2]["bring_later"] == "health_rules,hygiene_report"
-        assert "business_name" in forms[0]["to_complete_at_window"]  # no keyboard: the window fills it in
+        assert forms[0]["business_name"] == "Xiaosan Home Kitchen" and forms[2]["unit_name"] == "Xiaosan Home Kitchen"
+        assert forms[0]["scope"] == "Catering"
+        assert forms[0]["to_complete_at_window"] == "address"  # left for the window at the kiosk
         with srv.ctx.db.read() as s:
             rows = list(s.execute(select(CaseMaterial)).scalars())
         names = {r.storage_name for r in rows}
         assert len(rows) > len(names)  # one scan named by several members: stored once
     finally:
         srv.stop()
-    for name in ("chain-domains", "chain-template", "chain-field-choice", "chain-field-number", "chain-review",
-                 "chain-result"):  # fmt: skip
+    for name in ("chain-domains", "chain-template", "chain-field-text", "chain-field-choice", "chain-field-number",
+                 "chain-review", "chain-result"):  # fmt: skip
         check_png(shots / f"kiosk-{name}.png", (1920, 1080))
         publish(shots / f"kiosk-{name}.png")

@@ -2,7 +2,7 @@
 
 A foreigner's permanent residence card (2023 edition) on the simulated SAM reader starts take-a-number on the
 home screen and goes with the ticket (masked, as a resident's card does); a passport's two MRZ lines from the
-sim:// scanner start take-a-number too, the confirm screen says 已读取护照, and the ticket is an ordinary one:
+sim:// scanner start take-a-number too, the confirm screen says 已读取证件：护照, and the ticket is an ordinary one:
 the passport number is never sent (the server validates only resident, permit and permanent residence numbers),
 and neither it nor the holder's name reaches the log. In a closed hall the same card books a slot under the
 card's English name, masked on the confirm screen exactly as the server stores it (K** M****).

@@ -1,10 +1,12 @@
 """The kiosk in 한국어 on the demo hall (issue 22), by real touches under Xvfb: the domain tiles show the hall's
-Korean names, the ticket keeps the kiosk's language (its tracking state says so), and the printed slip over a
-pseudo-terminal carries its second lines as raster images of the Korean text (encoder.py says why)."""
+Korean names, the kiosk asks once whether an interpreter is needed (需要语言服务), the ticket keeps the kiosk's
+language and the interpreter's (the clerk's console lists it), and the printed slip over a pseudo-terminal carries
+its second lines as raster images of the Korean text (encoder.py says why) and the 需语言服务 mark."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,16 +30,33 @@ def test_a_domain_in_the_kiosk_language() -> None:
 
 def test_a_number_taken_in_korean(demo: LiveServer, tmp_path: Path) -> None:  # noqa: F811
     script = ["wait:home", "lang", "lang", "take", "wait:domain", "shot:ko-domain-names", "domain:D"]
-    script += ["wait:confirm", "confirm", "wait:ticket"]
+    script += ["wait:interpreter", "shot:ko-interpreter", "interp:yes", "wait:confirm", "shot:ko-interpreter-confirm"]
+    script += ["confirm", "wait:ticket", "shot:ko-interpreter-ticket"]
     printer = SimulatedPrinter()
     with PtySimulator(printer) as pty:
         kiosk(demo.url, script, tmp_path, "--printer", pty.url)
         (doc,) = printer.wait_for_documents(1)
     (ticket,) = [t for t in demo_tickets(demo) if t["queue"] == "D" and t.get("lang") == "ko"]
-    assert "社保医保" in doc.text_lines  # Chinese first, as text
+    assert ticket["interpreter"] == "ko"
+    assert "社保医保 · 需语言服务" in doc.text_lines  # Chinese first, as text, with the interpreter's mark
+    desk = _console(demo, 5)  # window 5 calls D: its clerk sees who needs an interpreter
+    assert [t["interpreter"] for t in desk["waiting"] if t["id"] == ticket["id"]] == ["ko"]
     assert len(doc.rasters) >= 3  # the domain in Korean, the wait line, the scan hint (and the missed line)
     assert all(r.width == 576 and r.black() > 200 for r in doc.rasters)
-    shot = tmp_path / "kiosk-ko-domain-names.png"
-    check_png(shot, (1920, 1080))
-    publish(shot)
+    for name in ("ko-domain-names", "ko-interpreter", "ko-interpreter-confirm", "ko-interpreter-ticket"):
+        shot = tmp_path / f"kiosk-{name}.png"
+        check_png(shot, (1920, 1080))
+        publish(shot)
     assert str(ticket["number"]).startswith("D")
+
+
+def _console(demo: LiveServer, window: int) -> dict[str, Any]:  # noqa: F811
+    """The window's desk as its console reads it (an administrator may open any window's)."""
+    import httpx
+
+    with httpx.Client(base_url=demo.url) as http:
+        r = http.post("/api/v1/auth/token", data={"username": "admin", "password": "demo-admin"})
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        desk = http.get(f"/api/v1/halls/demo/console/windows/{window}", headers=headers)
+    assert desk.status_code == 200, desk.text
+    return dict(desk.json())

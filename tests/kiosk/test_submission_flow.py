@@ -104,7 +104,13 @@ def test_the_whole_way_to_a_submission() -> None:
         "item": "SCZT-GTH-001",
         "item_version": 3,
         "situation": "self",
-        "applicant": {"name": "张小三", "id_number": ID_NUMBER, "phone": "13812345678"},
+        "applicant": {
+            "name": "张小三",
+            "id_number": ID_NUMBER,
+            "phone": "13812345678",
+            "id_type": "resident",
+            "nationality": None,
+        },
         "form": {"bring_later": "premises"},
         "ticket_id": None,
     }
@@ -296,3 +302,105 @@ def test_query_by_number_and_by_card_and_pickup() -> None:
     q.picked_up("T1202611270001", 10)
     assert q.screen == "pk_done" and "T1202611270001" in q.message
     assert q.tick(10 + 61) and q.screen is None
+
+
+def _to_card(f: SubmissionFlow, now: float = 1.0) -> None:
+    f.start(now)
+    f.set_domains([{"domain": "市场准入", "domain_en": "Market access", "items": 1}])
+    f.choose_domain("市场准入", now)
+    f.set_items([LINE])
+    f.choose_item("SCZT-GTH-001", now)
+    f.set_item(ITEM)
+    f.choose_situation("agent", now)
+    f.begin(now)
+    assert f.screen == "sub_card"
+
+
+def test_a_passport_from_the_scanner_is_the_applicant_of_the_submission() -> None:
+    f = SubmissionFlow(new_id=lambda: "11111111-2222-3333-4444-555555555555")
+    _to_card(f)
+    f.card_read("KIM MINSU", "M12345678", 2, "passport", "KOR")
+    f.phone_skip(2)
+    assert f.begin_capture(3)
+    f.captured("image/jpeg", b"\xff\xd8\xffpage", 3)
+    assert f.next_material(3) and f.screen == "sub_review"
+    f.lang = "ko"
+    shown = f.applicant_masked()
+    assert "K** M****" in shown and "*******78" in shown and "M12345678" not in shown  # masked as the server masks
+    assert "证件类型：护照" in shown and "신분증 종류: 여권" in shown  # Chinese first, the kiosk's language under it
+    sub = f.submit(4)
+    assert sub is not None
+    assert sub.data()["applicant"] == {
+        "name": "KIM MINSU",
+        "id_number": "M12345678",
+        "phone": None,
+        "id_type": "passport",
+        "nationality": "KOR",
+    }
+    f.queued(sub.submission_id, 5)
+    assert (f.id_type, f.nationality, f.id_number) == ("", "", "")  # forgotten after the hand-over
+
+
+def test_a_foreigners_card_is_named_on_the_review() -> None:
+    f = SubmissionFlow()
+    _to_card(f)
+    f.card_read("KIM MINSU", "937410198503151210", 2, "foreign_permanent")
+    assert f.applicant_masked().endswith("证件类型：外国人永久居留身份证")
+    f.lang = "en"
+    assert f.applicant_masked().endswith("证件类型：外国人永久居留身份证\nDocument: Foreign permanent resident ID card")
+
+
+CHAIN: dict[str, Any] = ITEM | {
+    "code": "YL-CYD-001",
+    "situations": [ITEM["situations"][1]],
+    "members": [{"name": "个体工商户设立登记", "name_en": "Sole proprietorship"}],
+    "fields": [
+        {"code": "business_name", "label": "店名", "label_en": "Business name"},
+        {"code": "address", "label": "经营场所", "label_en": "Address"},
+        {"code": "area", "label": "面积", "label_en": "Area", "kind": "number"},
+    ],
+}
+
+
+def test_a_chains_text_fields_are_typed_or_left_for_the_window() -> None:
+    f = SubmissionFlow()
+    f.start(1)
+    f.domain, f.items, f.screen = "__chains__", [], "sub_items"
+    f.set_items([LINE | {"code": "YL-CYD-001"}])
+    assert f.choose_item("YL-CYD-001", 1)
+    f.set_item(CHAIN)
+    f.begin(1)
+    f.card_read("张小三", ID_NUMBER, 1)
+    f.phone_skip(1)
+    assert f.screen == "sub_fields" and [x.code for x in f.kiosk_fields] == ["business_name", "address", "area"]
+    f.field_typed("  Xiaosan   Kitchen ", 2)
+    assert f.field_ok(2) and f.form_field is not None and f.form_field.code == "address"
+    f.field_typed("somewhere", 2)
+    assert f.field_later(2) and f.form_field is not None and f.form_field.code == "area"
+    assert not f.field_later(2)  # a number field is typed, never left for later here
+    f.field_key("8", 3)
+    assert f.field_ok(3) and f.screen == "sub_capture"
+    assert f.answers == {"business_name": "Xiaosan Kitchen", "area": "8"}  # the address: at the window
+    assert f.back(4) and f.screen == "sub_fields" and f.form_field is not None and f.form_field.code == "area"
+
+
+def test_items_and_domains_in_their_own_ko_ja_ru_names_else_chinese() -> None:
+    from kiosk.submission.model import ItemDetail, ItemSummary
+
+    names = {"zh": "异地就医备案", "en": "Registration", "ko": "타지역 진료 등록", "ja": "Registration"}
+    names |= {"ru": "Регистрация"}
+    line = ItemSummary.from_api(LINE | {"name": "异地就医备案", "name_en": "Registration", "names": names})
+    # the server fills a language without a name with the English one: the kiosk shows Chinese there
+    assert [line.label(x) for x in ("zh", "en", "ko", "ja", "ru")] == [
+        "异地就医备案",
+        "Registration",
+        "타지역 진료 등록",
+        "异地就医备案",
+        "Регистрация",
+    ]
+    detail = ItemDetail.from_api(ITEM | {"names": {"ja": "事業登録"}})
+    assert detail.label("ja") == "事業登録" and detail.label("ko") == ITEM["name"]
+    f = SubmissionFlow()
+    row = {"domain": "社保医保", "domain_en": "Social", "items": 3, "domain_names": {"ko": "사회보험", "ja": "Social"}}
+    f.set_domains([row])
+    assert f.domains == [("社保医保", "Social", 3, (("ko", "사회보험"),))]
