@@ -13,6 +13,7 @@ from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
 
 from .harness import PG_BASE, Api, LiveServer, fresh_database, pg_available, runtime
+from .notify.conftest import Receiver
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -108,3 +109,11 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[Receiver]:
+    """The city's SMS gateway on loopback (a webhook the citizens' messages reach), one per test module."""
+    g = Receiver().start()
+    yield g
+    g.stop()

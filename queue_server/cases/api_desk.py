@@ -24,8 +24,8 @@ from ..models import AuditLog, Ticket
 from ..services.auth import Principal
 from ..services.tx import HallTx
 from ..timeutil import utcnow
+from . import chains, items, output, prereview, query, states
 from . import documents as docs
-from . import items, output, prereview, query, states
 from .api_certificates import sign_pending
 from .api_submit import hall_of, pdf_response, store_of
 from .models import CaseDocument, CaseMaterial
@@ -251,6 +251,7 @@ async def act(
 
     def run(tx: HallTx) -> dict[str, Any]:
         """The action; what its answer adds to the case view (documents issued, the pickup code)."""
+        chains.locked(tx.session, load(tx.session, number), action)  # 一链办理: 409 naming the chain's route
         if action in prereview.CARD_CHECKED:  # a web case is bound to the ID number it was given
             prereview.check_card(tx.pii, load(tx.session, number), action, body.card_id_number)
         if action in WITH_DOCUMENT:

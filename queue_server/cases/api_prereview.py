@@ -4,6 +4,7 @@ the application page `/cases/apply`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -24,11 +25,12 @@ from ..ratelimit import client_of, guard_proof
 from ..services import appointments, remote
 from ..services.tx import HallTx
 from ..timeutil import utcnow
-from . import items, prereview, query, states
+from . import chains, items, prereview, query, states
 from .api_certificates import sign_pending
 from .api_submit import WEB_DIR, bad_data, commit_files, hall_of, staged_files
-from .models import Case, CaseMaterial
+from .models import Case, CaseChain, CaseMaterial
 from .service import check_move, check_staff, load
+from .storage import Checked
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 pages = APIRouter(tags=["cases"])
@@ -156,7 +158,7 @@ def citizen(s: Session, ctx: HallContext, c: Case) -> dict[str, Any]:
     item = items.as_item(row)
     tz = ctx.zones[c.hall_code]
     mats = s.execute(select(CaseMaterial).where(col(CaseMaterial.case_id) == c.id).order_by(col(CaseMaterial.id)))
-    booked = appointments.find(s, c.appointment_code) if c.appointment_code else None
+    booked = c.appointment_code is not None
     queue = prereview.queue_of(ctx.hall(c.hall_code), item) if c.status == states.PREREVIEW_PASSED else None
     return query.public(s, c, ctx.calendars[c.hall_code], utcnow().astimezone(tz).date()) | {
         "channel": c.channel,
@@ -171,28 +173,52 @@ def citizen(s: Session, ctx: HallContext, c: Case) -> dict[str, Any]:
         ],
         "notice": prereview.shown_notice(c),
         "prereview_output": item.prereview_output,
-        "queue": queue if booked is None else None,
-        "appointment": None
-        if booked is None
-        else {
-            "code": booked.code,
-            "status": booked.status,
-            "queue": booked.queue,
-            "start": booked.slot_start.astimezone(tz).isoformat(),
-            "end": booked.slot_end.astimezone(tz).isoformat(),
-        },
+        "queue": None if booked else queue,
+        "appointment": booked_view(s, c, tz),
         "item_detail": items.detail(row),
     }
 
 
-async def _opened(ctx: HallContext, request: Request, number: str) -> str:
-    """Count one try at a case's proof (per address, per case: 429), and the hall of the case (404 as a wrong
-    proof would, so a number alone tells nothing)."""
+def booked_view(s: Session, c: Case, tz: Any) -> dict[str, Any] | None:
+    """The slot a passed web case (or its chain) booked, on the hall's clock."""
+    booked = appointments.find(s, c.appointment_code) if c.appointment_code else None
+    if booked is None:
+        return None
+    return {
+        "code": booked.code,
+        "status": booked.status,
+        "queue": booked.queue,
+        "start": booked.slot_start.astimezone(tz).isoformat(),
+        "end": booked.slot_end.astimezone(tz).isoformat(),
+    }
+
+
+async def opened(ctx: HallContext, request: Request, number: str, *, chain: bool = False) -> str:
+    """Count one try at a case's (or a chain's) proof (per address, per number: 429), and its hall (404 as a
+    wrong proof would, so a number alone tells nothing)."""
     await guard_proof(ctx.limiter, request, "case-query", number.strip().upper())
     try:
+        if chain:
+            return await ctx.read(lambda s: chains.load_chain(s, number).hall_code)
         return await hall_of(ctx, number)
     except NotFound:
         raise NotFound(WRONG) from None
+
+
+async def fixed(
+    ctx: HallContext, request: Request, hall: str, check: Callable[[Session], object], fix: Callable[..., None]
+) -> None:
+    """A citizen's fix of a returned case or chain: `check` (the proof and the state) before the upload is read,
+    then the multipart `data` (JSON `ResubmitBody`) and files, then `fix(tx, form, files)` in the change."""
+    await ctx.read(check)
+    fields, files, names = await staged_files(ctx, request, ctx.hall(hall).case_upload_max_kb * 1024)
+    try:
+        body = ResubmitBody.model_validate_json(fields.get("data") or "{}")
+    except ValidationError as exc:
+        ctx.materials.discard(names)
+        raise bad_data(exc) from None
+    form = dict(body.form) if body.form is not None else None
+    await commit_files(ctx, names, lambda: ctx.change(hall, lambda tx: fix(tx, form, files)))
 
 
 @router.get("/web-cases/{number}", tags=["public"])
@@ -201,7 +227,7 @@ async def get_web_case(
 ) -> dict[str, Any]:
     """A web case for its applicant (`X-Case-Proof`: the receipt's query code, or `X-Phone-Proof` of the case's
     phone): status, the notice of a return, the answers and files, the slot. Rate-limited like the case query."""
-    await _opened(ctx, request, number)
+    await opened(ctx, request, number)
     return await ctx.read(lambda s: citizen(s, ctx, web_case(s, ctx, number, case_proof, phone_proof)))
 
 
@@ -211,22 +237,18 @@ async def resubmit(
 ) -> dict[str, Any]:
     """The fixed application of a returned web case: multipart `data` (JSON: `form`, optional) and files
     `file.<material>` (the same checks and limits as a submission); back to pre-review."""
-    hall = await _opened(ctx, request, number)
-    # the proof and the state before the upload is read (and again in the change)
-    await ctx.read(lambda s: check_move(web_case(s, ctx, number, case_proof, phone_proof), "prereview_resubmit", None))
-    fields, files, names = await staged_files(ctx, request, ctx.hall(hall).case_upload_max_kb * 1024)
-    try:
-        body = ResubmitBody.model_validate_json(fields.get("data") or "{}")
-    except ValidationError as exc:
-        ctx.materials.discard(names)
-        raise bad_data(exc) from None
+    hall = await opened(ctx, request, number)
 
-    def run(tx: HallTx) -> None:
-        c = web_case(tx.session, ctx, number, case_proof, phone_proof)
-        c = load(tx.session, c.number, lock=True)
-        prereview.resubmit(tx, c=c, form=dict(body.form) if body.form is not None else None, files=files, cipher=tx.pii)
+    def check(s: Session) -> str:
+        c = web_case(s, ctx, number, case_proof, phone_proof)
+        chains.locked(s, c, "prereview_resubmit")  # a chain's member is fixed with its chain
+        return check_move(c, "prereview_resubmit", None)
 
-    await commit_files(ctx, names, lambda: ctx.change(hall, run))
+    def fix(tx: HallTx, form: dict[str, Any] | None, files: list[tuple[str, Checked]]) -> None:
+        check(tx.session)
+        prereview.resubmit(tx, c=load(tx.session, number, lock=True), form=form, files=files, cipher=tx.pii)
+
+    await fixed(ctx, request, hall, check, fix)
     return await ctx.read(lambda s: citizen(s, ctx, load(s, number)))
 
 
@@ -241,10 +263,11 @@ async def book_slot(
 ) -> dict[str, Any]:
     """A slot of the item's queue for a web case that passed pre-review, in the bound applicant's name (409 when
     not passed, booked already, full, or the item takes no appointments)."""
-    hall = await _opened(ctx, request, number)
+    hall = await opened(ctx, request, number)
 
     def run(tx: HallTx) -> None:
         c = web_case(tx.session, ctx, number, case_proof, phone_proof)
+        chains.locked(tx.session, c, "appointment")  # a chain books one slot for all its members
         prereview.book(tx, c=load(tx.session, c.number, lock=True), start=body.start, cipher=tx.pii)
 
     await ctx.change(hall, run)
@@ -266,17 +289,42 @@ async def prereview_list(
     check_staff(who, hall, "clerk")
     wanted = frozenset(status or [states.PREREVIEW])
 
+    def line(r: Any, c: Case) -> dict[str, Any]:
+        return query.listing(r.session, c, r.hall_calendar, r.now.date()) | {
+            "kind": "case",
+            "phone_masked": c.phone_masked,
+            "id_number_masked": c.id_masked,
+            "updated_at": c.updated_at.isoformat(),
+        }
+
     def run(r: Any) -> list[dict[str, Any]]:
-        stmt = (
-            select(Case)
-            .where(col(Case.hall_code) == hall, col(Case.status).in_(sorted(wanted)))
-            .order_by(col(Case.updated_at), col(Case.id))
-        )
-        return [
-            query.listing(r.session, c, r.hall_calendar, r.now.date())
-            | {"phone_masked": c.phone_masked, "id_number_masked": c.id_masked, "updated_at": c.updated_at.isoformat()}
-            for c in r.session.execute(stmt).scalars()
-        ]
+        where = (col(Case.hall_code) == hall, col(Case.status).in_(sorted(wanted)))
+        singles = r.session.execute(select(Case).where(*where, col(Case.chain_id).is_(None))).scalars()
+        out = [(c.updated_at, c.id or 0, line(r, c)) for c in singles]
+        # 一链办理: the chain is pre-reviewed as one: one entry, with its members
+        rows = select(CaseChain).where(col(CaseChain.hall_code) == hall, col(CaseChain.status).in_(sorted(wanted)))
+        for row in r.session.execute(rows).scalars():
+            members = [line(r, c) for c in chains.members_of(r.session, row)]
+            if not members:
+                continue
+            entry = members[0] | {
+                "kind": "chain",
+                "number": row.number,
+                "item": row.code,
+                "item_name": row.name,
+                "item_name_en": row.name_en,
+                "status": row.status,
+                "status_label": states.label(row.status),
+                "applicant_masked": row.name_masked,
+                "id_number_masked": row.id_masked,
+                "submitted_at": row.submitted_at.isoformat(),
+                "updated_at": row.updated_at.isoformat(),
+                "smart_failed": [],
+                "chain": None,
+                "members": members,
+            }
+            out.append((row.updated_at, -(row.id or 0), entry))
+        return [e for _, _, e in sorted(out, key=lambda t: (t[0], t[1]))]
 
     return await ctx.read_hall(hall, run)
 
@@ -296,7 +344,12 @@ async def pass_prereview(
     once. 409 unless the case waits for pre-review."""
     hall = await hall_of(ctx, number)
     check_staff(who, hall, "clerk")
-    output = await ctx.change(hall, lambda tx: prereview.pass_case(tx, number=number, who=who, note=body.note))
+
+    def run(tx: HallTx) -> bool:
+        chains.locked(tx.session, load(tx.session, number), "prereview_pass")  # a chain is passed as one
+        return prereview.pass_case(tx, number=number, who=who, note=body.note)
+
+    output = await ctx.change(hall, run)
     if output:  # a licence item's certificate, signed now (off the writer)
         await sign_pending(ctx, request, number)
     return await _staff_view(ctx, number, who.role) | {"output": output}
@@ -309,9 +362,12 @@ async def return_prereview(number: str, body: ReturnBody, ctx: CtxDep, who: Prin
     hall = await hall_of(ctx, number)
     check_staff(who, hall, "clerk")
     fixes = [prereview.Fix(f.kind, f.code, f.problem) for f in body.fixes]
-    got = await ctx.change(
-        hall, lambda tx: prereview.return_case(tx, number=number, who=who, fixes=fixes, note=body.note)
-    )
+
+    def run(tx: HallTx) -> dict[str, Any]:
+        chains.locked(tx.session, load(tx.session, number), "prereview_return")  # a chain is returned as one
+        return prereview.return_case(tx, number=number, who=who, fixes=fixes, note=body.note)
+
+    got = await ctx.change(hall, run)
     return await _staff_view(ctx, number, who.role) | {"notice": got}
 
 

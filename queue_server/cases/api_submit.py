@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import anyio.to_thread
 import orjson
@@ -38,6 +38,9 @@ pages = APIRouter(tags=["cases"])
 WEB_DIR = Path(__file__).resolve().parent / "web"
 pages.mount("/static/cases", StaticFiles(directory=WEB_DIR), name="cases-static")
 T = TypeVar("T")
+
+
+B = TypeVar("B", bound=BaseModel)
 PICKUP_PER_KIOSK_HOUR = 60  # pickup codes tried at one 24-hour kiosk
 PICKUP_PER_HALL_HOUR = 300  # … at all of a hall's kiosks together
 NO_PROOF = (
@@ -158,11 +161,8 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
     proven one, and the case starts in `prereview` (网上预审) with channel `web`.
     """
     channel, fields, files, names = await received(ctx, request, hall, who)
-    proven = getattr(request.state, "proven_phone", None)
     try:
-        body = SubmissionBody.model_validate_json(fields.get("data", ""))
-        if proven is not None:
-            body.applicant.phone = web_phone(body.applicant.phone, proven)
+        body = parsed(SubmissionBody, fields, request)
         row = await ctx.read(
             lambda s: (
                 items.version(s, body.item, body.item_version) if body.item_version else items.current(s, body.item)
@@ -172,7 +172,7 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         store_of(ctx).discard(names)
         raise bad_data(exc) from None
     check = await smart_check(ctx, row, body, files)
-    sub = Submission(item=row, situation=body.situation, prereview=channel == "web", **submitted(body, files, channel))
+    sub = Submission(item=row, situation=body.situation, **submitted(body, files, channel))
 
     def run(tx: HallTx) -> tuple[str, str, bool, bool]:
         c, created = submit(tx, s=sub, who=who, cipher=tx.pii, tz=tx.tz)
@@ -205,9 +205,22 @@ def bad_data(exc: BaseException) -> BaseException:
     return Invalid(f"申报数据有误 / Invalid submission data: {where}")
 
 
+def parsed(model: type[B], fields: dict[str, str], request: Request) -> B:
+    """A submission's JSON part (`data`: a case's or a chain's), its applicant's phone the proven one when it
+    comes from the web (`received`): ValidationError or 422 (call inside the try that discards the upload)."""
+    body = model.model_validate_json(fields.get("data", ""))
+    proven = getattr(request.state, "proven_phone", None)
+    if proven is not None:
+        applicant: Applicant = cast(Any, body).applicant  # SubmissionBody and ChainBody both have one
+        applicant.phone = web_phone(applicant.phone, proven)
+    return body
+
+
 def submitted(body: Any, files: list[tuple[str, Checked]], channel: str) -> dict[str, Any]:
-    """What a case's and a chain's submission take alike from their JSON part (`applicant`, `form`, ids)."""
+    """What a case's and a chain's submission take alike from their JSON part (`applicant`, `form`, ids); from
+    the web it waits for 网上预审."""
     return {
+        "prereview": channel == "web",
         "name": body.applicant.name,
         "id_number": body.applicant.id_number,
         "phone": body.applicant.phone,

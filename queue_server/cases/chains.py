@@ -40,9 +40,10 @@ from ..services.auth import Principal
 from ..services.tx import HallTx
 from . import states
 from .catalog import ITEM_CODE, PART_CODE, CatalogError, Item, _problems
-from .items import as_item
-from .models import Case, CaseChain, CaseItem
+from .items import as_item, version_by_id
+from .models import Case, CaseChain, CaseItem, CaseMaterial
 from .outcomes import SYSTEM, Outcome, apply, plain_move
+from .prereview import check_card
 from .service import Submission, _history, check_staff, day_prefix, move, submit
 from .storage import Checked
 
@@ -363,22 +364,23 @@ class ChainSubmission:
     ticket_id: int | None = None
     id_type: IdType | None = None  # None: told by the number's shape (identity.document)
     nationality: str | None = None
+    prereview: bool = False  # 网上预审: a web chain waits for the clerk's pre-review (of the chain as one)
 
 
-def _form_of(s: ChainSubmission) -> dict[str, dict[str, Any]]:
+def forms_of(chain: Chain, answers: dict[str, Any], channel: str) -> dict[str, dict[str, Any]]:
     """Each member's form from the shared answers (422 for an unknown field, a missing required one, or a
     choice not offered). At a kiosk, which has no keyboard, a text field left empty is completed at the window."""
-    known = {f.code: f for f in s.chain.fields}
-    unknown = sorted(k for k in s.form if k not in known and k != "bring_later")
+    known = {f.code: f for f in chain.fields}
+    unknown = sorted(k for k in answers if k not in known and k not in ("bring_later", "commit"))
     if unknown:
         raise Invalid(f"此一件事没有表单项 {', '.join(unknown)} / No form field {', '.join(unknown)} in this chain")
-    out: dict[str, dict[str, Any]] = {m.item: {} for m in s.chain.members}
+    out: dict[str, dict[str, Any]] = {m.item: {} for m in chain.members}
     later: list[str] = []
-    for f in s.chain.fields:
-        value = s.form.get(f.code)
+    for f in chain.fields:
+        value = answers.get(f.code)
         blank = value is None or (isinstance(value, str) and not value.strip())
         if blank:
-            if f.required and (s.channel != "kiosk" or f.kind != "text"):
+            if f.required and (channel != "kiosk" or f.kind != "text"):
                 raise Invalid(f"请填写“{f.label}” / Please fill in '{f.label_en}'")
             if f.required:
                 later.append(f.code)
@@ -392,25 +394,44 @@ def _form_of(s: ChainSubmission) -> dict[str, dict[str, Any]]:
                 raise Invalid(f"“{f.label}”须为数字 / '{f.label_en}' must be a number") from None
         for it, code in f.maps.items():
             out[it][code] = value
-    bring = [b for b in str(s.form.get("bring_later") or "").split(",") if b]
-    mats = {c.code: c for c in s.chain.materials}
+    mats = {c.code: c for c in chain.materials}
+    for key in ("bring_later", "commit"):  # 容缺 / 告知承诺 chosen on the one list: each member's own codes
+        chosen = [b for b in str(answers.get(key) or "").split(",") if b]
+        for it, form in out.items():
+            mapped = sorted({mats[b].uses[it] for b in chosen if b in mats and it in mats[b].uses})
+            if mapped:
+                form[key] = ",".join(mapped)
     for it, form in out.items():
-        mapped = sorted({mats[b].uses[it] for b in bring if b in mats and it in mats[b].uses})
-        if mapped:
-            form["bring_later"] = ",".join(mapped)
         if later:
             form["to_complete_at_window"] = ",".join(
-                f.maps[it] for f in s.chain.fields if f.code in later and it in f.maps
+                f.maps[it] for f in chain.fields if f.code in later and it in f.maps
             )
     return out
 
 
-def _files_of(s: ChainSubmission) -> dict[str, list[tuple[str, Checked]]]:
+def answers_of(chain: Chain, forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The shared answers back from the members' forms (the first member mapping each field has it), with the
+    容缺 / 告知承诺 choices by the chain's material codes."""
+    out: dict[str, Any] = {}
+    for f in chain.fields:
+        for it, code in f.maps.items():
+            if code in forms.get(it, {}):
+                out[f.code] = forms[it][code]
+                break
+    for key in ("bring_later", "commit"):
+        chosen = {it: str(form.get(key) or "").split(",") for it, form in forms.items()}
+        codes = [m.code for m in chain.materials if any(own in chosen.get(it, []) for it, own in m.uses.items())]
+        if codes:
+            out[key] = ",".join(codes)
+    return out
+
+
+def files_of(chain: Chain, files: list[tuple[str, Checked]]) -> dict[str, list[tuple[str, Checked]]]:
     """Each member's files: the same stored upload under each member's own material code (422 for a file
     naming no material of the chain)."""
-    mats = {c.code: c for c in s.chain.materials}
-    out: dict[str, list[tuple[str, Checked]]] = {m.item: [] for m in s.chain.members}
-    for code, up in s.files:
+    mats = {c.code: c for c in chain.materials}
+    out: dict[str, list[tuple[str, Checked]]] = {m.item: [] for m in chain.members}
+    for code, up in files:
         c = mats.get(code)
         if c is None:
             raise Invalid(f"此一件事没有材料 {code} / No material '{code}' in this chain (it has {', '.join(mats)})")
@@ -446,7 +467,7 @@ def submit_chain(
         ).scalar_one_or_none()
         if existing is not None:
             return existing, False
-    forms, files = _form_of(s), _files_of(s)
+    forms, files = forms_of(s.chain, s.form, s.channel), files_of(s.chain, s.files)
     doc = document(s.id_type, s.id_number, s.nationality, today=tx.now.date())
     number = new_chain_number(tx, tz)
     data = {
@@ -460,7 +481,7 @@ def submit_chain(
         name=s.chain.name,
         name_en=s.chain.name_en,
         data=orjson.dumps(data).decode(),
-        status=states.SUBMITTED,
+        status=states.PREREVIEW if s.prereview else states.SUBMITTED,
         channel=s.channel,
         submission_id=s.submission_id,
         query_token=secrets.token_hex(4).upper(),
@@ -485,6 +506,7 @@ def submit_chain(
             ticket_id=s.ticket_id,
             id_type=s.id_type,
             nationality=s.nationality,
+            prereview=s.prereview,
         )
         c, _ = submit(tx, s=sub, who=who, cipher=cipher, tz=tz)
         c.chain_id = chain.id
@@ -513,6 +535,17 @@ def chain_of(data: str) -> Chain:
     return Chain.model_validate(orjson.loads(data)["chain"], strict=False)
 
 
+def rows_of(session: Any, members: list[Case], chain: Chain) -> list[tuple[Member, CaseItem, Item]]:
+    """Each member with the item version its case was submitted under."""
+    out = []
+    for c in members:
+        row = version_by_id(session, c.item_id)
+        m = chain.member(row.code)
+        if m is not None:
+            out.append((m, row, as_item(row)))
+    return out
+
+
 # --- one acceptance -------------------------------------------------------------------------------------
 
 ACCEPTANCE = ("accept", "accept_shortfall", "accept_commitment", "notify_missing", "reject", "resubmit", "withdraw")
@@ -525,6 +558,65 @@ CHAIN_STATUS = {
     "resubmit": states.SUBMITTED,
     "withdraw": states.WITHDRAWN,
 }
+
+
+def member_items(session: Any, members: list[Case]) -> dict[int, str]:
+    """The item code of each member case, by case id."""
+    return {c.id or 0: version_by_id(session, c.item_id).code for c in members}
+
+
+def shared_files(session: Any, chain: Chain, members: list[Case]) -> dict[str, list[dict[str, Any]]]:
+    """The files of each shared material by the chain's code, each once (as stored under the first member that
+    uses it: `case` and `id` open it at GET /api/v1/cases/{case}/materials/{id} for staff)."""
+    item = member_items(session, members)
+    number = {c.id: c.number for c in members}
+    stmt = select(CaseMaterial).where(col(CaseMaterial.case_id).in_(list(item))).order_by(col(CaseMaterial.id))
+    seen: set[str] = set()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in session.execute(stmt).scalars():
+        code = next((m.code for m in chain.materials if m.uses.get(item[r.case_id]) == r.material), None)
+        if code is None or r.storage_name in seen:
+            continue
+        seen.add(r.storage_name)
+        out.setdefault(code, []).append(
+            {
+                "case": number[r.case_id],
+                "id": r.id,
+                "content_type": r.content_type,
+                "size": r.size,
+                "at": r.uploaded_at.isoformat(),
+            }
+        )
+    return out
+
+
+# --- members act through their chain ----------------------------------------------------------------------
+
+# What a chain does as one (its acceptance, the citizen's resubmission, withdrawal, pre-review, the one output),
+# with the chain's route for each; a member's own decision (review, approve, refuse: 并联审批) and its 容缺
+# supplement stay the member's.
+THROUGH_CHAIN = {
+    **{a: f"POST /api/v1/chain-cases/{{n}}/actions/{a}" for a in ACCEPTANCE},
+    **{a: "POST /api/v1/chain-cases/{n}/actions/deliver" for a in ("ready", "deliver", "mail", "sign", "pickup")},
+    "prereview_pass": "POST /api/v1/chain-cases/{n}/prereview/pass",
+    "prereview_return": "POST /api/v1/chain-cases/{n}/prereview/return",
+    "prereview_resubmit": "POST /api/v1/web-chains/{n}/resubmit",
+    "appointment": "POST /api/v1/web-chains/{n}/appointment",
+}
+
+
+def locked(session: Any, c: Case, action: str) -> None:
+    """409 when `action` on a chain's member alone is one the chain takes as a whole: the detail names the
+    chain's number and the route to use instead."""
+    route = THROUGH_CHAIN.get(action)
+    if c.chain_id is None or route is None:
+        return
+    chain = session.get(CaseChain, c.chain_id)
+    n = chain.number if chain is not None else "?"
+    raise Conflict(
+        f"办件 {c.number} 属于一链办理 {n}，请对整链办理：{route.format(n=n)} / Case {c.number} is a member of "
+        f"chain {n}: {action} is taken on the whole chain ({route.format(n=n)})"
+    )
 
 
 def _own(chain: Chain, item: str, code: str) -> str | None:
@@ -567,8 +659,9 @@ def _member_outcome(chain: Chain, item: str, o: Outcome) -> Outcome:
     )
 
 
-def chain_action(tx: HallTx, *, number: str, o: Outcome, who: Principal) -> CaseChain:
-    """One acceptance outcome for the whole chain, applied to every member case in this transaction."""
+def chain_action(tx: HallTx, *, number: str, o: Outcome, who: Principal, card_id: str | None = None) -> CaseChain:
+    """One acceptance outcome for the whole chain, applied to every member case in this transaction. A web
+    chain is accepted only with the card read at the window (`card_id`): the one its application is bound to."""
     chain = load_chain(tx.session, number, lock=True)
     if not who.in_hall(chain.hall_code):
         raise NotFound(f"没有这个一链办理件 / No chain '{number}'")
@@ -591,7 +684,10 @@ def chain_action(tx: HallTx, *, number: str, o: Outcome, who: Principal) -> Case
         raise Invalid(f"此一件事没有材料 {', '.join(bad)} / No material {', '.join(bad)} in this chain")
     cal = tx.hall_calendar
     item_codes = {r.id: r.code for r in tx.session.execute(select(CaseItem)).scalars()}
-    for c in members_of(tx.session, chain):
+    members = members_of(tx.session, chain)
+    if members:  # the members carry the chain's channel and bound ID number
+        check_card(tx.pii, members[0], o.action, card_id)
+    for c in members:
         if o.action == "withdraw" and c.status in states.FINAL:
             continue
         mo = _member_outcome(definition, item_codes.get(c.item_id, ""), o)

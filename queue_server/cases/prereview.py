@@ -151,20 +151,20 @@ def return_case(tx: HallTx, *, number: str, who: Principal, fixes: list[Fix], no
 
 
 def _tell(tx: HallTx, c: Case, item: Item, *, passed: bool) -> None:
-    """The applicant's message (their proven phone) that the pre-review passed or returned the case."""
+    tell(tx, number=c.number, matter=item.name, phone_enc=c.phone_enc, passed=passed)
+
+
+def tell(tx: HallTx, *, number: str, matter: str, phone_enc: str | None, passed: bool) -> None:
+    """The applicant's message (their proven phone) that the pre-review passed or returned a case (or a chain:
+    one message for all its members)."""
     hall = tx.hall_config
     enqueue(
         tx,
         kind="case_prereview",
-        ticket=c.number,
-        phone_enc=c.phone_enc,
-        text=messages.case_prereview(hall.name, c.number, item.name, passed, hall_en=hall.name_en),
-        params={
-            "hall": hall.name,
-            "case_no": c.number,
-            "matter": item.name,
-            "result": "passed" if passed else "returned",
-        },
+        ticket=number,
+        phone_enc=phone_enc,
+        text=messages.case_prereview(hall.name, number, matter, passed, hall_en=hall.name_en),
+        params={"hall": hall.name, "case_no": number, "matter": matter, "result": "passed" if passed else "returned"},
     )
 
 

@@ -1,13 +1,16 @@
-"""Helpers of the case tests: real image and PDF files, a submission through the HTTP API."""
+"""Helpers of the case tests: real image and PDF files, a submission through the HTTP API, a live server with
+a configuration of its own."""
 
 from __future__ import annotations
 
 import io
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -15,7 +18,8 @@ from queue_server.cases.prereview import make_proof
 from queue_server.ids import make_id_number
 from queue_server.timeutil import utcnow
 
-from ..harness import KIOSK, Api
+from ..conftest import require_backend
+from ..harness import KIOSK, Api, LiveServer, fresh_database, runtime, serving
 
 ITEM = "SCZT-GTH-001"  # 个体工商户设立登记: situation "self", materials application, id_card, premises
 ID_NUMBER = make_id_number("371002", serial=417)
@@ -124,3 +128,19 @@ def new_case(api: Api, **over: Any) -> dict[str, Any]:
 def act(api: Api, number: str, action: str, who: str = "clerk1", **body: Any) -> httpx.Response:
     """POST an action on a case."""
     return api.http.post(f"/api/v1/cases/{number}/actions/{action}", json=body, headers=api.auth(who))
+
+
+def served(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, name: str, config_text: str | None = None, **kw: Any
+) -> Iterator[LiveServer]:
+    """A live server on `backend` with a fresh database `name` and `config_text` as its configuration (None: the
+    test configuration); `kw` goes to `serving` (e.g. heartbeat_s). For a module-scoped fixture to yield from."""
+    require_backend(backend)
+    tmp = tmp_path_factory.mktemp(f"{name}-{backend}")
+    config = None
+    if config_text is not None:
+        config = tmp / "hall.toml"
+        config.write_text(config_text, encoding="utf-8")
+    rt = runtime(fresh_database(backend, tmp, name=name), tmp / "var", **({"config": config} if config else {}))
+    with serving(rt, **kw) as srv:
+        yield srv

@@ -9,7 +9,6 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,10 +20,9 @@ from queue_server.cases.chains import default_chains_dir, load_chains, parse_cha
 from queue_server.cases.models import CaseMaterial
 from queue_server.notify.models import Notification
 
-from ..conftest import require_backend
-from ..harness import KIOSK, PASSWORDS, TEST_CONFIG, Api, LiveServer, fresh_database, runtime, serving
+from ..harness import KIOSK, PASSWORDS, TEST_CONFIG, Api, LiveServer
 from ..notify.conftest import HOOK_SECRET, Receiver
-from .helpers import ID_NUMBER, NAME, PHONE, act, jpeg, pdf
+from .helpers import ID_NUMBER, NAME, PHONE, act, jpeg, pdf, served
 
 CHAIN = "YL-CYD-001"  # 开办餐饮店
 MEMBERS = ["SCZT-GTH-001", "SCZT-SP-002", "WSJK-GGCS-001"]
@@ -39,17 +37,16 @@ FORM = {
 }
 
 
-def two_approvers(tmp: Path, hook: str | None = None) -> Path:
-    """The test configuration with a second approver of hall t1 (and messages to the webhook `hook`)."""
-    config = tmp / "hall.toml"
+def two_approvers(hook: str | None = None, base: str | None = None) -> str:
+    """The test configuration (or `base`) with a second approver of hall t1 (and messages to the webhook
+    `hook`)."""
     extra = '\n[[users]]\nusername = "approver2"\npassword = "approver2-pass"\nrole = "approver"\nhall = "t1"\n'
-    text = TEST_CONFIG.read_text(encoding="utf-8")
+    text = base or TEST_CONFIG.read_text(encoding="utf-8")
     if hook:
         notify = f'[notify]\nprovider = "webhook"\nurl = "{hook}"\nsecret = "{HOOK_SECRET}"\n\n'
         text = text.replace("[[halls]]", notify + "[[halls]]", 1)
     head, devices = text.split("[[devices]]", 1)
-    config.write_text(head + extra + "\n[[devices]]" + devices, encoding="utf-8")
-    return config
+    return head + extra + "\n[[devices]]" + devices
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +62,7 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, receiver: Receiver
 ) -> Iterator[LiveServer]:
     """A live server with two approvers whose messages go to the webhook, on each database."""
-    require_backend(request.param)
-    tmp = tmp_path_factory.mktemp(f"chains-{request.param}")
-    config = two_approvers(tmp, receiver.url)
-    with serving(runtime(fresh_database(request.param, tmp), tmp / "var", config=config)) as srv:
-        yield srv
+    yield from served(request.param, tmp_path_factory, "chains", two_approvers(receiver.url))
 
 
 @pytest.fixture
@@ -298,6 +291,30 @@ def test_chain_shortfall_and_one_time_notice_apply_to_the_chain(api: Api) -> Non
     assert view["status"] == "accepted"
     # only the member needing the report waits for it; the others' time limits run
     assert [m["status"] for m in view["members"]] == ["accepted", "accepted", "accepted_pending_supplement"]
+
+
+def test_members_act_through_their_chain_and_decide_on_their_own(api: Api) -> None:
+    out = submitted(api)
+    number, members = out["number"], [m["number"] for m in out["members"]]
+
+    def alone(r: httpx.Response, route: str) -> None:
+        assert r.status_code == 409, r.text
+        detail = r.json()["detail"]
+        assert number in detail and members[1] in detail and f"/api/v1/chain-cases/{number}/{route}" in detail
+
+    for action in ("accept", "accept_shortfall", "notify_missing", "reject", "withdraw"):
+        alone(act(api, members[1], action), f"actions/{action}")
+    alone(api.http.post(f"/api/v1/cases/{members[1]}/prereview/pass", json={}, headers=api.auth("clerk1")), "prereview")
+    assert {m["status"] for m in staff_view(api, number)["members"]} == {"submitted"}  # nothing moved
+    ok(chain_act(api, number, "accept"))
+    # the back office decides each member on its own (并联审批)
+    for n in members:
+        assert act(api, n, "review", "approver1").status_code == 200
+        assert act(api, n, "approve", "approver1").status_code == 200
+    assert staff_view(api, number)["status"] == "result_ready"
+    for action in ("deliver", "mail", "ready"):
+        alone(act(api, members[1], action), "actions/deliver")
+    assert ok(chain_act(api, number, "deliver"))["status"] == "delivered"
 
 
 def notices(api: Api) -> list[Notification]:

@@ -22,10 +22,9 @@ from queue_server.ids import make_id_number
 from queue_server.notify.models import PhoneCode
 from queue_server.timeutil import utcnow
 
-from ..conftest import require_backend
-from ..harness import KIOSK, PASSWORDS, TEST_CONFIG, LiveServer, fresh_database, runtime, serving
+from ..harness import KIOSK, PASSWORDS, TEST_CONFIG, LiveServer
 from ..notify.conftest import HOOK_SECRET, Receiver
-from .helpers import ID_NUMBER, NAME, jpeg, pdf, png
+from .helpers import ID_NUMBER, NAME, jpeg, pdf, png, served
 
 PHONE = "13912340001"
 OTHER_ID = make_id_number("371002", serial=418)
@@ -41,32 +40,12 @@ def config(url: str) -> str:
     return text.replace(a, a + "  slot_capacity = 2\n", 1)
 
 
-@pytest.fixture(scope="module")
-def gateway() -> Iterator[Receiver]:
-    """The city's SMS gateway, on loopback."""
-    g = Receiver().start()
-    yield g
-    g.stop()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def srv(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, gateway: Receiver
 ) -> Iterator[LiveServer]:
-    """One server per backend for the module."""
-    yield from served(request.param, tmp_path_factory, gateway, "prereview")
-
-
-def served(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, gateway: Receiver, name: str
-) -> Iterator[LiveServer]:
-    """A live server on `backend` with the pre-review test halls (`config`), messages to `gateway`."""
-    require_backend(backend)
-    tmp = tmp_path_factory.mktemp(f"{name}-{backend}")
-    cfg = tmp / "hall.toml"
-    cfg.write_text(config(gateway.url), encoding="utf-8")
-    with serving(runtime(fresh_database(backend, tmp, name=name), tmp / "var", config=cfg)) as s:
-        yield s
+    """One server per backend for the module: the pre-review test halls (`config`), messages to `gateway`."""
+    yield from served(request.param, tmp_path_factory, "prereview", config(gateway.url))
 
 
 @pytest.fixture

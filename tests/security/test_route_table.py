@@ -130,6 +130,12 @@ TABLE: dict[str, Rule] = {
     "POST /api/v1/web-cases/{number}/resubmit": Rule(ALL, hall=False, fill=CASE, files=True),
     "POST /api/v1/web-cases/{number}/appointment": Rule(ALL, hall=False, fill=CASE, json={"start": "{slot}"}),
     "POST /api/v1/halls/{hall}/chains": Rule(only("anonymous", "kiosk", "clerk"), files=True),  # 422: a case body
+    # 一链办理 from the web: a web chain by its proof (404 without; the world's chain came from a kiosk)
+    "GET /api/v1/web-chains/{number}": Rule(ALL, hall=False, fill={"number": "chain"}),
+    "POST /api/v1/web-chains/{number}/resubmit": Rule(ALL, hall=False, fill={"number": "chain"}, files=True),
+    "POST /api/v1/web-chains/{number}/appointment": Rule(
+        ALL, hall=False, fill={"number": "chain"}, json={"start": "{slot}"}
+    ),
     "POST /api/v1/halls/{hall}/evaluations": Rule(frozenset({"anonymous", "kiosk", "display"}), json=EVAL),
     "POST /api/v1/halls/{hall}/complaints": Rule(
         frozenset({"anonymous", "kiosk", "admin"}), json={"category": "service", "content": "窗口人员态度不好"}
@@ -207,6 +213,11 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/chain-cases/{number}": Rule(only("clerk", "approver", "auditor"), fill={"number": "chain"}),
     "POST /api/v1/chain-cases/{number}/actions/{action}": Rule(  # notify_missing without problems: 422
         only("clerk"), fill={"number": "chain", "action": "chain_action"}, json=NOTE
+    ),
+    # 网上预审 of a chain as one (409 by state: the world's chain is no web chain)
+    "POST /api/v1/chain-cases/{number}/prereview/pass": Rule(only("clerk"), fill={"number": "chain"}, json={}),
+    "POST /api/v1/chain-cases/{number}/prereview/return": Rule(
+        only("clerk"), fill={"number": "chain"}, json={"note": "x"}
     ),
     "GET /api/v1/cases/{number}/commitment-letter.pdf": Rule(
         only("clerk"), fill=CASE, params={"commitments": "x"}, deny_ok=frozenset({"clerk", "admin"})

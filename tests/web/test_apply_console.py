@@ -17,8 +17,8 @@ from queue_server.cases.prereview import make_proof
 from queue_server.ids import make_id_number
 from queue_server.timeutil import utcnow
 
-from ..cases.helpers import ID_NUMBER, NAME, jpeg, pdf
-from ..harness import Api, LiveServer, fresh_database, runtime, serving
+from ..cases.helpers import ID_NUMBER, NAME, jpeg, pdf, served
+from ..harness import Api, LiveServer
 from .test_console_cases import SHOTS, case_view, choose, desk, done
 
 PHONE = "13912345611"
@@ -27,9 +27,7 @@ PHONE = "13912345611"
 @pytest.fixture(scope="module")
 def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A live server on the backend with the test halls."""
-    tmp = tmp_path_factory.mktemp(f"apply-console-{backend}")
-    with serving(runtime(fresh_database(backend, tmp, name="apply_console"), tmp / "var"), heartbeat_s=1.0) as srv:
-        yield srv
+    yield from served(backend, tmp_path_factory, "apply_console", heartbeat_s=1.0)
 
 
 @pytest.fixture

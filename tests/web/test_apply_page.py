@@ -17,8 +17,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from ..cases.helpers import ID_NUMBER, NAME, pdf
-from ..cases.test_prereview import served, staff
+from ..cases.helpers import ID_NUMBER, NAME, pdf, served
+from ..cases.test_prereview import config, staff
 from ..conftest import CI
 from ..harness import LiveServer, shots_dir
 from ..notify.conftest import Receiver
@@ -48,20 +48,12 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture(scope="module")
-def gateway() -> Iterator[Receiver]:
-    """The city's SMS gateway, on loopback."""
-    g = Receiver().start()
-    yield g
-    g.stop()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def srv(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, gateway: Receiver
 ) -> Iterator[LiveServer]:
     """One server per backend for the module (queue A takes bookings)."""
-    yield from served(request.param, tmp_path_factory, gateway, "apply")
+    yield from served(request.param, tmp_path_factory, "apply", config(gateway.url))
 
 
 def jpeg_file(name: str, colour: tuple[int, int, int]) -> dict[str, Any]:
@@ -100,6 +92,16 @@ def send_code(page: Page, gateway: Receiver, box: str = "#phone-box") -> None:
     page.fill(f"{box} [data-role=code]", gateway.code_for(PHONE, after))
 
 
+def submitted(page: Page, gateway: Receiver, name: str) -> tuple[str, str]:
+    """Prove the phone, take the filled form's screenshot `name`, submit: the number and query code shown."""
+    send_code(page, gateway)
+    no_sideways(page)
+    shot(page, name)
+    page.click("#submit")
+    expect(page.locator("#done")).to_be_visible(timeout=UPLOAD_MS)
+    return page.locator("#done-number").inner_text(), page.locator("#done-code").inner_text()
+
+
 def test_apply_return_fix_pass_and_book_on_a_phone(srv: LiveServer, gateway: Receiver, browser: Browser) -> None:
     page = open_page(browser, f"{srv.url}/cases/apply")
     try:
@@ -131,13 +133,7 @@ def test_apply_return_fix_pass_and_book_on_a_phone(srv: LiveServer, gateway: Rec
         page.click("#submit")
         expect(page.locator("#error")).to_contain_text("校验位")  # the check character, before anything is sent
         page.fill("#id-number", ID_NUMBER)
-        send_code(page, gateway)
-        no_sideways(page)
-        shot(page, "2-form")
-        page.click("#submit")
-        expect(page.locator("#done")).to_be_visible(timeout=UPLOAD_MS)
-        number = page.locator("#done-number").inner_text()
-        code = page.locator("#done-code").inner_text()
+        number, code = submitted(page, gateway, "2-form")
         assert len(number) == 13 and len(code) == 8
         shot(page, "3-submitted", full=False)
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from ..cases.helpers import NAME
+from ..cases.helpers import NAME, served
 from ..cases.test_chains import body, post_chain, two_approvers
-from ..harness import Api, LiveServer, fresh_database, runtime, serving
+from ..harness import Api, LiveServer
 from .test_console import SHOTS
 from .test_console_backoffice import PAGE, open_page, wait_live
 
@@ -19,10 +19,7 @@ from .test_console_backoffice import PAGE, open_page, wait_live
 @pytest.fixture(scope="module")
 def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A live server with two approvers of t1, on the backend."""
-    tmp = tmp_path_factory.mktemp(f"console-chain-{backend}")
-    url = fresh_database(backend, tmp, name="consolechain")
-    with serving(runtime(url, tmp / "var", config=two_approvers(tmp)), heartbeat_s=1.0) as srv:
-        yield srv
+    yield from served(backend, tmp_path_factory, "consolechain", two_approvers(), heartbeat_s=1.0)
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-// 网上申报: the page's strings and requests, the phone's proof, and a web case as its applicant sees it
-// (GET /api/v1/web-cases/{number}): the status, the one-time notice of a return with the fix form
-// (POST …/resubmit), the slots of a passed case (POST …/appointment), the appointment, a result ready.
+// 网上申报: the page's strings and requests, the phone's proof, and a web case — or a chain, 一链办理 — as its
+// applicant sees it (GET /api/v1/web-cases/{number}, /api/v1/web-chains/{number}): the status (a chain's
+// members each with theirs), the one-time notice of a return with the fix form (POST …/resubmit), the slots of
+// a passed case (POST …/appointment), the appointment, a result ready.
 
-import { bi, el, fieldInputs, fileProblem, materialRows, readFields } from "./apply-form.js";
+import { bi, chainFields, el, fieldInputs, fileProblem, materialRows, readFields } from "./apply-form.js";
 
 export const S = {
   title: "网上申报", title_en: "Apply online · 网上预审 pre-review before you come",
@@ -13,7 +14,10 @@ export const S = {
   tag_later: "可容缺 May follow", explain_later: "缺少此材料也可受理，受理后在期限内补交。/ The case can be accepted without it; bring it within the deadline after acceptance.",
   tag_commit: "可告知承诺 Commitment", explain_commit: "可签署告知承诺书代替此证明，窗口办理时签字。/ A signed commitment can replace this proof; you sign it at the window.",
   tag_files: "上传 Uploads",
-  name: "申请人姓名 / Applicant's name", id_number: "身份证号码 / ID number",
+  name: "申请人姓名 / Applicant's name", id_number: "证件号码 / Document number",
+  id_type: "证件类型 / Identity document", nationality: "国籍（三位字母代码）/ Nationality (3-letter code)",
+  nationality_hint: "如 KOR 韩国、JPN 日本、RUS 俄罗斯、USA 美国 / e.g. KOR, JPN, RUS, USA",
+  need_nationality: "护照须填写国籍三位字母代码 / A passport needs the 3-letter nationality code",
   id_hint: "申请将绑定此证件号码，到窗口时须持本人证件核验。/ The application is bound to this number; bring the card to the window.",
   bound: "提交即表示所填信息真实有效。/ By submitting you confirm the information is true.",
   submit: "验证并提交 / Verify and submit", sending: "正在上传，请勿关闭页面… / Uploading, please keep this page open…",
@@ -28,6 +32,9 @@ export const S = {
   output_item: "预审通过即办结，无须到窗口 / Passed pre-review is the result: no visit needed",
   need_name: "请填写申请人姓名 / Enter the applicant's name",
   need_code: "请先获取并填写短信验证码 / Ask for the code and enter it",
+  chain_tag: "一件事一次办 · One thing, one application", chain_limit: "承诺时限（并联审批，按最长）/ Time limit (in parallel, the longest):",
+  chain_fields: "以下信息只填一次，自动用于各个事项。/ Fill these in once: they are used for every service.",
+  chain_members: "包含的事项 / Services in this application",
   wrong: "办件编号或查询码不正确 / Wrong case number or code", busy: "操作过于频繁，请稍后再试 / Too many tries; wait a while",
   failed: "网络或服务暂时不可用，请稍后再试 / The service is unavailable; try again later",
 };
@@ -114,11 +121,17 @@ function when(iso) {
   return `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}`;
 }
 
-/** Open a web case with its query code ({case}) or the phone's proof ({phone}) and show it. */
+/** Where a web case (or a chain: its number starts with L) is opened, fixed and booked. */
+function base(number) {
+  const n = String(number).trim().toUpperCase();
+  return `/api/v1/${n.startsWith("L") ? "web-chains" : "web-cases"}/${encodeURIComponent(n)}`;
+}
+
+/** Open a web case (or chain) with its query code ({case}) or the phone's proof ({phone}) and show it. */
 export async function openCase(number, proofs) {
   const box = $("case");
   box.replaceChildren(el("p", "hint", "正在打开… / Opening…"));
-  const r = await api(`/api/v1/web-cases/${encodeURIComponent(number)}`, { headers: headersOf(proofs) });
+  const r = await api(base(number), { headers: headersOf(proofs) });
   if (!r.ok) {
     box.hidden = true;
     $("open").hidden = false;
@@ -133,14 +146,26 @@ function render(c, proofs) {
   $("error").hidden = true;
   document.body.dataset.status = c.status;
   const timeline = el("ol", "timeline", ...c.timeline.map((t) => el("li", null, el("time", null, when(t.at)), t.label)));
+  const title = c.kind === "chain" ? c.chain : c.item;
   box.replaceChildren(
-    el("h2", null, bi(c.item.name, c.item.name_en)),
+    el("h2", null, bi(title.name, title.name_en)),
     el("dl", "facts", el("dt", null, S.case_no), el("dd", "big", c.number),
       el("dt", null, "申请人 / Applicant"), el("dd", null, `${c.applicant_masked} · ${c.id_number_masked}`),
       el("dt", null, "当前状态 / Status"), el("dd", `status s-${c.status}`, c.status_label)),
     ...next(c, proofs),
+    c.kind === "chain" ? members(c) : null,
     el("h3", null, "办理进度 / Progress"), timeline);
   box.scrollIntoView({ block: "start" });
+}
+
+/** A chain's member items, each with its own state (并联审批: each has its own approval). */
+function members(c) {
+  return el("div", "chain-members", el("h3", null, S.chain_members), el("ol", "members", ...c.members.map((m) => {
+    const li = el("li", null, bi(m.item.name, m.item.name_en), el("span", `meta s-${m.status}`, m.status_label));
+    li.dataset.member = m.number;
+    li.dataset.status = m.status;
+    return li;
+  })));
 }
 
 function next(c, proofs) {
@@ -160,13 +185,22 @@ function appointment(a) {
     el("p", "hint", "请在预约时段携带身份证原件到大厅签到，窗口将核验证件与申报一致。/ Check in at the hall with your ID card; the window checks it is the one you applied with."));
 }
 
+/** The fields and materials a case's (or a chain's: its shared ones) form has. */
+function formOf(c) {
+  if (c.kind === "chain") return { fields: chainFields(c.chain_detail.fields), materials: c.chain_detail.materials };
+  const sit = c.item_detail.situations.find((s) => s.code === c.situation);
+  return { fields: c.item_detail.form_fields[c.situation] || [], materials: sit.materials };
+}
+
 function fixForm(c, proofs) {
   const n = c.notice;
-  const sit = c.item_detail.situations.find((s) => s.code === c.situation);
-  const fields = (c.item_detail.form_fields[c.situation] || []).filter((f) => n.fixes.some((x) => x.kind === "field" && x.code === f.code));
-  const mats = sit.materials.filter((m) => n.fixes.some((x) => x.kind === "material" && x.code === m.code));
+  const all = formOf(c);
+  const fields = all.fields.filter((f) => n.fixes.some((x) => x.kind === "field" && x.code === f.code));
+  const mats = all.materials.filter((m) => n.fixes.some((x) => x.kind === "material" && x.code === m.code));
+  const names = c.kind === "chain" ? Object.fromEntries(c.chain_detail.members.map((m) => [m.item, m.name])) : {};
   const list = el("ol", "notice", ...n.fixes.map((f) => {
-    const li = el("li", null, el("strong", null, bi(f.label, f.label_en)), el("p", "problem", f.problem));
+    const li = el("li", null, el("strong", null, bi(f.label, f.label_en)), el("p", "problem", f.problem),
+      f.items && f.items.length ? el("p", "meta", `涉及 Concerns: ${f.items.map((x) => names[x] || x).join("、")}`) : null);
     li.dataset.kind = f.kind;
     li.dataset.code = f.code;
     return li;
@@ -186,7 +220,7 @@ function fixForm(c, proofs) {
     const problems = [];
     const body = new FormData();
     const { values, missing } = readFields(fieldBox);
-    for (const m of missing) problems.push(`请填写“${m}” / Fill in '${m}'`);
+    problems.push(...missing);
     for (const input of matBox.querySelectorAll("input[type=file]")) {
       const files = [...input.files];
       if (!files.length) problems.push(`请重新上传“${input.closest("li").querySelector(".bi").firstChild.textContent}”`);
@@ -199,7 +233,7 @@ function fixForm(c, proofs) {
     if (problems.length) return showError(problems.join("\n"));
     body.append("data", JSON.stringify({ form: { ...c.form, ...values } }));
     send.disabled = true;
-    const r = await api(`/api/v1/web-cases/${c.number}/resubmit`, { method: "POST", body, headers: headersOf(proofs) });
+    const r = await api(`${base(c.number)}/resubmit`, { method: "POST", body, headers: headersOf(proofs) });
     send.disabled = false;
     if (!r.ok) return showError(await errorText(r));
     render(await r.json(), proofs);
@@ -237,7 +271,7 @@ function slotPicker(c, proofs) {
       b.type = "button";
       b.dataset.start = s.start;
       b.addEventListener("click", async () => {
-        const got = await api(`/api/v1/web-cases/${c.number}/appointment`, { method: "POST", json: { start: s.start }, headers: headersOf(proofs) });
+        const got = await api(`${base(c.number)}/appointment`, { method: "POST", json: { start: s.start }, headers: headersOf(proofs) });
         if (!got.ok) return showError(await errorText(got));
         render(await got.json(), proofs);
       });

@@ -1,5 +1,6 @@
 // 网上申报: the parts of the application form, as functions over plain lists (items, situations, fields,
-// materials), so that a list of several items (一链办理) can be shown by the same functions later.
+// materials), so that a chain of several items (一链办理: one form, each material once) is shown by the same
+// functions as one item.
 // Every value goes in with textContent (never innerHTML). The server checks everything again: these checks
 // only answer sooner (queue_server/ids.py validates the ID number, queue_server/cases/filecheck.py the files).
 
@@ -36,10 +37,11 @@ export function itemList(items, q, pick) {
     const [zh, en] = key.split("\u0000");
     out.push(el("h3", "domain", bi(zh, en)));
     for (const it of list) {
-      const b = el("button", "item", el("strong", null, it.name), el("small", "en", it.name_en),
-        el("span", "meta", limitText(it.time_limit_days)));
+      const b = el("button", `item${it.chain ? " chain" : ""}`, el("strong", null, it.name), el("small", "en", it.name_en),
+        el("span", "meta", it.meta || limitText(it.time_limit_days)));
       b.type = "button";
       b.dataset.code = it.code;
+      if (it.chain) b.dataset.chain = "1";
       b.setAttribute("role", "listitem");
       b.addEventListener("click", () => pick(it.code));
       out.push(b);
@@ -50,6 +52,20 @@ export function itemList(items, q, pick) {
 
 export function limitText(days) {
   return days === 0 ? "即办 · Same day" : `承诺 ${days} 个工作日 · ${days} working days`;
+}
+
+/** A chain (一件事) as an entry of the list: its member items' names are searched too. */
+export function chainEntry(c, names) {
+  const members = c.items.map((code) => names[code] || code);
+  return { ...c, chain: true, domain: "一件事一次办", domain_en: "One thing, one application",
+    keywords: [...(c.keywords || []), ...members],
+    meta: `${members.length} 项一次办：${members.join("、")} · ${members.length} services at once` };
+}
+
+/** A chain's shared fields as the item form's fields (text, number, or a choice). */
+export function chainFields(fields) {
+  return fields.map((f) => ({ code: f.code, label: f.label, label_en: f.label_en, required: f.required,
+    one_of: f.kind === "choice" ? f.choices : null, number: f.kind === "number", sample: f.sample }));
 }
 
 /** The situations (办事情形) as radio cards; `choose(code)` on a change. */
@@ -81,6 +97,8 @@ export function fieldInputs(fields, values = {}) {
     } else {
       input = el("input");
       input.maxLength = f.max_length || 200;
+      if (f.number) input.inputMode = "decimal";
+      if (f.sample) input.placeholder = `例 e.g. ${f.sample}`;
     }
     input.name = `field.${f.code}`;
     input.dataset.field = f.code;
@@ -90,13 +108,22 @@ export function fieldInputs(fields, values = {}) {
   });
 }
 
-/** The fields' answers in a container: {code: value}; the names of required ones left empty. */
+/** The Chinese and English names a bilingual label (`bi`) shows. */
+function names(box) {
+  const b = box.querySelector(".bi");
+  return [b.firstChild.textContent, b.querySelector(".en")?.textContent || b.firstChild.textContent];
+}
+
+/** The fields' answers in a container: {code: value}; the required ones left empty, each as a bilingual line. */
 export function readFields(box) {
   const values = {};
   const missing = [];
   for (const i of box.querySelectorAll("[data-field]")) {
     values[i.dataset.field] = i.value.trim();
-    if (i.required && !i.value.trim()) missing.push(i.closest("label").querySelector(".bi").firstChild.textContent);
+    if (i.required && !i.value.trim()) {
+      const [zh, en] = names(i.closest("label"));
+      missing.push(`请填写“${zh}” / Fill in '${en}'`);
+    }
   }
   return { values, missing };
 }
@@ -121,6 +148,7 @@ export function materialRows(materials) {
       m.commitment_allowed ? tag("commit", "可告知承诺", "Commitment") : null);
     const form = `${m.form}${m.copies > 1 ? ` ${m.copies} 份` : ""}`;
     const li = el("li", "material", head, el("div", "m-form", `材料形式 Form: ${form}`),
+      m.used_by_names ? el("div", "m-uses", el("b", null, "一次上传，用于 Used by: "), m.used_by_names.join("、")) : null,
       m.sample ? el("div", "m-sample", el("b", null, "样表 Sample: "), m.sample) : null,
       m.notes ? el("div", "m-notes", el("b", null, "填写说明 Notes: "), m.notes) : null,
       el("label", "m-file", bi("上传扫描件或照片", "Upload scans or photos"), file),
@@ -153,7 +181,7 @@ export function readMaterials(box, maxKb) {
   let total = 0;
   for (const li of box.querySelectorAll("li.material")) {
     const code = li.dataset.material;
-    const name = li.querySelector(".bi").firstChild.textContent;
+    const [name, nameEn] = names(li);
     const chosen = [...li.querySelector("input[type=file]").files];
     const isLater = li.querySelector(`[data-later]`)?.checked;
     const isCommit = li.querySelector(`[data-commit]`)?.checked;
@@ -166,7 +194,7 @@ export function readMaterials(box, maxKb) {
       files.push([code, f]);
     }
     if (li.querySelector(".tag.req") && !chosen.length && !isLater && !isCommit) {
-      problems.push(`请上传“${name}” / Upload '${name}'`);
+      problems.push(`请上传“${name}” / Upload '${nameEn}'`);
     }
   }
   if (total > 32 * 1024 * 1024) problems.push("文件合计超过 32 MB，请压缩后再传 / The files exceed 32 MB together");
@@ -182,6 +210,23 @@ export function fileProblem(f, maxKb) {
     return `${f.name} 超过 ${Math.round(maxKb / 1024)} MB / is over ${Math.round(maxKb / 1024)} MB`;
   }
   return "";
+}
+
+// The identity documents the server takes (queue_server/identity.py IdType), Chinese first.
+export const ID_TYPES = [
+  ["resident", "居民身份证", "Resident ID card"],
+  ["foreign_permanent", "外国人永久居留身份证", "Foreign permanent residence ID card"],
+  ["hk_mo_tw_permit", "港澳台居民居住证", "Residence permit (Hong Kong, Macao, Taiwan)"],
+  ["passport", "护照", "Passport"],
+];
+
+/** The options of the document type select. */
+export function idTypeOptions() {
+  return ID_TYPES.map(([code, zh, en]) => {
+    const o = el("option", null, `${zh} / ${en}`);
+    o.value = code;
+    return o;
+  });
 }
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];

@@ -1,13 +1,14 @@
-// 网上申报 · 网上预审: choose an item and situation, fill its form and upload its materials, prove the phone with
-// a one-time code, submit (POST /api/v1/halls/{hall}/cases with X-Phone-Proof). The case then waits for the
-// clerk's pre-review; "我的申报" opens it again (apply-case.js). `?hall=` picks the hall, `?n=&p=` opens a case.
+// 网上申报 · 网上预审: choose an item and situation — or a chain (一件事一次办: several items, one form, each
+// material once) — fill its form and upload its materials, prove the phone with a one-time code, submit
+// (POST /api/v1/halls/{hall}/cases, or …/chains, with X-Phone-Proof). The application then waits for the
+// clerk's pre-review; "我的申报" opens it again (apply-case.js). `?hall=` picks the hall, `?n=&p=` opens one.
 
-import { bi, el, fieldInputs, idProblem, itemList, limitText, materialRows, phoneBox, readFields,
-  readMaterials, situationPicker } from "./apply-form.js";
+import { bi, chainEntry, chainFields, el, fieldInputs, idProblem, idTypeOptions, itemList, limitText, materialRows,
+  phoneBox, readFields, readMaterials, situationPicker } from "./apply-form.js";
 import { api, errorText, limits, newId, openCase, proofFor, prove, S, showError, strings } from "./apply-case.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { hall: null, items: [], item: null, situation: null };
+const state = { hall: null, items: [], item: null, situation: null, chain: null };
 
 function tab(which) {
   $("tab-new").setAttribute("aria-pressed", String(which === "new"));
@@ -24,28 +25,70 @@ function showItems() {
   if (!$("items").children.length) $("items").append(el("p", "hint", S.no_items));
 }
 
-async function pickItem(code) {
-  const r = await api(`/api/v1/items/${encodeURIComponent(code)}`);
-  if (!r.ok) return showError(await errorText(r));
-  state.item = await r.json();
-  state.situation = state.item.situations.length === 1 ? state.item.situations[0].code : null;
-  const it = state.item;
+function changeButton() {
   const change = el("button", "link", S.change);
   change.type = "button";
   change.addEventListener("click", () => {
-    state.item = null;
+    state.item = state.chain = null;
     $("step-form").hidden = $("step-who").hidden = true;
     $("step-item").hidden = false;
     $("item-q").focus();
   });
+  return change;
+}
+
+async function pickItem(code) {
+  if (state.items.find((x) => x.code === code)?.chain) return pickChain(code);
+  const r = await api(`/api/v1/items/${encodeURIComponent(code)}`);
+  if (!r.ok) return showError(await errorText(r));
+  state.item = await r.json();
+  state.chain = null;
+  delete document.body.dataset.chain;
+  state.situation = state.item.situations.length === 1 ? state.item.situations[0].code : null;
+  const it = state.item;
   $("item-head").replaceChildren(el("div", null, el("h3", null, bi(it.name, it.name_en)),
     el("p", "meta", `${it.department} · ${limitText(it.time_limit_days)} · ${it.fees}`),
-    it.prereview_output ? el("p", "good", S.output_item) : null, change));
+    it.prereview_output ? el("p", "good", S.output_item) : null, changeButton()));
+  showForm(it.code);
+  renderSituation();
+}
+
+function showForm(code) {
   $("step-item").hidden = true;
   $("step-form").hidden = false;
-  renderSituation();
-  document.body.dataset.item = it.code;
+  document.body.dataset.item = code;
   $("step-form").scrollIntoView({ block: "start" });
+}
+
+/** 一件事一次办: the chain's members, its one form (each shared field once) and one material list (each
+ * material once, with the items that use it). */
+async function pickChain(code) {
+  const r = await api(`/api/v1/chains/${encodeURIComponent(code)}`);
+  if (!r.ok) return showError(await errorText(r));
+  const c = await r.json();
+  state.chain = c;
+  state.item = null;
+  state.situation = "chain";
+  const names = Object.fromEntries(c.members.map((m) => [m.item, m.name]));
+  const members = el("ol", "members", ...c.members.map((m) => {
+    const li = el("li", null, bi(m.name, m.name_en), el("span", "meta", `${m.department} · ${limitText(m.time_limit_days)}`));
+    li.dataset.item = m.item;
+    return li;
+  }));
+  $("item-head").replaceChildren(el("div", "chain-head", el("p", "tag chain-tag", S.chain_tag),
+    el("h3", null, bi(c.name, c.name_en)), c.summary ? el("p", "meta", bi(c.summary, c.summary_en)) : null,
+    el("p", "label", bi(`一次申请以下 ${c.members.length} 个事项（并联审批，统一出件）`,
+      `${c.members.length} services in one application (approved in parallel, one output)`)), members,
+    el("p", "meta", `${S.chain_limit} ${limitText(c.time_limit_days)}`), changeButton()));
+  $("situations").replaceChildren();
+  $("fields").replaceChildren(el("p", "hint", S.chain_fields), ...fieldInputs(chainFields(c.fields)));
+  $("materials").replaceChildren(...materialRows(c.materials.map((m) => ({ ...m,
+    used_by_names: m.used_by.length > 1 || c.members.length > 1 ? m.used_by.map((it) => names[it] || it) : null }))));
+  $("materials").hidden = false;
+  $("step-who").hidden = false;
+  showForm(c.code);
+  document.body.dataset.chain = c.code;
+  document.body.dataset.situation = "chain";
 }
 
 function renderSituation() {
@@ -81,11 +124,15 @@ async function submit(ev) {
   const problems = [];
   const name = $("name").value.trim();
   const idn = $("id-number").value.replace(/\s/g, "").toUpperCase();
+  const idType = $("id-type").value;
+  const nationality = idType === "passport" ? $("nationality").value.trim().toUpperCase() : null;
   if (!name) problems.push(S.need_name);
-  const idp = idProblem(idn);
+  // the GB 11643 check character only for a resident ID card; the server judges the other documents
+  const idp = idType === "resident" ? idProblem(idn) : idn ? "" : idProblem("");
   if (idp) problems.push(idp);
+  if (idType === "passport" && !/^[A-Z]{3}$/.test(nationality)) problems.push(S.need_nationality);
   const { values, missing } = readFields($("fields"));
-  for (const m of missing) problems.push(`请填写“${m}” / Fill in '${m}'`);
+  problems.push(...missing);
   const mats = readMaterials($("materials"), limits.maxKb);
   problems.push(...mats.problems);
   const phone = $("phone-box").querySelector("[data-role=phone]").value.trim();
@@ -101,14 +148,15 @@ async function submit(ev) {
     const form = { ...values };
     if (mats.later.length) form.bring_later = mats.later.join(",");
     if (mats.commit.length) form.commit = mats.commit.join(",");
-    const data = {
-      submission_id: newId(), item: state.item.code, item_version: state.item.version, situation: state.situation,
-      applicant: { name, id_number: idn, phone }, form,
-    };
+    const applicant = { name, id_number: idn, phone, id_type: idType, nationality };
+    const data = state.chain ? { submission_id: newId(), chain: state.chain.code, applicant, form }
+      : { submission_id: newId(), item: state.item.code, item_version: state.item.version, situation: state.situation,
+        applicant, form };
     const body = new FormData();
     body.append("data", JSON.stringify(data));
     for (const [material, f] of mats.files) body.append(`file.${material}`, f, f.name);
-    const r = await api(`/api/v1/halls/${state.hall.code}/cases`, { method: "POST", body, headers: { "X-Phone-Proof": proof } });
+    const where = state.chain ? "chains" : "cases";
+    const r = await api(`/api/v1/halls/${state.hall.code}/${where}`, { method: "POST", body, headers: { "X-Phone-Proof": proof } });
     if (!r.ok) return showError(await errorText(r));
     const c = await r.json();
     sessionStorage.setItem(`apply-case-${c.number}`, c.query_token);
@@ -136,6 +184,10 @@ async function start() {
   limits.tz = state.hall.timezone || "Asia/Shanghai";
   $("limits").textContent = `JPG、PNG 或 PDF，每个文件不超过 ${Math.round(kb / 1024)} MB / JPG, PNG or PDF, up to ${Math.round(kb / 1024)} MB each`;
   $("phone-box").replaceChildren(...phoneBox(askCode));
+  $("id-type").replaceChildren(...idTypeOptions());
+  $("id-type").addEventListener("change", () => {
+    $("nationality-box").hidden = $("id-type").value !== "passport";
+  });
   $("open-phone").replaceChildren(...phoneBox(async (phone) => {
     const r = await api(`/api/v1/halls/${state.hall.code}/web-cases/code`, { method: "POST", json: { phone } });
     if (r.status !== 202) showError(await errorText(r));
@@ -166,8 +218,11 @@ async function start() {
     tab("case");
     openCase(n, { phone: proof });
   });
-  const r = await api("/api/v1/items");
-  state.items = r.ok ? await r.json() : [];
+  const [r, rc] = await Promise.all([api("/api/v1/items"), api("/api/v1/chains")]);
+  const items = r.ok ? await r.json() : [];
+  const names = Object.fromEntries(items.map((it) => [it.code, it.name]));
+  const chained = rc.ok ? (await rc.json()).map((c) => chainEntry(c, names)) : [];
+  state.items = [...chained, ...items]; // 一件事一次办 first, beside the single items
   showItems();
   if (params.get("n")) {
     $("open-number").value = params.get("n");

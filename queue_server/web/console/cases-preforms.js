@@ -12,7 +12,8 @@ function text(cls, placeholder, max) {
   return i;
 }
 
-function row(kind, code, name, nameEn) {
+/** A line of a return's notice: a tick and what is wrong with the material or field. */
+export function row(kind, code, name, nameEn) {
   const box = el("input", "f-tick");
   box.type = "checkbox";
   const problem = text("f-problem", "问题与要求 · What to fix", 300);
@@ -27,7 +28,8 @@ function row(kind, code, name, nameEn) {
   return r;
 }
 
-function picks() {
+/** The common problems to pick from (a datalist the problem boxes use). */
+export function picks() {
   const list = el("datalist", null, ...PROBLEMS.map(([zh, en]) => {
     const o = el("option");
     o.value = zh;
