@@ -115,6 +115,23 @@ class Prepared:
         finally:
             cur.close()
 
+    def pending(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], list[tuple[Any, ...]]]:
+        """Send the statement and answer a function that reads its rows later: in psycopg's pipeline mode the
+        statement is queued, and its rows are there once the pipeline has synced (store.halls `begin_and_lock`)."""
+        c, cur = self._execute(conn, params)
+
+        def rows() -> list[tuple[Any, ...]]:
+            try:
+                return c.rows(cur.fetchall(), cur.description) if cur.description else []
+            finally:
+                cur.close()
+
+        return rows
+
+    def sql(self, conn: Connection) -> str:
+        """The statement's SQL for the connection's dialect (for error messages)."""
+        return self._compiled(conn).sql
+
     def named(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Every row, as named tuples (`row.id`, …)."""
         return [self.Row._make(r) for r in self.all(conn, params)]

@@ -33,6 +33,10 @@ class Hall(SQLModel, table=True):
     # Written by PostgreSQL writers with each batch (services/tx.py), read by the next batch of another process.
     waiting_counts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     waiting_seq: int | None = None
+    # The hall's load (JSON: each queue's average service time, each window's queues and whether it is open) as
+    # of event `load_seq`; exact while that is `last_seq`. Written and read like the waiting counts (issue 23).
+    queue_load: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    load_seq: int | None = None
 
 
 class Queue(SQLModel, table=True):

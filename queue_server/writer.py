@@ -38,11 +38,13 @@ from uuid import UUID
 from pydantic import BaseModel
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from .db import Database, write_session
 from .errors import NotFound, Unavailable
 from .events import HallEvent, Hub
+from .services.stats import HallLoad
 from .services.tx import HallTx, open_halls, write_events
 from .timeutil import utcnow
 
@@ -54,6 +56,10 @@ TIMEOUT_S = 30.0  # a change not answered this long after its submit answers 503
 
 class _Retry(Exception):
     """A change failed in a batch run without savepoints: run the batch again, isolating each change."""
+
+
+class _Reconnect(Exception):
+    """The lane's connection was found broken by the batch's first statement: nothing ran, run it again."""
 
 
 class ContractBroken(RuntimeError):
@@ -253,10 +259,14 @@ class _Lane:
         # PostgreSQL: the lane's own connection, not one of the shared pool's. psycopg prepares a statement on
         # the server after a few executions on a connection and forgets them all at any ROLLBACK, which ends
         # every read of the shared pool: there the writer's statements were parsed and planned afresh at
-        # nearly every execution. Pre-pinged at checkout (outside the hall locks), so a dropped connection
-        # (a database restart) is replaced before the next batch.
+        # nearly every execution. In autocommit mode: the lane sends its own `BEGIN` with the hall's lock and
+        # its `COMMIT` with the batch's end, one round trip each (store.halls `begin_and_lock`,
+        # `end_and_commit`). Not pinged at checkout (a round trip per batch): a connection found broken by
+        # the batch's first round trip is replaced and the batch run again (`_run`).
         self._engine: Engine | None = (
-            None if db.is_sqlite else create_engine(db.engine.url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+            None
+            if db.is_sqlite
+            else create_engine(db.engine.url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT")
         )
         self.orm_allowed = orm_allowed
         self.hub = hub
@@ -324,6 +334,11 @@ class _Lane:
             return
         try:
             outcomes = self._attempt(batch, isolate=False)
+        except _Reconnect:  # the connection was gone before anything ran (a database restart): once more
+            try:
+                outcomes = self._attempt(batch, isolate=False)
+            except _Retry:
+                outcomes = self._attempt(batch, isolate=True)
         except _Retry:
             outcomes = self._attempt(batch, isolate=True)
         self.batches += 1
@@ -340,10 +355,15 @@ class _Lane:
             self._memo.clear()
         try:
             with self._write() as session:
-                halls = self._open(session, batch)
+                try:
+                    halls = self._open(session, batch)
+                except DBAPIError as exc:
+                    if exc.connection_invalidated and self._engine is not None:
+                        raise _Reconnect from exc
+                    raise
                 outcomes = [self._one(session, halls, job, isolate) for job in batch]
                 opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
-                write_events(session, opened, self.db, self.hub)
+                write_events(session, opened, self.db, self.hub, commit=self._engine is not None)
                 session.commit()
                 for tx in opened:
                     self._memo[tx.hall] = (tx.last_seq, tx.cache)
@@ -352,6 +372,9 @@ class _Lane:
                     self.hub.publish(committed)
         except _Retry:
             self._memo.clear()  # it may hold what the rolled-back changes wrote
+            raise
+        except _Reconnect:
+            log.warning("writer lane: the database connection was lost; reconnecting")
             raise
         except BaseException as exc:  # the commit failed: nothing of the batch happened
             self._memo.clear()
@@ -366,16 +389,22 @@ class _Lane:
 
     def _hall_memo(self, tx: HallTx) -> dict[str, object]:
         """The hall's memo if nobody else wrote the hall since this lane's last commit of it, else a new one
-        (PostgreSQL: with the waiting counts another process's commit stored in the hall row, when exact)."""
+        (PostgreSQL: with the waiting counts and the load another process's commit stored in the hall row, when
+        exact: then a batch after that commit reads nothing more under the lock than after one of this lane)."""
         seq, memo = self._memo.get(tx.hall) or (-1, {})
         if seq == tx.first_seq:
             return memo
-        return {} if tx.stored_waiting is None else {"waiting": tx.stored_waiting}
+        fresh: dict[str, object] = {}
+        if tx.stored_waiting is not None:
+            fresh["waiting"] = tx.stored_waiting
+        if tx.stored_load is not None:
+            fresh["load"] = HallLoad(*tx.stored_load)
+        return fresh
 
     def _open(self, session: Any, batch: list[_Job]) -> dict[str, HallTx | NotFound]:
         """Open the batch's halls in one statement (PostgreSQL: lock their rows, in the order of their codes)."""
         wanted = {job.hall for job in batch}
-        opened = open_halls(session, wanted, lock=not self.db.is_sqlite)
+        opened = open_halls(session, wanted, lock=not self.db.is_sqlite, begin=self._engine is not None)
         halls: dict[str, HallTx | NotFound] = {}
         for hall in wanted:
             tx = opened.get(hall)

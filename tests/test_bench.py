@@ -95,3 +95,28 @@ def _has(tool: str) -> bool:
     import shutil
 
     return shutil.which(tool) is not None
+
+
+def test_roundtrips_counts_a_batchs_statements_and_waits(tmp_path: Path) -> None:
+    """bench/roundtrips.py: two writers on one hall, in turn; libpq's trace gives each batch's statements and
+    network waits, in all and while the hall's row is locked. Each batch is BEGIN with the lock, one statement
+    per ticket, and the batch's end with its COMMIT: n + 4 statements (n + 3 under the lock) in n + 2 waits,
+    with no read of the hall's load or waiting counts although the other writer committed last."""
+    require_backend("postgresql")
+    out = tmp_path / "rt.json"
+    script = ROOT / "bench" / "roundtrips.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--rounds", "6", "--batch", "1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert r["issues"] == 6 and r["batches"] == 6
+    assert {(b["statements"], b["locked_statements"]) for b in r["shapes"]} == {(5, 4)}
+    # the most common: 3 waits, all with the hall locked (BEGIN rides with the lock); psycopg's one-off
+    # preparation of a statement on the connection (after 5 runs) may add a wait to a batch
+    assert (r["shapes"][0]["waits"], r["shapes"][0]["locked_waits"]) == (3, 3)
+    assert all(b["waits"] <= 4 for b in r["shapes"])

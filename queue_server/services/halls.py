@@ -41,6 +41,7 @@ def sync_config(session: Session, config: AppConfig, *, fp_key: bytes) -> None:
     for hall in config.halls:
         h = session.get(Hall, hall.code) or Hall(code=hall.code, name=hall.name)
         h.name, h.name_en, h.timezone, h.silent = hall.name, hall.name_en, hall.timezone, hall.silent
+        h.load_seq = None  # the windows' queues may change below, without an event: the stored load is void
         session.add(h)
         session.flush()
         queues = {q.code: q for q in session.execute(select(Queue).where(col(Queue.hall_code) == hall.code)).scalars()}

@@ -20,6 +20,7 @@ from ..events import HallEvent, Hub
 from ..policy import Rules
 from ..store import halls as store
 from ..timeutil import utcnow
+from .stats import HallLoad
 
 
 class HallRead:
@@ -82,14 +83,23 @@ class HallTx(HallRead):
         # The SQLite writer keeps it across the changes of a batch, so whatever changes the underlying
         # rows must update or drop its entry (see `_load` in tickets.py).
         self.cache: dict[str, object] = {}
-        # PostgreSQL: the waiting counts stored in the hall row, if stamped with `first_seq` (store.hall_seqs).
+        # PostgreSQL: the waiting counts and the load stored in the hall row, if stamped with `first_seq`
+        # (store.hall_seqs); the writer starts a hall's memo from them after another process's commit.
         self.stored_waiting: tuple[int, dict[str, int]] | None = None
+        self.stored_load: store.Load | None = None
 
     def exact_waiting(self) -> dict[str, int] | None:
         """The memo's waiting counts if they are exact as of `last_seq` (services/ticketing.py), else None."""
         memo = self.cache.get("waiting")
         if isinstance(memo, tuple) and memo[0] == self.last_seq:
             return dict(memo[1])
+        return None
+
+    def exact_load(self) -> store.Load | None:
+        """The memo's load (queue averages, windows), which whatever changes it keeps exact, else None."""
+        memo = self.cache.get("load")
+        if isinstance(memo, HallLoad):
+            return dict(memo.avg), list(memo.windows)
         return None
 
     def emit(self, type: str, data: dict[str, Any]) -> HallEvent:
@@ -100,16 +110,23 @@ class HallTx(HallRead):
         return ev
 
 
-def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | None) -> None:
+def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | None, *, commit: bool = False) -> None:
     """Store the halls' new events and `seq`s in the session's transaction, a few statements for all.
 
     On PostgreSQL the server processes hear, at commit, how far each hall got (pgnotify.py): one
     `pg_notify` per hall, sent by one statement, as `<hall>:<seq>:<origin>`. When the caller publishes
     the events to its `hub` after the commit, `origin` names this process so that its own listener skips
     them; without a hub it is empty and every listener reads them.
+
+    `commit` (PostgreSQL, a transaction begun by `open_halls(begin=True)`): send the `COMMIT` with that
+    statement, in one round trip; pending ORM changes are flushed first.
     """
     changed = [tx for tx in txs if tx.events]
+    if commit:
+        session.flush()
     if not changed:
+        if commit:
+            store.end_and_commit(session.connection(), [], [], [])
         return
     conn = session.connection()
     rows = [
@@ -119,10 +136,15 @@ def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | N
     ]
     if db.is_sqlite:
         store.append_events(conn, [(tx.hall, tx.last_seq) for tx in changed], rows)
-    else:  # one round trip for the seqs, the events, the waiting counts and the notifications
-        origin = db.origin if hub is not None else ""
-        seqs = [(tx.hall, tx.last_seq, tx.exact_waiting()) for tx in changed]
-        store.append_events_notify(conn, seqs, rows, [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed])
+        return
+    # one round trip for the seqs, the events, the waiting counts, the loads and the notifications
+    origin = db.origin if hub is not None else ""
+    ends = [store.HallEnd(tx.hall, tx.last_seq, tx.exact_waiting(), tx.exact_load()) for tx in changed]
+    payloads = [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed]
+    if commit:
+        store.end_and_commit(conn, ends, rows, payloads)
+    else:
+        store.append_events_notify(conn, ends, rows, payloads)
 
 
 @contextmanager
@@ -158,16 +180,23 @@ def open_hall(
     return tx
 
 
-def open_halls(session: Session, halls: Iterable[str], *, lock: bool, now: datetime | None = None) -> dict[str, HallTx]:
+def open_halls(
+    session: Session, halls: Iterable[str], *, lock: bool, now: datetime | None = None, begin: bool = False
+) -> dict[str, HallTx]:
     """Start changing several halls in one transaction: read (and lock, in the order of their codes) their seqs.
 
+    `begin` (PostgreSQL, the session's connection in autocommit mode): send the `BEGIN` too, in the same
+    round trip (the batch writer; it ends the transaction with `write_events(commit=True)`).
     Halls that do not exist are missing from the answer.
     """
     at = now or utcnow()
     opened = {}
-    for code, last_seq, stored in store.hall_seqs(session.connection(), sorted(set(halls)), lock=lock):
-        tx = opened[code] = HallTx(session, code, last_seq, at)
-        tx.stored_waiting = stored
+    codes = sorted(set(halls))
+    conn = session.connection()
+    rows = store.begin_and_lock(conn, codes) if begin else store.hall_seqs(conn, codes, lock=lock)
+    for row in rows:
+        tx = opened[row.code] = HallTx(session, row.code, row.last_seq, at)
+        tx.stored_waiting, tx.stored_load = row.waiting, row.load
     return opened
 
 

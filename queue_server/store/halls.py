@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
+import psycopg
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 from ..fastsql import Prepared, UpdateById
@@ -22,7 +24,14 @@ _SET_SEQ = Prepared(update(Hall).where(col(Hall.code) == bindparam("h")).values(
 _INSERT_EVENT = Prepared(insert(Event), column_keys=["hall_code", "seq", "type", "at", "data"])
 _HALL_SEQ_SELECT = select(col(Hall.code), col(Hall.last_seq)).where(col(Hall.code) == bindparam("h"))
 _HALL_SEQ = Prepared(_HALL_SEQ_SELECT)
-_OPEN_COLUMNS = (col(Hall.code), col(Hall.last_seq), col(Hall.waiting_seq), col(Hall.waiting_counts))
+_OPEN_COLUMNS = (
+    col(Hall.code),
+    col(Hall.last_seq),
+    col(Hall.waiting_seq),
+    col(Hall.waiting_counts),
+    col(Hall.load_seq),
+    col(Hall.queue_load),
+)
 _HALL_OPEN_SELECT = select(*_OPEN_COLUMNS).where(col(Hall.code) == bindparam("h"))
 _HALL_OPEN = Prepared(_HALL_OPEN_SELECT)
 _HALL_OPEN_LOCK = Prepared(_HALL_OPEN_SELECT.with_for_update())
@@ -49,22 +58,97 @@ def set_notice(conn: Connection, code: str, text: str) -> None:
     conn.execute(update(Hall).where(col(Hall.code) == code).values(notice=text))
 
 
-def hall_seqs(
-    conn: Connection, codes: Sequence[str], *, lock: bool
-) -> list[tuple[str, int, tuple[int, dict[str, int]] | None]]:
-    """(code, last_seq, stored waiting counts) of these halls that exist; with `lock`, row-locked in the order
-    of their codes. The stored counts are (seq, {queue: n}) when stamped with the hall's last seq, else None."""
+# A hall's load as stored in its row: each queue's average service time, and each window's queues and
+# whether it is open (services/stats.py `HallLoad`).
+Load = tuple[dict[str, float], list[tuple[tuple[str, ...], bool]]]
+
+
+class Opened(NamedTuple):
+    """A hall opened for a write transaction: its last seq, and what the last writer stored stamped with it."""
+
+    code: str
+    last_seq: int
+    waiting: tuple[int, dict[str, int]] | None  # (seq, {queue: waiting tickets}) when exact as of `last_seq`
+    load: Load | None  # when exact as of `last_seq`
+
+
+def hall_seqs(conn: Connection, codes: Sequence[str], *, lock: bool) -> list[Opened]:
+    """The halls of `codes` that exist; with `lock`, row-locked in the order of their codes."""
     if len(codes) == 1:  # the usual case; an expanding IN re-renders its SQL at every execution
         rows: Any = (_HALL_OPEN_LOCK if lock else _HALL_OPEN).all(conn, {"h": codes[0]})
     else:
         rows = conn.execute(_HALL_SEQS_LOCK if lock else _HALL_SEQS, {"codes": list(codes)})
-    return [(c, int(s), _stored(int(s), ws, wc)) for c, s, ws, wc in rows]
+    return [_opened(*row) for row in rows]
+
+
+def begin_and_lock(conn: Connection, codes: Sequence[str]) -> list[Opened]:
+    """PostgreSQL, on a connection in autocommit mode: `BEGIN` and `hall_seqs(lock=True)` in one round trip.
+
+    psycopg's pipeline mode sends both and one Sync, then reads both answers (psycopg would otherwise wait
+    for its own `BEGIN` before sending the statement). The caller ends the transaction with `end_and_commit`
+    or a rollback. A broken connection is invalidated (the next checkout opens a new one) and raised as
+    SQLAlchemy's `DBAPIError` with `connection_invalidated`: nothing had run, so the caller may retry.
+    """
+    raw = _driver(conn)
+    if len(codes) != 1:  # several halls (rare): the expanding IN goes through SQLAlchemy, after the BEGIN
+        try:
+            raw.execute(b"BEGIN")
+        except psycopg.Error as err:
+            raise _translated(conn, raw, err, "BEGIN") from err
+        return hall_seqs(conn, codes, lock=True)
+    try:
+        with raw.pipeline():
+            raw.execute(b"BEGIN")
+            fetch = _HALL_OPEN_LOCK.pending(conn, {"h": codes[0]})
+    except psycopg.Error as err:
+        raise _translated(conn, raw, err, "BEGIN; " + _HALL_OPEN_LOCK.sql(conn)) from err
+    return [_opened(*row) for row in fetch()]
+
+
+def _driver(conn: Connection) -> psycopg.Connection[Any]:
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    return raw
+
+
+def _translated(conn: Connection, raw: psycopg.Connection[Any], err: psycopg.Error, sql: str) -> DBAPIError:
+    """The driver's error as SQLAlchemy's (as `fastsql` does, without parameters); a connection that broke is
+    invalidated, so the pool replaces it."""
+    broken = raw.broken or raw.closed
+    if broken:
+        conn.invalidate(err)
+    wrapped = DBAPIError.instance(
+        sql, None, err, psycopg.Error, hide_parameters=True, dialect=conn.dialect, connection_invalidated=broken
+    )
+    assert isinstance(wrapped, DBAPIError)  # a driver error always becomes one
+    return wrapped
+
+
+def _opened(
+    code: str, last_seq: int, waiting_seq: int | None, counts: str | None, load_seq: int | None, load: str | None
+) -> Opened:
+    seq = int(last_seq)
+    return Opened(code, seq, _stored(seq, waiting_seq, counts), _stored_load(seq, load_seq, load))
 
 
 def _stored(last_seq: int, waiting_seq: int | None, counts: str | None) -> tuple[int, dict[str, int]] | None:
     if counts is None or waiting_seq != last_seq:
         return None
     return last_seq, {str(q): int(n) for q, n in orjson.loads(counts).items()}
+
+
+def _stored_load(last_seq: int, load_seq: int | None, load: str | None) -> Load | None:
+    if load is None or load_seq != last_seq:
+        return None
+    stored = orjson.loads(load)
+    avg = {str(q): float(a) for q, a in stored["avg"].items()}
+    return avg, [(tuple(qs.split(",")), bool(is_open)) for qs, is_open in stored["windows"]]
+
+
+def dump_load(load: Load) -> str:
+    """The hall row's form of a load (`Load`): JSON, the queues in their order."""
+    avg, windows = load
+    return orjson.dumps({"avg": avg, "windows": [(",".join(qs), is_open) for qs, is_open in windows]}).decode()
 
 
 def hall_seq(conn: Connection, hall: str) -> int | None:
@@ -86,37 +170,67 @@ def append_events(conn: Connection, seqs: Sequence[tuple[str, int]], events: Seq
 # PostgreSQL: the halls' new seqs, their events and the notifications in one statement (one round trip while
 # the batch holds the halls' locks, not three). Data-modifying WITH members run once whether read or not.
 _WRITE_AND_NOTIFY = text(  # constants only (NOTIFY_SQL is pgchannel's); the values are bound
-    "WITH s AS (UPDATE hall SET last_seq = v.seq, waiting_seq = v.wseq, waiting_counts = v.counts"  # noqa: S608
-    " FROM unnest(CAST(:halls AS text[]), CAST(:seqs AS int[]), CAST(:wseqs AS int[]), CAST(:counts AS text[]))"
-    " AS v(code, seq, wseq, counts) WHERE hall.code = v.code),"
+    "WITH s AS (UPDATE hall SET last_seq = v.seq, waiting_seq = v.wseq, waiting_counts = v.counts,"  # noqa: S608
+    " load_seq = v.lseq, queue_load = v.load FROM unnest(CAST(:halls AS text[]), CAST(:seqs AS int[]),"
+    " CAST(:wseqs AS int[]), CAST(:counts AS text[]), CAST(:lseqs AS int[]), CAST(:loads AS text[]))"
+    " AS v(code, seq, wseq, counts, lseq, load) WHERE hall.code = v.code),"
     " e AS (INSERT INTO hall_event (hall_code, seq, type, at, data) SELECT * FROM unnest(CAST(:eh AS text[]),"
     " CAST(:es AS int[]), CAST(:et AS text[]), CAST(:ea AS timestamp[]), CAST(:ed AS text[]))) " + NOTIFY_SQL
 )
+_WRITE_AND_NOTIFY_SQL: dict[str, str] = {}  # its SQL in the driver's parameter style, per dialect name
+
+
+class HallEnd(NamedTuple):
+    """A hall's end of a write transaction: its new last seq, and its waiting counts and load when exact then."""
+
+    code: str
+    seq: int
+    waiting: dict[str, int] | None
+    load: Load | None
+
+
+def _end_params(ends: Sequence[HallEnd], events: Sequence[dict[str, Any]], payloads: list[str]) -> dict[str, Any]:
+    return {
+        "halls": [h.code for h in ends],
+        "seqs": [h.seq for h in ends],
+        "wseqs": [None if h.waiting is None else h.seq for h in ends],
+        "counts": [None if h.waiting is None else orjson.dumps(h.waiting).decode() for h in ends],
+        "lseqs": [None if h.load is None else h.seq for h in ends],
+        "loads": [None if h.load is None else dump_load(h.load) for h in ends],
+        "eh": [e["hall_code"] for e in events],
+        "es": [e["seq"] for e in events],
+        "et": [e["type"] for e in events],
+        "ea": [e["at"].astimezone(UTC).replace(tzinfo=None) for e in events],
+        "ed": [e["data"] for e in events],
+        "payloads": payloads,
+    }
 
 
 def append_events_notify(
-    conn: Connection,
-    seqs: Sequence[tuple[str, int, dict[str, int] | None]],
-    events: Sequence[dict[str, Any]],
-    payloads: list[str],
+    conn: Connection, ends: Sequence[HallEnd], events: Sequence[dict[str, Any]], payloads: list[str]
 ) -> None:
-    """PostgreSQL: `append_events` and `notify` as one statement, and each hall's waiting counts when they are
-    exact as of its new last seq (else none: the next reader counts). Event times are aware; stored naive UTC."""
-    conn.execute(
-        _WRITE_AND_NOTIFY,
-        {
-            "halls": [h for h, _, _ in seqs],
-            "seqs": [s for _, s, _ in seqs],
-            "wseqs": [None if w is None else s for _, s, w in seqs],
-            "counts": [None if w is None else orjson.dumps(w).decode() for _, _, w in seqs],
-            "eh": [e["hall_code"] for e in events],
-            "es": [e["seq"] for e in events],
-            "et": [e["type"] for e in events],
-            "ea": [e["at"].astimezone(UTC).replace(tzinfo=None) for e in events],
-            "ed": [e["data"] for e in events],
-            "payloads": payloads,
-        },
-    )
+    """PostgreSQL: `append_events` and `notify` as one statement, and each hall's waiting counts and load when
+    they are exact as of its new last seq (else none: the next reader reads them). Event times are aware;
+    stored naive UTC."""
+    conn.execute(_WRITE_AND_NOTIFY, _end_params(ends, events, payloads))
+
+
+def end_and_commit(
+    conn: Connection, ends: Sequence[HallEnd], events: Sequence[dict[str, Any]], payloads: list[str]
+) -> None:
+    """PostgreSQL, after `begin_and_lock`: `append_events_notify` (when there are `ends`) and `COMMIT` in one
+    round trip (pipeline mode, one Sync): the halls' locks are released one network wait earlier."""
+    raw = _driver(conn)
+    sql = _WRITE_AND_NOTIFY_SQL.get(conn.dialect.name)
+    if sql is None:
+        sql = _WRITE_AND_NOTIFY_SQL[conn.dialect.name] = _WRITE_AND_NOTIFY.compile(dialect=conn.dialect).string
+    try:
+        with raw.pipeline():
+            if ends:
+                raw.execute(sql, _end_params(ends, events, payloads))
+            raw.execute(b"COMMIT")
+    except psycopg.Error as err:
+        raise _translated(conn, raw, err, "hall batch end; COMMIT") from err
 
 
 def notify(conn: Connection, payloads: list[str]) -> None:

@@ -74,3 +74,5 @@ class HallRow:
     notice: str
     waiting_counts: str | None = None
     waiting_seq: int | None = None
+    queue_load: str | None = None
+    load_seq: int | None = None

@@ -10,10 +10,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import pytest
-from sqlmodel import select
+from sqlalchemy import text
+from sqlmodel import col, select
 
 from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
@@ -221,3 +224,110 @@ def test_the_server_refuses_the_cold_paths_rows_it_no_longer_lets_through(ctx: H
 
 async def _gather(*aws: object) -> list[object]:
     return await asyncio.gather(*aws, return_exceptions=True)  # type: ignore[arg-type]
+
+
+def _principal_admin() -> Any:
+    from queue_server.services.auth import Principal
+
+    return Principal(kind="user", name="admin", role="admin", hall=None)
+
+
+def _truth(ctx: HallContext, queues: list[str]) -> dict[str, tuple[int, int]]:
+    """Each queue's waiting count and estimated wait, read afresh from the database."""
+    from queue_server.services.stats import HallLoad
+    from queue_server.store import halls as hall_store
+    from queue_server.store import tickets as ticket_store
+
+    with ctx.db.read() as s:
+        conn = s.connection()
+        load = HallLoad(hall_store.queue_avgs(conn, "t1"), hall_store.window_loads(conn, "t1"))
+        counts = ticket_store.waiting_counts(conn, "t1")
+    return {q: (counts.get(q, 0), load.estimate(q, counts.get(q, 0))) for q in queues}
+
+
+def _last_queues(ctx: HallContext) -> list[dict[str, Any]]:
+    with ctx.db.read() as s:
+        ev = s.exec(select(Event).where(Event.hall_code == "t1").order_by(col(Event.seq).desc()).limit(1)).one()
+    return list(orjson.loads(ev.data).get("queues", []))
+
+
+def test_two_processes_take_the_halls_load_from_its_row(tmp_db: str, tmp_path: Path, monkeypatch: Any) -> None:
+    """Two server processes (two writers) change one hall in turn on PostgreSQL: a batch that finds the hall
+    changed by the other takes the queue averages and windows from the hall row (stamped with the hall's seq)
+    instead of reading them under the lock, and every event's waiting counts and estimated waits still equal
+    what the database says — after completions (a new average), a window paused and opened, issues and calls."""
+    if not tmp_db.startswith("postgresql"):
+        pytest.skip("several server processes share a hall on PostgreSQL only")
+    from queue_server.services import halls as hall_svc
+    from queue_server.services import tickets as ticket_svc
+    from queue_server.services.stats import HallLoad
+
+    a = build_context(runtime(tmp_db, tmp_path / "a"))
+    prepare(a, migrate=False)
+    b = build_context(runtime(tmp_db, tmp_path / "b"))
+    reads: list[int] = []
+    real_read = HallLoad.read.__func__  # type: ignore[attr-defined]
+    counted = classmethod(lambda cls, conn, hall: reads.append(1) or real_read(cls, conn, hall))
+    monkeypatch.setattr(HallLoad, "read", counted)
+    admin = _principal_admin()
+    try:
+
+        def run(ctx: HallContext, fn: Any) -> Any:
+            return asyncio.run(ctx.change("t1", fn))
+
+        def check(step: str) -> None:
+            queues = _last_queues(a)
+            truth = _truth(a, [q["code"] for q in queues])
+            for q in queues:
+                assert (q["waiting"], q["estimated_wait_s"]) == truth[q["code"]], (step, q, truth)
+
+        for i in range(12):  # both warm up: each reads the load once at most, then takes the other's from the row
+            run(a if i % 2 else b, lambda tx: svc.issue(tx, queue="A").ticket.number)
+            check(f"issue {i}")
+        warm = len(reads)
+        for i in range(10):
+            run(a if i % 2 else b, lambda tx, q="AB"[i % 2]: svc.issue(tx, queue=q).ticket.number)
+            check(f"issue after warm-up {i}")
+        assert len(reads) == warm, "a batch after the other process's commit read the load again"
+        steps = [
+            ("call", lambda tx: ticket_svc.call_next(tx, number=1, actor=admin)),
+            ("complete", lambda tx: ticket_svc.act(tx, ticket_id=_current(tx, 1), action="complete", actor=admin)),
+            ("pause", lambda tx: hall_svc.set_window_status(tx, number=2, status="paused", reason="x", actor=admin)),
+            ("issue", lambda tx: svc.issue(tx, queue="B").ticket.number),
+            ("open", lambda tx: hall_svc.set_window_status(tx, number=2, status="open", reason="", actor=admin)),
+            ("issue", lambda tx: svc.issue(tx, queue="A").ticket.number),
+        ]
+        for rnd in range(3):
+            for j, (name, fn) in enumerate(steps):
+                run(a if (rnd + j) % 2 else b, fn)
+                check(f"round {rnd} {name}")
+    finally:
+        a.close()
+        b.close()
+
+
+def _current(tx: HallTx, window: int) -> int:
+    from queue_server.store import halls as hall_store
+
+    w = hall_store.window(tx.conn, tx.hall, window)
+    assert w is not None and w.current_ticket_id is not None
+    return w.current_ticket_id
+
+
+def test_a_lost_database_connection_is_replaced_before_the_batch(ctx: HallContext) -> None:
+    """PostgreSQL: the writer lane does not ping its connection before each batch; when the database dropped
+    it (a restart, an administrator's pg_terminate_backend), the batch finds it broken at its first round
+    trip, before anything ran, and runs again on a new connection: the caller never sees the loss."""
+    if ctx.db.is_sqlite:
+        pytest.skip("the lane's own connection is PostgreSQL's")
+    assert ctx.writer is not None
+    first = asyncio.run(ctx.change("t1", lambda tx: svc.issue(tx, queue="A").ticket.number))
+    (lane,) = {ctx.writer._lane_of["t1"]}
+    assert lane._engine is not None
+    raw = lane._engine.raw_connection()  # the lane's only connection, idle in its pool
+    pid = raw.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    raw.close()
+    with ctx.db.write() as s:
+        assert s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar() is True
+    second = asyncio.run(ctx.change("t1", lambda tx: svc.issue(tx, queue="A").ticket.number))
+    assert (first, second) == ("A001", "A002")
