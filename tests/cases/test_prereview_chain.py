@@ -267,6 +267,12 @@ def test_a_web_chain_needs_the_proven_phone_and_a_notice_in_its_own_codes(srv: L
         ).status_code
         == 409
     )
+    # a chain's number alone opens nothing, and its proof cannot be searched: limited per number (429)
+    tries = [
+        http.get(f"/api/v1/web-chains/{number}", headers={"X-Case-Proof": f"{i:08X}"}).status_code for i in range(22)
+    ]
+    assert tries[0] == 404 and tries[-1] == 429 and set(tries) == {404, 429}
+    srv.ctx.limiter.clear()
     gone = ok(http.post(f"/api/v1/chain-cases/{number}/actions/withdraw", json={}, headers=clerk))
     assert gone["status"] == "withdrawn" and {m["status"] for m in gone["members"]} == {"withdrawn"}
     listed = http.get("/api/v1/halls/t1/prereview", headers=clerk).json()
