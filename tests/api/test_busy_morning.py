@@ -1,12 +1,13 @@
 """A randomised busy morning over real HTTP, every call replayed against the queue policy.
 
-Kiosks take numbers concurrently (normal and priority lanes) while four windows call next, start,
+Kiosks take numbers concurrently (normal and priority lanes; a few cancel theirs) while four windows call next, start,
 complete (also 办结并叫下一位), recall, mark no-shows (one rejoins), hold and resume, and transfer the
 ticket they just called to a queue or a window; a supervisor transfers waiting tickets meanwhile. Each
 seed is a different morning. Afterwards the hall's event log is replayed: every `ticket.called` must be
 the ticket `policy.choose` picks from the tickets waiting at that point (so nobody is called twice), every
-event's queue counts must be the waiting tickets of the replay at that point, the event seqs and the ticket
-numbers are gap-free, no answer was a 5xx, and the replayed end state equals the ticket rows and the board.
+event's queue counts and estimated waits must be those of the replay at that point (waiting tickets; service
+averages from the replayed completions, the hall's windows), the event seqs and the ticket numbers are
+gap-free, no answer was a 5xx, and the replayed end state equals the ticket rows and the board.
 
 Seeds: 20 in the suite (0-19); `HALL_MORNING_SEEDS` picks others, e.g. many of them at low priority:
 
@@ -35,7 +36,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from queue_server import policy
+from queue_server.estimate import updated_average
 from queue_server.models import Event, Hall, Ticket
+from queue_server.services.stats import HallLoad
 
 from ..harness import KIOSK, Api, clear_of_midnight
 
@@ -47,7 +50,10 @@ RULES = policy.Rules(max_priority_streak=3)
 KIOSKS, TICKETS_PER_KIOSK = 3, 12
 SUPERVISOR_TRANSFERS = 6
 FINAL = {"done", "no_show", "cancelled", "expired"}
-EXPECTED = {200, 201, 204, 409}  # 409: an action that no longer fits (another window or the supervisor was first)
+EXPECTED = frozenset(
+    {200, 201, 204, 409}
+)  # 409: an action that no longer fits (another window or the supervisor was first)
+KIOSK_CANCEL = EXPECTED | {403}  # a kiosk may cancel only a waiting ticket: 403 once it is called
 SEEDS_ENV = "HALL_MORNING_SEEDS"
 
 
@@ -98,6 +104,7 @@ class Morning:
     issuing: int = 0  # requests that must issue a ticket (201): taking a number, checking in
     taken: list[int] = field(default_factory=list)
     answers: list[tuple[str, int, str]] = field(default_factory=list)  # (request, status, body) of every call
+    unexpected: list[tuple[str, int, str]] = field(default_factory=list)  # the answers not among the request's
     rejoined: bool = False
     routes: int = 0  # clients made so far (each routes with a random stream of its own)
     served: Counter[str] = field(default_factory=Counter)  # requests per server process (base URL)
@@ -107,21 +114,32 @@ class Morning:
             self.routes += 1
             return Spread(self.urls, random.Random(self.rng_seed * 1000 + self.routes))
 
-    def post(self, http: Spread, path: str, token: str, body: dict[str, Any] | None = None) -> httpx.Response:
+    def post(
+        self,
+        http: Spread,
+        path: str,
+        token: str,
+        body: dict[str, Any] | None = None,
+        expect: frozenset[int] = EXPECTED,
+    ) -> httpx.Response:
         c = http.pick()
         r = c.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-        with self.lock:
-            self.answers.append((f"POST {path} {body or ''}", r.status_code, r.text[:300]))
-            self.served[str(c.base_url)] += 1
+        self._answer(f"POST {path} {body or ''}", r, str(c.base_url), expect)
         return r
 
     def get(self, http: Spread, path: str, token: str) -> httpx.Response:
         c = http.pick()
         r = c.get(path, headers={"Authorization": f"Bearer {token}"})
-        with self.lock:
-            self.answers.append((f"GET {path}", r.status_code, r.text[:300]))
-            self.served[str(c.base_url)] += 1
+        self._answer(f"GET {path}", r, str(c.base_url), EXPECTED)
         return r
+
+    def _answer(self, request: str, r: httpx.Response, served_by: str, expect: frozenset[int]) -> None:
+        answer = (request, r.status_code, r.text[:300])
+        with self.lock:
+            self.answers.append(answer)
+            self.served[served_by] += 1
+            if r.status_code not in expect:
+                self.unexpected.append(answer)
 
     def issue(self, http: Spread, path: str, token: str, body: dict[str, Any] | None = None) -> httpx.Response:
         """A request that must issue a ticket (201); the ticket is one of the morning's."""
@@ -150,11 +168,17 @@ class Morning:
 
 def _kiosk(m: Morning, n: int) -> None:
     rng = random.Random(m.rng_seed * 100 + n)
+    mine: list[int] = []
     with m.client() as http:
         try:
             for _ in range(TICKETS_PER_KIOSK):
                 lane = rng.choices(["normal", "military", "special"], [8, 1, 1])[0]
-                m.issue(http, f"/api/v1/halls/{m.hall}/tickets", m.kiosk, {"queue": rng.choice("AABBC"), "lane": lane})
+                body = {"queue": rng.choice("AABBC"), "lane": lane}
+                r = m.issue(http, f"/api/v1/halls/{m.hall}/tickets", m.kiosk, body)
+                if r.status_code == 201:
+                    mine.append(r.json()["id"])
+                if rng.random() < 0.1:  # a citizen gives up: cancels at the kiosk (409 once called)
+                    m.post(http, f"/api/v1/tickets/{rng.choice(mine)}/cancel", m.kiosk, expect=KIOSK_CANCEL)
                 with m.lock:
                     code = m.appointments.pop() if m.appointments and rng.random() < 0.3 else None
                 if code is not None:  # an appointment's holder checks in (签到) at this kiosk
@@ -262,6 +286,7 @@ def _guarded(m: Morning, fn: Callable[..., None], *args: Any) -> Callable[[], No
         except Exception as exc:
             with m.lock:
                 m.answers.append((f"{fn.__name__}{args[:1]}", 0, repr(exc)))
+                m.unexpected.append(m.answers[-1])
             m.bump()
 
     return run
@@ -290,6 +315,8 @@ class _T:
     status: str = "waiting"
     window: int | None = None
     target_window: int | None = None
+    called_at: datetime | None = None
+    serving_at: datetime | None = None
 
 
 Events = list[tuple[int, str, datetime, dict[str, Any]]]
@@ -302,17 +329,20 @@ class Replayed:
     tickets: dict[int, _T]
     current: dict[int, int | None]  # each window's ticket
     checked: int  # calls checked against the policy
-    counted: int  # queue counts of events checked against the replay's waiting tickets
+    counted: int  # queue counts of events checked against the replay's waiting tickets (and estimates)
 
 
-def _replay(events: Events, slots: dict[int, datetime | None] | None = None) -> Replayed:
+def _replay(events: Events, slots: dict[int, datetime | None] | None = None, load: HallLoad | None = None) -> Replayed:
     """Replay the hall's events; every policy call and every event's queue counts are checked.
 
-    `slots`: the appointment tickets' slot starts by ticket id (events do not carry them; the rows do)."""
+    `slots`: the appointment tickets' slot starts by ticket id (events do not carry them; the rows do).
+    `load`: the hall's service averages and windows before the first event: each event's estimated waits are
+    then checked too (the averages follow the replayed completions: `estimate.updated_average`)."""
     tickets: dict[int, _T] = {}
     streak: dict[int, int] = defaultdict(int)
     current: dict[int, int | None] = dict.fromkeys(ALL_WINDOWS)
     checked = counted = 0
+    now_load = None if load is None else HallLoad(dict(load.avg), list(load.windows))
 
     def release(t: _T, tid: int) -> None:
         if t.window is not None and current.get(t.window) == tid:
@@ -345,16 +375,21 @@ def _replay(events: Events, slots: dict[int, datetime | None] | None = None) -> 
                 assert chosen is not None and chosen.id == tid, (seq, f"window {w} called {tid}, policy says {chosen}")
                 streak[w] = policy.next_streak(streak[w], chosen, at)
                 checked += 1
-            t.status, t.window, t.target_window = "called", w, None
+            t.status, t.window, t.target_window, t.called_at = "called", w, None, at
             current[w] = tid
         elif kind == "ticket.recalled":
             assert t.status == "called", (seq, kind, t)
+            t.called_at = at
         elif kind == "ticket.serving":
             assert t.status == "called", (seq, kind, t)
-            t.status = "serving"
+            t.status, t.serving_at = "serving", at
         elif kind in ("ticket.completed", "ticket.no_show", "ticket.cancelled", "ticket.held"):
             assert t.status in ("waiting", "called", "serving", "held"), (seq, kind, t)
             release(t, tid)
+            began = t.serving_at or t.called_at
+            if kind == "ticket.completed" and now_load is not None and began is not None:
+                avg = now_load.avg[t.queue]
+                now_load.avg[t.queue] = updated_average(avg, (at - began).total_seconds())
             t.status = {"ticket.completed": "done", "ticket.no_show": "no_show", "ticket.held": "held"}.get(
                 kind, "cancelled"
             )
@@ -363,16 +398,20 @@ def _replay(events: Events, slots: dict[int, datetime | None] | None = None) -> 
             assert data["from_queue"] == t.queue, (seq, kind, data, t)
             release(t, tid)
             t.status, t.queue, t.target_window = "waiting", data["queue"], data.get("window")
-            t.window = t.target_window
+            t.window, t.called_at, t.serving_at = t.target_window, None, None
         elif kind == "ticket.rejoined":
             assert t.status == "no_show", (seq, kind, t)
-            t.status, t.window, t.arrived_at = "waiting", None, at
+            t.status, t.window, t.arrived_at, t.called_at = "waiting", None, at, None
         else:
             raise AssertionError(f"unexpected event {kind} at seq {seq}")
         if "queues" in data:  # the counts the event carries (boards show them): those of the hall after it
             waiting_now = Counter(x.queue for x in tickets.values() if x.status == "waiting")
             shown = {q["code"]: q["waiting"] for q in data["queues"]}
             assert shown == {q: waiting_now[q] for q in shown}, (seq, kind, f"counts {shown}, waiting {waiting_now}")
+            if now_load is not None:  # to a second: the windows' capacity may be summed in another order
+                for q in data["queues"]:
+                    want = now_load.estimate(q["code"], waiting_now[q["code"]])
+                    assert abs(q["estimated_wait_s"] - want) <= 1, (seq, kind, q, f"estimate {want}", now_load.avg)
             counted += 1
     return Replayed(tickets, current, checked, counted)
 
@@ -388,11 +427,11 @@ def events_of(s: Session, hall: str) -> tuple[int, Events]:
     return last, [(seq, kind, at, orjson.loads(data)) for seq, kind, at, data in rows]
 
 
-def check_morning(m: Morning, s: Session) -> tuple[int, Replayed]:
+def check_morning(m: Morning, s: Session, load: HallLoad | None = None) -> tuple[int, Replayed]:
     """The checks of every morning, on one database session: no unexpected answer, every ticket issued once
-    and stored as the replay leaves it, event seqs and numbers per queue gap-free. Returns the last seq and
-    the replay."""
-    bad = [a for a in m.answers if a[1] not in EXPECTED]
+    and stored as the replay leaves it, event seqs and numbers per queue gap-free (`load`: the hall's before
+    the morning, see `_replay`). Returns the last seq and the replay."""
+    bad = m.unexpected
     assert not bad, f"{len(bad)} unexpected answers of {len(m.answers)}, first: {bad[:3]}"
     assert len(m.taken) == m.issuing, "a request that must issue a ticket did not"
     assert len(set(m.taken)) == len(m.taken), "one ticket issued to two requests"
@@ -404,7 +443,7 @@ def check_morning(m: Morning, s: Session) -> tuple[int, Replayed]:
     }
     last, events = events_of(s, m.hall)
     assert [e[0] for e in events] == list(range(1, last + 1)), "event seqs are not gap-free"
-    r = _replay(events, {tid: row[-1] for tid, row in stored.items()})
+    r = _replay(events, {tid: row[-1] for tid, row in stored.items()}, load)
     assert r.checked >= KIOSKS * TICKETS_PER_KIOSK // 2
     assert set(m.taken) == set(r.tickets) == set(stored), "tickets lost or not answered"
     kinds = Counter(e[1] for e in events)
@@ -434,8 +473,10 @@ def check_board(board: dict[str, Any], last: int, r: Replayed) -> None:
 @pytest.mark.parametrize("seed", seeds(range(20)))
 def test_busy_morning(api: Api, seed: int) -> None:
     clear_of_midnight(ZoneInfo("Asia/Shanghai"))  # t1's: a morning across it would span two service days
+    with api.server.ctx.db.read() as s:
+        load = HallLoad.read(s.connection(), HALL)
     m = run_morning(Morning([api.server.url], seed), api.token("clerk1"))
     assert Counter(status for _, status, _ in m.answers)[201] == KIOSKS * TICKETS_PER_KIOSK
     with api.server.ctx.db.read() as s:
-        last, r = check_morning(m, s)
+        last, r = check_morning(m, s, load)
     check_board(api.http.get(f"/api/v1/halls/{HALL}/board").json(), last, r)

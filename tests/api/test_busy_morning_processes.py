@@ -1,20 +1,20 @@
 """A randomised busy morning served by two server processes on one PostgreSQL database, replayed against the policy.
 
 Two `hall serve` processes (each its own writer lanes, hub and listener; one secret, one database) serve the same
-hall. Every request of the morning goes to one of them at random: kiosks take numbers and check appointments in
-(签到), windows 1-4 call next, recall, start, finish (also 办结并叫下一位), hold and resume, mark no-shows and
-transfer; a supervisor transfers waiting tickets; the general desk issues tickets (VIP too), checks appointments in,
-rejoins missed tickets from its list and reads its lists. Half of the appointments have begun (lane `appointment`
-called before ordinary tickets), half have not. Two boards follow the hall on each process, one from the start
-(snapshot) and one joining mid-morning from seq 0 (replay, then live).
+hall. Every request of the morning goes to one of them at random: kiosks take numbers (a few cancel theirs) and
+check appointments in (签到); windows 1-4 call next, recall, start, finish (also 办结并叫下一位), hold and resume,
+mark no-shows and transfer; a supervisor transfers waiting tickets; the general desk issues tickets (VIP too),
+checks appointments in, rejoins missed tickets from its list and reads its lists. Half of the appointments have
+begun (lane `appointment` called before ordinary tickets), half have not. Two boards follow the hall on each
+process, one from the start (snapshot) and one joining mid-morning from seq 0 (replay, then live).
 
 Afterwards the hall's event log is replayed (tests/api/test_busy_morning.py's checks): no unexpected answer (no
 5xx), every ticket issued once and stored as the replay leaves it, ticket numbers per queue 1..n, every call the
 one `policy.choose` picks from the tickets waiting then (so no ticket is called twice at once), every event's
-queue counts those of the replay at that point (the counts a batch takes over from the hall row after the other
-process's commit, migration 0024), event seqs gap-free; every board's seqs gap-free up to the last, each
-process's board state the replayed end; the waiting counts stored on the hall row equal a COUNT of the waiting
-tickets after a closing ticket from each process in turn; nothing logged at ERROR by either process.
+queue counts and estimated waits those of the replay at that point (what a batch takes over from the hall row
+after the other process's commit, migration 0024), event seqs gap-free; every board's seqs gap-free up to the
+last, each process's board state the replayed end; the waiting counts stored on the hall row equal a COUNT of
+the waiting tickets after a closing ticket from each process in turn; nothing logged at ERROR by either process.
 
 Each seed's morning runs on a hall of its own (m<seed>) of the same two processes, started once per module.
 PostgreSQL only (SQLite is served by one process per file). Seeds: 3 in the suite; many with
@@ -45,6 +45,7 @@ from websockets.sync.client import connect
 
 from queue_server.ids import make_id_number
 from queue_server.models import Appointment, Hall, Ticket
+from queue_server.services.stats import HallLoad
 from queue_server.timeutil import utcnow
 
 from ..conftest import require_backend
@@ -392,6 +393,8 @@ def _board_state(url: str, hall: str, last: int) -> dict[str, Any]:
 def test_busy_morning_over_two_processes(pair: Pair, seed: int) -> None:
     hall = hall_of(seed)
     codes = _book(pair, hall)
+    with Session(pair.engine) as s:
+        load = HallLoad.read(s.connection(), hall)
     m = Morning(pair.urls, seed, hall=hall, kiosk=kiosk_of(hall), appointments=list(codes), helpers_left=2)
     boards = [Board(url, hall) for url in pair.urls]
     for b in boards:
@@ -406,7 +409,7 @@ def test_busy_morning_over_two_processes(pair: Pair, seed: int) -> None:
     stamps = _closing_tickets(pair, m)
 
     with Session(pair.engine) as s:
-        last, replayed = check_morning(m, s)
+        last, replayed = check_morning(m, s, load)
     _check_appointments(replayed, codes, pair)
     for b in boards + late:
         b.finish(last)
