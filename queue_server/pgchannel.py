@@ -8,3 +8,15 @@ CHANNEL_QUERY = "SELECT 'hall_events_' || left(md5(current_schema()), 16)"
 NOTIFY_SQL = (
     "SELECT pg_notify('hall_events_' || left(md5(current_schema()), 16), p) FROM unnest(CAST(:payloads AS text[])) AS p"
 )
+# The events themselves, on a second channel (`<channel>_ev`): `<origin>`, `<hall>` and then each event's wire
+# text, one a line, as many as fit in a notification (services/tx.py `carried`). Sent before the
+# `<hall>:<seq>:<origin>` ones of the same commit, so a listener has them by the time it hears how far the hall
+# got; a listener that does not know this channel (an older server) hears the first as before and reads the
+# events from the table.
+BODIES_SUFFIX = "_ev"
+NOTIFY_BODIES_SQL = (  # constants only; the payloads are bound
+    "SELECT pg_notify('hall_events_' || left(md5(current_schema()), 16) || '" + BODIES_SUFFIX + "', b)"  # noqa: S608
+    " FROM unnest(CAST(:bodies AS text[])) AS b"
+)
+BODY_LIMIT = 7_900  # bytes of one notification's payload (PostgreSQL refuses 8,000 and more)
+BODIES_LIMIT = 64_000  # bytes of a hall's events carried per commit; the rest are read from the table

@@ -2,7 +2,9 @@
 
 Each hall write transaction ends with `pg_notify(<the schema's channel>, '<hall>:<last seq>:<origin>')`, which
 PostgreSQL delivers at commit, in commit order. Every server process listens on one connection of its
-own and skips its own commits (`origin`: its writer hands them to its hub already). The listener drains
+own and skips its own commits (`origin`: its writer hands them to its hub already). A commit's events come
+in notifications of their own first (pgchannel.py, as many as fit), which go straight to the hub; a hall
+whose events did not all come that way is read from the table. The listener drains
 every other notification that has arrived into "highest `seq` heard per hall", and a second task reads
 what the hub has not delivered yet — each followed hall's missing events at once, all halls in one
 thread hop and one session — and hands them to the hub in `seq` order, which drops what it already
@@ -17,13 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
+import orjson
 import psycopg
 from sqlalchemy.engine import make_url
 
 from .context import HallContext
 from .events import HallEvent
-from .pgchannel import CHANNEL_QUERY
+from .pgchannel import BODIES_SUFFIX, CHANNEL_QUERY
 from .services.tx import read_events
 
 log = logging.getLogger(__name__)
@@ -44,9 +48,11 @@ class Listener:
         self._task: asyncio.Task[None] | None = None
         self._heard: dict[str, int] = {}  # highest seq heard per hall, not yet read
         self._wake = asyncio.Event()
-        self.heard = 0  # notifications received
+        self.heard = 0  # commits heard of (`<hall>:<seq>:<origin>` notifications)
         self.batches = 0  # reads of the event table
         self.delivered = 0  # events read and handed to the hub
+        self.carried = 0  # events that came in notifications and were handed to the hub
+        self._bodies_channel = ""
 
     def start(self) -> None:
         """Run in the background on the current event loop."""
@@ -67,7 +73,9 @@ class Listener:
                     cur = await conn.execute(CHANNEL_QUERY)  # this schema's channel (pgchannel.py)
                     row = await cur.fetchone()
                     assert row is not None
+                    self._bodies_channel = row[0] + BODIES_SUFFIX
                     await conn.execute(f'LISTEN "{row[0]}"')
+                    await conn.execute(f'LISTEN "{self._bodies_channel}"')
                     delay = 0.2
                     self._heard.clear()
                     await self._catch_up(await asyncio.to_thread(_heads, self.ctx))  # what we missed unheard
@@ -85,6 +93,9 @@ class Listener:
     async def _listen(self, conn: psycopg.AsyncConnection[object]) -> None:
         own = self.ctx.db.origin
         async for note in conn.notifies():
+            if note.channel == self._bodies_channel:
+                self._carried(note.payload, own)
+                continue
             self.heard += 1
             hall, seq, origin = _parse(note.payload)
             if origin == own:
@@ -93,6 +104,27 @@ class Listener:
                 self._heard[hall] = int(seq)
                 self._wake.set()
         raise ConnectionError("notification stream ended")
+
+    def _carried(self, payload: str, own: str) -> None:
+        """Events another process's commit carried in a notification (pgchannel.py): straight to the hub, on
+        this loop, without a thread hop or a read of the event table. The hub puts them in `seq` order and
+        drops what it has; what was not carried is read when the `<hall>:<seq>` notification follows. A hall
+        that no board of this process follows is not even parsed: that notification moves its head on."""
+        origin, _, rest = payload.partition("\n")
+        hall, _, lines = rest.partition("\n")
+        if origin == own or not lines or hall not in self.ctx.zones or not self.ctx.hub.subscriber_count(hall):
+            return
+        events = []
+        for line in lines.split("\n"):
+            try:
+                m = orjson.loads(line)
+                at = datetime.fromisoformat(m["at"])
+                events.append(HallEvent(hall, int(m["seq"]), m["type"], at, m["data"], line))
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                log.warning("event listener: a carried event could not be read; it is read from the table")
+                return
+        self.carried += len(events)
+        self.ctx.hub.publish(events)
 
     async def _deliver(self) -> None:
         while True:

@@ -17,6 +17,7 @@ from ..crypto import PiiCipher
 from ..db import Database
 from ..errors import NotFound
 from ..events import HallEvent, Hub
+from ..pgchannel import BODIES_LIMIT, BODY_LIMIT
 from ..policy import Rules
 from ..store import halls as store
 from ..timeutil import utcnow
@@ -141,10 +142,33 @@ def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | N
     origin = db.origin if hub is not None else ""
     ends = [store.HallEnd(tx.hall, tx.last_seq, tx.exact_waiting(), tx.exact_load()) for tx in changed]
     payloads = [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed]
+    bodies = [body for tx in changed for body in carried(origin, tx.hall, tx.events)]
     if commit:
-        store.end_and_commit(conn, ends, rows, payloads)
+        store.end_and_commit(conn, ends, rows, payloads, bodies)
     else:
-        store.append_events_notify(conn, ends, rows, payloads)
+        store.append_events_notify(conn, ends, rows, payloads, bodies)
+
+
+def carried(origin: str, hall: str, events: list[HallEvent]) -> list[str]:
+    """A hall's new events as notification payloads (`<origin>`, `<hall>`, then one event's wire text a line;
+    pgchannel.py): the other processes' listeners hand them to their hubs without reading the event table.
+    In order, as many as fit (BODY_LIMIT a payload, BODIES_LIMIT in all); the rest are read from the table."""
+    out: list[str] = []
+    head = f"{origin}\n{hall}"
+    lines, size, total = [head], len(head), 0
+    for ev in events:
+        n = len(ev.text) if ev.text.isascii() else len(ev.text.encode())
+        total += n + 1
+        if total > BODIES_LIMIT or len(head) + 1 + n > BODY_LIMIT:
+            break
+        if size + 1 + n > BODY_LIMIT:
+            out.append("\n".join(lines))
+            lines, size = [head], len(head)
+        lines.append(ev.text)
+        size += 1 + n
+    if len(lines) > 1:
+        out.append("\n".join(lines))
+    return out
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from ..fastsql import Prepared, UpdateById
 from ..models import Event, Hall, Queue, Window
-from ..pgchannel import NOTIFY_SQL
+from ..pgchannel import NOTIFY_BODIES_SQL, NOTIFY_SQL
 from .rows import HallRow, WindowRow
 
 # Run by the writer for every batch.
@@ -175,7 +175,10 @@ _WRITE_AND_NOTIFY = text(  # constants only (NOTIFY_SQL is pgchannel's); the val
     " CAST(:wseqs AS int[]), CAST(:counts AS text[]), CAST(:lseqs AS int[]), CAST(:loads AS text[]))"
     " AS v(code, seq, wseq, counts, lseq, load) WHERE hall.code = v.code),"
     " e AS (INSERT INTO hall_event (hall_code, seq, type, at, data) SELECT * FROM unnest(CAST(:eh AS text[]),"
-    " CAST(:es AS int[]), CAST(:et AS text[]), CAST(:ea AS timestamp[]), CAST(:ed AS text[]))) " + NOTIFY_SQL
+    " CAST(:es AS int[]), CAST(:et AS text[]), CAST(:ea AS timestamp[]), CAST(:ed AS text[]))) "
+    + NOTIFY_BODIES_SQL
+    + " UNION ALL "  # the events first, then how far each hall got (pgchannel.py)
+    + NOTIFY_SQL
 )
 _WRITE_AND_NOTIFY_SQL: dict[str, str] = {}  # its SQL in the driver's parameter style, per dialect name
 
@@ -189,8 +192,11 @@ class HallEnd(NamedTuple):
     load: Load | None
 
 
-def _end_params(ends: Sequence[HallEnd], events: Sequence[dict[str, Any]], payloads: list[str]) -> dict[str, Any]:
+def _end_params(
+    ends: Sequence[HallEnd], events: Sequence[dict[str, Any]], payloads: list[str], bodies: list[str]
+) -> dict[str, Any]:
     return {
+        "bodies": bodies,
         "halls": [h.code for h in ends],
         "seqs": [h.seq for h in ends],
         "wseqs": [None if h.waiting is None else h.seq for h in ends],
@@ -207,16 +213,25 @@ def _end_params(ends: Sequence[HallEnd], events: Sequence[dict[str, Any]], paylo
 
 
 def append_events_notify(
-    conn: Connection, ends: Sequence[HallEnd], events: Sequence[dict[str, Any]], payloads: list[str]
+    conn: Connection,
+    ends: Sequence[HallEnd],
+    events: Sequence[dict[str, Any]],
+    payloads: list[str],
+    bodies: list[str] | None = None,
 ) -> None:
-    """PostgreSQL: `append_events` and `notify` as one statement, and each hall's waiting counts and load when
+    """PostgreSQL: `append_events` and `notify` (`bodies`: the events' notifications, pgchannel.py) as one
+    statement, and each hall's waiting counts and load when
     they are exact as of its new last seq (else none: the next reader reads them). Event times are aware;
     stored naive UTC."""
-    conn.execute(_WRITE_AND_NOTIFY, _end_params(ends, events, payloads))
+    conn.execute(_WRITE_AND_NOTIFY, _end_params(ends, events, payloads, bodies or []))
 
 
 def end_and_commit(
-    conn: Connection, ends: Sequence[HallEnd], events: Sequence[dict[str, Any]], payloads: list[str]
+    conn: Connection,
+    ends: Sequence[HallEnd],
+    events: Sequence[dict[str, Any]],
+    payloads: list[str],
+    bodies: list[str] | None = None,
 ) -> None:
     """PostgreSQL, after `begin_and_lock`: `append_events_notify` (when there are `ends`) and `COMMIT` in one
     round trip (pipeline mode, one Sync): the halls' locks are released one network wait earlier."""
@@ -227,7 +242,7 @@ def end_and_commit(
     try:
         with raw.pipeline():
             if ends:
-                raw.execute(sql, _end_params(ends, events, payloads))
+                raw.execute(sql, _end_params(ends, events, payloads, bodies or []))
             raw.execute(b"COMMIT")
     except psycopg.Error as err:
         raise _translated(conn, raw, err, "hall batch end; COMMIT") from err

@@ -38,6 +38,29 @@ def test_idle_process_hears_another_processs_commits(tmp_path: Path) -> None:
         assert got == [(1, "A001"), (2, "B001"), (3, "C001")]
 
 
+def test_a_commits_events_reach_the_other_process_in_its_notifications(tmp_path: Path) -> None:
+    """The events of another process's commit come in notifications (pgchannel.py): a board on the idle process
+    gets them, once and in order, without that process reading the event table."""
+    require_backend("postgresql")
+    rt = runtime(fresh_database("postgresql", tmp_path, name="xbody"), tmp_path / "var")
+    with serving(rt) as a, serving(rt) as b, connect(events_url(a)) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
+        got = []
+        for queue in ("A", "B", "C", "A"):
+            r = httpx.post(
+                f"{b.url}/api/v1/halls/t1/tickets", json={"queue": queue}, headers={"Authorization": f"Bearer {KIOSK}"}
+            )
+            assert r.status_code == 201
+            msg = json.loads(ws.recv(timeout=5))
+            while msg["type"] == "heartbeat":
+                msg = json.loads(ws.recv(timeout=5))
+            got.append((msg["seq"], msg["type"], msg["data"]["number"]))
+        numbers = [(1, "A001"), (2, "B001"), (3, "C001"), (4, "A002")]
+        assert got == [(seq, "ticket.issued", number) for seq, number in numbers]
+        listener = _reader(a)
+        assert (listener.carried, listener.batches, listener.delivered) == (4, 0, 0)
+
+
 def _reader(server: LiveServer) -> Any:
     """What brings the other processes' events into this one: the PostgreSQL listener."""
     return server.app.state.listener
@@ -74,7 +97,8 @@ def test_halls_nobody_follows_here_are_not_read(tmp_path: Path) -> None:
             while msg["type"] == "heartbeat":
                 msg = json.loads(ws.recv(timeout=5))
             assert (msg["seq"], msg["type"], msg["data"]["number"]) == (6, "ticket.issued", "A006")
-        assert poller.delivered == 1  # read once a board followed the hall here
+        # once a board follows the hall here, its events are taken: from their notification, not the table
+        assert (poller.carried, poller.delivered) == (1, 0)
 
 
 def test_postgresql_process_does_not_read_back_its_own_commits(tmp_path: Path) -> None:
@@ -98,7 +122,8 @@ def test_postgresql_process_does_not_read_back_its_own_commits(tmp_path: Path) -
         while listener.heard < 4 and time.monotonic() < deadline:  # every commit was heard …
             time.sleep(0.01)
         assert listener.heard == 4
-        assert listener.delivered == 1  # … and only b's was read from the event table
+        # … and only b's events were taken, from their notification (pgchannel.py), none from the table
+        assert (listener.carried, listener.delivered) == (1, 0)
 
 
 def test_servers_on_another_schema_of_the_database_are_not_heard(tmp_path: Path) -> None:
