@@ -10,9 +10,9 @@ language without a text falls back to English; tests/queue_server/test_citizen_t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
+
+from peripherals.documents.text import Catalogues
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "citizen"
@@ -64,28 +64,14 @@ KEYS: dict[str, frozenset[str]] = {
 }
 
 
-def po_path(lang: str) -> Path:
-    """The catalogue file of `lang`."""
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-@cache
-def catalogue(lang: str) -> Mapping[str, str]:
-    """Every text of `lang` by key (empty for a language without a catalogue)."""
-    from babel.messages.pofile import read_po
-
-    path = po_path(lang)
-    if lang not in OTHER_LANGS or not path.is_file():
-        return {}
-    with path.open("rb") as f:
-        cat = read_po(f, domain=DOMAIN)
-    return {str(m.id): str(m.string) for m in cat if m.id and isinstance(m.id, str) and m.string}
+CATALOGUES = Catalogues(LOCALE_DIR, DOMAIN, OTHER_LANGS)
+po_path = CATALOGUES.po_path  # the catalogue file of a language
+catalogue = CATALOGUES.texts  # every text of a language by key (empty for a language without a catalogue)
 
 
 def second(lang: str | None, key: str, en: str, **fields: object) -> str:
     """The second half of a "中文 / …" text: `key` in `lang` (ko, ja, ru) filled with `fields`, else `en`."""
-    text = catalogue(lang).get(key) if lang in OTHER_LANGS else None
-    return text.format(**fields) if text else en
+    return CATALOGUES.second(lang, key, en, **fields)
 
 
 def both(zh: str, en: str, lang: str | None, key: str, **fields: object) -> str:

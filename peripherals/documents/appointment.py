@@ -1,4 +1,5 @@
 """The appointment confirmation (预约确认单), A4: hall, domain, date and slot, booking code, QR code, check-in rules.
+Chinese first; the second lines in English, or in the applicant's 한국어, 日本語, Русский (`lang`, text.py).
 
 Personal data appears only masked (``张*三``, ``3710**********123X``) and is taken already masked:
 `AppointmentData` refuses a name without ``*`` and anything that looks like a whole 18-character
@@ -13,12 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # type: ignore[import-untyped]
 
 from .fonts import cjk_font
 from .qr import qr_drawing
 from .styles import FRAME_WIDTH, MARGIN_X, MARGIN_Y, PAGE_SIZE, Styles, bilingual, grid, make_styles, plain
+from .text import OTHER_LANGS, second
 
 WEEKDAYS = "一二三四五六日"
 QR_SIZE = 48 * mm
@@ -56,6 +59,9 @@ class AppointmentData:
     hall_address: str = ""
     rules: tuple[str, ...] = DEFAULT_CHECKIN_RULES
     rules_en: str = DEFAULT_CHECKIN_RULES_EN
+    # the applicant's language: ko, ja or ru give the second lines (documents.po; else English). Pass the hall's
+    # and the service's names in it as `hall_name_en` and `domain_en` (the server's `names` maps).
+    lang: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse unmasked personal data and an empty booking code or QR payload."""
@@ -75,42 +81,56 @@ def slot_text(date: dt.date, start: dt.time, end: dt.time) -> str:
 
 
 def _story(data: AppointmentData, styles: Styles) -> list[Flowable]:
-    """The confirmation's flowables, top to bottom."""
+    """The confirmation's flowables, top to bottom: Chinese first, the second lines in English or `data.lang`."""
+    lang = data.lang if data.lang in OTHER_LANGS else None
+
+    def en(key: str, english: str) -> str:
+        return second(lang, key, english)
+
     story: list[Flowable] = [
         Paragraph(plain(data.hall_name), styles.header),
         Paragraph(plain(data.hall_name_en), styles.title_en),
         Paragraph("预约确认单", styles.title),
-        Paragraph("Appointment Confirmation", styles.title_en),
+        Paragraph(plain(en("appt_title", "Appointment Confirmation")), styles.title_en),
         Spacer(1, 4 * mm),
     ]
     rows = [
-        ("预约编号", "Booking code", data.booking_code),
-        ("办理事项", "Service", f"{data.domain}  {data.domain_en}"),
-        ("预约时段", "Date and time", slot_text(data.date, data.slot_start, data.slot_end)),
-        ("预约人", "Name", data.masked_name),
-        ("证件号码", "ID number", data.masked_id),
+        ("预约编号", en("appt_code", "Booking code"), data.booking_code),
+        ("办理事项", en("appt_service", "Service"), f"{data.domain}  {data.domain_en}"),
+        ("预约时段", en("appt_time", "Date and time"), slot_text(data.date, data.slot_start, data.slot_end)),
+        ("预约人", en("appt_name", "Name"), data.masked_name),
+        ("证件号码", en("appt_id", "ID number"), data.masked_id),
     ]
     if data.hall_address:
-        rows.append(("办理地点", "Address", data.hall_address))
+        rows.append(("办理地点", en("appt_address", "Address"), data.hall_address))
     label_w = 40 * mm
     value_w = FRAME_WIDTH - QR_SIZE - 6 * mm - label_w
+    stacked = lang is not None  # a longer second language goes under the Chinese label, not after it
     details = grid(
-        [[bilingual(styles, zh, en), Paragraph(plain(value), styles.cell)] for zh, en, value in rows],
+        [
+            [bilingual(styles, zh, sub, stacked=stacked), Paragraph(plain(value), styles.cell)]
+            for zh, sub, value in rows
+        ],
         [label_w, value_w],
     )
-    qr_block = [qr_drawing(data.qr_payload, QR_SIZE), bilingual(styles, "签到时请出示此码", "Show at check-in")]
+    show = bilingual(styles, "签到时请出示此码", en("appt_show", "Show at check-in"), stacked=stacked)
+    qr_block = [qr_drawing(data.qr_payload, QR_SIZE), show]
     layout = Table([[details, qr_block]], colWidths=[label_w + value_w + 6 * mm, QR_SIZE])
     layout.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    heading = plain(en("appt_rules", "Check-in rules"))
     story += [
         Paragraph(f'<font size="30">{plain(data.booking_code)}</font>', styles.title),
         Spacer(1, 6 * mm),
         layout,
         Spacer(1, 6 * mm),
-        Paragraph('签到须知  <font size="9" color="#606060">Check-in rules</font>', styles.heading),
+        Paragraph(f'签到须知  <font size="9" color="#606060">{heading}</font>', styles.heading),
     ]
     story += [Paragraph(plain(f"{i}. {rule}"), styles.plain) for i, rule in enumerate(data.rules, 1)]
-    if data.rules_en:
-        story.append(Paragraph(plain(data.rules_en), styles.note))
+    rules = second(lang, "appt_rules_text", data.rules_en) if data.rules_en else ""
+    if rules:
+        # Korean and Russian break between words (their words are spaced); Chinese and Japanese anywhere
+        note = styles.note if lang in (None, "ja") else ParagraphStyle("note_words", parent=styles.note, wordWrap=None)
+        story.append(Paragraph(plain(rules), note))
     return story
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 
-from peripherals.documents import fonts, ticket_pdf
+from peripherals.documents import appointment_pdf, fonts, ticket_pdf
+from peripherals.documents import text as doc_text
 from peripherals.ticket_text import TEXT
 
 from ..harness import shots_dir
-from .test_documents import TICKET, assert_cjk_font_embedded, pdf_text, render_png, squeeze
+from .test_documents import APPOINTMENT, TICKET, assert_cjk_font_embedded, pdf_text, render_png, squeeze
 
 SECOND = {
     "ko": ("시장 진입(사업자 등록)", "앞에 7명 대기 · 약 15분", "우선창구", "QR 코드로 대기 현황 확인"),
@@ -28,6 +29,8 @@ def test_every_character_of_the_other_languages_is_in_the_embedded_font() -> Non
     face = TTFont("check", str(fonts.DEFAULT_CJK_FONT), subfontIndex=0).face
     used = {ch for texts in TEXT.values() for t in texts.values() for ch in t if not ch.isspace()}
     used |= {ch for texts in SECOND.values() for t in texts for ch in t if not ch.isspace()}
+    used |= {ch for lang in doc_text.OTHER_LANGS for t in doc_text.catalogue(lang).values() for ch in t}
+    used -= {" "}
     missing = sorted(ch for ch in used if ord(ch) not in face.charToGlyph)
     assert missing == []
     assert sum(1 for c in range(0xAC00, 0xD7A4) if c in face.charToGlyph) == 11172  # every Hangul syllable
@@ -47,3 +50,46 @@ def test_ticket_pdf_in_the_citizen_language(lang: str, tmp_path: Path) -> None:
     (page,) = render_png(pdf, tmp_path)
     if lang == "ko":
         page.save(shots_dir() / "ticket-pdf-ko.png")
+
+
+# The appointment confirmation's second lines: (service name in the language, the title, a label, the rules' start)
+APPOINTMENT_SECOND = {
+    "ko": ("사회보험·의료보험", "예약 확인서", "예약번호", "예약 시간 시작 30분 전부터"),
+    "ja": ("社会保険・医療保険", "予約確認書", "予約コード", "予約時間の30分前から"),
+    "ru": ("Социальное и медицинское страхование", "Подтверждение записи", "Код записи", "Приходите не раньше"),
+}
+
+
+def test_every_document_text_in_every_language_with_its_placeholders() -> None:
+    import string
+
+    from babel.messages.pofile import read_po
+
+    for lang in doc_text.OTHER_LANGS:
+        with doc_text.po_path(lang).open("rb") as f:
+            texts = {str(m.id): str(m.string) for m in read_po(f) if m.id}
+        assert set(texts) == set(doc_text.KEYS), lang
+        for key, t in texts.items():
+            assert t.strip(), f"{lang}: {key} is empty"
+            names = {n for _l, n, _s, _c in string.Formatter().parse(t) if n}
+            assert names == set(doc_text.KEYS[key]), f"{lang}: {key}"
+        assert "How the terms were checked" in doc_text.po_path(lang).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["ko", "ja", "ru"])
+def test_appointment_pdf_in_the_applicant_language(lang: str, tmp_path: Path) -> None:
+    """Chinese first, the second lines in the applicant's language (no English), every glyph embedded; each
+    language's page is kept for a look."""
+    domain, title, label, rules = APPOINTMENT_SECOND[lang]
+    pdf = appointment_pdf(dataclasses.replace(APPOINTMENT, domain_en=domain, lang=lang))
+    text = pdf_text(pdf, tmp_path)
+    for expected in ("预约确认单", "预约编号", "YY-7K3Q9", "社保医保", "签到须知", "张*三"):
+        assert expected in text
+    for expected in (domain, title, label, rules):
+        assert squeeze(expected) in squeeze(text), expected
+    assert squeeze("Appointment Confirmation") not in text and squeeze("Booking code") not in text
+    assert_cjk_font_embedded(pdf)
+    (page,) = render_png(pdf, tmp_path)
+    page.save(shots_dir() / f"appointment-pdf-{lang}.png")
+    english = pdf_text(appointment_pdf(APPOINTMENT), tmp_path)
+    assert squeeze("Appointment Confirmation") in english and squeeze(title) not in english
