@@ -61,6 +61,25 @@ class WeChatBinding(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
+class WeChatPhoneBinding(SQLModel, table=True):
+    """The WeChat openid a phone bound on one of its tickets' tracking pages: the same hall's later tickets of
+    that phone get their notices there too, without binding again (bindings.py, PHONE_BINDING_DAYS).
+
+    Keyed by the phone's keyed hash (the ticket's `phone_hash`), never the number; `openid_enc` encrypted as the
+    outbox's recipient. One row a phone and hall: binding again replaces it, unbinding removes it.
+    """
+
+    __tablename__ = "wechat_phone_binding"
+
+    __table_args__ = (Index("ux_wechat_phone_binding", "hall_code", "phone_hash", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_code: str = Field(foreign_key="hall.code", max_length=32)
+    phone_hash: str = Field(max_length=64)
+    openid_enc: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
 class PhoneCode(SQLModel, table=True):
     """A one-time code sent to a phone to prove it is the caller's (通办取号); only keyed hashes are kept."""
 

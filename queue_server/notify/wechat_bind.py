@@ -11,8 +11,10 @@ The page links to `GET /wechat/bind/{track_token}`, which sends the phone to WeC
 
 WeChat sends the phone back to `GET /wechat/oauth?code=&state=`: the state is checked, then the code is
 exchanged for the openid with wechatpy's `WeChatOAuth` against the configured app (`[notify] key_id` and
-`secret`; `url` for a stand-in of api.weixin.qq.com), and the openid is stored encrypted for the ticket. From
-then on the ticket's messages go to that openid (`services/notices.py`, `recipient`).
+`secret`; `url` for a stand-in of api.weixin.qq.com), and the openid is stored encrypted for the ticket — and,
+for a ticket taken with a phone, for that phone's later tickets in the hall (bindings.py). From then on their
+messages go to that openid (`services/notices.py`, `recipient`) until the citizen stops them on a tracking page
+(`POST /api/v1/track/{token}/wechat/unbind`, api/routes/track.py).
 
 Only with `[notify] provider = "wechat"` and `wechat_account = "official_account"`: web OAuth gives the
 official account's openid, which is what its subscription notices (订阅通知, bizsend) are addressed to. Both
@@ -179,7 +181,10 @@ async def oauth_callback(
     if await ctx.read(lambda s: used(s, nonce)):  # before asking WeChat: a replay costs it nothing
         raise Forbidden(USED)
     openid = await _openid(cfg, code)
-    await ctx.change(t.hall_code, lambda tx: bind(tx, ticket_id=ticket_id, nonce=nonce, openid=openid))
+    phone_hash = t.phone_hash  # the phone's later tickets in this hall get the notices too (bindings.py)
+    await ctx.change(
+        t.hall_code, lambda tx: bind(tx, ticket_id=ticket_id, nonce=nonce, openid=openid, phone_hash=phone_hash)
+    )
     answer = RedirectResponse(f"/track/{t.track_token}", status_code=303)
     answer.delete_cookie(COOKIE, path="/wechat")
     return answer

@@ -44,6 +44,9 @@ class TrackState(BaseModel):
     lang: str | None = Field(default=None, description="the language the ticket was taken in (the kiosk's)")
     languages: list[str] = Field(default_factory=lambda: ["zh", "en"], description="the hall's languages")
     queue_names: dict[str, str] = Field(default_factory=dict, description="the queue's name in each of them")
+    wechat_bound: bool = Field(
+        default=False, description="its notices go to a WeChat openid (bound on this page or on an earlier ticket's)"
+    )
     window_names: dict[str, str] = Field(
         default_factory=dict, description="the name of the window it is called to (or sent to) in each language"
     )

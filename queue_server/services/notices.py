@@ -25,21 +25,26 @@ def _hall_names(tx: HallTx) -> tuple[str, str]:
 
 def recipient(tx: HallTx, t: Any) -> str | None:
     """Where a ticket's messages go (encrypted): its phone; with an official account's WeChat notices, the openid
-    bound on its tracking page, else nowhere (a phone number is no WeChat recipient)."""
+    bound on its tracking page — or on an earlier ticket's of the same phone (notify/bindings.py) — else nowhere
+    (a phone number is no WeChat recipient)."""
     if not tx.wechat_bindings:
         return str(t.phone_enc) if t.phone_enc else None
-    return bound_recipient(tx, t.id)
+    return bound_recipient(tx, t.id, getattr(t, "phone_hash", None))
 
 
 def issued(tx: HallTx, t: Any, ahead: int, wait_s: int) -> None:
-    """Number, position and estimated wait, right after taking a number."""
-    if not t.phone_enc or tx.wechat_bindings:  # a new ticket has no openid bound yet
+    """Number, position and estimated wait, right after taking a number (with WeChat notices: to the openid its
+    phone bound on an earlier ticket, if any)."""
+    if not t.phone_enc:
+        return
+    to = recipient(tx, t) if tx.wechat_bindings else t.phone_enc
+    if not to:
         return
     name, name_en = _hall_names(tx)
     minutes = (wait_s + 59) // 60
     text = messages.issued(name, t.number, ahead, minutes, hall_en=name_en, lang=t.lang)
     params = {"hall": name, "number": t.number, "ahead": ahead, "minutes": minutes}
-    enqueue(tx, kind="issued", ticket=t.number, phone_enc=t.phone_enc, text=text, params=params)
+    enqueue(tx, kind="issued", ticket=t.number, phone_enc=to, text=text, params=params)
 
 
 def called(tx: HallTx, t: TicketRow, *, recall: bool = False) -> None:

@@ -14,6 +14,7 @@ from ..config import HallConfig
 from ..errors import NotFound
 from ..feedback.models import Evaluation
 from ..models import DONE, NO_SHOW, Hall
+from ..notify.bindings import bound
 from ..rejoin import RejoinRule
 from ..schemas.track import TrackState
 from ..store import tickets as store
@@ -46,8 +47,11 @@ def rejoin_texts(rule: RejoinRule, t: TicketRow, now: datetime, languages: list[
     return {x: rejoin_text(rule, t, now, x).split(" / ", 1)[-1] for x in languages if x != "zh"}
 
 
-def tracked(session: Session, token: str, now: datetime, hall_of: Callable[[str], HallConfig]) -> Tracked:
-    """What the holder of the tracking token sees (NotFound for an unknown token)."""
+def tracked(
+    session: Session, token: str, now: datetime, hall_of: Callable[[str], HallConfig], *, wechat: bool = False
+) -> Tracked:
+    """What the holder of the tracking token sees (NotFound for an unknown token); `wechat`: the hall's notices
+    go to openids bound on tracking pages (whether this ticket's do is part of the state)."""
     conn = session.connection()
     t = store.ticket_by_track(conn, token)
     if t is None:
@@ -87,5 +91,6 @@ def tracked(session: Session, token: str, now: datetime, hall_of: Callable[[str]
         languages=list(h.languages),
         queue_names=h.names_of(t.queue) if q else {},
         window_names=h.window_names(w) if (w := t.window or t.target_window) else {},
+        wechat_bound=wechat and bound(session, t.hall_code, t.id, t.phone_hash, now),
     )
     return Tracked(int(seq), t, state)

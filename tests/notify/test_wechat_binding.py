@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,14 +21,18 @@ from playwright.sync_api import Browser, expect
 
 from queue_server.notify.wechat_bind import COOKIE, make_state
 
-from ..harness import LiveServer, fresh_database, runtime, serving
+from ..harness import Api, LiveServer, fresh_database, runtime, serving
 from ..web.test_board import SHOTS
 from .cloud_services import WECHAT_APPID, WECHAT_SECRET, CloudService, wechat_oauth_check
 
 OPENID = "oXyZ_official_account_user_0123"  # the official account's openid of the citizen
-CODES = {"code-1": OPENID, "code-2": "oAnother_user_4567", "code-3": OPENID}
+ANOTHER = "oAnother_user_4567"
+CODES = {"code-1": OPENID, "code-2": ANOTHER, "code-3": OPENID}
+CODES |= {"code-p1": OPENID, "code-p2": ANOTHER, "code-p3": OPENID}  # the phone's bindings (each code good once)
 KIOSK = "kiosk-w-token-0123456789"
 CALLED_TEMPLATE = "bizsend-called-template-0123456789"
+ISSUED_TEMPLATE = "bizsend-issued-template-0123456789"
+PHONE, OTHER_PHONE = "13912345678", "13800001111"
 CONFIG = f"""
 [server]
 demo = true
@@ -43,6 +48,10 @@ timeout_s = 3
   [notify.templates.called]
   code = "{CALLED_TEMPLATE}"
   params = {{ character_string1 = "number", character_string2 = "window" }}
+
+  [notify.templates.issued]
+  code = "{ISSUED_TEMPLATE}"
+  params = {{ character_string1 = "number", number2 = "ahead" }}
 
 [[halls]]
 code = "w1"
@@ -74,7 +83,8 @@ token = "{KIOSK}"
 
 
 @pytest.fixture(scope="module")
-def wechat() -> Iterator[CloudService]:
+def wechat(backend: str) -> Iterator[CloudService]:
+    """WeChat's stand-in, one per database run (its codes are good once, as WeChat's are)."""
     svc = CloudService(wechat_oauth_check(CODES)).start()
     yield svc
     svc.stop()
@@ -89,8 +99,9 @@ def live_w(backend: str, tmp_path_factory: pytest.TempPathFactory, wechat: Cloud
         yield srv
 
 
-def take(http: httpx.Client) -> dict[str, str]:
-    r = http.post("/api/v1/halls/w1/tickets", json={"queue": "A"}, headers={"Authorization": f"Bearer {KIOSK}"})
+def take(http: httpx.Client, phone: str | None = None) -> dict[str, str]:
+    body = {"queue": "A"} | ({"phone": phone} if phone else {})
+    r = http.post("/api/v1/halls/w1/tickets", json=body, headers={"Authorization": f"Bearer {KIOSK}"})
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -155,6 +166,99 @@ def test_the_call_notice_reaches_the_bound_openid_exactly_once(live_w: LiveServe
         assert [(n["kind"], n["ticket"], n["status"]) for n in rows] == [("called", bound["number"], "sent")]
         assert OPENID not in str(rows)
         assert unbound["number"] not in str(rows)
+
+
+def bind_on_page(phone: httpx.Client, track_token: str, code: str) -> None:
+    state = tap_button(phone, track_token)
+    r = phone.get("/wechat/oauth", params={"code": code, "state": state})
+    assert r.status_code == 303, r.text
+
+
+def bound(http: httpx.Client, t: dict[str, str]) -> bool:
+    return bool(http.get(f"/api/v1/track/{t['track_token']}").json()["wechat_bound"])
+
+
+def test_a_phone_bound_once_gets_its_later_tickets_notices_in_wechat_until_unbound(
+    live_w: LiveServer, wechat: CloudService
+) -> None:
+    """Bound on one ticket's page: the same phone's later tickets (same hall, PHONE_BINDING_DAYS) get their
+    notices at the openid without binding again; another phone's do not; stopping them on a later ticket's page
+    stops every ticket of the phone; a binding older than PHONE_BINDING_DAYS serves no new ticket. The phone is
+    kept only as its keyed hash, the openid only encrypted, and neither reaches the notification list."""
+    from sqlalchemy import select, update
+
+    from queue_server.models import Event
+    from queue_server.notify.bindings import PHONE_BINDING_DAYS
+    from queue_server.notify.models import WeChatPhoneBinding
+
+    live_w.reset()
+    live_w.ctx.limiter.clear()
+    before = len(wechat.sends())
+    with httpx.Client(base_url=live_w.url, timeout=30) as phone:
+        first = take(phone, PHONE)
+        bind_on_page(phone, first["track_token"], "code-p1")
+        later, stranger = take(phone, PHONE), take(phone, OTHER_PHONE)  # the later one: its "issued" notice
+        assert bound(phone, later) and not bound(phone, stranger)
+        staff = clerk(phone)
+        for t in (first, later):
+            r = phone.post("/api/v1/halls/w1/windows/1/call-next", headers=staff)
+            assert r.json()["number"] == t["number"], r.text
+            assert phone.post(f"/api/v1/tickets/{t['id']}/complete", headers=staff).status_code == 200
+        fourth = take(phone, PHONE)  # bound too: its "issued" notice
+        wait_for(lambda: len(wechat.sends()) >= before + 4)
+        # the citizen stops it on the newest ticket's page: that ticket, the earlier ones, and the next ones
+        r = phone.post(f"/api/v1/track/{fourth['track_token']}/wechat/unbind")
+        assert r.status_code == 200 and r.json()["wechat_bound"] is False, r.text
+        assert not bound(phone, first) and not bound(phone, fourth)
+        for t in (stranger, fourth):
+            r = phone.post("/api/v1/halls/w1/windows/1/call-next", headers=staff)
+            assert r.json()["number"] == t["number"], r.text
+            assert phone.post(f"/api/v1/tickets/{t['id']}/complete", headers=staff).status_code == 200
+        fifth = take(phone, PHONE)
+        assert not bound(phone, fifth)
+        time.sleep(0.5)  # a late send would come now
+        sends = wechat.sends()[before:]
+        assert [(x.json["template_id"], x.json["touser"]) for x in sends] == [
+            (ISSUED_TEMPLATE, OPENID),
+            (CALLED_TEMPLATE, OPENID),
+            (CALLED_TEMPLATE, OPENID),
+            (ISSUED_TEMPLATE, OPENID),
+        ]
+        numbers = [x.json["data"]["character_string1"]["value"] for x in sends]
+        assert numbers == [later["number"], first["number"], later["number"], fourth["number"]]
+        rows = phone.get("/api/v1/halls/w1/notifications", headers=staff).json()
+        assert sorted((n["kind"], n["ticket"]) for n in rows) == sorted(
+            [
+                ("issued", later["number"]),
+                ("called", first["number"]),
+                ("called", later["number"]),
+                ("issued", fourth["number"]),
+            ]
+        )
+        assert OPENID not in str(rows) and PHONE not in str(rows)
+
+        # bound again (another WeChat user this time): it replaces the phone's binding; once it is older than
+        # PHONE_BINDING_DAYS, a new ticket of the phone is on its own again
+        bind_on_page(phone, fifth["track_token"], "code-p2")
+        sixth = take(phone, PHONE)
+        assert bound(phone, sixth)
+        with live_w.ctx.db.write() as s:
+            (row,) = s.execute(select(WeChatPhoneBinding)).scalars()
+            assert PHONE not in row.phone_hash and OPENID not in row.openid_enc and ANOTHER not in row.openid_enc
+            s.execute(
+                update(WeChatPhoneBinding).values(created_at=row.created_at - timedelta(days=PHONE_BINDING_DAYS + 1))
+            )
+        seventh = take(phone, PHONE)
+        assert not bound(phone, seventh) and bound(phone, fifth)  # the ticket bound on its own page keeps it
+        with live_w.ctx.db.read() as s:
+            events = str([(e.type, e.data) for e in s.execute(select(Event)).scalars()])
+        assert "wechat" not in events and OPENID not in events and PHONE not in events
+
+
+def test_unbinding_is_refused_where_the_hall_sends_no_wechat_notices(api: Api) -> None:
+    t = api.take("A")
+    r = api.http.post(f"/api/v1/track/{t['track_token']}/wechat/unbind")
+    assert r.status_code == 404 and "WeChat" in r.json()["detail"]
 
 
 def test_forged_replayed_expired_and_other_browser_states_are_refused(live_w: LiveServer, wechat: CloudService) -> None:
@@ -235,3 +339,36 @@ def test_the_tracking_page_offers_the_button_inside_wechat(
                 expect(link).to_be_hidden()  # outside WeChat its OAuth cannot work
         finally:
             page.close()
+
+
+def test_the_tracking_page_of_a_bound_phone_offers_to_stop_the_notices(
+    live_w: LiveServer, wechat: CloudService, browser: Browser
+) -> None:
+    """A later ticket of a bound phone: its page says the notices come in WeChat (no second binding offered) and
+    stops them with one tap; then it offers binding again inside WeChat and nothing outside it."""
+    live_w.reset()
+    live_w.ctx.limiter.clear()
+    with httpx.Client(base_url=live_w.url, timeout=30) as phone:
+        first = take(phone, PHONE)
+        bind_on_page(phone, first["track_token"], "code-p3")
+        later = take(phone, PHONE)
+    for ua in (WECHAT_UA, None):
+        page = browser.new_page(viewport={"width": 390, "height": 844}, user_agent=ua, locale="zh-CN")
+        try:
+            page.goto(f"{live_w.url}/track/{later['track_token']}")
+            page.wait_for_selector("body[data-ready]")
+            if ua is None:  # stopped in WeChat already: nothing to offer outside it
+                expect(page.locator("#wechat-box")).to_be_hidden()
+                continue
+            expect(page.locator("#wechat")).to_be_hidden()
+            expect(page.locator("#wechat-on")).to_contain_text("已通过微信接收通知")
+            expect(page.locator("#wechat-on")).to_contain_text("also for this phone's later numbers")
+            page.screenshot(path=str(SHOTS / "track-wechat-bound.png"))
+            page.locator("#wechat-off").click()
+            expect(page.locator("#wechat-result")).to_have_text("已停止微信通知 / WeChat notices stopped")
+            expect(page.locator("#wechat-off")).to_be_hidden()
+            expect(page.locator("#wechat")).to_be_visible()  # in WeChat: it can be bound again
+        finally:
+            page.close()
+    with httpx.Client(base_url=live_w.url, timeout=30) as http:
+        assert not bound(http, later) and not bound(http, first)

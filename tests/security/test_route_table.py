@@ -78,6 +78,9 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/halls/{hall}/slots": Rule(ALL, hall=False, params={"queue": "A", "date": TODAY}),
     "GET /api/v1/track/{track_token}": PUBLIC,  # misses limited per address (tests/web/test_track_api.py)
     "POST /api/v1/track/{track_token}/cancel": Rule(ALL, hall=False, deny_ok=ALL),  # refused by state: 403
+    # stop WeChat notices (this ticket's and its phone's later ones): by the token, limited per address; 404 in a
+    # hall without WeChat notices (tests/notify/test_wechat_binding.py)
+    "POST /api/v1/track/{track_token}/wechat/unbind": PUBLIC,
     "GET /api/v1/appointments/{code}": PUBLIC,
     "GET /api/v1/home-visits/{code}": PUBLIC,
     "GET /api/v1/items": PUBLIC,

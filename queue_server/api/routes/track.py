@@ -25,7 +25,7 @@ from ...config import HallConfig
 from ...context import HallContext
 from ...errors import NotFound, TooManyRequests
 from ...events import HallEvent, Subscriber
-from ...notify import wechat_bind
+from ...notify import bindings, wechat_bind
 from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...schemas.events import envelope
 from ...schemas.ticket import track_url
@@ -70,12 +70,16 @@ def ticket_track_url(hall: HallConfig, request: Request, token: str) -> str:
     return track_url(public_url(hall, request), token)
 
 
+def _wechat(ctx: HallContext) -> bool:
+    return wechat_bind.enabled(ctx.config.notify)
+
+
 async def _look_up(ctx: HallContext, address: str, token: str) -> Tracked:
     """The ticket's state; an address spent on misses is refused before the look-up, and a miss counts."""
     key = f"track-miss:{address}"
     await ctx.limiter.check(key, per_hour=PER_ADDRESS_HOUR, count=False)
     try:
-        return await ctx.read(lambda s: tracked(s, token, utcnow(), ctx.hall))
+        return await ctx.read(lambda s: tracked(s, token, utcnow(), ctx.hall, wechat=_wechat(ctx)))
     except NotFound:
         await ctx.limiter.check(key, per_hour=PER_ADDRESS_HOUR)
         raise
@@ -98,7 +102,22 @@ async def cancel_by_citizen(track_token: TrackToken, request: Request, ctx: CtxD
     ticket_id, hall = t.id, t.hall_code
     citizen = Principal("device", "citizen", "kiosk", hall)
     await ctx.change(hall, lambda tx: svc.act(tx, ticket_id=ticket_id, action="cancel", actor=citizen))
-    return (await ctx.read(lambda s: tracked(s, track_token, utcnow(), ctx.hall))).state
+    return (await ctx.read(lambda s: tracked(s, track_token, utcnow(), ctx.hall, wechat=_wechat(ctx)))).state
+
+
+@router.post("/api/v1/track/{track_token}/wechat/unbind", response_model=TrackState)
+async def unbind_wechat(track_token: TrackToken, request: Request, ctx: CtxDep) -> TrackState:
+    """The citizen stops the WeChat notices from the tracking page: for this ticket and for the later tickets of
+    the phone it was taken with (notify/bindings.py); rate-limited per address. 404 where the hall sends none."""
+    if not _wechat(ctx):
+        raise NotFound("本大厅未开通微信通知 / WeChat notices are not set up in this hall")
+    await ctx.limiter.check(f"track-unbind:{client_of(request)}", per_hour=PER_ADDRESS_HOUR)
+    t = await ctx.read(lambda s: store.ticket_by_track(s.connection(), track_token))
+    if t is None:
+        raise NotFound(NO_TICKET)
+    ticket_id, phone_hash = t.id, t.phone_hash
+    await ctx.change(t.hall_code, lambda tx: bindings.unbind(tx, ticket_id=ticket_id, phone_hash=phone_hash))
+    return (await ctx.read(lambda s: tracked(s, track_token, utcnow(), ctx.hall, wechat=True))).state
 
 
 @router.get("/track/{track_token}", response_class=HTMLResponse, include_in_schema=False)
@@ -136,9 +155,15 @@ class TicketStream(Stream):
         self.current = first
         self.sent: dict[str, Any] | None = None
 
+    def read(self, s: Any) -> Tracked:
+        """The ticket's state now (in a read session)."""
+        return tracked(s, self.token, utcnow(), self.ctx.hall, wechat=_wechat(self.ctx))
+
     async def snapshot(self) -> None:
         """Read the ticket again and send it."""
-        self.current = await self.ctx.read(lambda s: tracked(s, self.token, utcnow(), self.ctx.hall))
+        self.current = await self.ctx.read(
+            lambda s: tracked(s, self.token, utcnow(), self.ctx.hall, wechat=_wechat(self.ctx))
+        )
         await self.send(force=True)
 
     async def send(self, *, force: bool = False) -> None:
@@ -153,7 +178,9 @@ class TicketStream(Stream):
 
     async def refresh(self) -> None:
         """Read the ticket again; send it if it changed."""
-        self.current = await self.ctx.read(lambda s: tracked(s, self.token, utcnow(), self.ctx.hall))
+        self.current = await self.ctx.read(
+            lambda s: tracked(s, self.token, utcnow(), self.ctx.hall, wechat=_wechat(self.ctx))
+        )
         await self.send()
 
     async def run(self, heartbeat_s: float) -> None:

@@ -45,6 +45,11 @@ export const T = {
   hint: { zh: "请保持本页打开，叫到您时手机会振动提示。", en: "Keep this page open: your phone buzzes when called.", ko: "이 페이지를 열어 두세요. 호출되면 휴대폰이 진동합니다.", ja: "このページを開いたままにしてください。呼び出し時に携帯電話が振動します。", ru: "Не закрывайте страницу: при вызове телефон завибрирует." },
   offline: { zh: "连接中断，正在重连…", en: "Offline, reconnecting…", ko: "연결이 끊겨 다시 연결하는 중…", ja: "接続が切れました。再接続しています…", ru: "Нет связи, переподключение…" },
   language: { zh: "语言", en: "Language", ko: "언어", ja: "言語", ru: "Язык" },
+  // WeChat notices (the hall's official account): bind here, and stop them for this phone's later numbers too
+  wechat_get: { zh: "用微信接收通知", en: "Get notices in WeChat", ko: "위챗으로 알림 받기", ja: "WeChatで通知を受け取る", ru: "Получать уведомления в WeChat" },
+  wechat_on: { zh: "已通过微信接收通知（本手机号以后的取号也会通过微信通知）", en: "Notices come in WeChat (also for this phone's later numbers)", ko: "위챗으로 알림을 받고 있습니다(이 휴대폰 번호로 나중에 뽑는 번호표도 포함)", ja: "WeChatで通知を受け取っています（この電話番号で今後取る番号札も含む）", ru: "Уведомления приходят в WeChat (и для следующих талонов с этим номером телефона)" },
+  wechat_off: { zh: "不再接收微信通知", en: "Stop WeChat notices", ko: "위챗 알림 끄기", ja: "WeChatの通知を停止する", ru: "Отключить уведомления в WeChat" },
+  wechat_stopped: { zh: "已停止微信通知", en: "WeChat notices stopped", ko: "위챗 알림을 껐습니다", ja: "WeChatの通知を停止しました", ru: "Уведомления в WeChat отключены" },
 };
 
 let second = "en";

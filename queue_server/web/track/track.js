@@ -12,7 +12,8 @@ const TOKEN = decodeURIComponent(location.pathname.split("/")[2] || "");
 const POLL_MS = 10000;
 // The hall sends WeChat notices to an openid bound here (data-wechat, set by the server); WeChat's OAuth
 // works only inside WeChat, so the link shows there (its browser says MicroMessenger).
-const WECHAT = document.body.dataset.wechat === "1" && /MicroMessenger/i.test(navigator.userAgent);
+const BINDS = document.body.dataset.wechat === "1";
+const WECHAT = BINDS && /MicroMessenger/i.test(navigator.userAgent);
 const $ = (id) => document.getElementById(id);
 
 let state = null; // the ticket's public state (queue_server/schemas/track.py TrackState)
@@ -21,6 +22,7 @@ let poller = null;
 let alerts = 0;
 let audio = null;
 let rating = false;
+let stopped = false; // the WeChat notices were stopped on this page (its answer stays in view)
 let chosen = null; // the language the citizen picked with the switcher (kept for this ticket in the browser)
 const STORE = `track-lang:${TOKEN}`;
 
@@ -172,7 +174,12 @@ function render(prev) {
   $("notice-box").hidden = !s.notice;
   put("notice", s.notice);
   $("cancel-box").hidden = s.status !== "waiting";
-  $("wechat-box").hidden = !WECHAT || !["waiting", "called", "held"].includes(s.status);
+  // inside WeChat: the link to bind; anywhere (the hall sends WeChat notices): stop them once bound
+  const open = ["waiting", "called", "held"].includes(s.status);
+  $("wechat").hidden = !WECHAT || s.wechat_bound;
+  $("wechat-on").hidden = !BINDS || !s.wechat_bound;
+  $("wechat-off").hidden = !BINDS || !s.wechat_bound;
+  $("wechat-box").hidden = !open || !BINDS || (!WECHAT && !s.wechat_bound && !stopped);
   if (s.status !== "waiting") $("confirm").hidden = true;
   put("confirm-number", s.number);
   $("hint").hidden = !["waiting", "called", "held"].includes(s.status);
@@ -242,6 +249,17 @@ async function cancel() {
   }
 }
 
+async function unbindWeChat() {
+  try {
+    stopped = true;
+    take(await post(`/api/v1/track/${encodeURIComponent(TOKEN)}/wechat/unbind`), null);
+    const m = say("wechat_stopped");
+    put("wechat-result", `${m.zh} / ${m.en}`);
+  } catch (e) {
+    put("wechat-result", e.message);
+  }
+}
+
 async function start() {
   try {
     chosen = localStorage.getItem(STORE);
@@ -260,6 +278,7 @@ async function start() {
   });
   $("confirm-yes").addEventListener("click", cancel);
   $("wechat").href = `/wechat/bind/${encodeURIComponent(TOKEN)}`;
+  $("wechat-off").addEventListener("click", unbindWeChat);
   if (!(await read())) return;
   stream = new HallStream(
     state.hall,
