@@ -388,7 +388,12 @@ async def pickup_ticket(number: str, request: Request, ctx: CtxDep, who: Princip
     hall = await hall_of(ctx, number)
     if not who.in_hall(hall) or who.role not in ("kiosk", "clerk", "admin"):
         raise Forbidden("无权为此办件取出件号 / You may not take a pickup ticket for this case")
-    t = await ctx.change(hall, lambda tx: output.pickup_ticket(tx, number=number, who=who))
+
+    def run(tx: HallTx) -> Any:
+        chains.locked(tx.session, load(tx.session, number), "pickup_ticket")  # 一链办理: the chain hands over as one
+        return output.pickup_ticket(tx, number=number, who=who)
+
+    t = await ctx.change(hall, run)
     return {
         "case": number,
         "ticket": {"id": t.ticket.id, "number": t.ticket.number, "queue": t.ticket.queue, "ahead": t.ahead},

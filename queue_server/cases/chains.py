@@ -597,7 +597,10 @@ def shared_files(session: Any, chain: Chain, members: list[Case]) -> dict[str, l
 # supplement stay the member's.
 THROUGH_CHAIN = {
     **{a: f"POST /api/v1/chain-cases/{{n}}/actions/{a}" for a in ACCEPTANCE},
-    **{a: "POST /api/v1/chain-cases/{n}/actions/deliver" for a in ("ready", "deliver", "mail", "sign", "pickup")},
+    **{
+        a: "POST /api/v1/chain-cases/{n}/actions/deliver"
+        for a in ("ready", "deliver", "mail", "sign", "pickup", "pickup_ticket")
+    },
     "prereview_pass": "POST /api/v1/chain-cases/{n}/prereview/pass",
     "prereview_return": "POST /api/v1/chain-cases/{n}/prereview/return",
     "prereview_resubmit": "POST /api/v1/web-chains/{n}/resubmit",

@@ -23,7 +23,9 @@ from ..services.auth import Principal
 from ..services.tx import HallTx
 from . import chains, prereview, states
 from .models import Case, CaseChain
+from .outcomes import Outcome, apply, plain_move
 from .service import check_staff, move
+from .service import item_of as case_item
 from .storage import Checked
 
 
@@ -76,14 +78,33 @@ def _settled(tx: HallTx, row: CaseChain, status: str) -> None:
     tx.session.add(row)
 
 
-def pass_chain(tx: HallTx, *, number: str, who: Principal, note: str = "") -> None:
+def pass_chain(tx: HallTx, *, number: str, who: Principal, note: str = "") -> bool:
     """The clerk passes the chain's pre-review: every member passes; the citizen books a slot and comes with the
-    card (a chain is never output at once: its members are approved in parallel after the acceptance)."""
+    card. When every member's item says `prereview_output` (as a single such item, prereview.pass_case), the
+    chain goes on to its one output at once instead: every member accepted, reviewed and approved by the
+    网上预审 actor, and the last approval readies them all (chains.settle: one message with one pickup code).
+    True when it went to output."""
     row, members = _locked_chain(tx, number, who, states.PREREVIEW, "预审通过 / pass")
     for c in members:
         move(tx, c, "prereview_pass", who, note.strip()[:500] or f"chain {row.number}")
-    _settled(tx, row, states.PREREVIEW_PASSED)
-    prereview.tell(tx, number=row.number, matter=row.name, phone_enc=row.phone_enc, passed=True)
+    if not members or not all(case_item(tx, c)[1].prereview_output for c in members):
+        _settled(tx, row, states.PREREVIEW_PASSED)
+        prereview.tell(tx, number=row.number, matter=row.name, phone_enc=row.phone_enc, passed=True)
+        return False
+    _settled(tx, row, states.ACCEPTED)  # chains.settle readies an accepted chain
+    row.accepted_at = tx.now
+    said = f"一链办理 {row.number} 网上预审通过，结果直接出件 / chain pre-review passed: output at once"
+
+    def take(c: Case, action: str) -> None:
+        o = Outcome(action=action, note=said, window=prereview.WINDOW)
+        apply(tx, number=c.number, o=o, who=prereview.ACTOR, cal=tx.hall_calendar, tz=tx.tz)
+
+    for c in members:
+        take(c, "accept")
+        plain_move(tx, number=c.number, action="review", who=prereview.ACTOR, note=said)
+    for c in members:  # the last decision settles the chain (outcomes.apply → chains.settle)
+        take(c, "approve")
+    return True
 
 
 def return_chain(

@@ -314,6 +314,10 @@ def test_members_act_through_their_chain_and_decide_on_their_own(api: Api) -> No
     assert staff_view(api, number)["status"] == "result_ready"
     for action in ("deliver", "mail", "ready"):
         alone(act(api, members[1], action), "actions/deliver")
+    # a pickup ticket for one member would hand it over alone: the kiosk and the clerk are sent to the chain
+    for who in (KIOSK, "clerk1"):
+        alone(api.http.post(f"/api/v1/cases/{members[1]}/pickup-ticket", headers=api.auth(who)), "actions/deliver")
+    assert {m["status"] for m in staff_view(api, number)["members"]} == {"result_ready"}
     assert ok(chain_act(api, number, "deliver"))["status"] == "delivered"
 
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from queue_server.cases.catalog import default_items_dir
+from queue_server.cases.chains import default_chains_dir
 from queue_server.cases.models import Case, CaseMaterial
 from queue_server.cases.prereview import make_proof
 from queue_server.notify.models import Notification
@@ -282,3 +286,54 @@ def test_a_web_chain_needs_the_proven_phone_and_a_notice_in_its_own_codes(srv: L
     foreign = ok(submit_chain(http, proof, applicant=passport), 201)
     view = ok(http.get(f"/api/v1/chain-cases/{foreign['number']}", headers=clerk))
     assert view["id_number_masked"] == "*******78" and view["status"] == "prereview"
+
+
+class _OwnCatalogue:
+    """A tmp_path_factory whose directories hold the hall's own items/ and chains/ beside its configuration
+    (settings.items_dir): the shipped ones, with `prereview_output = true` in the items named."""
+
+    def __init__(self, factory: pytest.TempPathFactory, output_items: list[str]) -> None:
+        self.factory, self.output_items = factory, output_items
+
+    def mktemp(self, name: str) -> Path:
+        d = self.factory.mktemp(name)
+        shutil.copytree(default_items_dir(), d / "items")
+        shutil.copytree(default_chains_dir(), d / "chains")
+        for f in (d / "items").glob("*.toml"):
+            text = f.read_text(encoding="utf-8")
+            if any(text.startswith(f'code = "{code}"') for code in self.output_items):
+                f.write_text(text.replace("\nkeywords = ", "\nprereview_output = true\nkeywords = ", 1), "utf-8")
+        return d
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def output_srv(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, gateway: Receiver
+) -> Iterator[LiveServer]:
+    """A hall whose 开办餐饮店 members all say `prereview_output` (a passed pre-review is their output)."""
+    factory = cast(pytest.TempPathFactory, _OwnCatalogue(tmp_path_factory, MEMBERS))
+    yield from served(request.param, factory, "webchain-out", config(gateway.url))
+
+
+def test_a_web_chain_of_output_items_goes_to_its_one_output_on_pass(output_srv: LiveServer) -> None:
+    with httpx.Client(base_url=output_srv.url, timeout=30) as http:
+        proof = make_proof(output_srv.ctx.cipher, hall="t1", phone=PHONE, now=utcnow())
+        out = ok(submit_chain(http, proof), 201)
+        number, code, members = out["number"], out["query_token"], [m["number"] for m in out["members"]]
+        clerk = staff(http, "clerk1")
+        passed = ok(http.post(f"/api/v1/chain-cases/{number}/prereview/pass", json={}, headers=clerk))
+        assert passed["status"] == "result_ready" and {m["status"] for m in passed["members"]} == {"result_ready"}
+        assert passed["result"] == passed["result"] | {"approved": 3, "refused": 0} and passed["actions"] == ["deliver"]
+        # one message with one pickup code, no 'passed, book a slot' message; nothing to book
+        assert len(messages(output_srv, "case_ready", number)) == 1
+        assert messages(output_srv, "case_prereview", number) == []
+        assert all(messages(output_srv, "case_ready", m) == [] for m in members)
+        mine = ok(http.get(f"/api/v1/web-chains/{number}", headers={"X-Case-Proof": code}))
+        assert mine["status"] == "result_ready" and mine["queue"] is None and mine["appointment"] is None
+        history = ok(http.get(f"/api/v1/cases/{members[2]}", headers=clerk))["history"]
+        steps = [(h["action"], h["actor"]) for h in history]
+        assert ("accept", "网上预审") in steps and ("approve", "网上预审") in steps  # no person decided it
+        refused_alone(http.post(f"/api/v1/cases/{members[0]}/pickup-ticket", headers=clerk), number, "actions/deliver")
+        assert ok(http.post(f"/api/v1/chain-cases/{number}/actions/deliver", json={}, headers=clerk))["status"] == (
+            "delivered"
+        )
