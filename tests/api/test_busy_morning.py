@@ -1,13 +1,14 @@
 """A randomised busy morning over real HTTP, every call replayed against the queue policy.
 
-Kiosks take numbers concurrently (normal and priority lanes; a few cancel theirs) while four windows call next, start,
-complete (also 办结并叫下一位), recall, mark no-shows (one rejoins), hold and resume, and transfer the
-ticket they just called to a queue or a window; a supervisor transfers waiting tickets meanwhile. Each
-seed is a different morning. Afterwards the hall's event log is replayed: every `ticket.called` must be
-the ticket `policy.choose` picks from the tickets waiting at that point (so nobody is called twice), every
-event's queue counts and estimated waits must be those of the replay at that point (waiting tickets; service
-averages from the replayed completions, the hall's windows), the event seqs and the ticket numbers are
-gap-free, no answer was a 5xx, and the replayed end state equals the ticket rows and the board.
+Kiosks take numbers concurrently (normal and priority lanes; a few cancel theirs) while four windows call
+next, start, complete (also 办结并叫下一位), recall, mark no-shows (one rejoins), hold and resume, transfer
+the ticket they just called to a queue or a window, and now and then pause (暂停服务) and open again; a
+supervisor transfers waiting tickets meanwhile. Each seed is a different morning. Afterwards the hall's event
+log is replayed: every `ticket.called` must be the ticket `policy.choose` picks from the tickets waiting at
+that point (so nobody is called twice), every event's queue counts and estimated waits must be those of the
+replay at that point (waiting tickets; service averages from the replayed completions, the windows open then),
+the event seqs and the ticket numbers are gap-free, no answer was a 5xx, and the replayed end state equals
+the ticket rows and the board.
 
 Seeds: 20 in the suite (0-19); `HALL_MORNING_SEEDS` picks others, e.g. many of them at low priority:
 
@@ -219,6 +220,11 @@ def _window(m: Morning, number: int, token: str) -> None:
                 current = _serve(m, http, rng, number, token, current, held)
                 continue
             gen = m.generation
+            if rng.random() < 0.05:  # a break (暂停服务): the window's queues lose its capacity meanwhile
+                status = f"/api/v1/halls/{m.hall}/windows/{number}/status"
+                if m.post(http, status, token, {"status": "paused", "reason": "休息"}).status_code == 200:
+                    m.post(http, status, token, {"status": "open"})
+                continue
             if held and rng.random() < 0.5:
                 tid = held.pop(rng.randrange(len(held)))
                 if m.post(http, f"/api/v1/tickets/{tid}/resume", token).status_code == 200:
@@ -348,8 +354,28 @@ def _replay(events: Events, slots: dict[int, datetime | None] | None = None, loa
         if t.window is not None and current.get(t.window) == tid:
             current[t.window] = None
 
+    def check_counts(seq: int, kind: str, queues: list[dict[str, Any]]) -> None:
+        """The counts an event carries (boards show them): those of the hall after it."""
+        nonlocal counted
+        waiting_now = Counter(x.queue for x in tickets.values() if x.status == "waiting")
+        shown = {q["code"]: q["waiting"] for q in queues}
+        assert shown == {q: waiting_now[q] for q in shown}, (seq, kind, f"counts {shown}, waiting {waiting_now}")
+        if now_load is not None:  # to a second: the windows' capacity may be summed in another order
+            for q in queues:
+                want = now_load.estimate(q["code"], waiting_now[q["code"]])
+                assert abs(q["estimated_wait_s"] - want) <= 1, (seq, kind, q, f"estimate {want}", now_load.avg)
+        counted += 1
+
     for seq, kind, at, data in events:
         tid = data.get("id")
+        if kind == "window.status":  # its queues' capacity changes (the test halls' windows serve other queues)
+            if now_load is not None:
+                served, up = tuple(data["queues"]), data["status"] == "open"
+                now_load.windows = [(qs, up if qs == served else was) for qs, was in now_load.windows]
+            continue
+        if kind == "queue.stats":
+            check_counts(seq, kind, data["queues"])
+            continue
         if kind == "ticket.issued":
             assert tid not in tickets, (seq, "issued twice", tid)
             tickets[tid] = _T(data["queue"], data["lane"], at, (slots or {}).get(tid))
@@ -404,15 +430,8 @@ def _replay(events: Events, slots: dict[int, datetime | None] | None = None, loa
             t.status, t.window, t.arrived_at, t.called_at = "waiting", None, at, None
         else:
             raise AssertionError(f"unexpected event {kind} at seq {seq}")
-        if "queues" in data:  # the counts the event carries (boards show them): those of the hall after it
-            waiting_now = Counter(x.queue for x in tickets.values() if x.status == "waiting")
-            shown = {q["code"]: q["waiting"] for q in data["queues"]}
-            assert shown == {q: waiting_now[q] for q in shown}, (seq, kind, f"counts {shown}, waiting {waiting_now}")
-            if now_load is not None:  # to a second: the windows' capacity may be summed in another order
-                for q in data["queues"]:
-                    want = now_load.estimate(q["code"], waiting_now[q["code"]])
-                    assert abs(q["estimated_wait_s"] - want) <= 1, (seq, kind, q, f"estimate {want}", now_load.avg)
-            counted += 1
+        if "queues" in data:
+            check_counts(seq, kind, data["queues"])
     return Replayed(tickets, current, checked, counted)
 
 
