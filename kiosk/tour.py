@@ -195,7 +195,9 @@ def _scripts(
         switch, now = _switch(now, variant), variant
         shot = lambda name, v=variant: f"shot:{v}-{name}"  # noqa: E731
         interp = ["wait:interpreter", shot("interpreter"), "interp:yes"] if asked(variant) else []
-        sub = ["home", "wait:home", "sub:submit_tile", "wait:sub_domains", shot("sub-domains"), f"tile:{SUB_DOMAIN}"]
+        # elder mode's larger domain tiles put SUB_DOMAIN below the fold (a tap never scrolls): it searches the item
+        find = f"search:{SUB_ITEM}" if MODES[variant][1] else f"tile:{SUB_DOMAIN}"
+        sub = ["home", "wait:home", "sub:submit_tile", "wait:sub_domains", shot("sub-domains"), find]
         sub += ["wait:sub_items", shot("sub-items"), f"tile:{SUB_ITEM}", "wait:sub_situation"]
         if variant not in short:
             sub += [shot("sub-situation")]

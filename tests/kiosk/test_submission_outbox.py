@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -170,3 +171,14 @@ def test_the_sender_thread_never_takes_a_submission_from_the_citizen(tmp_db: str
         assert len(_cases(srv)) == 4 and box.pending() == []
         assert all(box.done(s.submission_id) is not None for s in subs)
         client.close()
+
+
+def test_a_passport_applicants_entry_keeps_its_document(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox", lambda sub: {"number": "T1"}, key=load_key(tmp_path / "k"))
+    sub = _submission()
+    passport = dataclasses.replace(sub, name="KIM MINSU", id_number="M12345678", phone=None, form={})
+    passport = dataclasses.replace(passport, id_type="passport", nationality="KOR", submission_id=str(uuid.uuid4()))
+    box.put(passport)
+    assert box.load(passport.submission_id) == passport  # id_type and nationality survive a restart
+    box.put(sub)  # an ID card's entry: its number says what it is (entries of older kiosks have no id_type)
+    assert box.load(sub.submission_id).id_type is None
