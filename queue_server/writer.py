@@ -38,7 +38,7 @@ from uuid import UUID
 from pydantic import BaseModel
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from .db import Database, write_session
@@ -358,7 +358,11 @@ class _Lane:
                 try:
                     halls = self._open(session, batch)
                 except DBAPIError as exc:
-                    if exc.connection_invalidated and self._engine is not None:
+                    # Lost at the batch's first round trip (nothing ran): psycopg does not always mark the
+                    # connection broken yet when the server's goodbye (AdminShutdown) is what it read, so any
+                    # OperationalError here counts; invalidated first, so the rollback on the way out is skipped.
+                    if self._engine is not None and (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                        session.connection().invalidate(exc)
                         raise _Reconnect from exc
                     raise
                 outcomes = [self._one(session, halls, job, isolate) for job in batch]
