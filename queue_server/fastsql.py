@@ -102,9 +102,7 @@ class Prepared:
                 cur.execute(c.sql, c.params(params))
         except conn.dialect.loaded_dbapi.Error as err:
             cur.close()
-            raise DBAPIError.instance(
-                c.sql, None, err, conn.dialect.loaded_dbapi.Error, hide_parameters=True, dialect=conn.dialect
-            ) from err
+            raise driver_error(conn, err, c.sql) from err
         return c, cur
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -184,3 +182,24 @@ class UpdateById:
                 update(t).where(t.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
             )
         stmt.run(conn, {"pk": pk} | {"v_" + k: v for k, v in changes.items()})
+
+
+def driver_error(conn: Connection, err: Exception, sql: str) -> DBAPIError:
+    """The driver's error as SQLAlchemy's (`IntegrityError`, `OperationalError`, …), without parameters, which
+    may hold personal data; a connection the error left broken (psycopg's `broken`/`closed`) is invalidated, so
+    the pool replaces it and the exception says so (`connection_invalidated`)."""
+    raw = conn.connection.dbapi_connection
+    broken = bool(getattr(raw, "broken", False) or getattr(raw, "closed", False))
+    if broken:
+        conn.invalidate(err)
+    wrapped = DBAPIError.instance(
+        sql,
+        None,
+        err,
+        conn.dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        dialect=conn.dialect,
+        connection_invalidated=broken,
+    )
+    assert isinstance(wrapped, DBAPIError)  # a driver error always becomes one
+    return wrapped

@@ -11,10 +11,9 @@ import orjson
 import psycopg
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
-from ..fastsql import Prepared, UpdateById
+from ..fastsql import Prepared, UpdateById, driver_error
 from ..models import Event, Hall, Queue, Window
 from ..pgchannel import NOTIFY_BODIES_SQL, NOTIFY_SQL
 from .rows import HallRow, WindowRow
@@ -94,14 +93,14 @@ def begin_and_lock(conn: Connection, codes: Sequence[str]) -> list[Opened]:
         try:
             raw.execute(b"BEGIN")
         except psycopg.Error as err:
-            raise _translated(conn, raw, err, "BEGIN") from err
+            raise driver_error(conn, err, "BEGIN") from err
         return hall_seqs(conn, codes, lock=True)
     try:
         with raw.pipeline():
             raw.execute(b"BEGIN")
             fetch = _HALL_OPEN_LOCK.pending(conn, {"h": codes[0]})
     except psycopg.Error as err:
-        raise _translated(conn, raw, err, "BEGIN; " + _HALL_OPEN_LOCK.sql(conn)) from err
+        raise driver_error(conn, err, "BEGIN; " + _HALL_OPEN_LOCK.sql(conn)) from err
     return [_opened(*row) for row in fetch()]
 
 
@@ -109,19 +108,6 @@ def _driver(conn: Connection) -> psycopg.Connection[Any]:
     raw = conn.connection.dbapi_connection
     assert isinstance(raw, psycopg.Connection)
     return raw
-
-
-def _translated(conn: Connection, raw: psycopg.Connection[Any], err: psycopg.Error, sql: str) -> DBAPIError:
-    """The driver's error as SQLAlchemy's (as `fastsql` does, without parameters); a connection that broke is
-    invalidated, so the pool replaces it."""
-    broken = raw.broken or raw.closed
-    if broken:
-        conn.invalidate(err)
-    wrapped = DBAPIError.instance(
-        sql, None, err, psycopg.Error, hide_parameters=True, dialect=conn.dialect, connection_invalidated=broken
-    )
-    assert isinstance(wrapped, DBAPIError)  # a driver error always becomes one
-    return wrapped
 
 
 def _opened(
@@ -245,7 +231,7 @@ def end_and_commit(
                 raw.execute(sql, _end_params(ends, events, payloads, bodies or []))
             raw.execute(b"COMMIT")
     except psycopg.Error as err:
-        raise _translated(conn, raw, err, "hall batch end; COMMIT") from err
+        raise driver_error(conn, err, "hall batch end; COMMIT") from err
 
 
 def notify(conn: Connection, payloads: list[str]) -> None:
