@@ -34,6 +34,8 @@ class CheckInRequest:
     key: str
     id_type: str | None = None
     nationality: str | None = None
+    lang: str = "zh"  # the kiosk's language, which the ticket keeps (as take-a-number's)
+    interpreter: str | None = None  # 需要语言服务: the language the citizen needs an interpreter in (the clerk sees it)
 
 
 def parse_qr(payload: str) -> str | None:
@@ -58,11 +60,13 @@ class CheckIn:
         self.flow = flow
 
     def check_in(self, now: float) -> None:
-        """Home's 'check in' tile: scan, type the code, or read the ID card."""
+        """Home's 'check in' tile: scan, type the code, or read the ID card — after take-a-number's question whether
+        an interpreter is needed (需要语言服务), in a language other than Chinese."""
         f = self.flow
         f.touch(now)
         if f.screen == "home" and f.open_now and not f.paused:
-            f.screen, f.code, f.message = "checkin", "", ""
+            f.code, f.message = "", ""
+            f.ask_interpreter("checkin")
 
     def key(self, ch: str, now: float) -> None:
         """One key of the code keypad (characters outside the alphabet, or a ninth one, are ignored)."""
@@ -117,7 +121,7 @@ class CheckIn:
         self, code: str | None, id_number: str | None, id_type: str | None = None, nationality: str | None = None
     ) -> CheckInRequest:
         f = self.flow
-        f.checkin = CheckInRequest(code, id_number, f._new_key(), id_type, nationality)
+        f.checkin = CheckInRequest(code, id_number, f._new_key(), id_type, nationality, f.lang, f.interpreter_lang)
         f.screen, f.message, f.code = "checking", "", ""
         return f.checkin
 

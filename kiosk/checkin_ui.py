@@ -1,7 +1,8 @@
 """Appointment check-in (预约签到), as a part of the kiosk: its big home tile, its screens (checkin.kv), the code
 keypad, the scanner's `HALLAPPT:` codes and the ID card on its screen, the check-in worker.
 
-The steps are the shared `Flow`'s (`kiosk.checkin`); the ticket is shown and printed as take-a-number's.
+The steps are the shared `Flow`'s (`kiosk.checkin`); in a language other than Chinese take-a-number's question
+(需要语言服务, its `interpreter` screen) comes first; the ticket is shown and printed as take-a-number's.
 `app.checkin` in the .kv files.
 """
 
@@ -113,11 +114,12 @@ class CheckInPart(Part):
             app._later(lambda: flow.retrying(req.key), render=True)
 
         try:
+            langs = {"lang": req.lang, "interpreter": req.interpreter}
             if req.code is not None:
-                ticket = app.client.check_in(req.code, on_retry=retry)
+                ticket = app.client.check_in(req.code, on_retry=retry, **langs)
             else:
                 ticket = app.client.check_in_by_id(
-                    req.id_number or "", id_type=req.id_type, nationality=req.nationality, on_retry=retry
+                    req.id_number or "", id_type=req.id_type, nationality=req.nationality, on_retry=retry, **langs
                 )
         except Refused as e:
             sentence = e.sentence

@@ -156,11 +156,7 @@ class KioskClient:
         """Take a number in `queue`; `key` is the tap's idempotency key (the same for every retry); `lang`: the
         kiosk's language, which the ticket keeps (its tracking page, phone messages and printout use it);
         `interpreter`: the language the citizen needs an interpreter in (需要语言服务: the clerk who calls sees it)."""
-        body: dict[str, Any] = {"queue": queue, "lane": "normal", "channel": "kiosk"}
-        if lang:
-            body["lang"] = lang
-        if interpreter:
-            body["interpreter"] = interpreter
+        body: dict[str, Any] = {"queue": queue, "lane": "normal", "channel": "kiosk"} | _languages(lang, interpreter)
         if id_number:
             body["id_number"] = id_number
         if phone:
@@ -171,17 +167,26 @@ class KioskClient:
         data: dict[str, Any] = r.json()
         return data
 
-    def check_in(self, code: str, *, on_retry: Callable[[int], None] | None = None) -> dict[str, Any]:
+    def check_in(
+        self,
+        code: str,
+        *,
+        on_retry: Callable[[int], None] | None = None,
+        lang: str | None = None,
+        interpreter: str | None = None,
+    ) -> dict[str, Any]:
         """Check in the appointment `code`: its ticket (with `note` when late); Refused with the server's sentence.
+        `lang` and `interpreter` go on the ticket as `take_number`'s.
 
         The server's check-in is not idempotent, so only failures before sending are retried; when the answer is
         lost (a timeout, a dropped connection) the appointment is looked up: still booked → the check-in did not
         happen and is sent again; checked in → it did, but its ticket is lost (Uncertain: ask the desk).
         """
         url = f"/api/v1/appointments/{code}/check-in"
+        body = _languages(lang, interpreter) or None
         for attempt in range(1, self.attempts + 1):
             try:
-                return self._post_once(url, None, on_retry=on_retry)
+                return self._post_once(url, body, on_retry=on_retry)
             except httpx.TransportError as e:
                 status = self._appointment_status(code)
                 if status != "booked":
@@ -200,11 +205,13 @@ class KioskClient:
         id_type: str | None = None,
         nationality: str | None = None,
         on_retry: Callable[[int], None] | None = None,
+        lang: str | None = None,
+        interpreter: str | None = None,
     ) -> dict[str, Any]:
         """Check in today's appointment of the person with `id_number` (of document `id_type`, a passport with
         its `nationality`); a lost answer cannot be checked: Uncertain."""
         url = f"/api/v1/halls/{self.hall}/appointments/check-in"
-        body: dict[str, Any] = {"id_number": id_number}
+        body: dict[str, Any] = {"id_number": id_number} | _languages(lang, interpreter)
         if id_type is not None:
             body |= {"id_type": id_type, "nationality": nationality}
         try:
@@ -396,6 +403,11 @@ class KioskClient:
         """Tell the server (and through it the staff) how the kiosk's devices are (detail ≤ 200 characters,
         nothing personal)."""
         self._send("POST", "/api/v1/devices/health", json={"status": status, "detail": detail[:200]})
+
+
+def _languages(lang: str | None, interpreter: str | None) -> dict[str, str]:
+    """The `lang` and `interpreter` a number or a check-in carries (only those given)."""
+    return {k: v for k, v in (("lang", lang), ("interpreter", interpreter)) if v}
 
 
 def citizen_words(e: KioskClientError, lang: str) -> str:

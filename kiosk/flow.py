@@ -5,7 +5,8 @@ optional and read whenever it arrives: on home it starts take-a-number with the 
 confirm screens it is kept for the ticket (the server picks the priority lane from it). In a language other than
 Chinese the kiosk asks once, between the domain and confirm, whether the citizen needs an interpreter
 (需要语言服务, screen `interpreter`, issue 22) when the hall offers one in that language; yes → the ticket carries
-`interpreter=<the kiosk's language>`.
+`interpreter=<the kiosk's language>`. Appointment check-in asks the same question, on the same screen, before its
+own (`ask_interpreter`): the answer is kept for the visit and goes with the check-in.
 Appointment check-in: home → checkin (scan `HALLAPPT:<code>`, type the code, or the ID card) → checking →
 ticket (with the server's note when late) or error (the server's sentence, an ordinary number on offer).
 The 24-hour mode (the hall's hours) and the mobile-number keypad (an optional step of taking a number, a required
@@ -173,6 +174,7 @@ class Flow:
         self.id_type = ""  # the document read for take-a-number (kiosk.documents): resident, …, passport; "" none
         self.passport = False  # a passport was read for take-a-number (its number is not sent: see passport_read)
         self.interpreter: bool | None = None  # 需要语言服务 answered (None: not asked yet; asked once a visit)
+        self.interp_then: Screen = "confirm"  # where the answer leads: take-a-number's confirm, or check-in's screen
         self.card_error = False
         self.page = 0  # the domain screen's page: every visit starts on the first
         self.pending: IssueRequest | None = None
@@ -227,8 +229,7 @@ class Flow:
         self.domain = next((d for d in self.domains if d.code == code), None)
         if self.domain is not None:
             self.screen, self.card_error = "confirm", False
-            if self.asks_interpreter and self.interpreter is None:
-                self.screen = "interpreter"
+            self.ask_interpreter("confirm")
 
     # --- 需要语言服务: an interpreter ----------------------------------------------------------------------
 
@@ -238,11 +239,23 @@ class Flow:
         hall offers interpreters in it (its `languages`)."""
         return self.lang != "zh" and self.lang in self.languages
 
+    def ask_interpreter(self, then: Screen) -> None:
+        """Ask 需要语言服务 now when it is asked and not yet answered this visit, then go on to `then` (take-a-number's
+        `confirm`, check-in's `checkin`); else straight to `then`."""
+        self.interp_then, self.screen = then, then
+        if self.asks_interpreter and self.interpreter is None:
+            self.screen = "interpreter"
+
+    @property
+    def checkin_asking(self) -> bool:
+        """The interpreter question shows on the way to check-in (not to take-a-number's confirm)."""
+        return self.screen == "interpreter" and self.interp_then == "checkin"
+
     def answer_interpreter(self, yes: bool, now: float) -> None:
-        """需要 / 不需要: kept for this visit (asked once), then the confirm screen."""
+        """需要 / 不需要: kept for this visit (asked once), then the screen it was asked on the way to."""
         self.touch(now)
-        if self.screen == "interpreter" and self.domain is not None:
-            self.interpreter, self.screen = yes, "confirm"
+        if self.screen == "interpreter" and (self.domain is not None or self.checkin_asking):
+            self.interpreter, self.screen = yes, self.interp_then
 
     @property
     def interpreter_lang(self) -> str | None:
@@ -286,7 +299,8 @@ class Flow:
     @property
     def wants_card(self) -> bool:
         """Whether a card on the reader means something now (take-a-number's screens)."""
-        return self.screen in ("home", "domain", "confirm", "interpreter") and self.open_now and not self.paused
+        take = ("home", "domain", "confirm", "interpreter")
+        return self.screen in take and not self.checkin_asking and self.open_now and not self.paused
 
     def card_read(self, id_number: str, now: float, id_type: str = "resident") -> None:
         """The reader gave a card: on home it starts take-a-number; on its screens it is kept for the ticket."""
@@ -318,7 +332,7 @@ class Flow:
     def back(self, now: float) -> None:
         """Back one step (from the ticket or an error: home)."""
         self.touch(now)
-        if self.screen == "domain":
+        if self.screen == "domain" or self.checkin_asking:
             self.home(now)
         elif self.screen in ("confirm", "interpreter"):
             self.screen, self.domain, self.card_error = "domain", None, False

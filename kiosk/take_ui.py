@@ -133,6 +133,8 @@ class TakeNumberPart(Part):
         f = self.app.flow
         if f.domain is not None:
             self.confirm_service = f.text("confirm_service", name=f.domain.label(f.lang))
+        elif f.checkin_asking:  # the interpreter question on the way to check-in says what it is for
+            self.confirm_service = f.text("checkin_title")
         if f.id_number or f.passport:  # the document read, named (身份证, 外国人永久居留身份证, 护照 …)
             self.confirm_card = doc_lines("confirm_with_doc", f.id_type or "resident", f.lang)
         else:

@@ -170,7 +170,7 @@ MODES = {lang: (lang, False) for lang in LANGS} | {"elder": ("zh", True)}  # eac
 
 
 def asked(variant: str) -> bool:
-    """Whether take-a-number asks this variant about an interpreter (a language other than Chinese)."""
+    """Whether take-a-number and check-in ask this variant about an interpreter (a language other than Chinese)."""
     return MODES[variant][0] != "zh"
 
 
@@ -195,6 +195,7 @@ def _scripts(
         switch, now = _switch(now, variant), variant
         shot = lambda name, v=variant: f"shot:{v}-{name}"  # noqa: E731
         interp = ["wait:interpreter", shot("interpreter"), "interp:yes"] if asked(variant) else []
+        answer = ["wait:interpreter", "interp:yes"] if asked(variant) else []  # check-in asks it again (a new visit)
         # elder mode's larger domain tiles put SUB_DOMAIN below the fold (a tap never scrolls): it searches the item
         find = f"search:{SUB_ITEM}" if MODES[variant][1] else f"tile:{SUB_DOMAIN}"
         sub = ["home", "wait:home", "sub:submit_tile", "wait:sub_domains", shot("sub-domains"), find]
@@ -214,7 +215,7 @@ def _scripts(
         s += ["phoneadd"]
         s += ["wait:phone", shot("phone"), "phone:1281234", "phoneok", shot("phone-invalid"), "back", "phoneadd"]
         s += ["phone:13812345678", "phoneok", "wait:confirm", shot("confirm-phone"), "confirm", "wait:ticket"]
-        s += ["sleep:0.3", shot("ticket"), "home", "checkin", "wait:checkin", shot("checkin"), "home"]
+        s += ["sleep:0.3", shot("ticket"), "home", "checkin", *answer, "wait:checkin", shot("checkin"), "home"]
         s += ["sub:query_tile", "wait:q_entry", "phone:1012612", shot("query"), "field:proof", "key:3FA9"]
         s += [shot("query-proof"), "home", "sub:pickup_tile", "wait:pk_entry", "phone:1234", shot("pickup"), *sub]
     now = "zh"

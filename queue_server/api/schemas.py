@@ -27,7 +27,18 @@ Text = Annotated[str, AfterValidator(_no_control)]
 WindowNo = Annotated[int, Path(ge=1, le=MAX_WINDOW)]
 
 
-class TicketCreate(BaseModel):
+class CitizenLanguages(BaseModel):
+    """The citizen's language and 需要语言服务, as a kiosk sends them with a number or a check-in (issue 22)."""
+
+    lang: Literal["zh", "en", "ko", "ja", "ru"] | None = Field(
+        default=None, description="the citizen's language (the kiosk's): tracking page, printed ticket, messages"
+    )
+    interpreter: Literal["en", "ko", "ja", "ru"] | None = Field(
+        default=None, description="需要语言服务: the citizen needs an interpreter in this language (the clerk sees it)"
+    )
+
+
+class TicketCreate(CitizenLanguages):
     """What a kiosk or clerk sends to take a number."""
 
     queue: Text = Field(min_length=1, max_length=8, examples=["A"])
@@ -35,12 +46,6 @@ class TicketCreate(BaseModel):
     phone: Text | None = Field(default=None, max_length=32, description="for silent calling; stored encrypted")
     id_number: Text | None = Field(default=None, max_length=32, description="resident ID; stored encrypted")
     channel: Literal["kiosk", "counter", "mobile"] = "kiosk"
-    lang: Literal["zh", "en", "ko", "ja", "ru"] | None = Field(
-        default=None, description="the citizen's language (the kiosk's): tracking page, printed ticket, messages"
-    )
-    interpreter: Literal["en", "ko", "ja", "ru"] | None = Field(
-        default=None, description="需要语言服务: the citizen needs an interpreter in this language (the clerk sees it)"
-    )
 
 
 class TicketPublic(PublicTicket):

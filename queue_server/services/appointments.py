@@ -289,8 +289,17 @@ def reschedule(tx: HallTx, *, code: str, start: datetime) -> AppointmentInfo:
     return AppointmentInfo.of(a)
 
 
-def check_in(tx: HallTx, *, a: Appointment) -> CheckIn:
-    """Turn a booked appointment into a ticket: lane `appointment` in time, ordinary (with the reason) if late."""
+def check_in(
+    tx: HallTx,
+    *,
+    a: Appointment,
+    lang: str | None = None,
+    interpreter: str | None = None,
+    reply_lang: str | None = None,
+) -> CheckIn:
+    """Turn a booked appointment into a ticket: lane `appointment` in time, ordinary (with the reason) if late.
+
+    `lang` (the kiosk's language) and `interpreter` (需要语言服务) go on the ticket as at take-a-number."""
     hall, tz = tx.hall_config, tx.tz
     if a.status != BOOKED:
         raise Conflict(f"预约当前为 {a.status}，不能签到 / This appointment is {a.status}")
@@ -318,7 +327,16 @@ def check_in(tx: HallTx, *, a: Appointment) -> CheckIn:
         "id_masked": a.id_masked,
     }
     slot = a.slot_start if lane == "appointment" else None
-    out = issue_checked_in(tx, queue=a.queue, lane=lane, slot_start=slot, personal=personal)
+    out = issue_checked_in(
+        tx,
+        queue=a.queue,
+        lane=lane,
+        slot_start=slot,
+        personal=personal,
+        lang=lang,
+        interpreter=interpreter,
+        reply_lang=reply_lang,
+    )
     a.status, a.ticket_id, a.updated_at = CHECKED_IN, out.ticket.id, tx.now
     return CheckIn(out, a.code, note)
 

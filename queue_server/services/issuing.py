@@ -93,17 +93,29 @@ def issue(
 
 
 def issue_checked_in(
-    tx: HallTx, *, queue: str, lane: str, slot_start: datetime | None, personal: dict[str, Any]
+    tx: HallTx,
+    *,
+    queue: str,
+    lane: str,
+    slot_start: datetime | None,
+    personal: dict[str, Any],
+    lang: str | None = None,
+    interpreter: str | None = None,
+    reply_lang: str | None = None,
 ) -> TicketOut:
     """Issue the ticket of an appointment checked in, without the opening check (the slot was booked).
 
     `slot_start` None (a late arrival's ordinary ticket): the daily cap applies. `personal`: the
-    appointment's already encrypted `phone_enc`, `phone_masked`, `id_enc`, `id_hash`, `id_masked`.
+    appointment's already encrypted `phone_enc`, `phone_masked`, `id_enc`, `id_hash`, `id_masked`. `lang`,
+    `interpreter` and `reply_lang` as for `issue` (checked against the hall's languages the same way).
     """
     _known_queue(tx, queue)
     hall = tx.config
+    personal = personal | _languages(tx, lang, interpreter)
     cap = hall.queue(queue) if hall is not None and slot_start is None and lane != "appointment" else None
-    return _issue(tx, tx.tz, queue, lane, "kiosk", None, personal, cap_of=cap, slot_start=slot_start)
+    return _issue(
+        tx, tx.tz, queue, lane, "kiosk", None, personal, cap_of=cap, slot_start=slot_start, lang=reply_lang or lang
+    )
 
 
 def _languages(tx: HallTx, lang: str | None, interpreter: str | None) -> dict[str, Any]:

@@ -96,8 +96,11 @@ def test_the_id_card_checks_in_and_a_refusal_offers_an_ordinary_number() -> None
     c = CheckIn(f)
     f.toggle_lang(0)
     c.check_in(0)
+    assert f.screen == "interpreter"  # in English, take-a-number's question first (the hall offers English)
+    f.answer_interpreter(False, 0)
     req = c.checkin_card("110101195001011234", 1)
     assert req is not None and req.code is None and req.id_number == "110101195001011234"
+    assert (req.lang, req.interpreter) == ("en", None)
     f.retrying(req.key)
     assert f.message == t("unreachable", "en")
     sentence = "今天没有找到您的预约 / No appointment found for you today"
@@ -129,3 +132,36 @@ def test_the_check_in_screen_times_out_and_forgets_the_code() -> None:
     assert f.seconds_left(10) == IDLE_S - 10
     assert f.tick(IDLE_S)
     assert f.screen == "home" and f.code == ""
+
+
+def test_in_korean_check_in_asks_for_an_interpreter_once_and_sends_it() -> None:
+    f = flow()
+    f.languages = ("zh", "en", "ko")
+    c = CheckIn(f)
+    f.toggle_lang(0)
+    f.toggle_lang(0)
+    assert f.lang == "ko"
+    c.check_in(0)
+    assert f.screen == "interpreter" and f.checkin_asking and not f.wants_card  # the card is not take-a-number's
+    f.back(1)
+    assert f.screen == "home"  # Back from the question: home, nothing kept
+    c.check_in(2)
+    f.answer_interpreter(True, 3)
+    assert f.screen == "checkin"
+    for ch in "ABCD2345":
+        c.key(ch, 4)
+    req = c.submit_code(5)
+    assert req is not None and (req.code, req.lang, req.interpreter) == ("ABCD2345", "ko", "ko")
+
+
+def test_in_chinese_or_a_language_without_interpreters_check_in_asks_nothing() -> None:
+    for presses, languages in ((0, ("zh", "en", "ko")), (2, ("zh", "en"))):
+        f = flow()
+        f.languages = languages
+        c = CheckIn(f)
+        for _ in range(presses):
+            f.toggle_lang(0)
+        c.check_in(0)
+        assert f.screen == "checkin"
+        req = c.checkin_card("110101195001011234", 1)
+        assert req is not None and req.interpreter is None and req.lang == f.lang

@@ -50,6 +50,42 @@ def test_a_number_taken_in_korean(demo: LiveServer, tmp_path: Path) -> None:  # 
     assert str(ticket["number"]).startswith("D")
 
 
+def test_an_appointment_checked_in_in_korean_with_an_interpreter(demo: LiveServer, tmp_path: Path) -> None:  # noqa: F811
+    code = _booked(demo, "A")
+    script = ["wait:home", "lang", "lang", "checkin", "wait:interpreter", "shot:ko-checkin-interpreter", "interp:yes"]
+    script += ["wait:checkin", f"key:{code}", "submit", "wait:ticket", "shot:ko-checkin-ticket"]
+    log = kiosk(demo.url, script, tmp_path, "--printer", "sim://")
+    assert "kiosk checked in:" in log
+    (ticket,) = [t for t in demo_tickets(demo) if t["queue"] == "A" and t["lane"] == "appointment"]
+    assert (ticket["lang"], ticket["interpreter"]) == ("ko", "ko")
+    desk = _console(demo, 1)  # window 1 calls A: its clerk sees who needs an interpreter
+    assert [t["interpreter"] for t in desk["waiting"] if t["id"] == ticket["id"]] == ["ko"]
+    for name in ("ko-checkin-interpreter", "ko-checkin-ticket"):
+        check_png(tmp_path / f"kiosk-{name}.png", (1920, 1080))
+        publish(tmp_path / f"kiosk-{name}.png")
+
+
+def _booked(demo: LiveServer, queue: str) -> str:  # noqa: F811
+    """A booking for the next slot of `queue` (it starts within 30 minutes: its check-in window is open)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import httpx
+
+    from queue_server.ids import make_id_number
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    with httpx.Client(base_url=demo.url) as http:
+        slots = []
+        for day in (now.date(), now.date() + timedelta(days=1)):
+            r = http.get("/api/v1/halls/demo/slots", params={"queue": queue, "date": day.isoformat()})
+            slots += [s["start"] for s in r.json() if datetime.fromisoformat(s["start"]) > now]
+        body = {"queue": queue, "start": slots[0], "name": "김민수", "id_number": make_id_number(serial=221)}
+        r = http.post("/api/v1/halls/demo/appointments", json=body)
+    assert r.status_code == 201, r.text
+    return str(r.json()["code"])
+
+
 def _console(demo: LiveServer, window: int) -> dict[str, Any]:  # noqa: F811
     """The window's desk as its console reads it (an administrator may open any window's)."""
     import httpx

@@ -5,20 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from ...citizen_text import OTHER_LANGS
 from ...config import HallConfig
 from ...context import HallContext
 from ...errors import Forbidden, Invalid
 from ...identity import ID_TYPE_DOC, NATIONALITY_DOC, IdType, document
 from ...ids import InvalidIdNumber
+from ...languages import negotiate
 from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...services import appointments as svc
 from ...services.auth import Principal
 from ...services.tx import HallTx
 from ..deps import CtxDep, OptionalPrincipalDep, json_response
-from ..schemas import Text, TicketIssued
+from ..schemas import CitizenLanguages, Text, TicketIssued
 from .track import ticket_track_url
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
@@ -53,7 +55,11 @@ class RescheduleBody(BaseModel):
     start: datetime
 
 
-class IdCheckInBody(BaseModel):
+class CheckInBody(CitizenLanguages):
+    """Check in by code: optionally the kiosk's language and 需要语言服务, which go on the ticket (issue 22)."""
+
+
+class IdCheckInBody(CheckInBody):
     """Check in with the identity document booked with (ID card, foreign card, passport) instead of the code."""
 
     id_number: Text = Field(max_length=32)
@@ -208,6 +214,12 @@ async def reschedule(
     return _out(a, ctx.zones[hall])
 
 
+def _languages(body: CheckInBody, request: Request) -> dict[str, str | None]:
+    """A check-in's `lang`, `interpreter` and the language its refusals' second half is in (else Accept-Language)."""
+    reply = body.lang or negotiate(request.headers.get("accept-language"), OTHER_LANGS)
+    return {"lang": body.lang, "interpreter": body.interpreter, "reply_lang": reply}
+
+
 def _checked_in(c: svc.CheckIn, tz: Any, h: HallConfig, request: Request) -> CheckInOut:
     o = c.ticket
     base = TicketIssued.issued(o, tz, ticket_track_url(h, request, o.ticket.track_token)).model_dump()
@@ -215,15 +227,25 @@ def _checked_in(c: svc.CheckIn, tz: Any, h: HallConfig, request: Request) -> Che
 
 
 @router.post("/appointments/{code}/check-in", status_code=201, response_model=CheckInOut)
-async def check_in(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> CheckInOut:
-    """Check in (签到): a ticket in lane `appointment`; too early → 409 saying when; late → an ordinary ticket."""
+async def check_in(
+    code: Code,
+    request: Request,
+    ctx: CtxDep,
+    who: OptionalPrincipalDep,
+    body: Annotated[CheckInBody | None, Body()] = None,
+) -> CheckInOut:
+    """Check in (签到): a ticket in lane `appointment`; too early → 409 saying when; late → an ordinary ticket.
+
+    The optional body's `lang` and `interpreter` go on the ticket (422 for an interpreter the hall does not offer).
+    """
     await _limit_anonymous(ctx, request, who)
     hall = await _hall_of_code(ctx, code)
     _citizen_endpoint(who, hall)
     h, tz = ctx.hall(hall), ctx.zones[hall]
+    langs = _languages(body or CheckInBody(), request)
 
     def run(tx: HallTx) -> svc.CheckIn:
-        return svc.check_in(tx, a=svc.load(tx, tx.session, code))
+        return svc.check_in(tx, a=svc.load(tx, tx.session, code), **langs)
 
     return _checked_in(await ctx.change(hall, run), tz, h, request)
 
@@ -243,7 +265,9 @@ async def check_in_by_id(
         raise Invalid(str(exc)) from None
     id_hash = ctx.cipher.keyed_hash(doc.key)
 
+    langs = _languages(body, request)
+
     def run(tx: HallTx) -> svc.CheckIn:
-        return svc.check_in(tx, a=svc.find_for_person(tx, id_hash=id_hash))
+        return svc.check_in(tx, a=svc.find_for_person(tx, id_hash=id_hash), **langs)
 
     return _checked_in(await ctx.change(hall, run), ctx.zones[hall], h, request)
