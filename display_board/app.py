@@ -124,6 +124,7 @@ class LobbyBoard(BoxLayout):
     newest_number = StringProperty("")
     newest_zh = StringProperty("")
     newest_en = StringProperty("")
+    newest_name = StringProperty("")  # the window's own name: Chinese · the second line's language
     notice_text = StringProperty("")
     pager_text = StringProperty("")
     lit = BooleanProperty(True)
@@ -151,6 +152,8 @@ class LobbyBoard(BoxLayout):
         self.newest_number = newest.number if newest else ""
         self.newest_zh = newest.zh if newest else s.zh("no_current")
         self.newest_en = newest.en if newest else s.second("no_current", lang)
+        name = " · ".join(x for x in (newest.name_zh, newest.name_en) if x) if newest is not None else ""
+        self.newest_name = name if App.get_running_app().name_h > 0 else ""
         self.lang = lang
         self.relayout()
         return v.newest_key
@@ -261,6 +264,7 @@ class BoardApp(App):
     call_h = NumericProperty(144.0)
     newest_px = NumericProperty(200.0)  # the newest call's number
     newest_h = NumericProperty(400.0)
+    name_h = NumericProperty(0.0)  # the newest call's window-name line: on screens of 1000 lines or more only
     second_lang = StringProperty("en")  # the second line's language now (the first is Chinese)
     second_font = StringProperty("Roboto")  # the font it is drawn in (Kivy's default name: WenQuanYi, registered)
     second_scale = NumericProperty(1.0)  # its size against WenQuanYi's: the same line height in the same boxes
@@ -371,7 +375,11 @@ class BoardApp(App):
         self.call_px = max(120.0, 120 * u)
         self.call_h = round(self.call_px * 1.2)
         self.newest_px = max(150.0, 200 * u)
-        self.newest_h = round(self.newest_px * 1.2 + max(72, 88 * u) * 1.2 + max(30, 40 * u) * 1.25 + 20 * u)
+        # the number, "请到 3 号窗口", the second line, the window's name (where the earlier calls keep their room)
+        self.name_h = max(30, 40 * u) * 1.25 if h >= 1000 else 0.0
+        self.newest_h = round(
+            self.newest_px * 1.2 + max(72, 88 * u) * 1.2 + max(30, 40 * u) * 1.25 + self.name_h + 20 * u
+        )
 
     def _turn_page(self, _dt: float) -> None:
         if isinstance(self.board, LobbyBoard):

@@ -1,75 +1,110 @@
-"""The board's UI string catalogue: every citizen-facing text, in Chinese and English."""
+"""The Kivy board's citizen-facing texts (issue 22), in the gettext domain `board`:
+
+- `display_board/locale/board.pot`, the template: every message id (a key such as `call_line`) the board's code
+  names, Babel-extracted;
+- `display_board/locale/<lang>/LC_MESSAGES/board.po`, one per language (中文, English, 한국어, 日本語, Русский): the
+  text of every id, with the Chinese one's {placeholders} (str.format fields).
+
+The first line is Chinese (`zh`), the second goes round the hall's languages (`second`). The words are the web
+board's (queue_server/locale/*/LC_MESSAGES/web.po, context board) and the kiosk's: 번호 / 창구 (ko), 番号 / 窓口
+(ja), номер / окно (ru); each .po's header says how they were checked. The .po files are read as they are (Babel's
+`read_po`, once each): no compile step.
+
+`python -m display_board.strings extract` runs Babel's Python extractor over the board's sources (`zh("key")`,
+`en(…)`, `second(…)`, `both(…)`) and rewrites the template; tests/display_board/test_board_languages.py fails when
+the template is not what the sources name, or when a language lacks a text or a placeholder.
+"""
 
 from __future__ import annotations
 
-from typing import Final
+import contextlib
+import io
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-# key -> (Chinese, English). Templates use str.format fields.
-STRINGS: Final[dict[str, tuple[str, str]]] = {
-    "call_line": ("请到 {window} 号窗口", "Window {window}"),
-    "waiting": ("等候 {n} 人 · 约 {minutes} 分钟", "{n} waiting · ~{minutes} min"),
-    "waiting_none": ("无人等候", "No one waiting"),
-    "waiting_n": ("等候 {n} 人", "{n} waiting"),
-    "about_min": ("约 {minutes} 分钟", "~{minutes} min"),
-    "no_wait": ("无需等候", "No wait"),
-    "window_word": ("号窗口", "Window"),
-    "paused": ("暂停服务", "Service paused"),
-    "closed": ("暂停开放", "Closed"),
-    "window_title": ("{window} 号窗口", "Window {window}"),
-    "now_serving": ("当前号码", "Now serving"),
-    "no_current": ("暂无叫号", "No call yet"),
-    "notice_label": ("通知：", "Notice: "),
-    "connection_lost": ("连接中断", "Connection lost"),
-    "recent_calls": ("叫号", "Calls"),
-    "queues": ("等候情况", "Waiting"),
-    "paused_windows": ("暂停服务窗口", "Paused windows"),
-    "announce": ("请 {number} 号到 {window} 号窗口办理", "Number {number}, please go to window {window}"),
-}
+from hall_client.catalogue import Domain, Key, read
+
+LANGS: tuple[str, ...] = ("zh", "en", "ko", "ja", "ru")
+BOARD = Domain(Path(__file__).with_name("locale"), "board", LANGS)
+KEYWORDS = {"zh": None, "en": None, "second": None, "both": None}
+# ids the code builds at run time (view.py: a stopped window's status), listed here for the template
+RUNTIME = ("paused", "closed")
 
 
-# The second line in the hall's other languages (`languages` of the hall; the board goes round them), key -> lang ->
-# text; the same words as the web board's (queue_server/web/board/strings.js) and the kiosk's catalogues: 번호 /
-# 창구 (ko), 番号 / 窓口 (ja), номер / окно (ru). A key or language missing here shows in English.
-SECOND: Final[dict[str, dict[str, str]]] = {
-    "call_line": {"ko": "{window}번 창구로 오세요", "ja": "{window}番窓口へどうぞ", "ru": "Пройдите к окну {window}"},
-    "waiting": {
-        "ko": "{n}명 대기 · 약 {minutes}분",
-        "ja": "{n}人待ち · 約{minutes}分",
-        "ru": "Ожидают: {n} · ≈{minutes} мин",
-    },
-    "waiting_none": {"ko": "대기 없음", "ja": "待ちなし", "ru": "Очереди нет"},
-    "waiting_n": {"ko": "{n}명 대기", "ja": "{n}人待ち", "ru": "Ожидают: {n}"},
-    "about_min": {"ko": "약 {minutes}분", "ja": "約{minutes}分", "ru": "≈{minutes} мин"},
-    "no_wait": {"ko": "바로 접수", "ja": "すぐ受付", "ru": "Без ожидания"},
-    "window_word": {"ko": "창구", "ja": "窓口", "ru": "Окно"},
-    "paused": {"ko": "업무 일시 중지", "ja": "受付一時停止", "ru": "Приём приостановлен"},
-    "closed": {"ko": "운영 안 함", "ja": "受付休止", "ru": "Закрыто"},
-    "window_title": {"ko": "{window}번 창구", "ja": "{window}番窓口", "ru": "Окно {window}"},
-    "now_serving": {"ko": "현재 번호", "ja": "ただいまの番号", "ru": "Сейчас обслуживается"},
-    "no_current": {"ko": "호출 없음", "ja": "呼び出しなし", "ru": "Вызовов нет"},
-    "notice_label": {"ko": "안내: ", "ja": "お知らせ: ", "ru": "Объявление: "},
-    "connection_lost": {"ko": "연결 끊김", "ja": "接続が切れました", "ru": "Нет связи"},
-    "recent_calls": {"ko": "호출", "ja": "呼び出し", "ru": "Вызовы"},
-    "queues": {"ko": "대기 현황", "ja": "待ち状況", "ru": "Очередь"},
-    "paused_windows": {"ko": "중지된 창구", "ja": "休止中の窓口", "ru": "Окна не работают"},
-}
-
-
-def second(key: str, lang: str, **fields: object) -> str:
-    """The second line of `key` in `lang` (English for "en" and for a language it lacks), formatted."""
-    return SECOND.get(key, {}).get(lang, STRINGS[key][1]).format(**fields)
+def _text(lang: str, key: str) -> str:
+    # a language or key without a text shows in English (the tests keep every language complete)
+    return BOARD.texts(lang).get((None, key)) or BOARD.texts("en")[(None, key)]
 
 
 def zh(key: str, **fields: object) -> str:
     """The Chinese text of `key`, formatted."""
-    return STRINGS[key][0].format(**fields)
+    return _text("zh", key).format(**fields)
 
 
 def en(key: str, **fields: object) -> str:
     """The English text of `key`, formatted."""
-    return STRINGS[key][1].format(**fields)
+    return _text("en", key).format(**fields)
+
+
+def second(key: str, lang: str, **fields: object) -> str:
+    """The second line of `key` in `lang` (English for a language without a catalogue), formatted."""
+    return _text(lang, key).format(**fields)
 
 
 def both(key: str, sep: str = "  ", **fields: object) -> str:
     """Chinese then English, separated by `sep`."""
     return zh(key, **fields) + sep + en(key, **fields)
+
+
+KV_KEY = re.compile(r"""\bs\.(?:zh|en|second|both)\(\s*["']([a-z0-9_]+)["']""")
+
+
+def _extract_kv(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[Any]:
+    """Babel extraction method for the .kv file: every `s.zh("key")`, `s.second("key", …)`, `s.both("key")`."""
+    for n, text in enumerate(fileobj.read().decode("utf-8").splitlines(), 1):
+        for m in KV_KEY.finditer(text):
+            yield n, "zh", m.group(1), []
+
+
+def extracted() -> list[tuple[Key, str]]:
+    """Every message id the board's sources name, with where ("display_board/<file>:<line>"), and RUNTIME's."""
+    from babel.messages.extract import extract_from_dir
+
+    root = Path(__file__).parent
+    found: list[tuple[Key, str]] = [((None, key), "display_board/strings.py:0") for key in RUNTIME]
+    with contextlib.redirect_stderr(io.StringIO()):  # Babel's note on each call with a variable id
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(root),
+            method_map=[("**.py", "python"), ("**.kv", "display_board.strings:_extract_kv")],
+            keywords=KEYWORDS,
+        ):
+            key = message if isinstance(message, str) else message[0]
+            if re.fullmatch(r"[a-z][a-z0-9_]*", key or ""):
+                found.append(((None, key), f"display_board/{filename}:{lineno}"))
+    return found
+
+
+def template_problems() -> list[str]:
+    """How the template differs from what the sources name (empty when it is up to date)."""
+    named, kept = {k for k, _ in extracted()}, set(read(BOARD.template))
+    return [f"{k[1]}: named by the board, not in board.pot" for k in sorted(named - kept, key=str)] + [
+        f"{k[1]}: in board.pot, named by nothing" for k in sorted(kept - named, key=str)
+    ]
+
+
+def main(argv: list[str]) -> int:
+    """`python -m display_board.strings extract`: rewrite board.pot from the sources."""
+    if argv[:1] != ["extract"]:
+        print(__doc__)
+        return 2
+    how = "written by `python -m display_board.strings extract` (Babel) from the board's sources; do not edit"
+    BOARD.template.write_bytes(BOARD.template_from(extracted(), how))
+    print(f"wrote {BOARD.template}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

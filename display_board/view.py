@@ -24,6 +24,8 @@ class CallLine:
     zh: str  # "请到 3 号窗口"
     en: str  # "Window 3"
     newest: bool = False
+    name_zh: str = ""  # the window's own name (综合受理窗口) where the hall names it in its languages
+    name_en: str = ""  # … in the second line's language (종합 접수 창구)
 
     @property
     def text(self) -> str:
@@ -124,19 +126,31 @@ def waiting_text(waiting: int, estimated_wait_s: float | None, lang: str = "en")
     return s.zh("waiting", n=waiting, minutes=minutes), s.second("waiting", lang, n=waiting, minutes=minutes)
 
 
-def call_line(call: Mapping[str, Any], *, newest: bool = False, lang: str = "en") -> CallLine | None:
-    """A call line for one recent call, or None when it has no window."""
+def window_names(state: Mapping[str, Any], window: int) -> Mapping[str, str]:
+    """The window's name in each of the hall's languages, where the hall names it in them (board state
+    `hall.window_names`, config `names` of the window); empty when not."""
+    return ((state.get("hall") or {}).get("window_names") or {}).get(str(window)) or {}
+
+
+def call_line(
+    call: Mapping[str, Any], *, newest: bool = False, lang: str = "en", names: Mapping[str, Any] | None = None
+) -> CallLine | None:
+    """A call line for one recent call, or None when it has no window; `names`: board state
+    `hall.window_names` (the window's name is on the line where the hall gives one)."""
     window = call.get("window")
     number = call.get("number")
     if window is None or not number:
         return None
     w = int(window)
+    own = (names or {}).get(str(w)) or {}
     return CallLine(
         number=str(number),
         window=w,
         zh=s.zh("call_line", window=w),
         en=s.second("call_line", lang, window=w),
         newest=newest,
+        name_zh=str(own.get("zh") or ""),
+        name_en=str(own.get(lang) or own.get("en") or "") if own.get("zh") else "",
     )
 
 
@@ -159,7 +173,7 @@ def board_view(
     recent: Sequence[Mapping[str, Any]] = state.get("recent_calls") or []
     calls: list[CallLine] = []
     for c in recent:
-        line = call_line(c, newest=not calls, lang=lang)
+        line = call_line(c, newest=not calls, lang=lang, names=hall.get("window_names"))
         if line is not None:
             calls.append(line)
         if len(calls) >= max_calls:
@@ -233,7 +247,8 @@ def window_view(state: Mapping[str, Any], number: int, lang: str = "en") -> Wind
         title_zh=title_zh,
         title_en=title_en,
         name=str(w.get("name") or ""),
-        name_en=str(w.get("name_en") or ""),
+        # the window's name in the second line's language where the hall gives one, else its English name
+        name_en=str(window_names(state, number).get(lang) or w.get("name_en") or ""),
         current=str(current) if current else None,
         current_zh=str(current) if current else s.zh("no_current"),
         paused=paused,

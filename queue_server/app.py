@@ -267,6 +267,7 @@ def create_app(
         track,
         users,
         web,
+        web_i18n,
         windows,
         ws,
     )
@@ -283,6 +284,7 @@ def create_app(
     app.include_router(wechat_bind.router)
     app.include_router(ws.router)
     app.include_router(web.router)
+    app.include_router(web_i18n.router)
     app.include_router(console.router)
     app.include_router(desk.router)
     app.include_router(desk_agent.router)

@@ -19,6 +19,8 @@ class BoardHall(Shape):
     silent: bool
     # the hall's languages: the boards' second line goes round all but zh
     languages: list[str] = Field(default_factory=lambda: ["zh", "en"])
+    # window number -> language -> the window's name, for the windows named in the hall's languages (`names`)
+    window_names: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 class BoardQueue(Shape):

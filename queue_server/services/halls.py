@@ -185,6 +185,8 @@ def board_state(r: HallRead) -> tuple[int, dict[str, Any]]:
             "timezone": h.timezone,
             "silent": h.silent,
             "languages": list(hall.languages),
+            # the names of the windows the hall names in its languages (config `names`), by window number
+            "window_names": {str(w.number): hall.window_names(w.number) for w in hall.windows if w.names},
         },
         "queues": queues,
         "windows": wins,

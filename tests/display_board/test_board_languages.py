@@ -8,9 +8,11 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from display_board import strings as s
@@ -57,11 +59,50 @@ def test_the_view_in_korean_japanese_and_russian() -> None:
     assert board_view(state(["zh", "en"])).calls[0].en == "Window 3"  # English as before
 
 
-def test_every_second_line_key_is_in_every_language() -> None:
-    for key, texts in s.SECOND.items():
-        assert set(texts) == {"ko", "ja", "ru"}, key
-        for lang, text in texts.items():
-            assert s.second(key, lang, window=1, n=2, minutes=3) == text.format(window=1, n=2, minutes=3)
+@pytest.mark.parametrize("lang", s.LANGS)
+def test_every_message_in_every_language_with_its_placeholders(lang: str) -> None:
+    """display_board/locale/<lang>/LC_MESSAGES/board.po has a text for every id of board.pot, with the Chinese
+    text's {placeholders}; its header says how the terms were checked."""
+    assert s.BOARD.problems(lang) == []
+    header = s.BOARD.po_path(lang).read_text(encoding="utf-8").split("msgid", 1)[0]
+    assert "How the terms were checked" in header
+
+
+def test_the_template_is_what_the_board_names() -> None:
+    """board.pot lists exactly the ids the board's code and .kv name (`python -m display_board.strings extract`)."""
+    assert s.template_problems() == []
+
+
+def test_a_gap_in_a_language_is_found(tmp_path: Path) -> None:
+    """A .po without one text, or with another placeholder, is reported; so is an id the code names that the
+    template lacks."""
+    locale = tmp_path / "locale"
+    shutil.copytree(s.BOARD.locale_dir, locale)
+    ko = locale / "ko" / "LC_MESSAGES" / "board.po"
+    text = ko.read_text(encoding="utf-8")
+    text = text.replace('msgstr "{window}번 창구로 오세요"', 'msgstr ""').replace('{n}명 대기"', '{m}명 대기"')
+    ko.write_text(text, encoding="utf-8")
+    broken = replace(s.BOARD, locale_dir=locale)
+    assert broken.problems("ko") == ["ko: call_line missing", "ko: waiting_n has ['m'], not ['n']"]
+    assert broken.problems("ja") == []
+    found = [key for (_c, key), _w in s.extracted()]
+    assert "call_line" in found and "queues" in found  # from view.py and from board.kv
+
+
+def test_window_names_beside_the_window_on_the_second_line() -> None:
+    """Where the hall names its windows in its languages (board state hall.window_names), the newest call and the
+    window display carry the name: Chinese, and in the second line's language."""
+    st = state(["zh", "en", "ko"])
+    st["hall"]["window_names"] = {"3": {"zh": "综合受理窗口", "en": "Comprehensive window", "ko": "종합 접수 창구"}}
+    st["windows"].append({"number": 3, "name": "综合受理窗口", "name_en": "Comprehensive window"})
+    st["windows"][-1] |= {"queues": ["D"], "status": "open", "reason": ""}
+    ko = board_view(st, lang="ko")
+    assert (ko.calls[0].name_zh, ko.calls[0].name_en) == ("综合受理窗口", "종합 접수 창구")
+    assert board_view(st, lang="ja").calls[0].name_en == "Comprehensive window"  # no Japanese name: English
+    w = window_view(st, 3, "ko")
+    assert (w.name, w.name_en) == ("综合受理窗口", "종합 접수 창구")
+    plain = board_view(state(["zh", "en", "ko"]), lang="ko")  # no names given: nothing more on the line
+    assert (plain.calls[0].name_zh, plain.calls[0].name_en) == ("", "")
 
 
 def test_kivy_lobby_board_in_korean(demo_state: Path) -> None:  # noqa: F811

@@ -20,6 +20,7 @@ from display_board.view import (
     waiting_text,
     window_view,
 )
+from hall_client.catalogue import read
 
 
 def sample_state() -> dict[str, Any]:
@@ -242,7 +243,11 @@ def test_ticker_starts_readable_scrolls_left_and_wraps() -> None:
 
 
 def test_every_catalogue_entry_has_chinese_and_english() -> None:
-    for key, (zh, en) in strings.STRINGS.items():
+    for _ctx, key in read(strings.BOARD.template):
+        zh, en = (
+            strings.zh(key, window=1, n=2, minutes=3, number="A1"),
+            strings.en(key, window=1, n=2, minutes=3, number="A1"),
+        )
         assert zh and en, key
         assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), key
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in en), key

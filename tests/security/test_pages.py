@@ -18,6 +18,7 @@ from .test_route_table import TABLE, app_routes
 
 NOT_PAGES = ("/healthz", "/readyz", "/openapi.json", "/favicon.ico", "/metrics", "/wechat/bind/{track_token}")
 NOT_PAGES += ("/wechat/oauth",)  # redirects to WeChat and back (notify/wechat_bind.py)
+NOT_PAGES += ("/web/i18n/{domain}/{lang}.js", "/web/i18n/{domain}/{lang}.json")  # the pages' string catalogues
 # /verify/{code} takes 16 to 48 characters
 FILL = {"hall": "t1", "n": "1", "track_token": "no-such-token", "code": "no-such-code-0123456789"}
 

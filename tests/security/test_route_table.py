@@ -287,6 +287,9 @@ TABLE: dict[str, Rule] = {
     "GET /pad/{hall}/window/{n}": PUBLIC,
     "GET /feedback/{hall}": PUBLIC,
     "GET /track/{track_token}": PUBLIC,  # the tracking page: the same static page for every token
+    # the pages' string catalogues (static: the same for every caller; tests/web/test_web_catalogue.py)
+    "GET /web/i18n/{domain}/{lang}.js": Rule(ALL, hall=False, fill={"domain": "web_domain", "lang": "web_lang"}),
+    "GET /web/i18n/{domain}/{lang}.json": Rule(ALL, hall=False, fill={"domain": "web_domain", "lang": "web_lang"}),
     # WeChat openid binding from the tracking page: by its token, then WeChat's redirect back with a signed
     # state; both limited per address (tests/notify/test_wechat_binding.py); 404 without WeChat notices
     "GET /wechat/bind/{track_token}": PUBLIC,

@@ -47,6 +47,7 @@ def build_world(api: Api) -> dict[str, Any]:
     from ..cases.helpers import ID_NUMBER, act
 
     w: dict[str, Any] = {"hall": "t1", "today": datetime.now(SH).date().isoformat(), "id_number": ID_NUMBER}
+    w["web_domain"], w["web_lang"] = "web", "ko"  # GET /web/i18n/{domain}/{lang}.js
     w["username"] = "no-such-user"  # revoking a real user's sessions would end the tokens the table uses
     w["slot"] = _slot(api)
     # a served ticket with a bad review (a follow-up), then the ticket the window calls

@@ -5,7 +5,7 @@
 
 import { HallStream } from "/static/shared/stream.js";
 import { SnapshotNeeded, apply, fromSnapshot, snapshotView } from "./reducer.js";
-import { line, secondLanguages } from "./strings.js";
+import { line, loadLanguages, secondLanguages, zh } from "./strings.js";
 
 const FLASH_MS = 6000; // the newest call flashes this long
 const REFUSED_RETRY_MS = 30000; // a wrong hall or token: keep trying, slowly
@@ -70,8 +70,10 @@ function minutes(s) {
   return Math.max(1, Math.ceil((s || 0) / 60));
 }
 
-function windowLabel(w) {
-  return w && w.name ? w.name : "";
+/** The window's own name (综合受理窗口) in `lng` where the hall names it in its languages (config `names`). */
+function windowName(n, lng) {
+  const names = ((state && state.hall && state.hall.window_names) || {})[String(n)];
+  return names ? names[lng] || names.en || "" : "";
 }
 
 /** The next of the hall's second languages (a pinned ?lang= stays). */
@@ -96,7 +98,7 @@ function renderHeader() {
   }
   $("hall-name").textContent = h.name || "";
   $("hall-name-en").textContent = h.name_en || "";
-  document.title = WINDOW !== null ? `${WINDOW} 号窗口 · ${h.name || ""}` : `${h.name || ""} · 叫号屏`;
+  document.title = WINDOW !== null ? `${zh("window", { n: WINDOW })} · ${h.name || ""}` : `${h.name || ""} · 叫号屏`;
 }
 
 function callRow(c, big) {
@@ -106,10 +108,23 @@ function callRow(c, big) {
   row.append(el("span", "call-number", c.number));
   const where = el("span", "call-window");
   if (big) {
-    where.append(el("span", "zh", `请到 ${c.window} 号窗口`), en(line("go_window", lang, { n: c.window })));
+    where.append(el("span", "zh", zh("go_window", { n: c.window })), en(line("go_window", lang, { n: c.window })));
+    // the window's own name under "Window N", where the hall names its windows in its languages: Chinese, then
+    // the second line's language (shown where it fits: see fitName)
+    if (windowName(c.window, "zh")) {
+      const name = el("span", "call-window-name");
+      name.append(el("span", "wname-zh", windowName(c.window, "zh")));
+      if (line("go_window", lang)) {
+        const second = el("span", "wname-second", windowName(c.window, lang));
+        second.lang = lang;
+        name.append(second);
+      }
+      where.append(name);
+    }
   } else {
     const word = el("span", "win-word");
-    word.append(el("span", "zh", "号窗口"), en(line(lang === "en" ? "window" : "window_word", lang, { n: c.window })));
+    const second = lang === "en" ? line("window", lang, { n: c.window }) : line("window_word", lang);
+    word.append(el("span", "zh", zh("window_word")), en(second));
     where.append(el("span", "win-no", String(c.window)), word);
   }
   row.append(where);
@@ -125,12 +140,12 @@ function queueRow(q) {
   const est = el("span", "queue-estimate");
   if (q.waiting > 0) {
     const m = minutes(q.estimated_wait_s);
-    wait.append(el("span", "zh", `等候 ${q.waiting} 人`), en(line("waiting_n", lang, { n: q.waiting })));
-    est.append(el("span", "zh", `约 ${m} 分钟`), en(line("about_min", lang, { m })));
+    wait.append(el("span", "zh", zh("waiting_n", { n: q.waiting })), en(line("waiting_n", lang, { n: q.waiting })));
+    est.append(el("span", "zh", zh("about_min", { m })), en(line("about_min", lang, { m })));
   } else {
     wait.classList.add("none");
-    wait.append(el("span", "zh", "无人等候"), en(line("nobody", lang)));
-    est.append(el("span", "zh", "无需等候"), en(line("no_wait", lang)));
+    wait.append(el("span", "zh", zh("nobody")), en(line("nobody", lang)));
+    est.append(el("span", "zh", zh("no_wait")), en(line("no_wait", lang)));
   }
   li.append(name, wait, est);
   return li;
@@ -141,9 +156,10 @@ function pausedRow(w) {
   li.dataset.window = String(w.number);
   const paused = w.status === "paused";
   const name = el("span", "queue-name");
-  name.append(el("span", "zh", `${w.number} 号窗口`), en(line("window", lang, { n: w.number })));
+  name.append(el("span", "zh", zh("window", { n: w.number })), en(line("window", lang, { n: w.number })));
   const text = el("span", "paused-text");
-  text.append(el("span", "zh", paused ? "暂停服务" : "未开放"), en(line(paused ? "paused" : "closed", lang)));
+  if (paused) text.append(el("span", "zh", zh("paused")), en(line("paused", lang)));
+  else text.append(el("span", "zh", zh("closed")), en(line("closed", lang)));
   const reason = el("span", "paused-reason");
   reason.append(el("span", "zh", w.reason || ""));
   li.append(name, text, reason);
@@ -158,6 +174,21 @@ function fitCalls(list) {
     row.hidden = false;
     full = full || row.getBoundingClientRect().bottom > bottom + 0.5;
     row.hidden = full;
+  }
+}
+
+/** The newest call's window name: its second-language half, then all of it, leave the screen where it does not
+ * fit the width or where it would leave fewer than two earlier calls under the newest (small screens). */
+function fitName(latest, list) {
+  const name = latest.querySelector(".call-window-name");
+  if (!name) return;
+  const second = name.querySelector(".wname-second");
+  if (second && name.scrollWidth > name.clientWidth + 0.5) second.hidden = true;
+  if (name.scrollWidth > name.clientWidth + 0.5) name.hidden = true;
+  const shown = () => [...list.children].filter((r) => !r.hidden).length;
+  if (!name.hidden && shown() < Math.min(2, list.children.length)) {
+    name.hidden = true;
+    fitCalls(list);
   }
 }
 
@@ -204,7 +235,7 @@ function renderLobby() {
   const calls = state.recent_calls || [];
   if (calls.length === 0) {
     const idle = el("div", "call call-big call-idle");
-    idle.append(el("span", "zh", "请留意叫号"), en(line("idle", lang)));
+    idle.append(el("span", "zh", zh("idle")), en(line("idle", lang)));
     latest.replaceChildren(idle);
   } else {
     const big = callRow(calls[0], true);
@@ -213,6 +244,7 @@ function renderLobby() {
   }
   list.replaceChildren(...calls.slice(1, 1 + MAX_CALLS).map((c) => callRow(c, false)));
   fitCalls(list);
+  fitName(latest, list);
 
   const stopped = (state.windows || []).filter((w) => w.status !== "open");
   const rows = $("rows");
@@ -223,9 +255,13 @@ function renderLobby() {
 
 function renderWindow() {
   const w = (state.windows || []).find((x) => x.number === WINDOW);
-  $("win-title").replaceChildren(el("span", "zh", `${WINDOW} 号窗口`), en(line("window", lang, { n: WINDOW })));
-  const nameEn = w && w.name_en !== "Window" ? w.name_en : ""; // the default English name says nothing more
-  $("win-name").textContent = w ? [windowLabel(w), nameEn].filter(Boolean).join(" · ") : "";
+  $("win-title").replaceChildren(el("span", "zh", zh("window", { n: WINDOW })), en(line("window", lang, { n: WINDOW })));
+  // the window's name: Chinese, then in the second line's language where the hall names it in its languages
+  // (else its English name, unless that is the default "Window", which says nothing more)
+  const nameEn = w ? windowName(WINDOW, lang) || (w.name_en !== "Window" ? w.name_en : "") : "";
+  const second = el("span", "wname-second", nameEn);
+  second.lang = lang;
+  $("win-name").replaceChildren(el("span", "wname-zh", w ? w.name : ""), ...(nameEn ? [" · ", second] : []));
   const ticket = $("win-ticket");
   const label = $("win-label");
   const status = $("win-status");
@@ -234,24 +270,20 @@ function renderWindow() {
   if (!w) {
     ticket.textContent = "—";
     label.textContent = "";
-    status.textContent = "没有这个窗口 / No such window";
+    status.textContent = zh("no_window") + " / " + line("no_window", lang);
   } else if (w.status !== "open") {
     ticket.textContent = w.current ? w.current.number : "";
     label.textContent = "";
-    status.replaceChildren(
-      el("span", "zh", w.status === "paused" ? "暂停服务" : "未开放"),
-      en(line(w.status === "paused" ? "paused" : "closed", lang)),
-    );
+    const key = w.status === "paused" ? "paused" : "closed"; // both in the catalogue: board/paused, board/closed
+    status.replaceChildren(el("span", "zh", zh(key)), en(line(key, lang)));
     if (w.reason) status.append(el("span", "reason", w.reason));
   } else if (w.current) {
-    label.replaceChildren(
-      el("span", "zh", w.current.status === "serving" ? "正在办理" : "请到本窗口"),
-      en(line(w.current.status === "serving" ? "serving" : "come", lang)),
-    );
+    if (w.current.status === "serving") label.replaceChildren(el("span", "zh", zh("serving")), en(line("serving", lang)));
+    else label.replaceChildren(el("span", "zh", zh("come")), en(line("come", lang)));
     ticket.textContent = w.current.number;
     status.textContent = "";
   } else {
-    label.replaceChildren(el("span", "zh", "请稍候"), en(line("wait", lang)));
+    label.replaceChildren(el("span", "zh", zh("wait")), en(line("wait", lang)));
     ticket.textContent = "—";
     status.textContent = "";
   }
@@ -316,6 +348,8 @@ function tickClock() {
 function onSnapshot(msg) {
   board = fromSnapshot(msg.seq, msg.data);
   state = snapshotView(board);
+  // the second languages' texts (a snapshot comes at every (re)connection: one that failed is asked again)
+  loadLanguages(state.hall).then(render);
   render();
 }
 

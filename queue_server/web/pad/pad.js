@@ -3,7 +3,7 @@
 // next (calling the next number does not dismiss it; a later completion waits its turn). One tap on a face
 // records the rating for the ticket named in the question; the reasons are optional afterwards.
 import { HallStream } from "/static/shared/stream.js";
-import { STRINGS, stars } from "./strings.js";
+import { both, stars, t } from "./strings.js";
 
 const ASK_S = 60; // the question stays this long after the completion unless answered
 const REASONS_S = 30; // after the tap: this long to add optional reasons
@@ -24,8 +24,6 @@ const TOKEN = sessionStorage.getItem("padToken") || "";
 const BASE = `/api/v1/halls/${encodeURIComponent(HALL)}`;
 
 const $ = (id) => document.getElementById(id);
-const fill = (tpl, vals) => tpl.replace(/\{(\w+)\}/g, (_, k) => String(vals[k] ?? ""));
-const both = (key, vals = {}) => `${fill(STRINGS[key].zh, vals)} / ${fill(STRINGS[key].en, vals)}`;
 let catalogue = null;
 let current = null; // the ticket asked about: {ticket_id, number}
 let saved = null; // its rating once the tap was recorded: {id, level, followup_id}
@@ -232,7 +230,7 @@ function onEvent(msg) {
 /** A pad without a valid device token cannot save anything: say so instead of looking normal. */
 function noToken(why) {
   current = null;
-  $("no-token-why").textContent = both(why === "missing" ? "noToken" : "badToken");
+  $("no-token-why").textContent = why === "missing" ? both("noToken") : both("badToken");
   show("no-token");
   document.body.dataset.ready = "true";
 }
@@ -252,7 +250,8 @@ function follow() {
 }
 
 async function start() {
-  $("window-name").textContent = `${fill(STRINGS.window.zh, { n: WINDOW })} · ${fill(STRINGS.window.en, { n: WINDOW })}`;
+  const name = t("window", { n: WINDOW });
+  $("window-name").textContent = `${name.zh} · ${name.en}`;
   if (!TOKEN) {
     noToken("missing");
     return;

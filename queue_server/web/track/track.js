@@ -6,7 +6,7 @@
 // phone's (Accept-Language, navigator.languages), else English; the switcher at the top changes it.
 import { mountRating, post } from "/static/shared/rating.js";
 import { HallStream } from "/static/shared/stream.js";
-import { NATIVE, SECOND, say, secondLang, setSecond } from "./strings.js";
+import { NATIVE, SECOND, load, say, secondLang, setSecond } from "./strings.js";
 
 const TOKEN = decodeURIComponent(location.pathname.split("/")[2] || "");
 const POLL_MS = 10000;
@@ -106,12 +106,19 @@ function headline(s) {
   }
 }
 
+const offeredIn = (s) => (s.languages || ["zh", "en"]).filter((x) => SECOND.includes(x));
+
 /** The second line's language: picked here, else the ticket's, else the phone's, else English. */
-function pickLanguage(s) {
-  const offered = (s.languages || ["zh", "en"]).filter((x) => SECOND.includes(x));
+function languageFor(s) {
+  const offered = offeredIn(s);
   const phone = (navigator.languages || []).map((x) => x.split("-")[0].toLowerCase());
   const wanted = [chosen, new URLSearchParams(location.search).get("lang"), s.lang, ...phone];
-  const lang = setSecond(wanted.find((x) => x && offered.includes(x)) || "en");
+  return wanted.find((x) => x && offered.includes(x)) || "en";
+}
+
+function pickLanguage(s) {
+  const offered = offeredIn(s);
+  const lang = setSecond(languageFor(s));
   document.body.dataset.second = lang;
   for (const node of document.querySelectorAll("[data-t]")) {
     node.textContent = say(node.dataset.t).en;
@@ -135,7 +142,7 @@ function pickLanguage(s) {
         } catch {
           /* private mode: the choice lasts for this page */
         }
-        render(null);
+        load(x).then(() => render(null)); // Chinese alone when its texts cannot be had
       };
       return b;
     }),
@@ -163,7 +170,10 @@ function render(prev) {
   if (moved) {
     const m = s.target_window
       ? say("transferred_window", { w: s.target_window })
-      : say("transferred_queue", { q: s.queue_name, qen: (s.queue_names || {})[secondLang()] || s.queue_name_en });
+      : {
+          zh: say("transferred_queue", { queue: s.queue_name }).zh,
+          en: say("transferred_queue", { queue: (s.queue_names || {})[secondLang()] || s.queue_name_en }).en,
+        };
     put("moved", `${m.zh} / ${m.en}`);
   }
   $("rule").hidden = s.status !== "no_show";
@@ -203,9 +213,11 @@ async function showRating(s) {
   });
 }
 
-function take(data, at) {
+async function take(data, at) {
   const prev = state;
   state = data;
+  await load(languageFor(data)); // the second line's texts (Chinese alone when they cannot be had)
+  if (state !== data) return; // a newer state came meanwhile: that one shows
   render(prev);
   const t = say("updated", { t: time(at) || new Date().toTimeString().slice(0, 5) });
   put("updated", `${t.zh} · ${t.en}`);
@@ -223,10 +235,11 @@ function missing() {
 async function read() {
   const r = await fetch(`/api/v1/track/${encodeURIComponent(TOKEN)}`, { cache: "no-store" });
   if (r.status === 404) {
+    await load(secondLang());
     missing();
     return false;
   }
-  if (r.ok) take(await r.json(), null);
+  if (r.ok) await take(await r.json(), null);
   return r.ok;
 }
 
@@ -242,7 +255,7 @@ function online(up) {
 
 async function cancel() {
   try {
-    take(await post(`/api/v1/track/${encodeURIComponent(TOKEN)}/cancel`), null);
+    await take(await post(`/api/v1/track/${encodeURIComponent(TOKEN)}/cancel`), null);
   } catch (e) {
     const f = say("cancel_failed");
     put("cancel-result", `${f.zh}${e.message}`);
@@ -252,7 +265,7 @@ async function cancel() {
 async function unbindWeChat() {
   try {
     stopped = true;
-    take(await post(`/api/v1/track/${encodeURIComponent(TOKEN)}/wechat/unbind`), null);
+    await take(await post(`/api/v1/track/${encodeURIComponent(TOKEN)}/wechat/unbind`), null);
     const m = say("wechat_stopped");
     put("wechat-result", `${m.zh} / ${m.en}`);
   } catch (e) {
