@@ -233,11 +233,12 @@ async def check_in(
     ctx: CtxDep,
     who: OptionalPrincipalDep,
     body: Annotated[CheckInBody | None, Body()] = None,
-) -> CheckInOut:
+) -> Response:
     """Check in (签到): a ticket in lane `appointment`; too early → 409 saying when; late → an ordinary ticket.
 
     The optional body's `lang` and `interpreter` go on the ticket (422 for an interpreter the hall does not offer).
     """
+    # Served by the fast routes (api/fast.py) whenever the request is well-formed: it returns its own Response.
     await _limit_anonymous(ctx, request, who)
     hall = await _hall_of_code(ctx, code)
     _citizen_endpoint(who, hall)
@@ -247,7 +248,7 @@ async def check_in(
     def run(tx: HallTx) -> svc.CheckIn:
         return svc.check_in(tx, a=svc.load(tx, tx.session, code), **langs)
 
-    return _checked_in(await ctx.change(hall, run), tz, h, request)
+    return json_response(_checked_in(await ctx.change(hall, run), tz, h, request), 201)
 
 
 @router.post("/halls/{hall}/appointments/check-in", status_code=201, response_model=CheckInOut)
