@@ -203,12 +203,14 @@ def create_app(
     )
     app.state.ctx = ctx
     from .api.middleware import HallMiddleware
+    from .api.routes.ws import RawSocket
 
     # Prometheus metrics (metrics.py): the one middleware below times every HTTP request into
     # `metrics.observe_request(scope, status, seconds)`.
     metrics = app.state.metrics = Metrics(ctx)
     # CSP and framing rules on every HTML page, request latency, take-a-number without FastAPI's machinery
     app.add_middleware(HallMiddleware, metrics=metrics, fast=fast_routes)
+    app.add_middleware(RawSocket)  # live hall events written straight to the boards' sockets (api/routes/ws.py)
     ctx.writer.observe(metrics.on_batch)
     ctx.hub.on_count = metrics.on_subscribers
     if metrics.enabled():  # demo mode, or [server] metrics_token set

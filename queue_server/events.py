@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from websockets.frames import Frame, Opcode
 
 from .schemas.events import envelope
 
@@ -28,6 +30,13 @@ class HallEvent:
     at: datetime
     data: dict[str, Any]
     text: str = field(default="", compare=False)
+    # The websocket frame carrying `text` (unmasked, as a server sends it), built once and written as is to
+    # every subscriber whose connection did not negotiate compression (api/routes/ws.py `Stream.write_now`).
+    frame: bytes = field(default=b"", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.text and not self.frame:
+            object.__setattr__(self, "frame", Frame(Opcode.TEXT, self.text.encode()).serialize(mask=False))
 
     @classmethod
     def create(cls, hall: str, seq: int, type: str, at: datetime, data: dict[str, Any]) -> HallEvent:
@@ -41,7 +50,12 @@ class HallEvent:
 
 
 class Subscriber:
-    """A bounded mailbox for one websocket client; overflowing marks it for resync instead of blocking."""
+    """A bounded mailbox for one websocket client; overflowing marks it for resync instead of blocking.
+
+    While its stream is caught up and idle, `direct` is set: an event then goes straight to the client's
+    socket (it returns False when it cannot take it now: the event is queued and the stream's task woken),
+    which spares the task a wake-up, a timer and a trip through the ASGI send per event.
+    """
 
     def __init__(self, hall: str, maxsize: int) -> None:
         self.hall = hall
@@ -49,11 +63,18 @@ class Subscriber:
         self.items: deque[HallEvent] = deque()
         self.wake = asyncio.Event()
         self.overflowed = False
+        self.direct: Callable[[HallEvent], bool] | None = None
+        self.sent_direct = 0  # events `direct` took
 
     def push(self, event: HallEvent) -> None:
         """Queue an event without ever waiting; drop the backlog and flag overflow when full."""
         if self.overflowed:
             return
+        if self.direct is not None:  # set only while the mailbox is empty (the stream is parked in `wait`)
+            if self.direct(event):
+                self.sent_direct += 1
+                return
+            self.direct = None
         if len(self.items) >= self.maxsize:
             self.overflowed = True
             self.items.clear()
@@ -61,18 +82,25 @@ class Subscriber:
             self.items.append(event)
         self.wake.set()
 
-    async def next(self, timeout: float) -> HallEvent | None:
-        """The next event, or None after `timeout` seconds of quiet or on overflow."""
-        if not self.items and not self.overflowed:
-            self.wake.clear()
-            try:  # asyncio.timeout, not wait_for: no extra task per event (a board waits for each one)
-                async with asyncio.timeout(timeout):
-                    await self.wake.wait()
-            except TimeoutError:
-                return None
+    def pop(self) -> HallEvent | None:
+        """The next queued event, or None when there is none (or the mailbox overflowed)."""
         if self.overflowed or not self.items:
             return None
         return self.items.popleft()
+
+    async def wait(self, timeout: float) -> None:
+        """Until something is queued (or the mailbox overflowed, or `wake` is set), at most `timeout` s."""
+        if self.items or self.overflowed:
+            return
+        self.wake.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, timeout)):
+                await self.wake.wait()
+
+    async def next(self, timeout: float) -> HallEvent | None:
+        """The next event, or None after `timeout` seconds of quiet or on overflow."""
+        await self.wait(timeout)
+        return self.pop()
 
 
 FetchRange = Callable[[str, int, int], list[HallEvent]]
@@ -167,6 +195,10 @@ class Hub:
             subs.discard(sub)
             if self.on_count is not None:
                 self.on_count(sub.hall, -1)
+
+    def subscribers(self, hall: str) -> list[Subscriber]:
+        """The mailboxes of a hall (a copy)."""
+        return list(self._subs.get(hall, ()))
 
     def subscriber_count(self, hall: str | None = None) -> int:
         """How many mailboxes are registered (for one hall or all)."""

@@ -9,10 +9,13 @@ from collections.abc import Awaitable
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
 from ...context import HallContext
 from ...errors import Unauthorized
-from ...events import Subscriber
+from ...events import HallEvent, Subscriber
 from ...schemas.events import envelope
 from ...services.halls import board_state
 from ...services.tx import read_events
@@ -23,11 +26,64 @@ router = APIRouter()
 log = logging.getLogger(__name__)
 REPLAY_CHUNK = 1000
 MIN_HEARTBEAT_S = 1.0  # the most often a client may ask for a heartbeat
+WIRE_KEY = "queue_server.ws_protocol"  # the scope's key for the websocket server protocol (`RawSocket`)
 
 
 def _frame(ctx: HallContext, hall: str, seq: int, type: str, data: object) -> str:
     at = utcnow().astimezone(ctx.zones[hall]).isoformat()
     return orjson.dumps(envelope(seq, type, at, hall, data)).decode()
+
+
+class Wire:
+    """Direct writes to a websocket's socket, for the live events of a caught-up stream.
+
+    Hand-written because the ASGI send costs a task wake-up and a trip through Starlette, uvicorn and the
+    websockets protocol per frame and subscriber, which at thousands of boards is most of the server's CPU
+    (bench/README.md, FANOUT). This writes the event's prebuilt frame (`HallEvent.frame`) to the transport —
+    or, when the client negotiated compression, has the connection's own websockets protocol frame it — and
+    only while uvicorn's sans-I/O protocol would write at once itself: open, handshake done, not paused for
+    a full buffer. Anything else (another websocket implementation, a closing or slow connection) goes the
+    ASGI way as before.
+    """
+
+    def __init__(self, proto: WebSocketsSansIOProtocol) -> None:
+        self.proto = proto
+        self.conn = proto.conn
+        self.transport = proto.transport
+        self.plain = not self.conn.extensions
+
+    @classmethod
+    def of(cls, ws: WebSocket) -> Wire | None:
+        """The wire under this websocket, when the server is uvicorn's websockets-sansio (see `RawSocket`)."""
+        proto = ws.scope.get(WIRE_KEY)
+        return cls(proto) if isinstance(proto, WebSocketsSansIOProtocol) else None
+
+    def write(self, ev: HallEvent) -> bool:
+        """Write the event's frame now; False (nothing written) when the ASGI path must send it."""
+        p = self.proto
+        if p.close_sent or p.disconnected or not p.writable.is_set() or self.transport.is_closing():
+            return False
+        if self.conn.state is not State.OPEN:
+            return False
+        if self.plain and ev.frame:
+            self.transport.write(ev.frame)
+        else:
+            self.conn.send_text(ev.text.encode())
+            self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
+
+
+class RawSocket:
+    """ASGI middleware: keeps the websocket server protocol (uvicorn's `send` is its bound method) in the
+    scope for `Wire`; passes everything through unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[WIRE_KEY] = getattr(send, "__self__", None)
+        await self.app(scope, receive, send)
 
 
 class Stream:
@@ -37,6 +93,19 @@ class Stream:
         self.ws, self.ctx, self.hall, self.sub = ws, ctx, hall, sub
         self.last = 0
         self.want_snapshot = False
+        self.wire = Wire.of(ws)
+        self.loop = asyncio.get_running_loop()
+        self.sent_at = self.loop.time()  # when a frame was last sent (a heartbeat is due after quiet)
+
+    def write_now(self, ev: HallEvent) -> bool:
+        """The mailbox's `direct`: send the next event at once; False when it cannot (the task will)."""
+        if ev.seq <= self.last:
+            return True  # already sent (a snapshot or a replay covered it)
+        if ev.seq != self.last + 1 or self.wire is None or not self.wire.write(ev):
+            return False  # a gap to replay, or a connection to send to the ASGI way
+        self.last = ev.seq
+        self.sent_at = self.loop.time()
+        return True
 
     async def snapshot(self) -> None:
         """Send the board state and the `seq` it reflects."""
@@ -77,21 +146,35 @@ class Stream:
             return hall_store.hall_seq(s.connection(), self.hall) or 0
 
     async def run(self, heartbeat_s: float) -> None:
-        """Forward live events; heartbeat when idle; tell an overflowed client to resync."""
+        """Forward live events; heartbeat when idle; tell an overflowed client to resync.
+
+        While nothing is queued the task parks and live events go straight to the socket (`write_now`);
+        whatever that cannot send is queued and wakes the task, which sends it here in order."""
+        sub = self.sub
         while True:
             if self.want_snapshot:
                 self.want_snapshot = False
                 await self.snapshot()
-            ev = await self.sub.next(heartbeat_s)
+                self.sent_at = self.loop.time()
+            ev = sub.pop()
             if ev is None:
-                if self.sub.overflowed:
+                if sub.overflowed:
                     await self.ws.send_text(
                         _frame(self.ctx, self.hall, self.last, "resync", {"reason": "slow consumer"})
                     )
                     await self.ws.close(code=4008, reason="too slow: reconnect with since")
                     return
-                if not self.want_snapshot:
+                if self.wire is not None:
+                    sub.direct = self.write_now
+                try:
+                    await sub.wait(self.sent_at + heartbeat_s - self.loop.time())
+                finally:
+                    sub.direct = None
+                if sub.items or sub.overflowed or self.want_snapshot:
+                    continue
+                if self.loop.time() >= self.sent_at + heartbeat_s:
                     await self.ws.send_text(_frame(self.ctx, self.hall, self.last, "heartbeat", {}))
+                    self.sent_at = self.loop.time()
                 continue
             if ev.seq <= self.last:
                 continue
@@ -99,6 +182,7 @@ class Stream:
                 await self.replay(until=ev.seq)
             await self.ws.send_text(ev.text)
             self.last = ev.seq
+            self.sent_at = self.loop.time()
 
     async def receive(self) -> None:
         """Read client messages: `{"type": "snapshot"}` asks for a fresh snapshot; anything else is ignored."""
@@ -113,6 +197,7 @@ class Stream:
             with contextlib.suppress(orjson.JSONDecodeError, AttributeError):
                 if orjson.loads(payload).get("type") == "snapshot":
                     self.want_snapshot = True
+                    self.sub.direct = None  # events from now on wait for the snapshot (or are covered by it)
                     self.sub.wake.set()
 
 
@@ -161,6 +246,7 @@ async def serve(stream: Stream, start: Awaitable[None], every: float) -> None:
         pass
     finally:
         reader.cancel()
+        stream.sub.direct = None
         stream.ctx.hub.unsubscribe(stream.sub)
 
 
