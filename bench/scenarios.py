@@ -394,6 +394,8 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
             for i, t in s["called"]:
                 last[i] = max(last.get(i, t), t)
         all_delivered = [last[i] - resp[i] for i in last if i in resp]
+        frames = sum(len(x["seqs"]) for x in subs)
+        lags = [lag for r in results for lag in r.get("loop_lag_s", [])]
         check = check_subscribers(subs, calls)
         if connected != n:
             check["problems"].append(f"{n - connected} of {n} subscribers could not connect")
@@ -419,7 +421,12 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
             "server_cpu_pct": server_cpu,
             # the server's CPU per frame it sent (every board, every event): the fan-out's cost, which
             # compares across runs even on a busy machine
-            "server_cpu_us_per_frame": 1e6 * server_cpu_s / max(1, sum(len(x["seqs"]) for x in subs)),
+            "server_cpu_us_per_frame": 1e6 * server_cpu_s / max(1, frames),
+            # the boards' side of the same: their processes' CPU per frame received
+            "client_cpu_us_per_frame": 1e6 * (sum(r["cpu_s"] for r in results) - cpu_c0) / max(1, frames),
+            # how late the boards' event loops ran a 5 ms timer during the calls: the driver's own backlog,
+            # which is inside every latency above (a frame is stamped when its loop reads it)
+            "client_loop_lag_ms": latency_summary(lags),
             "wall_s": wall,
             "client_cpu_pct": client_cpu,
             "machine_cpu_pct": machine_cpu,
@@ -434,6 +441,9 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
             f"[subscribers/{kind}] n={n} w={workers} boards/process={boards_per_process}\n"
             f"  p50={lat.get('p50', 0):.1f}ms p99={lat.get('p99', 0):.1f}ms "
             f"server {level['server_cpu_us_per_frame']:.1f} µs/frame "
+            f"boards {level['client_cpu_us_per_frame']:.1f} µs/frame, "
+            f"loop lag p99 {level['client_loop_lag_ms'].get('p99', 0):.1f}ms "
+            f"since-sent p99 {level['since_sent_latency_ms'].get('p99', 0):.1f}ms\n  "
             f"max={lat.get('max', 0):.1f}ms rss +{level['rss_kib_per_subscriber']:.1f} KiB/sub "
             f"server-cpu={server_cpu:.0f}% client-cpu={client_cpu:.0f}% check: {_verdict(level)}",
             file=sys.stderr,

@@ -68,6 +68,16 @@ def test_subscribers(tmp_path: Path, db: str, workers: int) -> None:
     lv = result(tmp_path, f"subscribers-{db}" + ("-w2" if workers == 2 else ""))["levels"][0]
     assert lv["check"]["ok"] and lv["samples"] == 60 and lv["workers"] == workers
     assert len(lv["boards_per_process"]) >= workers and lv["server_cpu_us_per_frame"] > 0
+    assert lv["client_cpu_us_per_frame"] > 0 and lv["client_loop_lag_ms"]["max"] >= 0
+
+
+def test_subscribers_with_compression(tmp_path: Path) -> None:
+    """Boards that negotiate permessage-deflate (the `websockets` library's client, as browsers do) get every
+    call once, in order, as the lean boards do."""
+    args = ("--subscribers", "10", "--calls", "3", "--interval", "0.05", "--client-procs", "1", "--settle", "0.2")
+    bench(tmp_path, "subscribers", "--db", "sqlite", "--deflate", *args, "--wait-quiet", "0")
+    lv = result(tmp_path, "subscribers-sqlite")["levels"][0]
+    assert lv["check"]["ok"] and lv["samples"] == 30
 
 
 @pytest.mark.parametrize(("db", "workers", "f9"), [("sqlite", 1, True), ("postgresql", 2, False)])
