@@ -1,7 +1,7 @@
-"""The web pages' citizen strings (issue 22): the tracking page, the web board and the evaluation pad, in the
-gettext domain `web` — `queue_server/locale/web.pot` and `queue_server/locale/<lang>/LC_MESSAGES/web.po` for
-中文, English, 한국어, 日本語, Русский. Each message's context (msgctxt) is its page (`track`, `board`, `pad`), its id
-a key such as `go_window`; the text takes `{placeholders}`.
+"""The web pages' citizen strings (issue 22): the tracking page, the web board, the evaluation pad and the feedback
+page, in the gettext domain `web` — `queue_server/locale/web.pot` and `queue_server/locale/<lang>/LC_MESSAGES/web.po`
+for 中文, English, 한국어, 日本語, Русский. Each message's context (msgctxt) is its page (`track`, `board`, `pad`,
+`feedback`), its id a key such as `go_window`; the text takes `{placeholders}`.
 
 The pages do not carry texts of their own: they import the catalogue of a language as an ES module that the
 server makes from the .po file (`GET /web/i18n/web/<lang>.js`, queue_server/api/routes/web_i18n.py) and look
@@ -31,7 +31,7 @@ WEB_DIR = Path(__file__).with_name("web")
 LANGS: tuple[str, ...] = ("zh", "en", "ko", "ja", "ru")  # the demo hall's; zh is the reference
 WEB = Domain(Path(__file__).with_name("locale"), "web", LANGS)
 DOMAINS = {"web": WEB}  # what GET /web/i18n/{domain}/{lang}.js serves
-PAGES = ("track", "board", "pad")  # each a directory of web/ and a message context
+PAGES = ("track", "board", "pad", "feedback")  # each a directory of web/ and a message context
 # the functions whose first argument is a message id (the pages' strings.js define them)
 JS_KEYWORDS: dict[str, Any] = {name: None for name in ("t", "zh", "line", "say", "both")}
 MSGID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

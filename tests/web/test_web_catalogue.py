@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from queue_server import web_text
 from queue_server.web_text import LANGS, WEB
 
-from ..display_board.morning import CLERK, HALL, KIOSK_TOKEN, serving_morning
+from ..display_board.morning import CLERK, HALL, KIOSK_TOKEN, SHOT_TIME, serving_morning
 from ..harness import Api
 from .test_board import LANDSCAPE, MEASURE, PORTRAIT, SHOTS
 from .test_track_page import PHONE, kiosk_takes
@@ -41,6 +41,7 @@ def test_the_template_is_what_the_pages_name() -> None:
     found = {key for key, _where in web_text.extracted()}
     assert ("board", "go_window") in found and ("track", "ahead") in found and ("pad", "noToken") in found
     assert ("track", "your_number") in found and ("board", "waiting_head") in found  # from index.html
+    assert ("feedback", "filed") in found and ("feedback", "complain_head") in found
 
 
 def test_a_new_string_or_a_missing_translation_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,6 +100,19 @@ def test_the_tracking_page_shows_chinese_alone_when_its_second_language_cannot_b
         page.wait_for_selector("body[data-ready]")
         expect(page.locator("#headline-en")).to_have_text("You are next")
         expect(page.locator("#number-label .en")).to_have_text("Your number")
+    finally:
+        page.close()
+
+
+def test_the_feedback_page_takes_its_labels_from_the_catalogue(browser: Browser, api: Api) -> None:
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(f"{api.server.url}/feedback/t1")
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("[data-t=complain_head]")).to_have_text("Tell us what went wrong")
+        expect(page.locator("#hall-name")).to_contain_text("好差评与投诉")
+        assert page.get_attribute("#proof", "placeholder") == "查询码或手机后四位 / Query code or phone's last 4"
+        assert page.get_attribute("#code", "aria-label") == "编号 / Reference"
     finally:
         page.close()
 
@@ -192,6 +206,7 @@ def test_web_board_screenshots_in_korean_and_russian(
 ) -> None:
     page = browser.new_page(viewport=LANDSCAPE if size == "1920x1080" else PORTRAIT)
     try:
+        page.clock.set_fixed_time(SHOT_TIME.timestamp())  # the clock in the screenshot; timers still run
         page.goto(f"{demo.base_url}/board/{HALL}?page_s=0&lang={lang}")
         page.wait_for_selector("body[data-seq]", timeout=10_000)
         page.evaluate("document.fonts.ready")

@@ -2,16 +2,11 @@
 // (or the phone's last four digits), and rating a
 // ticket online by its track token (一次一评: the link on the ticket's tracking page, ?t=<token>).
 import { FAILED, detail, mountRating, post, span } from "/static/shared/rating.js";
+import { both, label, t } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
 const HALL = decodeURIComponent(location.pathname.split("/")[2] || "");
 const TRACK = new URLSearchParams(location.search).get("t");
-const MSG = {
-  filed:
-    "已收到，编号 {code}，查询码 {proof}，请保存以便查询答复。/ Received. Your reference is {code} and your " +
-    "query code {proof}; keep both to read the answer.",
-  failed: FAILED,
-};
 let catalogue = null;
 
 function show(id, text, error) {
@@ -29,13 +24,13 @@ async function complain(ev) {
       name: anonymous ? "" : $("name").value,
       phone: anonymous ? "" : $("phone").value,
     });
-    show("complaint-result", MSG.filed.replaceAll("{code}", c.code).replaceAll("{proof}", c.query_code));
+    show("complaint-result", both("filed", { code: c.code, proof: c.query_code }));
     $("complaint-result").dataset.code = c.code;
     $("complaint-result").dataset.proof = c.query_code;
     $("complaint-form").reset();
     $("contact").hidden = true;
   } catch (e) {
-    show("complaint-result", MSG.failed + e.message, true);
+    show("complaint-result", FAILED + e.message, true);
   }
 }
 
@@ -52,27 +47,32 @@ async function lookup(ev) {
   }
   const state = catalogue.complaint_states.find((s) => s.code === data.status);
   const rows = [
-    ["状态 / Status", state ? `${state.zh} / ${state.en}` : data.status],
-    ["答复 / Answer", data.answer || "—"],
-    ["答复期限 / Answer by", data.deadline.slice(0, 10)],
+    ["status", both("status"), state ? `${state.zh} / ${state.en}` : data.status],
+    ["answer", both("answer"), data.answer || "—"],
+    ["answer-by", both("answer_by"), data.deadline.slice(0, 10)],
   ];
-  for (const [k, v] of rows) {
+  for (const [field, k, v] of rows) {
     const dt = document.createElement("dt");
     dt.textContent = k;
     const dd = document.createElement("dd");
     dd.textContent = v;
-    dd.dataset.field = k.split(" / ")[1].toLowerCase().replaceAll(" ", "-");
+    dd.dataset.field = field;
     out.append(dt, dd);
   }
 }
 
 async function start() {
+  label();
+  $("code").setAttribute("aria-label", both("reference"));
+  $("proof").placeholder = both("proof");
+  $("proof").setAttribute("aria-label", both("proof"));
   catalogue = await (await fetch("/api/v1/feedback/catalogue")).json();
   const halls = await (await fetch("/api/v1/halls")).json();
   const h = halls.find((x) => x.code === HALL);
   if (h) {
-    $("hall-name").textContent = `${h.name} · 好差评与投诉`;
-    $("hall-name-en").textContent = `${h.name_en || h.code} · Rate our service · Complaints`;
+    const heading = t("heading");
+    $("hall-name").textContent = `${h.name} · ${heading.zh}`;
+    $("hall-name-en").textContent = `${h.name_en || h.code} · ${heading.en}`;
   }
   for (const c of catalogue.complaint_categories) $("category").append(new Option(`${c.zh} / ${c.en}`, c.code));
   $("anonymous").addEventListener("change", () => ($("contact").hidden = $("anonymous").checked));
