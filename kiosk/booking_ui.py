@@ -272,6 +272,7 @@ class BookingPart(Part):
                 phone=req.phone or None,
                 key=req.key,  # the tap's key: a retry after a lost answer gets this booking back, code and all
                 on_retry=retry,
+                lang=self.flow.lang,  # the appointment keeps it: its messages and its check-in's ticket (issue 22)
             )
         except AlreadyBooked:
             appt = {"code": "", "queue": req.queue, "start": req.start.isoformat()}

@@ -237,9 +237,11 @@ class KioskClient:
         key: str | None = None,
         on_retry: Callable[[int], None] | None = None,
         nationality: str = "",
+        lang: str | None = None,
     ) -> dict[str, Any]:
         """Book a slot; the appointment (masked) with its `code` and `qr`; Refused with the server's sentence.
-        With a `nationality` the number is that country's passport number.
+        With a `nationality` the number is that country's passport number; `lang`: the kiosk's language, which the
+        appointment keeps (its messages, its check-in's ticket).
 
         With `key` (the tap's Idempotency-Key) every transport error is retried with the same key: a lost answer's
         retry returns the first booking (200), code and all. Without a key only failures before sending are
@@ -248,6 +250,7 @@ class KioskClient:
         """
         url = f"/api/v1/halls/{self.hall}/appointments"
         body = {"queue": queue, "start": start.isoformat(), "name": name, "id_number": id_number, "channel": "kiosk"}
+        body |= _languages(lang, None)
         if nationality:
             body |= {"id_type": "passport", "nationality": nationality}
         if phone:

@@ -61,6 +61,20 @@ KEYS: dict[str, frozenset[str]] = {
     "verify_code_case": frozenset({"hall", "code", "minutes"}),
     "remote_wrong_code": frozenset(),
     "remote_cap": frozenset({"queue", "cap"}),
+    # appointments' refusals and the late check-in's note (services/appointments.py)
+    "appt_none": frozenset({"queue"}),
+    "appt_not_slot": frozenset({"time"}),
+    "appt_begun": frozenset(),
+    "appt_too_far": frozenset({"days"}),
+    "appt_full": frozenset(),
+    "appt_twice": frozenset(),
+    "appt_not_found": frozenset(),
+    "appt_no_cancel": frozenset({"status"}),
+    "appt_no_reschedule": frozenset({"status"}),
+    "appt_no_check_in": frozenset({"status"}),
+    "appt_early": frozenset({"time", "slot"}),
+    "appt_late": frozenset({"minutes"}),
+    "appt_none_today": frozenset(),
 }
 
 

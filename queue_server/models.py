@@ -265,6 +265,7 @@ class Appointment(SQLModel, table=True):
     ticket_id: int | None = None
     idempotency_key: str | None = Field(default=None, max_length=128)  # a repeated booking request's key
     reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # the reminder SMS queued
+    lang: str | None = Field(default=None, max_length=8)  # the citizen's language: messages, refusals, PDF (issue 22)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

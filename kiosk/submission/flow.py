@@ -464,6 +464,7 @@ class SubmissionFlow:
             chain=self.item.chain,
             id_type=self.id_type or None,
             nationality=self.nationality or None,
+            lang=self.lang,
         )
         self.screen, self.message = "sub_sending", ""
         return self.pending

@@ -214,6 +214,7 @@ class Submission:
     chain: bool = False  # `item` is a chain's code: POST /halls/{hall}/chains
     id_type: str | None = None  # the document (kiosk.documents; None: told by the number's shape, as before)
     nationality: str | None = None  # a passport's holder's, ISO 3166-1 alpha-3
+    lang: str | None = None  # the kiosk's language: the case's messages and receipt are in it (issue 22)
 
     @property
     def applicant(self) -> dict[str, Any]:
@@ -225,6 +226,7 @@ class Submission:
 
     def data(self) -> dict[str, Any]:
         """The multipart `data` field (a chain's names its chain; `item` stays for the outbox's entry)."""
+        lang = {"lang": self.lang} if self.lang else {}
         if self.chain:
             return {
                 "submission_id": self.submission_id,
@@ -243,7 +245,7 @@ class Submission:
             "applicant": self.applicant,
             "form": dict(self.form),
             "ticket_id": None,
-        }
+        } | lang
 
     @property
     def reference(self) -> str:

@@ -180,6 +180,7 @@ class Outbox:
             chain=bool(d.get("chain")),
             id_type=a.get("id_type"),  # entries of older kiosks have none: the number's shape tells the server
             nationality=a.get("nationality"),
+            lang=d.get("lang"),  # entries of older kiosks have none: Chinese and English
         )
 
     def pending(self) -> list[str]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -258,3 +258,24 @@ def load_templates(path: str | Path | None = None) -> dict[str, CaseTemplate]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise TemplateError(f"cannot load templates from {source}: {exc}") from exc
     return parse_templates(data)
+
+
+def second_lines(t: CaseTemplate, say: Mapping[str, str]) -> CaseTemplate:
+    """`t` with its second lines in another language (issue 22): each English text — the title's, a label's, a
+    heading's, a column's, a party's, a note paragraph's — that `say` has is replaced by its text there."""
+
+    def tr(en: str) -> str:
+        return say.get(en, en)
+
+    def block(b: Block) -> Block:
+        if isinstance(b, Fields):
+            return replace(b, rows=tuple(replace(r, label_en=tr(r.label_en)) for r in b.rows))
+        if isinstance(b, Heading):
+            return replace(b, text_en=tr(b.text_en))
+        if isinstance(b, Table):
+            return replace(b, columns=tuple(replace(c, header_en=tr(c.header_en)) for c in b.columns))
+        if isinstance(b, Signature):
+            return replace(b, parties=tuple(replace(p, label_en=tr(p.label_en)) for p in b.parties))
+        return replace(b, text=tr(b.text)) if b.style == "note" else b
+
+    return replace(t, title_en=tr(t.title_en), blocks=tuple(block(b) for b in t.blocks))

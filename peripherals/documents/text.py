@@ -26,6 +26,16 @@ KEYS: dict[str, frozenset[str]] = {
     "appt_show": frozenset(),
     "appt_rules": frozenset(),
     "appt_rules_text": frozenset(),
+    # the self-submission receipt (queue_server/cases/documents.py `receipt_pdf`): its English second lines
+    "receipt_title": frozenset(),
+    "receipt_case_no": frozenset(),
+    "receipt_query_code": frozenset(),
+    "receipt_applicant": frozenset(),
+    "receipt_matter": frozenset(),
+    "receipt_situation": frozenset(),
+    "receipt_submitted": frozenset(),
+    "receipt_materials": frozenset(),
+    "receipt_note": frozenset(),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import anyio.to_thread
 import orjson
@@ -22,6 +22,7 @@ from ..context import HallContext
 from ..errors import Conflict, Forbidden, Invalid, Unauthorized
 from ..identity import ID_TYPE_DOC, NATIONALITY_DOC, IdType, document
 from ..ids import InvalidIdNumber, InvalidPhone, validate_phone
+from ..languages import choose
 from ..ratelimit import client_of, guard_proof
 from ..services.auth import Principal
 from ..services.tx import HallTx
@@ -69,6 +70,9 @@ class SubmissionBody(BaseModel):
     applicant: Applicant
     form: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
     ticket_id: int | None = None
+    lang: Literal["zh", "en", "ko", "ja", "ru"] | None = Field(
+        default=None, description="the applicant's language (else Accept-Language): messages and receipt (issue 22)"
+    )
 
 
 class LookupBody(BaseModel):
@@ -172,7 +176,8 @@ async def create_case(hall: str, request: Request, ctx: CtxDep, who: OptionalPri
         store_of(ctx).discard(names)
         raise bad_data(exc) from None
     check = await smart_check(ctx, row, body, files)
-    sub = Submission(item=row, situation=body.situation, **submitted(body, files, channel))
+    lang = choose(body.lang, request.headers.get("accept-language"))
+    sub = Submission(item=row, situation=body.situation, lang=lang, **submitted(body, files, channel))
 
     def run(tx: HallTx) -> tuple[str, str, bool, bool]:
         c, created = submit(tx, s=sub, who=who, cipher=tx.pii, tz=tx.tz)
@@ -315,10 +320,12 @@ async def receipt(number: str, request: Request, ctx: CtxDep, proof: Annotated[s
             "situation": sit.name if sit else c.situation,
             "submitted_on": c.submitted_at.astimezone(tz).replace(tzinfo=None),
             "material_count": int(n),
+            "lang": c.lang,
         }
 
     fields = await ctx.read(build)
-    pdf = await anyio.to_thread.run_sync(docs.receipt_pdf, fields)
+    lang = fields.pop("lang")  # the second lines' language, not a field of the template
+    pdf = await anyio.to_thread.run_sync(lambda: docs.receipt_pdf(fields, lang))
     return pdf_response(pdf, f"{number}-receipt.pdf")
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 
 from peripherals.documents import CaseTemplate, load_templates, render_case_document
+from peripherals.documents.templates import second_lines
+from peripherals.documents.text import OTHER_LANGS, second
 
 from ..config import HallConfig
 from ..crypto import PiiCipher
@@ -114,6 +116,25 @@ def downloaded(who: Principal, hall: str, subject: str, kind: str, at: Any) -> A
     return AuditLog(at=at, actor=who.name, action=action, hall_code=hall, subject=f"{subject}:{kind}")
 
 
-def receipt_pdf(fields: dict[str, Any]) -> bytes:
-    """The self-submission receipt (masked name, case number, query code)."""
-    return render_case_document("submission_receipt", fields, templates=templates())
+# The receipt's English second lines (documents.toml) and their keys in the documents' catalogue (peripherals).
+RECEIPT_KEYS = {
+    "Self-Submission Receipt": "receipt_title",
+    "Case number": "receipt_case_no",
+    "Query code": "receipt_query_code",
+    "Applicant": "receipt_applicant",
+    "Service matter": "receipt_matter",
+    "Situation": "receipt_situation",
+    "Submitted on": "receipt_submitted",
+    "Materials uploaded": "receipt_materials",
+    "Your application has been submitted and awaits acceptance. Bring this receipt, your ID card and the original "
+    "materials to the acceptance window; track progress with the case number and query code.": "receipt_note",
+}
+
+
+def receipt_pdf(fields: dict[str, Any], lang: str | None = None) -> bytes:
+    """The self-submission receipt (masked name, case number, query code): Chinese first, the second lines in the
+    applicant's `lang` (한국어, 日本語, Русский; else English)."""
+    kind, t = "submission_receipt", templates()["submission_receipt"]
+    if lang in OTHER_LANGS:
+        t = second_lines(t, {en: second(lang, key, en) for en, key in RECEIPT_KEYS.items()})
+    return render_case_document(kind, fields, templates={kind: t})

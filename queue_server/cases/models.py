@@ -75,6 +75,7 @@ class Case(SQLModel, table=True):
     prereview_notice: str | None = Field(default=None, sa_column=Column(Text))  # 网上预审: the last return (JSON)
     appointment_code: str | None = Field(default=None, max_length=16)  # the slot a passed web case booked
     chain_id: int | None = Field(default=None, foreign_key="case_chain.id", index=True)  # 一链办理: its chain
+    lang: str | None = Field(default=None, max_length=8)  # the applicant's language: messages, receipt (issue 22)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 

@@ -48,7 +48,7 @@ def ready(tx: HallTx, *, number: str, who: Principal, cipher: PiiCipher) -> tupl
         kind="case_ready",
         ticket=c.number,
         phone_enc=c.phone_enc,
-        text=messages.case_ready(name, c.number, item.name, code, hall_en=name_en),
+        text=messages.case_ready(name, c.number, item.name, code, hall_en=name_en, lang=c.lang),
         params={"hall": name, "case_no": c.number, "matter": item.name, "code": messages.secret(code)},
     )
     return c, code

@@ -151,19 +151,19 @@ def return_case(tx: HallTx, *, number: str, who: Principal, fixes: list[Fix], no
 
 
 def _tell(tx: HallTx, c: Case, item: Item, *, passed: bool) -> None:
-    tell(tx, number=c.number, matter=item.name, phone_enc=c.phone_enc, passed=passed)
+    tell(tx, number=c.number, matter=item.name, phone_enc=c.phone_enc, passed=passed, lang=c.lang)
 
 
-def tell(tx: HallTx, *, number: str, matter: str, phone_enc: str | None, passed: bool) -> None:
+def tell(tx: HallTx, *, number: str, matter: str, phone_enc: str | None, passed: bool, lang: str | None = None) -> None:
     """The applicant's message (their proven phone) that the pre-review passed or returned a case (or a chain:
-    one message for all its members)."""
+    one message for all its members), Chinese first and then the applicant's `lang` (else English)."""
     hall = tx.hall_config
     enqueue(
         tx,
         kind="case_prereview",
         ticket=number,
         phone_enc=phone_enc,
-        text=messages.case_prereview(hall.name, number, matter, passed, hall_en=hall.name_en),
+        text=messages.case_prereview(hall.name, number, matter, passed, hall_en=hall.name_en, lang=lang),
         params={"hall": hall.name, "case_no": number, "matter": matter, "result": "passed" if passed else "returned"},
     )
 

@@ -72,6 +72,7 @@ class Submission:
     prereview: bool = False  # 网上预审: a web case waits for the clerk's pre-review before the window
     id_type: IdType | None = None  # None: told by the number's shape (identity.document)
     nationality: str | None = None  # ISO 3166-1 alpha-3; needed for a passport
+    lang: str | None = None  # the applicant's language (the kiosk's, the page's or the browser's): messages, receipt
 
 
 def _event(tx: HallTx, c: Case, item_code: str) -> None:
@@ -185,6 +186,7 @@ def submit(
         phone_masked=mask_phone(phone) if phone else None,
         form_enc=cipher.encrypt(orjson.dumps(s.form).decode(), context="case_form"),
         ticket_id=s.ticket_id,
+        lang=s.lang,
         submitted_at=tx.now,
         time_limit_days=item.time_limit_days,
         updated_at=tx.now,

@@ -12,10 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from ..calendar import Calendar
+from ..citizen_text import both
 from ..config import HallConfig
 from ..errors import Conflict, Invalid, NotFound
 from ..identity import IdType, document
 from ..ids import InvalidIdNumber, InvalidPhone, mask_name, mask_phone, validate_phone
+from ..languages import pick
 from ..models import Appointment, SlotBooking
 from ..timeutil import service_day
 from . import notices
@@ -50,6 +52,7 @@ class AppointmentInfo:
     phone_masked: str | None
     id_type: str = "resident"
     nationality: str | None = None
+    lang: str | None = None  # the citizen's language (issue 22)
 
     @classmethod
     def of(cls, a: Appointment) -> AppointmentInfo:
@@ -69,6 +72,7 @@ class AppointmentInfo:
             a.phone_masked,
             a.id_type,
             a.nationality,
+            a.lang,
         )
 
 
@@ -81,13 +85,14 @@ class CheckIn:
     note: str = ""
 
 
-def _capacity(hall: HallConfig, queue: str) -> int:
+def _capacity(hall: HallConfig, queue: str, lang: str | None = None) -> int:
     try:
         q = hall.queue(queue)
     except KeyError:
         raise NotFound(f"没有这个业务队列 / No queue '{queue}' in this hall") from None
     if q.slot_capacity <= 0:
-        raise NotFound(f"{q.name}不提供预约 / {q.name_en} takes no appointments")
+        name = pick(hall.names_of(queue), lang)
+        raise NotFound(both(f"{q.name}不提供预约", f"{q.name_en} takes no appointments", lang, "appt_none", queue=name))
     return q.slot_capacity
 
 
@@ -112,15 +117,20 @@ def slots(r: HallRead, queue: str, day: Any) -> list[dict[str, Any]]:
     return [{"start": a, "end": b, "capacity": cap, "booked": booked.get(a, 0)} for a, b in spans]
 
 
-def _slot_of(hall: HallConfig, cal: Calendar, start: datetime) -> tuple[datetime, datetime]:
+def _slot_of(hall: HallConfig, cal: Calendar, start: datetime, lang: str | None = None) -> tuple[datetime, datetime]:
     local = start.astimezone(cal.tz)
     for a, b in cal.slots(local.date(), hall.slot_minutes):
         if a == local:
             return a, b
-    raise Invalid(f"{local:%Y-%m-%d %H:%M} 不是可预约的时段 / {local:%Y-%m-%d %H:%M} is not a slot of this hall")
+    at = f"{local:%Y-%m-%d %H:%M}"
+    raise Invalid(both(f"{at} 不是可预约的时段", f"{at} is not a slot of this hall", lang, "appt_not_slot", time=at))
 
 
-def _take_seat(tx: HallTx, queue: str, start: datetime, capacity: int) -> None:
+def _begun(lang: str | None) -> Invalid:
+    return Invalid(both("不能预约已开始的时段", "That slot has already begun", lang, "appt_begun"))
+
+
+def _take_seat(tx: HallTx, queue: str, start: datetime, capacity: int, lang: str | None = None) -> None:
     """Raise the slot's count by one only while it is below capacity (atomic on both databases)."""
     dialect = postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(SlotBooking).values(hall_code=tx.hall, queue=queue, slot_start=start, booked=1)
@@ -130,7 +140,9 @@ def _take_seat(tx: HallTx, queue: str, start: datetime, capacity: int) -> None:
         where=col(SlotBooking.booked) < bindparam("cap"),
     ).returning(col(SlotBooking.booked))
     if tx.session.execute(stmt, {"cap": capacity}).first() is None:
-        raise Conflict("该时段已约满，请选择其他时段 / This slot is fully booked; choose another")
+        raise Conflict(
+            both("该时段已约满，请选择其他时段", "This slot is fully booked; choose another", lang, "appt_full")
+        )
 
 
 def _free_seat(tx: HallTx, a: Appointment) -> None:
@@ -161,8 +173,12 @@ def book(
     idempotency_key: str | None = None,
     id_type: IdType | None = None,
     nationality: str | None = None,
+    lang: str | None = None,
 ) -> AppointmentInfo:
     """Book a slot: it must be a real future slot with room; one active appointment per person, queue and day.
+
+    `lang`: the citizen's language (the kiosk's, the page's or the browser's): its messages, its check-in's ticket
+    and its confirmation are in Chinese and that language.
 
     A repeated `idempotency_key` returns the first booking (`booked_with_key` tells them apart). The
     document is `id_type` (None: told by the number's shape) with `nationality` for a passport
@@ -170,12 +186,13 @@ def book(
     """
     hall, cal, cipher = tx.hall_config, tx.hall_calendar, tx.pii
     start = start.replace(tzinfo=cal.tz) if start.tzinfo is None else start
-    cap = _capacity(hall, queue)
-    slot_start, slot_end = _slot_of(hall, cal, start)
+    cap = _capacity(hall, queue, lang)
+    slot_start, slot_end = _slot_of(hall, cal, start, lang)
     if slot_start <= tx.now:
-        raise Invalid("不能预约已开始的时段 / That slot has already begun")
+        raise _begun(lang)
     if slot_start - tx.now > timedelta(days=BOOK_DAYS_AHEAD):
-        raise Invalid(f"最多预约{BOOK_DAYS_AHEAD}天内的时段 / Book at most {BOOK_DAYS_AHEAD} days ahead")
+        n = BOOK_DAYS_AHEAD
+        raise Invalid(both(f"最多预约{n}天内的时段", f"Book at most {n} days ahead", lang, "appt_too_far", days=n))
     try:
         doc = document(id_type, id_number, nationality, today=tx.now.astimezone(cal.tz).date())
         ph = validate_phone(phone) if phone else None
@@ -198,8 +215,9 @@ def book(
         )
     ).first()
     if dup is not None:
-        raise Conflict("您当天已有该业务的预约 / You already have an appointment for this service that day")
-    _take_seat(tx, queue, slot_start, cap)
+        en = "You already have an appointment for this service that day"
+        raise Conflict(both("您当天已有该业务的预约", en, lang, "appt_twice"))
+    _take_seat(tx, queue, slot_start, cap, lang)
     a = Appointment(
         code=new_code(),
         hall_code=tx.hall,
@@ -218,6 +236,7 @@ def book(
         phone_enc=cipher.encrypt(ph, context="phone") if ph else None,
         phone_masked=mask_phone(ph) if ph else None,
         idempotency_key=idempotency_key or None,
+        lang=lang,
         created_at=tx.now,
         updated_at=tx.now,
     )
@@ -238,25 +257,31 @@ def booked_with_key(tx: HallTx, *, queue: str, key: str) -> AppointmentInfo | No
     return AppointmentInfo.of(prior) if prior is not None else None
 
 
-def load(tx: HallTx | None, session: Session, code: str) -> Appointment:
-    """The appointment row with this booking code (of the transaction's hall), or NotFound; for use inside
-    the transaction only — a change returns `AppointmentInfo`, a read `find`."""
+def load(tx: HallTx | None, session: Session, code: str, lang: str | None = None) -> Appointment:
+    """The appointment row with this booking code (of the transaction's hall), or NotFound (its second half in
+    `lang`); for use inside the transaction only — a change returns `AppointmentInfo`, a read `find`."""
     a = session.execute(select(Appointment).where(col(Appointment.code) == code.strip().upper())).scalar_one_or_none()
     if a is None or (tx is not None and a.hall_code != tx.hall):
-        raise NotFound("没有这个预约 / No appointment with this code")
+        raise NotFound(both("没有这个预约", "No appointment with this code", lang, "appt_not_found"))
     return a
 
 
-def find(session: Session, code: str) -> AppointmentInfo:
+def find(session: Session, code: str, lang: str | None = None) -> AppointmentInfo:
     """The appointment with this booking code, as a plain value (reads), or NotFound."""
-    return AppointmentInfo.of(load(None, session, code))
+    return AppointmentInfo.of(load(None, session, code, lang))
 
 
-def cancel(tx: HallTx, *, code: str) -> AppointmentInfo:
-    """Cancel a booked appointment and free its seat."""
-    a = load(tx, tx.session, code)
+def _not_now(a: Appointment, lang: str | None, key: str, zh: str, en: str) -> Conflict:
+    """An appointment that is no longer booked cannot be cancelled, moved or checked in: its status, Chinese first
+    and then the request's language or the booking's."""
+    return Conflict(both(f"预约当前为 {a.status}，{zh}", en, lang or a.lang, key, status=a.status))
+
+
+def cancel(tx: HallTx, *, code: str, lang: str | None = None) -> AppointmentInfo:
+    """Cancel a booked appointment and free its seat (`lang`: the refusals' second half, else the booking's)."""
+    a = load(tx, tx.session, code, lang)
     if a.status != BOOKED:
-        raise Conflict(f"预约当前为 {a.status}，不能取消 / Cannot cancel an appointment that is {a.status}")
+        raise _not_now(a, lang, "appt_no_cancel", "不能取消", f"Cannot cancel an appointment that is {a.status}")
     a.status, a.updated_at = CANCELLED, tx.now
     _free_seat(tx, a)
     tx.emit("appointment.cancelled", _event(a))
@@ -264,20 +289,22 @@ def cancel(tx: HallTx, *, code: str) -> AppointmentInfo:
     return AppointmentInfo.of(a)
 
 
-def reschedule(tx: HallTx, *, code: str, start: datetime) -> AppointmentInfo:
+def reschedule(tx: HallTx, *, code: str, start: datetime, lang: str | None = None) -> AppointmentInfo:
     """Move a booked appointment to another slot (with room) of the same queue (`start` without a zone: the
-    hall's local time)."""
+    hall's local time; `lang`: the refusals' second half, else the booking's)."""
     hall, cal = tx.hall_config, tx.hall_calendar
     start = start.replace(tzinfo=cal.tz) if start.tzinfo is None else start
-    a = load(tx, tx.session, code)
+    a = load(tx, tx.session, code, lang)
+    lang = lang or a.lang
     if a.status != BOOKED:
-        raise Conflict(f"预约当前为 {a.status}，不能改期 / Cannot reschedule an appointment that is {a.status}")
-    slot_start, slot_end = _slot_of(hall, cal, start)
+        en = f"Cannot reschedule an appointment that is {a.status}"
+        raise _not_now(a, lang, "appt_no_reschedule", "不能改期", en)
+    slot_start, slot_end = _slot_of(hall, cal, start, lang)
     if slot_start <= tx.now:
-        raise Invalid("不能改到已开始的时段 / That slot has already begun")
+        raise _begun(lang)
     if slot_start == a.slot_start:
         return AppointmentInfo.of(a)
-    _take_seat(tx, a.queue, slot_start, _capacity(hall, a.queue))
+    _take_seat(tx, a.queue, slot_start, _capacity(hall, a.queue, lang), lang)
     _free_seat(tx, a)
     a.slot_start, a.slot_end, a.service_day, a.updated_at = (
         slot_start,
@@ -301,24 +328,23 @@ def check_in(
 
     `lang` (the kiosk's language) and `interpreter` (需要语言服务) go on the ticket as at take-a-number."""
     hall, tz = tx.hall_config, tx.tz
+    reply = reply_lang or lang or a.lang
     if a.status != BOOKED:
-        raise Conflict(f"预约当前为 {a.status}，不能签到 / This appointment is {a.status}")
+        raise _not_now(a, reply, "appt_no_check_in", "不能签到", f"This appointment is {a.status}")
     early = a.slot_start - timedelta(minutes=hall.checkin_early_min)
     late = a.slot_start + timedelta(minutes=hall.checkin_late_min)
     local = a.slot_start.astimezone(tz)
     if tx.now < early:
-        raise Conflict(
-            f"签到过早：请于 {early.astimezone(tz):%H:%M} 后签到（预约 {local:%Y-%m-%d %H:%M}） / "
-            f"Too early: check in from {early.astimezone(tz):%H:%M} (appointment {local:%Y-%m-%d %H:%M})"
-        )
+        frm, at = f"{early.astimezone(tz):%H:%M}", f"{local:%Y-%m-%d %H:%M}"
+        zh = f"签到过早：请于 {frm} 后签到（预约 {at}）"
+        en = f"Too early: check in from {frm} (appointment {at})"
+        raise Conflict(both(zh, en, reply, "appt_early", time=frm, slot=at))
     note = ""
     lane = "appointment"
     if tx.now > late:
-        lane = "normal"
-        note = (
-            f"您已迟到超过{hall.checkin_late_min}分钟，已为您取普通号 / "
-            f"You are more than {hall.checkin_late_min} minutes late, so this is an ordinary ticket"
-        )
+        lane, n = "normal", hall.checkin_late_min
+        en = f"You are more than {n} minutes late, so this is an ordinary ticket"
+        note = both(f"您已迟到超过{n}分钟，已为您取普通号", en, reply, "appt_late", minutes=n)
     personal = {
         "phone_enc": a.phone_enc,
         "phone_masked": a.phone_masked,
@@ -333,15 +359,15 @@ def check_in(
         lane=lane,
         slot_start=slot,
         personal=personal,
-        lang=lang,
+        lang=lang or a.lang,  # the kiosk's language at check-in, else the one booked in
         interpreter=interpreter,
-        reply_lang=reply_lang,
+        reply_lang=reply,
     )
     a.status, a.ticket_id, a.updated_at = CHECKED_IN, out.ticket.id, tx.now
     return CheckIn(out, a.code, note)
 
 
-def find_for_person(tx: HallTx, *, id_hash: str) -> Appointment:
+def find_for_person(tx: HallTx, *, id_hash: str, lang: str | None = None) -> Appointment:
     """The person's booked appointment to check in now (by the ID number's keyed hash), earliest slot first:
     one of today's, or one whose check-in window is already open though its slot is on the next day (a
     24-hour hall's 00:00 slot at 23:45)."""
@@ -364,7 +390,7 @@ def find_for_person(tx: HallTx, *, id_hash: str) -> Appointment:
         .limit(1)
     ).scalar_one_or_none()
     if a is None:
-        raise NotFound("今天没有找到您的预约 / No appointment found for you today")
+        raise NotFound(both("今天没有找到您的预约", "No appointment found for you today", lang, "appt_none_today"))
     return a
 
 

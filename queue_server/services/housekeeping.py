@@ -73,7 +73,7 @@ def appointment_reminders(tx: HallTx, hall: HallConfig, lead: timedelta = REMIND
     sent = 0
     for a in due:
         slot = a.slot_start.astimezone(tx.now.tzinfo)
-        text = messages.appointment_reminder(hall.name, slot, a.code, hall_en=hall.name_en)
+        text = messages.appointment_reminder(hall.name, slot, a.code, hall_en=hall.name_en, lang=a.lang)
         params = {"hall": hall.name, "time": messages.slot_param(slot), "code": messages.secret(a.code)}
         enqueue(tx, kind="appointment_reminder", ticket=a.code, phone_enc=a.phone_enc, text=text, params=params)
         a.reminded_at = tx.now

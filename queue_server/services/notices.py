@@ -97,6 +97,6 @@ def appointment(tx: HallTx, kind: str, a: Any, slot_local: datetime) -> None:
         return
     name, name_en = _hall_names(tx)
     build = messages.appointment_booked if kind == "appointment_booked" else messages.appointment_cancelled
-    text = build(name, slot_local, a.code, hall_en=name_en)
+    text = build(name, slot_local, a.code, hall_en=name_en, lang=a.lang)
     params = {"hall": name, "time": messages.slot_param(slot_local), "code": messages.secret(a.code)}
     enqueue(tx, kind=kind, ticket=a.code, phone_enc=a.phone_enc, text=text, params=params)

@@ -163,3 +163,24 @@ def test_commitment_letter_preview_before_signing(api: Api) -> None:
     assert api.http.get(url, params={"commitments": "premises"}, headers=api.auth("approver1")).status_code == 403
     view = api.http.get(f"/api/v1/cases/{n}", headers=api.auth("clerk1")).json()
     assert view["status"] == "submitted" and view["documents"] == []  # nothing stored
+
+
+@pytest.mark.parametrize(
+    ("lang", "want", "absent"),
+    [
+        ("ko", ("자가신청확인서", "신청번호", "조회코드", "신청서가제출되어"), "Self-SubmissionReceipt"),
+        ("ja", ("セルフ申請控え", "案件番号", "照会コード"), "Self-SubmissionReceipt"),
+        ("ru", ("Квитанция", "Номердела", "Заявитель"), "Casenumber"),
+        (None, ("Self-SubmissionReceipt", "Casenumber", "Querycode"), "신청번호"),
+    ],
+)
+def test_the_receipt_speaks_the_applicants_language(
+    api: Api, lang: str | None, want: tuple[str, ...], absent: str
+) -> None:
+    c = new_case(api, **({"lang": lang} if lang else {}))
+    text = text_of(api.http.get(c["receipt_url"]).content)
+    assert text.index("自助申报回执") < text.index(want[0])  # Chinese first, then the language
+    for w in want:
+        assert w in text, w
+    assert absent not in text
+    assert NAME not in text and ID_NUMBER not in text

@@ -113,6 +113,7 @@ def test_the_whole_way_to_a_submission() -> None:
         },
         "form": {"bring_later": "premises"},
         "ticket_id": None,
+        "lang": "zh",  # the kiosk's language: the case's messages and receipt (issue 22)
     }
     assert [p.material for p in sub.pages] == ["application", "id_card"]
     assert sub.reference == "K-11111111"

@@ -182,3 +182,13 @@ def test_a_passport_applicants_entry_keeps_its_document(tmp_path: Path) -> None:
     assert box.load(passport.submission_id) == passport  # id_type and nationality survive a restart
     box.put(sub)  # an ID card's entry: its number says what it is (entries of older kiosks have no id_type)
     assert box.load(sub.submission_id).id_type is None
+
+
+def test_an_entry_keeps_the_kiosks_language_for_the_server(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox", lambda sub: {"number": "T1"}, key=load_key(tmp_path / "k"))
+    korean = dataclasses.replace(_submission(), lang="ko", submission_id=str(uuid.uuid4()))
+    box.put(korean)
+    assert box.load(korean.submission_id) == korean and korean.data()["lang"] == "ko"  # the case's messages, receipt
+    plain = _submission()
+    box.put(plain)  # no language (entries of older kiosks): the server speaks Chinese and English
+    assert box.load(plain.submission_id).lang is None and "lang" not in plain.data()

@@ -114,6 +114,7 @@ TABLE: dict[str, Rule] = {
     "POST /api/v1/halls/{hall}/appointments": Rule(
         only("anonymous", "kiosk", "clerk"), json={"queue": "A", "start": "{slot}", "name": "张三", "id_number": "x"}
     ),
+    "GET /api/v1/appointments/{code}/confirmation.pdf": Rule(only("anonymous", "kiosk", "clerk")),
     "POST /api/v1/appointments/{code}/cancel": Rule(only("anonymous", "kiosk", "clerk")),
     "POST /api/v1/appointments/{code}/reschedule": Rule(only("anonymous", "kiosk", "clerk"), json={"start": "{slot}"}),
     "POST /api/v1/appointments/{code}/check-in": Rule(only("anonymous", "kiosk", "clerk")),

@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from peripherals.documents.appointment import AppointmentData, appointment_pdf
+
+from ...cases.api_submit import pdf_response
 from ...citizen_text import OTHER_LANGS
 from ...config import HallConfig
 from ...context import HallContext
-from ...errors import Forbidden, Invalid
+from ...errors import Conflict, Forbidden, Invalid
 from ...identity import ID_TYPE_DOC, NATIONALITY_DOC, IdType, document
 from ...ids import InvalidIdNumber
-from ...languages import negotiate
+from ...languages import choose, negotiate, pick
 from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...services import appointments as svc
 from ...services.auth import Principal
@@ -47,6 +51,9 @@ class BookBody(BaseModel):
     nationality: Text | None = Field(default=None, max_length=3, description=NATIONALITY_DOC)
     phone: Text | None = Field(default=None, max_length=32)
     channel: Literal["web", "mobile", "phone", "counter", "kiosk"] = "web"
+    lang: Literal["zh", "en", "ko", "ja", "ru"] | None = Field(
+        default=None, description="the citizen's language (else Accept-Language): messages, check-in, confirmation"
+    )
 
 
 class RescheduleBody(BaseModel):
@@ -81,6 +88,7 @@ class AppointmentOut(BaseModel):
     id_type: str = "resident"
     nationality: str | None = None
     phone_masked: str | None = None
+    lang: str | None = Field(default=None, description="the citizen's language, as booked (issue 22)")
     qr: str = Field(description="payload of the QR code to show or print: scanned at the kiosk to check in")
 
 
@@ -104,6 +112,7 @@ def _out(a: svc.AppointmentInfo, tz: Any) -> AppointmentOut:
         id_type=a.id_type,
         nationality=a.nationality,
         phone_masked=a.phone_masked,
+        lang=a.lang,
         qr=f"HALLAPPT:{a.code}",
     )
 
@@ -143,6 +152,7 @@ async def book(
     _citizen_endpoint(who, hall)
     if who is None:
         await ctx.limiter.check(f"book:{client_of(request)}", per_hour=20)
+    lang = choose(body.lang, request.headers.get("accept-language"))
 
     def once(tx: HallTx) -> tuple[svc.AppointmentInfo, bool]:
         prior = svc.booked_with_key(tx, queue=body.queue, key=idempotency_key) if idempotency_key else None
@@ -159,6 +169,7 @@ async def book(
             idempotency_key=idempotency_key,
             id_type=body.id_type,
             nationality=body.nationality,
+            lang=lang,  # its refusals too: Chinese first, then this language
         )
         return new, True
 
@@ -179,26 +190,64 @@ def _citizen_endpoint(who: Principal | None, hall: str) -> None:
         raise Forbidden("无权为此大厅办理预约 / You may not book for this hall")
 
 
-async def _hall_of_code(ctx: CtxDep, code: str) -> str:
-    a = await ctx.read(lambda s: svc.find(s, code))
+async def _hall_of_code(ctx: CtxDep, code: str, lang: str | None = None) -> str:
+    a = await ctx.read(lambda s: svc.find(s, code, lang))
     return a.hall_code
+
+
+def _asked_in(request: Request) -> str | None:
+    """The language of a request's refusals' second half (Accept-Language: 한국어, 日本語, Русский; else English)."""
+    return negotiate(request.headers.get("accept-language"), OTHER_LANGS)
 
 
 @router.get("/appointments/{code}", response_model=AppointmentOut, tags=["public"])
 async def get_appointment(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
     """An appointment by its code (the code is the holder's proof; rate-limited without a token)."""
     await _limit_anonymous(ctx, request, who)
-    a = await ctx.read(lambda s: svc.find(s, code))
+    lang = _asked_in(request)
+    a = await ctx.read(lambda s: svc.find(s, code, lang))
     return _out(a, ctx.zones[a.hall_code])
+
+
+@router.get("/appointments/{code}/confirmation.pdf", tags=["public"])
+async def confirmation(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> Response:
+    """The appointment confirmation (预约确认单) as PDF: Chinese first, the second lines in the booking's language
+    (한국어, 日本語, Русский; else English). The code is the holder's proof, as for `GET /appointments/{code}`
+    (rate-limited without a token); a kiosk or clerk of another hall: 403; an appointment no longer booked: 409."""
+    await _limit_anonymous(ctx, request, who)
+    a = await ctx.read(lambda s: svc.find(s, code, _asked_in(request)))
+    _citizen_endpoint(who, a.hall_code)
+    if a.status != svc.BOOKED:
+        raise Conflict(f"预约当前为 {a.status}，没有确认单 / This appointment is {a.status}: no confirmation")
+    h, tz = ctx.hall(a.hall_code), ctx.zones[a.hall_code]
+    start, end = a.slot_start.astimezone(tz), a.slot_end.astimezone(tz)
+    lang = a.lang if a.lang in OTHER_LANGS else None
+    names = h.names_of(a.queue)
+    data = AppointmentData(
+        hall_name=h.name,
+        hall_name_en=h.name_en or h.name,
+        domain=names["zh"],
+        domain_en=pick(names, lang),
+        date=start.date(),
+        slot_start=start.time(),
+        slot_end=end.time(),
+        booking_code=a.code,
+        qr_payload=f"HALLAPPT:{a.code}",
+        masked_name=a.name_masked,
+        masked_id=a.id_masked,
+        lang=lang,
+    )
+    return pdf_response(await anyio.to_thread.run_sync(appointment_pdf, data), f"appointment-{a.code}.pdf")
 
 
 @router.post("/appointments/{code}/cancel", response_model=AppointmentOut)
 async def cancel(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
     """Cancel a booked appointment; its seat is free again."""
     await _limit_anonymous(ctx, request, who)
-    hall = await _hall_of_code(ctx, code)
+    lang = _asked_in(request)
+    hall = await _hall_of_code(ctx, code, lang)
     _citizen_endpoint(who, hall)
-    a = await ctx.change(hall, lambda tx: svc.cancel(tx, code=code))
+    a = await ctx.change(hall, lambda tx: svc.cancel(tx, code=code, lang=lang))
     return _out(a, ctx.zones[hall])
 
 
@@ -208,15 +257,16 @@ async def reschedule(
 ) -> AppointmentOut:
     """Move a booked appointment to another slot with room."""
     await _limit_anonymous(ctx, request, who)
-    hall = await _hall_of_code(ctx, code)
+    lang = _asked_in(request)
+    hall = await _hall_of_code(ctx, code, lang)
     _citizen_endpoint(who, hall)
-    a = await ctx.change(hall, lambda tx: svc.reschedule(tx, code=code, start=body.start))
+    a = await ctx.change(hall, lambda tx: svc.reschedule(tx, code=code, start=body.start, lang=lang))
     return _out(a, ctx.zones[hall])
 
 
 def _languages(body: CheckInBody, request: Request) -> dict[str, str | None]:
     """A check-in's `lang`, `interpreter` and the language its refusals' second half is in (else Accept-Language)."""
-    reply = body.lang or negotiate(request.headers.get("accept-language"), OTHER_LANGS)
+    reply = body.lang or _asked_in(request)
     return {"lang": body.lang, "interpreter": body.interpreter, "reply_lang": reply}
 
 
@@ -240,13 +290,13 @@ async def check_in(
     """
     # Served by the fast routes (api/fast.py) whenever the request is well-formed: it returns its own Response.
     await _limit_anonymous(ctx, request, who)
-    hall = await _hall_of_code(ctx, code)
+    langs = _languages(body or CheckInBody(), request)
+    hall = await _hall_of_code(ctx, code, langs["reply_lang"])
     _citizen_endpoint(who, hall)
     h, tz = ctx.hall(hall), ctx.zones[hall]
-    langs = _languages(body or CheckInBody(), request)
 
     def run(tx: HallTx) -> svc.CheckIn:
-        return svc.check_in(tx, a=svc.load(tx, tx.session, code), **langs)
+        return svc.check_in(tx, a=svc.load(tx, tx.session, code, langs["reply_lang"]), **langs)
 
     return json_response(_checked_in(await ctx.change(hall, run), tz, h, request), 201)
 
@@ -269,6 +319,7 @@ async def check_in_by_id(
     langs = _languages(body, request)
 
     def run(tx: HallTx) -> svc.CheckIn:
-        return svc.check_in(tx, a=svc.find_for_person(tx, id_hash=id_hash), **langs)
+        a = svc.find_for_person(tx, id_hash=id_hash, lang=langs["reply_lang"])
+        return svc.check_in(tx, a=a, **langs)
 
     return _checked_in(await ctx.change(hall, run), ctx.zones[hall], h, request)
