@@ -59,6 +59,11 @@ def test_the_wheel_serves_the_documented_config(tmp_path: Path) -> None:
         cwd=site, env=environ, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert where.stdout.startswith(str(venv)), where.stdout  # the installed package, not the checkout
+    line = "from display_board import strings; print(strings.second('call_line', 'ru', window=3))"
+    board = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", line], cwd=site, env=environ, capture_output=True, text=True, check=True
+    )
+    assert board.stdout.strip() == "Пройдите к окну 3", board  # the Kivy board's catalogues, from package data
     config = site / "etc" / "hall.toml"
     made = subprocess.run([hall, "example-config"], cwd=site, env=environ, capture_output=True, text=True, timeout=60)
     assert made.returncode == 0, made.stderr
@@ -78,6 +83,7 @@ def test_the_wheel_serves_the_documented_config(tmp_path: Path) -> None:
         assert r.status_code == 201, r.text
         assert httpx.get(f"{base}/board/demo").status_code == 200  # pages and their files come along
         assert httpx.get(f"{base}/favicon.ico").status_code == 200
+        assert "{n}번 창구로 오세요" in httpx.get(f"{base}/web/i18n/web/ko.js").text  # the pages' catalogues too
 
 
 def test_an_empty_catalogue_stops_start_up_with_a_sentence(tmp_path: Path) -> None:

@@ -125,6 +125,7 @@ def test_kivy_lobby_board_in_korean(demo_state: Path) -> None:  # noqa: F811
     assert hangul and all(lb["font"] == "HallSecond-ko" for lb in hangul), hangul  # drawn in Noto Sans CJK
     assert all(lb["font"] != "HallSecond-ko" for lb in report["labels"] if "请到" in lb["text"])
     assert "대기 현황" in " ".join(texts)
+    assert "综合受理窗口 · 종합 접수 창구" in texts  # the newest call's window (3), named in Chinese and Korean
     assert any(t == "社保医保" for t in texts) or any("社保医保" in t for t in texts)
     names = {lb["text"] for lb in report["labels"]}
     assert names & {"사회보험·의료보험", "시장 진입(사업자 등록)", "경찰 민원", "부동산 등기"}, names
