@@ -67,12 +67,13 @@ class HallContext:
     fingerprint_key: bytes = field(init=False)
     writer: BatchWriter = field(init=False)
     ticket_halls: dict[int, str] = field(init=False)  # ticket id -> hall, a guess checked in the change
+    appointment_halls: dict[str, str] = field(init=False)  # booking code -> hall, likewise (`remember_appointment`)
     materials: MaterialStore = field(init=False)  # uploaded case materials under var_dir/data
     checker: Checker = field(init=False)  # the worker processes that check uploads (started on first use)
 
     def __post_init__(self) -> None:
         self._halls = {h.code: h for h in self.config.halls}
-        self.ticket_halls = {}
+        self.ticket_halls, self.appointment_halls = {}, {}
         self.materials, self.checker = MaterialStore(self.var_dir), Checker()
         self.hub = Hub(self._fetch_range)
         devices = {
@@ -219,9 +220,17 @@ class HallContext:
             self.ticket_halls.clear()
         self.ticket_halls[ticket_id] = hall
 
+    def remember_appointment(self, code: str, hall: str) -> None:
+        """Note which hall a booking code belongs to (it never changes), so its check-in skips a read first; a
+        guess as `remember_ticket`'s (the change loads the appointment of that hall, else NotFound), as bounded."""
+        if len(self.appointment_halls) >= 100_000:
+            self.appointment_halls.clear()
+        self.appointment_halls[code.upper()] = hall
+
     def forget_caches(self) -> None:
         """Drop what was remembered about rows (after the database was emptied or restored)."""
         self.ticket_halls.clear()
+        self.appointment_halls.clear()
         self.tokens.forget()
         self.writer.forget()
 

@@ -231,3 +231,14 @@ def test_a_fast_route_a_router_would_not_reach_is_left_to_it(api2: Api) -> None:
     assert found is not None and found[1] == {"hall": "t1", "number": "8"}
     assert table.match({**scope, "path": "/api/v1/tickets/5/transfer"}) is None  # tickets.transfer comes first
     assert table.match({**scope, "path": "/api/v1/tickets/5/complete"}) is not None
+
+
+def test_a_check_in_knows_its_hall_from_the_booking(api2: Api) -> None:
+    """The server remembers each booking code's hall, so a check-in does not read the appointment before its change;
+    an emptied database forgets them."""
+    ctx = api2.server.ctx
+    got = _check_ins(api2)
+    assert {what: s for what, s, _, _ in got}["kiosk"] == 201
+    assert len(ctx.appointment_halls) == 4 and set(ctx.appointment_halls.values()) == {"t1"}
+    api2.server.reset()
+    assert ctx.appointment_halls == {}

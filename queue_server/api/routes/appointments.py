@@ -174,6 +174,7 @@ async def book(
         return new, True
 
     a, created = await ctx.change(hall, once)
+    ctx.remember_appointment(a.code, hall)
     return json_response(_out(a, ctx.zones[hall]), 201 if created else 200)
 
 
@@ -191,8 +192,12 @@ def _citizen_endpoint(who: Principal | None, hall: str) -> None:
 
 
 async def _hall_of_code(ctx: CtxDep, code: str, lang: str | None = None) -> str:
-    a = await ctx.read(lambda s: svc.find(s, code, lang))
-    return a.hall_code
+    """The appointment's hall: remembered from its booking or an earlier look-up, else read (404 if none)."""
+    hall = ctx.appointment_halls.get(code.upper())
+    if hall is None:
+        hall = (await ctx.read(lambda s: svc.find(s, code, lang))).hall_code
+        ctx.remember_appointment(code, hall)
+    return hall
 
 
 def _asked_in(request: Request) -> str | None:
