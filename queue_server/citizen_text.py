@@ -75,6 +75,16 @@ KEYS: dict[str, frozenset[str]] = {
     "appt_early": frozenset({"time", "slot"}),
     "appt_late": frozenset({"minutes"}),
     "appt_none_today": frozenset(),
+    # complaints' and evaluations' refusals (feedback/complaints.py, feedback/evaluations.py)
+    "fb_too_short": frozenset(),
+    "fb_complaint_not_found": frozenset(),
+    "ev_level": frozenset(),
+    "ev_no_ticket": frozenset(),
+    "ev_not_done": frozenset(),
+    "ev_twice": frozenset({"number"}),
+    "ev_no_case": frozenset(),
+    "ev_case_open": frozenset(),
+    "ev_case_twice": frozenset(),
 }
 
 

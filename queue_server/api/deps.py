@@ -8,7 +8,9 @@ from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 
+from ..citizen_text import OTHER_LANGS
 from ..context import HallContext
+from ..languages import negotiate
 from ..services.auth import Principal
 
 # Dependencies are `async def`: FastAPI runs a plain `def` dependency in the thread pool, and two thread
@@ -52,3 +54,9 @@ OptionalPrincipalDep = Annotated[Principal | None, Depends(_Caller(optional=True
 def json_response(model: BaseModel, status_code: int = 200) -> Response:
     """Serialise a response model once (pydantic's serializer), skipping FastAPI's re-validation."""
     return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+def asked_in(request: Request) -> str | None:
+    """The language a request's refusals' second half is in (Accept-Language: 한국어, 日本語, Русский; None: English),
+    after the Chinese (issue 22)."""
+    return negotiate(request.headers.get("accept-language"), OTHER_LANGS)

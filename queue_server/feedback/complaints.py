@@ -9,6 +9,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from ..citizen_text import both
 from ..crypto import PiiCipher
 from ..errors import Conflict, Invalid, NotFound
 from ..ids import InvalidPhone, mask_name, mask_phone, validate_phone
@@ -52,8 +53,10 @@ def submit(
     name: str = "",
     phone: str = "",
     idempotency_key: str | None = None,
+    lang: str | None = None,
 ) -> Complaint:
-    """Accept a complaint; without a name and phone it is anonymous. Personal data is stored encrypted.
+    """Accept a complaint; without a name and phone it is anonymous. Personal data is stored encrypted. A
+    refusal's second half is in `lang` (한국어, 日本語, Русский; else English).
 
     The hall's calendar (the answer's deadline) and the cipher come with the transaction.
     """
@@ -62,7 +65,8 @@ def submit(
         raise Invalid(f"未知的类别 / Unknown category '{category}'")
     content = content.strip()
     if len(content) < 5:
-        raise Invalid("请写下具体情况（至少5个字）/ Please describe what happened (5 characters or more)")
+        en = "Please describe what happened (5 characters or more)"
+        raise Invalid(both("请写下具体情况（至少5个字）", en, lang, "fb_too_short"))
     name, phone = name.strip(), phone.strip()
     c = Complaint(
         code=new_code(),
@@ -154,7 +158,7 @@ def close(tx: HallTx, *, complaint_id: int) -> Complaint:
     return _changed(tx, c)
 
 
-def by_proof(session: Session, cipher: PiiCipher, code: str, proof: str) -> Complaint:
+def by_proof(session: Session, cipher: PiiCipher, code: str, proof: str, lang: str | None = None) -> Complaint:
     """A complaint by its reference and the complainant's proof (the query code, or the phone's last four
     digits when a phone was given); the same 404 for a wrong code or a wrong proof."""
     c = session.execute(select(Complaint).where(col(Complaint.code) == code.strip().upper())).scalar_one_or_none()
@@ -164,7 +168,8 @@ def by_proof(session: Session, cipher: PiiCipher, code: str, proof: str) -> Comp
         or (c.phone_enc is not None and len(p) == 4 and hmac.compare_digest(_phone_last4(cipher, c.phone_enc), p))
     ):
         return c
-    raise NotFound("投诉编号或查询码不正确 / Wrong complaint reference or query code")
+    en = "Wrong complaint reference or query code"
+    raise NotFound(both("投诉编号或查询码不正确", en, lang, "fb_complaint_not_found"))
 
 
 def _phone_last4(cipher: PiiCipher, phone_enc: str) -> str:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep, json_response
+from ..api.deps import CtxDep, OptionalPrincipalDep, PrincipalDep, asked_in, json_response
 from ..api.schemas import MAX_ID, Text
 from ..calendar import Calendar
 from ..models import UserAccount
@@ -156,7 +156,7 @@ async def submit_complaint(
         created = prior is None
         c = prior or complaints_svc.submit(
             tx, channel=channel, category=body.category, content=body.content, name=body.name, phone=body.phone,
-            idempotency_key=idempotency_key,
+            idempotency_key=idempotency_key, lang=asked_in(request),
         )  # fmt: skip
         proof = complaints_svc.proof_of(tx.pii, c.code)
         return _status(c, tx.tz).model_copy(update={"query_code": proof}), created
@@ -175,7 +175,7 @@ async def complaint_status(
     """The citizen follows a complaint: its reference code and their proof (the query code given at
     submission, or the last four digits of the phone they left). Rate-limited per address and per code."""
     await guard_proof(ctx.limiter, request, "complaint-query", code.strip().upper())
-    c = await ctx.read(lambda s: complaints_svc.by_proof(s, ctx.cipher, code, proof))
+    c = await ctx.read(lambda s: complaints_svc.by_proof(s, ctx.cipher, code, proof, asked_in(request)))
     return _status(c, ctx.zones.get(c.hall_code))
 
 

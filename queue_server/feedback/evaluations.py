@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from ..citizen_text import both
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import DONE, Ticket
 from ..services.tx import HallTx
@@ -27,10 +28,11 @@ ASK = timedelta(seconds=60)
 PAD_WINDOW = timedelta(minutes=10)
 
 
-def check_choice(level: int, reasons: list[str]) -> str:
+def check_choice(level: int, reasons: list[str], lang: str | None = None) -> str:
     """Validate a level and reason codes; returns the reasons as stored (comma-separated, deduplicated)."""
     if level not in LEVELS:
-        raise Invalid("评价等级应为 1 至 5 / Level must be 1 (very dissatisfied) to 5 (very satisfied)")
+        en = "Level must be 1 (very dissatisfied) to 5 (very satisfied)"
+        raise Invalid(both("评价等级应为 1 至 5", en, lang, "ev_level"))
     unknown = [r for r in reasons if r not in REASONS]
     if unknown:
         raise Invalid(f"未知的评价原因 / Unknown reason code(s): {', '.join(unknown)}")
@@ -84,14 +86,16 @@ def evaluate_ticket(
     ticket_id: int | None = None,
     track_token: str | None = None,
     window: int | None = None,
+    lang: str | None = None,
 ) -> Evaluation:
     """Evaluate a completed ticket, found by id (a device of the hall) or by its track token (the citizen).
+    A refusal's second half is in `lang`, else the ticket's language, else English.
 
     `window`: the window the evaluating device belongs to; the ticket must have been served there. The
     hall's calendar (a bad review's follow-up deadline) comes with the transaction; the row is for use
     inside it (the route builds its answer there).
     """
-    stored = check_choice(level, reasons)
+    stored = check_choice(level, reasons, lang)
     if channel not in CHANNELS:
         raise Invalid(f"未知渠道 / Unknown channel '{channel}'")
     if track_token is not None:
@@ -99,13 +103,16 @@ def evaluate_ticket(
     else:
         t = tickets.ticket(tx.conn, ticket_id) if ticket_id is not None else None
     if t is None or t.hall_code != tx.hall:
-        raise NotFound("没有这张票 / No such ticket")
+        raise NotFound(both("没有这张票", "No such ticket", lang, "ev_no_ticket"))
+    lang = lang or t.lang
     if t.status != DONE:
-        raise Conflict("业务办结后才能评价 / Only a completed service can be evaluated")
+        en = "Only a completed service can be evaluated"
+        raise Conflict(both("业务办结后才能评价", en, lang, "ev_not_done"))
     if window is not None and t.window != window:
         raise Forbidden(f"该票不是在 {window} 号窗口办理的 / This ticket was not served at window {window}")
     if _existing(tx.session, ticket_id=t.id):
-        raise Conflict(f"{t.number} 已评价，一次服务只能评价一次 / {t.number} has already been evaluated")
+        zh, en = f"{t.number} 已评价，一次服务只能评价一次", f"{t.number} has already been evaluated"
+        raise Conflict(both(zh, en, lang, "ev_twice", number=t.number))
     ev = Evaluation(
         hall_code=tx.hall,
         ticket_id=t.id,
@@ -127,27 +134,40 @@ def evaluate_ticket(
 CASE_RATEABLE = frozenset({"approved", "refused", "result_ready", "mailed", "delivered", "rejected", "withdrawn"})
 
 
-def _check_case(session: Session, hall: str, number: str, token: str) -> None:
-    """The case must exist in the hall, the token must be its receipt's query token, and it must be decided."""
+def _check_case(session: Session, hall: str, number: str, token: str, lang: str | None = None) -> str | None:
+    """The case must exist in the hall, the token must be its receipt's query token, and it must be decided;
+    the language of the refusals (`lang`, else the case's), which it returns."""
     from ..cases.models import Case
 
     c = session.execute(
         select(Case).where(col(Case.hall_code) == hall, col(Case.number) == number)
     ).scalar_one_or_none()
     if c is None or not hmac.compare_digest(c.query_token, token):
-        raise NotFound("没有这个办件，或查询码不对 / No such case, or the query code does not match")
+        en = "No such case, or the query code does not match"
+        raise NotFound(both("没有这个办件，或查询码不对", en, lang, "ev_no_case"))
+    lang = lang or c.lang
     if c.status not in CASE_RATEABLE:
-        raise Conflict("办件办结后才能评价 / A case can be rated once it is decided")
+        en = "A case can be rated once it is decided"
+        raise Conflict(both("办件办结后才能评价", en, lang, "ev_case_open"))
+    return lang
 
 
 def evaluate_case(
-    tx: HallTx, *, case_number: str, case_token: str, level: int, reasons: list[str], comment: str
+    tx: HallTx,
+    *,
+    case_number: str,
+    case_token: str,
+    level: int,
+    reasons: list[str],
+    comment: str,
+    lang: str | None = None,
 ) -> Evaluation:
-    """一事一评: evaluate a decided case once, online, by its number and the query code on its receipt."""
-    stored = check_choice(level, reasons)
-    _check_case(tx.session, tx.hall, case_number, case_token)
+    """一事一评: evaluate a decided case once, online, by its number and the query code on its receipt (a refusal's
+    second half in `lang`, else the case's language, else English)."""
+    stored = check_choice(level, reasons, lang)
+    lang = _check_case(tx.session, tx.hall, case_number, case_token, lang)
     if _existing(tx.session, hall=tx.hall, case=case_number):
-        raise Conflict("该办件已评价 / This case has already been evaluated")
+        raise Conflict(both("该办件已评价", "This case has already been evaluated", lang, "ev_case_twice"))
     ev = Evaluation(
         hall_code=tx.hall,
         case_number=case_number,

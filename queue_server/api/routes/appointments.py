@@ -18,12 +18,12 @@ from ...context import HallContext
 from ...errors import Conflict, Forbidden, Invalid
 from ...identity import ID_TYPE_DOC, NATIONALITY_DOC, IdType, document
 from ...ids import InvalidIdNumber
-from ...languages import choose, negotiate, pick
+from ...languages import choose, pick
 from ...ratelimit import PER_ADDRESS_HOUR, client_of
 from ...services import appointments as svc
 from ...services.auth import Principal
 from ...services.tx import HallTx
-from ..deps import CtxDep, OptionalPrincipalDep, json_response
+from ..deps import CtxDep, OptionalPrincipalDep, asked_in, json_response
 from ..schemas import CitizenLanguages, Text, TicketIssued
 from .track import ticket_track_url
 
@@ -200,16 +200,11 @@ async def _hall_of_code(ctx: CtxDep, code: str, lang: str | None = None) -> str:
     return hall
 
 
-def _asked_in(request: Request) -> str | None:
-    """The language of a request's refusals' second half (Accept-Language: 한국어, 日本語, Русский; else English)."""
-    return negotiate(request.headers.get("accept-language"), OTHER_LANGS)
-
-
 @router.get("/appointments/{code}", response_model=AppointmentOut, tags=["public"])
 async def get_appointment(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
     """An appointment by its code (the code is the holder's proof; rate-limited without a token)."""
     await _limit_anonymous(ctx, request, who)
-    lang = _asked_in(request)
+    lang = asked_in(request)
     a = await ctx.read(lambda s: svc.find(s, code, lang))
     return _out(a, ctx.zones[a.hall_code])
 
@@ -220,7 +215,7 @@ async def confirmation(code: Code, request: Request, ctx: CtxDep, who: OptionalP
     (한국어, 日本語, Русский; else English). The code is the holder's proof, as for `GET /appointments/{code}`
     (rate-limited without a token); a kiosk or clerk of another hall: 403; an appointment no longer booked: 409."""
     await _limit_anonymous(ctx, request, who)
-    a = await ctx.read(lambda s: svc.find(s, code, _asked_in(request)))
+    a = await ctx.read(lambda s: svc.find(s, code, asked_in(request)))
     _citizen_endpoint(who, a.hall_code)
     if a.status != svc.BOOKED:
         raise Conflict(f"预约当前为 {a.status}，没有确认单 / This appointment is {a.status}: no confirmation")
@@ -249,7 +244,7 @@ async def confirmation(code: Code, request: Request, ctx: CtxDep, who: OptionalP
 async def cancel(code: Code, request: Request, ctx: CtxDep, who: OptionalPrincipalDep) -> AppointmentOut:
     """Cancel a booked appointment; its seat is free again."""
     await _limit_anonymous(ctx, request, who)
-    lang = _asked_in(request)
+    lang = asked_in(request)
     hall = await _hall_of_code(ctx, code, lang)
     _citizen_endpoint(who, hall)
     a = await ctx.change(hall, lambda tx: svc.cancel(tx, code=code, lang=lang))
@@ -262,7 +257,7 @@ async def reschedule(
 ) -> AppointmentOut:
     """Move a booked appointment to another slot with room."""
     await _limit_anonymous(ctx, request, who)
-    lang = _asked_in(request)
+    lang = asked_in(request)
     hall = await _hall_of_code(ctx, code, lang)
     _citizen_endpoint(who, hall)
     a = await ctx.change(hall, lambda tx: svc.reschedule(tx, code=code, start=body.start, lang=lang))
@@ -271,7 +266,7 @@ async def reschedule(
 
 def _languages(body: CheckInBody, request: Request) -> dict[str, str | None]:
     """A check-in's `lang`, `interpreter` and the language its refusals' second half is in (else Accept-Language)."""
-    reply = body.lang or _asked_in(request)
+    reply = body.lang or asked_in(request)
     return {"lang": body.lang, "interpreter": body.interpreter, "reply_lang": reply}
 
 

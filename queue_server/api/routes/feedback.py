@@ -22,7 +22,7 @@ from ...feedback.reports_api import router as reports_router
 from ...ratelimit import guard_proof
 from ...services.tx import HallTx
 from ...timeutil import utcnow
-from ..deps import CtxDep, OptionalPrincipalDep, PrincipalDep
+from ..deps import CtxDep, OptionalPrincipalDep, PrincipalDep, asked_in
 from ..schemas import MAX_ID, Text, WindowNo
 
 api = APIRouter(prefix="/api/v1", tags=["feedback"])
@@ -150,6 +150,7 @@ async def evaluate(
         raise Forbidden("评价由群众本人提交 / Evaluations come from citizens, not staff")
     else:
         await ctx.limiter.check(f"evaluate:{_client(request)}", per_hour=PUBLIC_PER_HOUR)
+        lang = asked_in(request)
         if (body.track_token is None) == (body.case_number is None):
             raise Invalid("请提供票据链接或办件编号之一 / Give exactly one of track_token or case_number")
         if body.track_token is not None:
@@ -158,7 +159,7 @@ async def evaluate(
                 hall,
                 lambda tx: _evaluated(tx, eval_svc.evaluate_ticket(
                     tx, level=body.level, reasons=body.reasons, comment=body.comment,
-                    channel="web", track_token=token,
+                    channel="web", track_token=token, lang=lang,
                 )),
             )  # fmt: skip
         else:
@@ -168,7 +169,7 @@ async def evaluate(
                 hall,
                 lambda tx: _evaluated(tx, eval_svc.evaluate_case(
                     tx, case_number=number, case_token=body.case_token,
-                    level=body.level, reasons=body.reasons, comment=body.comment,
+                    level=body.level, reasons=body.reasons, comment=body.comment, lang=lang,
                 )),
             )  # fmt: skip
 
