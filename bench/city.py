@@ -113,8 +113,10 @@ async def book_all(port: int, plan: dict[str, list[Planned]], concurrency: int =
     """Book every appointment of the plan in a slot starting within the next few hours; returns the count."""
     import datetime as dt
 
-    now = dt.datetime.now(dt.UTC)
-    first = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    # the first slot starts at a full hour at least 10 minutes away: booking takes a while, and a slot that
+    # began meanwhile is refused ("That slot has already begun": a run started at 19:59 booked 20:00 at 20:00)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    first = soon.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     jobs = [(h, p) for h, people in plan.items() for p in people if p.lane == "appointment"]
     it = iter(enumerate(jobs))
 
