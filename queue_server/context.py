@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
@@ -126,17 +126,23 @@ class HallContext:
 
         def in_hall(tx: HallTx) -> T:
             self.attach(tx)
-            result = fn(tx)
-            # The writer runs many changes in one session. A cold path's ORM objects (cases, feedback) go
-            # out of the session after its change, so the next change loads them afresh and never sees a
-            # copy that the store's Core statements (queue_server/store) have since made stale.
-            if tx.session.new or tx.session.dirty or tx.session.deleted:
-                tx.session.flush()
-            if tx.session.identity_map:
-                tx.session.expunge_all()
-            return result
+            return _settled(tx, fn(tx))
 
-        result: T = await self.writer.submit(hall, in_hall, tz=self.zones.get(hall))
+        return await self._submitted(hall, in_hall, staged=False)
+
+    async def change_staged(self, hall: str, fn: Callable[[HallTx], Callable[[], T]]) -> T:
+        """`change` for a change in two steps (writer.py `BatchWriter.submit(staged=True)`; e.g. issuing's
+        `issue_staged`): pipelined on PostgreSQL with the batch's other staged changes."""
+
+        def first(tx: HallTx) -> Callable[[], T]:
+            self.attach(tx)
+            second = fn(tx)
+            return lambda: _settled(tx, second())
+
+        return await self._submitted(hall, first, staged=True)
+
+    async def _submitted(self, hall: str, fn: Callable[[HallTx], Any], *, staged: bool) -> Any:
+        result = await self.writer.submit(hall, fn, tz=self.zones.get(hall), staged=staged)
         if isinstance(result, TicketOut):
             self.remember_ticket(result.ticket.id, hall)
         return result
@@ -241,3 +247,14 @@ class HallContext:
     def _fetch_range(self, hall: str, after: int, before: int) -> list[HallEvent]:
         with self.db.read() as s:
             return read_events(s, hall, after, before, tz=self.zones.get(hall))
+
+
+def _settled(tx: HallTx, result: T) -> T:
+    """After a change: the writer runs many changes in one session. A cold path's ORM objects (cases, feedback)
+    go out of the session after its change, so the next change loads them afresh and never sees a copy that the
+    store's Core statements (queue_server/store) have since made stale."""
+    if tx.session.new or tx.session.dirty or tx.session.deleted:
+        tx.session.flush()
+    if tx.session.identity_map:
+        tx.session.expunge_all()
+    return result

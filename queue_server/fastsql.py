@@ -106,12 +106,9 @@ class Prepared:
         return c, cur
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Every row of the result (none for a statement without RETURNING)."""
-        c, cur = self._execute(conn, params)
-        try:
-            return c.rows(cur.fetchall(), cur.description) if cur.description else []
-        finally:
-            cur.close()
+        """Every row of the result (none for a statement without RETURNING); in psycopg's pipeline mode (store.halls
+        `pipelined`) it waits for the answers of the statements sent before it."""
+        return self.pending(conn, params)()
 
     def pending(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], list[tuple[Any, ...]]]:
         """Send the statement and answer a function that reads its rows later: in psycopg's pipeline mode the
@@ -119,8 +116,10 @@ class Prepared:
         c, cur = self._execute(conn, params)
 
         def rows() -> list[tuple[Any, ...]]:
+            # Rows are fetched before the description is read: in pipeline mode the description is there only
+            # once the fetch has waited for the statement's answer.
             try:
-                return c.rows(cur.fetchall(), cur.description) if cur.description else []
+                return c.rows(cur.fetchall(), cur.description) if self.keys else []
             finally:
                 cur.close()
 

@@ -36,7 +36,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
@@ -46,6 +46,7 @@ from .errors import NotFound, Unavailable
 from .events import HallEvent, Hub
 from .services.stats import HallLoad
 from .services.tx import HallTx, open_halls, write_events
+from .store.halls import pipelined, refuse_inside_pipeline
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ class _Job:
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     tz: tzinfo | None
+    staged: bool = False  # `fn` is the change's first step and answers its second (`BatchWriter.submit`)
     abandoned: bool = False  # the caller stopped waiting (timeout, cancelled): skip it if not yet run
 
 
@@ -183,7 +185,13 @@ class BatchWriter:
         return sum(lane.changes for lane in self._lanes)
 
     async def submit(
-        self, hall: str, fn: Callable[[HallTx], Any], *, tz: tzinfo | None = None, timeout_s: float | None = None
+        self,
+        hall: str,
+        fn: Callable[[HallTx], Any],
+        *,
+        tz: tzinfo | None = None,
+        timeout_s: float | None = None,
+        staged: bool = False,
     ) -> Any:
         """Queue `fn` to run in a write transaction of `hall`; resolves with its result after the commit.
 
@@ -199,6 +207,12 @@ class BatchWriter:
           `ContractBroken` and the job undone — such an object is bound to a session closed at the commit
           (`orm_allowed` could name classes to let through; the server's list, context.py's
           `ORM_RESULTS_STILL_ALLOWED`, is empty: no ORM result crosses).
+        `staged`: `fn` is the change's first step (its checks and statements sent, no read of what it sends) and
+        answers a function, its second step (reads its statements' answers, emits, answers the result). On
+        PostgreSQL consecutive staged changes of a batch are pipelined: every first step, one network wait for
+        all their statements, then every second step in order (services/issuing.py `issue_staged`). So a
+        staged change must read the database in its first step only: by its second, the statements of the
+        changes after it have run.
         Every submit has a deadline (`timeout_s`, default the writer's): past it the caller gets
         `Unavailable` (HTTP 503) and the job is skipped if it has not started yet (if it has, it may still
         commit). Nothing here blocks the event loop: the job runs on the hall's writer thread.
@@ -209,7 +223,7 @@ class BatchWriter:
         if not lane.thread.is_alive():  # after close(): fail, rather than wait for ever
             raise Unavailable("服务正在停止，请稍后再试 / The server is stopping; try again shortly")
         loop = asyncio.get_running_loop()
-        job = _Job(hall, fn, loop.create_future(), loop, tz)
+        job = _Job(hall, fn, loop.create_future(), loop, tz, staged)
         lane.jobs.put(job)
         timer = loop.call_later(self.timeout_s if timeout_s is None else timeout_s, _expire, job)
         try:
@@ -268,6 +282,8 @@ class _Lane:
             if db.is_sqlite
             else create_engine(db.engine.url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT")
         )
+        if self._engine is not None:  # a staged change read through SQLAlchemy in a pipeline: run again one by one
+            event.listen(self._engine, "before_cursor_execute", refuse_inside_pipeline)
         self.orm_allowed = orm_allowed
         self.hub = hub
         self.max_batch = max_batch
@@ -365,7 +381,7 @@ class _Lane:
                         session.connection().invalidate(exc)
                         raise _Reconnect from exc
                     raise
-                outcomes = [self._one(session, halls, job, isolate) for job in batch]
+                outcomes = self._run_all(session, halls, batch, isolate)
                 opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
                 write_events(session, opened, self.db, self.hub, commit=self._engine is not None)
                 session.commit()
@@ -419,14 +435,56 @@ class _Lane:
                 halls[hall] = tx
         return halls
 
+    def _run_all(
+        self, session: Any, halls: dict[str, HallTx | NotFound], batch: list[_Job], isolate: bool
+    ) -> list[tuple[_Job, Any, BaseException | None]]:
+        """Run the batch's changes in order; on PostgreSQL without savepoints, each run of two or more
+        consecutive staged changes pipelined (`_pipelined`): one network wait for their statements, not one each."""
+        if isolate or self._engine is None:
+            return [self._one(session, halls, job, isolate) for job in batch]
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        i = 0
+        while i < len(batch):
+            j = i
+            while j < len(batch) and batch[j].staged and isinstance(halls[batch[j].hall], HallTx):
+                j += 1
+            if j - i >= 2:
+                outcomes += self._pipelined(session, halls, batch[i:j])
+                i = j
+            else:
+                outcomes.append(self._one(session, halls, batch[i], isolate))
+                i += 1
+        return outcomes
+
+    def _pipelined(
+        self, session: Any, halls: dict[str, HallTx | NotFound], jobs: list[_Job]
+    ) -> list[tuple[_Job, Any, BaseException | None]]:
+        """Staged changes: every first step in a pipeline (their statements go out back to back, one Sync),
+        then every second step in order, each at its own clock. Any failure: the batch runs again with
+        savepoints, where each change runs in one go (`_Retry`)."""
+        sent: list[tuple[_Job, HallTx, datetime, Callable[[], Any]]] = []
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            with pipelined(session.connection()):
+                for job in jobs:
+                    tx = halls[job.hall]
+                    assert isinstance(tx, HallTx)  # `_run_all` groups the jobs of opened halls only
+                    now = _clock(tx, job)
+                    sent.append((job, tx, now, job.fn(tx)))
+            for job, tx, now, finish in sent:
+                tx.now = now
+                outcomes.append((job, self._checked(finish()), None))
+        except BaseException:
+            raise _Retry from None
+        return outcomes
+
     def _one(
         self, session: Any, halls: dict[str, HallTx | NotFound], job: _Job, isolate: bool
     ) -> tuple[_Job, Any, BaseException | None]:
         tx = halls[job.hall]
         if isinstance(tx, NotFound):
             return job, None, tx
-        now = utcnow()
-        tx.now = now.astimezone(job.tz) if job.tz is not None else now
+        _clock(tx, job)
         mark_events, mark_seq = len(tx.events), tx.last_seq
         if not isolate:
             try:
@@ -447,11 +505,21 @@ class _Lane:
         return job, result, None
 
     def _call(self, job: _Job, tx: HallTx) -> Any:
-        """Run the job; refuse a result that holds an ORM instance (see `BatchWriter.submit`)."""
+        """Run the job (a staged one in one go); refuse a result that holds an ORM instance (`BatchWriter.submit`)."""
         result = job.fn(tx)
+        return self._checked(result() if job.staged else result)
+
+    def _checked(self, result: Any) -> Any:
         leaked = orm_inside(result, self.orm_allowed)
         if leaked is not None:
             raise ContractBroken(
                 f"a hall change returned an ORM instance ({leaked}); return plain values (rows, dataclasses)"
             )
         return result
+
+
+def _clock(tx: HallTx, job: _Job) -> datetime:
+    """Set the transaction's clock for the job: now, in the job's timezone."""
+    now = utcnow()
+    tx.now = now.astimezone(job.tz) if job.tz is not None else now
+    return tx.now

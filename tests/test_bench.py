@@ -107,26 +107,42 @@ def _has(tool: str) -> bool:
     return shutil.which(tool) is not None
 
 
-def test_roundtrips_counts_a_batchs_statements_and_waits(tmp_path: Path) -> None:
-    """bench/roundtrips.py: two writers on one hall, in turn; libpq's trace gives each batch's statements and
-    network waits, in all and while the hall's row is locked. Each batch is BEGIN with the lock, one statement
-    per ticket, and the batch's end with its COMMIT: n + 4 statements (n + 3 under the lock) in n + 2 waits,
-    with no read of the hall's load or waiting counts although the other writer committed last."""
+def _roundtrips(tmp_path: Path, *, batch: int) -> Any:
+    """bench/roundtrips.py's result for 6 rounds of `batch` issues (PostgreSQL)."""
     require_backend("postgresql")
     out = tmp_path / "rt.json"
     script = ROOT / "bench" / "roundtrips.py"
     run = subprocess.run(
-        [sys.executable, str(script), "--rounds", "6", "--batch", "1", "--json", str(out)],
+        [sys.executable, str(script), "--rounds", "6", "--batch", str(batch), "--json", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=ROOT,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    r = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_roundtrips_counts_a_batchs_statements_and_waits(tmp_path: Path) -> None:
+    """bench/roundtrips.py: two writers on one hall, in turn; libpq's trace gives each batch's statements and
+    network waits, in all and while the hall's row is locked. Each batch is BEGIN with the lock, one statement
+    per ticket, and the batch's end with its COMMIT: n + 4 statements (n + 3 under the lock) in n + 2 waits,
+    with no read of the hall's load or waiting counts although the other writer committed last."""
+    r = _roundtrips(tmp_path, batch=1)
     assert r["issues"] == 6 and r["batches"] == 6
     assert {(b["statements"], b["locked_statements"]) for b in r["shapes"]} == {(5, 4)}
     # the most common: 3 waits, all with the hall locked (BEGIN rides with the lock); psycopg's one-off
     # preparation of a statement on the connection (after 5 runs) may add a wait to a batch
+    assert (r["shapes"][0]["waits"], r["shapes"][0]["locked_waits"]) == (3, 3)
+    assert all(b["waits"] <= 4 for b in r["shapes"])
+
+
+def test_roundtrips_a_batchs_issues_share_one_network_wait(tmp_path: Path) -> None:
+    """bench/roundtrips.py with 8 issues a batch: their statements go out back to back in the writer's pipeline
+    (writer.py `_pipelined`), so a batch waits for the network 3 times (BEGIN with the lock, the 8 statements,
+    the batch's end with its COMMIT), not n + 2 = 10."""
+    r = _roundtrips(tmp_path, batch=8)
+    assert r["issues"] == 48 and r["batches"] == 6
+    assert {(b["statements"], b["locked_statements"]) for b in r["shapes"]} == {(12, 11)}
     assert (r["shapes"][0]["waits"], r["shapes"][0]["locked_waits"]) == (3, 3)
     assert all(b["waits"] <= 4 for b in r["shapes"])

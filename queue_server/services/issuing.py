@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from ..citizen_text import both
 from ..errors import Conflict, Invalid, NotFound
@@ -19,17 +21,30 @@ from ..ids import (
 )
 from ..languages import LANGS
 from ..models import WAITING
+from ..policy import CLASS_ORDINARY, lane_class
 from ..store import tickets as store
+from ..store.rows import TicketRow
 from ..timeutil import service_day
 from . import notices
-from .stats import ticket_class
 from .ticketing import TicketOut, brief, emit_counted, load, move, out, waiting
 from .tx import HallTx
 
 CHANNELS = ("kiosk", "counter", "mobile", "web", "phone", "remote")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def issue(
+def _in_one_go(staged: Callable[P, Callable[[], T]]) -> Callable[P, T]:
+    """A change in two steps (`issue_staged`) run in one go: its first step, then its second."""
+
+    @functools.wraps(staged)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return staged(*args, **kwargs)()
+
+    return run
+
+
+def issue_staged(
     tx: HallTx,
     *,
     queue: str,
@@ -43,8 +58,15 @@ def issue(
     lang: str | None = None,
     interpreter: str | None = None,
     reply_lang: str | None = None,
-) -> TicketOut:
+) -> Callable[[], TicketOut]:
     """Issue the next number of `queue` to a walk-in; a repeated idempotency key returns the first ticket.
+
+    In two steps, for the writer's pipeline (writer.py, `BatchWriter.submit(staged=…)`): this call checks the
+    request and sends the ticket's statement; the function it answers reads the statement's answer and
+    finishes the change (event, notice). On PostgreSQL the writer sends the statements of a batch's issues
+    back to back and reads their answers together (one network wait, not one per ticket), so between the two
+    steps the statements of the changes after this one may have run: every read of the database this change
+    needs happens in the first step, before its own statement.
 
     A closed hall refuses (409 naming the next opening) unless `while_closed`; the queue's daily cap
     (放号上限) is enforced and a senior's ID number puts a `normal` ticket in lane `special` (from the
@@ -59,7 +81,8 @@ def issue(
         if prior is not None:
             if prior.queue != queue and prior.issue_queue != queue:
                 raise Conflict("Idempotency-Key 已用于另一张票 / This Idempotency-Key was used for another ticket")
-            return out(tx.conn, prior, tx.now, created=False)
+            found = out(tx.conn, prior, tx.now, created=False)
+            return lambda: found
     _known_queue(tx, queue)
     reply = reply_lang or lang
     if calendar is not None and not calendar.is_open(tx.now):
@@ -115,7 +138,11 @@ def issue_checked_in(
     cap = hall.queue(queue) if hall is not None and slot_start is None and lane != "appointment" else None
     return _issue(
         tx, tx.tz, queue, lane, "kiosk", None, personal, cap_of=cap, slot_start=slot_start, lang=reply_lang or lang
-    )
+    )()
+
+
+issue = _in_one_go(issue_staged)
+"""`issue_staged` in one go: the `TicketOut`."""
 
 
 def _languages(tx: HallTx, lang: str | None, interpreter: str | None) -> dict[str, Any]:
@@ -147,7 +174,7 @@ def _issue(
     cap_of: Any = None,
     slot_start: datetime | None = None,
     lang: str | None = None,
-) -> TicketOut:
+) -> Callable[[], TicketOut]:
     conn = tx.conn
     day = service_day(tx.now, tz)
     cap = cap_of.daily_cap if cap_of is not None else 0
@@ -181,9 +208,16 @@ def _issue(
         "lang": None,
         "interpreter": None,
     } | personal
-    targeted: int | None = None
+    memo = load(tx)
+    avg = memo.avg[queue]
+    waiting(tx)  # the memo of the waiting counts made exact now, before this ticket's statement (see above)
+    mine = lane_class(lane, slot_start, tx.now)
+    # An ordinary newcomer: every other untargeted waiting ticket goes first (counted from the memo and the
+    # statement's answer); else count the waiting tickets of the classes that go before it, or with it (a
+    # full look at each waiting ticket), read now: it is not stored yet.
+    before = None if mine == CLASS_ORDINARY else store.waiting_up_to_class(conn, tx.hall, queue, tx.now, mine)
     if conn.dialect.name == "postgresql":  # number, row and the transferred count in one round trip
-        row, seq, targeted = store.issue_ticket(conn, values, cap)
+        answer = store.issue_ticket_pending(conn, values, cap)
     else:
         seq = store.next_number(conn, tx.hall, day, queue)
         row = (
@@ -191,30 +225,28 @@ def _issue(
             if cap and seq > cap
             else store.insert_ticket(conn, values | {"seq": seq, "number": f"{queue}{seq:03d}"})
         )
-    if row is None:  # raising rolls the counter back with the transaction: no gap
-        names = tx.config.names_of(queue) if tx.config is not None else {}
-        name = names.get(lang or "en", cap_of.name_en)
-        en = f"Today's {cap} tickets for {cap_of.name_en} are all taken"
-        raise Conflict(both(f"今日{cap_of.name}号已放完（{cap}个）", en, lang, "daily_cap", queue=name, cap=cap))
-    t = row
-    memo = load(tx)
-    avg = memo.avg[queue]
-    move(tx, {queue: 1})
-    waiting_now = waiting(tx)[queue]  # the hall's memo of the waiting counts (counted once, then kept exact)
-    mine = ticket_class(t, tx.now)
-    # An ordinary newcomer: every other untargeted waiting ticket goes first; else count only the classes
-    # that go before it (a full look at each waiting ticket).
-    if mine == 3:
-        if targeted is None:
-            targeted = store.targeted_in_queue(conn, tx.hall, queue)
-        ahead = waiting_now - targeted - 1
-    else:
-        ahead = store.waiting_up_to_class(conn, tx.hall, queue, tx.now, mine) - 1
-    stats = [{"code": queue, "waiting": waiting_now, "estimated_wait_s": memo.estimate(queue, waiting_now, avg)}]
-    emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats})
-    wait = memo.estimate(queue, ahead, avg)
-    notices.issued(tx, t, ahead, wait)
-    return TicketOut(t, ahead, wait)
+        targeted = 0 if row is None or before is not None else store.targeted_in_queue(conn, tx.hall, queue)
+
+        def answer() -> tuple[TicketRow | None, int, int]:
+            return row, seq, targeted
+
+    def finish() -> TicketOut:
+        t, _, targeted = answer()
+        if t is None:  # raising rolls the counter back with the transaction: no gap
+            names = tx.config.names_of(queue) if tx.config is not None else {}
+            name = names.get(lang or "en", cap_of.name_en)
+            en = f"Today's {cap} tickets for {cap_of.name_en} are all taken"
+            raise Conflict(both(f"今日{cap_of.name}号已放完（{cap}个）", en, lang, "daily_cap", queue=name, cap=cap))
+        move(tx, {queue: 1})
+        waiting_now = waiting(tx)[queue]  # the hall's memo of the waiting counts (counted once, then kept exact)
+        ahead = waiting_now - targeted - 1 if before is None else before
+        stats = [{"code": queue, "waiting": waiting_now, "estimated_wait_s": memo.estimate(queue, waiting_now, avg)}]
+        emit_counted(tx, "ticket.issued", brief(t) | {"queues": stats})
+        wait = memo.estimate(queue, ahead, avg)
+        notices.issued(tx, t, ahead, wait)
+        return TicketOut(t, ahead, wait)
+
+    return finish
 
 
 def _one_remote_per_phone(tx: HallTx, phone_hash: str | None) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 import psycopg
+from psycopg import pq
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
@@ -103,6 +105,28 @@ def begin_and_lock(conn: Connection, codes: Sequence[str]) -> list[Opened]:
     except psycopg.Error as err:
         raise driver_error(conn, err, "BEGIN; " + _HALL_OPEN_LOCK.sql(conn)) from err
     return [_opened(*row) for row in fetch()]
+
+
+@contextlib.contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: the statements sent inside go out back to back, their answers read at the end (one Sync,
+    one network wait; psycopg's pipeline mode). A statement's answer is read after the block (`Prepared.pending`);
+    a read inside (`Prepared.all`) waits for the answers before it. The first failure is raised at the end."""
+    raw = _driver(conn)
+    try:
+        with raw.pipeline():
+            yield
+    except psycopg.Error as err:
+        raise driver_error(conn, err, "pipelined statements") from err
+
+
+def refuse_inside_pipeline(_conn: Any, cursor: Any, *_: Any) -> None:
+    """A SQLAlchemy `before_cursor_execute` listener (the writer lanes' engines): a statement run through
+    SQLAlchemy inside `pipelined` raises. SQLAlchemy reads the cursor's description as soon as it has executed,
+    and in pipeline mode it is not there yet: the result would read as empty. Raising fails the batch's
+    pipelined run, which the writer then runs again change by change."""
+    if cursor.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+        raise RuntimeError("a statement run through SQLAlchemy inside a pipeline (store.halls `pipelined`)")
 
 
 def _driver(conn: Connection) -> psycopg.Connection[Any]:

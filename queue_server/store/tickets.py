@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -183,15 +183,27 @@ def _issue_statement() -> Prepared:
 _ISSUE_PG = _issue_statement()
 
 
-def issue_ticket(conn: Connection, values: dict[str, Any], cap: int) -> tuple[TicketRow | None, int, int]:
+Issued = tuple[TicketRow | None, int, int]
+
+
+def issue_ticket_pending(conn: Connection, values: dict[str, Any], cap: int) -> Callable[[], Issued]:
     """PostgreSQL: number and insert a new ticket of `values` (every column but `id`, `seq` and `number`) in
-    one statement (see `_issue_statement`). Answers (the row, or None when `seq` is past `cap`; `seq`;
-    the queue's waiting tickets transferred to a window)."""
-    seq, new_id, targeted = _ISSUE_PG.scalar_row(conn, values | {"cap": cap})
-    if new_id is None:
-        return None, int(seq), int(targeted)
-    q = values["queue"]
-    return TicketRow(id=int(new_id), seq=int(seq), number=f"{q}{int(seq):03d}", **values), int(seq), int(targeted)
+    one statement (see `_issue_statement`), sent; the function answers it once read (in psycopg's pipeline
+    mode: after the pipeline's sync): (the row, or None when `seq` is past `cap`; `seq`; the queue's waiting
+    tickets transferred to a window)."""
+    rows = _ISSUE_PG.pending(conn, values | {"cap": cap})
+
+    def answer() -> Issued:
+        got = rows()
+        if len(got) != 1:
+            raise ValueError(f"expected one row, got {len(got)}")
+        seq, new_id, targeted = got[0]
+        if new_id is None:
+            return None, int(seq), int(targeted)
+        q = values["queue"]
+        return TicketRow(id=int(new_id), seq=int(seq), number=f"{q}{int(seq):03d}", **values), int(seq), int(targeted)
+
+    return answer
 
 
 _WAITING_HERE = (col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING)

@@ -63,9 +63,9 @@ async def issue_ticket(
     if body.lane == "vip" and who.role not in ("clerk", "admin"):
         raise Forbidden("重点项目通道由窗口工作人员指定 / The key-project lane is assigned by staff")
     tz = ctx.zones[hall]
-    o = await ctx.change(
+    o = await ctx.change_staged(
         hall,
-        lambda tx: issuing.issue(
+        lambda tx: issuing.issue_staged(
             tx,
             queue=body.queue,
             lane=body.lane,
