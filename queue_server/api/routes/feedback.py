@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from ...citizen_text import OTHER_LANGS
 from ...errors import Forbidden, Invalid
 from ...feedback import evaluations as eval_svc
 from ...feedback import followups as fu_svc
@@ -190,8 +191,9 @@ async def evaluation_reasons(hall: str, item: ItemId, body: ReasonsIn, ctx: CtxD
 @api.get("/halls/{hall}/windows/{number}/evaluation", responses={204: {"description": "nothing to evaluate"}})
 async def pending_evaluation(hall: str, number: WindowNo, ctx: CtxDep, who: PrincipalDep) -> Response:
     """The oldest service this window completed within the pad's asking time and not yet rated (`remaining_s`
-    of that time left): what the pad asks about after a reload, or next after a rating."""
-    ctx.hall(hall)
+    of that time left): what the pad asks about after a reload, or next after a rating. `lang` is the ticket's
+    language when the hall offers it besides Chinese and English (the pad's second line), else null."""
+    h = ctx.hall(hall)
     who.require(hall, "display", "kiosk")
     tz = ctx.zones[hall]
     now = utcnow()
@@ -199,7 +201,8 @@ async def pending_evaluation(hall: str, number: WindowNo, ctx: CtxDep, who: Prin
     if t is None or t.finished_at is None:
         return Response(status_code=204)
     left = max(1, round((t.finished_at + eval_svc.ASK - now).total_seconds()))
-    return JSONResponse({"ticket_id": t.id, "number": t.number, "window": number, "remaining_s": left})
+    lang = t.lang if t.lang in OTHER_LANGS and t.lang in h.languages else None
+    return JSONResponse({"ticket_id": t.id, "number": t.number, "window": number, "remaining_s": left, "lang": lang})
 
 
 @api.get("/halls/{hall}/evaluations", response_model=list[EvaluationOut])

@@ -1,9 +1,11 @@
 // The window's evaluation pad (评价器, touch mode of the window display). After this window completes a
 // ticket it asks the citizen about that service until it is rated or ASK_S pass, whatever the clerk does
 // next (calling the next number does not dismiss it; a later completion waits its turn). One tap on a face
-// records the rating for the ticket named in the question; the reasons are optional afterwards.
+// records the rating for the ticket named in the question; the reasons are optional afterwards. The second line
+// of every text is in the ticket's language when the hall offers one besides Chinese and English (the server's
+// `lang`), else English; the pad goes back to English when idle.
 import { HallStream } from "/static/shared/stream.js";
-import { both, stars, t } from "./strings.js";
+import { both, label, secondLang, served, setSecond, stars, t } from "./strings.js";
 
 const ASK_S = 60; // the question stays this long after the completion unless answered
 const REASONS_S = 30; // after the tap: this long to add optional reasons
@@ -37,11 +39,47 @@ function bilingual(el, zh, en) {
   el.textContent = zh;
   const span = document.createElement("span");
   span.className = "en";
+  span.lang = secondLang();
   span.textContent = en;
   el.append(span);
 }
 
+/** Every second line again, in the language now set. */
+function relabel() {
+  label();
+  const name = t("window", { n: WINDOW });
+  $("window-name").textContent = `${name.zh} · ${name.en}`;
+  if (catalogue && current) {
+    renderLevels();
+    if (!$("reasons-box").hidden) renderReasons();
+  }
+  tick();
+}
+
+/** Speak `lang` on the second line (English for none), unless the question changed meanwhile. */
+async function speak(lang, asked = current) {
+  if (!(await setSecond(lang, () => current === asked))) return;
+  document.body.dataset.second = secondLang();
+  relabel();
+}
+
+/** The language of the ticket asked about, from the server when the event that asked did not say it. */
+async function learnLanguage(asked) {
+  let lang = null;
+  try {
+    const r = await fetch(`${BASE}/windows/${WINDOW}/evaluation`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    if (r.status === 200) {
+      const p = await r.json();
+      if (p.ticket_id === asked.ticket_id) lang = p.lang;
+    }
+  } catch {
+    // English, as before the server answered
+  }
+  if (current === asked) speak(lang, asked);
+}
+
 function show(state) {
+  if ((state === "idle" || state === "no-token") && secondLang() !== "en") speak(null, null); // no one to speak to
   document.body.dataset.state = state;
   for (const id of ["idle", "ask", "thanks", "no-token"]) $(id).hidden = id !== state;
 }
@@ -64,12 +102,14 @@ function renderLevels() {
     face.className = "face";
     face.textContent = stars(l.code);
     b.append(face);
+    const text = served("level", l);
     const zh = document.createElement("span");
-    zh.textContent = l.zh;
+    zh.textContent = text.zh;
     b.append(zh);
     const en = document.createElement("span");
     en.className = "en";
-    en.textContent = l.en;
+    en.lang = secondLang();
+    en.textContent = text.en;
     b.append(en);
     b.addEventListener("click", () => tap(l.code));
     box.append(b);
@@ -85,7 +125,8 @@ function renderReasons() {
     b.type = "button";
     b.dataset.reason = r.code;
     b.setAttribute("aria-pressed", String(chosen.has(r.code)));
-    bilingual(b, r.zh, r.en);
+    const text = served("reason", r);
+    bilingual(b, text.zh, text.en);
     b.addEventListener("click", () => {
       chosen.has(r.code) ? chosen.delete(r.code) : chosen.add(r.code);
       deadline = Math.max(deadline, Date.now() + REASONS_S * 1000);
@@ -181,6 +222,8 @@ function ask(ticket, seconds) {
   deadline = Date.now() + seconds * 1000;
   show("ask");
   tick();
+  if (ticket.lang === undefined) learnLanguage(ticket);
+  else speak(ticket.lang);
 }
 
 /** Done with the question (rated, or its time is up): thank the citizen, then ask the next one waiting. */
@@ -250,8 +293,7 @@ function follow() {
 }
 
 async function start() {
-  const name = t("window", { n: WINDOW });
-  $("window-name").textContent = `${name.zh} · ${name.en}`;
+  relabel();
   if (!TOKEN) {
     noToken("missing");
     return;
