@@ -1,5 +1,5 @@
 """A gettext domain read with Babel: the web pages' (queue_server/web_text.py) and the Kivy board's
-(display_board/strings.py) citizen strings (issue 22).
+(display_board/strings.py) citizen strings (issue 22), and the reader of every other catalogue.
 
 - `<locale_dir>/<domain>.pot`, the template: every message a source names, Babel-extracted (`Domain.template_from`);
 - `<locale_dir>/<lang>/LC_MESSAGES/<domain>.po`, one per language: the text of every message in that language.
@@ -7,8 +7,9 @@
 A message is a key (`msgid`, such as `go_window`), optionally in a context (`msgctxt`: the web page it belongs to,
 so that the tracking page's `wait` and the board's `wait` are two messages). Texts take `{placeholders}` (str.format
 in Python, the same `{name}` filled by the pages' JavaScript). The .po files are read as they are (Babel's `read_po`,
-once a file): no compile step, no .mo files. The kiosk's catalogue (kiosk/strings.py) predates this and keeps its
-own reader.
+once a file): no compile step, no .mo files. `read` is the one reader of every catalogue in the project: the kiosk's
+(kiosk/strings.py), the documents' and the server's citizen sentences (peripherals/documents/text.py) read their
+context-less domains through `by_id`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def read(path: Path) -> Mapping[Key, str]:
     with path.open("rb") as f:
         catalog = read_po(f)
     return {(m.context, str(m.id)): str(m.string or "") for m in catalog if m.id and isinstance(m.id, str)}
+
+
+def by_id(path: Path) -> dict[str, str]:
+    """The messages of a domain without contexts (`read`): text by message id ("" when untranslated)."""
+    return {msgid: text for (_context, msgid), text in read(path).items()}
 
 
 def fields(text: str) -> set[str]:

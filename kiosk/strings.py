@@ -29,6 +29,8 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
+from hall_client.catalogue import by_id
+
 Lang = str  # a language code of LANGS
 # the languages the kiosk offers (each .po complete), the hall's own first
 LANGS: tuple[str, ...] = ("zh", "en", "ko", "ja", "ru")
@@ -44,11 +46,7 @@ def po_path(lang: str) -> Path:
 
 
 def _read(path: Path) -> dict[str, str]:
-    from babel.messages.pofile import read_po
-
-    with path.open("rb") as f:
-        catalog = read_po(f, domain=DOMAIN)
-    return {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str)}
+    return by_id(path)  # the project's one catalogue reader
 
 
 @cache

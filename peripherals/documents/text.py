@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from hall_client.catalogue import by_id
+
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "documents"
 OTHER_LANGS = ("ko", "ja", "ru")
@@ -40,8 +42,9 @@ KEYS: dict[str, frozenset[str]] = {
 
 
 class Catalogues:
-    """The gettext catalogues `<locale_dir>/<lang>/LC_MESSAGES/<domain>.po` of `langs`, each read once with Babel's
-    `read_po` (msgid: a key, msgstr: its text with {placeholders}); shared with queue_server/citizen_text.py."""
+    """The gettext catalogues `<locale_dir>/<lang>/LC_MESSAGES/<domain>.po` of `langs`, each read once
+    (hall_client/catalogue.py; msgid: a key, msgstr: its text with {placeholders}); shared with
+    queue_server/citizen_text.py."""
 
     def __init__(self, locale_dir: Path, domain: str, langs: tuple[str, ...]) -> None:
         self.locale_dir, self.domain, self.langs = locale_dir, domain, langs
@@ -53,14 +56,10 @@ class Catalogues:
 
     def _read(self, lang: str) -> Mapping[str, str]:
         """Every text of `lang` by key (empty for a language without a catalogue)."""
-        from babel.messages.pofile import read_po
-
         path = self.po_path(lang)
         if lang not in self.langs or not path.is_file():
             return {}
-        with path.open("rb") as f:
-            cat = read_po(f, domain=self.domain)
-        return {str(m.id): str(m.string) for m in cat if m.id and isinstance(m.id, str) and m.string}
+        return {key: text for key, text in by_id(path).items() if text}
 
     def second(self, lang: str | None, key: str, en: str, **fields: object) -> str:
         """`key` in `lang` filled with `fields`, else `en` (a language or key without a text)."""
