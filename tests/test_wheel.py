@@ -64,6 +64,13 @@ def test_the_wheel_serves_the_documented_config(tmp_path: Path) -> None:
         [str(venv / "bin" / "python"), "-c", line], cwd=site, env=environ, capture_output=True, text=True, check=True
     )
     assert board.stdout.strip() == "Пройдите к окну 3", board  # the Kivy board's catalogues, from package data
+    line = "from peripherals.documents import text as t; "
+    line += "print(t.wait_line('ko', 7, 15), t.second('ja', 'appt_title', ''))"
+    printed = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", line], cwd=site, env=environ, capture_output=True, text=True, check=True
+    )
+    # the printed documents' catalogues (the ticket's second lines too), from package data
+    assert printed.stdout.strip() == "앞에 7명 대기 · 약 15분 予約確認書", printed
     config = site / "etc" / "hall.toml"
     made = subprocess.run([hall, "example-config"], cwd=site, env=environ, capture_output=True, text=True, timeout=60)
     assert made.returncode == 0, made.stderr

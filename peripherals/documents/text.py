@@ -1,4 +1,5 @@
-"""The documents' second lines in 한국어, 日本語, Русский (issue 22): Chinese first on every document, then English —
+"""The documents' second lines in 한국어, 日本語, Русский (issue 22) — the printed ticket, the appointment confirmation,
+the self-submission receipt: Chinese first on every document, then English —
 or the citizen's language, from the gettext catalogues ``peripherals/documents/locale/<lang>/LC_MESSAGES/
 documents.po`` (msgid: a key such as ``appt_title``, msgstr: the text with the English's {placeholders}), read as
 they are with Babel's `read_po` like the server's citizen.po. A key or language without a text falls back to the
@@ -28,6 +29,17 @@ KEYS: dict[str, frozenset[str]] = {
     "appt_show": frozenset(),
     "appt_rules": frozenset(),
     "appt_rules_text": frozenset(),
+    # the printed ticket's second lines (`ticket_text` below: the thermal slip and the ticket PDF; their
+    # English stays in each layout)
+    "ticket_ahead": frozenset({"n"}),
+    "ticket_about": frozenset({"m"}),
+    "ticket_no_wait": frozenset(),
+    "ticket_next": frozenset(),
+    "ticket_priority": frozenset(),
+    "ticket_appointment": frozenset(),
+    "ticket_scan": frozenset(),
+    "ticket_missed": frozenset(),
+    "ticket_privacy": frozenset(),
     # the self-submission receipt (queue_server/cases/documents.py `receipt_pdf`): its English second lines
     "receipt_title": frozenset(),
     "receipt_case_no": frozenset(),
@@ -75,3 +87,19 @@ catalogue = DOCUMENTS.texts
 def second(lang: str | None, key: str, en: str, **fields: object) -> str:
     """A document's second line: `key` in `lang` (ko, ja, ru) filled with `fields`, else `en`."""
     return DOCUMENTS.second(lang, key, en, **fields)
+
+
+def ticket_text(key: str, lang: str, **fields: object) -> str:
+    """The printed ticket's line `key` (`ahead`, `scan`, …: the catalogue's `ticket_<key>`) in `lang` (one of
+    OTHER_LANGS), formatted: the thermal ticket (printer/layout.py) and the ticket PDF (documents/ticket.py) print
+    Chinese first, then English — or, when the number was taken in 한국어, 日本語 or Русский, that language's line
+    from here (English stays in each layout)."""
+    return catalogue(lang)[f"ticket_{key}"].format(**fields)
+
+
+def wait_line(lang: str, people_ahead: int, wait_min: int | None, *, nobody: str = "no_wait") -> str:
+    """ "앞에 7명 대기 · 약 15분" (the estimate left out when unknown), or `nobody`'s text when no one is ahead."""
+    if people_ahead <= 0:
+        return ticket_text(nobody, lang)
+    line = ticket_text("ahead", lang, n=people_ahead)
+    return line if wait_min is None else f"{line} · {ticket_text('about', lang, m=wait_min)}"

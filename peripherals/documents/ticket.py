@@ -3,10 +3,11 @@
 Same content as the thermal ticket (see ux.md): hall name in Chinese and English, the big number, the
 domain, the lane mark, people ahead and the estimated wait, the time, a QR code of the tracking link and
 the notice and privacy lines. The second line of each pair is English, or the citizen's language (`lang` ko, ja, ru:
-the texts in peripherals/ticket_text.py; the caller gives the domain's name in it as `domain_en`). The embedded font
-stays WenQuanYi Micro Hei: it has every Hangul syllable (11 172), the kana and Cyrillic, while Noto Sans CJK cannot
-be embedded by reportlab (CFF outlines, fonts.py). Nothing personal: `TicketData` has no field that could hold a
-name or an ID number, so none can be printed by mistake. The page is exactly as tall as its content, like a cut ticket.
+the documents' catalogue, text.py `ticket_text`; the caller gives the domain's name in it as `domain_en`). The
+embedded font stays WenQuanYi Micro Hei: it has every Hangul syllable (11 172), the kana and Cyrillic, while Noto Sans
+CJK cannot be embedded by reportlab (CFF outlines, fonts.py). Nothing personal: `TicketData` has no field that could
+hold a name or an ID number, so none can be printed by mistake. The page is exactly as tall as its content, like a
+cut ticket.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
-from ..ticket_text import OTHER_LANGS, wait_line
-from ..ticket_text import text as other_text
 from .fonts import cjk_font
 from .qr import qr_drawing
+from .text import OTHER_LANGS, wait_line
+from .text import ticket_text as other_text
 
 TICKET_WIDTH = 80 * mm
 MARGIN = 5 * mm

@@ -19,8 +19,8 @@ The layout follows the "Printed ticket" sketch in docs/ux.md::
      Missed your turn? Ask at the …     80 mm only
 
 The second line of each pair is English, or the citizen's language when the number was taken in 한국어, 日本語 or
-Русский (`lang`; the texts in peripherals/ticket_text.py): Japanese and Russian print as GBK text in Chinese mode,
-a Korean line as a raster image of itself (encoder.py says why).
+Русский (`lang`; the documents' catalogue, peripherals/documents/text.py `ticket_text`): Japanese and Russian
+print as GBK text in Chinese mode, a Korean line as a raster image of itself (encoder.py says why).
 
 Nothing personal is printed: `TicketData` has no field for a name, phone number or ID number. Every line
 is wrapped to one column less than the paper's (see `LINE_MARGIN`), counting a Chinese character as two
@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from ..ticket_text import OTHER_LANGS, text, wait_line
+from ..documents.text import OTHER_LANGS, wait_line
+from ..documents.text import ticket_text as text
 from .encoder import PAPER_80, EscposEncoder, Paper, display_width, printable_as_text
 
 Lane = Literal["normal", "military", "special", "vip", "appointment"]
