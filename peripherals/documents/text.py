@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from hall_client.catalogue import by_id
+from hall_client.catalogue import Domain
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "documents"
@@ -59,19 +59,14 @@ class Catalogues:
     queue_server/citizen_text.py."""
 
     def __init__(self, locale_dir: Path, domain: str, langs: tuple[str, ...]) -> None:
-        self.locale_dir, self.domain, self.langs = locale_dir, domain, langs
+        self.domain = Domain(locale_dir, domain, langs)  # the files and their reading: hall_client's
+        self.langs = langs
+        self.po_path = self.domain.po_path  # the catalogue file of a language
         self.texts = cache(self._read)
-
-    def po_path(self, lang: str) -> Path:
-        """The catalogue file of `lang`."""
-        return self.locale_dir / lang / "LC_MESSAGES" / f"{self.domain}.po"
 
     def _read(self, lang: str) -> Mapping[str, str]:
         """Every text of `lang` by key (empty for a language without a catalogue)."""
-        path = self.po_path(lang)
-        if lang not in self.langs or not path.is_file():
-            return {}
-        return {key: text for key, text in by_id(path).items() if text}
+        return {key: text for (_context, key), text in self.domain.texts(lang).items()}
 
     def second(self, lang: str | None, key: str, en: str, **fields: object) -> str:
         """`key` in `lang` filled with `fields`, else `en` (a language or key without a text)."""
