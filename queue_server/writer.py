@@ -134,17 +134,27 @@ class _Job:
     abandoned: bool = False  # the caller stopped waiting (timeout, cancelled): skip it if not yet run
 
 
-def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
-    def done() -> None:
+def _settle_all(outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+    """Answer the jobs on their callers' loops: one `call_soon_threadsafe` per loop for the whole batch, which
+    settles every job of that loop. Each call writes to the loop's self-pipe to wake it, and the loop then
+    reads it and runs the callback: per job, that was a good part of a small batch's hand-off."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any, BaseException | None]]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the caller's loop is gone (shutdown)
+            loop.call_soon_threadsafe(_resolve, settled)
+
+
+def _resolve(outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+    """On the callers' loop: each job's future gets its result or error (unless it timed out or was cancelled)."""
+    for job, result, error in outcomes:
         if job.future.done():
-            return
+            continue
         if error is not None:
             job.future.set_exception(error)
         else:
             job.future.set_result(result)
-
-    with contextlib.suppress(RuntimeError):  # the caller's loop is gone (shutdown)
-        job.loop.call_soon_threadsafe(done)
 
 
 class BatchWriter:
@@ -315,8 +325,7 @@ class _Lane:
                 self._run(batch)
             except BaseException as exc:  # a bug of the writer itself: fail this batch, keep the lane
                 log.exception("write batch of %d failed", len(batch))
-                for job in batch:
-                    _settle(job, None, _failure(exc))
+                _settle_all([(job, None, _failure(exc)) for job in batch])
             if stop:
                 if self._engine is not None:
                     self._engine.dispose()
@@ -359,8 +368,7 @@ class _Lane:
             outcomes = self._attempt(batch, isolate=True)
         self.batches += 1
         self.changes += len(batch)
-        for job, result, error in outcomes:
-            _settle(job, result, error)
+        _settle_all(outcomes)
 
     def _attempt(self, batch: list[_Job], *, isolate: bool) -> list[tuple[_Job, Any, BaseException | None]]:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
@@ -415,10 +423,11 @@ class _Lane:
         if seq == tx.first_seq:
             return memo
         fresh: dict[str, object] = {}
-        if tx.stored_waiting is not None:
-            fresh["waiting"] = tx.stored_waiting
-        if tx.stored_load is not None:
-            fresh["load"] = HallLoad(*tx.stored_load)
+        if tx.stored is not None:
+            if (waiting := tx.stored.waiting) is not None:
+                fresh["waiting"] = waiting
+            if (load := tx.stored.load) is not None:
+                fresh["load"] = HallLoad(*load)
         return fresh
 
     def _open(self, session: Any, batch: list[_Job]) -> dict[str, HallTx | NotFound]:

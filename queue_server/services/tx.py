@@ -84,10 +84,9 @@ class HallTx(HallRead):
         # The SQLite writer keeps it across the changes of a batch, so whatever changes the underlying
         # rows must update or drop its entry (see `_load` in tickets.py).
         self.cache: dict[str, object] = {}
-        # PostgreSQL: the waiting counts and the load stored in the hall row, if stamped with `first_seq`
-        # (store.hall_seqs); the writer starts a hall's memo from them after another process's commit.
-        self.stored_waiting: tuple[int, dict[str, int]] | None = None
-        self.stored_load: store.Load | None = None
+        # PostgreSQL: the hall row as opened, with the waiting counts and the load stored in it, if stamped with
+        # `first_seq` (store.hall_seqs); the writer starts a hall's memo from them after another process's commit.
+        self.stored: store.Opened | None = None
 
     def exact_waiting(self) -> dict[str, int] | None:
         """The memo's waiting counts if they are exact as of `last_seq` (services/ticketing.py), else None."""
@@ -220,7 +219,7 @@ def open_halls(
     rows = store.begin_and_lock(conn, codes) if begin else store.hall_seqs(conn, codes, lock=lock)
     for row in rows:
         tx = opened[row.code] = HallTx(session, row.code, row.last_seq, at)
-        tx.stored_waiting, tx.stored_load = row.waiting, row.load
+        tx.stored = row
     return opened
 
 

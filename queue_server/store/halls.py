@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 import orjson
 import psycopg
 from psycopg import pq
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import Text, any_, bindparam, insert, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -43,6 +44,16 @@ _HALL_SEQS = (
 # Rows are locked in the order the sort returns them, so every writer locks halls in the order of their
 # codes and two transactions locking several halls cannot deadlock.
 _HALL_SEQS_LOCK = _HALL_SEQS.with_for_update()
+# PostgreSQL: the same for a batch of several halls, their codes bound as one array, so its SQL is the same at
+# every execution (compiled once, prepared by psycopg) where the expanding IN is rendered afresh each time:
+# the writer's batches in the city are mostly of several halls, and that rendering through SQLAlchemy was
+# 3-4 % of the server's time.
+_HALLS_OPEN_LOCK_PG = Prepared(
+    select(*_OPEN_COLUMNS)
+    .where(col(Hall.code) == any_(bindparam("codes", type_=postgresql.ARRAY(Text))))
+    .order_by(col(Hall.code))
+    .with_for_update()
+)
 _NOTIFY = text(NOTIFY_SQL)  # on the schema's own channel (pgchannel.py)
 
 
@@ -65,13 +76,37 @@ def set_notice(conn: Connection, code: str, text: str) -> None:
 Load = tuple[dict[str, float], list[tuple[tuple[str, ...], bool]]]
 
 
-class Opened(NamedTuple):
-    """A hall opened for a write transaction: its last seq, and what the last writer stored stamped with it."""
+class Opened:
+    """A hall opened for a write transaction: its last seq, and what the last writer stored stamped with it.
 
-    code: str
-    last_seq: int
-    waiting: tuple[int, dict[str, int]] | None  # (seq, {queue: waiting tickets}) when exact as of `last_seq`
-    load: Load | None  # when exact as of `last_seq`
+    The stored waiting counts and load are JSON in the hall row; they are parsed when first asked for, since
+    the writer needs them only when another process wrote the hall last (writer.py `_hall_memo`): parsing
+    them at every open was a percent of the city's server time."""
+
+    __slots__ = ("_counts", "_load", "_load_seq", "_waiting_seq", "code", "last_seq")
+
+    def __init__(
+        self,
+        code: str,
+        last_seq: int,
+        waiting_seq: int | None = None,
+        counts: str | None = None,
+        load_seq: int | None = None,
+        load: str | None = None,
+    ) -> None:
+        self.code = code
+        self.last_seq = int(last_seq)
+        self._waiting_seq, self._counts, self._load_seq, self._load = waiting_seq, counts, load_seq, load
+
+    @property
+    def waiting(self) -> tuple[int, dict[str, int]] | None:
+        """(seq, {queue: waiting tickets}) when exact as of `last_seq`, else None."""
+        return _stored(self.last_seq, self._waiting_seq, self._counts)
+
+    @property
+    def load(self) -> Load | None:
+        """The hall's load when exact as of `last_seq`, else None."""
+        return _stored_load(self.last_seq, self._load_seq, self._load)
 
 
 def hall_seqs(conn: Connection, codes: Sequence[str], *, lock: bool) -> list[Opened]:
@@ -80,7 +115,7 @@ def hall_seqs(conn: Connection, codes: Sequence[str], *, lock: bool) -> list[Ope
         rows: Any = (_HALL_OPEN_LOCK if lock else _HALL_OPEN).all(conn, {"h": codes[0]})
     else:
         rows = conn.execute(_HALL_SEQS_LOCK if lock else _HALL_SEQS, {"codes": list(codes)})
-    return [_opened(*row) for row in rows]
+    return [Opened(*row) for row in rows]
 
 
 def begin_and_lock(conn: Connection, codes: Sequence[str]) -> list[Opened]:
@@ -92,19 +127,15 @@ def begin_and_lock(conn: Connection, codes: Sequence[str]) -> list[Opened]:
     SQLAlchemy's `DBAPIError` with `connection_invalidated`: nothing had run, so the caller may retry.
     """
     raw = _driver(conn)
-    if len(codes) != 1:  # several halls (rare): the expanding IN goes through SQLAlchemy, after the BEGIN
-        try:
-            raw.execute(b"BEGIN")
-        except psycopg.Error as err:
-            raise driver_error(conn, err, "BEGIN") from err
-        return hall_seqs(conn, codes, lock=True)
+    one = len(codes) == 1
+    stmt = _HALL_OPEN_LOCK if one else _HALLS_OPEN_LOCK_PG
     try:
         with raw.pipeline():
             raw.execute(b"BEGIN")
-            fetch = _HALL_OPEN_LOCK.pending(conn, {"h": codes[0]})
+            fetch = stmt.pending(conn, {"h": codes[0]} if one else {"codes": list(codes)})
     except psycopg.Error as err:
-        raise driver_error(conn, err, "BEGIN; " + _HALL_OPEN_LOCK.sql(conn)) from err
-    return [_opened(*row) for row in fetch()]
+        raise driver_error(conn, err, "BEGIN; " + stmt.sql(conn)) from err
+    return [Opened(*row) for row in fetch()]
 
 
 @contextlib.contextmanager
@@ -133,13 +164,6 @@ def _driver(conn: Connection) -> psycopg.Connection[Any]:
     raw = conn.connection.dbapi_connection
     assert isinstance(raw, psycopg.Connection)
     return raw
-
-
-def _opened(
-    code: str, last_seq: int, waiting_seq: int | None, counts: str | None, load_seq: int | None, load: str | None
-) -> Opened:
-    seq = int(last_seq)
-    return Opened(code, seq, _stored(seq, waiting_seq, counts), _stored_load(seq, load_seq, load))
 
 
 def _stored(last_seq: int, waiting_seq: int | None, counts: str | None) -> tuple[int, dict[str, int]] | None:
