@@ -63,6 +63,7 @@ def build_context(runtime: Runtime) -> HallContext:
         shared_data_dir=own_data if own_data.is_dir() else None,
         writer_lanes=runtime.settings.writer_lanes,
         rate_limit_url=runtime.settings.rate_limit_url or runtime.config.server.rate_limit_url,
+        user_fresh_s=runtime.settings.user_fresh_s,
     )
 
 

@@ -262,7 +262,7 @@ def users_revoke(
     username: Annotated[str, typer.Argument(help="the staff user whose sessions end")],
     config: Annotated[Path | None, typer.Option(help="hall configuration TOML (default: the demo hall)")] = None,
 ) -> None:
-    """End every session of a staff user now, in every running server process (within a second)."""
+    """End every session of a staff user now, in every running server process (on SQLite within 2 s)."""
     from sqlalchemy.exc import DBAPIError
 
     from .db import Database

@@ -27,7 +27,7 @@ from .errors import NotFound
 from .events import HallEvent, Hub
 from .policy import Rules
 from .ratelimit import RateLimiter, make_storage
-from .services.auth import Principal, TokenService, token_digest
+from .services.auth import USER_FRESH_S, Principal, TokenService, token_digest
 from .services.logins import LoginGuard
 from .services.ticketing import TicketOut
 from .services.tx import HallRead, HallTx, hall_tx, read_events
@@ -56,6 +56,7 @@ class HallContext:
     shared_data_dir: Path | None = None  # 秒批秒办's simulated data sources (None: config/shared-data)
     writer_lanes: int = 0  # writer threads on PostgreSQL (0: DEFAULT_LANES); SQLite has one
     rate_limit_url: str | None = None  # where rate-limit counts live (ratelimit.make_storage)
+    user_fresh_s: float = USER_FRESH_S  # how long a staff user's row read is trusted unheard-of (services/auth.py)
     hub: Hub = field(init=False)
     tokens: TokenService = field(init=False)
     logins: LoginGuard = field(init=False)
@@ -80,8 +81,11 @@ class HallContext:
             token_digest(d.token.get_secret_value()): Principal("device", d.name, d.role, d.hall, window=d.window)
             for d in self.config.devices
         }
-        self.tokens = TokenService(self.secret_key, devices, functools.partial(load_user, self.db))
-        self.logins = LoginGuard(functools.partial(load_user, self.db))
+        lookup = functools.partial(load_user, self.db)
+        self.tokens = TokenService(self.secret_key, devices, lookup, fresh_s=self.user_fresh_s)
+        # A login reads the row afresh (never the tokens' copy): the password hash it checks is the current one,
+        # and the argon2 check that follows costs a hundred times the read.
+        self.logins = LoginGuard(lookup)
         self.cipher = PiiCipher(self.secret_key)
         self.fingerprint_key = hashlib.sha256(b"hall/config-password/v1\0" + self.secret_key.encode()).digest()
         self.zones = {h.code: ZoneInfo(h.timezone) for h in self.config.halls}

@@ -20,3 +20,12 @@ NOTIFY_BODIES_SQL = (  # constants only; the payloads are bound
 )
 BODY_LIMIT = 7_900  # bytes of one notification's payload (PostgreSQL refuses 8,000 and more)
 BODIES_LIMIT = 64_000  # bytes of a hall's events carried per commit; the rest are read from the table
+# Staff users whose row changed (a revocation, a config sync at a start), on a third channel (`<channel>_users`):
+# one notification per user, the payload the username only (never a hash, a role or anything else of the row).
+# Sent in the writing transaction, so delivered at its commit: every other server process drops what it
+# remembered of the user (services/auth.py `TokenService.revoked`) and reads the row again on their next request.
+USERS_SUFFIX = "_users"
+NOTIFY_USERS_SQL = (  # constants only; the names are bound
+    "SELECT pg_notify('hall_events_' || left(md5(current_schema()), 16) || '" + USERS_SUFFIX + "', u)"  # noqa: S608
+    " FROM unnest(CAST(:names AS text[])) AS u"
+)

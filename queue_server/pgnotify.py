@@ -12,6 +12,10 @@ has; halls that no board of this process follows are not read, their head just m
 read runs, new notifications pile up into the next batch, so the listener never falls further behind
 than one batch however fast the other processes commit. A board connected to any process sees every
 hall event once, in order, whichever process committed it.
+
+The same connection hears which staff users' rows another process changed (`<channel>_users`, pgchannel.py)
+and makes this process's token check read them again; on every (re)connection it forgets all users it
+remembered, since notifications sent while it was not listening are lost.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from .context import HallContext
 from .events import HallEvent
-from .pgchannel import BODIES_SUFFIX, CHANNEL_QUERY
+from .pgchannel import BODIES_SUFFIX, CHANNEL_QUERY, USERS_SUFFIX
 from .services.tx import read_events
 
 log = logging.getLogger(__name__)
@@ -52,7 +56,9 @@ class Listener:
         self.batches = 0  # reads of the event table
         self.delivered = 0  # events read and handed to the hub
         self.carried = 0  # events that came in notifications and were handed to the hub
+        self.users_heard = 0  # staff users' changes heard of (`<channel>_users`)
         self._bodies_channel = ""
+        self._users_channel = ""
 
     def start(self) -> None:
         """Run in the background on the current event loop."""
@@ -76,6 +82,10 @@ class Listener:
                     self._bodies_channel = row[0] + BODIES_SUFFIX
                     await conn.execute(f'LISTEN "{row[0]}"')
                     await conn.execute(f'LISTEN "{self._bodies_channel}"')
+                    self._users_channel = row[0] + USERS_SUFFIX
+                    await conn.execute(f'LISTEN "{self._users_channel}"')
+                    # Changes of users' rows until now went unheard: read each again (from here on, heard).
+                    self.ctx.tokens.forget_users()
                     delay = 0.2
                     self._heard.clear()
                     await self._catch_up(await asyncio.to_thread(_heads, self.ctx))  # what we missed unheard
@@ -95,6 +105,10 @@ class Listener:
         async for note in conn.notifies():
             if note.channel == self._bodies_channel:
                 self._carried(note.payload, own)
+                continue
+            if note.channel == self._users_channel:  # this process's own changes too: one more read, harmless
+                self.users_heard += 1
+                self.ctx.tokens.revoked(note.payload)
                 continue
             self.heard += 1
             hall, seq, origin = _parse(note.payload)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # 0: the default. SQLite always has one (one writer at a time).
     writer_lanes: int = Field(default=0, ge=0, le=64)
     rate_limit_url: str | None = None  # memory://, redis://host:6379/0 or database (queue_server/ratelimit.py)
+    # How long a process trusts a staff user's row it read without hearing of a change (services/auth.py
+    # USER_FRESH_S: the bound for a CLI's write of the SQLite file or a lost notification).
+    user_fresh_s: float = Field(default=2.0, gt=0, le=300)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -24,9 +25,12 @@ if TYPE_CHECKING:
 STAFF_ROLES = frozenset({"admin", "clerk", "approver", "auditor"})
 DEVICE_ROLES = frozenset({"kiosk", "display", "desk"})
 TOKEN_TTL = timedelta(hours=12)
-# How long a process trusts what it read of a user's row: a revocation or a config change made by another
-# process reaches this one within that time. One read per user per second is nothing on the call path.
-USER_FRESH_S = 1.0
+# How long a process trusts what it read of a user's row without hearing of a change. Every write of a user
+# row through services/users.py reaches every server process at once (the writing one drops its copy itself,
+# the others hear a NOTIFY on PostgreSQL); this bound covers what no notification reaches: a CLI writing the
+# SQLite file, a notification lost while a listener's connection was silently dead, a hand edit of the table.
+# One read per user per two seconds is nothing on the call path (docs/deployment.md, "Staff and sessions").
+USER_FRESH_S = 2.0
 _hasher = PasswordHasher()  # stateless and thread-safe: parameters only
 
 
@@ -84,9 +88,12 @@ class TokenService:
     """Issues and checks staff bearer tokens and configured device tokens.
 
     A staff token names its user and the user's session generation at login; each use checks them
-    against the user's current row (`lookup`, run in a worker thread), remembered for `fresh_s` seconds
-    per process: a removed, demoted, re-passworded or revoked user's tokens stop working within that
-    time in every process, and the principal always carries the user's current rights."""
+    against the user's current row (`lookup`, run in a worker thread), remembered per process until a
+    change of the row is heard of (`revoked`: this process's own writes, other processes' by NOTIFY) and
+    at most `fresh_s` seconds: a removed, demoted, re-passworded or revoked user's tokens stop working at
+    once in every process, and the principal always carries the user's current rights. A user's row is
+    read once however many of their requests arrive while it is read (one clerk token behind a whole
+    hall's consoles would otherwise send every request in those milliseconds to the database)."""
 
     def __init__(
         self,
@@ -100,11 +107,16 @@ class TokenService:
         self._key = hmac.new(secret.encode(), b"hall/jwt/v1", hashlib.sha256).digest()
         self._devices = devices  # token digest -> device principal
         self._lookup = lookup
-        self._fresh_s = fresh_s
+        self.fresh_s = fresh_s
         # token digest -> claims: a token's signature is checked once, not on every request (decoding and
         # verifying a JWT costs as much as a simple request's own work).
         self._verified: dict[str, _Claims] = {}
-        self._users: dict[str, tuple[UserState | None, float]] = {}  # username -> (state, when read)
+        self._users: dict[str, tuple[UserState | None, float]] = {}  # username -> (state, when read began)
+        self._reading: dict[str, asyncio.Task[UserState | None]] = {}  # username -> the read under way
+        # Raised by every forgetting: a read that began before it may have seen the row as it was, so its
+        # result answers the requests that waited for it but is not remembered.
+        self._epoch = 0
+        self.reads = 0  # users' rows read (tests, bench: how often the cache missed)
 
     def issue(self, user: Principal, generation: int) -> str:
         """A signed bearer token for a staff user, valid while the user's session generation stays."""
@@ -150,20 +162,43 @@ class TokenService:
 
     async def _user(self, name: str) -> UserState | None:
         known = self._users.get(name)
-        now = time.monotonic()
-        if known is not None and now - known[1] < self._fresh_s:
+        if known is not None and time.monotonic() - known[1] < self.fresh_s:
             return known[0]
-        state = await anyio.to_thread.run_sync(self._lookup, name)
-        if len(self._users) >= 10_000:
-            self._users.clear()
-        self._users[name] = (state, now)
+        loop = asyncio.get_running_loop()
+        reading = self._reading.get(name)
+        if reading is None or reading.get_loop() is not loop:  # (a test's earlier event loop left it)
+            reading = self._reading[name] = loop.create_task(self._read(name))
+        # shielded: a request that goes away (client disconnected) does not cancel the others' read
+        return await asyncio.shield(reading)
+
+    async def _read(self, name: str) -> UserState | None:
+        epoch, began = self._epoch, time.monotonic()
+        self.reads += 1
+        try:
+            state = await anyio.to_thread.run_sync(self._lookup, name)
+        finally:
+            if self._reading.get(name) is asyncio.current_task():
+                del self._reading[name]
+        if epoch == self._epoch:
+            if len(self._users) >= 10_000:
+                self._users.clear()
+            self._users[name] = (state, began)
         return state
 
     def revoked(self, name: str) -> None:
-        """Check the user's row again on the next use of any of their tokens (after a change here)."""
+        """The user's row changed (or may have): check it again on the next use of any of their tokens.
+        Call it after the change committed (a read before the commit would remember the old row)."""
         self._users.pop(name, None)
+        self._reading.pop(name, None)
+        self._epoch += 1
+
+    def forget_users(self) -> None:
+        """Check every user's row again on its next use (a listener that may have missed notifications)."""
+        self._users.clear()
+        self._reading.clear()
+        self._epoch += 1
 
     def forget(self) -> None:
         """Check every staff token and user again on its next use."""
         self._verified.clear()
-        self._users.clear()
+        self.forget_users()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, col
 
 from ..config import UserConfig
 from ..db import Database
 from ..models import AuditLog, UserAccount
+from ..pgchannel import NOTIFY_USERS_SQL
 from ..timeutil import utcnow
 from .auth import Principal, hash_password
 
@@ -44,12 +46,23 @@ def load_user(db: Database, username: str) -> UserState | None:
         return user_state(s, username)
 
 
+def announce(session: Session, names: Iterable[str]) -> None:
+    """Tell every server process that these users' rows change in this transaction: on PostgreSQL a NOTIFY
+    each (pgchannel.py), delivered at commit, after which each process's listener drops what it remembered of
+    them (services/auth.py `TokenService.revoked`). The writing process drops its own copy after the commit
+    itself. SQLite has one server process per file and no NOTIFY: a CLI's write reaches the server within
+    `USER_FRESH_S` (services/auth.py)."""
+    wanted = sorted(set(names))
+    if wanted and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(NOTIFY_USERS_SQL), {"names": wanted})
+
+
 def sync_users(session: Session, users: list[UserConfig], *, fp_key: bytes) -> None:
     """Make the staff accounts match the configuration file.
 
     A user missing from the file is deactivated; a new password, role, hall or window binding, or a
     deactivation, raises the user's session generation, so every token issued before is refused."""
-    listed = set()
+    listed, changed = set(), set()
     for user in users:
         listed.add(user.username)
         u = session.get(UserAccount, user.username)
@@ -62,8 +75,9 @@ def sync_users(session: Session, users: list[UserConfig], *, fp_key: bytes) -> N
             fp = hmac.new(fp_key, f"{user.username}\0{plain}".encode(), hashlib.sha256).hexdigest()
             pw_hash = u.password_hash if u is not None and u.config_fp == fp else hash_password(plain)
         windows = ",".join(str(n) for n in user.windows)
-        if u is None:
+        if u is None:  # a process may remember that no such user exists
             u = UserAccount(username=user.username, role=user.role, password_hash=pw_hash)
+            changed.add(user.username)
         elif (u.password_hash, u.role, u.hall_code, u.windows, u.active) != (
             pw_hash,
             user.role,
@@ -72,11 +86,18 @@ def sync_users(session: Session, users: list[UserConfig], *, fp_key: bytes) -> N
             True,
         ):
             u.session_gen += 1
+            changed.add(user.username)
         u.display_name, u.role, u.hall_code, u.password_hash = user.display_name, user.role, user.hall, pw_hash
         u.windows, u.active, u.config_fp = windows, True, fp
         session.add(u)
     gone = col(UserAccount.active) & col(UserAccount.username).not_in(listed) if listed else col(UserAccount.active)
-    session.execute(update(UserAccount).where(gone).values(active=False, session_gen=col(UserAccount.session_gen) + 1))
+    removed = session.execute(
+        update(UserAccount)
+        .where(gone)
+        .values(active=False, session_gen=col(UserAccount.session_gen) + 1)
+        .returning(col(UserAccount.username))
+    ).scalars()
+    announce(session, changed.union(removed))
 
 
 def revoke_sessions(session: Session, username: str) -> bool:
@@ -87,11 +108,16 @@ def revoke_sessions(session: Session, username: str) -> bool:
         .values(session_gen=col(UserAccount.session_gen) + 1)
         .returning(col(UserAccount.username))
     ).first()
-    return found is not None
+    if found is None:
+        return False
+    announce(session, [username])
+    return True
 
 
 def revoke_user(db: Database, username: str, *, actor: str) -> bool:
-    """Revoke the user's sessions and record who did it (blocking: run it off the event loop)."""
+    """Revoke the user's sessions and record who did it (blocking: run it off the event loop). Every other
+    server process hears of it at the commit (PostgreSQL); a server in this process drops its own copy of
+    the user's row afterwards (`TokenService.revoked`)."""
     with db.write() as s:
         if not revoke_sessions(s, username):
             return False

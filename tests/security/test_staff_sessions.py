@@ -16,12 +16,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from queue_server.models import AuditLog
-from queue_server.services.auth import hash_password
+from queue_server.services.auth import USER_FRESH_S, hash_password
 
 from ..harness import KIOSK, PASSWORDS, TEST_CONFIG, LiveServer, runtime, serving
 from ..test_cli import HALL, env
 
-FRESH_BOUND_S = 1.0  # services/auth.py USER_FRESH_S: how long a process trusts what it read of a user
+# How long a process trusts what it read of a user without hearing of a change: the bound for the CLI's write of
+# the SQLite file (on PostgreSQL the servers hear of it at once, test_user_cache.py)
+FRESH_BOUND_S = USER_FRESH_S
 
 
 def login(srv: LiveServer, username: str, password: str | None = None) -> httpx.Response:

@@ -16,7 +16,7 @@ router = APIRouter()
 
 @router.post("/api/v1/admin/users/{username}/revoke", tags=["auth"])
 async def revoke(username: Annotated[str, Path(max_length=64)], who: PrincipalDep, ctx: CtxDep) -> dict[str, Any]:
-    """Refuse every token the user holds, in every server process within a second (admin only).
+    """Refuse every token the user holds, at once in every server process (admin only).
 
     The user may log in again: to lock them out, remove them from the configuration file and restart."""
     if who.role != "admin":
