@@ -12,6 +12,12 @@ server (`Sync`, a simple `Query`, `Flush`); the hall is locked from the `SELECT 
     # the same for another tree (A/B): its code, this script
     PYTHONPATH=/tmp/old .venv/bin/python bench/roundtrips.py --rounds 40 --batch 8
 
+`--mode call`: the windows' changes instead (the console's buttons), with `--batch` windows (1-4) of hall t1
+acting at once, each round at the other process: in turn a round of call-next (free windows), of F9
+(complete-and-call-next) and of complete. Counted per round's batch and per change, by kind.
+
+    .venv/bin/python bench/roundtrips.py --mode call --rounds 60 --batch 4
+
 The result goes to stdout (and `--json FILE`).
 """
 
@@ -25,6 +31,7 @@ import re
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +46,10 @@ if str(BENCH.parent) not in sys.path:  # PYTHONPATH (an older tree) comes first;
 from queue_server.app import build_context, prepare  # noqa: E402
 from queue_server.context import HallContext  # noqa: E402
 from queue_server.migrations import upgrade  # noqa: E402
+from queue_server.services import halls as hall_svc  # noqa: E402
 from queue_server.services import issuing  # noqa: E402
+from queue_server.services import tickets as ticket_svc  # noqa: E402
+from queue_server.services.auth import Principal  # noqa: E402
 from queue_server.settings import Settings, resolve  # noqa: E402
 
 PG_BASE = os.environ.get("HALL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -68,9 +78,10 @@ def _lane_connection(ctx: HallContext) -> psycopg.Connection[Any]:
 _MSG = re.compile(r"^F\t\d+\t(\w+)\t?(.*)$")
 
 
-def parse(trace: str) -> list[list[tuple[str, str]]]:
-    """The frontend's messages grouped into waits: [(kind, statement SQL)], each group ending with a wait."""
-    named: dict[str, str] = {}
+def parse(trace: str, named: dict[str, str] | None = None) -> list[list[tuple[str, str]]]:
+    """The frontend's messages grouped into waits: [(kind, statement SQL)], each group ending with a wait.
+    `named`: the connection's prepared statements by name, kept from trace to trace of one connection."""
+    named = {} if named is None else named
     groups: list[list[tuple[str, str]]] = []
     current: list[tuple[str, str]] = []
     last_bound = ""
@@ -131,10 +142,104 @@ def batches(groups: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:
     return out
 
 
+CLERK = Principal(kind="user", name="bench-clerk", role="admin", hall=None)
+WINDOWS = (1, 2, 4, 5)  # hall t1's windows of queues A and B (tests/data/hall.toml)
+KINDS = ("call-next", "f9", "complete")
+
+
+def _sum(rows: list[dict[str, Any]], changes: int) -> dict[str, Any]:
+    keys = ("statements", "waits", "locked_statements", "locked_waits")
+    out: dict[str, Any] = {"batches": len(rows), "changes": changes}
+    out["per_batch"] = {k: round(sum(b[k] for b in rows) / max(len(rows), 1), 2) for k in keys}
+    out["per_change"] = {k: round(sum(b[k] for b in rows) / max(changes, 1), 2) for k in keys}
+    return out
+
+
+def calls(procs: list[HallContext], rounds: int, width: int, tmp: Path) -> dict[str, Any]:
+    """`--mode call`: rounds of call-next, F9 and complete at `width` windows, each round's batch traced alone."""
+    windows = WINDOWS[: max(1, min(width, len(WINDOWS)))]
+    current: dict[int, int] = {}
+
+    async def run(ctx: HallContext, kind: str) -> list[Any]:
+        def change(n: int) -> Callable[[Any], Any]:
+            if kind == "call-next":
+                return lambda tx: ticket_svc.call_next(tx, number=n, actor=CLERK)
+            if kind == "f9":
+                return lambda tx: ticket_svc.complete_and_call_next(tx, number=n, ticket_id=current[n], actor=CLERK)
+            return lambda tx: ticket_svc.act(tx, ticket_id=current[n], action="complete", actor=CLERK).ticket.id
+
+        got = await asyncio.gather(*(ctx.change("t1", change(n)) for n in windows))
+        for n, o in zip(windows, got, strict=True):
+            if kind == "complete":
+                current.pop(n, None)
+            else:
+                assert o is not None, "the queues ran dry: issue more"
+                current[n] = o.ticket.id
+        return got
+
+    async def setup(ctx: HallContext) -> None:
+        for n in windows:
+            await ctx.change(
+                "t1", lambda tx, n=n: hall_svc.set_window_status(tx, number=n, status="open", reason="", actor=CLERK).id
+            )
+        for _ in range(rounds * len(windows) // 8 + 2):
+            await asyncio.gather(
+                *(
+                    ctx.change_staged("t1", lambda tx, q="AB"[i % 2]: issuing.issue_staged(tx, queue=q))
+                    for i in range(8)
+                )
+            )
+
+    # Traced from the lanes' first statement (psycopg prepares a statement after a few runs: its Parse, with the
+    # SQL, is in an earlier trace than the round's), then each round's batch in its own file.
+    warm = [tmp / "warm-a.trace", tmp / "warm-b.trace"]
+    files = [open(p, "w") for p in warm]  # noqa: SIM115 - libpq writes to them until untraced
+    for ctx in procs:  # the lane opens its connection (one batch: below psycopg's threshold for preparing)
+        asyncio.run(ctx.change("t1", lambda tx: None))
+    for ctx, f in zip(procs, files, strict=True):
+        pgconn = _lane_connection(ctx).pgconn
+        pgconn.trace(f.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+    asyncio.run(setup(procs[0]))
+    asyncio.run(run(procs[1], "call-next"))  # warm: each lane has its memo
+    asyncio.run(run(procs[0], "complete"))
+    for ctx in procs:
+        _lane_connection(ctx).pgconn.untrace()
+    for f in files:
+        f.close()
+    by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+    changes = dict.fromkeys(KINDS, 0)
+    examples: dict[str, list[str]] = {}
+    prepared: list[dict[str, str]] = [{}, {}]  # each lane connection's named statements (psycopg prepares)
+    for names, p in zip(prepared, warm, strict=True):
+        parse(p.read_text(), names)
+    for r in range(rounds):
+        ctx, kind = procs[r % 2], KINDS[r % 3]
+        path = tmp / f"round-{r}.trace"
+        with open(path, "w") as f:
+            pgconn = _lane_connection(ctx).pgconn
+            pgconn.trace(f.fileno())
+            pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+            asyncio.run(run(ctx, kind))
+            pgconn.untrace()
+        rows = batches(parse(path.read_text(), prepared[r % 2]))
+        by_kind[kind] += rows
+        changes[kind] += len(windows)
+        if rows and kind not in examples:
+            examples[kind] = rows[0]["sql"]
+    return {
+        "windows": len(windows),
+        "rounds": rounds,
+        "by_kind": {k: _sum(by_kind[k], changes[k]) for k in KINDS},
+        "example": examples,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=("issue", "call"), default="issue", help="take-a-number, or the windows' changes")
     ap.add_argument("--rounds", type=int, default=40, help="batches, alternately at the two processes")
-    ap.add_argument("--batch", type=int, default=8, help="issues submitted at once per round")
+    ap.add_argument("--batch", type=int, default=8, help="issues submitted at once per round (call: windows, 1-4)")
     ap.add_argument("--json", type=Path, help="write the result here too")
     args = ap.parse_args()
     schema = f"bench_rt_{os.getpid()}"
@@ -146,6 +251,16 @@ def main() -> None:
         upgrade(url)
         procs = [_context(url, tmp / "a"), _context(url, tmp / "b")]
         prepare(procs[0], migrate=False)
+        if args.mode == "call":
+            result = {"code": str(Path(sys.modules["queue_server"].__file__ or "").parent)}
+            result |= calls(procs, args.rounds, args.batch, tmp)
+            for ctx in procs:
+                ctx.close()
+            text = json.dumps(result, indent=2, ensure_ascii=False)
+            print(text)
+            if args.json:
+                args.json.write_text(text)
+            return
 
         async def issue(ctx: HallContext, n: int) -> None:
             # As the route takes a number: in two steps where the tree has them (issue_staged), else in one go.

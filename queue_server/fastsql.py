@@ -8,12 +8,20 @@ time. The statements stay SQLAlchemy Core objects, written once for both databas
 SQLAlchemy; only their execution is short-cut, with SQLAlchemy's own type processors for parameters and
 result columns (so a `UTCDateTime` is stored and read exactly as through the ORM). Statements whose SQL
 depends on the parameters (an expanding `IN`) are refused at compile time.
+
+Write-behind (`write_behind`, PostgreSQL): an UPDATE whose answer nobody reads (`Prepared.defer`,
+`UpdateById.run`) is queued rather than sent, and goes out with the next statement in one psycopg pipeline (one
+network wait for both, not two), or at the end of the block. Its failure then surfaces at that next statement:
+whoever runs such a block must treat any failure inside it as possibly another statement's (the writer runs
+the batch again with a savepoint per change, without write-behind), and `failed_behind` tells it afterwards
+even when the code that met the error swallowed it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
@@ -22,6 +30,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import Compiled
 
 _Proc = Callable[[Any], Any] | None
+_BEHIND = "fastsql.behind"  # key of the queued writes in the SQLAlchemy connection's `info` (`write_behind`)
+_FAILED = "fastsql.behind_failed"
 
 
 def _columns(stmt: Any) -> Any:
@@ -92,9 +102,16 @@ class Prepared:
     def _execute(self, conn: Connection, params: Any, *, many: bool = False) -> tuple[_Compiled, Any]:
         """Run on a cursor of the connection's driver connection; the driver's errors become SQLAlchemy's
         (`IntegrityError`, `OperationalError`, …: the app's handlers answer them), without parameters,
-        which may hold personal data."""
+        which may hold personal data. Writes queued by `write_behind` go first, in one pipeline with this one."""
         c = self._compiled(conn)
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        raw = conn.connection.dbapi_connection
+        behind = conn.info.get(_BEHIND)
+        if behind:
+            if many:  # psycopg's executemany syncs a pipeline of its own: the queue goes first, on its own
+                flush_behind(conn)
+            else:
+                return c, _with_behind(conn, raw, behind, c, params)
+        cur = raw.cursor()  # type: ignore[union-attr]
         try:
             if many:
                 cur.executemany(c.sql, [c.params(p) for p in params])
@@ -158,6 +175,15 @@ class Prepared:
         cur.close()
         return changed
 
+    def defer(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        """Execute a statement whose answer (rows, rowcount) nobody reads: inside `write_behind`, queued and sent
+        with the next statement; else now."""
+        behind = conn.info.get(_BEHIND)
+        if behind is None:
+            self.run(conn, params)
+        else:
+            behind.append((self, params))
+
     def many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per parameter set (executemany)."""
         _, cur = self._execute(conn, params, many=True)
@@ -172,7 +198,7 @@ class UpdateById:
         self._by_columns: dict[tuple[str, ...], Prepared] = {}
 
     def run(self, conn: Connection, pk: Any, changes: Mapping[str, Any]) -> None:
-        """Set `changes` on the row whose id is `pk`."""
+        """Set `changes` on the row whose id is `pk` (inside `write_behind`: with the next statement)."""
         keys = tuple(sorted(changes))
         stmt = self._by_columns.get(keys)
         if stmt is None:
@@ -180,7 +206,7 @@ class UpdateById:
             stmt = self._by_columns[keys] = Prepared(
                 update(t).where(t.c.id == bindparam("pk")).values({k: bindparam("v_" + k) for k in keys})
             )
-        stmt.run(conn, {"pk": pk} | {"v_" + k: v for k, v in changes.items()})
+        stmt.defer(conn, {"pk": pk} | {"v_" + k: v for k, v in changes.items()})
 
 
 def driver_error(conn: Connection, err: Exception, sql: str) -> DBAPIError:
@@ -202,3 +228,77 @@ def driver_error(conn: Connection, err: Exception, sql: str) -> DBAPIError:
     )
     assert isinstance(wrapped, DBAPIError)  # a driver error always becomes one
     return wrapped
+
+
+@contextlib.contextmanager
+def write_behind(conn: Connection) -> Iterator[None]:
+    """PostgreSQL (psycopg): inside, `Prepared.defer` (and `UpdateById.run`) queue their statement; the next
+    statement on the connection (a `Prepared` one, or one through SQLAlchemy on an engine that listens with
+    `flush_before_cursor`) sends the queue first, in the same pipeline: one network wait for all. The caller
+    sends what is left with `flush_behind` before the block ends (what is queued at an exception is dropped:
+    the transaction is to be rolled back). A queued statement's failure is raised by the statement that sent
+    it, and marks the connection (`failed_behind`) until the next `write_behind`."""
+    info = conn.info
+    info[_BEHIND] = []
+    info.pop(_FAILED, None)
+    try:
+        yield
+    finally:
+        info.pop(_BEHIND, None)
+
+
+def failed_behind(conn: Connection) -> bool:
+    """Whether a queued write of the last `write_behind` on this connection failed (even if the error was caught)."""
+    return bool(conn.info.get(_FAILED))
+
+
+def flush_behind(conn: Connection) -> None:
+    """Send the writes queued by `write_behind` now (one pipeline, one network wait), if any."""
+    behind = conn.info.get(_BEHIND)
+    if not behind:
+        return
+    raw = conn.connection.dbapi_connection
+    if raw.pgconn.pipeline_status != 0:  # type: ignore[union-attr]  # in a pipeline already: they join it
+        _send(conn, raw, behind)
+        return
+    try:
+        with raw.pipeline():  # type: ignore[union-attr]
+            _send(conn, raw, behind)
+    except conn.dialect.loaded_dbapi.Error as err:
+        conn.info[_FAILED] = True
+        raise driver_error(conn, err, "queued writes") from err
+
+
+def flush_before_cursor(conn: Connection, *_: Any) -> None:
+    """A SQLAlchemy `before_cursor_execute` listener: the queued writes go before a statement run through
+    SQLAlchemy (it reads its answer at once, so it cannot join their pipeline: one more wait)."""
+    if conn.info.get(_BEHIND) and conn.connection.dbapi_connection.pgconn.pipeline_status == 0:  # type: ignore[union-attr]
+        flush_behind(conn)
+
+
+def _send(conn: Connection, raw: Any, behind: list[tuple[Prepared, Mapping[str, Any]]]) -> None:
+    """Queue the writes on the connection, in pipeline mode (their cursors are read by the pipeline's sync)."""
+    queued = list(behind)
+    behind.clear()
+    for stmt, params in queued:
+        c = stmt._compiled(conn)
+        raw.cursor().execute(c.sql, c.params(params))
+
+
+def _with_behind(conn: Connection, raw: Any, behind: list[Any], c: _Compiled, params: Any) -> Any:
+    """The queued writes and then this statement in one pipeline (joining one already open); its cursor."""
+    if raw.pgconn.pipeline_status != 0:
+        _send(conn, raw, behind)
+        cur = raw.cursor()
+        cur.execute(c.sql, c.params(params))
+        return cur
+    cur = raw.cursor()
+    try:
+        with raw.pipeline():
+            _send(conn, raw, behind)
+            cur.execute(c.sql, c.params(params))
+    except conn.dialect.loaded_dbapi.Error as err:
+        cur.close()
+        conn.info[_FAILED] = True
+        raise driver_error(conn, err, c.sql) from err
+    return cur

@@ -44,6 +44,7 @@ from sqlmodel import Session
 from .db import Database, write_session
 from .errors import NotFound, Unavailable
 from .events import HallEvent, Hub
+from .fastsql import failed_behind, flush_before_cursor, flush_behind, write_behind
 from .services.stats import HallLoad
 from .services.tx import HallTx, open_halls, write_events
 from .store.halls import pipelined, refuse_inside_pipeline
@@ -294,6 +295,8 @@ class _Lane:
         )
         if self._engine is not None:  # a staged change read through SQLAlchemy in a pipeline: run again one by one
             event.listen(self._engine, "before_cursor_execute", refuse_inside_pipeline)
+            # Writes queued by a batch's changes (`_run_all`) go before a statement run through SQLAlchemy.
+            event.listen(self._engine, "before_cursor_execute", flush_before_cursor)
         self.orm_allowed = orm_allowed
         self.hub = hub
         self.max_batch = max_batch
@@ -448,9 +451,27 @@ class _Lane:
         self, session: Any, halls: dict[str, HallTx | NotFound], batch: list[_Job], isolate: bool
     ) -> list[tuple[_Job, Any, BaseException | None]]:
         """Run the batch's changes in order; on PostgreSQL without savepoints, each run of two or more
-        consecutive staged changes pipelined (`_pipelined`): one network wait for their statements, not one each."""
+        consecutive staged changes pipelined (`_pipelined`): one network wait for their statements, not one each,
+        and the UPDATEs nobody reads back written behind (fastsql `write_behind`): each goes out with the next
+        statement, in its pipeline, so it costs no network wait of its own. A failure of one surfaces at a later
+        statement, maybe another change's: any failure here runs the batch again, each change in its savepoint
+        and every statement sent at once (`isolate`), so each change's error is its own again."""
         if isolate or self._engine is None:
             return [self._one(session, halls, job, isolate) for job in batch]
+        conn = session.connection()
+        with write_behind(conn):
+            outcomes = self._run_staged(session, halls, batch)
+            try:
+                flush_behind(conn)
+            except BaseException:
+                raise _Retry from None
+            if failed_behind(conn):  # a change caught a queued write's error as its own: not its own
+                raise _Retry
+        return outcomes
+
+    def _run_staged(
+        self, session: Any, halls: dict[str, HallTx | NotFound], batch: list[_Job]
+    ) -> list[tuple[_Job, Any, BaseException | None]]:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         i = 0
         while i < len(batch):
@@ -461,7 +482,7 @@ class _Lane:
                 outcomes += self._pipelined(session, halls, batch[i:j])
                 i = j
             else:
-                outcomes.append(self._one(session, halls, batch[i], isolate))
+                outcomes.append(self._one(session, halls, batch[i], False))
                 i += 1
         return outcomes
 

@@ -98,10 +98,7 @@ def check_reveal_window(actor: Principal, t: TicketRow, hall: HallConfig) -> Non
 
 def ticket_row(tx: HallTx, ticket_id: int) -> TicketRow:
     """The ticket of this hall, or NotFound."""
-    t = store.ticket(tx.conn, ticket_id)
-    if t is None or t.hall_code != tx.hall:
-        raise NotFound("没有这张票 / No such ticket")
-    return t
+    return of_hall(tx, store.ticket(tx.conn, ticket_id))
 
 
 def window_row(tx: HallTx, number: int) -> WindowRow:
@@ -110,6 +107,22 @@ def window_row(tx: HallTx, number: int) -> WindowRow:
     if w is None:
         raise NotFound(f"没有这个窗口 / No window {number} in this hall")
     return w
+
+
+def window_and_ticket(tx: HallTx, number: int, ticket_id: int) -> tuple[WindowRow, TicketRow | None]:
+    """`window_row` and the ticket with this id in one round trip (NotFound for the window only: the caller checks
+    the ticket with `of_hall` when its own checks of the window are done, in the order of the two reads)."""
+    both = store.window_and_ticket(tx.conn, tx.hall, number, ticket_id)
+    if both is None:
+        raise NotFound(f"没有这个窗口 / No window {number} in this hall")
+    return both
+
+
+def of_hall(tx: HallTx, t: TicketRow | None) -> TicketRow:
+    """The ticket if it is this hall's, else NotFound (as `ticket_row`)."""
+    if t is None or t.hall_code != tx.hall:
+        raise NotFound("没有这张票 / No such ticket")
+    return t
 
 
 def load(tx: HallTx) -> HallLoad:

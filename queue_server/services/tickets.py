@@ -41,9 +41,11 @@ from .ticketing import (
     check_holder,
     emit_ticket,
     load,
+    of_hall,
     out,
     stats,
     ticket_row,
+    window_and_ticket,
     window_row,
 )
 from .tx import HallTx
@@ -100,9 +102,9 @@ def complete_and_call_next(tx: HallTx, *, number: int, ticket_id: int, actor: Pr
     a ticket they do not see; the window is never idle between the two, and a failure undoes both.
     """
     check_clerk_window(actor, number)
-    w = window_row(tx, number)
+    w, found = window_and_ticket(tx, number, ticket_id)  # one round trip, checked in the order of the two reads
     check_holder(tx.conn, actor, w)
-    t = ticket_row(tx, ticket_id)
+    t = of_hall(tx, found)
     if t.window != number or t.status not in (CALLED, SERVING):
         raise Conflict(
             f"{t.number} 不是 {number} 号窗口正在办理的号 / {t.number} is not the ticket window {number} is serving"

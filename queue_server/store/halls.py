@@ -358,8 +358,8 @@ def queue_avg(conn: Connection, hall: str, queue: str) -> float:
 
 
 def set_queue_avg(conn: Connection, hall: str, queue: str, avg: float) -> None:
-    """Store the queue's new moving average of service times."""
-    _SET_AVG.run(conn, {"h": hall, "q": queue, "a": avg})
+    """Store the queue's new moving average of service times (in a `write_behind`: with the next statement)."""
+    _SET_AVG.defer(conn, {"h": hall, "q": queue, "a": avg})
 
 
 def queue_avgs(conn: Connection, hall: str) -> dict[str, float]:

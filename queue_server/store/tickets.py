@@ -14,9 +14,9 @@ from sqlmodel import col
 
 from .. import policy
 from ..fastsql import Prepared, UpdateById
-from ..models import OPEN_STATUSES, WAITING, Ticket, TicketCounter
+from ..models import OPEN_STATUSES, WAITING, Ticket, TicketCounter, Window
 from ..services.stats import _priority_lane, class_expr, ticket_class
-from .rows import TicketRow
+from .rows import TicketRow, WindowRow
 
 _COLUMNS = list(Ticket.__table__.columns)  # type: ignore[attr-defined]
 _NEW_COLUMNS = [c.name for c in _COLUMNS if c.name != "id"]
@@ -64,6 +64,31 @@ def ticket(conn: Connection, ticket_id: int) -> TicketRow | None:
 def waiting_ticket(conn: Connection, ticket_id: int) -> TicketRow | None:
     """The ticket if it is waiting; on PostgreSQL row-locked, or None when another transaction holds it."""
     return _one(conn, _WAITING_SKIP_LOCKED if _is_pg(conn) else _WAITING, {"id": ticket_id})
+
+
+_WINDOW_COLUMNS = list(Window.__table__.columns)  # type: ignore[attr-defined]
+# A window (row-locked on PostgreSQL, as store.halls `window`) and a ticket, in one statement: F9 reads both
+# first, and each read was a network wait while the hall is locked. The ticket is not locked (as `ticket`).
+_WINDOW_AND_TICKET = Prepared(
+    select(*_WINDOW_COLUMNS, *_COLUMNS)
+    .select_from(Window.__table__.outerjoin(Ticket.__table__, col(Ticket.id) == bindparam("t")))  # type: ignore[attr-defined]
+    .where(col(Window.hall_code) == bindparam("h"), col(Window.number) == bindparam("n"))
+    .with_for_update(of=Window.__table__)  # type: ignore[attr-defined]
+)
+
+
+def window_and_ticket(
+    conn: Connection, hall: str, number: int, ticket_id: int
+) -> tuple[WindowRow, TicketRow | None] | None:
+    """The hall's window with this number (row-locked on PostgreSQL) and the ticket with this id (any hall's),
+    in one round trip; None when there is no such window."""
+    row = _WINDOW_AND_TICKET.one_or_none(conn, {"h": hall, "n": number, "t": ticket_id})
+    if row is None:
+        return None
+    split = len(_WINDOW_COLUMNS)
+    w = WindowRow(**{c.name: v for c, v in zip(_WINDOW_COLUMNS, row[:split], strict=True)})
+    t = None if row[split] is None else TicketRow(**{c.name: v for c, v in zip(_COLUMNS, row[split:], strict=True)})
+    return w, t
 
 
 def ticket_by_key(conn: Connection, hall: str, key: str) -> TicketRow | None:

@@ -7,7 +7,6 @@ people ahead, estimates, failures, and the same events in the same order."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from queue_server.services.ticketing import TicketOut
 from queue_server.services.tx import HallTx
 
 from ..harness import fresh_database, runtime
+from .lane import in_one_batch
 
 
 class Boom(Exception):
@@ -124,21 +124,6 @@ def test_a_batch_of_staged_issues_answers_as_one_at_a_time(
 ) -> None:
     batched, one_by_one = two
     assert batched.writer is not None
-    started, gate = threading.Event(), threading.Event()
-
-    def hold(tx: HallTx) -> str:  # keeps the hall's lane busy while the batch queues up behind it
-        started.set()
-        gate.wait(10)
-        return "held"
-
-    async def in_one_batch() -> list[Any]:
-        held = asyncio.ensure_future(batched.change("t1", hold))
-        await asyncio.to_thread(started.wait, 10)
-        tasks = [asyncio.ensure_future(_submit(batched, staged, fn)) for staged, fn in changes]
-        await asyncio.sleep(0)  # every submit has queued its job
-        gate.set()
-        assert await held == "held"
-        return list(await asyncio.gather(*tasks, return_exceptions=True))
 
     async def in_turn() -> list[Any]:
         out = []
@@ -150,7 +135,7 @@ def test_a_batch_of_staged_issues_answers_as_one_at_a_time(
         return out
 
     before = batched.writer.batches
-    together = asyncio.run(in_one_batch())
+    together = asyncio.run(in_one_batch(batched, lambda: [_submit(batched, staged, fn) for staged, fn in changes]))
     assert batched.writer.batches - before == 2  # the holder's batch, then all the changes in one
     alone = asyncio.run(in_turn())
 
