@@ -78,9 +78,8 @@ async def issue_ticket(
             reply_lang=body.lang or negotiate(request.headers.get("accept-language"), OTHER_LANGS),
         ),
     )
-    return json_response(
-        TicketIssued.issued(o, tz, ticket_track_url(h, request, o.ticket.track_token)), 201 if o.created else 200
-    )
+    answer = TicketIssued.issued_json(o, tz, ticket_track_url(h, request, o.ticket.track_token))
+    return Response(answer, status_code=201 if o.created else 200, media_type="application/json")
 
 
 class RemoteCodeSent(BaseModel):
