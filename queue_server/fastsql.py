@@ -20,6 +20,7 @@ even when the code that met the error swallowed it.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -32,6 +33,30 @@ from sqlalchemy.sql.compiler import Compiled
 _Proc = Callable[[Any], Any] | None
 _BEHIND = "fastsql.behind"  # key of the queued writes in the SQLAlchemy connection's `info` (`write_behind`)
 _FAILED = "fastsql.behind_failed"
+
+# A statement held back on a connection, to be sent with others later (store.tickets `issue_ticket_pending`: a
+# batch's tickets as one INSERT): it is sent before the connection's next statement run here, so statements run
+# in the order they were given. Keyed weakly by the SQLAlchemy `Connection` (one per session): what a transaction
+# rolled back still held is never sent on the next one's.
+_HELD: weakref.WeakKeyDictionary[Connection, Any] = weakref.WeakKeyDictionary()
+
+
+def hold(conn: Connection, held: Any) -> None:
+    """Hold `held` (an object with `send(conn)`) back on `conn`, after sending what was held before."""
+    send_held(conn)
+    _HELD[conn] = held
+
+
+def held(conn: Connection) -> Any:
+    """What is held back on `conn` now, or None."""
+    return _HELD.get(conn)
+
+
+def send_held(conn: Connection) -> None:
+    """Send what is held back on `conn` (`hold`), if anything."""
+    held = _HELD.pop(conn, None)
+    if held is not None:
+        held.send(conn)
 
 
 def _columns(stmt: Any) -> Any:
@@ -102,7 +127,10 @@ class Prepared:
     def _execute(self, conn: Connection, params: Any, *, many: bool = False) -> tuple[_Compiled, Any]:
         """Run on a cursor of the connection's driver connection; the driver's errors become SQLAlchemy's
         (`IntegrityError`, `OperationalError`, …: the app's handlers answer them), without parameters,
-        which may hold personal data. Writes queued by `write_behind` go first, in one pipeline with this one."""
+        which may hold personal data. What is held back (`hold`) and writes queued by `write_behind` go first, in
+        one pipeline with this one."""
+        if _HELD:
+            send_held(conn)
         c = self._compiled(conn)
         raw = conn.connection.dbapi_connection
         behind = conn.info.get(_BEHIND)

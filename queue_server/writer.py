@@ -44,7 +44,7 @@ from sqlmodel import Session
 from .db import Database, write_session
 from .errors import NotFound, Unavailable
 from .events import HallEvent, Hub
-from .fastsql import failed_behind, flush_before_cursor, flush_behind, write_behind
+from .fastsql import failed_behind, flush_before_cursor, flush_behind, send_held, write_behind
 from .services.stats import HallLoad
 from .services.tx import HallTx, open_halls, write_events
 from .store.halls import pipelined, refuse_inside_pipeline
@@ -501,6 +501,7 @@ class _Lane:
                     assert isinstance(tx, HallTx)  # `_run_all` groups the jobs of opened halls only
                     now = _clock(tx, job)
                     sent.append((job, tx, now, job.fn(tx)))
+                send_held(session.connection())  # what the first steps held back (store.tickets: their tickets as one)
             for job, tx, now, finish in sent:
                 tx.now = now
                 outcomes.append((job, self._checked(finish()), None))

@@ -216,7 +216,7 @@ def _issue(
     # statement's answer); else count the waiting tickets of the classes that go before it, or with it (a
     # full look at each waiting ticket), read now: it is not stored yet.
     before = None if mine == CLASS_ORDINARY else store.waiting_up_to_class(conn, tx.hall, queue, tx.now, mine)
-    if conn.dialect.name == "postgresql":  # number, row and the transferred count in one round trip
+    if conn.dialect.name == "postgresql":  # number, row and transferred count: one statement with the batch's others
         answer = store.issue_ticket_pending(conn, values, cap)
     else:
         seq = store.next_number(conn, tx.hall, day, queue)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, bindparam, case, cast, func, insert, or_, select, true, union_all
+import orjson
+from psycopg import pq
+from sqlalchemy import Integer, String, and_, bindparam, case, column, func, insert, or_, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from .. import policy
-from ..fastsql import Prepared, UpdateById
+from ..fastsql import Prepared, UpdateById, held, hold, send_held
 from ..models import OPEN_STATUSES, WAITING, Ticket, TicketCounter, Window
 from ..services.stats import _priority_lane, class_expr, ticket_class
 from .rows import TicketRow, WindowRow
@@ -162,47 +164,61 @@ def next_number(conn: Connection, hall: str, day: date, queue: str) -> int:
 
 
 def _issue_statement() -> Prepared:
-    """PostgreSQL: a walk-in's number, ticket row and the queue's transferred tickets in one round trip.
+    """PostgreSQL: a batch's walk-ins (one or more, of any halls and queues) numbered and inserted in one statement.
 
-    The counter's upsert, the ticket's insert (from the counter's new value: `seq` and `number`, only when
-    within the daily cap `cap`, 0 for none) and the count of the queue's tickets transferred to a window
-    (the new ticket is not one) are one statement. Three round trips were three times the hall's lock held
-    waiting for the network; SQLite (no DML in a WITH) runs `next_number` and `insert_ticket` in-process.
-    Answers (seq, new id or None past the cap, transferred count).
+    The tickets come as one JSON array (`rows`: each ticket's columns but `id`, `seq` and `number`, its place `o`
+    and daily cap `cap`, 0 for none). Each (hall, day, queue) counter is raised once by its tickets' count (an
+    upsert cannot touch a row twice), each ticket takes the next of its queue's numbers in its place's order, is
+    inserted when within its cap, and counts the queue's waiting tickets transferred to a window (the new ones
+    are not). One statement, not one per ticket: a ticket's own `execute` and its ~30 parameters were a quarter
+    of the server's CPU per ticket (psycopg's Python side), and one SQL text whatever the batch's size is
+    prepared once. SQLite (no DML in a WITH) runs `next_number` and `insert_ticket` in-process.
+    Answers per ticket, in place order: (o, seq, new id or None past the cap, transferred count).
+
+    Written as SQL text: a function's column definition list, window functions and an ordered INSERT … SELECT
+    with ON CONFLICT are clumsy in Core; the columns and their types come from the model.
     """
+    dialect = postgresql.psycopg.dialect()
     t = Ticket.__table__  # type: ignore[attr-defined]
-    counter = (
-        postgresql.insert(TicketCounter)
-        .values(
-            hall_code=bindparam("hall_code"),
-            service_day=bindparam("service_day"),
-            queue_code=bindparam("queue"),
-            last=1,
-        )
-        .on_conflict_do_update(
-            index_elements=["hall_code", "service_day", "queue_code"], set_={"last": col(TicketCounter.last) + 1}
-        )
-        .returning(col(TicketCounter.last).label("last"))
-        .cte("counter")
+    q = dialect.identifier_preparer.quote
+    given = [n for n in _NEW_COLUMNS if n not in ("seq", "number")]
+    defs = ", ".join(f"{q(n)} {t.c[n].type.compile(dialect=dialect)}" for n in given)
+    number = "n.queue || CASE WHEN n.seq < 1000 THEN lpad(n.seq::text, 3, '0') ELSE n.seq::text END"
+    picked = ", ".join({"seq": "n.seq", "number": number}.get(c, f"n.{q(c)}") for c in _NEW_COLUMNS)
+    sql = f"""WITH given AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS g(o integer, cap integer, {defs})
+), per_queue AS (
+    SELECT hall_code, service_day, queue, count(*) AS k FROM given GROUP BY hall_code, service_day, queue
+), counter AS (
+    INSERT INTO ticket_counter (hall_code, service_day, queue_code, last)
+    SELECT hall_code, service_day, queue, k FROM per_queue ORDER BY hall_code, service_day, queue
+    ON CONFLICT (hall_code, service_day, queue_code) DO UPDATE SET last = ticket_counter.last + excluded.last
+    RETURNING hall_code, service_day, queue_code, last
+), numbered AS (
+    SELECT g.*, CAST(c.last - count(*) OVER w + row_number() OVER (w ORDER BY g.o) AS integer) AS seq
+    FROM given AS g
+    JOIN counter AS c ON c.hall_code = g.hall_code AND c.service_day = g.service_day AND c.queue_code = g.queue
+    WINDOW w AS (PARTITION BY g.hall_code, g.service_day, g.queue)
+), inserted AS (
+    INSERT INTO ticket ({", ".join(q(c) for c in _NEW_COLUMNS)})
+    SELECT {picked} FROM numbered AS n WHERE n.cap = 0 OR n.seq <= n.cap ORDER BY n.o
+    RETURNING id, hall_code, service_day, issue_queue, seq
+)
+SELECT n.o, n.seq, i.id, (
+    SELECT count(*) FROM ticket AS t
+    WHERE t.hall_code = n.hall_code AND t.target_window IS NOT NULL AND t.status || '' = '{WAITING}'
+    AND t.queue = n.queue
+)
+FROM numbered AS n
+LEFT JOIN inserted AS i
+ON i.hall_code = n.hall_code AND i.service_day = n.service_day AND i.issue_queue = n.issue_queue AND i.seq = n.seq
+ORDER BY n.o"""  # noqa: S608 (names and constants of the model only; the tickets are a parameter)
+    stmt = (
+        text(sql)
+        .bindparams(bindparam("rows", type_=String))
+        .columns(column("o", Integer), column("seq", Integer), column("id", Integer), column("targeted", Integer))
     )
-    last = counter.c.last
-    digits = cast(last, String)
-    number = bindparam("queue", type_=String) + case((last < 1000, func.lpad(digits, 3, "0")), else_=digits)
-    computed = {"seq": last, "number": number}
-    values = [computed.get(name, bindparam(name, type_=t.c[name].type)) for name in _NEW_COLUMNS]
-    within = or_(bindparam("cap", type_=Integer) == 0, last <= bindparam("cap", type_=Integer))
-    row = insert(t).from_select(_NEW_COLUMNS, select(*values).where(within)).returning(t.c.id).cte("row")
-    targeted = (
-        select(func.count())
-        .where(
-            t.c.hall_code == bindparam("hall_code"),
-            t.c.target_window.is_not(None),
-            t.c.status.concat("") == WAITING,
-            t.c.queue == bindparam("queue"),
-        )
-        .scalar_subquery()
-    )
-    return Prepared(select(last, row.c.id, targeted).select_from(counter.outerjoin(row, true())))
+    return Prepared(stmt)
 
 
 _ISSUE_PG = _issue_statement()
@@ -211,24 +227,78 @@ _ISSUE_PG = _issue_statement()
 Issued = tuple[TicketRow | None, int, int]
 
 
+def _json_value(value: Any) -> Any:
+    """A ticket's date or datetime for the JSON of `_issue_statement` (a datetime as `UTCDateTime` stores it)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to UTCDateTime")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a ticket's columns")
+
+
+class _IssueBatch:
+    """Tickets held back on a connection (fastsql `hold`), sent as one statement before its next statement or
+    at the first answer read."""
+
+    __slots__ = ("answers", "rows", "sent")
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.sent: Callable[[], list[tuple[Any, ...]]] | None = None
+        self.answers: list[tuple[Any, ...]] | None = None
+
+    def send(self, conn: Connection) -> None:
+        rows = orjson.dumps(self.rows, default=_json_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        self.sent = _ISSUE_PG.pending(conn, {"rows": rows.decode()})
+
+    def answer(self, conn: Connection, place: int) -> tuple[Any, ...]:
+        if self.answers is None:
+            if self.sent is None:  # still held: this batch is what `send_held` sends
+                send_held(conn)
+            assert self.sent is not None
+            self.answers = self.sent()
+            if len(self.answers) != len(self.rows):
+                raise ValueError(f"expected {len(self.rows)} rows, got {len(self.answers)}")
+        return self.answers[place]
+
+
 def issue_ticket_pending(conn: Connection, values: dict[str, Any], cap: int) -> Callable[[], Issued]:
-    """PostgreSQL: number and insert a new ticket of `values` (every column but `id`, `seq` and `number`) in
-    one statement (see `_issue_statement`), sent; the function answers it once read (in psycopg's pipeline
-    mode: after the pipeline's sync): (the row, or None when `seq` is past `cap`; `seq`; the queue's waiting
-    tickets transferred to a window)."""
-    rows = _ISSUE_PG.pending(conn, values | {"cap": cap})
+    """PostgreSQL: number and insert a new ticket of `values` (every column but `id`, `seq` and `number`) within
+    its daily `cap` (0: none) with `_issue_statement`; the function this answers reads (the row, or None when
+    `seq` is past `cap`; `seq`; the queue's waiting tickets transferred to a window).
+
+    Sent at once, except in psycopg's pipeline mode (store.halls `pipelined`: a batch's issues, writer.py): there
+    it is held back with the tickets issued next (fastsql `hold`), and they all go as one statement before the
+    connection's next statement, at the pipeline's end (writer.py `_pipelined`) or when an answer is first read.
+    Only there: outside a pipeline a ticket held, never read, then rolled back to a savepoint would be sent later
+    (in the transaction of the changes after it)."""
+    pipeline = _driver(conn).pgconn.pipeline_status != pq.PipelineStatus.OFF
+    batch = held(conn) if pipeline else None
+    if not isinstance(batch, _IssueBatch):
+        batch = _IssueBatch()
+        if pipeline:
+            hold(conn, batch)
+    place = len(batch.rows)
+    batch.rows.append(values | {"o": place, "cap": cap})
+    if not pipeline:
+        batch.send(conn)
 
     def answer() -> Issued:
-        got = rows()
-        if len(got) != 1:
-            raise ValueError(f"expected one row, got {len(got)}")
-        seq, new_id, targeted = got[0]
+        o, seq, new_id, targeted = batch.answer(conn, place)
+        if o != place:
+            raise ValueError(f"expected the answer of ticket {place}, got {o}")
         if new_id is None:
             return None, int(seq), int(targeted)
         q = values["queue"]
         return TicketRow(id=int(new_id), seq=int(seq), number=f"{q}{int(seq):03d}", **values), int(seq), int(targeted)
 
     return answer
+
+
+def _driver(conn: Connection) -> Any:
+    return conn.connection.dbapi_connection
 
 
 _WAITING_HERE = (col(Ticket.hall_code) == bindparam("h"), col(Ticket.status) == WAITING)
