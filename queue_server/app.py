@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -39,7 +40,7 @@ from .services.halls import sync_config
 from .services.housekeeping import appointment_reminders, queue_alerts
 from .services.tickets import expire_before
 from .services.tx import hall_tx
-from .settings import Runtime, items_dir
+from .settings import GIL_SWITCH_MS, Runtime, items_dir
 from .timeutil import service_day, utcnow
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,9 @@ def create_app(
     `tune_gc` (for a server process of its own): after start-up, move everything alive into the
     permanent generation and collect the young generation less often. Python's cyclic collector
     otherwise stops the process every few hundred requests to scan start-up objects that never die,
-    which is most of the p99 latency of issuance (measured in bench/).
+    which is most of the p99 latency of issuance (measured in bench/). It also sets the thread switch
+    interval (`HALL_GIL_SWITCH_MS`, settings.py): the writer's threads get the GIL back sooner after
+    each database answer.
 
     `fast_routes=False` serves take-a-number through FastAPI alone (api/middleware.py), for comparisons.
     """
@@ -174,6 +177,7 @@ def create_app(
             gc.collect()
             gc.freeze()
             gc.set_threshold(50_000, 50, 1000)
+            sys.setswitchinterval((runtime.settings.gil_switch_ms if runtime else GIL_SWITCH_MS) / 1000)
         task = asyncio.create_task(_rollover_loop(shared, getattr(app.state, "rollover_s", ROLLOVER_CHECK_S)))
         try:
             yield

@@ -28,6 +28,9 @@ def items_dir(config_path: Path) -> Path | None:
     return own if own.is_dir() else None
 
 
+GIL_SWITCH_MS = 0.5  # HALL_GIL_SWITCH_MS's default (Python's own is 5)
+
+
 class Settings(BaseSettings):
     """Settings of one server process, read from `HALL_*` environment variables."""
 
@@ -52,6 +55,11 @@ class Settings(BaseSettings):
     # How long a process trusts a staff user's row it read without hearing of a change (services/auth.py
     # USER_FRESH_S: the bound for a CLI's write of the SQLite file or a lost notification).
     user_fresh_s: float = Field(default=2.0, gt=0, le=300)
+    # The interpreter's thread switch interval in a server process (`sys.setswitchinterval`), in ms. The
+    # writer's thread waits for the GIL after every database answer while the event loop's thread runs
+    # requests, and CPython hands the GIL over only when the holder blocks or after this interval (5 ms by
+    # default): a batch of three round trips could wait 15 ms for nothing (bench/README.md, 2026-12-07).
+    gil_switch_ms: float = Field(default=GIL_SWITCH_MS, ge=0.05, le=100)
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,31 @@ def test_config_errors_propagate(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         resolve(Settings(config=path, var_dir=tmp_path))
     assert f"{path}:4: halls[0].code: must be up to 32 lowercase letters" in str(info.value)
+
+
+def test_a_server_process_sets_its_thread_switch_interval(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`HALL_GIL_SWITCH_MS` reaches the interpreter of a server process (create_app's tune_gc, as `hall serve`
+    and every worker run it); out of range it is refused by name; by default 0.5 ms, not Python's 5."""
+    import gc
+    import sys
+
+    from fastapi.testclient import TestClient
+    from pydantic import ValidationError
+
+    from queue_server.app import create_app
+
+    assert Settings().gil_switch_ms == 0.5
+    monkeypatch.setenv("HALL_GIL_SWITCH_MS", "0")
+    with pytest.raises(ValidationError, match="gil_switch_ms"):
+        Settings()
+    monkeypatch.setenv("HALL_GIL_SWITCH_MS", "0.25")
+    before, threshold = sys.getswitchinterval(), gc.get_threshold()
+    app = create_app(resolve(Settings(var_dir=tmp_path)), tune_gc=True)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+            assert sys.getswitchinterval() == pytest.approx(0.00025)
+    finally:
+        sys.setswitchinterval(before)
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
