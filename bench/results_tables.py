@@ -119,6 +119,13 @@ def _print_level(name: str, kind: str, lv: dict[str, Any]) -> None:
         f"p99={lat.get('p99', 0):.1f}ms server-cpu={lv['server_cpu_pct']:.0f}% check: {ok}",
         file=sys.stderr,
     )
+    writer = lv.get("writer")
+    if writer and writer.get("batches"):
+        print(
+            f"[{name}/{kind}] writer: {writer['batches']:.0f} batches of {writer['mean_changes']:.1f} changes, "
+            f"{writer['mean_ms']:.2f} ms each (begin to commit)",
+            file=sys.stderr,
+        )
     if lv.get("reference"):
         ref = lv["reference"]
         print(

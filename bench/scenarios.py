@@ -138,10 +138,13 @@ def _issue_level(
         if args.warmup > 0:
             w = _issue_run(args, srv.port, clients, args.warmup, queues)
             ok_total += w["ok"]
+        batches0 = writer_batches(srv.port) if command is None else None
         cpu0, m0, pg0, t0 = srv.cpu(), machine_busy_s(), postgres_cpu_s(), time.perf_counter()
         with RssSampler(srv) as rss:
             res = _issue_run(args, srv.port, clients, args.seconds, queues)
         wall = time.perf_counter() - t0
+        if batches0 is not None:
+            res["writer"] = batch_delta(batches0, writer_batches(srv.port))
         res["rss_kib"] = {"idle": rss_idle, "load_max": rss.peak, "after": srv.rss_kib()}
         res["workers"] = workers
         res["server_cpu_pct"] = 100.0 * (srv.cpu() - cpu0) / wall
@@ -169,6 +172,37 @@ def _issue_level(
     check["unanswered_in_flight"] = slack
     check["ok"] = not check["problems"]
     return res, check
+
+
+def writer_batches(port: int) -> dict[str, float]:
+    """The server's writer batches so far, from its /metrics (the bench hall is a demo: open): how many, the
+    changes they held and the seconds they took (sums over every process of the server)."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    sums: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in (
+                "hall_writer_batch_size_count",
+                "hall_writer_batch_size_sum",
+                "hall_writer_batch_seconds_sum",
+            ):
+                sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
+    return sums
+
+
+def batch_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
+    """The measured run's writer batches: how many, mean changes a batch, mean milliseconds a batch."""
+    n = after.get("hall_writer_batch_size_count", 0.0) - before.get("hall_writer_batch_size_count", 0.0)
+    changes = after.get("hall_writer_batch_size_sum", 0.0) - before.get("hall_writer_batch_size_sum", 0.0)
+    seconds = after.get("hall_writer_batch_seconds_sum", 0.0) - before.get("hall_writer_batch_seconds_sum", 0.0)
+    return {
+        "batches": n,
+        "mean_changes": changes / n if n else None,
+        "mean_ms": 1000.0 * seconds / n if n else None,
+    }
 
 
 def _issue_run(args: argparse.Namespace, port: int, clients: int, seconds: float, queues: list[str]) -> dict[str, Any]:

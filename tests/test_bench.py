@@ -48,6 +48,9 @@ def test_issue(tmp_path: Path, db: str, workers: int) -> None:
     # the reference endpoint ran beside it (bench/reference.py, one process on the same database), its tickets checked
     ref = lv["reference"]
     assert ref["check"]["ok"] and ref["check"]["tickets"] > 0 and lv["ratio"] > 0
+    # the writer's batches of the measured second, from the server's /metrics (every process's)
+    writer = lv["writer"]
+    assert 0 < writer["batches"] <= lv["ok"] and 1 <= writer["mean_changes"] <= 4 and writer["mean_ms"] > 0
 
 
 def test_call_next_twenty_windows(tmp_path: Path) -> None:
