@@ -12,6 +12,9 @@ server (`Sync`, a simple `Query`, `Flush`); the hall is locked from the `SELECT 
     # the same for another tree (A/B): its code, this script
     PYTHONPATH=/tmp/old .venv/bin/python bench/roundtrips.py --rounds 40 --batch 8
 
+`--procs 1`: every round at the same process (one server process on the hall): its writer committed the hall
+last at every batch, so it runs the batch's issues ahead of the lock's answer (writer.py `_run_ahead`).
+
 `--mode call`: the windows' changes instead (the console's buttons), with `--batch` windows (1-4) of hall t1
 acting at once, each round at the other process: in turn a round of call-next (free windows), of F9
 (complete-and-call-next) and of complete. Counted per round's batch and per change, by kind.
@@ -240,6 +243,7 @@ def main() -> None:
     ap.add_argument("--mode", choices=("issue", "call"), default="issue", help="take-a-number, or the windows' changes")
     ap.add_argument("--rounds", type=int, default=40, help="batches, alternately at the two processes")
     ap.add_argument("--batch", type=int, default=8, help="issues submitted at once per round (call: windows, 1-4)")
+    ap.add_argument("--procs", type=int, choices=(1, 2), default=2, help="issue: the processes taking turns")
     ap.add_argument("--json", type=Path, help="write the result here too")
     args = ap.parse_args()
     schema = f"bench_rt_{os.getpid()}"
@@ -279,7 +283,10 @@ def main() -> None:
                 )
             )
 
+        turns = procs[: args.procs]
         for ctx in procs * 2:  # warm: each lane has its connection and its memo
+            asyncio.run(issue(ctx, 2))
+        for ctx in turns * 2:  # and has found how the processes take turns (writer.py `_foreign`)
             asyncio.run(issue(ctx, 2))
         traces = [tmp / "a.trace", tmp / "b.trace"]
         files = [open(p, "w") for p in traces]  # noqa: SIM115 - libpq writes to them until the end
@@ -289,7 +296,7 @@ def main() -> None:
             pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
         before = [ctx.writer.batches for ctx in procs]  # type: ignore[union-attr]
         for r in range(args.rounds):
-            asyncio.run(issue(procs[r % 2], args.batch))
+            asyncio.run(issue(turns[r % len(turns)], args.batch))
         for ctx in procs:
             _lane_connection(ctx).pgconn.untrace()
         for f in files:
@@ -306,6 +313,7 @@ def main() -> None:
     result = {
         "code": str(Path(sys.modules["queue_server"].__file__ or "").parent),
         "rounds": args.rounds,
+        "procs": args.procs,
         "issues": issued,
         "batches": made,
         "tickets_per_batch": issued / max(made, 1),

@@ -46,8 +46,8 @@ from .errors import NotFound, Unavailable
 from .events import HallEvent, Hub
 from .fastsql import failed_behind, flush_before_cursor, flush_behind, send_held, write_behind
 from .services.stats import HallLoad
-from .services.tx import HallTx, open_halls, write_events
-from .store.halls import pipelined, refuse_inside_pipeline
+from .services.tx import HallTx, open_halls, opened_tx, write_events
+from .store.halls import Opened, begun_and_locked, pipelined, refuse_inside_pipeline
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,10 @@ class _Retry(Exception):
 
 class _Reconnect(Exception):
     """The lane's connection was found broken by the batch's first statement: nothing ran, run it again."""
+
+
+class _Foreign(Exception):
+    """A batch run ahead of the lock's answer found a hall at another seq than its memo's: run it again."""
 
 
 class ContractBroken(RuntimeError):
@@ -195,6 +199,12 @@ class BatchWriter:
         """Changes run so far."""
         return sum(lane.changes for lane in self._lanes)
 
+    @property
+    def ahead(self) -> tuple[int, int]:
+        """Batches begun ahead of the lock's answer (`_Lane._run_ahead`) so far, and those of them that found
+        another writer's seq (and ran again the ordinary way)."""
+        return sum(lane.ahead for lane in self._lanes), sum(lane.ahead_foreign for lane in self._lanes)
+
     async def submit(
         self,
         hall: str,
@@ -310,6 +320,12 @@ class _Lane:
         # Whatever changes the memo's rows keeps it right (`_load`, `_waiting` in services/tickets.py).
         # Dropped when a batch fails or on `forget()`.
         self._memo: dict[str, tuple[int, dict[str, object]]] = {}  # hall -> (seq after our commit, memo)
+        # Halls whose last batch found them at another seq than the memo's: another writer takes turns with this
+        # lane there (two processes on one hall), so a batch run ahead of the lock's answer would be run twice.
+        # They are run the ordinary way until a batch finds the hall as this lane left it.
+        self._foreign: set[str] = set()
+        self.ahead = 0  # batches run ahead of the lock's answer (`_run_ahead`)
+        self.ahead_foreign = 0  # of which found another seq, and ran again
         self.stale = False
         self.observer: BatchObserver | None = None
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
@@ -361,19 +377,22 @@ class _Lane:
         if not batch:
             return
         try:
-            outcomes = self._attempt(batch, isolate=False)
-        except _Reconnect:  # the connection was gone before anything ran (a database restart): once more
             try:
+                outcomes = self._attempt(batch, isolate=False, ahead=self._ahead(batch))
+            except _Foreign:  # another writer committed the hall since this lane's memo: the ordinary way
                 outcomes = self._attempt(batch, isolate=False)
-            except _Retry:
-                outcomes = self._attempt(batch, isolate=True)
+            except _Reconnect:  # the connection was gone before anything ran (a database restart): once more
+                outcomes = self._attempt(batch, isolate=False)
         except _Retry:
             outcomes = self._attempt(batch, isolate=True)
         self.batches += 1
         self.changes += len(batch)
         _settle_all(outcomes)
 
-    def _attempt(self, batch: list[_Job], *, isolate: bool) -> list[tuple[_Job, Any, BaseException | None]]:
+    def _attempt(
+        self, batch: list[_Job], *, isolate: bool, ahead: int = 0
+    ) -> list[tuple[_Job, Any, BaseException | None]]:
+        """The batch in one transaction (`ahead`: its first changes run before the lock's answer, `_run_ahead`)."""
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         started = time.perf_counter()
         committed: list[HallEvent] | None = None
@@ -382,17 +401,15 @@ class _Lane:
             self._memo.clear()
         try:
             with self._write() as session:
-                try:
-                    halls = self._open(session, batch)
-                except DBAPIError as exc:
-                    # Lost at the batch's first round trip (nothing ran): psycopg does not always mark the
-                    # connection broken yet when the server's goodbye (AdminShutdown) is what it read, so any
-                    # OperationalError here counts; invalidated first, so the rollback on the way out is skipped.
-                    if self._engine is not None and (exc.connection_invalidated or isinstance(exc, OperationalError)):
-                        session.connection().invalidate(exc)
-                        raise _Reconnect from exc
-                    raise
-                outcomes = self._run_all(session, halls, batch, isolate)
+                if ahead:
+                    halls, outcomes = self._run_ahead(session, batch, ahead)
+                else:
+                    try:
+                        halls = self._open(session, batch)
+                    except DBAPIError as exc:
+                        self._lost(session, exc)
+                        raise
+                    outcomes = self._run_all(session, halls, batch, isolate)
                 opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
                 write_events(session, opened, self.db, self.hub, commit=self._engine is not None)
                 session.commit()
@@ -407,6 +424,8 @@ class _Lane:
         except _Reconnect:
             log.warning("writer lane: the database connection was lost; reconnecting")
             raise
+        except _Foreign:
+            raise
         except BaseException as exc:  # the commit failed: nothing of the batch happened
             self._memo.clear()
             log.exception("write batch of %d failed", len(batch))
@@ -418,13 +437,102 @@ class _Lane:
                 log.exception("batch observer failed")
         return outcomes
 
+    def _lost(self, session: Any, exc: DBAPIError) -> None:
+        """Raise `_Reconnect` if `exc`, met at the batch's first round trip (nothing ran), lost the connection.
+
+        psycopg does not always mark the connection broken yet when the server's goodbye (AdminShutdown) is what
+        it read, so any OperationalError here counts; invalidated first, so the rollback on the way out is skipped.
+        """
+        if self._engine is not None and (exc.connection_invalidated or isinstance(exc, OperationalError)):
+            session.connection().invalidate(exc)
+            raise _Reconnect from exc
+
+    def _ahead(self, batch: list[_Job]) -> int:
+        """How many of the batch's first changes may run ahead of the lock's answer (`_run_ahead`): the staged
+        ones at its head whose hall this lane committed last as far as it knows (PostgreSQL)."""
+        if self._engine is None or self.stale:
+            return 0
+        n = 0
+        for job in batch:
+            if not job.staged or job.hall not in self._memo or job.hall in self._foreign:
+                break
+            n += 1
+        return n
+
+    def _run_ahead(
+        self, session: Any, batch: list[_Job], ahead: int
+    ) -> tuple[dict[str, HallTx | NotFound], list[tuple[_Job, Any, BaseException | None]]]:
+        """The batch with its first `ahead` staged changes run before the lock's answer: their halls' transactions
+        start from this lane's memos, as its last commit left them, and the changes' first steps are sent in the
+        pipeline of `BEGIN` and the lock (store.halls `begun_and_locked`), one network wait for all, where the
+        ordinary way waits for the lock's answer first. The server runs them once the locks are granted. The
+        answer then shows whether the halls are still at the memos' seqs: if one is not (another process, or a
+        `hall_tx` outside the writer, committed since), nothing of this is kept (`_Foreign`: rolled back, the
+        batch runs again the ordinary way) and that hall is run the ordinary way until a batch finds it as this
+        lane left it (`_foreign`). Failures as in `_pipelined`."""
+        conn = session.connection()
+        at = utcnow()
+        early: dict[str, HallTx] = {}
+        for job in batch[:ahead]:
+            if job.hall not in early:
+                seq, memo = self._memo[job.hall]
+                tx = early[job.hall] = HallTx(session, job.hall, seq, at)
+                tx.cache = memo
+        self.ahead += 1
+        sent: list[tuple[_Job, HallTx, datetime, Callable[[], Any]]] = []
+        with write_behind(conn):
+            try:
+                with begun_and_locked(conn, sorted({job.hall for job in batch})) as opened:
+                    for job in batch[:ahead]:
+                        tx = early[job.hall]
+                        now = _clock(tx, job)
+                        sent.append((job, tx, now, job.fn(tx)))
+                    send_held(conn)
+            except DBAPIError as exc:
+                for code in early:  # the first steps may have read into them before the error was known
+                    self._memo.pop(code, None)
+                self._lost(session, exc)
+                raise _Retry from None
+            except BaseException:
+                raise _Retry from None
+            rows = {row.code: row for row in opened()}
+            self._check_ahead(early, rows)
+            halls: dict[str, HallTx | NotFound] = dict(early)
+            rest = {job.hall for job in batch} - halls.keys()
+            self._opened(halls, rest, {code: opened_tx(session, rows[code], at) for code in rest if code in rows})
+            outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+            try:
+                for job, tx, now, finish in sent:
+                    tx.now = now
+                    outcomes.append((job, self._checked(finish()), None))
+            except BaseException:
+                raise _Retry from None
+            outcomes += self._run_staged(session, halls, batch[ahead:])
+            self._flush(conn)
+        return halls, outcomes
+
+    def _check_ahead(self, halls: dict[str, HallTx], rows: dict[str, Opened]) -> None:
+        """Raise `_Foreign` unless every hall run ahead is at its memo's seq (`_run_ahead`)."""
+        for code, tx in halls.items():
+            row = rows.get(code)
+            if row is None or row.last_seq != tx.first_seq:
+                self.ahead_foreign += 1
+                for other in halls:  # their memos may hold what the changes run ahead read or wrote
+                    self._memo.pop(other, None)
+                self._foreign.add(code)
+                raise _Foreign(code)
+            tx.stored = row
+
     def _hall_memo(self, tx: HallTx) -> dict[str, object]:
         """The hall's memo if nobody else wrote the hall since this lane's last commit of it, else a new one
         (PostgreSQL: with the waiting counts and the load another process's commit stored in the hall row, when
         exact: then a batch after that commit reads nothing more under the lock than after one of this lane)."""
         seq, memo = self._memo.get(tx.hall) or (-1, {})
         if seq == tx.first_seq:
+            self._foreign.discard(tx.hall)
             return memo
+        if tx.hall in self._memo:  # another writer committed the hall since this lane did
+            self._foreign.add(tx.hall)
         fresh: dict[str, object] = {}
         if tx.stored is not None:
             if (waiting := tx.stored.waiting) is not None:
@@ -438,6 +546,11 @@ class _Lane:
         wanted = {job.hall for job in batch}
         opened = open_halls(session, wanted, lock=not self.db.is_sqlite, begin=self._engine is not None)
         halls: dict[str, HallTx | NotFound] = {}
+        self._opened(halls, wanted, opened)
+        return halls
+
+    def _opened(self, halls: dict[str, HallTx | NotFound], wanted: set[str], opened: dict[str, HallTx]) -> None:
+        """Add the `wanted` halls to `halls`: as `opened`, each with its memo, or NotFound when it has no row."""
         for hall in wanted:
             tx = opened.get(hall)
             if tx is None:  # that hall's changes fail with this; the others go on
@@ -445,7 +558,6 @@ class _Lane:
             else:
                 tx.cache = self._hall_memo(tx)
                 halls[hall] = tx
-        return halls
 
     def _run_all(
         self, session: Any, halls: dict[str, HallTx | NotFound], batch: list[_Job], isolate: bool
@@ -461,13 +573,17 @@ class _Lane:
         conn = session.connection()
         with write_behind(conn):
             outcomes = self._run_staged(session, halls, batch)
-            try:
-                flush_behind(conn)
-            except BaseException:
-                raise _Retry from None
-            if failed_behind(conn):  # a change caught a queued write's error as its own: not its own
-                raise _Retry
+            self._flush(conn)
         return outcomes
+
+    def _flush(self, conn: Any) -> None:
+        """The end of a `write_behind` run: send what is still queued; any failure of a queued write: `_Retry`."""
+        try:
+            flush_behind(conn)
+        except BaseException:
+            raise _Retry from None
+        if failed_behind(conn):  # a change caught a queued write's error as its own: not its own
+            raise _Retry
 
     def _run_staged(
         self, session: Any, halls: dict[str, HallTx | NotFound], batch: list[_Job]

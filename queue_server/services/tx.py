@@ -218,9 +218,15 @@ def open_halls(
     conn = session.connection()
     rows = store.begin_and_lock(conn, codes) if begin else store.hall_seqs(conn, codes, lock=lock)
     for row in rows:
-        tx = opened[row.code] = HallTx(session, row.code, row.last_seq, at)
-        tx.stored = row
+        opened[row.code] = opened_tx(session, row, at)
     return opened
+
+
+def opened_tx(session: Session, row: store.Opened, now: datetime) -> HallTx:
+    """The transaction of a hall whose row the session's transaction has read (and locked): `store.hall_seqs`."""
+    tx = HallTx(session, row.code, row.last_seq, now)
+    tx.stored = row
+    return tx
 
 
 def read_events(

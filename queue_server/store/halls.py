@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -126,6 +126,18 @@ def begin_and_lock(conn: Connection, codes: Sequence[str]) -> list[Opened]:
     or a rollback. A broken connection is invalidated (the next checkout opens a new one) and raised as
     SQLAlchemy's `DBAPIError` with `connection_invalidated`: nothing had run, so the caller may retry.
     """
+    with begun_and_locked(conn, codes) as opened:
+        pass
+    return opened()
+
+
+@contextlib.contextmanager
+def begun_and_locked(conn: Connection, codes: Sequence[str]) -> Iterator[Callable[[], list[Opened]]]:
+    """`begin_and_lock` with its pipeline left open for the statements sent inside the block: `BEGIN`, the lock
+    and they go out back to back, one network wait for all (the server runs them once the locks are granted);
+    what the block yields reads the halls' rows after it. Errors as `begin_and_lock`'s, for any of them: the
+    writer runs a batch's first steps there, before the lock's answer, when its memo of the hall can only be
+    wrong if another writer committed (writer.py `_run_ahead`)."""
     raw = _driver(conn)
     one = len(codes) == 1
     stmt = _HALL_OPEN_LOCK if one else _HALLS_OPEN_LOCK_PG
@@ -133,9 +145,9 @@ def begin_and_lock(conn: Connection, codes: Sequence[str]) -> list[Opened]:
         with raw.pipeline():
             raw.execute(b"BEGIN")
             fetch = stmt.pending(conn, {"h": codes[0]} if one else {"codes": list(codes)})
+            yield lambda: [Opened(*row) for row in fetch()]
     except psycopg.Error as err:
         raise driver_error(conn, err, "BEGIN; " + stmt.sql(conn)) from err
-    return [Opened(*row) for row in fetch()]
 
 
 @contextlib.contextmanager

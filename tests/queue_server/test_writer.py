@@ -314,10 +314,12 @@ def _current(tx: HallTx, window: int) -> int:
     return w.current_ticket_id
 
 
-def test_a_lost_database_connection_is_replaced_before_the_batch(ctx: HallContext) -> None:
+@pytest.mark.parametrize("staged", [False, True], ids=["plain", "staged"])
+def test_a_lost_database_connection_is_replaced_before_the_batch(ctx: HallContext, staged: bool) -> None:
     """PostgreSQL: the writer lane does not ping its connection before each batch; when the database dropped
     it (a restart, an administrator's pg_terminate_backend), the batch finds it broken at its first round
-    trip, before anything ran, and runs again on a new connection: the caller never sees the loss."""
+    trip, before anything ran, and runs again on a new connection: the caller never sees the loss. `staged`:
+    the take-a-number route's change, whose first step went out with the lock (writer.py `_run_ahead`)."""
     if ctx.db.is_sqlite:
         pytest.skip("the lane's own connection is PostgreSQL's")
     assert ctx.writer is not None
@@ -329,5 +331,9 @@ def test_a_lost_database_connection_is_replaced_before_the_batch(ctx: HallContex
     raw.close()
     with ctx.db.write() as s:
         assert s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar() is True
-    second = asyncio.run(ctx.change("t1", lambda tx: svc.issue(tx, queue="A").ticket.number))
+    if staged:
+        second = asyncio.run(ctx.change_staged("t1", lambda tx: svc.issue_staged(tx, queue="A"))).ticket.number
+    else:
+        second = asyncio.run(ctx.change("t1", lambda tx: svc.issue(tx, queue="A").ticket.number))
     assert (first, second) == ("A001", "A002")
+    assert ctx.writer.ahead == ((1, 0) if staged else (0, 0))

@@ -1,0 +1,135 @@
+"""A writer batch run ahead of the lock's answer (writer.py `_Lane._run_ahead`, PostgreSQL): when the lane
+committed the hall last, its staged changes' first steps go out with `BEGIN` and the lock, in one network wait.
+When another writer committed in between (a second server process, a `hall_tx` outside the writer), the lock's
+answer shows another seq: the batch is rolled back and runs again the ordinary way, and its answers are those of
+the ordinary way (numbers, people ahead, waiting counts); the hall then runs the ordinary way until a batch finds
+it as the lane left it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from queue_server.app import build_context, prepare
+from queue_server.context import HallContext
+from queue_server.services import issuing as svc
+from queue_server.services.ticketing import TicketOut
+
+from ..harness import runtime
+from .lane import in_one_batch
+from .test_writer import _last_queues, _truth
+
+
+@pytest.fixture
+def two(tmp_db: str, tmp_path: Path) -> Iterator[tuple[HallContext, HallContext]]:
+    """Two server processes' contexts (two writers) on one database."""
+    if not tmp_db.startswith("postgresql"):
+        pytest.skip("a batch runs ahead of the lock's answer on PostgreSQL only (SQLite's writer holds the file)")
+    ctxs = (build_context(runtime(tmp_db, tmp_path / "a")), build_context(runtime(tmp_db, tmp_path / "b")))
+    prepare(ctxs[0], migrate=False)
+    yield ctxs
+    for c in ctxs:
+        c.close()
+
+
+def _issue(ctx: HallContext) -> TicketOut:
+    """One walk-in of queue A, as the route takes it (staged), alone in its batch."""
+    out = asyncio.run(ctx.change_staged("t1", lambda tx: svc.issue_staged(tx, queue="A")))
+    assert isinstance(out, TicketOut)
+    return out
+
+
+def _ahead(ctx: HallContext) -> tuple[int, int]:
+    assert ctx.writer is not None
+    return ctx.writer.ahead
+
+
+def _exact(ctx: HallContext, out: TicketOut, n: int) -> None:
+    """The n-th ticket of queue A (only ordinary A tickets are waiting): its number, everyone before it ahead,
+    and the event's waiting count and estimate as the database has them."""
+    assert (out.ticket.number, out.ahead) == (f"A{n:03d}", n - 1)
+    queues = _last_queues(ctx)
+    truth = _truth(ctx, [q["code"] for q in queues])
+    assert {q["code"]: (q["waiting"], q["estimated_wait_s"]) for q in queues} == truth
+
+
+def test_a_second_writer_between_two_batches_sends_the_batch_the_ordinary_way(
+    two: tuple[HallContext, HallContext],
+) -> None:
+    a, b = two
+    n = 0
+
+    def step(ctx: HallContext, tried: int, foreign: int) -> None:
+        nonlocal n
+        before = _ahead(ctx)
+        n += 1
+        _exact(ctx, _issue(ctx), n)
+        after = _ahead(ctx)
+        assert (after[0] - before[0], after[1] - before[1]) == (tried, foreign), (n, before, after)
+
+    step(a, 0, 0)  # no memo yet: the ordinary way
+    step(a, 1, 0)  # a committed last: run ahead, kept
+    step(a, 1, 0)
+    step(b, 0, 0)  # the other process
+    step(a, 1, 1)  # run ahead, found b's seq: rolled back, run again the ordinary way
+    step(b, 1, 1)  # the same for b
+    step(a, 0, 0)  # its last batch found another writer: the ordinary way (it finds b's seq again)
+    step(a, 0, 0)  # the ordinary way, which finds the hall as a left it
+    step(a, 1, 0)  # so the next runs ahead again
+
+
+def test_a_hall_tx_outside_the_writer_between_two_batches(ctx: HallContext) -> None:
+    """The same with the other writer a `hall_tx` of the same process (housekeeping, start-up)."""
+    if ctx.db.is_sqlite:
+        pytest.skip("a batch runs ahead of the lock's answer on PostgreSQL only")
+    _exact(ctx, _issue(ctx), 1)
+    _exact(ctx, _issue(ctx), 2)
+    assert _ahead(ctx) == (1, 0)
+    with ctx.transaction("t1") as tx:
+        assert svc.issue(tx, queue="A").ticket.number == "A003"
+    _exact(ctx, _issue(ctx), 4)
+    assert _ahead(ctx) == (2, 1)
+    _exact(ctx, _issue(ctx), 5)  # the ordinary way: its last batch found another seq
+    assert _ahead(ctx) == (2, 1)
+    _exact(ctx, _issue(ctx), 6)
+    assert _ahead(ctx) == (3, 1)
+
+
+def test_a_batch_of_issues_run_ahead_pipelines_them_all(ctx: HallContext) -> None:
+    """Several staged issues at the batch's head all go out with the lock; plain changes after them the ordinary
+    way, in the same transaction; ordinary and priority tickets count who is ahead as one at a time would."""
+    if ctx.db.is_sqlite:
+        pytest.skip("a batch runs ahead of the lock's answer on PostgreSQL only")
+    _exact(ctx, _issue(ctx), 1)
+    before = _ahead(ctx)
+
+    def staged(queue: str, lane: str = "normal") -> object:
+        return ctx.change_staged("t1", lambda tx: svc.issue_staged(tx, queue=queue, lane=lane))
+
+    got = asyncio.run(
+        in_one_batch(
+            ctx,
+            lambda: [
+                staged("A"),
+                staged("A", "special"),
+                staged("B"),
+                staged("A"),
+                ctx.change("t1", lambda tx: svc.issue(tx, queue="B")),
+                staged("A", "special"),
+            ],
+        )
+    )
+    assert all(isinstance(o, TicketOut) for o in got), got
+    answers = [(o.ticket.number, o.ahead) for o in got]
+    # A001 waits; the first special ticket goes before it, the second after the first special
+    assert answers == [("A002", 1), ("A003", 0), ("B001", 0), ("A004", 3), ("B002", 1), ("A005", 1)]
+    after = _ahead(ctx)
+    # the holder's batch (a plain change: the ordinary way), then the batch run ahead
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 0)
+    queues = _last_queues(ctx)
+    assert {q["code"]: (q["waiting"], q["estimated_wait_s"]) for q in queues} == _truth(
+        ctx, [q["code"] for q in queues]
+    )
