@@ -44,7 +44,7 @@ from sqlmodel import Session
 from .db import Database, write_session
 from .errors import NotFound, Unavailable
 from .events import HallEvent, Hub
-from .fastsql import failed_behind, flush_before_cursor, flush_behind, send_held, write_behind
+from .fastsql import failed_behind, flush_before_cursor, send_held, write_behind
 from .services.stats import HallLoad
 from .services.tx import HallTx, open_halls, opened_tx, write_events
 from .store.halls import Opened, begun_and_locked, pipelined, refuse_inside_pipeline
@@ -401,17 +401,20 @@ class _Lane:
             self._memo.clear()
         try:
             with self._write() as session:
-                if ahead:
-                    halls, outcomes = self._run_ahead(session, batch, ahead)
-                else:
-                    try:
-                        halls = self._open(session, batch)
-                    except DBAPIError as exc:
-                        self._lost(session, exc)
-                        raise
-                    outcomes = self._run_all(session, halls, batch, isolate)
-                opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
-                write_events(session, opened, self.db, self.hub, commit=self._engine is not None)
+                # Writes nobody reads back are queued and sent with the next statement, the last ones with the end.
+                behind = not isolate and self._engine is not None
+                with write_behind(session.connection()) if behind else contextlib.nullcontext():
+                    if ahead:
+                        halls, outcomes = self._run_ahead(session, batch, ahead)
+                    else:
+                        try:
+                            halls = self._open(session, batch)
+                        except DBAPIError as exc:
+                            self._lost(session, exc)
+                            raise
+                        outcomes = self._run_all(session, halls, batch, isolate)
+                    opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
+                    self._end(session, opened, behind=behind)
                 session.commit()
                 for tx in opened:
                     self._memo[tx.hall] = (tx.last_seq, tx.cache)
@@ -480,35 +483,34 @@ class _Lane:
                 tx.cache = memo
         self.ahead += 1
         sent: list[tuple[_Job, HallTx, datetime, Callable[[], Any]]] = []
-        with write_behind(conn):
-            try:
-                with begun_and_locked(conn, sorted({job.hall for job in batch})) as opened:
-                    for job in batch[:ahead]:
-                        tx = early[job.hall]
-                        now = _clock(tx, job)
-                        sent.append((job, tx, now, job.fn(tx)))
-                    send_held(conn)
-            except DBAPIError as exc:
-                for code in early:  # the first steps may have read into them before the error was known
-                    self._memo.pop(code, None)
-                self._lost(session, exc)
-                raise _Retry from None
-            except BaseException:
-                raise _Retry from None
-            rows = {row.code: row for row in opened()}
-            self._check_ahead(early, rows)
-            halls: dict[str, HallTx | NotFound] = dict(early)
-            rest = {job.hall for job in batch} - halls.keys()
-            self._opened(halls, rest, {code: opened_tx(session, rows[code], at) for code in rest if code in rows})
-            outcomes: list[tuple[_Job, Any, BaseException | None]] = []
-            try:
-                for job, tx, now, finish in sent:
-                    tx.now = now
-                    outcomes.append((job, self._checked(finish()), None))
-            except BaseException:
-                raise _Retry from None
-            outcomes += self._run_staged(session, halls, batch[ahead:])
-            self._flush(conn)
+        try:
+            with begun_and_locked(conn, sorted({job.hall for job in batch})) as opened:
+                for job in batch[:ahead]:
+                    tx = early[job.hall]
+                    now = _clock(tx, job)
+                    sent.append((job, tx, now, job.fn(tx)))
+                send_held(conn)
+        except DBAPIError as exc:
+            for code in early:  # the first steps may have read into them before the error was known
+                self._memo.pop(code, None)
+            self._lost(session, exc)
+            raise _Retry from None
+        except BaseException:
+            raise _Retry from None
+        rows = {row.code: row for row in opened()}
+        self._check_ahead(early, rows)
+        halls: dict[str, HallTx | NotFound] = dict(early)
+        rest = {job.hall for job in batch} - halls.keys()
+        self._opened(halls, rest, {code: opened_tx(session, rows[code], at) for code in rest if code in rows})
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            for job, tx, now, finish in sent:
+                tx.now = now
+                outcomes.append((job, self._checked(finish()), None))
+        except BaseException:
+            raise _Retry from None
+        outcomes += self._run_staged(session, halls, batch[ahead:])
+        self._check_behind(conn)  # inside `_attempt`'s `write_behind`
         return halls, outcomes
 
     def _check_ahead(self, halls: dict[str, HallTx], rows: dict[str, Opened]) -> None:
@@ -564,25 +566,33 @@ class _Lane:
     ) -> list[tuple[_Job, Any, BaseException | None]]:
         """Run the batch's changes in order; on PostgreSQL without savepoints, each run of two or more
         consecutive staged changes pipelined (`_pipelined`): one network wait for their statements, not one each,
-        and the UPDATEs nobody reads back written behind (fastsql `write_behind`): each goes out with the next
-        statement, in its pipeline, so it costs no network wait of its own. A failure of one surfaces at a later
-        statement, maybe another change's: any failure here runs the batch again, each change in its savepoint
-        and every statement sent at once (`isolate`), so each change's error is its own again."""
+        and the UPDATEs nobody reads back written behind (fastsql `write_behind`, begun by `_attempt`): each goes
+        out with the next statement, in its pipeline, so it costs no network wait of its own; the last ones with
+        the batch's end (`_end`). A failure of one surfaces at a later statement, maybe another change's: any
+        failure here runs the batch again, each change in its savepoint and every statement sent at once
+        (`isolate`), so each change's error is its own again."""
         if isolate or self._engine is None:
             return [self._one(session, halls, job, isolate) for job in batch]
-        conn = session.connection()
-        with write_behind(conn):
-            outcomes = self._run_staged(session, halls, batch)
-            self._flush(conn)
+        outcomes = self._run_staged(session, halls, batch)
+        self._check_behind(session.connection())
         return outcomes
 
-    def _flush(self, conn: Any) -> None:
-        """The end of a `write_behind` run: send what is still queued; any failure of a queued write: `_Retry`."""
+    def _end(self, session: Any, opened: list[HallTx], *, behind: bool) -> None:
+        """The halls' events, seqs and notifications; on PostgreSQL with the `COMMIT` (store.halls `end_and_commit`)
+        and, inside `write_behind` (`behind`), the writes still queued, in one round trip: a queued write's failure
+        there is some change's, so the batch runs again with savepoints (`_Retry`). A lost connection is not
+        retried: the `COMMIT` may have been carried out."""
         try:
-            flush_behind(conn)
-        except BaseException:
-            raise _Retry from None
-        if failed_behind(conn):  # a change caught a queued write's error as its own: not its own
+            write_events(session, opened, self.db, self.hub, commit=self._engine is not None)
+        except DBAPIError as exc:
+            if behind and not exc.connection_invalidated:
+                raise _Retry from None
+            raise
+
+    def _check_behind(self, conn: Any) -> None:
+        """After a `write_behind` run's changes: a change caught a queued write's error as its own (not its own):
+        `_Retry`."""
+        if failed_behind(conn):
             raise _Retry
 
     def _run_staged(

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from ..fastsql import Prepared, UpdateById, driver_error
+from ..fastsql import Prepared, UpdateById, driver_error, flush_behind
 from ..models import Event, Hall, Queue, Window
 from ..pgchannel import NOTIFY_BODIES_SQL, NOTIFY_SQL
 from .rows import HallRow, WindowRow
@@ -280,8 +280,10 @@ def end_and_commit(
     payloads: list[str],
     bodies: list[str] | None = None,
 ) -> None:
-    """PostgreSQL, after `begin_and_lock`: `append_events_notify` (when there are `ends`) and `COMMIT` in one
-    round trip (pipeline mode, one Sync): the halls' locks are released one network wait earlier."""
+    """PostgreSQL, after `begin_and_lock`: the writes still queued by a `write_behind` (fastsql), `append_events_notify`
+    (when there are `ends`) and `COMMIT` in one round trip (pipeline mode, one Sync): the halls' locks are released
+    one network wait earlier, and the last queued writes cost none of their own. The first failure aborts the
+    rest (no `COMMIT`) and is raised, whichever statement's it is."""
     raw = _driver(conn)
     sql = _WRITE_AND_NOTIFY_SQL.get(conn.dialect.name)
     if sql is None:
@@ -292,6 +294,7 @@ def end_and_commit(
         sql = _WRITE_AND_NOTIFY_SQL[conn.dialect.name] = re.sub(r"%\((\w+)\)s", r"%(\1)b", text_style)
     try:
         with raw.pipeline():
+            flush_behind(conn)
             if ends:
                 raw.execute(sql, _end_params(ends, events, payloads, bodies or []))
             raw.execute(b"COMMIT")

@@ -80,6 +80,17 @@ def test_a_written_behind_failure_is_its_own_changes_error(ctx: HallContext, aft
     assert _window(ctx, 2).status_reason == ("after" if after == "reads" else "first")  # the others committed
 
 
+def test_a_failure_of_the_last_written_behind_update_is_its_own_changes_error(ctx: HallContext) -> None:
+    """The batch's last queued writes go out with its end (events and COMMIT, one round trip): when one of them
+    fails there, nothing commits, and the batch runs again with savepoints: only its change fails."""
+    got = _in_one_batch(ctx, [_reason("first"), _clashing])
+
+    assert got[0] == "first"
+    assert isinstance(got[1], IntegrityError)
+    assert _window(ctx, 5) is not None  # renumbering undone
+    assert _window(ctx, 2).status_reason == "first"  # the other change committed
+
+
 def test_written_behind_updates_are_read_back_in_order(ctx: HallContext) -> None:
     def write_then_read(tx: HallTx) -> tuple[str, str]:
         w = window_row(tx, 2)
