@@ -13,7 +13,8 @@ server (`Sync`, a simple `Query`, `Flush`); the hall is locked from the `SELECT 
     PYTHONPATH=/tmp/old .venv/bin/python bench/roundtrips.py --rounds 40 --batch 8
 
 `--procs 1`: every round at the same process (one server process on the hall): its writer committed the hall
-last at every batch, so it runs the batch's issues ahead of the lock's answer (writer.py `_run_ahead`).
+last at every batch and runs the batch's issues ahead of the lock's answer with its own memo (writer.py
+`_run_ahead`); with two, with the memo the other process stored in the hall row.
 
 `--mode call`: the windows' changes instead (the console's buttons), with `--batch` windows (1-4) of hall t1
 acting at once, each round at the other process: in turn a round of call-next (free windows), of F9

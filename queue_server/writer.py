@@ -201,8 +201,8 @@ class BatchWriter:
 
     @property
     def ahead(self) -> tuple[int, int]:
-        """Batches begun ahead of the lock's answer (`_Lane._run_ahead`) so far, and those of them that found
-        another writer's seq (and ran again the ordinary way)."""
+        """Batches begun ahead of the lock's answer (`_Lane._run_ahead`) so far, and those of them that found the
+        hall otherwise than they assumed (rolled back, and run again the ordinary way)."""
         return sum(lane.ahead for lane in self._lanes), sum(lane.ahead_foreign for lane in self._lanes)
 
     async def submit(
@@ -233,7 +233,9 @@ class BatchWriter:
         PostgreSQL consecutive staged changes of a batch are pipelined: every first step, one network wait for
         all their statements, then every second step in order (services/issuing.py `issue_staged`). So a
         staged change must read the database in its first step only: by its second, the statements of the
-        changes after it have run.
+        changes after it have run. Its first step may run before the hall's lock is granted, its statements
+        sent with the lock's (`_Lane._run_ahead`); when `tx.memo_later` it must not use `tx.cache` nor
+        `tx.last_seq`, which are set before its second step.
         Every submit has a deadline (`timeout_s`, default the writer's): past it the caller gets
         `Unavailable` (HTTP 503) and the job is skipped if it has not started yet (if it has, it may still
         commit). Nothing here blocks the event loop: the job runs on the hall's writer thread.
@@ -321,11 +323,12 @@ class _Lane:
         # Dropped when a batch fails or on `forget()`.
         self._memo: dict[str, tuple[int, dict[str, object]]] = {}  # hall -> (seq after our commit, memo)
         # Halls whose last batch found them at another seq than the memo's: another writer takes turns with this
-        # lane there (two processes on one hall), so a batch run ahead of the lock's answer would be run twice.
-        # They are run the ordinary way until a batch finds the hall as this lane left it.
+        # lane there (two processes on one hall). A batch runs ahead of the lock's answer there without the memo,
+        # which comes with the answer, from what the other writer stored in the hall row (`_run_ahead`).
         self._foreign: set[str] = set()
+        self._unstored: set[str] = set()  # halls whose row lacked it at the last try: one ordinary batch first
         self.ahead = 0  # batches run ahead of the lock's answer (`_run_ahead`)
-        self.ahead_foreign = 0  # of which found another seq, and ran again
+        self.ahead_foreign = 0  # of which rolled back and ran again
         self.stale = False
         self.observer: BatchObserver | None = None
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
@@ -452,12 +455,14 @@ class _Lane:
 
     def _ahead(self, batch: list[_Job]) -> int:
         """How many of the batch's first changes may run ahead of the lock's answer (`_run_ahead`): the staged
-        ones at its head whose hall this lane committed last as far as it knows (PostgreSQL)."""
+        ones at its head whose hall this lane committed before (PostgreSQL)."""
         if self._engine is None or self.stale:
             return 0
         n = 0
         for job in batch:
-            if not job.staged or job.hall not in self._memo or job.hall in self._foreign:
+            if not job.staged or job.hall in self._unstored:
+                break
+            if job.hall not in self._memo and job.hall not in self._foreign:
                 break
             n += 1
         return n
@@ -465,19 +470,28 @@ class _Lane:
     def _run_ahead(
         self, session: Any, batch: list[_Job], ahead: int
     ) -> tuple[dict[str, HallTx | NotFound], list[tuple[_Job, Any, BaseException | None]]]:
-        """The batch with its first `ahead` staged changes run before the lock's answer: their halls' transactions
-        start from this lane's memos, as its last commit left them, and the changes' first steps are sent in the
-        pipeline of `BEGIN` and the lock (store.halls `begun_and_locked`), one network wait for all, where the
-        ordinary way waits for the lock's answer first. The server runs them once the locks are granted. The
-        answer then shows whether the halls are still at the memos' seqs: if one is not (another process, or a
-        `hall_tx` outside the writer, committed since), nothing of this is kept (`_Foreign`: rolled back, the
-        batch runs again the ordinary way) and that hall is run the ordinary way until a batch finds it as this
-        lane left it (`_foreign`). Failures as in `_pipelined`."""
+        """The batch with its first `ahead` staged changes run before the lock's answer: their first steps are sent
+        in the pipeline of `BEGIN` and the lock (store.halls `begun_and_locked`), one network wait for all, where
+        the ordinary way waits for the lock's answer first; the server runs them once the locks are granted.
+
+        A hall whose last batch found it as this lane left it starts from the lane's memo and seq; the lock's
+        answer then shows whether it is still there: if not (another process, or a `hall_tx` outside the writer,
+        committed since), nothing of this is kept (`_Foreign`: rolled back, the batch runs again the ordinary
+        way). A hall whose last batch found another writer's seq (`_foreign`: two processes taking turns) starts
+        without them (`HallTx.memo_later`: the first steps use neither) and gets them from the lock's answer:
+        the memo from what the other writer stored in the hall row (`_hall_memo`), which must hold the waiting
+        counts and the load exact as of its seq, else `_Foreign` too (and the hall's next batch runs the
+        ordinary way, `_unstored`). Failures as in `_pipelined`."""
         conn = session.connection()
         at = utcnow()
         early: dict[str, HallTx] = {}
         for job in batch[:ahead]:
-            if job.hall not in early:
+            if job.hall in early:
+                continue
+            if job.hall in self._foreign:  # the memo and seq come with the lock's answer
+                tx = early[job.hall] = HallTx(session, job.hall, -1, at)
+                tx.memo_later = True
+            else:
                 seq, memo = self._memo[job.hall]
                 tx = early[job.hall] = HallTx(session, job.hall, seq, at)
                 tx.cache = memo
@@ -514,16 +528,27 @@ class _Lane:
         return halls, outcomes
 
     def _check_ahead(self, halls: dict[str, HallTx], rows: dict[str, Opened]) -> None:
-        """Raise `_Foreign` unless every hall run ahead is at its memo's seq (`_run_ahead`)."""
+        """Raise `_Foreign` unless every hall run ahead is at its memo's seq, or, for a hall run ahead without
+        its memo, the hall row holds the waiting counts and load exact as of its seq (`_run_ahead`)."""
         for code, tx in halls.items():
             row = rows.get(code)
-            if row is None or row.last_seq != tx.first_seq:
-                self.ahead_foreign += 1
-                for other in halls:  # their memos may hold what the changes run ahead read or wrote
-                    self._memo.pop(other, None)
+            if row is not None and tx.memo_later:
+                tx.first_seq = tx.last_seq = row.last_seq
+                tx.stored = row
+                tx.cache = self._hall_memo(tx)
+                tx.memo_later = False
+                if tx.exact_waiting() is not None and tx.exact_load() is not None:
+                    continue
+                self._unstored.add(code)
+            elif row is not None and row.last_seq == tx.first_seq:
+                tx.stored = row
+                continue
+            else:
                 self._foreign.add(code)
-                raise _Foreign(code)
-            tx.stored = row
+            self.ahead_foreign += 1
+            for other in halls:  # their memos may hold what the changes run ahead read or wrote
+                self._memo.pop(other, None)
+            raise _Foreign(code)
 
     def _hall_memo(self, tx: HallTx) -> dict[str, object]:
         """The hall's memo if nobody else wrote the hall since this lane's last commit of it, else a new one
@@ -553,6 +578,7 @@ class _Lane:
 
     def _opened(self, halls: dict[str, HallTx | NotFound], wanted: set[str], opened: dict[str, HallTx]) -> None:
         """Add the `wanted` halls to `halls`: as `opened`, each with its memo, or NotFound when it has no row."""
+        self._unstored -= wanted
         for hall in wanted:
             tx = opened.get(hall)
             if tx is None:  # that hall's changes fail with this; the others go on

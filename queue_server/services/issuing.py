@@ -83,7 +83,8 @@ def issue_staged(
                 raise Conflict("Idempotency-Key 已用于另一张票 / This Idempotency-Key was used for another ticket")
             found = out(tx.conn, prior, tx.now, created=False)
             return lambda: found
-    _known_queue(tx, queue)
+    if not tx.memo_later:  # else checked in the second step (`_issue`)
+        _known_queue(tx, queue)
     reply = reply_lang or lang
     if calendar is not None and not calendar.is_open(tx.now):
         raise Conflict(calendar.closed_sentence(tx.now, reply))
@@ -208,9 +209,8 @@ def _issue(
         "lang": None,
         "interpreter": None,
     } | personal
-    memo = load(tx)
-    avg = memo.avg[queue]
-    waiting(tx)  # the memo of the waiting counts made exact now, before this ticket's statement (see above)
+    if not tx.memo_later:  # else the memo comes exact with the lock's answer, before the second step
+        waiting(tx)  # the memo of the waiting counts made exact now, before this ticket's statement (see above)
     mine = lane_class(lane, slot_start, tx.now)
     # An ordinary newcomer: every other untargeted waiting ticket goes first (counted from the memo and the
     # statement's answer); else count the waiting tickets of the classes that go before it, or with it (a
@@ -231,6 +231,9 @@ def _issue(
             return row, seq, targeted
 
     def finish() -> TicketOut:
+        _known_queue(tx, queue)  # from the memo, as the first step does when it has it
+        memo = load(tx)
+        avg = memo.avg[queue]
         t, _, targeted = answer()
         if t is None:  # raising rolls the counter back with the transaction: no gap
             names = tx.config.names_of(queue) if tx.config is not None else {}

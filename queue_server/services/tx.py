@@ -87,6 +87,10 @@ class HallTx(HallRead):
         # PostgreSQL: the hall row as opened, with the waiting counts and the load stored in it, if stamped with
         # `first_seq` (store.hall_seqs); the writer starts a hall's memo from them after another process's commit.
         self.stored: store.Opened | None = None
+        # The writer runs a staged change's first step before the lock's answer, and the memo (`cache`) and
+        # `last_seq` come with that answer, before its second step (writer.py `_run_ahead`): the first step uses
+        # neither (services/issuing.py `issue_staged`).
+        self.memo_later = False
 
     def exact_waiting(self) -> dict[str, int] | None:
         """The memo's waiting counts if they are exact as of `last_seq` (services/ticketing.py), else None."""

@@ -1,22 +1,27 @@
-"""A writer batch run ahead of the lock's answer (writer.py `_Lane._run_ahead`, PostgreSQL): when the lane
-committed the hall last, its staged changes' first steps go out with `BEGIN` and the lock, in one network wait.
-When another writer committed in between (a second server process, a `hall_tx` outside the writer), the lock's
-answer shows another seq: the batch is rolled back and runs again the ordinary way, and its answers are those of
-the ordinary way (numbers, people ahead, waiting counts); the hall then runs the ordinary way until a batch finds
-it as the lane left it."""
+"""A writer batch run ahead of the lock's answer (writer.py `_Lane._run_ahead`, PostgreSQL): its staged changes'
+first steps go out with `BEGIN` and the lock, in one network wait. When the lane committed the hall last they use
+its memo; when another writer committed in between (a second server process, a `hall_tx` outside the writer) the
+lock's answer shows another seq: the batch is rolled back and runs again the ordinary way. The hall's next batches
+run ahead without the memo, which comes with the lock's answer from the hall row (what the other writer stored);
+when the row lacks it, rolled back and run again too. In every case the answers are those of the ordinary way:
+numbers, people ahead, waiting counts and estimates."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import orjson
 import pytest
+from sqlmodel import col, select
 
 from queue_server.app import build_context, prepare
 from queue_server.context import HallContext
+from queue_server.models import Event
 from queue_server.services import issuing as svc
 from queue_server.services.ticketing import TicketOut
+from queue_server.services.tx import HallTx
 
 from ..harness import runtime
 from .lane import in_one_batch
@@ -35,11 +40,26 @@ def two(tmp_db: str, tmp_path: Path) -> Iterator[tuple[HallContext, HallContext]
         c.close()
 
 
+def _walk_in(tx: HallTx) -> Callable[[], TicketOut]:
+    return svc.issue_staged(tx, queue="A")
+
+
 def _issue(ctx: HallContext) -> TicketOut:
     """One walk-in of queue A, as the route takes it (staged), alone in its batch."""
-    out = asyncio.run(ctx.change_staged("t1", lambda tx: svc.issue_staged(tx, queue="A")))
+    out = asyncio.run(ctx.change_staged("t1", _walk_in))
     assert isinstance(out, TicketOut)
     return out
+
+
+def _issued_waiting(ctx: HallContext) -> list[int]:
+    """Queue A's waiting count in each ticket.issued event, in order."""
+    with ctx.db.read() as s:
+        rows = s.exec(
+            select(Event)
+            .where(col(Event.hall_code) == "t1", col(Event.type) == "ticket.issued")
+            .order_by(col(Event.seq))
+        ).all()
+    return [next(q["waiting"] for q in orjson.loads(e.data)["queues"] if q["code"] == "A") for e in rows]
 
 
 def _ahead(ctx: HallContext) -> tuple[int, int]:
@@ -71,14 +91,34 @@ def test_a_second_writer_between_two_batches_sends_the_batch_the_ordinary_way(
         assert (after[0] - before[0], after[1] - before[1]) == (tried, foreign), (n, before, after)
 
     step(a, 0, 0)  # no memo yet: the ordinary way
-    step(a, 1, 0)  # a committed last: run ahead, kept
+    step(a, 1, 0)  # a committed last: run ahead with its memo, kept
     step(a, 1, 0)
-    step(b, 0, 0)  # the other process
-    step(a, 1, 1)  # run ahead, found b's seq: rolled back, run again the ordinary way
+    step(b, 0, 0)  # the other process, the ordinary way (no memo yet)
+    step(a, 1, 1)  # run ahead with its memo, found b's seq: rolled back, run again the ordinary way
     step(b, 1, 1)  # the same for b
-    step(a, 0, 0)  # its last batch found another writer: the ordinary way (it finds b's seq again)
-    step(a, 0, 0)  # the ordinary way, which finds the hall as a left it
-    step(a, 1, 0)  # so the next runs ahead again
+    step(a, 1, 0)  # the two take turns: run ahead, the memo from the row b stored, kept
+    step(b, 1, 0)
+    step(a, 1, 0)
+    step(a, 1, 0)  # found as a left it: its own memo again
+    step(a, 1, 0)
+
+    def uncounted(tx: HallTx) -> str:
+        tx.emit("test.mark", {})  # an event whose change does not keep the waiting counts: none stored
+        return "marked"
+
+    assert asyncio.run(b.change("t1", uncounted)) == "marked"
+    before = _ahead(a)
+    # run ahead without a memo, the row has no waiting counts: rolled back, the ordinary way (three tickets: a
+    # count read after their statement would count them all for the first)
+    got = asyncio.run(in_one_batch(a, lambda: [a.change_staged("t1", _walk_in) for _ in range(3)]))
+    assert [(o.ticket.number, o.ahead) for o in got] == [(f"A{k:03d}", k - 1) for k in range(n + 1, n + 4)]
+    after = _ahead(a)
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+    n += 3
+    step(a, 1, 0)
+    step(b, 1, 0)
+    # every ticket's event counted the waiting tickets as the database had them: the n-th, n waiting
+    assert _issued_waiting(a) == list(range(1, n + 1))
 
 
 def test_a_hall_tx_outside_the_writer_between_two_batches(ctx: HallContext) -> None:
@@ -90,12 +130,12 @@ def test_a_hall_tx_outside_the_writer_between_two_batches(ctx: HallContext) -> N
     assert _ahead(ctx) == (1, 0)
     with ctx.transaction("t1") as tx:
         assert svc.issue(tx, queue="A").ticket.number == "A003"
-    _exact(ctx, _issue(ctx), 4)
+    _exact(ctx, _issue(ctx), 4)  # run ahead with the memo, found another seq: the ordinary way
     assert _ahead(ctx) == (2, 1)
-    _exact(ctx, _issue(ctx), 5)  # the ordinary way: its last batch found another seq
-    assert _ahead(ctx) == (2, 1)
-    _exact(ctx, _issue(ctx), 6)
+    _exact(ctx, _issue(ctx), 5)  # run ahead without the memo (the last batch found another seq), kept
     assert _ahead(ctx) == (3, 1)
+    _exact(ctx, _issue(ctx), 6)
+    assert _ahead(ctx) == (4, 1)
 
 
 def test_a_batch_of_issues_run_ahead_pipelines_them_all(ctx: HallContext) -> None:
