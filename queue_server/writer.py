@@ -65,7 +65,7 @@ class _Reconnect(Exception):
 
 
 class _Foreign(Exception):
-    """A batch run ahead of the lock's answer found a hall at another seq than its memo's: run it again."""
+    """A batch run ahead of the lock's answer found a hall without an exact memo to finish with: run it again."""
 
 
 class ContractBroken(RuntimeError):
@@ -323,8 +323,7 @@ class _Lane:
         # Dropped when a batch fails or on `forget()`.
         self._memo: dict[str, tuple[int, dict[str, object]]] = {}  # hall -> (seq after our commit, memo)
         # Halls whose last batch found them at another seq than the memo's: another writer takes turns with this
-        # lane there (two processes on one hall). A batch runs ahead of the lock's answer there without the memo,
-        # which comes with the answer, from what the other writer stored in the hall row (`_run_ahead`).
+        # lane there (two processes on one hall); their memo comes from what it stored in the hall row.
         self._foreign: set[str] = set()
         self._unstored: set[str] = set()  # halls whose row lacked it at the last try: one ordinary batch first
         self.ahead = 0  # batches run ahead of the lock's answer (`_run_ahead`)
@@ -474,27 +473,20 @@ class _Lane:
         in the pipeline of `BEGIN` and the lock (store.halls `begun_and_locked`), one network wait for all, where
         the ordinary way waits for the lock's answer first; the server runs them once the locks are granted.
 
-        A hall whose last batch found it as this lane left it starts from the lane's memo and seq; the lock's
-        answer then shows whether it is still there: if not (another process, or a `hall_tx` outside the writer,
-        committed since), nothing of this is kept (`_Foreign`: rolled back, the batch runs again the ordinary
-        way). A hall whose last batch found another writer's seq (`_foreign`: two processes taking turns) starts
-        without them (`HallTx.memo_later`: the first steps use neither) and gets them from the lock's answer:
-        the memo from what the other writer stored in the hall row (`_hall_memo`), which must hold the waiting
-        counts and the load exact as of its seq, else `_Foreign` too (and the hall's next batch runs the
-        ordinary way, `_unstored`). Failures as in `_pipelined`."""
+        The halls' transactions start without their memo and seq (`HallTx.memo_later`: the first steps use
+        neither) and get them from the lock's answer (`_hall_memo`): the lane's memo if the hall is as its last
+        commit left it, else what the last writer (another process, a `hall_tx` outside the writer) stored in
+        the hall row. That memo must hold the waiting counts and the load exact as of the hall's seq (counted
+        after the batch's statements, the waiting tickets would include its own); else nothing of this is kept
+        (`_Foreign`: rolled back, the batch runs again the ordinary way, and so does the hall's next batch,
+        `_unstored`). Failures as in `_pipelined`."""
         conn = session.connection()
         at = utcnow()
         early: dict[str, HallTx] = {}
         for job in batch[:ahead]:
-            if job.hall in early:
-                continue
-            if job.hall in self._foreign:  # the memo and seq come with the lock's answer
+            if job.hall not in early:  # the memo and seq come with the lock's answer
                 tx = early[job.hall] = HallTx(session, job.hall, -1, at)
                 tx.memo_later = True
-            else:
-                seq, memo = self._memo[job.hall]
-                tx = early[job.hall] = HallTx(session, job.hall, seq, at)
-                tx.cache = memo
         self.ahead += 1
         sent: list[tuple[_Job, HallTx, datetime, Callable[[], Any]]] = []
         try:
@@ -528,11 +520,11 @@ class _Lane:
         return halls, outcomes
 
     def _check_ahead(self, halls: dict[str, HallTx], rows: dict[str, Opened]) -> None:
-        """Raise `_Foreign` unless every hall run ahead is at its memo's seq, or, for a hall run ahead without
-        its memo, the hall row holds the waiting counts and load exact as of its seq (`_run_ahead`)."""
+        """Give the halls run ahead their seq and memo from the lock's answer; raise `_Foreign` unless the memo
+        holds the waiting counts and the load exact as of the seq (`_run_ahead`)."""
         for code, tx in halls.items():
             row = rows.get(code)
-            if row is not None and tx.memo_later:
+            if row is not None:
                 tx.first_seq = tx.last_seq = row.last_seq
                 tx.stored = row
                 tx.cache = self._hall_memo(tx)
@@ -540,11 +532,6 @@ class _Lane:
                 if tx.exact_waiting() is not None and tx.exact_load() is not None:
                     continue
                 self._unstored.add(code)
-            elif row is not None and row.last_seq == tx.first_seq:
-                tx.stored = row
-                continue
-            else:
-                self._foreign.add(code)
             self.ahead_foreign += 1
             for other in halls:  # their memos may hold what the changes run ahead read or wrote
                 self._memo.pop(other, None)
