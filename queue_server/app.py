@@ -29,6 +29,7 @@ from .context import HallContext
 from .db import Database
 from .errors import HallError, TooManyRequests
 from .feedback.reports import ensure_rollups
+from .forward import Forwarding
 from .metrics import Metrics
 from .migrations import upgrade
 from .models import Hall
@@ -127,6 +128,20 @@ async def _rollover_loop(ctx: HallContext, every_s: float) -> None:
             log.exception("day rollover failed")
 
 
+def _forwarding(ctx: HallContext, app: FastAPI, runtime: Runtime | None) -> Forwarding | None:
+    """This worker's end of the take-a-number channel (forward.py): with `--workers` >= 2 on PostgreSQL, unless
+    HALL_FORWARD=0 (or the var directory's path is too long for a unix socket)."""
+    if runtime is None or ctx.db.is_sqlite:
+        return None
+    s = runtime.settings
+    if not s.forward or s.worker is None or s.workers < 2 or s.worker >= s.workers:
+        return None
+    if not Forwarding.usable(ctx.var_dir, s.workers):
+        log.warning("take-a-number is not forwarded between workers: the var directory's path is too long")
+        return None
+    return Forwarding(ctx, app, s.worker, s.workers)
+
+
 def worker_app() -> FastAPI:
     """One of several server processes (`hall serve --workers N`, PostgreSQL): settings from the
     environment; the parent process already migrated the schema and synced the configuration."""
@@ -173,6 +188,9 @@ def create_app(
 
             listener = app.state.listener = Listener(shared)
             listener.start()
+        forwarding = app.state.forward = _forwarding(shared, app, runtime)
+        if forwarding is not None:
+            await forwarding.start()
         if tune_gc:
             gc.collect()
             gc.freeze()
@@ -185,6 +203,8 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if forwarding is not None:  # before the writer closes: what the owner took is answered first
+                await forwarding.stop()
             if listener is not None:
                 await listener.stop()
             await dispatcher.stop()
@@ -207,6 +227,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ctx = ctx
+    app.state.forward = None  # the take-a-number channel between worker processes, while serving (forward.py)
     from .api.middleware import HallMiddleware
     from .api.routes.ws import RawSocket
 

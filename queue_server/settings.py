@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     # requests, and CPython hands the GIL over only when the holder blocks or after this interval (5 ms by
     # default): a batch of three round trips could wait 15 ms for nothing (bench/README.md, 2026-12-07).
     gil_switch_ms: float = Field(default=GIL_SWITCH_MS, ge=0.05, le=100)
+    # Which of `hall serve --workers N`'s processes this is (0 .. N-1) and N: the supervisor sets both
+    # (workers.py). With N >= 2, each hall's take-a-number is written by one of them (forward.py).
+    worker: int | None = Field(default=None, ge=0, le=63)
+    workers: int = Field(default=1, ge=1, le=64)
+    # Off (HALL_FORWARD=0): every worker writes the take-a-numbers it receives (for comparisons).
+    forward: bool = True
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,14 @@ def listening_sockets(host: str, port: int, n: int, backlog: int = 2048) -> list
     return socks if reuse_port else socks * n
 
 
-def _worker(sock: socket.socket, uvicorn_kwargs: dict[str, Any]) -> None:
+def _worker(sock: socket.socket, uvicorn_kwargs: dict[str, Any], index: int, n: int) -> None:
     """A worker process: the application from the environment (see `app.worker_app`) on its socket."""
+    import os
+
     import uvicorn
+
+    # which worker this is, of how many: each hall's take-a-number is written by its owner (forward.py)
+    os.environ.update(HALL_WORKER=str(index), HALL_WORKERS=str(n))
 
     config = uvicorn.Config("queue_server.app:worker_app", factory=True, **uvicorn_kwargs)  # configures logging
     logging.captureWarnings(True)  # warnings while the app is imported are log lines too
@@ -79,7 +84,9 @@ class Supervisor:
         self.stopping = False
 
     def _start(self, i: int) -> None:
-        proc = _spawn.Process(target=_worker, args=(self.socks[i], self.kwargs), name=f"hall-worker-{i + 1}")
+        proc = _spawn.Process(
+            target=_worker, args=(self.socks[i], self.kwargs, i, len(self.socks)), name=f"hall-worker-{i + 1}"
+        )
         proc.start()
         self.procs[i], self.started[i] = proc, time.monotonic()
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from websockets.sync.client import connect
 
+from queue_server import forward
 from queue_server import workers as workers_mod
 
 from .conftest import require_backend
@@ -226,3 +227,179 @@ def test_a_dead_worker_is_replaced_and_stopping_ends_every_worker(tmp_path: Path
         assert server.wait(timeout=30) == 0
         for pid in now:
             assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+FORWARD_TOML = """
+[server]
+demo = true
+
+[[halls]]
+code = "f1"
+name = "转发测试中心"
+name_en = "Forwarding Centre"
+timezone = "Asia/Shanghai"
+national_holidays = false
+
+  [[halls.queues]]
+  code = "A"
+  name = "综合"
+  name_en = "General"
+
+  [[halls.queues]]
+  code = "K"
+  name = "限号"
+  name_en = "Capped"
+  daily_cap = 1
+
+  [[halls.windows]]
+  number = 1
+  queues = ["A", "K"]
+
+[[halls]]
+code = "f2"
+name = "休息中心"
+name_en = "Closed Centre"
+timezone = "Asia/Shanghai"
+national_holidays = false
+open = ["daily 00:00-24:00"]
+holidays = ["{today}", "{tomorrow}"]
+
+  [[halls.queues]]
+  code = "A"
+  name = "综合"
+  name_en = "General"
+
+  [[halls.windows]]
+  number = 1
+  queues = ["A"]
+
+[[users]]
+username = "admin"
+password = "admin-pass"
+role = "admin"
+
+[[devices]]
+name = "kiosk-f1"
+role = "kiosk"
+hall = "f1"
+token = "kiosk-f1-token-0123456789"
+
+[[devices]]
+name = "kiosk-f2"
+role = "kiosk"
+hall = "f2"
+token = "kiosk-f2-token-0123456789"
+"""
+
+
+def _forward_config(tmp: Path) -> Path:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    path = tmp / "forward.toml"
+    path.write_text(FORWARD_TOML.format(today=today, tomorrow=today + timedelta(days=1)), encoding="utf-8")
+    return path
+
+
+def _owner_pid(workers: list[int], var: Path, hall: str) -> int:
+    """The worker holding the forwarding socket of `hall`'s owner (forward.py): its listening socket's inode."""
+    path = str(forward.socket_path(var.resolve(), forward.owner_of(hall, len(workers))))
+    deadline = time.monotonic() + 120  # the second worker may still be starting (the first answered /healthz)
+    while time.monotonic() < deadline:
+        inodes = {
+            f"socket:[{f[6]}]"
+            for f in (line.split() for line in Path("/proc/net/unix").read_text().splitlines()[1:])
+            if len(f) > 7 and f[7] == path
+        }
+        for pid in workers:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return pid
+        time.sleep(0.2)
+    raise AssertionError(f"no worker listens on {path}")
+
+
+def _client_on(pid: int, port: int) -> httpx.Client:
+    """A keep-alive client whose connection worker `pid` took (new connections until one lands there)."""
+    for _ in range(200):
+        c = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+        before = _connections_of(pid, port)
+        assert c.get("/healthz").status_code == 200
+        if _connections_of(pid, port) > before:
+            return c
+        c.close()
+    raise AssertionError(f"no connection landed on worker {pid}")
+
+
+def _issue(c: httpx.Client, hall: str, queue: str, key: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer kiosk-{hall}-token-0123456789"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return c.post(f"/api/v1/halls/{hall}/tickets", json={"queue": queue}, headers=headers)
+
+
+def test_take_a_number_is_forwarded_to_the_halls_owner(tmp_path: Path) -> None:
+    """With two workers, a hall's take-a-number received by the worker that does not own the hall is written by the
+    owner (forward.py): numbers run on without gaps or doubles through either, an idempotency key repeated through
+    the other worker returns the first ticket, and errors answer the same status and detail through either."""
+    require_backend("postgresql")
+    url = fresh_database("postgresql", tmp_path, name="forward")
+    port = free_port()
+    cmd = [HALL, "serve", "--config", str(_forward_config(tmp_path)), "--port", str(port), "--workers", "2"]
+    with running(cmd, tmp_path, env(tmp_path, HALL_DATABASE_URL=url), port) as server:
+        workers = _workers(server.pid)
+        owner = _owner_pid(workers, tmp_path / "var", "f1")
+        other = next(p for p in workers if p != owner)
+        via = {"owner": _client_on(owner, port), "other": _client_on(other, port)}
+        try:
+            numbers = []
+            for i in range(6):
+                r = _issue(via["owner" if i % 2 else "other"], "f1", "A")
+                assert r.status_code == 201, r.text
+                numbers.append(r.json()["number"])
+            assert numbers == [f"A{i:03d}" for i in range(1, 7)]
+            first = _issue(via["other"], "f1", "A", key="kiosk-3-000042")
+            again = _issue(via["owner"], "f1", "A", key="kiosk-3-000042")
+            third = _issue(via["other"], "f1", "A", key="kiosk-3-000042")
+            assert (first.status_code, again.status_code, third.status_code) == (201, 200, 200)
+            assert first.json()["id"] == again.json()["id"] == third.json()["id"]
+            assert first.json() == third.json()  # the forwarded answer is the owner's, byte for byte
+            capped = [_issue(via[w], "f1", "K") for w in ("other", "owner", "other")]
+            assert capped[0].status_code == 201
+            answers = {
+                "capped": capped[1:],
+                "unknown queue": [_issue(via[w], "f1", "Z") for w in ("owner", "other")],
+                "closed hall": [_issue(via[w], "f2", "A") for w in ("owner", "other")],
+            }
+            for what, (a, b) in answers.items():
+                assert a.status_code == b.status_code, what
+                assert a.json() == b.json(), what
+                assert a.headers.get("retry-after") == b.headers.get("retry-after"), what
+            assert [answers[w][0].status_code for w in answers] == [409, 404, 409]
+
+            # the owner stopped: a take-a-number through the other waits for it (it was forwarded), then is answered
+            os.kill(owner, signal.SIGSTOP)
+            try:
+                result: list[httpx.Response] = []
+                waiting = threading.Thread(target=lambda: result.append(_issue(via["other"], "f1", "A")))
+                waiting.start()
+                waiting.join(1.5)
+                assert not result
+            finally:
+                os.kill(owner, signal.SIGCONT)
+            waiting.join(30)
+            assert result[0].status_code == 201 and result[0].json()["number"] == "A008"
+
+            # the owner killed: the other worker issues at once (the change runs locally, under the hall lock)
+            os.kill(owner, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and owner in _workers(server.pid):  # until reaped: its sockets are
+                time.sleep(0.01)  # closed only when its last thread has exited (a zombie leader is not enough)
+            r = _issue(via["other"], "f1", "A")
+            assert r.status_code == 201, r.text
+            assert r.json()["number"] == "A009"
+        finally:
+            for c in via.values():
+                c.close()

@@ -1,7 +1,9 @@
 """A randomised busy morning served by two server processes on one PostgreSQL database, replayed against the policy.
 
 Two `hall serve` processes (each its own writer lanes, hub and listener; one secret, one database) serve the same
-hall. Every request of the morning goes to one of them at random: kiosks take numbers (a few cancel theirs) and
+hall, told they are workers 0 and 1 of 2 as `hall serve --workers 2` tells its own: a take-a-number received by
+the process that does not own the hall is forwarded to the owner (queue_server/forward.py).
+Every request of the morning goes to one of them at random: kiosks take numbers (a few cancel theirs) and
 check appointments in (签到); windows 1-4 call next, recall, start, finish (also 办结并叫下一位), hold and resume,
 mark no-shows and transfer; a supervisor transfers waiting tickets; the general desk issues tickets (VIP too),
 checks appointments in, rejoins missed tickets from its list and reads its lists. Half of the appointments have
@@ -25,6 +27,7 @@ PostgreSQL only (SQLite is served by one process per file). Seeds: 3 in the suit
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import threading
@@ -163,13 +166,24 @@ class Pair:
         return [p.url for p in self.processes]
 
 
+def _worker(n: int) -> dict[str, str]:
+    """Worker `n` of `PROCESSES`, as `hall serve --workers` tells its processes: each hall's take-a-number is then
+    written by its owner (queue_server/forward.py) whichever process receives it; HALL_MORNING_FORWARD=0: not."""
+    forward = os.environ.get("HALL_MORNING_FORWARD", "1")
+    return {"HALL_WORKER": str(n), "HALL_WORKERS": str(PROCESSES), "HALL_FORWARD": forward}
+
+
 def _start(tmp: Path, cfg: Path, url: str, n: int) -> Process:
     port = free_port()
     log = tmp / f"serve-{n}.log"
     cmd = [HALL, "serve", "--config", str(cfg), "--port", str(port), "--no-migrate"]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            cmd, cwd=tmp, env=env(tmp, HALL_DATABASE_URL=url, HALL_SECRET_KEY=SECRET), stdout=out, stderr=out
+            cmd,
+            cwd=tmp,
+            env=env(tmp, HALL_DATABASE_URL=url, HALL_SECRET_KEY=SECRET, **_worker(n)),
+            stdout=out,
+            stderr=out,
         )
     p = Process(f"http://127.0.0.1:{port}", proc, log)
     deadline = time.monotonic() + 180  # a loaded machine starts slowly; not a speed test

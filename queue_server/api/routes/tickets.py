@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, Field
@@ -12,6 +12,7 @@ from ...citizen_text import OTHER_LANGS
 from ...config import HallConfig
 from ...context import HallContext
 from ...errors import Forbidden, Invalid, NotFound
+from ...forward import Forwarding, issued
 from ...ids import mask_phone
 from ...languages import choose, negotiate
 from ...models import AuditLog
@@ -27,7 +28,7 @@ from ...store import tickets as store
 from ...timeutil import utcnow
 from ..deps import CtxDep, PrincipalDep, json_response
 from ..schemas import Revealed, Text, TicketCreate, TicketId, TicketIssued, TicketPublic, TransferBody
-from .track import ticket_track_url
+from .track import public_url, ticket_track_url
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 REMOTE_PER_IP_HOUR = 30
@@ -62,24 +63,25 @@ async def issue_ticket(
     who.require(hall, "kiosk", "clerk")
     if body.lane == "vip" and who.role not in ("clerk", "admin"):
         raise Forbidden("重点项目通道由窗口工作人员指定 / The key-project lane is assigned by staff")
-    tz = ctx.zones[hall]
-    o = await ctx.change_staged(
-        hall,
-        lambda tx: issuing.issue_staged(
-            tx,
-            queue=body.queue,
-            lane=body.lane,
-            channel=body.channel,
-            phone=body.phone,
-            id_number=body.id_number,
-            idempotency_key=idempotency_key,
-            lang=body.lang,
-            interpreter=body.interpreter,
-            reply_lang=body.lang or negotiate(request.headers.get("accept-language"), OTHER_LANGS),
-        ),
-    )
-    answer = TicketIssued.issued_json(o, tz, ticket_track_url(h, request, o.ticket.track_token))
-    return Response(answer, status_code=201 if o.created else 200, media_type="application/json")
+    kwargs: dict[str, Any] = {
+        "queue": body.queue,
+        "lane": body.lane,
+        "channel": body.channel,
+        "phone": body.phone,
+        "id_number": body.id_number,
+        "idempotency_key": idempotency_key,
+        "lang": body.lang,
+        "interpreter": body.interpreter,
+        "reply_lang": body.lang or negotiate(request.headers.get("accept-language"), OTHER_LANGS),
+    }
+    forward: Forwarding | None = request.app.state.forward
+    if forward is not None and not forward.owns(hall):  # the hall's owner process writes it (forward.py)
+        forwarded = await forward.issue(hall, public_url(h, request), kwargs)
+        if forwarded is not None:
+            return forwarded
+    o = await ctx.change_staged(hall, lambda tx: issuing.issue_staged(tx, **kwargs))
+    status, answer = issued(o, ctx.zones[hall], public_url(h, request))
+    return Response(answer, status_code=status, media_type="application/json")
 
 
 class RemoteCodeSent(BaseModel):
