@@ -441,35 +441,13 @@ def _heads_statement(n: int) -> Prepared:
     return stmt
 
 
-class Heads:
-    """What `heads` answers: the candidates, and the rows of those the policy can choose, made when asked for
-    (`row`): only the chosen one's is (a row of 31 columns made for each possible winner cost more CPU than the
-    read they replace)."""
-
-    __slots__ = ("_free", "candidates")
-
-    def __init__(self, candidates: list[policy.Candidate], free: dict[int, Sequence[Any]]) -> None:
-        self.candidates = candidates
-        self._free = free
-
-    def __contains__(self, ticket_id: int) -> bool:
-        return ticket_id in self._free
-
-    def row(self, ticket_id: int) -> TicketRow | None:
-        """The candidate's row if it came with the heads (still waiting, and locked on PostgreSQL), else None."""
-        raw = self._free.get(ticket_id)
-        return None if raw is None else _row(_NAMES, raw)
-
-    @property
-    def free(self) -> frozenset[int]:
-        """The ids of the candidates that came with their rows."""
-        return frozenset(self._free)
+Heads = tuple[list[policy.Candidate], dict[int, TicketRow]]
 
 
 def heads(conn: Connection, hall: str, view: policy.WindowView, now: datetime) -> Heads:
     """The only tickets the policy can pick: per queue, the first ordinary and the first priority ticket by
     arrival, every appointment ticket (their class depends on the clock), and the transfers to this window;
-    with the rows of those the policy can choose at `now` (`waiting_ticket` of each, in the same round
+    with the rows, by id, of those the policy can choose at `now` (`waiting_ticket` of each, in the same round
     trip: locked on PostgreSQL, which no other writer of the hall's tickets waits for, as they hold the hall's
     lock first). A choice without a row is held by another transaction: skip it.
 
@@ -481,12 +459,12 @@ def heads(conn: Connection, hall: str, view: policy.WindowView, now: datetime) -
     params |= {f"q{i}": q for i, q in enumerate(view.queues)}
     stmt = _heads_statement(len(view.queues))
     candidates: list[policy.Candidate] = []
-    free: dict[int, Sequence[Any]] = {}
+    free: dict[int, TicketRow] = {}
     for r in stmt.all(conn, params):
         candidates.append(policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]))
         if r[_HEAD_WIDTH] is not None:
-            free[int(r[0])] = r[_HEAD_WIDTH:]
-    return Heads(candidates, free)
+            free[int(r[0])] = _row(_NAMES, r[_HEAD_WIDTH:])
+    return candidates, free
 
 
 def all_waiting(conn: Connection, hall: str, view: policy.WindowView) -> list[policy.Candidate]:
