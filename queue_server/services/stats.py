@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import and_, case, or_
 from sqlalchemy.engine import Connection
@@ -16,23 +16,18 @@ from ..policy import APPOINTMENT_LANE, CLASS_APPOINTMENT, CLASS_ORDINARY, CLASS_
 from ..store import halls as store
 
 
-def _priority_lane(lane: Any = None) -> ColumnElement[bool]:
-    """`lane` (the ticket's column, or the same column of a subquery) is a priority lane. Equalities, not
-    `IN (…)`: a list IN is an expanding parameter, whose SQL SQLAlchemy renders again at every execution (a
-    tenth of call-next's heads query, measured)."""
-    lane = col(Ticket.lane) if lane is None else lane
-    return or_(*(lane == name for name in sorted(PRIORITY_LANES)))
+def _priority_lane() -> ColumnElement[bool]:
+    """`lane` is a priority lane. Equalities, not `IN (…)`: a list IN is an expanding parameter, whose SQL
+    SQLAlchemy renders again at every execution (a tenth of call-next's heads query, measured)."""
+    return or_(*(col(Ticket.lane) == lane for lane in sorted(PRIORITY_LANES)))
 
 
-def class_expr(now: datetime | BindParameter[datetime], lane: Any = None, slot_start: Any = None) -> ColumnElement[int]:
+def class_expr(now: datetime | BindParameter[datetime]) -> ColumnElement[int]:
     """SQL for the policy's ticket class (`policy.lane_class`), without the per-window class 0 (transfers to
-    a window); of the ticket's columns, or of `lane` and `slot_start` (a subquery's). Pinned to the policy on
-    both databases by tests/queue_server/test_policy_sql.py."""
-    lane = col(Ticket.lane) if lane is None else lane
-    slot_start = col(Ticket.slot_start) if slot_start is None else slot_start
+    a window). Pinned to the policy on both databases by tests/queue_server/test_policy_sql.py."""
     return case(
-        (_priority_lane(lane), CLASS_PRIORITY),
-        (and_(lane == APPOINTMENT_LANE, slot_start <= now), CLASS_APPOINTMENT),
+        (_priority_lane(), CLASS_PRIORITY),
+        (and_(col(Ticket.lane) == APPOINTMENT_LANE, col(Ticket.slot_start) <= now), CLASS_APPOINTMENT),
         else_=CLASS_ORDINARY,
     )
 

@@ -80,16 +80,14 @@ def call_next(tx: HallTx, *, number: int, actor: Principal, window: WindowRow | 
     check_holder(tx.conn, actor, w)
     _ready(tx, w)
     view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
-    candidates, free = store.heads(tx.conn, tx.hall, view, tx.now)  # with the rows a call may take, locked
+    candidates = store.heads(tx.conn, tx.hall, view)
     rules = tx.rules
     tried: set[int] = set()
     while candidates:
         chosen = policy.choose(view, candidates, tx.now, rules)
         if chosen is None:
             return None
-        # A head's row came with it (None: another transaction holds it); any other is read, locked, the same way.
-        # A held ticket is skipped: never wait or double-call.
-        t = free.get(chosen.id) if chosen.id in free or not tried else store.waiting_ticket(tx.conn, chosen.id)
+        t = store.waiting_ticket(tx.conn, chosen.id)  # another process may hold it: skip, never wait or double-call
         if t is not None:
             return _call(tx, w, t, policy.next_streak(w.priority_streak, chosen, tx.now))
         tried.add(chosen.id)  # rare (PostgreSQL, a row locked elsewhere): look at every waiting ticket

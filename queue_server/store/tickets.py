@@ -22,7 +22,6 @@ from .rows import TicketRow, WindowRow
 
 _COLUMNS = list(Ticket.__table__.columns)  # type: ignore[attr-defined]
 _NEW_COLUMNS = [c.name for c in _COLUMNS if c.name != "id"]
-_NAMES = [c.name for c in _COLUMNS]  # a row's columns in the table's order
 _SELECT = select(*_COLUMNS)
 _BY_ID = _SELECT.where(col(Ticket.id) == bindparam("id"))
 _TICKET = Prepared(_BY_ID)
@@ -401,70 +400,30 @@ _CANDIDATE_COLUMNS = (
 )
 _TARGETED = select(*_CANDIDATE_COLUMNS).where(*_WAITING_HERE, col(Ticket.target_window) == bindparam("w"))
 _HEADS: dict[int, Prepared] = {}
-_HEAD_WIDTH = len(_CANDIDATE_COLUMNS)
 
 
 def _heads_statement(n: int) -> Prepared:
-    """`heads` as one statement for a window of `n` queues, built once per n: the candidates (one UNION ALL, not
-    1 + 3n reads) and, joined to them, the full rows of those the policy can choose, still waiting, that no other
-    transaction holds (PostgreSQL: locked `FOR UPDATE SKIP LOCKED`; SQLite has one writer). The chosen ticket's
-    row was a read of its own, a network wait per call while the hall is locked."""
+    """`heads` as one UNION ALL for a window of `n` queues (one round trip instead of 1 + 3n), built once per n."""
     stmt = _HEADS.get(n)
     if stmt is None:
         members: list[Any] = [_TARGETED]
         for i in range(n):
             members += queue_heads(_CANDIDATE_COLUMNS, bindparam(f"q{i}"), 1)
-        found = union_all(*members).cte("heads")
-        # Who can win: the first by arrival of each queue and class (transfers to the window apart; the class of
-        # an appointment depends on the clock, `now`), under either ordering of the policy. Only their rows are
-        # read and locked, not every waiting appointment's.
-        first = func.row_number().over(
-            partition_by=(
-                found.c.queue,
-                found.c.target_window,
-                class_expr(bindparam("now"), found.c.lane, found.c.slot_start),
-            ),
-            order_by=(found.c.arrived_at, found.c.id),
-        )
-        ranked = select(found.c.id, first.label("rn")).subquery("ranked")
-        free = (
-            select(*_COLUMNS)
-            .where(col(Ticket.id).in_(select(ranked.c.id).where(ranked.c.rn == 1)), col(Ticket.status) == WAITING)
-            .with_for_update(skip_locked=True)
-            .cte("free")
-        )
-        stmt = _HEADS[n] = Prepared(
-            select(*found.c, *(c.label(f"t_{c.name}") for c in free.c)).select_from(
-                found.outerjoin(free, free.c.id == found.c.id)
-            )
-        )
+        stmt = _HEADS[n] = Prepared(union_all(*members))
     return stmt
 
 
-Heads = tuple[list[policy.Candidate], dict[int, TicketRow]]
-
-
-def heads(conn: Connection, hall: str, view: policy.WindowView, now: datetime) -> Heads:
+def heads(conn: Connection, hall: str, view: policy.WindowView) -> list[policy.Candidate]:
     """The only tickets the policy can pick: per queue, the first ordinary and the first priority ticket by
-    arrival, every appointment ticket (their class depends on the clock), and the transfers to this window;
-    with the rows, by id, of those the policy can choose at `now` (`waiting_ticket` of each, in the same round
-    trip: locked on PostgreSQL, which no other writer of the hall's tickets waits for, as they hold the hall's
-    lock first). A choice without a row is held by another transaction: skip it.
+    arrival, every appointment ticket (their class depends on the clock), and the transfers to this window.
 
     Within one queue and class the earliest arrival beats the rest under either ordering of the policy,
     so choosing among these gives the same answer as choosing among all waiting tickets — without
     loading a long queue into Python on every call.
     """
-    params: dict[str, Any] = {"h": hall, "w": view.number, "now": now}
-    params |= {f"q{i}": q for i, q in enumerate(view.queues)}
-    stmt = _heads_statement(len(view.queues))
-    candidates: list[policy.Candidate] = []
-    free: dict[int, TicketRow] = {}
-    for r in stmt.all(conn, params):
-        candidates.append(policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]))
-        if r[_HEAD_WIDTH] is not None:
-            free[int(r[0])] = _row(_NAMES, r[_HEAD_WIDTH:])
-    return candidates, free
+    params: dict[str, Any] = {"h": hall, "w": view.number} | {f"q{i}": q for i, q in enumerate(view.queues)}
+    rows = _heads_statement(len(view.queues)).all(conn, params)
+    return [policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def all_waiting(conn: Connection, hall: str, view: policy.WindowView) -> list[policy.Candidate]:
