@@ -195,7 +195,11 @@ def create_app(
             gc.collect()
             gc.freeze()
             gc.set_threshold(50_000, 50, 1000)
-            sys.setswitchinterval((runtime.settings.gil_switch_ms if runtime else GIL_SWITCH_MS) / 1000)
+            switch_ms = runtime.settings.gil_switch_ms if runtime else None
+            if switch_ms is None and not shared.db.is_sqlite:
+                switch_ms = GIL_SWITCH_MS
+            if switch_ms is not None:
+                sys.setswitchinterval(switch_ms / 1000)
         task = asyncio.create_task(_rollover_loop(shared, getattr(app.state, "rollover_s", ROLLOVER_CHECK_S)))
         try:
             yield

@@ -28,7 +28,7 @@ def items_dir(config_path: Path) -> Path | None:
     return own if own.is_dir() else None
 
 
-GIL_SWITCH_MS = 0.5  # HALL_GIL_SWITCH_MS's default (Python's own is 5)
+GIL_SWITCH_MS = 0.5  # HALL_GIL_SWITCH_MS's default on PostgreSQL (Python's own, 5, stays on SQLite)
 
 
 class Settings(BaseSettings):
@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     # writer's thread waits for the GIL after every database answer while the event loop's thread runs
     # requests, and CPython hands the GIL over only when the holder blocks or after this interval (5 ms by
     # default): a batch of three round trips could wait 15 ms for nothing (bench/README.md, 2026-12-07).
-    gil_switch_ms: float = Field(default=GIL_SWITCH_MS, ge=0.05, le=100)
+    # None: GIL_SWITCH_MS on PostgreSQL; on SQLite Python's own (there a shorter one measured no better).
+    gil_switch_ms: float | None = Field(default=None, ge=0.05, le=100)
     # Which of `hall serve --workers N`'s processes this is (0 .. N-1) and N: the supervisor sets both
     # (workers.py). With N >= 2, each hall's take-a-number is written by one of them (forward.py).
     worker: int | None = Field(default=None, ge=0, le=63)

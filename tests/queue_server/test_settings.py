@@ -154,7 +154,8 @@ def test_config_errors_propagate(tmp_path: Path) -> None:
 
 def test_a_server_process_sets_its_thread_switch_interval(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """`HALL_GIL_SWITCH_MS` reaches the interpreter of a server process (create_app's tune_gc, as `hall serve`
-    and every worker run it); out of range it is refused by name; by default 0.5 ms, not Python's 5."""
+    and every worker run it); out of range it is refused by name; unset, a server on SQLite keeps Python's own
+    (0.5 ms is PostgreSQL's default)."""
     import gc
     import sys
 
@@ -163,15 +164,19 @@ def test_a_server_process_sets_its_thread_switch_interval(monkeypatch: pytest.Mo
 
     from queue_server.app import create_app
 
-    assert Settings().gil_switch_ms == 0.5
+    assert Settings().gil_switch_ms is None
     monkeypatch.setenv("HALL_GIL_SWITCH_MS", "0")
     with pytest.raises(ValidationError, match="gil_switch_ms"):
         Settings()
-    monkeypatch.setenv("HALL_GIL_SWITCH_MS", "0.25")
+    monkeypatch.delenv("HALL_GIL_SWITCH_MS")
     before, threshold = sys.getswitchinterval(), gc.get_threshold()
-    app = create_app(resolve(Settings(var_dir=tmp_path)), tune_gc=True)
     try:
-        with TestClient(app) as client:
+        sys.setswitchinterval(0.005)
+        with TestClient(create_app(resolve(Settings(var_dir=tmp_path / "a")), tune_gc=True)) as client:
+            assert client.get("/healthz").status_code == 200
+            assert sys.getswitchinterval() == pytest.approx(0.005)  # SQLite, unset: Python's own
+        monkeypatch.setenv("HALL_GIL_SWITCH_MS", "0.25")
+        with TestClient(create_app(resolve(Settings(var_dir=tmp_path / "b")), tune_gc=True)) as client:
             assert client.get("/healthz").status_code == 200
             assert sys.getswitchinterval() == pytest.approx(0.00025)
     finally:
