@@ -153,8 +153,12 @@ async function tap(code) {
   renderLevels();
   const asked = current;
   let r;
+  let body = null;
   try {
     r = await send(`${BASE}/evaluations`, "POST", { ticket_id: asked.ticket_id, level: code, channel: "pad" });
+    // Read the answer while still `sending`: the rating's own `evaluation.created` event can arrive between its
+    // headers and its body, and would end the question as if rated elsewhere (onEvent) before `saved` is set.
+    if (r.ok) body = await r.json();
   } catch {
     r = null;
   } finally {
@@ -173,7 +177,7 @@ async function tap(code) {
     return;
   }
   error("");
-  saved = await r.json();
+  saved = body;
   deadline = Date.now() + REASONS_S * 1000;
   $("recorded").hidden = false;
   renderLevels();
