@@ -279,6 +279,7 @@ def _expire(job: _Job) -> None:
 
 
 BatchObserver = Callable[[int, float, list[HallEvent]], None]
+_Sent = tuple[_Job, HallTx, datetime, Callable[[], Any]]  # a staged job, its hall, its clock, its second step
 
 
 class _Lane:
@@ -488,14 +489,9 @@ class _Lane:
                 tx = early[job.hall] = HallTx(session, job.hall, -1, at)
                 tx.memo_later = True
         self.ahead += 1
-        sent: list[tuple[_Job, HallTx, datetime, Callable[[], Any]]] = []
         try:
             with begun_and_locked(conn, sorted({job.hall for job in batch})) as opened:
-                for job in batch[:ahead]:
-                    tx = early[job.hall]
-                    now = _clock(tx, job)
-                    sent.append((job, tx, now, job.fn(tx)))
-                send_held(conn)
+                sent = self._first_steps(conn, batch[:ahead], lambda job: early[job.hall])
         except DBAPIError as exc:
             for code in early:  # the first steps may have read into them before the error was known
                 self._memo.pop(code, None)
@@ -508,13 +504,7 @@ class _Lane:
         halls: dict[str, HallTx | NotFound] = dict(early)
         rest = {job.hall for job in batch} - halls.keys()
         self._opened(halls, rest, {code: opened_tx(session, rows[code], at) for code in rest if code in rows})
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
-        try:
-            for job, tx, now, finish in sent:
-                tx.now = now
-                outcomes.append((job, self._checked(finish()), None))
-        except BaseException:
-            raise _Retry from None
+        outcomes = self._second_steps(sent)
         outcomes += self._run_staged(session, halls, batch[ahead:])
         self._check_behind(conn)  # inside `_attempt`'s `write_behind`
         return halls, outcomes
@@ -631,16 +621,35 @@ class _Lane:
         """Staged changes: every first step in a pipeline (their statements go out back to back, one Sync),
         then every second step in order, each at its own clock. Any failure: the batch runs again with
         savepoints, where each change runs in one go (`_Retry`)."""
-        sent: list[tuple[_Job, HallTx, datetime, Callable[[], Any]]] = []
+        conn = session.connection()
+
+        def opened(job: _Job) -> HallTx:
+            tx = halls[job.hall]
+            assert isinstance(tx, HallTx)  # `_run_all` groups the jobs of opened halls only
+            return tx
+
+        try:
+            with pipelined(conn):
+                sent = self._first_steps(conn, jobs, opened)
+        except BaseException:
+            raise _Retry from None
+        return self._second_steps(sent)
+
+    def _first_steps(self, conn: Any, jobs: list[_Job], tx_of: Callable[[_Job], HallTx]) -> list[_Sent]:
+        """Each staged job's first step at its own clock, then what they held back (store.tickets: their tickets
+        as one statement); inside a pipeline, so nothing is read back yet."""
+        sent: list[_Sent] = []
+        for job in jobs:
+            tx = tx_of(job)
+            sent.append((job, tx, _clock(tx, job), job.fn(tx)))
+        send_held(conn)
+        return sent
+
+    def _second_steps(self, sent: list[_Sent]) -> list[tuple[_Job, Any, BaseException | None]]:
+        """Each job's second step in order, at the clock of its first; any failure: the batch runs again with
+        savepoints (`_Retry`)."""
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            with pipelined(session.connection()):
-                for job in jobs:
-                    tx = halls[job.hall]
-                    assert isinstance(tx, HallTx)  # `_run_all` groups the jobs of opened halls only
-                    now = _clock(tx, job)
-                    sent.append((job, tx, now, job.fn(tx)))
-                send_held(session.connection())  # what the first steps held back (store.tickets: their tickets as one)
             for job, tx, now, finish in sent:
                 tx.now = now
                 outcomes.append((job, self._checked(finish()), None))
