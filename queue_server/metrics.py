@@ -9,6 +9,9 @@ What is counted where:
 - `hall_tickets_issued_total` / `hall_tickets_called_total{hall,queue}`, `hall_writer_batch_size` and
   `hall_writer_batch_seconds`: after each commit of the batch writer (`Metrics.on_batch`), from the
   batch's events — counted by the process that committed them, so several processes never count twice;
+- `hall_writer_ahead_batches_total` and `hall_writer_ahead_rolled_back_total`: the writer's batches begun
+  ahead of the hall lock's answer and those of them rolled back and run again (writer.py `BatchWriter.ahead`),
+  brought up to the writer's own counts at each commit (`Metrics.on_batch`), in the process whose writer ran them;
 - `hall_websocket_subscribers{hall}`: the hub's mailboxes (boards, consoles, tracking pages);
 - at scrape time, from the database (any process sees the same): `hall_tickets_waiting{hall,queue}`,
   `hall_notifications{hall,status}` (`pending` is the outbox depth, `dead` the dead letters) and
@@ -31,6 +34,7 @@ import hmac
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,6 +121,17 @@ class Metrics:
             buckets=WRITER_BUCKETS,
             registry=reg,
         )
+        self.ahead = Counter(
+            "hall_writer_ahead_batches", "Writer batches begun ahead of the hall lock's answer", registry=reg
+        )
+        self.ahead_rolled_back = Counter(
+            "hall_writer_ahead_rolled_back",
+            "Writer batches begun ahead of the lock's answer that found the hall changed: rolled back, run again",
+            registry=reg,
+        )
+        # The writer's ahead counts at the last commit: each lane's thread adds what changed since (one at a time).
+        self._ahead_seen = (0, 0)
+        self._ahead_lock = threading.Lock()
         self.subscribers = Gauge(
             "hall_websocket_subscribers",
             "Websocket subscribers of each hall's events",
@@ -146,6 +161,12 @@ class Metrics:
         """Record one committed writer batch and the tickets its events issued and called."""
         self.batch_size.observe(size)
         self.batch_seconds.observe(seconds)
+        with self._ahead_lock:
+            begun, rolled_back = self.ctx.writer.ahead
+            seen_begun, seen_rolled_back = self._ahead_seen
+            self._ahead_seen = (begun, rolled_back)
+        self.ahead.inc(begun - seen_begun)
+        self.ahead_rolled_back.inc(rolled_back - seen_rolled_back)
         for ev in events:
             if ev.type == "ticket.issued":
                 self.issued.labels(ev.hall, str(ev.data.get("queue", ""))).inc()

@@ -127,3 +127,17 @@ def test_a_weak_metrics_token_is_refused_outside_demo(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"hall.toml:3: server.metrics_token"):
         load_config(_config(tmp_path, 'metrics_token = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"'))
+
+
+def test_batches_run_ahead_of_the_lock_are_counted(api: Api, live: LiveServer, backend: str) -> None:
+    """The writer's batches begun ahead of the hall lock's answer, and those rolled back, are its own counts."""
+    before, writer_before = scrape(api.http), live.ctx.writer.ahead
+    for _ in range(4):  # one at a time: each after the last committed, the hall's memo fresh (PostgreSQL)
+        api.take("A")
+    after, writer_after = scrape(api.http), live.ctx.writer.ahead
+    begun = value(after, "hall_writer_ahead_batches_total") - value(before, "hall_writer_ahead_batches_total")
+    rolled_back = value(after, "hall_writer_ahead_rolled_back_total") - value(
+        before, "hall_writer_ahead_rolled_back_total"
+    )
+    assert (begun, rolled_back) == (writer_after[0] - writer_before[0], writer_after[1] - writer_before[1])
+    assert begun >= (3 if backend == "postgresql" else 0)  # SQLite's writer never runs ahead
