@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     sp.add_argument("--blocking", action="store_true", help="pause the server for each sample (exact, slower)")
     sp.add_argument("--modes", default="cpu,gil,wall", help="cpu (on-CPU), gil (holding the GIL), wall (--idle)")
+    sp.add_argument("--workers", type=int, default=1, help="server processes, each one recorded (PostgreSQL)")
 
     from city import add_parser as city_parser
 

@@ -493,33 +493,47 @@ def bench_subscribers(args: argparse.Namespace, kind: str) -> dict[str, Any]:
 
 
 def bench_profile(args: argparse.Namespace, kind: str) -> None:
-    """Issuance under wrk with py-spy recording the server: one run per mode (cpu, gil, wall)."""
+    """Issuance under wrk with py-spy recording the server: one run per mode (cpu, gil, wall). With `--workers N`
+    each worker process is recorded by its own py-spy (files `…-w0`, `…-w1`, …), and each one's CPU a ticket is
+    printed: with forwarding (forward.py) the hall's owner and the forwarding processes do different work."""
     spy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
     if not Path(spy).exists():
         raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
     queues = args.queues.split(",")
     flags = {"cpu": [], "gil": ["--gil"], "wall": ["--idle"]}
-    with server_on_fresh_db(kind, f"profile{args.clients}", args.server_env, args.keep) as srv:
+    with server_on_fresh_db(kind, f"profile{args.clients}", args.server_env, args.keep, workers=args.workers) as srv:
         assert srv.proc is not None
+        procs = srv.pids()[1:] if args.workers > 1 else [srv.proc.pid]  # not uvicorn's supervising parent
         wrk_level(wrk_run(srv.port, args.clients, args.warmup or 1, queues))
+        cpu = [_cpu_seconds(p) for p in procs]
         plain = wrk_level(wrk_run(srv.port, args.clients, args.seconds, queues))
-        print(f"[profile/{kind}] unprofiled: {plain['throughput']:.0f}/s", file=sys.stderr)
+        tickets = plain["throughput"] * args.seconds
+        per_ticket = " ".join(f"{(_cpu_seconds(p) - c) / tickets * 1000:.3f}" for p, c in zip(procs, cpu, strict=True))
+        print(
+            f"[profile/{kind}] unprofiled: {plain['throughput']:.0f}/s, CPU ms a ticket by process: {per_ticket}",
+            file=sys.stderr,
+        )
         for mode in args.modes.split(","):
             name = f"profile-{kind}-c{args.clients}-{mode}{'-' + args.tag if args.tag else ''}"
-            out = PROFILES / f"{name}.txt"
-            cmd = [spy, "record", "--pid", str(srv.proc.pid), "--rate", str(args.rate), "--format", "raw"]
-            cmd += ["--duration", str(round(args.seconds)), "-o", str(out), *flags[mode]]
-            if not args.blocking:  # sampling without pausing the server: far less overhead, rare torn stacks
-                cmd.append("--nonblocking")
-            rec = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            outs = [PROFILES / f"{name}{f'-w{i}' if len(procs) > 1 else ''}.txt" for i in range(len(procs))]
+            recs = []
+            for pid, out in zip(procs, outs, strict=True):
+                cmd = [spy, "record", "--pid", str(pid), "--rate", str(args.rate), "--format", "raw"]
+                cmd += ["--duration", str(round(args.seconds)), "-o", str(out), *flags[mode]]
+                if not args.blocking:  # sampling without pausing the server: far less overhead, rare torn stacks
+                    cmd.append("--nonblocking")
+                recs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             time.sleep(0.5)  # py-spy attaching
             res = wrk_level(wrk_run(srv.port, args.clients, args.seconds, queues))
-            _, err = rec.communicate(timeout=60)
-            if rec.returncode != 0:
-                raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')}")
-            print(
-                f"[profile/{kind}] {mode}: {res['throughput']:.0f}/s while sampled; wrote {out.name}", file=sys.stderr
-            )
-            summary = summarise_profile(out)
-            (RESULTS / f"{name}.summary.txt").write_text(summary + "\n")
-            print(summary + "\n")
+            for rec in recs:
+                _, err = rec.communicate(timeout=60)
+                if rec.returncode != 0:
+                    raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')}")
+            for out in outs:
+                print(
+                    f"[profile/{kind}] {mode}: {res['throughput']:.0f}/s while sampled; wrote {out.name}",
+                    file=sys.stderr,
+                )
+                summary = summarise_profile(out)
+                (RESULTS / f"{out.stem}.summary.txt").write_text(summary + "\n")
+                print(summary + "\n")
