@@ -22,6 +22,10 @@ Frames: a request is `!II` (length of the rest, request id) and orjson `[hall, p
 is `!IIHqH` (length of the rest, request id, status, ticket id or -1, length of the headers' JSON), the
 headers' JSON (errors only: the application's own exception handler's headers) and the body. Many requests
 are in flight on one connection (one per pair of workers and direction).
+
+Cost: both ends are asyncio protocols that parse frames as their bytes arrive (no coroutine per read), and the
+owner writes the answers ready in one loop iteration with one `write`: a writer batch settles its changes in one
+loop callback (writer.py `_settle_all`), so a batch's forwarded answers leave in one frame run.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import struct
 import time
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -90,7 +94,7 @@ class Forwarding:
         self.path = socket_path(ctx.var_dir, index)
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._streams: set[asyncio.StreamWriter] = set()
+        self._ends: set[_OwnerEnd] = set()
         self._stopping = False
 
     @staticmethod
@@ -107,7 +111,8 @@ class Forwarding:
         folder.chmod(0o700)  # an existing folder keeps its old mode through mkdir
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()  # left by this worker's predecessor (killed): nobody listens there any more
-        self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(lambda: _OwnerEnd(self), path=str(self.path))
         self.path.chmod(0o600)
 
     async def stop(self) -> None:
@@ -117,8 +122,8 @@ class Forwarding:
             self._server.close()
         if self._tasks:
             await asyncio.wait(set(self._tasks))
-        for w in list(self._streams):
-            w.close()
+        for end in list(self._ends):
+            end.close()
         for peer in self.peers.values():
             peer.close()
         with contextlib.suppress(FileNotFoundError):
@@ -143,34 +148,20 @@ class Forwarding:
             self.ctx.remember_ticket(ticket, hall)  # its window's next action here skips a read
         return response
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """A peer's connection: each request runs as its own task, answered when its change is."""
-        self._streams.add(writer)
-        try:
-            while True:
-                head = await reader.readexactly(_REQ.size)
-                size, rid = _REQ.unpack(head)
-                if size < 4 or size > MAX_FRAME:
-                    return
-                payload = await reader.readexactly(size - 4)
-                task = asyncio.create_task(self._answer(rid, payload, writer))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return
-        finally:
-            self._streams.discard(writer)
-            writer.close()
-
-    async def _answer(self, rid: int, payload: bytes, writer: asyncio.StreamWriter) -> None:
-        ticket, headers = -1, b""
+    def _take(self, rid: int, payload: bytes, end: _OwnerEnd) -> None:
+        """A request read from a peer: run as its own task, answered when its change is."""
         if self._stopping:
-            status, body = NOT_TAKEN, b""
-        else:
-            status, ticket, headers, body = await self._run(payload)
-        if not writer.is_closing():
-            writer.write(_ANS.pack(len(headers) + len(body) + _ANS.size - 4, rid, status, ticket, len(headers)))
-            writer.write(headers + body)
+            end.answer(_ANS.pack(_ANS.size - 4, rid, NOT_TAKEN, -1, 0))
+            return
+        task = asyncio.create_task(self._answer(rid, payload, end))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, rid: int, payload: bytes, end: _OwnerEnd) -> None:
+        status, ticket, headers, body = await self._run(payload)
+        end.answer(
+            _ANS.pack(len(headers) + len(body) + _ANS.size - 4, rid, status, ticket, len(headers)) + headers + body
+        )
 
     async def _run(self, payload: bytes) -> tuple[int, int, bytes, bytes]:
         """The change run as a local request's (api/routes/tickets.py `issue_ticket`): status, ticket id,
@@ -193,20 +184,121 @@ class Forwarding:
         return status, o.ticket.id or -1, b"", body
 
 
+def _frames(buf: bytearray, head: struct.Struct) -> list[tuple[tuple[Any, ...], bytes]]:
+    """The whole frames at the start of `buf` (each its head's fields and the rest), removed from it. Raises
+    ValueError at a length no frame has (the peer is not this server: the connection is dropped)."""
+    frames = []
+    at = 0
+    while len(buf) - at >= head.size:
+        fields = head.unpack_from(buf, at)
+        if fields[0] < head.size - 4 or fields[0] > MAX_FRAME:
+            raise ValueError("frame length")
+        end = at + 4 + fields[0]
+        if len(buf) < end:
+            break
+        frames.append((fields, bytes(buf[at + head.size : end])))
+        at = end
+    del buf[:at]
+    return frames
+
+
+class _OwnerEnd(asyncio.Protocol):
+    """A peer's connection at the owner: requests parsed as they arrive; the answers ready in one loop
+    iteration written together (one `write` for a batch's answers)."""
+
+    def __init__(self, forwarding: Forwarding) -> None:
+        self.forwarding = forwarding
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.out: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not asyncio's subclasses
+        self.forwarding._ends.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.forwarding._ends.discard(self)
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        try:
+            for (_, rid), payload in _frames(self.buf, _REQ):
+                self.forwarding._take(rid, payload, self)
+        except ValueError:
+            self.close()
+
+    def answer(self, frame: bytes) -> None:
+        """Queue an answer; the first of a loop iteration schedules the write of them all."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        if not self.out:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self.out.append(frame)
+
+    def _flush(self) -> None:
+        out, self.out = self.out, []
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(out))
+
+    def close(self) -> None:
+        """Close after writing the answers queued (a stopping owner's last ones)."""
+        if self.transport is not None:
+            if self.out:
+                self._flush()
+            self.transport.close()
+
+
 _Answer = tuple[int, int, list[list[str]], bytes]  # status, ticket id, headers, body
 
 
-class _Conn:
-    """One connection to a peer and the requests in flight on it."""
+class _Conn(asyncio.Protocol):
+    """One connection to a peer and the requests in flight on it: answers parsed as they arrive."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(self, peer: _Peer) -> None:
+        self.peer = peer
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
         self.pending: dict[int, asyncio.Future[_Answer]] = {}
+        self.closed = False
 
     def usable(self) -> bool:
-        """Open both ways: the owner's end has not been seen closing (its EOF reaches the reader before the
-        reading task wakes, and a stream's transport stays open after an EOF)."""
-        return not self.writer.is_closing() and not self.reader.at_eof()
+        """Open both ways: the owner's end has not been seen closing (EOF or a broken connection)."""
+        return not self.closed and self.transport is not None and not self.transport.is_closing()
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        try:
+            for (_, rid, status, ticket, hlen), rest in _frames(self.buf, _ANS):
+                future = self.pending.get(rid)
+                if future is not None and not future.done():
+                    headers = orjson.loads(rest[:hlen]) if hlen else []
+                    future.set_result((status, ticket, headers, rest[hlen:]))
+        except ValueError:
+            self.close()
+
+    def eof_received(self) -> bool:
+        self.closed = True
+        return False  # the transport closes itself: connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.peer.conn is self:
+            self.peer.conn = None
+        # what was written on this connection may have been received and committed: the callers answer 503
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(Unavailable(BUSY))
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _expire(future: asyncio.Future[_Answer]) -> None:
+    if not future.done():
+        future.set_exception(Unavailable(BUSY))
 
 
 class _Peer:
@@ -218,33 +310,31 @@ class _Peer:
         self.ids = itertools.count(1)
         self.down_until = 0.0
         self._connecting = asyncio.Lock()
-        self._reading: set[asyncio.Task[None]] = set()
 
     async def send(self, message: bytes) -> _Answer | None:
         """Send a request and wait for its answer; None when it was not sent (no connection)."""
-        conn = await self._connected()
-        if conn is None:
-            return None
+        conn = self.conn
+        if conn is None or not conn.usable():
+            conn = await self._connected()
+            if conn is None:
+                return None
+        transport = conn.transport
+        assert transport is not None
         rid = next(self.ids) & 0xFFFFFFFF
-        future = asyncio.get_running_loop().create_future()
-        conn.pending[rid] = future
-        transport = conn.writer.transport
         idle = transport.get_write_buffer_size() == 0
-        conn.writer.write(_REQ.pack(len(message) + 4, rid) + message)
+        transport.write(_REQ.pack(len(message) + 4, rid) + message)
         if idle and transport.is_closing():  # the send itself failed (EPIPE: the owner's end is closed): nothing
-            del conn.pending[rid]  # of it went out, as when the connection was found closed before
-            return None
+            return None  # of it went out, as when the connection was found closed before
+        loop = asyncio.get_running_loop()
+        future = conn.pending[rid] = loop.create_future()
+        timer = loop.call_later(ANSWER_WAIT_S, _expire, future)  # the owner's writer answers 503 itself before
         try:
-            return await asyncio.wait_for(future, ANSWER_WAIT_S)
-        except TimeoutError:
-            raise Unavailable(BUSY) from None
+            return await future
         finally:
-            conn.pending.pop(rid, None)
+            timer.cancel()
+            del conn.pending[rid]
 
     async def _connected(self) -> _Conn | None:
-        conn = self.conn
-        if conn is not None and conn.usable():
-            return conn
         async with self._connecting:
             conn = self.conn
             if conn is not None and conn.usable():
@@ -252,39 +342,18 @@ class _Peer:
             self.conn = None
             if time.monotonic() < self.down_until:
                 return None
+            loop = asyncio.get_running_loop()
             try:
-                reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(self.path)), 1.0)
+                transport, made = await asyncio.wait_for(
+                    loop.create_unix_connection(lambda: _Conn(self), str(self.path)), 1.0
+                )
             except (OSError, TimeoutError):  # no socket, nobody listening (restarting), or too slow
                 self.down_until = time.monotonic() + RECONNECT_AFTER_S
                 return None
-            conn = self.conn = _Conn(reader, writer)
-            task = asyncio.create_task(self._read(reader, conn))
-            self._reading.add(task)
-            task.add_done_callback(self._reading.discard)
-            return conn
-
-    async def _read(self, reader: asyncio.StreamReader, conn: _Conn) -> None:
-        try:
-            while True:
-                size, rid, status, ticket, hlen = _ANS.unpack(await reader.readexactly(_ANS.size))
-                rest = await reader.readexactly(size - (_ANS.size - 4))
-                headers = orjson.loads(rest[:hlen]) if hlen else []
-                future = conn.pending.get(rid)
-                if future is not None and not future.done():
-                    future.set_result((status, ticket, headers, rest[hlen:]))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            conn.writer.close()
-            if self.conn is conn:
-                self.conn = None
-            # what was written on this connection may have been received and committed: the callers answer 503
-            for future in conn.pending.values():
-                if not future.done():
-                    future.set_exception(Unavailable(BUSY))
+            made.transport = transport  # uvloop calls `connection_made` later, in a callback of its own
+            self.conn = made
+            return made
 
     def close(self) -> None:
         if self.conn is not None:
-            self.conn.writer.close()
-        for task in list(self._reading):
-            task.cancel()
+            self.conn.close()
