@@ -23,9 +23,10 @@ is `!IIHqH` (length of the rest, request id, status, ticket id or -1, length of 
 headers' JSON (errors only: the application's own exception handler's headers) and the body. Many requests
 are in flight on one connection (one per pair of workers and direction).
 
-Cost: both ends are asyncio protocols that parse frames as their bytes arrive (no coroutine per read), and the
-owner writes the answers ready in one loop iteration with one `write`: a writer batch settles its changes in one
-loop callback (writer.py `_settle_all`), so a batch's forwarded answers leave in one frame run.
+Cost: both ends are asyncio protocols that parse frames as their bytes arrive (no coroutine per read), and each
+writes what is ready in one loop iteration with one `write`: the owner a batch's answers (a writer batch settles
+its changes in one loop callback, writer.py `_settle_all`), the forwarder the requests of the kiosks whose next
+press arrived together.
 """
 
 from __future__ import annotations
@@ -253,18 +254,45 @@ _Answer = tuple[int, int, list[list[str]], bytes]  # status, ticket id, headers,
 
 
 class _Conn(asyncio.Protocol):
-    """One connection to a peer and the requests in flight on it: answers parsed as they arrive."""
+    """One connection to a peer and the requests in flight on it: the requests of one loop iteration written
+    together, answers parsed as they arrive."""
 
     def __init__(self, peer: _Peer) -> None:
         self.peer = peer
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
-        self.pending: dict[int, asyncio.Future[_Answer]] = {}
+        self.pending: dict[int, asyncio.Future[_Answer | None]] = {}
+        self.out: list[bytes] = []  # requests not written yet, and their answers' futures
+        self.unsent: list[asyncio.Future[_Answer | None]] = []
         self.closed = False
 
     def usable(self) -> bool:
         """Open both ways: the owner's end has not been seen closing (EOF or a broken connection)."""
         return not self.closed and self.transport is not None and not self.transport.is_closing()
+
+    def request(self, rid: int, frame: bytes) -> asyncio.Future[_Answer | None]:
+        """Queue a request; the first of a loop iteration schedules the write of them all. Its future gets the
+        answer, or None when it was not sent."""
+        loop = asyncio.get_running_loop()
+        future = self.pending[rid] = loop.create_future()
+        if not self.out:
+            loop.call_soon(self._flush)
+        self.out.append(frame)
+        self.unsent.append(future)
+        return future
+
+    def _flush(self) -> None:
+        out, unsent, self.out, self.unsent = self.out, self.unsent, [], []
+        transport = self.transport
+        if not out or transport is None:
+            return
+        if self.closed or transport.is_closing():
+            _not_sent(unsent)
+            return
+        idle = transport.get_write_buffer_size() == 0
+        transport.write(b"".join(out))
+        if idle and transport.is_closing():  # the send itself failed (EPIPE: the owner's end is closed): nothing
+            _not_sent(unsent)  # of it went out, as when the connection was found closed before
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
@@ -285,6 +313,8 @@ class _Conn(asyncio.Protocol):
         self.closed = True
         if self.peer.conn is self:
             self.peer.conn = None
+        _not_sent(self.unsent)
+        self.out, self.unsent = [], []
         # what was written on this connection may have been received and committed: the callers answer 503
         for future in self.pending.values():
             if not future.done():
@@ -296,7 +326,14 @@ class _Conn(asyncio.Protocol):
             self.transport.close()
 
 
-def _expire(future: asyncio.Future[_Answer]) -> None:
+def _not_sent(futures: list[asyncio.Future[_Answer | None]]) -> None:
+    """Requests that never went out: their callers run them locally."""
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
+
+
+def _expire(future: asyncio.Future[_Answer | None]) -> None:
     if not future.done():
         future.set_exception(Unavailable(BUSY))
 
@@ -318,16 +355,10 @@ class _Peer:
             conn = await self._connected()
             if conn is None:
                 return None
-        transport = conn.transport
-        assert transport is not None
         rid = next(self.ids) & 0xFFFFFFFF
-        idle = transport.get_write_buffer_size() == 0
-        transport.write(_REQ.pack(len(message) + 4, rid) + message)
-        if idle and transport.is_closing():  # the send itself failed (EPIPE: the owner's end is closed): nothing
-            return None  # of it went out, as when the connection was found closed before
-        loop = asyncio.get_running_loop()
-        future = conn.pending[rid] = loop.create_future()
-        timer = loop.call_later(ANSWER_WAIT_S, _expire, future)  # the owner's writer answers 503 itself before
+        future = conn.request(rid, _REQ.pack(len(message) + 4, rid) + message)
+        # the owner's writer answers 503 itself before this
+        timer = asyncio.get_running_loop().call_later(ANSWER_WAIT_S, _expire, future)
         try:
             return await future
         finally:
