@@ -166,6 +166,12 @@ def waiting(tx: HallTx) -> dict[str, int]:
     return counts
 
 
+def none_waiting(tx: HallTx) -> bool:
+    """Whether the memo knows that no ticket of the hall waits (False when it does not know: read the queues)."""
+    counts = _waiting_memo(tx)
+    return counts is not None and not any(counts.values())
+
+
 def stats(tx: HallTx, queues: list[str]) -> list[dict[str, Any]]:
     """The queues' waiting counts and estimated waits as of now, for an event."""
     memo, counts = load(tx), waiting(tx)

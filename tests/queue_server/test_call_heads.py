@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from queue_server import policy
+from queue_server.app import build_context
 from queue_server.context import HallContext
-from queue_server.services import issuing
+from queue_server.services import issuing, tickets
+from queue_server.services.auth import Principal
 from queue_server.store import tickets as store
+
+from ..harness import runtime
 
 NOW = datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
 
@@ -81,3 +88,38 @@ def test_a_queues_head_and_a_windows_transfers_are_index_lookups(ctx: HallContex
     assert any("ix_ticket_waiting" in step for step in head), head
     assert not any("TEMP B-TREE" in step or "Sort" in step for step in head), head
     assert any("ix_ticket_targeted" in step for step in transfers), transfers
+
+
+def test_an_idle_windows_call_reads_no_heads_when_the_memo_knows_nobody_waits(
+    ctx: HallContext, tmp_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """call-next answers "nobody" without reading the queue heads when the hall's memo of waiting counts, exact as
+    of the hall's seq, says no ticket waits (the city's idle windows: a third of its morning requests); a ticket
+    issued since, by this writer or (PostgreSQL) by another server process, is called all the same."""
+    other = ctx
+    if not ctx.db.is_sqlite:
+        other = build_context(runtime(tmp_db, tmp_path / "b"))  # a second process's writer on the same hall
+    reads: list[str] = []
+    real = store.heads
+    monkeypatch.setattr(store, "heads", lambda conn, hall, view: reads.append(hall) or real(conn, hall, view))
+    admin = Principal(kind="user", name="admin", role="admin", hall=None)
+
+    def run(c: HallContext, fn: Any) -> Any:
+        return asyncio.run(c.change("t1", fn))
+
+    def call(number: int) -> int | None:
+        out = run(ctx, lambda tx: tickets.call_next(tx, number=number, actor=admin))
+        return None if out is None else out.ticket.id
+
+    try:
+        first = run(ctx, lambda tx: issuing.issue(tx, queue="A").ticket.id)
+        assert call(1) == first
+        reads.clear()
+        assert call(2) is None
+        assert reads == [], "the memo knew nobody waits, and the heads were read"
+        second = run(other, lambda tx: issuing.issue(tx, queue="B").ticket.id)
+        assert call(2) == second
+        assert reads == ["t1"]
+    finally:
+        if other is not ctx:
+            other.close()
