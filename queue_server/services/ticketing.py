@@ -3,7 +3,7 @@ the hall's load memo, and reading a ticket or window of the hall (plain rows fro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from .. import policy
 from ..config import HallConfig
 from ..errors import Conflict, Forbidden, NotFound
 from ..models import WAITING, UserAccount
@@ -107,6 +108,56 @@ def window_row(tx: HallTx, number: int) -> WindowRow:
     if w is None:
         raise NotFound(f"没有这个窗口 / No window {number} in this hall")
     return w
+
+
+# A window's call reads its row and then the heads of its queues (store `heads`): on PostgreSQL both go out in one
+# network wait (pipelined), the heads for the queues the configuration gives the window. The heads come back None
+# when not read (SQLite, a window not in the configuration, a hall the memo knows empty: `none_waiting`) or read for
+# other queues than the row's (the configuration changed since start-up): the caller then reads them for the row's.
+
+
+def _heads_queues(tx: HallTx, number: int) -> list[str] | None:
+    """The configured queues of the window, to read its heads with its row; None: not with the row."""
+    if tx.config is None or tx.conn.dialect.name != "postgresql" or none_waiting(tx):
+        return None
+    return next((c.queues for c in tx.config.windows if c.number == number), None)
+
+
+def _heads_of(
+    w: WindowRow, queues: list[str], heads: Callable[[], list[policy.Candidate]]
+) -> list[policy.Candidate] | None:
+    return heads() if w.queues == ",".join(queues) else None
+
+
+def window_and_heads(tx: HallTx, number: int) -> tuple[WindowRow, list[policy.Candidate] | None]:
+    """`window_row` and the window's heads (None: not read), in one network wait on PostgreSQL."""
+    queues = _heads_queues(tx, number)
+    if queues is None:
+        return window_row(tx, number), None
+    with hall_store.pipelined(tx.conn):
+        row = hall_store.window_pending(tx.conn, tx.hall, number)
+        heads = store.heads_pending(tx.conn, tx.hall, number, queues)
+    w = row()
+    if w is None:
+        raise NotFound(f"没有这个窗口 / No window {number} in this hall")
+    return w, _heads_of(w, queues, heads)
+
+
+def window_ticket_and_heads(
+    tx: HallTx, number: int, ticket_id: int
+) -> tuple[WindowRow, TicketRow | None, list[policy.Candidate] | None]:
+    """`window_and_ticket` and the window's heads (None: not read), in one network wait on PostgreSQL (F9: the
+    completion in between changes no waiting ticket, so they are the heads its call needs)."""
+    queues = _heads_queues(tx, number)
+    if queues is None:
+        return *window_and_ticket(tx, number, ticket_id), None
+    with hall_store.pipelined(tx.conn):
+        both = store.window_and_ticket_pending(tx.conn, tx.hall, number, ticket_id)
+        heads = store.heads_pending(tx.conn, tx.hall, number, queues)
+    found = both()
+    if found is None:
+        raise NotFound(f"没有这个窗口 / No window {number} in this hall")
+    return *found, _heads_of(found[0], queues, heads)
 
 
 def window_and_ticket(tx: HallTx, number: int, ticket_id: int) -> tuple[WindowRow, TicketRow | None]:

@@ -46,8 +46,9 @@ from .ticketing import (
     out,
     stats,
     ticket_row,
-    window_and_ticket,
+    window_and_heads,
     window_row,
+    window_ticket_and_heads,
 )
 from .tx import HallTx
 
@@ -72,18 +73,30 @@ def _call(tx: HallTx, w: WindowRow, t: TicketRow, now_streak: int) -> TicketOut:
     return TicketOut(t, 0, 0)
 
 
-def call_next(tx: HallTx, *, number: int, actor: Principal, window: WindowRow | None = None) -> TicketOut | None:
+def call_next(
+    tx: HallTx,
+    *,
+    number: int,
+    actor: Principal,
+    window: WindowRow | None = None,
+    heads: list[policy.Candidate] | None = None,
+) -> TicketOut | None:
     """Call the ticket the queue policy picks for this window, or None when nobody waits for it.
 
-    `window` is the window's row when the caller has it, up to date, from this transaction."""
+    `window` is the window's row when the caller has it, up to date, from this transaction; `heads` its heads
+    (`window_ticket_and_heads`) when the caller read them in it, with no waiting ticket changed since."""
     check_clerk_window(actor, number)
-    w = window if window is not None and window.number == number else window_row(tx, number)
+    quiet = none_waiting(tx)  # the idle windows' calls (a third of the city's morning requests): no heads to read
+    if window is not None and window.number == number:
+        w = window
+    else:
+        w, heads = window_and_heads(tx, number)
     check_holder(tx.conn, actor, w)
     _ready(tx, w)
-    if none_waiting(tx):  # the idle windows' calls (a third of the city's morning requests): no read of the heads
+    if quiet:
         return None
     view = policy.WindowView(number, tuple(w.queues.split(",")), w.strict_order, w.priority_streak)
-    candidates = store.heads(tx.conn, tx.hall, view)
+    candidates = heads if heads is not None else store.heads(tx.conn, tx.hall, view)
     rules = tx.rules
     tried: set[int] = set()
     while candidates:
@@ -105,7 +118,7 @@ def complete_and_call_next(tx: HallTx, *, number: int, ticket_id: int, actor: Pr
     a ticket they do not see; the window is never idle between the two, and a failure undoes both.
     """
     check_clerk_window(actor, number)
-    w, found = window_and_ticket(tx, number, ticket_id)  # one round trip, checked in the order of the two reads
+    w, found, heads = window_ticket_and_heads(tx, number, ticket_id)  # one round trip, checked in their order
     check_holder(tx.conn, actor, w)
     t = of_hall(tx, found)
     if t.window != number or t.status not in (CALLED, SERVING):
@@ -113,7 +126,7 @@ def complete_and_call_next(tx: HallTx, *, number: int, ticket_id: int, actor: Pr
             f"{t.number} 不是 {number} 号窗口正在办理的号 / {t.number} is not the ticket window {number} is serving"
         )
     after = _act(tx, t, "complete", actor, w)[1]
-    return call_next(tx, number=number, actor=actor, window=after)  # w as the completion left it
+    return call_next(tx, number=number, actor=actor, window=after, heads=heads)  # w as the completion left it
 
 
 def call_ticket(

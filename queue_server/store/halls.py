@@ -330,9 +330,14 @@ _UPDATE_WINDOW = UpdateById(Window.__table__)  # type: ignore[attr-defined]
 
 def window(conn: Connection, hall: str, number: int) -> WindowRow | None:
     """The hall's window with this number (row-locked on PostgreSQL: a write transaction changes it)."""
+    return window_pending(conn, hall, number)()
+
+
+def window_pending(conn: Connection, hall: str, number: int) -> Callable[[], WindowRow | None]:
+    """`window`, sent now (inside `pipelined`: queued) and read by the function it answers."""
     stmt = _WINDOW_LOCKED if conn.dialect.name == "postgresql" else _WINDOW
-    row = stmt.one_or_none(conn, {"h": hall, "n": number})
-    return None if row is None else WindowRow(**dict(zip(stmt.keys, row, strict=True)))
+    rows = stmt.pending(conn, {"h": hall, "n": number})
+    return lambda: next((WindowRow(**dict(zip(stmt.keys, row, strict=True))) for row in rows()), None)
 
 
 def windows(conn: Connection, hall: str) -> list[WindowRow]:

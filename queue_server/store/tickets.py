@@ -84,13 +84,25 @@ def window_and_ticket(
 ) -> tuple[WindowRow, TicketRow | None] | None:
     """The hall's window with this number (row-locked on PostgreSQL) and the ticket with this id (any hall's),
     in one round trip; None when there is no such window."""
-    row = _WINDOW_AND_TICKET.one_or_none(conn, {"h": hall, "n": number, "t": ticket_id})
-    if row is None:
-        return None
-    split = len(_WINDOW_COLUMNS)
-    w = WindowRow(**{c.name: v for c, v in zip(_WINDOW_COLUMNS, row[:split], strict=True)})
-    t = None if row[split] is None else TicketRow(**{c.name: v for c, v in zip(_COLUMNS, row[split:], strict=True)})
-    return w, t
+    return window_and_ticket_pending(conn, hall, number, ticket_id)()
+
+
+def window_and_ticket_pending(
+    conn: Connection, hall: str, number: int, ticket_id: int
+) -> Callable[[], tuple[WindowRow, TicketRow | None] | None]:
+    """`window_and_ticket`, sent now (inside store.halls `pipelined`: queued) and read by the function it answers."""
+    rows = _WINDOW_AND_TICKET.pending(conn, {"h": hall, "n": number, "t": ticket_id})
+
+    def read() -> tuple[WindowRow, TicketRow | None] | None:
+        row = next(iter(rows()), None)
+        if row is None:
+            return None
+        split = len(_WINDOW_COLUMNS)
+        w = WindowRow(**{c.name: v for c, v in zip(_WINDOW_COLUMNS, row[:split], strict=True)})
+        t = None if row[split] is None else TicketRow(**{c.name: v for c, v in zip(_COLUMNS, row[split:], strict=True)})
+        return w, t
+
+    return read
 
 
 def ticket_by_key(conn: Connection, hall: str, key: str) -> TicketRow | None:
@@ -421,9 +433,17 @@ def heads(conn: Connection, hall: str, view: policy.WindowView) -> list[policy.C
     so choosing among these gives the same answer as choosing among all waiting tickets — without
     loading a long queue into Python on every call.
     """
-    params: dict[str, Any] = {"h": hall, "w": view.number} | {f"q{i}": q for i, q in enumerate(view.queues)}
-    rows = _heads_statement(len(view.queues)).all(conn, params)
-    return [policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return heads_pending(conn, hall, view.number, view.queues)()
+
+
+def heads_pending(
+    conn: Connection, hall: str, number: int, queues: Sequence[str]
+) -> Callable[[], list[policy.Candidate]]:
+    """`heads` of window `number` serving `queues`, sent now (inside store.halls `pipelined`: queued) and read by
+    the function it answers."""
+    params: dict[str, Any] = {"h": hall, "w": number} | {f"q{i}": q for i, q in enumerate(queues)}
+    rows = _heads_statement(len(queues)).pending(conn, params)
+    return lambda: [policy.Candidate(int(r[0] or 0), r[1], r[2], r[3], r[4], r[5]) for r in rows()]
 
 
 def all_waiting(conn: Connection, hall: str, view: policy.WindowView) -> list[policy.Candidate]:

@@ -15,6 +15,7 @@ from queue_server.app import build_context
 from queue_server.context import HallContext
 from queue_server.services import issuing, tickets
 from queue_server.services.auth import Principal
+from queue_server.store import halls as hall_store
 from queue_server.store import tickets as store
 
 from ..harness import runtime
@@ -100,8 +101,8 @@ def test_an_idle_windows_call_reads_no_heads_when_the_memo_knows_nobody_waits(
     if not ctx.db.is_sqlite:
         other = build_context(runtime(tmp_db, tmp_path / "b"))  # a second process's writer on the same hall
     reads: list[str] = []
-    real = store.heads
-    monkeypatch.setattr(store, "heads", lambda conn, hall, view: reads.append(hall) or real(conn, hall, view))
+    real = store.heads_pending  # `heads` and the heads read with the window (PostgreSQL) both go through it
+    monkeypatch.setattr(store, "heads_pending", lambda conn, hall, *a: reads.append(hall) or real(conn, hall, *a))
     admin = Principal(kind="user", name="admin", role="admin", hall=None)
 
     def run(c: HallContext, fn: Any) -> Any:
@@ -123,3 +124,22 @@ def test_an_idle_windows_call_reads_no_heads_when_the_memo_knows_nobody_waits(
     finally:
         if other is not ctx:
             other.close()
+
+
+def test_a_windows_call_reads_the_heads_of_its_rows_queues(ctx: HallContext) -> None:
+    """The heads read with the window's row (PostgreSQL) are for the queues the configuration gives the window;
+    when its row says others (the configuration changed since start-up), call-next and F9 read those of the row's."""
+    with ctx.transaction("t1") as tx:
+        issuing.issue(tx, queue="A")
+        c = issuing.issue(tx, queue="C").ticket.id
+        hall_store.update_window(tx.conn, hall_store.window(tx.conn, "t1", 1), queues="C")  # configured: A,B
+    admin = Principal(kind="user", name="admin", role="admin", hall=None)
+    out = asyncio.run(ctx.change("t1", lambda tx: tickets.call_next(tx, number=1, actor=admin)))
+    assert out is not None and out.ticket.id == c
+    with ctx.transaction("t1") as tx:  # F9 too: its heads are read with the window and the ticket it completes
+        issuing.issue(tx, queue="A")
+        c2 = issuing.issue(tx, queue="C").ticket.id
+    out = asyncio.run(
+        ctx.change("t1", lambda tx: tickets.complete_and_call_next(tx, number=1, ticket_id=c, actor=admin))
+    )
+    assert out is not None and out.ticket.id == c2
