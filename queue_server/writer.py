@@ -68,6 +68,15 @@ class _Foreign(Exception):
     """A batch run ahead of the lock's answer found a hall without an exact memo to finish with: run it again."""
 
 
+class _Behind(Exception):
+    """The lane's batch before failed at its `COMMIT` once this one was sent (`_Lane._run_ahead`): this one is rolled
+    back, and runs again the ordinary way once the one before has run again with savepoints."""
+
+    def __init__(self, batch: list[_Job]) -> None:
+        super().__init__(len(batch))
+        self.batch = batch
+
+
 class ContractBroken(RuntimeError):
     """A job broke the writer's contract (see `BatchWriter.submit`): its request fails, the lane goes on."""
 
@@ -200,6 +209,11 @@ class BatchWriter:
         return sum(lane.changes for lane in self._lanes)
 
     @property
+    def overlapped(self) -> int:
+        """Batches whose first round trip went out while the lane's batch before waited for its `COMMIT`'s answer."""
+        return sum(lane.overlapped for lane in self._lanes)
+
+    @property
     def ahead(self) -> tuple[int, int]:
         """Batches begun ahead of the lock's answer (`_Lane._run_ahead`) so far, and those of them that found the
         hall otherwise than they assumed (rolled back, and run again the ordinary way)."""
@@ -280,6 +294,33 @@ def _expire(job: _Job) -> None:
 
 BatchObserver = Callable[[int, float, list[HallEvent]], None]
 _Sent = tuple[_Job, HallTx, datetime, Callable[[], Any]]  # a staged job, its hall, its clock, its second step
+_Outcomes = list[tuple[_Job, Any, BaseException | None]]
+
+
+@dataclass
+class _Ending:
+    """A batch run up to its end sent (PostgreSQL: its `COMMIT` too, the answer not read yet): `_Lane._close`."""
+
+    batch: list[_Job]
+    session: Session
+    stack: contextlib.ExitStack  # the write transaction
+    end: contextlib.ExitStack  # inside it: `write_behind` and the end's pipeline, whose exit reads the answers
+    opened: list[HallTx]
+    outcomes: _Outcomes
+    started: float
+
+
+@contextlib.contextmanager
+def _retried_behind(behind: bool) -> Iterator[None]:
+    """A failure at the batch's end: inside `write_behind` (`behind`) it is a queued write's, some change's, so the
+    batch runs again with savepoints (`_Retry`). A lost connection is not retried: the `COMMIT` may have been
+    carried out."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if behind and not exc.connection_invalidated:
+            raise _Retry from None
+        raise
 
 
 class _Lane:
@@ -300,11 +341,13 @@ class _Lane:
         # nearly every execution. In autocommit mode: the lane sends its own `BEGIN` with the hall's lock and
         # its `COMMIT` with the batch's end, one round trip each (store.halls `begin_and_lock`,
         # `end_and_commit`). Not pinged at checkout (a round trip per batch): a connection found broken by
-        # the batch's first round trip is replaced and the batch run again (`_run`).
+        # the batch's first round trip is replaced and the batch run again (`_run`). Two connections: a batch's
+        # first round trip goes out on one while the batch before waits for its `COMMIT`'s answer on the other
+        # (`_run_ahead`).
         self._engine: Engine | None = (
             None
             if db.is_sqlite
-            else create_engine(db.engine.url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT")
+            else create_engine(db.engine.url, pool_size=2, max_overflow=0, isolation_level="AUTOCOMMIT")
         )
         if self._engine is not None:  # a staged change read through SQLAlchemy in a pipeline: run again one by one
             event.listen(self._engine, "before_cursor_execute", refuse_inside_pipeline)
@@ -329,17 +372,21 @@ class _Lane:
         self._unstored: set[str] = set()  # halls whose row lacked it at the last try: one ordinary batch first
         self.ahead = 0  # batches run ahead of the lock's answer (`_run_ahead`)
         self.ahead_foreign = 0  # of which rolled back and ran again
+        self.overlapped = 0  # of which sent while the batch before waited for its COMMIT's answer
         self.stale = False
         self.observer: BatchObserver | None = None
+        # PostgreSQL: the last batch, its `COMMIT` sent and its answer not read yet. The lane reads it once it has
+        # sent the next batch's first round trip (`_run_ahead`), or before a batch that opens its halls the ordinary
+        # way (reading their memos at once), or when no change is waiting.
+        self._pending: _Ending | None = None
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.thread.start()
 
     def _loop(self) -> None:
         while True:
-            first = self.jobs.get()
+            first = self._next()
             if first is None:
-                if self._engine is not None:
-                    self._engine.dispose()
+                self._stop()
                 return
             batch = [first]
             stop = self._take(batch)
@@ -349,9 +396,22 @@ class _Lane:
                 log.exception("write batch of %d failed", len(batch))
                 _settle_all([(job, None, _failure(exc)) for job in batch])
             if stop:
-                if self._engine is not None:
-                    self._engine.dispose()
+                self._stop()
                 return
+
+    def _next(self) -> _Job | None:
+        """The next change, waiting for one; the pending batch is answered first if none is waiting now."""
+        if self._pending is not None:
+            try:
+                return self.jobs.get_nowait()
+            except queue.Empty:
+                self._settle_pending()
+        return self.jobs.get()
+
+    def _stop(self) -> None:
+        self._settle_pending()
+        if self._engine is not None:
+            self._engine.dispose()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Session]:
@@ -381,67 +441,127 @@ class _Lane:
             return
         try:
             try:
-                outcomes = self._attempt(batch, isolate=False, ahead=self._ahead(batch))
+                sent = self._send(batch, isolate=False, ahead=self._ahead(batch))
+            except _Behind as exc:  # rolled back: the batch before runs again first
+                self._rerun(exc.batch)
+                sent = self._send(batch, isolate=False)
             except _Foreign:  # another writer committed the hall since this lane's memo: the ordinary way
-                outcomes = self._attempt(batch, isolate=False)
+                sent = self._send(batch, isolate=False)
             except _Reconnect:  # the connection was gone before anything ran (a database restart): once more
-                outcomes = self._attempt(batch, isolate=False)
+                sent = self._send(batch, isolate=False)
         except _Retry:
-            outcomes = self._attempt(batch, isolate=True)
+            sent = self._send(batch, isolate=True)
+        if isinstance(sent, _Ending):
+            self._pending = sent
+            if self._engine is None:  # SQLite: one connection, nothing to overlap
+                self._settle_pending()
+        else:
+            self._settled(batch, sent)
+
+    def _settled(self, batch: list[_Job], outcomes: _Outcomes) -> None:
         self.batches += 1
         self.changes += len(batch)
         _settle_all(outcomes)
 
-    def _attempt(
-        self, batch: list[_Job], *, isolate: bool, ahead: int = 0
-    ) -> list[tuple[_Job, Any, BaseException | None]]:
-        """The batch in one transaction (`ahead`: its first changes run before the lock's answer, `_run_ahead`)."""
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
-        started = time.perf_counter()
-        committed: list[HallEvent] | None = None
-        if self.stale:
-            self.stale = False
-            self._memo.clear()
+    def _finish(self) -> None:
+        """Answer the pending batch once its `COMMIT`'s answer is read (`_close`); raise `_Behind` if it is to run
+        again with savepoints. Then drop the memos if told to (`forget`): what comes next reads them."""
+        ending, self._pending = self._pending, None
         try:
-            with self._write() as session:
-                # Writes nobody reads back are queued and sent with the next statement, the last ones with the end.
-                behind = not isolate and self._engine is not None
-                with write_behind(session.connection()) if behind else contextlib.nullcontext():
-                    if ahead:
-                        halls, outcomes = self._run_ahead(session, batch, ahead)
-                    else:
-                        try:
-                            halls = self._open(session, batch)
-                        except DBAPIError as exc:
-                            self._lost(session, exc)
-                            raise
-                        outcomes = self._run_all(session, halls, batch, isolate)
-                    opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
-                    self._end(session, opened, behind=behind)
-                session.commit()
-                for tx in opened:
-                    self._memo[tx.hall] = (tx.last_seq, tx.cache)
-                committed = [ev for tx in opened for ev in tx.events]
-                if self.hub is not None:  # SQLite: still under the write lock, so the hub sees commit order
-                    self.hub.publish(committed)
-        except _Retry:
-            self._memo.clear()  # it may hold what the rolled-back changes wrote
-            raise
-        except _Reconnect:
-            log.warning("writer lane: the database connection was lost; reconnecting")
-            raise
-        except _Foreign:
-            raise
-        except BaseException as exc:  # the commit failed: nothing of the batch happened
-            self._memo.clear()
+            if ending is not None:
+                try:
+                    outcomes = self._close(ending)
+                except _Retry:
+                    raise _Behind(ending.batch) from None
+                self._settled(ending.batch, outcomes)
+        finally:
+            if self.stale:
+                self.stale = False
+                self._memo.clear()
+
+    def _settle_pending(self) -> None:
+        """`_finish`, with nothing else in flight: a batch to run again runs at once."""
+        try:
+            self._finish()
+        except _Behind as exc:
+            self._rerun(exc.batch)
+
+    def _rerun(self, batch: list[_Job]) -> None:
+        """The batch again, each change in its savepoint, answered at once."""
+        try:
+            outcomes = self._attempt(batch, isolate=True)
+        except BaseException as exc:  # nothing more to try (a connection lost at its first statement)
             log.exception("write batch of %d failed", len(batch))
             outcomes = [(job, None, _failure(exc)) for job in batch]
-        if committed is not None and self.observer is not None:
+        self._settled(batch, outcomes)
+
+    def _attempt(self, batch: list[_Job], *, isolate: bool) -> _Outcomes:
+        """The batch in one transaction, its `COMMIT`'s answer read."""
+        sent = self._send(batch, isolate=isolate)
+        return self._close(sent) if isinstance(sent, _Ending) else sent
+
+    def _send(self, batch: list[_Job], *, isolate: bool, ahead: int = 0) -> _Ending | _Outcomes:
+        """The batch in one transaction up to its end sent, on PostgreSQL with the `COMMIT`, whose answer `_close`
+        reads (`ahead`: its first changes run before the lock's answer, `_run_ahead`); a failure to run again raised,
+        another one answered: the outcomes. Opening the halls the ordinary way reads their memos at once: the pending
+        batch is answered before."""
+        if not ahead:
+            self._settle_pending()
+        started = time.perf_counter()
+        try:
+            with contextlib.ExitStack() as stack:
+                session = stack.enter_context(self._write())
+                end = stack.enter_context(contextlib.ExitStack())
+                # Writes nobody reads back are queued and sent with the next statement, the last ones with the end.
+                behind = not isolate and self._engine is not None
+                if behind:
+                    end.enter_context(write_behind(session.connection()))
+                if ahead:
+                    halls, outcomes = self._run_ahead(session, batch, ahead)
+                else:
+                    try:
+                        halls = self._open(session, batch)
+                    except DBAPIError as exc:
+                        self._lost(session, exc)
+                        raise
+                    outcomes = self._run_all(session, halls, batch, isolate)
+                opened = [tx for tx in halls.values() if isinstance(tx, HallTx)]
+                self._end(session, opened, end, behind=behind)
+                return _Ending(batch, session, stack.pop_all(), end, opened, outcomes, started)
+        except BaseException as exc:
+            return self._failed(batch, exc)
+
+    def _close(self, ending: _Ending) -> _Outcomes:
+        """Read the batch's `COMMIT`'s answer (PostgreSQL), keep the halls' memos, publish the events to the hub;
+        the outcomes to answer."""
+        try:
+            with ending.stack:
+                ending.end.close()
+                ending.session.commit()
+                for tx in ending.opened:
+                    self._memo[tx.hall] = (tx.last_seq, tx.cache)
+                committed = [ev for tx in ending.opened for ev in tx.events]
+                if self.hub is not None:  # SQLite: still under the write lock, so the hub sees commit order
+                    self.hub.publish(committed)
+        except BaseException as exc:
+            return self._failed(ending.batch, exc)
+        if self.observer is not None:
             try:
-                self.observer(len(batch), time.perf_counter() - started, committed)
+                self.observer(len(ending.batch), time.perf_counter() - ending.started, committed)
             except Exception:  # metrics never fail a committed batch
                 log.exception("batch observer failed")
-        return outcomes
+        return ending.outcomes
+
+    def _failed(self, batch: list[_Job], exc: BaseException) -> _Outcomes:
+        """Raise `exc` again if it runs the batch again; else every change of the batch fails with it."""
+        if isinstance(exc, _Reconnect):
+            log.warning("writer lane: the database connection was lost; reconnecting")
+        if not isinstance(exc, (_Foreign, _Behind, _Reconnect)):
+            self._memo.clear()  # it may hold what the rolled-back changes wrote
+        if isinstance(exc, (_Retry, _Foreign, _Behind, _Reconnect)):
+            raise exc
+        log.error("write batch of %d failed", len(batch), exc_info=exc)  # the commit failed: nothing happened
+        return [(job, None, _failure(exc)) for job in batch]
 
     def _lost(self, session: Any, exc: DBAPIError) -> None:
         """Raise `_Reconnect` if `exc`, met at the batch's first round trip (nothing ran), lost the connection.
@@ -455,21 +575,20 @@ class _Lane:
 
     def _ahead(self, batch: list[_Job]) -> int:
         """How many of the batch's first changes may run ahead of the lock's answer (`_run_ahead`): the staged
-        ones at its head whose hall this lane committed before (PostgreSQL)."""
+        ones at its head whose hall this lane committed before, or is committing (PostgreSQL)."""
         if self._engine is None or self.stale:
             return 0
+        committing = () if self._pending is None else [tx.hall for tx in self._pending.opened]
         n = 0
         for job in batch:
             if not job.staged or job.hall in self._unstored:
                 break
-            if job.hall not in self._memo and job.hall not in self._foreign:
+            if job.hall not in self._memo and job.hall not in self._foreign and job.hall not in committing:
                 break
             n += 1
         return n
 
-    def _run_ahead(
-        self, session: Any, batch: list[_Job], ahead: int
-    ) -> tuple[dict[str, HallTx | NotFound], list[tuple[_Job, Any, BaseException | None]]]:
+    def _run_ahead(self, session: Any, batch: list[_Job], ahead: int) -> tuple[dict[str, HallTx | NotFound], _Outcomes]:
         """The batch with its first `ahead` staged changes run before the lock's answer: their first steps are sent
         in the pipeline of `BEGIN` and the lock (store.halls `begun_and_locked`), one network wait for all, where
         the ordinary way waits for the lock's answer first; the server runs them once the locks are granted.
@@ -480,7 +599,12 @@ class _Lane:
         the hall row. That memo must hold the waiting counts and the load exact as of the hall's seq (counted
         after the batch's statements, the waiting tickets would include its own); else nothing of this is kept
         (`_Foreign`: rolled back, the batch runs again the ordinary way, and so does the hall's next batch,
-        `_unstored`). Failures as in `_pipelined`."""
+        `_unstored`). Failures as in `_pipelined`.
+
+        The lane's batch before may still wait for its `COMMIT`'s answer: it is read once this batch's first round
+        trip is sent (`_finish`), so the halls' locks are granted at that `COMMIT` and this batch's statements run
+        right after it, with no wait of the lane between. Its memos are then as that batch left them; if it failed
+        there and is to run again, this one is rolled back (`_Behind`): that one's locks were given to it."""
         conn = session.connection()
         at = utcnow()
         early: dict[str, HallTx] = {}
@@ -489,9 +613,15 @@ class _Lane:
                 tx = early[job.hall] = HallTx(session, job.hall, -1, at)
                 tx.memo_later = True
         self.ahead += 1
+        self.overlapped += self._pending is not None
         try:
             with begun_and_locked(conn, sorted({job.hall for job in batch})) as opened:
-                sent = self._first_steps(conn, batch[:ahead], lambda job: early[job.hall])
+                try:
+                    sent = self._first_steps(conn, batch[:ahead], lambda job: early[job.hall])
+                finally:  # even if a first step raised: the lock's answer may wait for that COMMIT's end
+                    self._finish()
+        except _Behind:
+            raise
         except DBAPIError as exc:
             for code in early:  # the first steps may have read into them before the error was known
                 self._memo.pop(code, None)
@@ -506,7 +636,7 @@ class _Lane:
         self._opened(halls, rest, {code: opened_tx(session, rows[code], at) for code in rest if code in rows})
         outcomes = self._second_steps(sent)
         outcomes += self._run_staged(session, halls, batch[ahead:])
-        self._check_behind(conn)  # inside `_attempt`'s `write_behind`
+        self._check_behind(conn)  # inside `_send`'s `write_behind`
         return halls, outcomes
 
     def _check_ahead(self, halls: dict[str, HallTx], rows: dict[str, Opened]) -> None:
@@ -566,10 +696,10 @@ class _Lane:
 
     def _run_all(
         self, session: Any, halls: dict[str, HallTx | NotFound], batch: list[_Job], isolate: bool
-    ) -> list[tuple[_Job, Any, BaseException | None]]:
+    ) -> _Outcomes:
         """Run the batch's changes in order; on PostgreSQL without savepoints, each run of two or more
         consecutive staged changes pipelined (`_pipelined`): one network wait for their statements, not one each,
-        and the UPDATEs nobody reads back written behind (fastsql `write_behind`, begun by `_attempt`): each goes
+        and the UPDATEs nobody reads back written behind (fastsql `write_behind`, begun by `_send`): each goes
         out with the next statement, in its pipeline, so it costs no network wait of its own; the last ones with
         the batch's end (`_end`). A failure of one surfaces at a later statement, maybe another change's: any
         failure here runs the batch again, each change in its savepoint and every statement sent at once
@@ -580,17 +710,12 @@ class _Lane:
         self._check_behind(session.connection())
         return outcomes
 
-    def _end(self, session: Any, opened: list[HallTx], *, behind: bool) -> None:
+    def _end(self, session: Any, opened: list[HallTx], end: contextlib.ExitStack, *, behind: bool) -> None:
         """The halls' events, seqs and notifications; on PostgreSQL with the `COMMIT` (store.halls `end_and_commit`)
-        and, inside `write_behind` (`behind`), the writes still queued, in one round trip: a queued write's failure
-        there is some change's, so the batch runs again with savepoints (`_Retry`). A lost connection is not
-        retried: the `COMMIT` may have been carried out."""
-        try:
-            write_events(session, opened, self.db, self.hub, commit=self._engine is not None)
-        except DBAPIError as exc:
-            if behind and not exc.connection_invalidated:
-                raise _Retry from None
-            raise
+        and, inside `write_behind` (`behind`), the writes still queued, in one round trip, its answers read when
+        `end` closes. Failures there: `_retried_behind`, whether raised now or then."""
+        end.enter_context(_retried_behind(behind))
+        write_events(session, opened, self.db, self.hub, commit=end if self._engine is not None else None)
 
     def _check_behind(self, conn: Any) -> None:
         """After a `write_behind` run's changes: a change caught a queued write's error as its own (not its own):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -114,7 +114,9 @@ class HallTx(HallRead):
         return ev
 
 
-def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | None, *, commit: bool = False) -> None:
+def write_events(
+    session: Session, txs: list[HallTx], db: Database, hub: Hub | None, *, commit: ExitStack | None = None
+) -> None:
     """Store the halls' new events and `seq`s in the session's transaction, a few statements for all.
 
     On PostgreSQL the server processes hear, at commit, how far each hall got (pgnotify.py): one
@@ -123,14 +125,15 @@ def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | N
     them; without a hub it is empty and every listener reads them.
 
     `commit` (PostgreSQL, a transaction begun by `open_halls(begin=True)`): send the `COMMIT` with that
-    statement, in one round trip; pending ORM changes are flushed first.
+    statement, in one round trip, its answer read when `commit` closes (store.halls `end_and_commit`); pending
+    ORM changes are flushed first.
     """
     changed = [tx for tx in txs if tx.events]
-    if commit:
+    if commit is not None:
         session.flush()
     if not changed:
-        if commit:
-            store.end_and_commit(session.connection(), [], [], [])
+        if commit is not None:
+            commit.enter_context(store.end_and_commit(session.connection(), [], [], []))
         return
     conn = session.connection()
     rows = [
@@ -146,8 +149,8 @@ def write_events(session: Session, txs: list[HallTx], db: Database, hub: Hub | N
     ends = [store.HallEnd(tx.hall, tx.last_seq, tx.exact_waiting(), tx.exact_load()) for tx in changed]
     payloads = [f"{tx.hall}:{tx.last_seq}:{origin}" for tx in changed]
     bodies = [body for tx in changed for body in carried(origin, tx.hall, tx.events)]
-    if commit:
-        store.end_and_commit(conn, ends, rows, payloads, bodies)
+    if commit is not None:
+        commit.enter_context(store.end_and_commit(conn, ends, rows, payloads, bodies))
     else:
         store.append_events_notify(conn, ends, rows, payloads, bodies)
 
@@ -213,7 +216,7 @@ def open_halls(
     """Start changing several halls in one transaction: read (and lock, in the order of their codes) their seqs.
 
     `begin` (PostgreSQL, the session's connection in autocommit mode): send the `BEGIN` too, in the same
-    round trip (the batch writer; it ends the transaction with `write_events(commit=True)`).
+    round trip (the batch writer; it ends the transaction with `write_events(commit=...)`).
     Halls that do not exist are missing from the answer.
     """
     at = now or utcnow()

@@ -273,17 +273,20 @@ def append_events_notify(
     conn.execute(_WRITE_AND_NOTIFY, _end_params(ends, events, payloads, bodies or []))
 
 
+@contextlib.contextmanager
 def end_and_commit(
     conn: Connection,
     ends: Sequence[HallEnd],
     events: Sequence[dict[str, Any]],
     payloads: list[str],
     bodies: list[str] | None = None,
-) -> None:
+) -> Iterator[None]:
     """PostgreSQL, after `begin_and_lock`: the writes still queued by a `write_behind` (fastsql), `append_events_notify`
     (when there are `ends`) and `COMMIT` in one round trip (pipeline mode, one Sync): the halls' locks are released
-    one network wait earlier, and the last queued writes cost none of their own. The first failure aborts the
-    rest (no `COMMIT`) and is raised, whichever statement's it is."""
+    one network wait earlier, and the last queued writes cost none of their own. All is sent on entering the block,
+    the answers are read on leaving it: the writer begins its next batch inside, on its other connection, so that
+    the batch's locks are granted at this `COMMIT` with no wait of the client between (writer.py `_Lane`). The first
+    failure aborts the rest (no `COMMIT`) and is raised on leaving, whichever statement's it is."""
     raw = _driver(conn)
     sql = _WRITE_AND_NOTIFY_SQL.get(conn.dialect.name)
     if sql is None:
@@ -298,6 +301,7 @@ def end_and_commit(
             if ends:
                 raw.execute(sql, _end_params(ends, events, payloads, bodies or []))
             raw.execute(b"COMMIT")
+            yield
     except psycopg.Error as err:
         raise driver_error(conn, err, "hall batch end; COMMIT") from err
 
