@@ -148,11 +148,14 @@ class _Job:
     abandoned: bool = False  # the caller stopped waiting (timeout, cancelled): skip it if not yet run
 
 
-def _settle_all(outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+_Outcomes = list[tuple[_Job, Any, BaseException | None]]  # each job with its result or its error, to answer
+
+
+def _settle_all(outcomes: _Outcomes) -> None:
     """Answer the jobs on their callers' loops: one `call_soon_threadsafe` per loop for the whole batch, which
     settles every job of that loop. Each call writes to the loop's self-pipe to wake it, and the loop then
     reads it and runs the callback: per job, that was a good part of a small batch's hand-off."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any, BaseException | None]]] = {}
+    by_loop: dict[asyncio.AbstractEventLoop, _Outcomes] = {}
     for outcome in outcomes:
         by_loop.setdefault(outcome[0].loop, []).append(outcome)
     for loop, settled in by_loop.items():
@@ -160,7 +163,7 @@ def _settle_all(outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
             loop.call_soon_threadsafe(_resolve, settled)
 
 
-def _resolve(outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+def _resolve(outcomes: _Outcomes) -> None:
     """On the callers' loop: each job's future gets its result or error (unless it timed out or was cancelled)."""
     for job, result, error in outcomes:
         if job.future.done():
@@ -294,7 +297,6 @@ def _expire(job: _Job) -> None:
 
 BatchObserver = Callable[[int, float, list[HallEvent]], None]
 _Sent = tuple[_Job, HallTx, datetime, Callable[[], Any]]  # a staged job, its hall, its clock, its second step
-_Outcomes = list[tuple[_Job, Any, BaseException | None]]
 
 
 @dataclass
@@ -723,10 +725,8 @@ class _Lane:
         if failed_behind(conn):
             raise _Retry
 
-    def _run_staged(
-        self, session: Any, halls: dict[str, HallTx | NotFound], batch: list[_Job]
-    ) -> list[tuple[_Job, Any, BaseException | None]]:
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+    def _run_staged(self, session: Any, halls: dict[str, HallTx | NotFound], batch: list[_Job]) -> _Outcomes:
+        outcomes: _Outcomes = []
         i = 0
         while i < len(batch):
             j = i
@@ -740,9 +740,7 @@ class _Lane:
                 i += 1
         return outcomes
 
-    def _pipelined(
-        self, session: Any, halls: dict[str, HallTx | NotFound], jobs: list[_Job]
-    ) -> list[tuple[_Job, Any, BaseException | None]]:
+    def _pipelined(self, session: Any, halls: dict[str, HallTx | NotFound], jobs: list[_Job]) -> _Outcomes:
         """Staged changes: every first step in a pipeline (their statements go out back to back, one Sync),
         then every second step in order, each at its own clock. Any failure: the batch runs again with
         savepoints, where each change runs in one go (`_Retry`)."""
@@ -770,10 +768,10 @@ class _Lane:
         send_held(conn)
         return sent
 
-    def _second_steps(self, sent: list[_Sent]) -> list[tuple[_Job, Any, BaseException | None]]:
+    def _second_steps(self, sent: list[_Sent]) -> _Outcomes:
         """Each job's second step in order, at the clock of its first; any failure: the batch runs again with
         savepoints (`_Retry`)."""
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        outcomes: _Outcomes = []
         try:
             for job, tx, now, finish in sent:
                 tx.now = now
